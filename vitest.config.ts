@@ -1,0 +1,17 @@
+import { defineConfig } from "vitest/config";
+
+// Tests import sibling packages through the "@mmx/source" export condition, so they run against
+// the TypeScript sources and need no build step.
+const conditions = ["@mmx/source", "import", "module", "node", "default"];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ["@mmx/source"] } },
+  test: {
+    include: ["packages/*/src/**/*.test.ts", "examples/*/**/*.test.ts"],
+    exclude: ["**/node_modules/**", "**/dist/**"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+  },
+});
