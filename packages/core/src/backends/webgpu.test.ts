@@ -1,0 +1,195 @@
+// The tfjs webgpu backend (Dawn; on lavapipe where there is no GPU) against tfjs's cpu backend, on the kernels mmx
+// lowers to most. Skipped, with the reason printed, where WebGPU is unavailable; failed instead when MMX_BACKENDS
+// lists webgpu (CI sets it after `bash .ci/setup-webgpu.sh`).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// The union package, in this test only: it registers the gradients tf.grad needs (tfjs-core's Node entry does not).
+import * as tf from "@tensorflow/tfjs";
+import { registerWebgpuBackend, webgpuAvailable } from "./webgpu.js";
+
+const required = (process.env["MMX_BACKENDS"] ?? "")
+  .split(/[\s,]+/)
+  .map((s) => s.trim().toLowerCase())
+  .includes("webgpu");
+const availability = await webgpuAvailable();
+const reason = availability.ok ? "" : availability.reason;
+if (!availability.ok) {
+  console.warn(`[webgpu.test] ${required ? "FAILING (MMX_BACKENDS lists webgpu)" : "skipping"}: ${reason}`);
+}
+
+describe("webgpu availability", () => {
+  it.runIf(required && !availability.ok)("MMX_BACKENDS lists webgpu, so it must be available", () => {
+    expect.fail(reason);
+  });
+  // Only there to print the reason in the list of skipped tests.
+  if (!availability.ok && !required) it.skip(`webgpu unavailable: ${reason}`, () => {});
+});
+
+/** A deterministic float32 array in [-1, 1) (Park-Miller LCG). */
+function uniform(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed % 2147483647 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (s * 16807) % 2147483647;
+    out[i] = (2 * s) / 2147483647 - 1;
+  }
+  return out;
+}
+
+type Outputs = tf.Tensor | tf.Tensor[];
+
+async function runOn(backend: string, f: () => Outputs): Promise<{ data: Float32Array[]; shapes: number[][] }> {
+  expect(await tf.setBackend(backend)).toBe(true);
+  expect(tf.getBackend()).toBe(backend);
+  const outs = tf.tidy(f);
+  const list = Array.isArray(outs) ? outs : [outs];
+  try {
+    const data = await Promise.all(list.map(async (t) => Float32Array.from(await t.data())));
+    return { data, shapes: list.map((t) => t.shape) };
+  } finally {
+    tf.dispose(list);
+  }
+}
+
+/**
+ * Runs f (which builds its inputs from plain arrays) on cpu and on webgpu and compares elementwise:
+ * |gpu - cpu| <= atol + rtol * |cpu|, with atol relative to the largest |cpu| value (float32 accumulation order
+ * differs between the backends).
+ */
+async function expectSameOnCpuAndWebgpu(f: () => Outputs, rtol = 1e-4, atolScale = 1e-5): Promise<void> {
+  const cpu = await runOn("cpu", f);
+  const gpu = await runOn("webgpu", f);
+  expect(gpu.shapes).toEqual(cpu.shapes);
+  cpu.data.forEach((expected, k) => {
+    const actual = gpu.data[k]!;
+    expect(actual.length).toBe(expected.length);
+    let scale = 0;
+    for (const v of expected) scale = Math.max(scale, Math.abs(v));
+    const atol = atolScale * Math.max(scale, 1);
+    let worst = -1;
+    let worstExcess = 0;
+    for (let i = 0; i < expected.length; i++) {
+      const e = expected[i]!;
+      const a = actual[i]!;
+      const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
+      if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
+        worst = i;
+        worstExcess = excess;
+      }
+    }
+    if (worst >= 0) {
+      expect.fail(
+        `output ${k}: element ${worst} is ${actual[worst]} on webgpu, ${expected[worst]} on cpu ` +
+          `(rtol ${rtol}, atol ${atol})`,
+      );
+    }
+  });
+}
+
+describe.skipIf(!availability.ok)(
+  `tfjs webgpu backend (${availability.ok ? availability.adapter : "unavailable"}) vs cpu`,
+  () => {
+    beforeAll(async () => {
+      await registerWebgpuBackend();
+    });
+    afterAll(async () => {
+      await tf.setBackend("cpu");
+    });
+
+    it("selects the webgpu backend", async () => {
+      expect(await tf.setBackend("webgpu")).toBe(true);
+      expect(tf.getBackend()).toBe("webgpu");
+    });
+
+    it("matMul, plain and transposed (MLP shapes)", async () => {
+      const a = uniform(128 * 784, 1);
+      const b = uniform(784 * 512, 2);
+      await expectSameOnCpuAndWebgpu(() => {
+        const A = tf.tensor2d(a, [128, 784]);
+        const B = tf.tensor2d(b, [784, 512]);
+        const At = tf.tensor2d(a, [784, 128]);
+        const Bt = tf.tensor2d(b, [512, 784]);
+        return [tf.matMul(A, B), tf.matMul(A, Bt, false, true), tf.matMul(At, B.slice([0, 0], [784, 64]), true)];
+      });
+    });
+
+    it("batched matMul", async () => {
+      const a = uniform(4 * 33 * 17, 3);
+      const b = uniform(4 * 17 * 9, 4);
+      await expectSameOnCpuAndWebgpu(() => tf.matMul(tf.tensor3d(a, [4, 33, 17]), tf.tensor3d(b, [4, 17, 9])));
+    });
+
+    it("conv2d (same/stride 1, valid/stride 2, dilated)", async () => {
+      const x = uniform(2 * 16 * 16 * 3, 5);
+      const w = uniform(3 * 3 * 3 * 8, 6);
+      await expectSameOnCpuAndWebgpu(() => {
+        const X = tf.tensor4d(x, [2, 16, 16, 3]);
+        const W = tf.tensor4d(w, [3, 3, 3, 8]);
+        return [
+          tf.conv2d(X, W, 1, "same"),
+          tf.conv2d(X, W, 2, "valid"),
+          tf.conv2d(X, W, 1, "same", "NHWC", 2),
+        ];
+      });
+    });
+
+    it("conv2d gradients (filter, via tf.grads; and input)", async () => {
+      const x = uniform(2 * 12 * 12 * 4, 7);
+      const w = uniform(3 * 3 * 4 * 6, 8);
+      const dyS1 = uniform(2 * 12 * 12 * 6, 9);
+      const dyS2 = uniform(2 * 5 * 5 * 6, 10);
+      await expectSameOnCpuAndWebgpu(() => {
+        const X = tf.tensor4d(x, [2, 12, 12, 4]);
+        const W = tf.tensor4d(w, [3, 3, 4, 6]);
+        const same = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, "same"), tf.tensor4d(dyS1, [2, 12, 12, 6]))),
+        )([X, W]);
+        const strided = tf.grad((ww: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(X, ww as tf.Tensor4D, 2, "valid"), tf.tensor4d(dyS2, [2, 5, 5, 6]))),
+        )(W);
+        return [...same, strided];
+      });
+    });
+
+    it("gather (axis 0 and 1, repeated indices) and its gradient", async () => {
+      const p = uniform(10 * 6, 11);
+      const idx0 = [3, 1, 3, 9, 0, 0, 7];
+      const idx1 = [5, 0, 5, 2];
+      const dy = uniform(7 * 6, 12);
+      await expectSameOnCpuAndWebgpu(() => {
+        const P = tf.tensor2d(p, [10, 6]);
+        const g0 = tf.gather(P, tf.tensor1d(idx0, "int32"), 0);
+        const g1 = tf.gather(P, tf.tensor1d(idx1, "int32"), 1);
+        const dP = tf.grad((pp: tf.Tensor) =>
+          tf.sum(tf.mul(tf.gather(pp, tf.tensor1d(idx0, "int32"), 0), tf.tensor2d(dy, [7, 6]))),
+        )(P);
+        return [g0, g1, dP];
+      });
+    });
+
+    it("unsortedSegmentSum (repeated ids, an empty segment)", async () => {
+      const data = uniform(10 * 6, 13);
+      const ids = [0, 2, 2, 4, 0, 1, 4, 4, 2, 0];
+      await expectSameOnCpuAndWebgpu(() => [
+        tf.unsortedSegmentSum(tf.tensor2d(data, [10, 6]), tf.tensor1d(ids, "int32"), 6),
+        tf.unsortedSegmentSum(tf.tensor1d(data.slice(0, 10)), tf.tensor1d(ids, "int32"), 5),
+      ]);
+    });
+
+    it("maxPool gradient (overlapping windows, all-negative windows)", async () => {
+      // Random values (no ties), shifted so that many windows are entirely negative.
+      const x = uniform(2 * 9 * 9 * 3, 14).map((v) => v - 0.6);
+      const dy3 = uniform(2 * 5 * 5 * 3, 15);
+      const dy2 = uniform(2 * 4 * 4 * 3, 16);
+      await expectSameOnCpuAndWebgpu(() => {
+        const X = tf.tensor4d(x, [2, 9, 9, 3]);
+        const overlapping = tf.grad((xx: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(xx as tf.Tensor4D, 3, 2, "same"), tf.tensor4d(dy3, [2, 5, 5, 3]))),
+        )(X);
+        const tiled = tf.grad((xx: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(xx as tf.Tensor4D, 2, 2, "valid"), tf.tensor4d(dy2, [2, 4, 4, 3]))),
+        )(X);
+        return [tf.maxPool(X, 3, 2, "same"), overlapping, tiled];
+      });
+    });
+  },
+);

@@ -1,0 +1,29 @@
+import type { Array } from "./array.js";
+import type { ClosedJaxpr } from "./jaxpr.js";
+
+/**
+ * How a jaxpr runs. `jit` stages a function into a ClosedJaxpr and hands it to the executor of the
+ * current backend; an executor lowers it once and runs it many times. Transforms never see this.
+ */
+export interface Program {
+  /** Runs the program on concrete inputs (the jaxpr's invars, in order); the caller owns the outputs. */
+  run(inputs: readonly Array[]): Array[];
+  /** Frees what the program holds (its copies of constants, literal tensors, sessions). */
+  dispose(): void;
+}
+
+export interface Executor {
+  readonly name: string;
+  compile(closed: ClosedJaxpr): Program;
+}
+
+const executors = new Map<string, Executor>();
+
+/** Registers the executor for a backend name (how the ONNX Runtime executor plugs in). */
+export function registerExecutor(backend: string, executor: Executor): void {
+  executors.set(backend, executor);
+}
+
+export function executorFor(backend: string, fallback: Executor): Executor {
+  return executors.get(backend) ?? fallback;
+}

@@ -1,0 +1,195 @@
+import { Array, Literal, type Operand } from "./array.js";
+import type { ShapedArray } from "./aval.js";
+import type { Params, Primitive } from "./primitives.js";
+import { abstractEval, bind } from "./trace.js";
+import type { TreeDef } from "./tree.js";
+
+/**
+ * The IR: a jaxpr is `{ lambda constvars ; invars . let eqns in (outs) }`, as in JAX. It is the
+ * contract between tracing and execution: it holds no tfjs type, and every transform reads and
+ * writes it through these classes.
+ */
+export class Var {
+  private static counter = 0;
+  readonly id = Var.counter++;
+  constructor(readonly aval: ShapedArray) {}
+}
+
+/** An equation operand: a variable or a scalar literal written in the program. */
+export type Atom = Var | Literal;
+
+export interface Eqn<P extends Primitive = Primitive> {
+  readonly primitive: P;
+  readonly inputs: readonly Atom[];
+  readonly params: Params<P>;
+  readonly out: Var;
+  /** The named scope (layer path) the primitive was bound in, or "". */
+  readonly scope: string;
+}
+
+export class Jaxpr {
+  constructor(
+    readonly constVars: readonly Var[],
+    readonly inBinders: readonly Var[],
+    readonly eqns: readonly Eqn[],
+    readonly outs: readonly Atom[],
+  ) {}
+
+  toString(): string {
+    return printJaxpr(this);
+  }
+}
+
+/** A jaxpr with the values of its constvars, and the pytree structures of its inputs and outputs. */
+export class ClosedJaxpr {
+  constructor(
+    readonly jaxpr: Jaxpr,
+    readonly consts: readonly Array[],
+    readonly inTree?: TreeDef,
+    readonly outTree?: TreeDef,
+  ) {
+    if (consts.length !== jaxpr.constVars.length) {
+      throw new Error(`internal error: ${jaxpr.constVars.length} constvars but ${consts.length} consts`);
+    }
+  }
+  get inAvals(): ShapedArray[] {
+    return this.jaxpr.inBinders.map((v) => v.aval);
+  }
+  get outAvals(): ShapedArray[] {
+    return this.jaxpr.outs.map((v) => v.aval);
+  }
+  toString(): string {
+    return printJaxpr(this.jaxpr);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printing
+
+function varNames(): (v: Var) => string {
+  const names = new Map<Var, string>();
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const nameOf = (i: number): string => {
+    let s = "";
+    do {
+      s = letters[i % 26] + s;
+      i = Math.floor(i / 26) - 1;
+    } while (i >= 0);
+    return s;
+  };
+  return (v) => {
+    let n = names.get(v);
+    if (n === undefined) {
+      n = nameOf(names.size);
+      names.set(v, n);
+    }
+    return n;
+  };
+}
+
+function formatParam(value: unknown): string {
+  if (globalThis.Array.isArray(value)) return `(${value.map(formatParam).join(",")})`;
+  if (typeof value === "string") return value;
+  return String(value);
+}
+
+export function formatParams(params: object): string {
+  const entries = Object.entries(params);
+  if (entries.length === 0) return "";
+  return `[${entries.map(([k, v]) => `${k}=${formatParam(v)}`).join(" ")}]`;
+}
+
+export function printJaxpr(jaxpr: Jaxpr): string {
+  const name = varNames();
+  const binder = (v: Var) => `${name(v)}:${v.aval}`;
+  const atom = (a: Atom) => (a instanceof Var ? name(a) : a.toString());
+  const head = `{ lambda ${jaxpr.constVars.map(binder).join(" ")}; ${jaxpr.inBinders.map(binder).join(" ")}. let`;
+  const lines = jaxpr.eqns.map((e) => `    ${binder(e.out)} = ${e.primitive}${formatParams(e.params)} ${e.inputs.map(atom).join(" ")}`);
+  const tail = `  in (${jaxpr.outs.map(atom).join(", ")}) }`;
+  return [head, ...lines, tail].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Type checking
+
+export class JaxprTypeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "JaxprTypeError";
+  }
+}
+
+/** Checks that every variable is bound once before use and that each equation's type follows its rule. */
+export function typecheckJaxpr(jaxpr: Jaxpr): void {
+  const bound = new Set<Var>();
+  const bindVar = (v: Var, where: string) => {
+    if (bound.has(v)) throw new JaxprTypeError(`${where}: a variable is bound twice`);
+    bound.add(v);
+  };
+  jaxpr.constVars.forEach((v) => bindVar(v, "constvars"));
+  jaxpr.inBinders.forEach((v) => bindVar(v, "invars"));
+  const read = (a: Atom, where: string): ShapedArray => {
+    if (a instanceof Var && !bound.has(a)) throw new JaxprTypeError(`${where}: uses a variable before it is bound`);
+    return a.aval;
+  };
+  jaxpr.eqns.forEach((e, i) => {
+    const where = `equation ${i} (${e.primitive})`;
+    const inAvals = e.inputs.map((a) => read(a, where));
+    let expected: ShapedArray;
+    try {
+      expected = abstractEval(e.primitive, inAvals, e.params as never);
+    } catch (err) {
+      throw new JaxprTypeError(`${where}: ${(err as Error).message}`);
+    }
+    if (!expected.equals(e.out.aval)) throw new JaxprTypeError(`${where}: binds ${e.out.aval} but its rule gives ${expected}`);
+    bindVar(e.out, where);
+  });
+  jaxpr.outs.forEach((a) => read(a, "outputs"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+
+/**
+ * An interpreter hook: called for each equation with its evaluated operands and a thunk that binds
+ * the primitive as usual. Returning something else replaces the equation's value: this is how
+ * transforms such as mixup act at a point of a program without editing the function that made it.
+ */
+export type EqnInterpreter = (eqn: Eqn, operands: readonly Operand[], evalDefault: () => Array) => Array;
+
+/**
+ * Evaluates a jaxpr on arguments by binding each primitive in turn: eagerly on concrete arrays, or
+ * into whatever transformation the arguments belong to.
+ */
+export function evalJaxpr(closed: ClosedJaxpr | Jaxpr, args: readonly Array[], opts: { interpret?: EqnInterpreter; consts?: readonly Array[] } = {}): Array[] {
+  const jaxpr = closed instanceof ClosedJaxpr ? closed.jaxpr : closed;
+  const consts = closed instanceof ClosedJaxpr ? closed.consts : (opts.consts ?? []);
+  if (args.length !== jaxpr.inBinders.length) {
+    throw new TypeError(`evalJaxpr: the jaxpr takes ${jaxpr.inBinders.length} arguments, got ${args.length}`);
+  }
+  if (consts.length !== jaxpr.constVars.length) {
+    throw new TypeError(`evalJaxpr: the jaxpr has ${jaxpr.constVars.length} constvars, got ${consts.length} consts`);
+  }
+  const env = new Map<Var, Array>();
+  jaxpr.constVars.forEach((v, i) => env.set(v, consts[i]!));
+  jaxpr.inBinders.forEach((v, i) => {
+    const a = args[i]!;
+    if (!a.aval.equals(v.aval)) throw new TypeError(`evalJaxpr: argument ${i} is ${a.aval}, the jaxpr expects ${v.aval}`);
+    env.set(v, a);
+  });
+  const read = (a: Atom): Operand => (a instanceof Var ? env.get(a)! : a);
+  for (const eqn of jaxpr.eqns) {
+    const operands = eqn.inputs.map(read);
+    const evalDefault = () => bind(eqn.primitive, operands, eqn.params as never);
+    env.set(eqn.out, opts.interpret ? opts.interpret(eqn, operands, evalDefault) : evalDefault());
+  }
+  return jaxpr.outs.map((a) => {
+    const v = read(a);
+    return v instanceof Literal ? literalArray(v) : v;
+  });
+}
+
+/** A literal output of a jaxpr becomes a scalar array (broadcast_to of the literal to shape []). */
+function literalArray(lit: Literal): Array {
+  return bind("broadcast_to", [lit], { shape: [] });
+}

@@ -1,0 +1,156 @@
+import { Array } from "./array.js";
+import { getBackend, onBackendChange } from "./backend.js";
+import { DeviceArray } from "./device-array.js";
+import { executorFor, type Program } from "./executor.js";
+import { ClosedJaxpr, evalJaxpr } from "./jaxpr.js";
+import { describeValue, traceFlat } from "./jaxpr-trace.js";
+import * as np from "./np.js";
+import { tfjsExecutor, type StepTiming, TfjsProgram } from "./tfjs-executor.js";
+import { isTracing, Tracer } from "./trace.js";
+import { flatten, leafPaths, unflatten, type PyTree, type TreeDef } from "./tree.js";
+import * as tf from "@tensorflow/tfjs-core";
+
+export interface JitOptions {
+  /** Positional arguments that are not arrays but part of the program (a layer index, a flag). */
+  staticArgnums?: readonly number[];
+  /** After each run, throw if a float output holds NaN or Inf (reads the outputs back: slower). */
+  checkFinite?: boolean;
+}
+
+interface CacheEntry {
+  readonly closed: ClosedJaxpr;
+  readonly outTree: TreeDef;
+  readonly programs: Map<string, Program>;
+}
+
+export interface Jitted<F extends (...args: any[]) => any> {
+  (...args: Parameters<F>): ReturnType<F>;
+  /** The staged program for these arguments (traced once and cached, as a call would). */
+  lower(...args: Parameters<F>): ClosedJaxpr;
+  /** Runs once on these arguments with per-equation timings (each step synchronised). */
+  profile(...args: Parameters<F>): { outputs: ReturnType<F>; timings: StepTiming[] };
+  /** Number of distinct traced signatures. */
+  readonly cacheSize: number;
+  /** Frees every compiled program and forgets every trace. */
+  clearCache(): void;
+}
+
+const liveCaches = new Set<Map<string, CacheEntry>>();
+onBackendChange(() => {
+  // Compiled programs hold tensors of the old backend; keep the traces, drop the programs.
+  for (const cache of liveCaches) for (const e of cache.values()) disposePrograms(e);
+});
+
+function disposePrograms(e: CacheEntry): void {
+  for (const p of e.programs.values()) p.dispose();
+  e.programs.clear();
+}
+
+function staticKey(value: unknown, index: number): string {
+  try {
+    return JSON.stringify(value, (_k, v) => {
+      if (v instanceof Array) throw new TypeError("array");
+      if (typeof v === "function") throw new TypeError("function");
+      return v;
+    });
+  } catch {
+    throw new TypeError(`jit: static argument ${index} must be plain data (numbers, strings, booleans, plain objects), got ${describeValue(value)}`);
+  }
+}
+
+/**
+ * `jit(f)`: traces f once per input signature (tree structure, shapes, dtypes, static arguments),
+ * caches the program and runs it on the current backend's executor, freeing each intermediate after
+ * its last use. Called inside another transformation it inlines its program there.
+ */
+export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = {}): Jitted<F> {
+  const staticNums = new Set(opts.staticArgnums ?? []);
+  const cache = new Map<string, CacheEntry>();
+  liveCaches.add(cache);
+
+  const prepare = (args: unknown[]) => {
+    for (const n of staticNums) {
+      if (!Number.isInteger(n) || n < 0 || n >= args.length) throw new RangeError(`jit: staticArgnums ${n} is out of range for ${args.length} argument(s)`);
+    }
+    const dynamicArgs = args.map((a, i) => (staticNums.has(i) ? null : a));
+    const statics = args.map((a, i) => (staticNums.has(i) ? staticKey(a, i) : "")).join("|");
+    const [leaves, inTree] = flatten(dynamicArgs);
+    const paths = leafPaths(inTree);
+    const arrays = leaves.map((l, i) => {
+      if (l instanceof Array) return l;
+      if (typeof l === "number") return np.full([], l);
+      throw new TypeError(`jit: argument leaf ${paths[i]} is ${describeValue(l)}; mark non-array arguments with staticArgnums`);
+    });
+    const key = `${statics}#${inTree}#${arrays.map((a) => a.aval.toString()).join(",")}`;
+    let entry = cache.get(key);
+    if (!entry) {
+      const { closed, outTree } = traceFlat((...flat) => {
+        const rebuilt = unflatten<unknown[]>(inTree, flat);
+        return f(...rebuilt.map((a, i) => (staticNums.has(i) ? args[i] : a)));
+      }, arrays.map((a) => a.aval));
+      const concrete = closed.consts.every((c) => c instanceof DeviceArray);
+      // Constants created while tracing may belong to a caller's tidy: the cache keeps its own copies.
+      const owned = concrete ? new ClosedJaxpr(closed.jaxpr, closed.consts.map((c) => new DeviceArray(tf.keep(tf.clone((c as DeviceArray).tensor)))), closed.inTree, outTree) : closed;
+      entry = { closed: owned, outTree, programs: new Map() };
+      // A trace that closed over outer tracers is only valid inside that transformation: do not cache it.
+      if (concrete) cache.set(key, entry);
+    }
+    const temporaries = arrays.filter((a, i) => a !== leaves[i]);
+    return { entry, arrays, temporaries };
+  };
+
+  const programFor = (entry: CacheEntry): Program => {
+    const backend = getBackend();
+    let program = entry.programs.get(backend);
+    if (!program) {
+      program = executorFor(backend, tfjsExecutor).compile(entry.closed);
+      entry.programs.set(backend, program);
+    }
+    return program;
+  };
+
+  const call = (args: unknown[], timings?: StepTiming[]) => {
+    const { entry, arrays, temporaries } = prepare(args);
+    let outs: Array[];
+    if (isTracing() || arrays.some((a) => a instanceof Tracer)) {
+      outs = evalJaxpr(entry.closed, arrays);
+    } else {
+      const program = programFor(entry);
+      try {
+        outs = timings && program instanceof TfjsProgram ? program.run(arrays, timings) : program.run(arrays);
+      } finally {
+        for (const t of temporaries) t.dispose();
+      }
+      if (opts.checkFinite) checkFinite(outs, entry.outTree);
+    }
+    return unflatten(entry.outTree, outs);
+  };
+
+  const jitted = ((...args: unknown[]) => call(args)) as unknown as Jitted<F>;
+  jitted.lower = (...args) => prepare(args).entry.closed;
+  jitted.profile = (...args) => {
+    const timings: StepTiming[] = [];
+    const outputs = call(args, timings) as ReturnType<F>;
+    return { outputs, timings };
+  };
+  Object.defineProperty(jitted, "cacheSize", { get: () => cache.size });
+  jitted.clearCache = () => {
+    for (const e of cache.values()) disposePrograms(e);
+    cache.clear();
+  };
+  return jitted;
+}
+
+function checkFinite(outs: readonly Array[], outTree: TreeDef): void {
+  const paths = leafPaths(outTree);
+  outs.forEach((o, i) => {
+    if (o.dtype !== "float32") return;
+    const values = o.dataSync();
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new RangeError(`jit: output ${paths[i]} (${o.aval}) holds ${values[bad]} at flat index ${bad} (checkFinite is on)`);
+    }
+  });
+}
+
+export type { PyTree };

@@ -1,0 +1,220 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { ConvParams, Padding2D, Params, PoolParams, Primitive } from "../primitives.js";
+
+/**
+ * Lowering of each primitive to tfjs kernels. A lowering takes the operand tensors (literals arrive as
+ * scalar tensors) and returns one new tensor; temporaries it makes are freed by the caller's scope.
+ * `tfjsLowerings` is the default for every tfjs backend; `backendLowerings` overrides entries per
+ * backend where a kernel is missing, wrong or slow there (see DESIGN.md's facts about tfjs 4.22).
+ */
+export type TfLowering<P extends Primitive> = (inputs: tf.Tensor[], params: Params<P>) => tf.Tensor;
+export type TfLoweringTable = { readonly [P in Primitive]: TfLowering<P> };
+export type TfLoweringOverrides = { readonly [P in Primitive]?: TfLowering<P> };
+
+type Explicit = [[number, number], [number, number], [number, number], [number, number]];
+
+/** NHWC explicit padding in tfjs's layout. */
+export function explicitPadding(p: Padding2D): Explicit {
+  return [[0, 0], [p[0][0], p[0][1]], [p[1][0], p[1][1]], [0, 0]];
+}
+
+/** tfjs pools take 'valid', 'same' or one symmetric number, not explicit pads. */
+function poolPad(x: readonly number[], p: PoolParams, what: string): "valid" | "same" | number {
+  const [[t, b], [l, r]] = p.padding;
+  if (t === 0 && b === 0 && l === 0 && r === 0) return "valid";
+  if (t === b && b === l && l === r) return t;
+  const same = (size: number, k: number, s: number) => {
+    const out = Math.ceil(size / s);
+    const total = Math.max((out - 1) * s + k - size, 0);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  };
+  const [st, sb] = same(x[1]!, p.window[0], p.strides[0]);
+  const [sl, sr] = same(x[2]!, p.window[1], p.strides[1]);
+  if (t === st && b === sb && l === sl && r === sr) return "same";
+  throw new Error(`${what}: tfjs pools take 'valid', 'same' or equal padding on all sides, not ${JSON.stringify(p.padding)}`);
+}
+
+const swapLastTwo = (rank: number) => [...globalThis.Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+
+export function matmulWithExplicitTransposes([a, b]: tf.Tensor[], p: Params<"matmul">): tf.Tensor {
+  const A = p.transposeA ? tf.transpose(a!, swapLastTwo(a!.rank)) : a!;
+  const B = p.transposeB ? tf.transpose(b!, swapLastTwo(b!.rank)) : b!;
+  return tf.matMul(A, B);
+}
+
+function conv({ strides, dilation }: ConvParams, what: string): void {
+  if ((strides[0] > 1 || strides[1] > 1) && (dilation[0] > 1 || dilation[1] > 1)) {
+    throw new Error(`${what}: tfjs cannot combine strides ${JSON.stringify(strides)} with dilation ${JSON.stringify(dilation)}; use one of them`);
+  }
+}
+
+/**
+ * The filter gradient as an ordinary convolution: the batch axis of x becomes the channel axis, the
+ * forward stride becomes the dilation and the forward dilation the stride. Needs no
+ * Conv2DBackpropFilter kernel (which wasm lacks).
+ */
+export function convFilterGradAsConv([x, ct]: tf.Tensor[], p: Params<"conv_filter_grad">): tf.Tensor {
+  conv(p, "conv_filter_grad");
+  const [kh, kw] = p.filterShape as [number, number];
+  const [[pt, pb], [pl, pr]] = p.padding;
+  const [, oh, ow] = ct!.shape as [number, number, number, number];
+  let xp = tf.pad(x!, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
+  // Keep only the rows and columns some window touched.
+  const needH = (kh - 1) * p.dilation[0] + (oh - 1) * p.strides[0] + 1;
+  const needW = (kw - 1) * p.dilation[1] + (ow - 1) * p.strides[1] + 1;
+  if (needH < xp.shape[1]! || needW < xp.shape[2]!) xp = tf.slice(xp, [0, 0, 0, 0], [-1, needH, needW, -1]);
+  const lhs = tf.transpose(xp, [3, 1, 2, 0]); // [Ci, H, W, N]
+  const rhs = tf.transpose(ct!, [1, 2, 0, 3]); // [OH, OW, N, Co]
+  const out = tf.conv2d(lhs as tf.Tensor4D, rhs as tf.Tensor4D, p.dilation as [number, number], "valid", "NHWC", p.strides as [number, number]);
+  return tf.transpose(out, [1, 2, 0, 3]); // [KH, KW, Ci, Co]
+}
+
+function convFilterGradNative([x, ct]: tf.Tensor[], p: Params<"conv_filter_grad">): tf.Tensor {
+  if (p.dilation[0] > 1 || p.dilation[1] > 1) return convFilterGradAsConv([x!, ct!], p);
+  return tf.engine().runKernel("Conv2DBackpropFilter", { x: x!, dy: ct! }, {
+    strides: p.strides,
+    pad: explicitPadding(p.padding),
+    dataFormat: "NHWC",
+    dimRoundingMode: undefined,
+    filterShape: p.filterShape,
+  } as never) as tf.Tensor;
+}
+
+/**
+ * The input gradient of a convolution. With strides it is tfjs's conv2dTranspose; with dilation (which
+ * that kernel lacks) it is a stride-1 convolution of the padded cotangent with the flipped filter.
+ */
+function convTranspose([ct, w]: tf.Tensor[], p: Params<"conv_transpose">): tf.Tensor {
+  conv(p, "conv_transpose");
+  const inputShape = p.inputShape as [number, number, number, number];
+  if (p.dilation[0] === 1 && p.dilation[1] === 1) {
+    return tf.conv2dTranspose(ct as tf.Tensor4D, w as tf.Tensor4D, inputShape, p.strides as [number, number], explicitPadding(p.padding) as never);
+  }
+  const [kh, kw] = w!.shape as [number, number];
+  const [dh, dw] = p.dilation;
+  const [[pt], [pl]] = p.padding;
+  const [, h, wd] = inputShape;
+  const [, oh, ow] = ct!.shape as [number, number, number, number];
+  const lowH = (kh - 1) * dh - pt;
+  const lowW = (kw - 1) * dw - pl;
+  const highH = h + pt - oh;
+  const highW = wd + pl - ow;
+  let padded = tf.pad(ct!, [[0, 0], [Math.max(lowH, 0), Math.max(highH, 0)], [Math.max(lowW, 0), Math.max(highW, 0)], [0, 0]]);
+  if (lowH < 0 || lowW < 0 || highH < 0 || highW < 0) {
+    const begin = [0, Math.max(-lowH, 0), Math.max(-lowW, 0), 0];
+    const size = [-1, padded.shape[1]! - begin[1]! - Math.max(-highH, 0), padded.shape[2]! - begin[2]! - Math.max(-highW, 0), -1];
+    padded = tf.slice(padded, begin, size);
+  }
+  const flipped = tf.transpose(tf.reverse(w!, [0, 1]), [0, 1, 3, 2]);
+  return tf.conv2d(padded as tf.Tensor4D, flipped as tf.Tensor4D, 1, "valid", "NHWC", [dh, dw]);
+}
+
+/** Average-pool gradient: non-overlapping windows spread by broadcasting; others by the tfjs kernel. */
+function avgPoolGrad([ct]: tf.Tensor[], p: Params<"avg_pool_grad">): tf.Tensor {
+  const [n, h, w, c] = p.inputShape as [number, number, number, number];
+  const [kh, kw] = p.window;
+  const [, oh, ow] = ct!.shape as [number, number, number];
+  const valid = p.padding.every(([a, b]) => a === 0 && b === 0);
+  if (valid && p.strides[0] === kh && p.strides[1] === kw) {
+    const spread = tf.broadcastTo(tf.reshape(tf.div(ct!, kh * kw), [n, oh, 1, ow, 1, c]), [n, oh, kh, ow, kw, c]);
+    const covered = tf.reshape(spread, [n, oh * kh, ow * kw, c]);
+    return tf.pad(covered, [[0, 0], [0, h - oh * kh], [0, w - ow * kw], [0, 0]]);
+  }
+  const input = tf.zeros(p.inputShape as number[]);
+  return tf.engine().runKernel("AvgPoolGrad", { dy: ct!, input }, {
+    filterSize: p.window,
+    strides: p.strides,
+    pad: poolPad(p.inputShape, p, "avg_pool_grad"),
+  } as never) as tf.Tensor;
+}
+
+/** Scatter-add along an axis as one ScatterNd over the flattened index list (duplicates add up). */
+function scatterAdd([updates, indices]: tf.Tensor[], { axis, size }: Params<"scatter_add">): tf.Tensor {
+  const u = updates!;
+  const k = indices!.rank;
+  const pre = u.shape.slice(0, axis);
+  const post = u.shape.slice(axis + k);
+  const mid = globalThis.Array.from({ length: k }, (_, i) => axis + i);
+  const rest = [...globalThis.Array.from({ length: axis }, (_, i) => i), ...globalThis.Array.from({ length: u.rank - axis - k }, (_, i) => axis + k + i)];
+  const front = tf.transpose(u, [...mid, ...rest]);
+  const restSize = [...pre, ...post].reduce((a, b) => a * b, 1);
+  const rows = tf.reshape(front, [indices!.size, restSize]);
+  const summed = tf.scatterND(tf.reshape(indices!, [indices!.size, 1]), rows, [size, restSize]);
+  const shaped = tf.reshape(summed, [size, ...pre, ...post]);
+  // Move the scattered axis back to `axis`.
+  const back = [...globalThis.Array.from({ length: axis }, (_, i) => i + 1), 0, ...globalThis.Array.from({ length: post.length }, (_, i) => axis + 1 + i)];
+  return axis === 0 ? shaped : tf.transpose(shaped, back);
+}
+
+export const tfjsLowerings: TfLoweringTable = {
+  neg: ([x]) => tf.neg(x!),
+  exp: ([x]) => tf.exp(x!),
+  log: ([x]) => tf.log(x!),
+  log1p: ([x]) => tf.log1p(x!),
+  tanh: ([x]) => tf.tanh(x!),
+  logistic: ([x]) => tf.sigmoid(x!),
+  sqrt: ([x]) => tf.sqrt(x!),
+  rsqrt: ([x]) => tf.rsqrt(x!),
+  abs: ([x]) => tf.abs(x!),
+  sign: ([x]) => tf.sign(x!),
+  erf: ([x]) => tf.erf(x!),
+  add: ([a, b]) => tf.add(a!, b!),
+  sub: ([a, b]) => tf.sub(a!, b!),
+  mul: ([a, b]) => tf.mul(a!, b!),
+  div: ([a, b]) => tf.div(a!, b!),
+  pow: ([a, b]) => tf.pow(a!, b!),
+  maximum: ([a, b]) => tf.maximum(a!, b!),
+  minimum: ([a, b]) => tf.minimum(a!, b!),
+  equal: ([a, b]) => tf.equal(a!, b!),
+  less: ([a, b]) => tf.less(a!, b!),
+  greater: ([a, b]) => tf.greater(a!, b!),
+  where: ([c, a, b]) => tf.where(c!, a!, b!),
+  convert_element_type: ([x], { dtype }) => tf.cast(x!, dtype),
+  reduce_sum: ([x], { axes }) => (axes.length === 0 ? tf.clone(x!) : tf.sum(x!, [...axes])),
+  reduce_max: ([x], { axes }) => (axes.length === 0 ? tf.clone(x!) : tf.max(x!, [...axes])),
+  reduce_min: ([x], { axes }) => (axes.length === 0 ? tf.clone(x!) : tf.min(x!, [...axes])),
+  argmax: ([x], { axis }) => tf.argMax(x!, axis),
+  reshape: ([x], { shape }) => tf.reshape(x!, [...shape]),
+  transpose: ([x], { perm }) => tf.transpose(x!, [...perm]),
+  broadcast_to: ([x], { shape }) => tf.broadcastTo(x!, [...shape]),
+  concatenate: (xs, { axis }) => (xs.length === 1 ? tf.clone(xs[0]!) : tf.concat(xs, axis)),
+  slice: ([x], { begin, size }) => tf.slice(x!, [...begin], [...size]),
+  pad: ([x], { widths, value }) => tf.pad(x!, widths.map(([a, b]) => [a, b] as [number, number]), value),
+  take: ([x, i], { axis }) => tf.gather(x!, i!, axis),
+  scatter_add: scatterAdd,
+  one_hot: ([i], { depth }) => tf.oneHot(i as tf.Tensor1D, depth, 1, 0, "float32"),
+  matmul: ([a, b], p) => tf.matMul(a!, b!, p.transposeA, p.transposeB),
+  conv: ([x, w], p) => {
+    conv(p, "conv");
+    return tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, p.strides as [number, number], explicitPadding(p.padding) as never, "NHWC", p.dilation as [number, number]);
+  },
+  conv_transpose: convTranspose,
+  conv_filter_grad: convFilterGradNative,
+  avg_pool: ([x], p) => tf.avgPool(x as tf.Tensor4D, p.window as [number, number], p.strides as [number, number], poolPad(x!.shape, p, "avg_pool")),
+  avg_pool_grad: avgPoolGrad,
+  max_pool: ([x], p) => tf.maxPool(x as tf.Tensor4D, p.window as [number, number], p.strides as [number, number], poolPad(x!.shape, p, "max_pool")),
+  max_pool_argmax: ([x], p) => {
+    const { result, indexes } = tf.maxPoolWithArgmax(x as tf.Tensor4D, p.window as [number, number], p.strides as [number, number], poolPad(x!.shape, p, "max_pool_argmax") as never, true);
+    result.dispose();
+    return indexes;
+  },
+  tag: ([x]) => x!,
+  stop_gradient: ([x]) => x!,
+};
+
+/**
+ * Per-backend departures from the defaults, each for a measured reason:
+ * - wasm: transposed matmuls run 10-25x slower than plain ones, so transposes are explicit;
+ *   Conv2DBackpropFilter is missing, so the filter gradient is a convolution.
+ */
+export const backendLowerings: Readonly<Record<string, TfLoweringOverrides>> = {
+  wasm: {
+    matmul: matmulWithExplicitTransposes,
+    conv_filter_grad: convFilterGradAsConv,
+  },
+};
+
+export function tfjsLowering<P extends Primitive>(primitive: P, backend: string): TfLowering<P> {
+  const override = backendLowerings[backend]?.[primitive] as TfLowering<P> | undefined;
+  return override ?? (tfjsLowerings[primitive] as TfLowering<P>);
+}

@@ -1,0 +1,20 @@
+/**
+ * Named scopes: a stack of names (`block1`, `conv`) under which primitives are bound. Equations record
+ * the scope they were bound in, so that errors and lowerings can name the layer a problem sits in.
+ * The tracer knows nothing of layers; layers push their names here.
+ */
+const names: string[] = [];
+
+export function namedScope<T>(name: string, fn: () => T): T {
+  names.push(name);
+  try {
+    return fn();
+  } finally {
+    names.pop();
+  }
+}
+
+/** The current scope path, joined with dots, or "" outside any scope. */
+export function currentScope(): string {
+  return names.join(".");
+}
