@@ -59,6 +59,8 @@ export const rsqrt = unary("rsqrt");
 export const abs = unary("abs");
 export const sign = unary("sign");
 export const erf = unary("erf");
+export const sin = unary("sin");
+export const cos = unary("cos");
 
 export const add = binary("add");
 export const sub = binary("sub");

@@ -139,6 +139,8 @@ export const shapeRules: RuleTable<{ [P in Primitive]: ShapeRule<P> }> = {
   abs: numericUnary,
   sign: numericUnary,
   erf: floatUnary,
+  sin: floatUnary,
+  cos: floatUnary,
   add: numericBinary,
   sub: numericBinary,
   mul: numericBinary,

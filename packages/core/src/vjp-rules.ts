@@ -70,6 +70,8 @@ export const vjpRules: RuleTable<{ [P in Primitive]: VjpRule<P> }> = {
   abs: (ct, [x]) => [np.mul(ct, np.sign(val(x)))],
   sign: () => [null],
   erf: (ct, [x]) => [np.mul(np.mul(ct, 2 / Math.sqrt(Math.PI)), np.exp(np.neg(np.square(val(x)))))],
+  sin: (ct, [x]) => [np.mul(ct, np.cos(val(x)))],
+  cos: (ct, [x]) => [np.neg(np.mul(ct, np.sin(val(x))))],
   add: (ct, [a, b]) => [() => unbroadcast(ct, a!), () => unbroadcast(ct, b!)],
   sub: (ct, [a, b]) => [() => unbroadcast(ct, a!), () => unbroadcast(np.neg(ct), b!)],
   mul: (ct, [a, b]) => [() => unbroadcast(np.mul(ct, val(b)), a!), () => unbroadcast(np.mul(ct, val(a)), b!)],
