@@ -37,6 +37,10 @@ export function registerBackendProvider(name: BackendName, provider: BackendProv
 
 // Start deterministic: tfjs would otherwise pick by priority among whatever got registered.
 void tf.setBackend("cpu");
+// tfjs's cpu backend greets Node users with advice to install tfjs-node, which cannot install
+// offline; mmx documents its own backends, so that banner is turned off.
+const cpuBackend = tf.findBackend("cpu") as { firstUse?: boolean } | null;
+if (cpuBackend) cpuBackend.firstUse = false;
 
 export class UnknownBackendError extends Error {
   constructor(name: string) {

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { ConvParams, Padding2D, Params, PoolParams, Primitive } from "../primitives.js";
+import type { ConvParams, Padding2D, Params, Primitive } from "../primitives.js";
+import { avgPool, avgPoolGrad, maxPool, maxPoolArgmax } from "./pooling.js";
 
 /**
  * Lowering of each primitive to tfjs kernels. A lowering takes the operand tensors (literals arrive as
@@ -16,22 +17,6 @@ type Explicit = [[number, number], [number, number], [number, number], [number, 
 /** NHWC explicit padding in tfjs's layout. */
 export function explicitPadding(p: Padding2D): Explicit {
   return [[0, 0], [p[0][0], p[0][1]], [p[1][0], p[1][1]], [0, 0]];
-}
-
-/** tfjs pools take 'valid', 'same' or one symmetric number, not explicit pads. */
-function poolPad(x: readonly number[], p: PoolParams, what: string): "valid" | "same" | number {
-  const [[t, b], [l, r]] = p.padding;
-  if (t === 0 && b === 0 && l === 0 && r === 0) return "valid";
-  if (t === b && b === l && l === r) return t;
-  const same = (size: number, k: number, s: number) => {
-    const out = Math.ceil(size / s);
-    const total = Math.max((out - 1) * s + k - size, 0);
-    return [Math.floor(total / 2), total - Math.floor(total / 2)];
-  };
-  const [st, sb] = same(x[1]!, p.window[0], p.strides[0]);
-  const [sl, sr] = same(x[2]!, p.window[1], p.strides[1]);
-  if (t === st && b === sb && l === sl && r === sr) return "same";
-  throw new Error(`${what}: tfjs pools take 'valid', 'same' or equal padding on all sides, not ${JSON.stringify(p.padding)}`);
 }
 
 const swapLastTwo = (rank: number) => [...globalThis.Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
@@ -109,25 +94,6 @@ function convTranspose([ct, w]: tf.Tensor[], p: Params<"conv_transpose">): tf.Te
   return tf.conv2d(padded as tf.Tensor4D, flipped as tf.Tensor4D, 1, "valid", "NHWC", [dh, dw]);
 }
 
-/** Average-pool gradient: non-overlapping windows spread by broadcasting; others by the tfjs kernel. */
-function avgPoolGrad([ct]: tf.Tensor[], p: Params<"avg_pool_grad">): tf.Tensor {
-  const [n, h, w, c] = p.inputShape as [number, number, number, number];
-  const [kh, kw] = p.window;
-  const [, oh, ow] = ct!.shape as [number, number, number];
-  const valid = p.padding.every(([a, b]) => a === 0 && b === 0);
-  if (valid && p.strides[0] === kh && p.strides[1] === kw) {
-    const spread = tf.broadcastTo(tf.reshape(tf.div(ct!, kh * kw), [n, oh, 1, ow, 1, c]), [n, oh, kh, ow, kw, c]);
-    const covered = tf.reshape(spread, [n, oh * kh, ow * kw, c]);
-    return tf.pad(covered, [[0, 0], [0, h - oh * kh], [0, w - ow * kw], [0, 0]]);
-  }
-  const input = tf.zeros(p.inputShape as number[]);
-  return tf.engine().runKernel("AvgPoolGrad", { dy: ct!, input }, {
-    filterSize: p.window,
-    strides: p.strides,
-    pad: poolPad(p.inputShape, p, "avg_pool_grad"),
-  } as never) as tf.Tensor;
-}
-
 /** Scatter-add along an axis as one ScatterNd over the flattened index list (duplicates add up). */
 function scatterAdd([updates, indices]: tf.Tensor[], { axis, size }: Params<"scatter_add">): tf.Tensor {
   const u = updates!;
@@ -184,7 +150,9 @@ export const tfjsLowerings: TfLoweringTable = {
   pad: ([x], { widths, value }) => tf.pad(x!, widths.map(([a, b]) => [a, b] as [number, number]), value),
   take: ([x, i], { axis }) => tf.gather(x!, i!, axis),
   scatter_add: scatterAdd,
-  one_hot: ([i], { depth }) => tf.oneHot(i as tf.Tensor1D, depth, 1, 0, "float32"),
+  // tfjs's oneHot needs depth >= 2 (depth 1 is "is the label 0"), and wasm's writes int32 bits into a
+  // float32 result: so build int32 and convert.
+  one_hot: ([i], { depth }) => tf.cast(depth === 1 ? tf.expandDims(tf.equal(i!, 0), -1) : tf.oneHot(i as tf.Tensor1D, depth), "float32"),
   matmul: ([a, b], p) => tf.matMul(a!, b!, p.transposeA, p.transposeB),
   conv: ([x, w], p) => {
     conv(p, "conv");
@@ -192,14 +160,10 @@ export const tfjsLowerings: TfLoweringTable = {
   },
   conv_transpose: convTranspose,
   conv_filter_grad: convFilterGradNative,
-  avg_pool: ([x], p) => tf.avgPool(x as tf.Tensor4D, p.window as [number, number], p.strides as [number, number], poolPad(x!.shape, p, "avg_pool")),
+  avg_pool: avgPool,
   avg_pool_grad: avgPoolGrad,
-  max_pool: ([x], p) => tf.maxPool(x as tf.Tensor4D, p.window as [number, number], p.strides as [number, number], poolPad(x!.shape, p, "max_pool")),
-  max_pool_argmax: ([x], p) => {
-    const { result, indexes } = tf.maxPoolWithArgmax(x as tf.Tensor4D, p.window as [number, number], p.strides as [number, number], poolPad(x!.shape, p, "max_pool_argmax") as never, true);
-    result.dispose();
-    return indexes;
-  },
+  max_pool: maxPool,
+  max_pool_argmax: maxPoolArgmax,
   tag: ([x]) => x!,
   stop_gradient: ([x]) => x!,
 };
