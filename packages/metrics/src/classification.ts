@@ -1,0 +1,47 @@
+import type { Array } from "@mmx/core";
+import { argmaxRows, hostLabels, hostScores, type Labels } from "./host.js";
+import { logitRows } from "./rows.js";
+
+function nonEmpty(rows: number, cols: number, what: string): void {
+  if (rows === 0) throw new RangeError(`${what}: no examples (scores of shape [0,${cols}]); a mean over nothing is undefined`);
+}
+
+/**
+ * The fraction of rows whose argmax (first on ties) is the label. `logits` is [N, C] (probabilities
+ * work too: the argmax is the same); `labels` are class indices [N] or one-hot rows [N, C].
+ */
+export function accuracy(logits: Array, labels: Labels): number {
+  const m = hostScores(logits, "accuracy");
+  nonEmpty(m.rows, m.cols, "accuracy");
+  const y = hostLabels(labels, m.rows, m.cols, "accuracy");
+  const predicted = argmaxRows(m);
+  let correct = 0;
+  for (let i = 0; i < m.rows; i++) if (predicted[i] === y[i]) correct++;
+  return correct / m.rows;
+}
+
+/** The fraction of rows misclassified: 1 − accuracy. */
+export function error(logits: Array, labels: Labels): number {
+  const m = hostScores(logits, "error");
+  nonEmpty(m.rows, m.cols, "error");
+  const y = hostLabels(labels, m.rows, m.cols, "error");
+  const predicted = argmaxRows(m);
+  let wrong = 0;
+  for (let i = 0; i < m.rows; i++) if (predicted[i] !== y[i]) wrong++;
+  return wrong / m.rows;
+}
+
+/**
+ * Mean negative log-likelihood of the true class under softmax(logits): the test NLL the paper
+ * reports (ordinary cross-entropy). Computed in float64 with the row max subtracted, so large logits
+ * do not overflow.
+ */
+export function nll(logits: Array, labels: Labels): number {
+  const m = hostScores(logits, "nll");
+  nonEmpty(m.rows, m.cols, "nll");
+  const y = hostLabels(labels, m.rows, m.cols, "nll");
+  const { logProbTrue } = logitRows(m, y);
+  let sum = 0;
+  for (let i = 0; i < m.rows; i++) sum -= logProbTrue[i]!;
+  return sum / m.rows;
+}
