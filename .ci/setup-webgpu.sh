@@ -27,8 +27,9 @@ die() {
   exit 1
 }
 
-command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1 ||
+if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
   die "apt-get/dpkg not found: this script supports Debian (bookworm) and its derivatives only."
+fi
 
 # shellcheck disable=SC1091
 . /etc/os-release
@@ -105,6 +106,7 @@ trap 'rm -rf "$TMPD"' EXIT
 if [ "$CODENAME" = bookworm ]; then
   BP="${CODENAME}-backports"
   # The configured sources as apt itself reads them (deb822 .sources and one-line .list files alike).
+  # shellcheck disable=SC2016 # $(RELEASE) etc. are apt's format fields, not shell
   TARGETS="$(apt-get indextargets --no-release-info --format '$(RELEASE) $(REPO_URI)' 'Identifier: Packages' | sort -u)"
   MAIN_URI="$(awk -v r="$CODENAME" '$1 == r { print $2; exit }' <<<"$TARGETS")"
   BP_URI="$(awk -v r="$BP" '$1 == r { print $2; exit }' <<<"$TARGETS")"
@@ -142,6 +144,7 @@ if [ "$CODENAME" = bookworm ]; then
 
   # Refresh only the backports list when bookworm's lists are already on disk; otherwise a full update.
   main_lists_present=false
+  # shellcheck disable=SC2016 # $(FILENAME) is an apt format field
   while read -r f; do
     if compgen -G "${f}*" >/dev/null; then main_lists_present=true; fi
   done < <(apt-get indextargets --no-release-info --format '$(FILENAME)' 'Identifier: Packages' "Release: $CODENAME")
