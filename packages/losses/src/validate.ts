@@ -1,0 +1,53 @@
+import { Array, isTracer, np } from "@mmx/core";
+
+/** The logits a classification loss takes: float32 [B, C] with at least one class. */
+export function assertLogits(logits: unknown, what: string): asserts logits is Array {
+  if (!(logits instanceof Array)) throw new TypeError(`${what}: logits must be an Array, got ${describe(logits)}`);
+  if (logits.dtype !== "float32" || logits.ndim !== 2 || logits.shape[1]! < 1) {
+    throw new TypeError(`${what}: logits must be float32 [B, C] with C >= 1, got ${describe(logits)}`);
+  }
+}
+
+/**
+ * Class labels for logits [B, C]: int32 [B] with values in [0, C). Values are checked only when they
+ * are concrete (eager code); inside a traced function they are not known yet.
+ */
+export function assertLabels(labels: Array, logits: Array, what: string): void {
+  const [b, c] = logits.shape as [number, number];
+  if (labels.ndim !== 1 || labels.shape[0] !== b) {
+    throw new TypeError(`${what}: int32 labels must have shape [${b}] to match logits [${b},${c}], got ${describe(labels)}`);
+  }
+  if (isTracer(labels)) return;
+  const values = labels.dataSync();
+  const bad = values.findIndex((v) => v < 0 || v >= c);
+  if (bad >= 0) throw new RangeError(`${what}: label ${values[bad]} at index ${bad} is outside [0, ${c}) for ${c} classes`);
+}
+
+/**
+ * Targets for logits [B, C]: float32 distributions [B, C], or int32 labels [B] (then their one-hot
+ * rows). Returns float32 [B, C].
+ */
+export function softTargets(targets: unknown, logits: Array, what: string): Array {
+  if (!(targets instanceof Array)) throw new TypeError(`${what}: targets must be an Array, got ${describe(targets)}`);
+  if (targets.dtype === "int32") {
+    assertLabels(targets, logits, what);
+    return np.oneHot(targets, logits.shape[1]!);
+  }
+  if (targets.dtype !== "float32" || !sameShape(targets.shape, logits.shape)) {
+    throw new TypeError(
+      `${what}: targets must be float32 [${logits.shape.join(",")}] like the logits, or int32 labels [${logits.shape[0]}]; ` +
+        `got ${describe(targets)}`,
+    );
+  }
+  return targets;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function describe(x: unknown): string {
+  if (x instanceof Array) return `${x.dtype} [${x.shape.join(",")}]`;
+  if (globalThis.Array.isArray(x)) return `a JS array of length ${x.length}`;
+  return x === null ? "null" : typeof x;
+}
