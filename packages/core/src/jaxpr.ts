@@ -88,7 +88,7 @@ function varNames(): (v: Var) => string {
 }
 
 function formatParam(value: unknown): string {
-  if (globalThis.Array.isArray(value)) return `(${value.map(formatParam).join(",")})`;
+  if (globalThis.Array.isArray(value)) return value.length === 1 ? `(${formatParam(value[0])},)` : `(${value.map(formatParam).join(",")})`;
   if (typeof value === "string") return value;
   return String(value);
 }

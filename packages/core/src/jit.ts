@@ -3,6 +3,7 @@ import { getBackend, onBackendChange } from "./backend.js";
 import { DeviceArray } from "./device-array.js";
 import { executorFor, type Program } from "./executor.js";
 import { ClosedJaxpr, evalJaxpr } from "./jaxpr.js";
+import { dce } from "./passes.js";
 import { describeValue, traceFlat } from "./jaxpr-trace.js";
 import * as np from "./np.js";
 import { tfjsExecutor, type StepTiming, TfjsProgram } from "./tfjs-executor.js";
@@ -88,9 +89,11 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
         const rebuilt = unflatten<unknown[]>(inTree, flat);
         return f(...rebuilt.map((a, i) => (staticNums.has(i) ? args[i] : a)));
       }, arrays.map((a) => a.aval));
+      const pruned = dce(closed.jaxpr);
       const concrete = closed.consts.every((c) => c instanceof DeviceArray);
       // Constants created while tracing may belong to a caller's tidy: the cache keeps its own copies.
-      const owned = concrete ? new ClosedJaxpr(closed.jaxpr, closed.consts.map((c) => new DeviceArray(tf.keep(tf.clone((c as DeviceArray).tensor)))), closed.inTree, outTree) : closed;
+      const consts = concrete ? closed.consts.map((c) => new DeviceArray(tf.keep(tf.clone((c as DeviceArray).tensor)))) : closed.consts;
+      const owned = new ClosedJaxpr(pruned, consts, closed.inTree, outTree);
       entry = { closed: owned, outTree, programs: new Map() };
       // A trace that closed over outer tracers is only valid inside that transformation: do not cache it.
       if (concrete) cache.set(key, entry);

@@ -119,3 +119,22 @@ for (const backend of ["cpu", "wasm"] as const) {
     }
   });
 }
+
+describe("cpu and wasm agree on every primitive and its VJP", () => {
+  for (const c of primitiveCases) {
+    it(caseName(c), async () => {
+      await fc.assert(
+        fc.asyncProperty(c.operands, fc.integer({ min: 1, max: 2 ** 30 }), async ({ ops, extra }, seed) => {
+          await setBackend("cpu");
+          const onCpuBackend = computeMmx(c, ops, extra, seed);
+          await setBackend("wasm");
+          const onWasm = computeMmx(c, ops, extra, seed);
+          const tol = c.tol ?? { rtol: 1e-4, atol: 1e-5 };
+          expectAllClose(onWasm.out, onCpuBackend.out, { ...tol, what: `${caseName(c)} value, wasm vs cpu` });
+          for (const [i, g] of onCpuBackend.grads) expectAllClose(onWasm.grads.get(i)!, g, { ...tol, what: `${caseName(c)} VJP of operand ${i}, wasm vs cpu` });
+        }),
+        { numRuns: RUNS },
+      );
+    });
+  }
+});

@@ -32,6 +32,7 @@ export function unbroadcast(ct: Array, operand: Operand): Array | null {
 
 /** Restores reduced axes as size-1 axes, then broadcasts to the operand's shape. */
 function unreduce(ct: Array, x: Array, axes: readonly number[]): Array {
+  if (ct.ndim === 0) return np.broadcastTo(ct, x.shape);
   const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   return np.broadcastTo(np.reshape(ct, kept), x.shape);
 }
