@@ -1,3 +1,4 @@
+import { type Key, split, uniformValues } from "@mmx/random";
 import { hostArray, type HostArray, type HostData } from "./host-array.js";
 
 /** Checks an NHWC image batch and returns its dimensions. */
@@ -69,4 +70,58 @@ export function padCrop<T extends HostData>(x: HostArray<T>, offsets: { dy: Arra
     }
   }
   return hostArray(out, x.shape, "padCrop");
+}
+
+/** Draws `n` whole numbers uniform in [0, count) from a key (host-side, bit-identical everywhere). */
+function uniformInts(key: Key, n: number, count: number): Int32Array {
+  const u = uniformValues(key, [n]);
+  // u < 1, so the floor is at most count − 1; the min guards against float rounding all the same.
+  return Int32Array.from(u, (v) => Math.min(count - 1, Math.floor(v * count)));
+}
+
+/**
+ * Random crop with zero padding, per image: as torchvision's `RandomCrop(H, padding)` in the official
+ * code (padding 4 for 32x32 CIFAR/SVHN images). Offsets are drawn from `key`, uniform over the
+ * 2·padding + 1 positions on each axis. Returns a new host array of the same shape.
+ */
+export function randomCrop<T extends HostData>(x: HostArray<T>, key: Key, options: { padding?: number } = {}): HostArray<T> {
+  const [n] = imageDims(x, "randomCrop");
+  const padding = options.padding ?? 4;
+  if (!(Number.isInteger(padding) && padding >= 0)) throw new RangeError(`randomCrop: padding must be a whole number >= 0, got ${padding}`);
+  const [ky, kx] = split(key, 2) as [Key, Key];
+  return padCrop(x, { dy: uniformInts(ky, n, 2 * padding + 1), dx: uniformInts(kx, n, 2 * padding + 1) }, padding);
+}
+
+/** Flips each image left to right with probability `probability` (default 0.5), drawn from `key`. */
+export function randomFlip<T extends HostData>(x: HostArray<T>, key: Key, options: { probability?: number } = {}): HostArray<T> {
+  const [n] = imageDims(x, "randomFlip");
+  const p = options.probability ?? 0.5;
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`randomFlip: probability must be in [0, 1], got ${p}`);
+  const u = uniformValues(key, [n]);
+  return flipHorizontal(x, Uint8Array.from(u, (v) => (v < p ? 1 : 0)));
+}
+
+export interface AugmentOptions {
+  /** Zero padding of the random crop (0: no crop); default 4, as the official code uses for 32x32 images. */
+  padding?: number;
+  /** Random horizontal flip, default true; turn it off for digits (SVHN, MNIST), where a mirror changes the class. */
+  flip?: boolean;
+}
+
+/**
+ * The official code's training augmentation: a random crop with zero padding, then a random horizontal
+ * flip, each drawn per image from `key`. Apply it to pixel values before normalising (as the official
+ * transform pipeline does: the padding is black in pixel space).
+ *
+ * ```ts
+ * for (const b of batches(train, { batchSize: 100, key: foldIn(k, epoch),
+ *                                  transform: (x, k) => normalize(augment(x, k), stats) })) { ... }
+ * ```
+ */
+export function augment<T extends HostData>(x: HostArray<T>, key: Key, options: AugmentOptions = {}): HostArray<T> {
+  const { padding = 4, flip = true } = options;
+  const [cropKey, flipKey] = split(key, 2) as [Key, Key];
+  let out = padding > 0 ? randomCrop(x, cropKey, { padding }) : hostArray(x.data.slice() as T, x.shape);
+  if (flip) out = randomFlip(out, flipKey);
+  return out;
 }
