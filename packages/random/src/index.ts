@@ -1,1 +1,22 @@
-export {};
+/**
+ * @mmx/random: JAX-style splittable PRNG keys on threefry-2x32, and samplers.
+ *
+ * Everything random is computed on the host in exact 32-bit integer arithmetic, so one key gives
+ * bit-identical draws on every backend and every machine; draws enter mmx programs as arrays.
+ *
+ * ```ts
+ * import * as random from "@mmx/random";
+ * const [k1, k2] = random.split(random.key(0));
+ * const w = random.normal(k1, [784, 512]);
+ * const mask = random.bernoulli(k2, 0.9, [128, 512]);
+ * ```
+ *
+ * Each sampler has two forms: `uniform(key, shape)` gives an mmx `Array`; `uniformValues(key, shape)`
+ * gives the same numbers as a typed array for data pipelines and policies that need plain numbers.
+ */
+export { Key, key, split, foldIn, randomBits } from "./key.js";
+export { threefry2x32 } from "./threefry.js";
+export type { ShapeLike } from "./shape.js";
+export { uniform, uniformValues, type UniformOptions } from "./uniform.js";
+export { normal, normalValues, truncatedNormal, truncatedNormalValues } from "./normal.js";
+export { bernoulli, bernoulliValues } from "./bernoulli.js";
