@@ -3,6 +3,7 @@
  * autodiff and jit, lowered to TensorFlow.js kernels.
  */
 import "./eager.js"; // installs the eager (level-0) trace
+import "./backends/providers.js"; // optional backends (webgpu), loaded on demand
 
 export { Array, Literal, type Operand } from "./array.js";
 export { ShapedArray } from "./aval.js";
@@ -29,4 +30,5 @@ export type { StepTiming } from "./tfjs-executor.js";
 
 export { setBackend, getBackend, availableBackends, registerBackendProvider, UnknownBackendError, KNOWN_BACKENDS, type BackendName, type BackendInfo, type BackendProvider } from "./backend.js";
 export { tidy, keep, dispose, memory } from "./memory.js";
+export { webgpuAvailable, WebgpuUnavailableError, type WebgpuAvailability } from "./backends/webgpu.js";
 export { namedScope, currentScope } from "./scope.js";

@@ -136,7 +136,7 @@ for (const backend of ["cpu", "wasm"] as const) {
     it("names the culprit when an argument cannot be traced", () => {
       const f = jit((x: MxArray, opts: { scale: number; name: string }) => np.mul(x, opts.scale));
       expect(() => f(np.ones([1]), { scale: 2, name: "n" })).toThrow(/argument leaf \[1\]\.name is a string \(n\); mark non-array arguments with staticArgnums/);
-      const g = jit((x: MxArray, fn: unknown) => x, { staticArgnums: [1] });
+      const g = jit((x: MxArray, _fn: unknown) => x, { staticArgnums: [1] });
       expect(() => g(np.ones([1]), () => 1)).toThrow(/static argument 1 must be plain data/);
     });
   });
