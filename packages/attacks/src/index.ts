@@ -5,7 +5,6 @@
 export { fgsm, type FgsmOptions } from "./fgsm.js";
 export { ifgsm, type IfgsmOptions } from "./ifgsm.js";
 export { pgd, type PgdOptions } from "./pgd.js";
-export { hostUniform } from "./host-uniform.js";
 export { robustAccuracy, type Batch, type RobustAccuracy, type RobustAccuracyOptions } from "./robust-accuracy.js";
 export type { UniformSampler } from "./sign-step.js";
 export type { Attack, AttackSettings, ClipRange, Loss, Model } from "./types.js";

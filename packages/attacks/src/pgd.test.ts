@@ -1,7 +1,8 @@
 import { jit, np, tidy, type Array } from "@mmx/core";
 import fc from "fast-check";
+import { foldIn, key, uniformValues } from "@mmx/random";
 import { describe, expect, it } from "vitest";
-import { fgsm, hostUniform, ifgsm, pgd } from "./index.js";
+import { fgsm, ifgsm, pgd } from "./index.js";
 import { crossEntropy, mlp, randomArray, randomMlp, stream, values } from "./testing-only/fixtures.js";
 
 const base = { model: mlp, loss: crossEntropy };
@@ -23,7 +24,7 @@ describe("pgd and ifgsm", () => {
     // a box only zeroes coordinates; a small stepSize keeps the second-order term below it.
     for (const attack of [
       pgd({ ...base, eps: 0.1, stepSize: 0.002, steps: 25, randomStart: false }),
-      pgd({ ...base, eps: 0.1, stepSize: 0.002, steps: 25, random: hostUniform(5) }),
+      pgd({ ...base, eps: 0.1, stepSize: 0.002, steps: 25, key: key(5) }),
       ifgsm({ ...base, eps: 0.1, stepSize: 0.002, steps: 25 }),
     ]) {
       const { x: adv, losses } = attack.withLosses(params, x, y);
@@ -45,7 +46,7 @@ describe("pgd and ifgsm", () => {
         (eps, stepSize, steps, randomStart, seed) => {
           tidy(() => {
             const xs = randomArray([5, 6], stream(seed), 0, 1);
-            const attack = randomStart ? pgd({ ...base, eps, stepSize, steps, random: hostUniform(seed) }) : ifgsm({ ...base, eps, stepSize, steps });
+            const attack = randomStart ? pgd({ ...base, eps, stepSize, steps, key: key(seed) }) : ifgsm({ ...base, eps, stepSize, steps });
             const adv = values(attack(params, xs, y));
             const orig = values(xs);
             adv.forEach((v, i) => {
@@ -63,7 +64,7 @@ describe("pgd and ifgsm", () => {
   it("starts from a uniform point of the eps-ball, reproducibly for a seed", () => {
     const xs = np.full([50, 6], 0.5);
     const ys = np.zeros([50], "int32");
-    const make = (seed: number) => pgd({ ...base, eps: 0.2, stepSize: 1e-4, steps: 1, random: hostUniform(seed) });
+    const make = (seed: number) => pgd({ ...base, eps: 0.2, stepSize: 1e-4, steps: 1, key: key(seed) });
     const a = values(make(1)(params, xs, ys));
     expect(values(make(1)(params, xs, ys))).toEqual(a);
     expect(values(make(2)(params, xs, ys))).not.toEqual(a);
@@ -75,6 +76,20 @@ describe("pgd and ifgsm", () => {
     // the same attack called twice draws fresh noise
     const attack = make(3);
     expect(values(attack(params, xs, ys))).not.toEqual(values(attack(params, xs, ys)));
+  });
+
+  it("draws call i's start from uniform(foldIn(key, i)): x0 + eps·(2u − 1)", () => {
+    // A model whose loss ignores x has a zero gradient: the steps stay put and the start shows.
+    const flat = (p: typeof params, xs: Array) => np.add(np.mul(mlp(p, xs), 0), 1);
+    const eps = Math.fround(0.2);
+    const xs = randomArray([3, 6], stream(4), 0.3, 0.7);
+    const ys = np.array([2, 0, 1], { dtype: "int32" });
+    const attack = pgd({ model: flat, loss: crossEntropy, eps, stepSize: 0.01, steps: 2, key: key(9) });
+    for (let call = 0; call < 3; call++) {
+      const u = uniformValues(foldIn(key(9), call), [3, 6]);
+      const expected = values(xs).map((v, i) => Math.fround(v + Math.fround(Math.fround(Math.fround(u[i]! * 2) - 1) * eps)));
+      expect(values(attack(params, xs, ys)), `call ${call}`).toEqual(expected);
+    }
   });
 
   it("traces the model once per input shape and runs inside a user's jit", () => {
@@ -102,7 +117,9 @@ describe("pgd and ifgsm", () => {
     expect(() => ifgsm({ ...base, eps: 0.1, stepSize: 0, steps: 2 })).toThrow(/stepSize must be a finite number > 0, got 0/);
     expect(() => pgd({ ...base, eps: 0.1, stepSize: 0.01, steps: 2, randomStart: false, clip: [2, 1] })).toThrow(/clip range \[2, 1\] is empty/);
     expect(() => pgd({ ...base, eps: 0.1, stepSize: 0.01, steps: 2, randomStart: false, norm: "l2" as never })).toThrow(/norm "l2" is not implemented; valid norms: 'linf'/);
-    expect(() => pgd({ ...base, eps: 0.1, stepSize: 0.01, steps: 2 })).toThrow(/randomStart needs a source of randomness/);
+    expect(() => pgd({ ...base, eps: 0.1, stepSize: 0.01, steps: 2 })).toThrow(/randomStart needs a key \(key: random.key\(seed\) from @mmx\/random\)/);
+    expect(() => pgd({ ...base, eps: 0.1, stepSize: 0.01, steps: 2, key: key(0), random: () => np.zeros([1]) })).toThrow(/pass key or random, not both/);
+    expect(() => pgd({ ...base, eps: 0.1, stepSize: 0.01, steps: 2, key: 7 as never })).toThrow(/key must be a Key from @mmx\/random/);
     const bad = pgd({ ...base, eps: 0.1, stepSize: 0.01, steps: 2, random: () => np.zeros([1]) });
     expect(() => bad(params, x, y)).toThrow(/random\(\[5,6\]\) must return a float32 array of that shape, got float32\[1\]/);
   });

@@ -1,3 +1,4 @@
+import { foldIn, Key, uniform } from "@mmx/random";
 import { checkClip, checkEps, checkFunction, checkNorm, checkStepSize, checkSteps } from "./options.js";
 import { signGradientAttack, type UniformSampler } from "./sign-step.js";
 import type { Attack, ClipRange, Loss, Model } from "./types.js";
@@ -15,9 +16,14 @@ export interface PgdOptions {
   /** The valid input range; null to leave inputs unclipped. Default [0, 1]. */
   clip?: ClipRange;
   /**
-   * Required with randomStart: draws a float32 array uniform in [0, 1) of the given shape, once per
-   * call (the attack disposes it). `hostUniform(seed)` is one; a sampler over @mmx/random keys is
-   * another.
+   * The random start's key (required with randomStart unless `random` is given). Call i of the
+   * attack draws from `foldIn(key, i)`, so a dataset attacked in the same order is attacked the
+   * same way every time, and no two batches share noise.
+   */
+  key?: Key;
+  /**
+   * Instead of `key`: a sampler of float32 arrays uniform in [0, 1) of the given shape, called once
+   * per attack call (the attack disposes what it returns).
    */
   random?: UniformSampler;
 }
@@ -38,9 +44,18 @@ export function pgd(opts: PgdOptions): Attack {
   const clip = checkClip(opts.clip === undefined ? [0, 1] : opts.clip, what);
   const randomStart = opts.randomStart ?? true;
   if (typeof randomStart !== "boolean") throw new TypeError(`${what}: randomStart must be a boolean, got ${typeof randomStart}`);
-  if (randomStart && opts.random === undefined) {
-    throw new TypeError(`${what}: randomStart needs a source of randomness: pass random: (shape) => a float32 array uniform in [0, 1) (for example hostUniform(seed)), or randomStart: false`);
-  }
+  if (opts.key !== undefined && opts.random !== undefined) throw new TypeError(`${what}: pass key or random, not both`);
+  if (opts.key !== undefined && !(opts.key instanceof Key)) throw new TypeError(`${what}: key must be a Key from @mmx/random (key(seed), split, foldIn), got ${typeof opts.key}`);
   if (opts.random !== undefined) checkFunction(opts.random, "random", what);
-  return signGradientAttack({ model: opts.model, loss: opts.loss, random: opts.random, settings: { kind: "pgd", eps, stepSize, steps, clip, randomStart, norm } });
+  if (randomStart && opts.key === undefined && opts.random === undefined) {
+    throw new TypeError(`${what}: randomStart needs a key (key: random.key(seed) from @mmx/random) or a random: (shape) => uniform [0, 1) sampler; or pass randomStart: false`);
+  }
+  const random = opts.random ?? (opts.key ? keyedUniform(opts.key) : undefined);
+  return signGradientAttack({ model: opts.model, loss: opts.loss, random, settings: { kind: "pgd", eps, stepSize, steps, clip, randomStart, norm } });
+}
+
+/** Call i draws uniform(foldIn(key, i), shape). */
+function keyedUniform(k: Key): UniformSampler {
+  let calls = 0;
+  return (shape) => uniform(foldIn(k, calls++), shape);
 }

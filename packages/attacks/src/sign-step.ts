@@ -1,7 +1,7 @@
 import { Array, isTracer, jit, np, valueAndGrad, type PyTree } from "@mmx/core";
 import type { Attack, AttackSettings, ClipRange, Loss, Model } from "./types.js";
 
-/** Draws values uniform in [0, 1) of a shape: the random start's source until @mmx/random lands. */
+/** Draws float32 values uniform in [0, 1) of a shape: where a random start comes from. */
 export type UniformSampler = (shape: readonly number[]) => Array;
 
 export interface SignStepConfig {

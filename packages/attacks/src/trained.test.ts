@@ -1,6 +1,7 @@
 import { jit, memory, np, type Array } from "@mmx/core";
+import { key } from "@mmx/random";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fgsm, hostUniform, ifgsm, pgd } from "./index.js";
+import { fgsm, ifgsm, pgd } from "./index.js";
 import { blobs, crossEntropy, mlp, randomMlp, train, type MlpParams } from "./testing-only/fixtures.js";
 
 const accuracyOf = jit((p: MlpParams, x: Array, y: Array) => np.mean(np.astype(np.equal(np.argmax(mlp(p, x), -1), y), "float32")));
@@ -27,7 +28,7 @@ describe("attacks on a trained model", () => {
     for (const attack of [
       fgsm({ model: mlp, loss: crossEntropy, eps }),
       ifgsm({ model: mlp, loss: crossEntropy, eps, stepSize: eps / 4, steps: 8 }),
-      pgd({ model: mlp, loss: crossEntropy, eps, stepSize: eps / 4, steps: 8, random: hostUniform(1) }),
+      pgd({ model: mlp, loss: crossEntropy, eps, stepSize: eps / 4, steps: 8, key: key(1) }),
     ]) {
       const adv = attack(params, data.x, data.y);
       const attacked = { loss: lossOf(params, adv, data.y).item(), accuracy: accuracyOf(params, adv, data.y).item() };
@@ -48,7 +49,7 @@ describe("attacks on a trained model", () => {
     const attacks = [
       fgsm({ model: mlp, loss: crossEntropy, eps: 0.1 }),
       ifgsm({ model: mlp, loss: crossEntropy, eps: 0.1, stepSize: 0.02, steps: 5 }),
-      pgd({ model: mlp, loss: crossEntropy, eps: 0.1, stepSize: 0.02, steps: 5, random: hostUniform(2) }),
+      pgd({ model: mlp, loss: crossEntropy, eps: 0.1, stepSize: 0.02, steps: 5, key: key(2) }),
     ];
     const batches = [0, 1, 2, 3].map((i) => blobs(16, 4, 100 + i));
     const runAll = () => {

@@ -1,6 +1,7 @@
 import { getBackend, grad, np, setBackend, type Array } from "@mmx/core";
+import { key } from "@mmx/random";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fgsm, hostUniform, pgd, robustAccuracy } from "./index.js";
+import { fgsm, pgd, robustAccuracy } from "./index.js";
 import { blobs, crossEntropy, mlp, randomArray, randomMlp, stream, train, values } from "./testing-only/fixtures.js";
 
 // The CLI attacks on the wasm backend by default: the same checks there.
@@ -23,7 +24,7 @@ describe("attacks on the wasm backend", () => {
   it("pgd lowers a trained model's accuracy", async () => {
     const data = blobs(64, 4, 7);
     const params = train(randomMlp(4, 8, 2, 3, 0.5), data.x, data.y, 150, 0.5);
-    const attack = pgd({ model: mlp, loss: crossEntropy, eps: 0.15, stepSize: 0.04, steps: 6, random: hostUniform(4) });
+    const attack = pgd({ model: mlp, loss: crossEntropy, eps: 0.15, stepSize: 0.04, steps: 6, key: key(4) });
     const r = await robustAccuracy({ attack, model: mlp, params, batches: [data] });
     expect(r.clean).toBe(1);
     expect(r.adversarial).toBeLessThan(0.75);
