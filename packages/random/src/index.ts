@@ -20,3 +20,8 @@ export type { ShapeLike } from "./shape.js";
 export { uniform, uniformValues, type UniformOptions } from "./uniform.js";
 export { normal, normalValues, truncatedNormal, truncatedNormalValues } from "./normal.js";
 export { bernoulli, bernoulliValues } from "./bernoulli.js";
+export { gamma, gammaValues } from "./gamma.js";
+export { beta, betaValues } from "./beta.js";
+export { randint, randintValues } from "./randint.js";
+export { permutation, permutationIndices } from "./permutation.js";
+export { choice, choiceIndices, type ChoiceOptions } from "./choice.js";

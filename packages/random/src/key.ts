@@ -146,3 +146,18 @@ export function randomBits(k: Key, n: number): Uint32Array {
   }
   return out;
 }
+
+// --- raw-word helpers for samplers that derive many keys (gamma's rejection loop): no Key objects ---
+
+const PAIR = new Uint32Array(2);
+
+/** The words of `split(key(hi, lo), n)[i]` (for any n > i), written into out[at], out[at + 1]. */
+export function childWordsInto(hi: number, lo: number, i: number, out: Uint32Array, at = 0): void {
+  threefryInto(hi, lo, 0, i, out, at);
+}
+
+/** Word i of `randomBits(key(hi, lo), n)` (for any n > i). */
+export function bitsAt(hi: number, lo: number, i: number): number {
+  threefryInto(hi, lo, 0, i, PAIR, 0);
+  return (PAIR[0]! ^ PAIR[1]!) >>> 0;
+}

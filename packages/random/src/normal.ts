@@ -1,9 +1,9 @@
 import type { Array } from "@mmx/core";
-import { nextDown32, nextUp32, openUnitFloat } from "./float32.js";
+import { nextDown32, nextUp32, openUnitFloat, unitFloat } from "./float32.js";
 import { assertKey, randomBits, type Key } from "./key.js";
 import { checkNumber, checkShape, type ShapeLike } from "./shape.js";
 import { erfinv, normalCdf, normalPpf } from "./special.js";
-import { uniformFromBits } from "./uniform.js";
+import { scaleUnit, uniformFromBits } from "./uniform.js";
 import { toArray } from "./to-array.js";
 
 const SQRT2_F32 = Math.fround(Math.SQRT2);
@@ -44,9 +44,12 @@ export function normalFromBits(bits: Uint32Array): Float32Array {
 
 /** One standard normal value in double precision from one word (used inside the gamma sampler). */
 export function normalFromWord(word: number): number {
-  const u = uniformFromBits(Uint32Array.of(word), LOWEST_U, 1)[0]!;
+  const u = scaleUnit(unitFloat(word), LOWEST_U, 1, U_SPAN, U_BELOW);
   return Math.SQRT2 * erfinv(u);
 }
+
+const U_SPAN = Math.fround(1 - LOWEST_U);
+const U_BELOW = nextDown32(1);
 
 /**
  * Standard normal values truncated to the open interval (lower, upper), as a Float32Array: the host-side

@@ -59,11 +59,12 @@ export function uniformFromBits(bits: Uint32Array, lo: number, hi: number): Floa
   const out = new Float32Array(bits.length);
   const span = Math.fround(hi - lo);
   const below = nextDown32(hi);
-  for (let i = 0; i < bits.length; i++) {
-    let v = Math.fround(Math.fround(unitFloat(bits[i]!) * span) + lo);
-    if (v < lo) v = lo;
-    else if (v >= hi) v = below;
-    out[i] = v;
-  }
+  for (let i = 0; i < bits.length; i++) out[i] = scaleUnit(unitFloat(bits[i]!), lo, hi, span, below);
   return out;
+}
+
+/** u * span + lo in float32 steps, kept in [lo, hi) (`below` is the float32 just under hi). */
+export function scaleUnit(u: number, lo: number, hi: number, span: number, below: number): number {
+  const v = Math.fround(Math.fround(u * span) + lo);
+  return v < lo ? lo : v >= hi ? below : v;
 }
