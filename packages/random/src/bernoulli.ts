@@ -1,6 +1,6 @@
 import type { Array } from "@mmx/core";
-import { describe, assertKey, randomBits, type Key } from "./key.js";
-import { checkShape, type ShapeLike } from "./shape.js";
+import { assertKey, randomBits, type Key } from "./key.js";
+import { checkProbability, checkShape, type ShapeLike } from "./args.js";
 import { toArray } from "./to-array.js";
 import { uniformFromBits } from "./uniform.js";
 
@@ -33,12 +33,4 @@ function drawBernoulli(k: Key, p: number, size: number, fn: string): Uint8Array 
   const out = new Uint8Array(size);
   for (let i = 0; i < size; i++) out[i] = u[i]! < p32 ? 1 : 0;
   return out;
-}
-
-/** Checks that p is a probability and returns it rounded to float32. */
-export function checkProbability(p: unknown, fn: string, arg = "p"): number {
-  if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
-    throw new RangeError(`${fn}: ${arg} must be a probability in [0, 1], got ${describe(p)}`);
-  }
-  return Math.fround(p);
 }

@@ -1,7 +1,8 @@
 import type { Array } from "@mmx/core";
-import { BETA_MAX, BETA_MIN, checkPositive, logGammaDraws } from "./gamma.js";
+import { ONE_MINUS_EPS32, TINY32 } from "./float32.js";
+import { logGammaDraws } from "./gamma.js";
 import { assertKey, split, type Key } from "./key.js";
-import { checkShape, type ShapeLike } from "./shape.js";
+import { checkPositive, checkShape, type ShapeLike } from "./args.js";
 import { toArray } from "./to-array.js";
 
 /**
@@ -44,7 +45,8 @@ function drawBeta(k: Key, a: number, b: number, size: number, fn: string): Float
     const ga = Math.exp(la[i]! - m);
     const gb = Math.exp(lb[i]! - m);
     const x = Math.fround(ga / (ga + gb));
-    out[i] = x < BETA_MIN ? BETA_MIN : x > BETA_MAX ? BETA_MAX : x;
+    // Float32 cannot hold draws within 6e-8 of 1 (or below 1e-38): keep them inside (0, 1).
+    out[i] = x < TINY32 ? TINY32 : x > ONE_MINUS_EPS32 ? ONE_MINUS_EPS32 : x;
   }
   return out;
 }

@@ -1,9 +1,9 @@
 import { Array, np } from "@mmx/core";
 import { TINY32 } from "./float32.js";
-import { assertKey, describe, type Key } from "./key.js";
+import { assertKey, describeValue, type Key } from "./key.js";
 import { permutationIndices } from "./permutation.js";
 import { randintValues } from "./randint.js";
-import { checkShape, type ShapeLike } from "./shape.js";
+import { checkShape, type ShapeLike } from "./args.js";
 import { toArray } from "./to-array.js";
 import { uniformValues } from "./uniform.js";
 
@@ -59,7 +59,7 @@ export function choice(k: Key, a: number | Array | ArrayLike<number>, opts: Choi
     return np.take(a, toArray(indices, shape, "int32"), 0);
   }
   if (a === null || typeof a !== "object" || typeof (a as ArrayLike<number>).length !== "number") {
-    throw new TypeError(`choice: a must be a count, an mmx Array or an array of numbers, got ${describe(a)}`);
+    throw new TypeError(`choice: a must be a count, an mmx Array or an array of numbers, got ${describeValue(a)}`);
   }
   const { indices, shape } = drawChoice(k, a.length, opts, "choice", "the number of values");
   if (a instanceof Int32Array) return toArray(Int32Array.from(indices, (i) => a[i]!), shape, "int32");
@@ -68,11 +68,11 @@ export function choice(k: Key, a: number | Array | ArrayLike<number>, opts: Choi
 }
 
 function drawChoice(k: Key, n: number, opts: ChoiceOptions, fn: string, what = "n"): { indices: Int32Array; shape: number[] } {
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new RangeError(`${fn}: ${what} must be an integer >= 1, got ${describe(n)}`);
-  if (opts === null || typeof opts !== "object") throw new TypeError(`${fn}: options must be an object like { shape, p, replace }, got ${describe(opts)}`);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new RangeError(`${fn}: ${what} must be an integer >= 1, got ${describeValue(n)}`);
+  if (opts === null || typeof opts !== "object") throw new TypeError(`${fn}: options must be an object like { shape, p, replace }, got ${describeValue(opts)}`);
   const { shape, size } = checkShape(opts.shape ?? [], fn);
   const replace = opts.replace ?? true;
-  if (typeof replace !== "boolean") throw new TypeError(`${fn}: replace must be a boolean, got ${describe(replace)}`);
+  if (typeof replace !== "boolean") throw new TypeError(`${fn}: replace must be a boolean, got ${describeValue(replace)}`);
   const p = opts.p === undefined ? undefined : checkProbabilities(opts.p, n, fn);
   if (!replace && size > n) throw new RangeError(`${fn}: cannot draw ${size} values without replacement from ${n}`);
   if (size === 0) return { indices: new Int32Array(0), shape };
@@ -89,13 +89,13 @@ function drawChoice(k: Key, n: number, opts: ChoiceOptions, fn: string, what = "
 /** Checks p against n entries: finite, in [0, 1], summing to 1 within 1e-4. */
 function checkProbabilities(p: unknown, n: number, fn: string): number[] {
   if (p === null || typeof p !== "object" || typeof (p as ArrayLike<number>).length !== "number") {
-    throw new TypeError(`${fn}: p must be an array of probabilities, got ${describe(p)}`);
+    throw new TypeError(`${fn}: p must be an array of probabilities, got ${describeValue(p)}`);
   }
   const list = globalThis.Array.from(p as ArrayLike<number>);
   if (list.length !== n) throw new RangeError(`${fn}: p has ${list.length} entries but there are ${n} values to choose from`);
   let sum = 0;
   list.forEach((x, i) => {
-    if (typeof x !== "number" || !(x >= 0 && x <= 1)) throw new RangeError(`${fn}: p[${i}] must be a probability in [0, 1], got ${describe(x)}`);
+    if (typeof x !== "number" || !(x >= 0 && x <= 1)) throw new RangeError(`${fn}: p[${i}] must be a probability in [0, 1], got ${describeValue(x)}`);
     sum += x;
   });
   if (Math.abs(sum - 1) > 1e-4) throw new RangeError(`${fn}: p must sum to 1, but its ${n} entries sum to ${sum}`);

@@ -1,8 +1,8 @@
 import type { Array } from "@mmx/core";
-import { ONE_MINUS_EPS32, TINY32, unitFloat } from "./float32.js";
-import { assertKey, bitsAt, childWordsInto, describe, type Key } from "./key.js";
+import { TINY32, unitFloat } from "./float32.js";
+import { assertKey, bitsAt, childWordsInto, type Key } from "./key.js";
 import { normalFromWord } from "./normal.js";
-import { checkShape, type ShapeLike } from "./shape.js";
+import { checkPositive, checkShape, type ShapeLike } from "./args.js";
 import { toArray } from "./to-array.js";
 
 /**
@@ -42,14 +42,6 @@ function drawGamma(k: Key, a: number, size: number, fn: string): Float32Array {
   return out;
 }
 
-/** Checks a gamma/beta shape parameter: a finite number > 0. */
-export function checkPositive(a: unknown, fn: string, arg: string): number {
-  if (typeof a !== "number" || !Number.isFinite(a) || !(a > 0)) {
-    throw new RangeError(`${fn}: ${arg} must be a finite number > 0, got ${describe(a)}`);
-  }
-  return a;
-}
-
 /**
  * log of `size` Gamma(a) draws in double precision, element i from `split(k, size)[i]`. Log space keeps
  * tiny values (small a) exact enough for beta's ratio; never NaN, at worst -Number.MAX_VALUE.
@@ -65,6 +57,8 @@ export function logGammaDraws(k: Key, a: number, size: number): Float64Array {
 }
 
 const SQUEEZE = 0.0331;
+/** Scratch for derived key words (the sampler is synchronous, so one buffer serves every call). */
+const WORDS = new Uint32Array(6);
 
 /** One log Gamma(a) draw from the key (hi, lo); the key derivations mirror JAX's `_gamma_one`. */
 function logGammaOne(hi: number, lo: number, a: number): number {
@@ -72,7 +66,7 @@ function logGammaOne(hi: number, lo: number, a: number): number {
   const alpha = boost ? a + 1 : a;
   const d = alpha - 1 / 3;
   const c = 1 / 3 / Math.sqrt(d);
-  const w = new Uint32Array(6);
+  const w = WORDS;
   // key, subkey = split(key); the boost uniform comes from subkey.
   childWordsInto(hi, lo, 0, w, 0);
   childWordsInto(hi, lo, 1, w, 2);
@@ -112,7 +106,3 @@ function logGammaOne(hi: number, lo: number, a: number): number {
   const logBoost = boost ? Math.log1p(-uBoost) / a : 0;
   return Math.max(-Number.MAX_VALUE, Math.log(d) + Math.log(V) + logBoost);
 }
-
-/** Values of a Beta draw are kept inside the open interval (0, 1) as float32 sees it. */
-export const BETA_MIN = TINY32;
-export const BETA_MAX = ONE_MINUS_EPS32;

@@ -46,7 +46,7 @@ function checkWord(w: number, name: string): void {
 }
 
 /** Describes a value for an error message without dumping a whole array. */
-export function describe(x: unknown): string {
+export function describeValue(x: unknown): string {
   if (x === null) return "null";
   if (typeof x === "number" || typeof x === "bigint" || typeof x === "boolean") return `${typeof x} ${String(x)}`;
   if (typeof x === "string") return `string ${JSON.stringify(x)}`;
@@ -61,7 +61,7 @@ export function describe(x: unknown): string {
 /** Throws a TypeError naming the function and what it got when `k` is not a {@link Key}. */
 export function assertKey(k: unknown, fn: string): asserts k is Key {
   if (!(k instanceof Key)) {
-    throw new TypeError(`${fn}: expected a Key (from key(seed), split or foldIn) as the first argument, got ${describe(k)}`);
+    throw new TypeError(`${fn}: expected a Key (from key(seed), split or foldIn) as the first argument, got ${describeValue(k)}`);
   }
 }
 
@@ -85,7 +85,7 @@ export function key(seed: number | bigint): Key {
     return new Key(Number(u >> 32n), Number(u & 0xffffffffn));
   }
   if (typeof seed !== "number" || !Number.isSafeInteger(seed)) {
-    throw new TypeError(`key: seed must be a safe integer or a bigint, got ${describe(seed)}`);
+    throw new TypeError(`key: seed must be a safe integer or a bigint, got ${describeValue(seed)}`);
   }
   if (seed >= 0) return new Key(Math.floor(seed / TWO_32), seed % TWO_32);
   // Two's complement of a negative seed: 2^64 + seed, split into words without losing precision.
@@ -122,7 +122,7 @@ export function split(k: Key, n = 2): Key[] {
 export function foldIn(k: Key, data: number): Key {
   assertKey(k, "foldIn");
   if (!Number.isInteger(data) || data < -2147483648 || data >= TWO_32) {
-    throw new RangeError(`foldIn: data must be an integer in [-2^31, 2^32), got ${describe(data)}`);
+    throw new RangeError(`foldIn: data must be an integer in [-2^31, 2^32), got ${describeValue(data)}`);
   }
   // JAX hashes the seed words [0, data] as one counter block (threefry_2x32(key, threefry_seed(data))).
   const [hi, lo] = threefry2x32(k.hi, k.lo, 0, data >>> 0);

@@ -1,7 +1,7 @@
 import type { Array } from "@mmx/core";
 import { nextDown32, nextUp32, openUnitFloat, unitFloat } from "./float32.js";
 import { assertKey, randomBits, type Key } from "./key.js";
-import { checkNumber, checkShape, type ShapeLike } from "./shape.js";
+import { checkNumber, checkShape, type ShapeLike } from "./args.js";
 import { erfinv, normalCdf, normalPpf } from "./special.js";
 import { scaleUnit, uniformFromBits } from "./uniform.js";
 import { toArray } from "./to-array.js";
@@ -42,14 +42,14 @@ export function normalFromBits(bits: Uint32Array): Float32Array {
   return out;
 }
 
+const U_SPAN = Math.fround(1 - LOWEST_U);
+const U_BELOW = nextDown32(1);
+
 /** One standard normal value in double precision from one word (used inside the gamma sampler). */
 export function normalFromWord(word: number): number {
   const u = scaleUnit(unitFloat(word), LOWEST_U, 1, U_SPAN, U_BELOW);
   return Math.SQRT2 * erfinv(u);
 }
-
-const U_SPAN = Math.fround(1 - LOWEST_U);
-const U_BELOW = nextDown32(1);
 
 /**
  * Standard normal values truncated to the open interval (lower, upper), as a Float32Array: the host-side

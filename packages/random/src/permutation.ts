@@ -1,5 +1,5 @@
 import { Array, np } from "@mmx/core";
-import { assertKey, describe, randomBits, split, type Key } from "./key.js";
+import { assertKey, describeValue, randomBits, split, type Key } from "./key.js";
 import { toArray } from "./to-array.js";
 
 /**
@@ -39,7 +39,7 @@ export function permutation(k: Key, n: number | Array): Array {
 
 function checkCount(n: unknown, fn: string, arg = "n"): asserts n is number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 0x7fffffff) {
-    throw new RangeError(`${fn}: ${arg} must be an integer >= 1, got ${describe(n)}`);
+    throw new RangeError(`${fn}: ${arg} must be an integer >= 1, got ${describeValue(n)}`);
   }
 }
 

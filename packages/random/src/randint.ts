@@ -1,6 +1,6 @@
 import type { Array } from "@mmx/core";
-import { assertKey, describe, randomBits, split, type Key } from "./key.js";
-import { checkShape, type ShapeLike } from "./shape.js";
+import { assertKey, describeValue, randomBits, split, type Key } from "./key.js";
+import { checkShape, type ShapeLike } from "./args.js";
 import { toArray } from "./to-array.js";
 
 const TWO_32 = 4294967296;
@@ -59,6 +59,6 @@ function drawRandint(k: Key, size: number, lo: number, hi: number, fn: string): 
 
 function checkBound(x: unknown, fn: string, arg: string): void {
   if (typeof x !== "number" || !Number.isInteger(x) || x < -2147483648 || x > 2147483648) {
-    throw new RangeError(`${fn}: ${arg} must be an integer in [-2^31, 2^31], got ${describe(x)}`);
+    throw new RangeError(`${fn}: ${arg} must be an integer in [-2^31, 2^31], got ${describeValue(x)}`);
   }
 }

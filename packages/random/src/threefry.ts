@@ -11,13 +11,6 @@
 /** Skein's key-schedule parity constant: the third key word is k0 ^ k1 ^ PARITY. */
 const PARITY = 0x1bd11bda;
 
-/** Rotation distances of the 2x32 variant: rounds 1-4 of each 8-round cycle, then rounds 5-8. */
-const ROTATIONS_A = [13, 15, 26, 6] as const;
-const ROTATIONS_B = [17, 29, 16, 24] as const;
-
-/** The hash of one 64-bit counter block: two output words. */
-export type Words = readonly [number, number];
-
 /**
  * Hashes the counter block (x0, x1) under the key (k0, k1): threefry2x32_20. All four inputs are
  * uint32 values (numbers in [0, 2^32)); the result is two uint32 values.
@@ -34,22 +27,37 @@ const SCRATCH = new Uint32Array(2);
  * Uint32Array without allocating a pair per block.
  */
 export function threefryInto(k0: number, k1: number, x0: number, x1: number, out: Uint32Array, at: number): void {
+  // Unrolled: 5 groups of 4 rounds (rotations 13 15 26 6, then 17 29 16 24), each group followed by a
+  // key injection (ks[s % 3], ks[(s + 1) % 3] + s) for s = 1..5. Plain locals, no allocation: this is
+  // the inner loop of every draw.
   const k2 = (k0 ^ k1 ^ PARITY) >>> 0;
-  const ks = [k0 >>> 0, k1 >>> 0, k2];
-  let a = (x0 + ks[0]!) >>> 0;
-  let b = (x1 + ks[1]!) >>> 0;
-  // Five groups of four rounds; after each group a key injection with the round counter s = 1..5.
-  for (let s = 1; s <= 5; s++) {
-    const rot = s % 2 === 1 ? ROTATIONS_A : ROTATIONS_B;
-    for (let r = 0; r < 4; r++) {
-      a = (a + b) >>> 0;
-      const d = rot[r]!;
-      b = ((b << d) | (b >>> (32 - d))) >>> 0;
-      b = (b ^ a) >>> 0;
-    }
-    a = (a + ks[s % 3]!) >>> 0;
-    b = (b + ks[(s + 1) % 3]! + s) >>> 0;
-  }
+  let a = (x0 + k0) >>> 0;
+  let b = (x1 + k1) >>> 0;
+  a = (a + b) >>> 0; b = ((b << 13) | (b >>> 19)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 15) | (b >>> 17)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 26) | (b >>> 6)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 6) | (b >>> 26)) ^ a;
+  a = (a + k1) >>> 0; b = (b + k2 + 1) >>> 0;
+  a = (a + b) >>> 0; b = ((b << 17) | (b >>> 15)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 29) | (b >>> 3)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 16) | (b >>> 16)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 24) | (b >>> 8)) ^ a;
+  a = (a + k2) >>> 0; b = (b + k0 + 2) >>> 0;
+  a = (a + b) >>> 0; b = ((b << 13) | (b >>> 19)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 15) | (b >>> 17)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 26) | (b >>> 6)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 6) | (b >>> 26)) ^ a;
+  a = (a + k0) >>> 0; b = (b + k1 + 3) >>> 0;
+  a = (a + b) >>> 0; b = ((b << 17) | (b >>> 15)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 29) | (b >>> 3)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 16) | (b >>> 16)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 24) | (b >>> 8)) ^ a;
+  a = (a + k1) >>> 0; b = (b + k2 + 4) >>> 0;
+  a = (a + b) >>> 0; b = ((b << 13) | (b >>> 19)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 15) | (b >>> 17)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 26) | (b >>> 6)) ^ a;
+  a = (a + b) >>> 0; b = ((b << 6) | (b >>> 26)) ^ a;
+  a = (a + k2) >>> 0; b = (b + k0 + 5) >>> 0;
   out[at] = a;
   out[at + 1] = b;
 }

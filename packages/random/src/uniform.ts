@@ -1,7 +1,7 @@
 import type { Array } from "@mmx/core";
 import { nextDown32, unitFloat } from "./float32.js";
 import { assertKey, randomBits, type Key } from "./key.js";
-import { checkNumber, checkShape, type ShapeLike } from "./shape.js";
+import { checkNumber, checkShape, type ShapeLike } from "./args.js";
 import { toArray } from "./to-array.js";
 
 /** Bounds of a uniform draw: values lie in [min, max). */
