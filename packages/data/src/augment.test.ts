@@ -1,7 +1,7 @@
 import { key } from "@mmx/random";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { augment, flipHorizontal, padCrop, randomCrop, randomFlip } from "./augment.js";
+import { AUGMENTATION_PRESETS, augment, flipHorizontal, padCrop, randomCrop, randomFlip } from "./augment.js";
 import { hostArray, type HostArray } from "./host-array.js";
 
 /** Random NHWC images with distinct non-zero values, so that a pixel's value tells where it came from. */
@@ -117,5 +117,14 @@ describe("randomFlip / augment", () => {
     expect(() => padCrop(x, { dy: [5], dx: [0] }, 2)).toThrow(/offsets \(5, 0\) of image 0/);
     expect(() => randomCrop(x, key(0), { padding: -1 })).toThrow(/padding/);
     expect(() => randomFlip(x, key(0), { probability: 2 })).toThrow(/probability/);
+  });
+});
+
+describe("AUGMENTATION_PRESETS", () => {
+  it("never flips SVHN", () => {
+    const x = hostArray(Float32Array.from({ length: 64 * 1 * 2 * 1 }, (_, i) => i % 2), [64, 1, 2, 1]);
+    const out = augment(x, key(0), { ...AUGMENTATION_PRESETS.svhn, padding: 0 });
+    expect(out.data).toEqual(x.data);
+    expect(augment(x, key(0), { ...AUGMENTATION_PRESETS.cifar10, padding: 0 }).data).not.toEqual(x.data);
   });
 });

@@ -125,3 +125,13 @@ export function augment<T extends HostData>(x: HostArray<T>, key: Key, options: 
   if (flip) out = randomFlip(out, flipKey);
   return out;
 }
+
+/**
+ * The official code's training augmentation per dataset: CIFAR-10/100 crop (padding 4) and flip; SVHN
+ * crops but does not flip (a mirrored digit is another digit, or none).
+ */
+export const AUGMENTATION_PRESETS: Readonly<Record<"cifar10" | "cifar100" | "svhn", Readonly<AugmentOptions>>> = {
+  cifar10: { padding: 4, flip: true },
+  cifar100: { padding: 4, flip: true },
+  svhn: { padding: 4, flip: false },
+};

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LoadProgress, stratifiedOrder } from "./embedded.js";
-import { fashionMnist } from "./fashion-mnist.js";
-import { mnist } from "./mnist.js";
+import { DataFileError } from "./errors.js";
+import { fashionMnist, fashionMnistSource } from "./fashion-mnist.js";
+import { mnist, mnistSource } from "./mnist.js";
 
 let dir: string;
 beforeAll(() => {
@@ -40,6 +41,11 @@ describe("fashionMnist", () => {
     expect(Math.max(...test.pixels.subarray(0, 784))).toBeGreaterThan(100);
     expect(test.labels[0]).toBe(0);
     expect([...test.pixels.subarray(0, 12)]).toEqual([0, 0, 0, 0, 0, 0, 0, 9, 8, 0, 0, 34]);
+    // The splits' pixel means match the quoted Fashion-MNIST train / test means (0.2860 / 0.2868),
+    // which a swapped split would not (their difference is 0.0008) and a random one rarely would.
+    const mean = (p: Uint8Array) => p.reduce((a, b) => a + b, 0) / p.length / 255;
+    expect(Math.abs(mean(train.pixels) - 0.286)).toBeLessThan(0.0003);
+    expect(Math.abs(mean(test.pixels) - 0.2868)).toBeLessThan(0.0003);
   });
 
   it("limit keeps a class-balanced prefix, as mmx Arrays of the right dtype and range", async () => {
@@ -109,6 +115,33 @@ describe("loader errors", () => {
   it("names an unknown split and a bad limit", async () => {
     await expect(mnist({ split: "validation" as never, cacheDir: dir })).rejects.toThrow(/unknown split "validation"; valid splits: train, test/);
     await expect(fashionMnist({ split: "train", limit: -1, cacheDir: dir })).rejects.toThrow(/limit/);
+  });
+});
+
+describe("package files", () => {
+  const noProgress = () => {};
+  it("a missing data file is an error naming its path", () => {
+    const missing = join(dir, "no-such-package");
+    expect(() => fashionMnistSource.build(missing, noProgress)).toThrow(`missing data file ${join(missing, "src", "clothes", "0.json")}`);
+    expect(() => mnistSource.build(missing, noProgress)).toThrow(DataFileError);
+  });
+
+  it("a file of another layout is an error naming the file and the record", () => {
+    const pkg = mkdtempSync(join(dir, "pkg-"));
+    mkdirSync(join(pkg, "src", "clothes"), { recursive: true });
+    mkdirSync(join(pkg, "src", "digits"), { recursive: true });
+    const clothes = join(pkg, "src", "clothes", "0.json");
+    writeFileSync(clothes, JSON.stringify({ data: [new Array(784).fill(3), []] }));
+    expect(() => fashionMnistSource.build(pkg, noProgress)).toThrow(`${clothes} holds 1 images, expected 7000`);
+    writeFileSync(clothes, JSON.stringify({ data: [new Array(784).fill(3), new Array(783).fill(3)] }));
+    expect(() => fashionMnistSource.build(pkg, noProgress)).toThrow(`record 1 of ${clothes} has 783 pixels, expected 784`);
+    writeFileSync(clothes, JSON.stringify({ data: [[...new Array(783).fill(3), 256]] }));
+    expect(() => fashionMnistSource.build(pkg, noProgress)).toThrow(`pixel 783 of record 0 of ${clothes} is 256, not a byte`);
+    const digits = join(pkg, "src", "digits", "0.json");
+    writeFileSync(digits, JSON.stringify({ data: new Array(784 + 1).fill(0) }));
+    expect(() => mnistSource.build(pkg, noProgress)).toThrow(`${digits} holds 785 pixels, not a whole number of 784-pixel images`);
+    writeFileSync(digits, JSON.stringify({ data: [0.5, ...new Array(783).fill(0)] }));
+    expect(() => mnistSource.build(pkg, noProgress)).toThrow(`value 0.5 at index 0 of ${digits} is not a pixel byte / 255`);
   });
 });
 

@@ -16,8 +16,9 @@ const PIXELS = 28 * 28;
  * split of its own (its `set()` draws one at random), but its per-class files keep the order of the
  * two Fashion-MNIST CSV files it was made from, test file first: each class holds its 1,000 test
  * images, then its 6,000 training images. Class 0 still carries the two empty records that mark where
- * each CSV file ended (at positions 1,000 and 7,001), and its first images match the first rows of the
- * test CSV; we skip empty records and take the first 1,000 images of each class as the test split.
+ * each CSV file ended (at positions 1,000 and 7,001). We skip empty records and take the first 1,000
+ * images of each class as the test split. Check: the pixel means of the two splits, 0.2861 (train) and
+ * 0.2869 (test), agree with the commonly quoted Fashion-MNIST values, 0.2860 and 0.2868.
  * Within a split the classes are interleaved (see `stratifiedOrder`), so `limit` keeps a balanced prefix.
  *
  * The first call parses the package's 150 MB of JSON (a few seconds) and caches both splits in a compact

@@ -23,4 +23,4 @@ export { readCifar10, readCifar100, CIFAR10_CLASSES, type Cifar100Options } from
 export { spirals, spiralPoints, type SpiralsOptions } from "./spirals.js";
 export { batches, forEachBatch, epochOrder, batchIndices, batchCount, gatherRows, type Batch, type BatchOptions, type BatchSource } from "./batches.js";
 export { channelStats, normalize, type ChannelStats } from "./normalize.js";
-export { augment, randomCrop, randomFlip, flipHorizontal, padCrop, type AugmentOptions } from "./augment.js";
+export { augment, randomCrop, randomFlip, flipHorizontal, padCrop, AUGMENTATION_PRESETS, type AugmentOptions } from "./augment.js";

