@@ -84,14 +84,15 @@ export function decodeImageCache(bytes: Uint8Array, path: string, tag: string): 
   return { pixels: payload.subarray(0, pixelBytes), labels, imageShape: [h, w, c], numClasses };
 }
 
-/** Reads and verifies a cache file; a missing file is `undefined`, an unusable one a StaleCacheError. */
+/** Reads and verifies a cache file; a missing file is `undefined`, an unreadable or unusable one a StaleCacheError. */
 export function readImageCache(path: string, tag: string): CachedImages | undefined {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw new StaleCacheError(path, `cannot be read (${code ?? (e as Error).message})`);
   }
   return decodeImageCache(bytes, path, tag);
 }

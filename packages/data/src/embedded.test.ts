@@ -111,6 +111,24 @@ describe("mnist", () => {
   });
 });
 
+describe("unwritable cache", () => {
+  it("still returns the data, and warns that the cache could not be written", async () => {
+    const notADir = join(dir, "a-file");
+    writeFileSync(notADir, "x");
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on("warning", onWarning);
+    try {
+      const ds = await mnist({ split: "test", limit: 20, cacheDir: join(notADir, "cache") });
+      expect(ds.count).toBe(20);
+      await new Promise((r) => setTimeout(r, 10)); // warnings are emitted on the next tick
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.some((w) => w.includes(`could not write the cache file ${join(notADir, "cache", "mnist-train.mmx")}`))).toBe(true);
+  });
+});
+
 describe("loader errors", () => {
   it("names an unknown split and a bad limit", async () => {
     await expect(mnist({ split: "validation" as never, cacheDir: dir })).rejects.toThrow(/unknown split "validation"; valid splits: train, test/);
