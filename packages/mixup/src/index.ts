@@ -1,1 +1,9 @@
-export {};
+/**
+ * @mmx/mixup: the `mixup(k, λ)` transform, its sibling `capture(k)`, and the Manifold Mixup and input
+ * mixup policies that draw k, λ and the pairing permutation.
+ */
+export { mixup, type ModelFn, type Mixed, type MixedFn } from "./mixup.js";
+export { capture } from "./capture.js";
+export { boundaries, resolveBoundary, type Boundary, type BoundaryRef } from "./boundaries.js";
+export { interpolate } from "./interpolate.js";
+export type { Lambda } from "./validate.js";

@@ -1,0 +1,61 @@
+import { Array, evalJaxpr, np, tree } from "@mmx/core";
+import { boundaries, boundariesOf, resolveBoundary, type BoundaryRef } from "./boundaries.js";
+import { interpolate } from "./interpolate.js";
+import { traceModel } from "./trace-model.js";
+import { checkLambda, checkPerm, checkTargets, type Lambda } from "./validate.js";
+
+/** A model function: params, a batch x, and anything else it needs (state, flags). */
+export type ModelFn = (params: any, x: Array, ...rest: any[]) => Array | { out: Array };
+
+/** What a mixed model returns: its output (and any other fields it returned) and the mixed targets. */
+export type Mixed = { out: Array; targets: Array } & Record<string, unknown>;
+
+export type MixedFn = (params: any, x: Array, y: Array, perm: Array | readonly number[], ...rest: any[]) => Mixed;
+
+/**
+ * `mixup(k, λ)(f)`: the model `f(params, x, ...rest)` with its hidden state at boundary k (0 = the
+ * input, i >= 1 = the i-th `tag`, or a tag's name) replaced by `λ·h + (1−λ)·h[perm]`, and the targets
+ * mixed the same way. f is traced into a jaxpr and re-evaluated with the interpolation inserted
+ * after boundary k; f itself is not edited and needs no mixup-aware code. Gradients flow through
+ * both copies of the batch and into the layers before k, as in the official code.
+ *
+ * The result `g(params, x, y, perm, ...rest)` returns `{ out, targets }` (plus every other field of f's
+ * output when f returns an object with `out`, such as batch-norm state). y is one-hot or soft targets
+ * [B, C], or int32 labels [B] (one-hot encoded with C = the output's last axis). λ is a number, a
+ * scalar array or one value per example ([B]). g composes with grad and jit.
+ */
+export function mixup(layer: BoundaryRef, lambda: Lambda): (f: ModelFn) => MixedFn {
+  return (f) =>
+    (params, x, y, perm, ...rest) => {
+      if (!(x instanceof Array) || x.ndim === 0) throw new TypeError("mixup: x must be an array with a batch axis");
+      const batch = x.shape[0]!;
+      checkLambda("mixup", lambda, batch);
+      checkTargets("mixup", y, batch);
+      const permutation = checkPerm("mixup", perm, batch);
+      const model = traceModel("mixup", f, [params, x, ...rest]);
+      const k = resolveBoundary("mixup", layer, boundariesOf(model));
+      const mix = (h: Array) => interpolate(h, lambda, permutation);
+      const outs =
+        k === 0
+          ? evalJaxpr(
+              model.closed,
+              model.inputs.map((a, i) => (i === model.xInput ? mix(a) : a)),
+            )
+          : evalJaxpr(model.closed, model.inputs, { interpret: (eqn, _ops, evalDefault) => (eqn === model.tags[k - 1] ? mix(evalDefault()) : evalDefault()) });
+      const result = tree.unflatten(model.closed.outTree!, outs);
+      const out = outputOf(result);
+      const dense = y.dtype === "int32" ? np.oneHot(y, out.shape[out.ndim - 1]!) : y;
+      const targets = interpolate(dense, lambda, permutation);
+      return result instanceof Array ? { out, targets } : { ...(result as object), out, targets };
+    };
+}
+
+function outputOf(result: unknown): Array {
+  if (result instanceof Array) return result;
+  const out = (result as { out?: unknown } | null)?.out;
+  if (out instanceof Array) return out;
+  throw new TypeError("mixup: the model must return an array (its output) or an object with an `out` array");
+}
+
+/** `mixup.boundaries(f, ...exampleArgs)`: the boundaries mixup can act at, by index, name and shape. */
+mixup.boundaries = boundaries;

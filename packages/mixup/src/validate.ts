@@ -1,0 +1,43 @@
+import { Array, isTracer, np } from "@mmx/core";
+
+/**
+ * Checks of mixup's inputs. Shapes are checked always; values only when they are concrete (under
+ * jit or grad the values are not known while tracing, and the host-side policies draw valid ones).
+ */
+export type Lambda = number | Array;
+
+export function checkLambda(what: string, lambda: Lambda, batch: number): void {
+  if (typeof lambda === "number") {
+    if (!(lambda >= 0 && lambda <= 1)) throw new RangeError(`${what}: λ must lie in [0, 1], got ${lambda}`);
+    return;
+  }
+  if (!(lambda instanceof Array)) throw new TypeError(`${what}: λ must be a number or an array, got ${typeof lambda}`);
+  if (lambda.dtype !== "float32") throw new TypeError(`${what}: λ must be float32, got ${lambda.aval}`);
+  if (!(lambda.ndim === 0 || (lambda.ndim === 1 && lambda.shape[0] === batch))) {
+    throw new TypeError(`${what}: λ must be a scalar or one value per example (f32[${batch}]), got ${lambda.aval}`);
+  }
+  if (!isTracer(lambda)) {
+    const bad = [...lambda.dataSync()].findIndex((v) => !(v >= 0 && v <= 1));
+    if (bad >= 0) throw new RangeError(`${what}: λ must lie in [0, 1], got ${lambda.dataSync()[bad]} at index ${bad}`);
+  }
+}
+
+/** Accepts an int32 array or a list of numbers; returns the array form. */
+export function checkPerm(what: string, perm: Array | readonly number[], batch: number): Array {
+  const arr = perm instanceof Array ? perm : np.array([...perm], { shape: [perm.length], dtype: "int32" });
+  if (arr.dtype !== "int32" || arr.ndim !== 1) throw new TypeError(`${what}: perm must be an int32 vector, got ${arr.aval}`);
+  if (arr.shape[0] !== batch) throw new RangeError(`${what}: perm has length ${arr.shape[0]} but the batch has ${batch} examples`);
+  if (!isTracer(arr)) {
+    const seen = new Uint8Array(batch);
+    for (const v of arr.dataSync()) {
+      if (!(v >= 0 && v < batch) || seen[v]) throw new RangeError(`${what}: perm is not a permutation of 0..${batch - 1} (${v} is ${v >= 0 && v < batch ? "repeated" : "out of range"})`);
+      seen[v] = 1;
+    }
+  }
+  return arr;
+}
+
+export function checkTargets(what: string, y: Array, batch: number): void {
+  if (!(y instanceof Array)) throw new TypeError(`${what}: y must be an array, got ${typeof y}`);
+  if (y.ndim === 0 || y.shape[0] !== batch) throw new RangeError(`${what}: y has batch ${y.shape[0] ?? "none"} (${y.aval}) but x has ${batch} examples`);
+}
