@@ -59,3 +59,16 @@ describe("bad input gives errors that name the culprit", () => {
     expect(() => f(np.ones([1, 9, 9, 1]), np.ones([3, 3, 1, 1]))).toThrow(/jit: conv in layer "stem" failed on cpu: conv: tfjs cannot combine strides \[2,2\] with dilation \[2,2\]/);
   });
 });
+
+describe("numerics found by users", () => {
+  it("lessEqual and greaterEqual include equality", () => {
+    expect(Array.from(np.greaterEqual(np.array([1, 2, 3]), 2).dataSync())).toEqual([0, 1, 1]);
+    expect(Array.from(np.lessEqual(np.array([1, 2, 3]), 2).dataSync())).toEqual([1, 1, 0]);
+  });
+
+  it("logSoftmax keeps the digits of large logits", () => {
+    const out = Array.from(np.logSoftmax(np.array([[1e4, 9999, -1e4]])).dataSync());
+    expect(out[0]).toBeCloseTo(-0.3132617, 6);
+    expect(out[1]).toBeCloseTo(-1.3132617, 6);
+  });
+});

@@ -73,8 +73,8 @@ export const minimum = binary("minimum");
 export const equal = binary("equal");
 export const less = binary("less");
 export const greater = binary("greater");
-export const lessEqual = (a: ArrayLike, b: ArrayLike) => bind("greater", operands(b, a), {});
-export const greaterEqual = (a: ArrayLike, b: ArrayLike) => bind("less", operands(b, a), {});
+export const lessEqual = binary("less_equal");
+export const greaterEqual = binary("greater_equal");
 export const square = (x: ArrayLike) => mul(x, x);
 export const reciprocal = (x: ArrayLike) => div(1, x);
 
@@ -282,8 +282,12 @@ export function logSumExp(x: Array, axis = -1, keepdims = false): Array {
   return keepdims ? out : squeeze(out, ax);
 }
 
+/** x − logSumExp(x), computed as (x − m) − log Σ exp(x − m) so that large logits keep their digits. */
 export function logSoftmax(x: Array, axis = -1): Array {
-  return sub(x, logSumExp(x, axis, true));
+  const ax = normalizeAxis(axis, x.ndim, "np.logSoftmax");
+  const m = max(x, { axis: ax, keepdims: true });
+  const shifted = sub(x, bind("stop_gradient", [where(greater(m, -Infinity), m, 0)], {}));
+  return sub(shifted, log(sum(exp(shifted), { axis: ax, keepdims: true })));
 }
 
 export function softmax(x: Array, axis = -1): Array {

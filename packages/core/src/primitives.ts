@@ -49,6 +49,8 @@ export interface PrimitiveParams {
   equal: {};
   less: {};
   greater: {};
+  less_equal: {};
+  greater_equal: {};
   // where(cond, a, b), broadcasting all three
   where: {};
   convert_element_type: { readonly dtype: DType };
@@ -94,7 +96,7 @@ export type RuleTable<Rule extends Record<Primitive, unknown>> = { readonly [P i
 
 export const UNARY_PRIMITIVES = ["neg", "exp", "log", "log1p", "tanh", "logistic", "sqrt", "rsqrt", "abs", "sign", "erf", "sin", "cos"] as const;
 export const BINARY_PRIMITIVES = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const;
-export const COMPARISON_PRIMITIVES = ["equal", "less", "greater"] as const;
+export const COMPARISON_PRIMITIVES = ["equal", "less", "greater", "less_equal", "greater_equal"] as const;
 export type UnaryPrimitive = (typeof UNARY_PRIMITIVES)[number];
 export type BinaryPrimitive = (typeof BINARY_PRIMITIVES)[number];
 export type ComparisonPrimitive = (typeof COMPARISON_PRIMITIVES)[number];

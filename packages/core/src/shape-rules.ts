@@ -151,6 +151,8 @@ export const shapeRules: RuleTable<{ [P in Primitive]: ShapeRule<P> }> = {
   equal: comparison,
   less: comparison,
   greater: comparison,
+  less_equal: comparison,
+  greater_equal: comparison,
   where: (inputs) => {
     arity(inputs, 3);
     const [cond, a, b] = inputs as [ShapedArray, ShapedArray, ShapedArray];

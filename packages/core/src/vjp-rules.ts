@@ -95,6 +95,8 @@ export const vjpRules: RuleTable<{ [P in Primitive]: VjpRule<P> }> = {
   equal: none,
   less: none,
   greater: none,
+  less_equal: none,
+  greater_equal: none,
   where: (ct, [c, a, b]) => {
     const zero = np.zerosLike(ct);
     return [null, () => unbroadcast(np.where(val(c), ct, zero), a!), () => unbroadcast(np.where(val(c), zero, ct), b!)];

@@ -136,6 +136,8 @@ export const tfjsLowerings: TfLoweringTable = {
   equal: ([a, b]) => tf.equal(a!, b!),
   less: ([a, b]) => tf.less(a!, b!),
   greater: ([a, b]) => tf.greater(a!, b!),
+  less_equal: ([a, b]) => tf.lessEqual(a!, b!),
+  greater_equal: ([a, b]) => tf.greaterEqual(a!, b!),
   where: ([c, a, b]) => tf.where(c!, a!, b!),
   convert_element_type: ([x], { dtype }) => tf.cast(x!, dtype),
   reduce_sum: ([x], { axes }) => (axes.length === 0 ? tf.clone(x!) : tf.sum(x!, [...axes])),

@@ -159,6 +159,15 @@ export const primitiveCases: PrimitiveCase[] = [
   { primitive: "equal", operands: binaryFloat().map(({ ops }) => ({ ops: [ops[0]!, { ...ops[1]!, values: ops[1]!.values.map((v, i) => (i % 2 ? v : ops[0]!.values[i % ops[0]!.values.length]!)) }] })), mmx: ([a, b]) => np.equal(a!, b!), oracle: ([a, b]) => tfa.equal(a!, b!) },
   { primitive: "less", operands: binaryFloat(), mmx: ([a, b]) => np.less(a!, b!), oracle: ([a, b]) => tfa.less(a!, b!) },
   { primitive: "greater", operands: binaryFloat(), mmx: ([a, b]) => np.greater(a!, b!), oracle: ([a, b]) => tfa.greater(a!, b!) },
+  // Half the pairs are equal, so that <= and >= are told apart from < and >.
+  ...(["less_equal", "greater_equal"] as const).map(
+    (p): PrimitiveCase => ({
+      primitive: p,
+      operands: binaryFloat().map(({ ops }) => ({ ops: [ops[0]!, { ...ops[1]!, values: ops[1]!.values.map((v, i) => (i % 2 ? v : ops[0]!.values[i % ops[0]!.values.length]!)) }] })),
+      mmx: ([a, b]) => (p === "less_equal" ? np.lessEqual : np.greaterEqual)(a!, b!),
+      oracle: ([a, b]) => (p === "less_equal" ? tfa.lessEqual : tfa.greaterEqual)(a!, b!),
+    }),
+  ),
   {
     primitive: "where",
     operands: broadcastPair.chain(([sa, sb]) =>
