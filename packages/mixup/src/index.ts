@@ -7,3 +7,4 @@ export { capture } from "./capture.js";
 export { boundaries, resolveBoundary, type Boundary, type BoundaryRef } from "./boundaries.js";
 export { interpolate } from "./interpolate.js";
 export type { Lambda } from "./validate.js";
+export { manifoldMixup, inputMixup, type MixupPolicy, type MixupDraw, type ManifoldMixupOptions } from "./policy.js";

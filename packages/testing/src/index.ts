@@ -1,1 +1,7 @@
-export {};
+/**
+ * @mmx/testing: fast-check arbitraries (random models, permutations) and the cross-backend harness
+ * that the property suites of mmx run on.
+ */
+export { allCloseReport, assertAllClose, type Tolerance } from "./close.js";
+export { planBackends, describePlan, RequestedBackendUnavailableError, type BackendPlan } from "./backends.js";
+export { randomModel, inputFor, permutationOf, involutionOf, type RandomModel, type RandomModelOptions, type Activation } from "./models.js";

@@ -1,0 +1,218 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { grad, np, setBackend, tidy, tree, type Array } from "@mmx/core";
+import { key } from "@mmx/random";
+import { assertAllClose, describePlan, inputFor, involutionOf, permutationOf, planBackends, randomModel, type RandomModel } from "@mmx/testing";
+import { capture, manifoldMixup, mixup } from "./index.js";
+
+/**
+ * The interpolation invariants of mixup(k, λ), as properties over random models (stacks of dense and
+ * conv blocks with activations, an affine head), shapes, k, λ and permutations, on every backend
+ * present (MMX_BACKENDS picks them; see @mmx/testing).
+ */
+const plan = await planBackends();
+console.log(describePlan(plan));
+
+const RUNS = Number(process.env.MMX_PROPERTY_RUNS ?? 15);
+const TOL = { rtol: 1e-4, atol: 1e-5 };
+
+interface Case {
+  rm: RandomModel;
+  seed: number;
+  k: number;
+  lambda: number;
+  perm: number[];
+}
+
+const caseArb = (models = randomModel(), perm: (n: number) => fc.Arbitrary<number[]> = permutationOf) =>
+  models.chain((rm) =>
+    fc.record({
+      rm: fc.constant(rm),
+      seed: fc.integer({ min: 1, max: 1e9 }),
+      k: fc.integer({ min: 0, max: rm.mixableBoundaries - 1 }),
+      lambda: fc.float({ min: 0, max: 1, noNaN: true }),
+      perm: perm(rm.inputShape[0]!),
+    }),
+  );
+
+function setup(c: Case) {
+  const params = c.rm.init(c.seed);
+  const x = inputFor(c.rm.inputShape, c.seed);
+  const batch = c.rm.inputShape[0]!;
+  const y = np.array(
+    globalThis.Array.from({ length: batch }, (_, i) => (i * 7 + c.seed) % c.rm.numClasses),
+    { dtype: "int32" },
+  );
+  return { params, x, y, f: (p: unknown, xs: Array) => c.rm.apply(p, xs) };
+}
+
+const read = (a: Array) => globalThis.Array.from(a.dataSync());
+const permArray = (p: number[]) => np.array(p, { dtype: "int32" });
+/** The model split at boundary k: the children before it and those after (sequential slicing). */
+const parts = (rm: RandomModel, params: unknown, k: number) => {
+  const before = k === 0 ? null : rm.model.slice(0, k);
+  const after = rm.model.slice(k);
+  return {
+    first: (p: unknown, xs: Array) => (before ? before.apply(before.pick(p), xs).out : xs),
+    rest: (p: unknown, h: Array) => after.apply(after.pick(p), h).out,
+    params,
+  };
+};
+
+for (const backend of plan.run) {
+  describe(`mixup invariants on ${backend}`, () => {
+    beforeAll(async () => {
+      await setBackend(backend);
+    });
+
+    const property = (name: string, arb: fc.Arbitrary<Case>, check: (c: Case) => void) =>
+      it(name, () => {
+        fc.assert(
+          fc.property(arb, (c) => {
+            tidy(() => check(c));
+          }),
+          { numRuns: RUNS },
+        );
+      });
+
+    property("1. λ = 1 leaves the output and targets unchanged, for every k and perm", caseArb(), (c) => {
+      const { params, x, y, f } = setup(c);
+      const { out, targets } = mixup(c.k, 1)(f)(params, x, y, c.perm);
+      assertAllClose(read(out), read(f(params, x)), { ...TOL, what: "out" });
+      assertAllClose(read(targets), read(np.oneHot(y, c.rm.numClasses)), { what: "targets" });
+    });
+
+    property("2. the identity permutation leaves the output unchanged, for every λ", caseArb(), (c) => {
+      const { params, x, y, f } = setup(c);
+      const identity = globalThis.Array.from({ length: x.shape[0]! }, (_, i) => i);
+      assertAllClose(read(mixup(c.k, c.lambda)(f)(params, x, y, identity).out), read(f(params, x)), { ...TOL, what: "out" });
+    });
+
+    property("3. λ = 0 at k = 0 is the model on the permuted batch, with permuted targets", caseArb(), (c) => {
+      const { params, x, y, f } = setup(c);
+      const perm = permArray(c.perm);
+      const { out, targets } = mixup(0, 0)(f)(params, x, y, perm);
+      assertAllClose(read(out), read(f(params, np.take(x, perm))), { ...TOL, what: "out" });
+      assertAllClose(read(targets), read(np.oneHot(np.take(y, perm), c.rm.numClasses)), { what: "targets" });
+    });
+
+    property("4. targets stay distributions between the two mixed rows", caseArb(), (c) => {
+      const { params, x, f } = setup(c);
+      // Soft targets: random rows normalised to sum to 1.
+      const raw = np.exp(inputFor([x.shape[0]!, c.rm.numClasses], c.seed + 1));
+      const y = np.div(raw, np.sum(raw, { axis: -1, keepdims: true }));
+      const { targets } = mixup(c.k, c.lambda)(f)(params, x, y, c.perm);
+      const t = read(targets);
+      const a = read(y);
+      const b = read(np.take(y, permArray(c.perm)));
+      const C = c.rm.numClasses;
+      for (let i = 0; i < x.shape[0]!; i++) {
+        const row = t.slice(i * C, (i + 1) * C);
+        expect(Math.abs(row.reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-5);
+        row.forEach((v, j) => {
+          const lo = Math.min(a[i * C + j]!, b[i * C + j]!);
+          const hi = Math.max(a[i * C + j]!, b[i * C + j]!);
+          expect(v).toBeGreaterThanOrEqual(lo - 1e-6);
+          expect(v).toBeLessThanOrEqual(hi + 1e-6);
+        });
+      }
+    });
+
+    property("5. the mixed hidden state lies elementwise between h and h[perm]", caseArb(), (c) => {
+      const { params, x, y, f } = setup(c);
+      const { first } = parts(c.rm, params, c.k);
+      // The model cut at boundary k returns the mixed state itself as its output.
+      const mixed = read(mixup(c.k, c.lambda)(first)(params, x, y, c.perm).out);
+      const h = capture(c.k)(f)(params, x);
+      const a = read(h);
+      const b = read(np.take(h, permArray(c.perm)));
+      mixed.forEach((v, i) => {
+        const slack = 1e-5 * (1 + Math.abs(a[i]!) + Math.abs(b[i]!));
+        expect(v).toBeGreaterThanOrEqual(Math.min(a[i]!, b[i]!) - slack);
+        expect(v).toBeLessThanOrEqual(Math.max(a[i]!, b[i]!) + slack);
+      });
+    });
+
+    property("6. swap symmetry: for an involutive perm, out(λ)[i] = out(1 − λ)[perm[i]]", caseArb(randomModel(), involutionOf), (c) => {
+      const { params, x, y, f } = setup(c);
+      const a = mixup(c.k, c.lambda)(f)(params, x, y, c.perm).out;
+      const b = mixup(c.k, 1 - c.lambda)(f)(params, x, y, c.perm).out;
+      assertAllClose(read(a), read(np.take(b, permArray(c.perm))), { ...TOL, what: "out(λ) vs out(1-λ)[perm]" });
+    });
+
+    property(
+      "7. mixing just before the affine head is linear: out = λ·head(h) + (1 − λ)·head(h[perm])",
+      caseArb().map((c) => ({ ...c, k: c.rm.mixableBoundaries - 1 })),
+      (c) => {
+        const { params, x, y, f } = setup(c);
+        const { rest } = parts(c.rm, params, c.k);
+        const h = capture(c.k)(f)(params, x);
+        const expected = np.add(np.mul(rest(params, h), c.lambda), np.mul(rest(params, np.take(h, permArray(c.perm))), 1 - c.lambda));
+        assertAllClose(read(mixup(c.k, c.lambda)(f)(params, x, y, c.perm).out), read(expected), { ...TOL, what: "out" });
+      },
+    );
+
+    property(
+      "8. gradients reach every layer before k, and equal those of a hand-written mixup of the same model",
+      caseArb(randomModel({ activations: ["tanh", "gelu"] })).filter((c) => c.lambda > 0.05 && c.lambda < 0.95),
+      (c) => {
+        const { params, x, y, f } = setup(c);
+        const perm = permArray(c.perm);
+        const ce = (out: Array, targets: Array) => np.mean(np.neg(np.sum(np.mul(targets, np.logSoftmax(out)), { axis: -1 })));
+        const viaMixup = grad((p: unknown) => {
+          const { out, targets } = mixup(c.k, c.lambda)(f)(p, x, y, perm);
+          return ce(out, targets);
+        })(params);
+        const { first, rest } = parts(c.rm, params, c.k);
+        const byHand = grad((p: unknown) => {
+          const h = first(p, x);
+          const mixed = np.add(np.mul(h, c.lambda), np.mul(np.take(h, perm), 1 - c.lambda));
+          const onehot = np.oneHot(y, c.rm.numClasses);
+          const targets = np.add(np.mul(onehot, c.lambda), np.mul(np.take(onehot, perm), 1 - c.lambda));
+          return ce(rest(p, mixed), targets);
+        })(params);
+        const [ga, def] = tree.flatten(viaMixup);
+        const [gb] = tree.flatten(byHand);
+        const paths = tree.leafPaths(def);
+        ga.forEach((g, i) => assertAllClose(read(g as Array), read(gb[i] as Array), { ...TOL, what: `grad ${paths[i]}` }));
+        // Every layer before k has some non-zero gradient.
+        const names = c.rm.model.names.slice(0, c.k);
+        for (const name of names) {
+          const sub = (viaMixup as Record<string, unknown>)[name];
+          if (sub === undefined) continue; // a layer without params (flatten)
+          const norm = tree.leaves(sub).reduce((s: number, g) => s + np.sum(np.abs(g as Array)).item(), 0);
+          expect(norm, `gradient of layer ${name} (before k = ${c.k})`).toBeGreaterThan(0);
+        }
+      },
+    );
+  });
+}
+
+describe("9. same key, same draws, on every backend", () => {
+  it("a policy draws identical {layer, λ, perm}, and the mixed outputs agree within float32 tolerance", async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArb(), fc.integer({ min: 0, max: 2 ** 31 - 1 }), async (c, seed) => {
+        const policy = manifoldMixup({ alpha: 2, layers: globalThis.Array.from({ length: c.rm.mixableBoundaries }, (_, i) => i) });
+        let reference: { layer: unknown; lambda: number; perm: number[]; out: number[] } | null = null;
+        for (const backend of plan.run) {
+          await setBackend(backend);
+          const got = tidy(() => {
+            const { params, x, y, f } = setup(c);
+            const draw = policy.sample(key(seed), x.shape[0]!);
+            const out = read(mixup(draw.layer, draw.lambda)(f)(params, x, y, draw.perm).out);
+            return { layer: draw.layer, lambda: draw.lambda as number, perm: read(draw.perm), out };
+          });
+          if (!reference) {
+            reference = got;
+            continue;
+          }
+          expect(got.layer).toBe(reference.layer);
+          expect(got.lambda).toBe(reference.lambda);
+          expect(got.perm).toEqual(reference.perm);
+          assertAllClose(got.out, reference.out, { rtol: 1e-4, atol: 1e-5, what: `mixed output on ${backend} vs ${plan.run[0]}` });
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
