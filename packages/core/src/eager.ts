@@ -4,6 +4,8 @@ import type { ShapedArray } from "./aval.js";
 import { getEagerBackend } from "./backend.js";
 import { DeviceArray } from "./device-array.js";
 import { tfjsLowering, type TfLowering } from "./lowering/tfjs.js";
+import "./lowering/wasm.js";
+import "./lowering/webgpu.js";
 import type { Params, Primitive } from "./primitives.js";
 import { shapeEqual } from "./shape.js";
 import { installEvalTrace, Trace, Tracer, type MainTrace } from "./trace.js";

@@ -171,16 +171,14 @@ export const tfjsLowerings: TfLoweringTable = {
 };
 
 /**
- * Per-backend departures from the defaults, each for a measured reason:
- * - wasm: transposed matmuls run 10-25x slower than plain ones, so transposes are explicit;
- *   Conv2DBackpropFilter is missing, so the filter gradient is a convolution.
+ * Per-backend departures from the defaults, each for a measured reason, one file per backend
+ * (wasm.ts, webgpu.ts): registered here by the backend modules.
  */
-export const backendLowerings: Readonly<Record<string, TfLoweringOverrides>> = {
-  wasm: {
-    matmul: matmulWithExplicitTransposes,
-    conv_filter_grad: convFilterGradAsConv,
-  },
-};
+const backendLowerings: Record<string, TfLoweringOverrides> = {};
+
+export function registerLowerings(backend: string, overrides: TfLoweringOverrides): void {
+  backendLowerings[backend] = { ...backendLowerings[backend], ...overrides };
+}
 
 export function tfjsLowering<P extends Primitive>(primitive: P, backend: string): TfLowering<P> {
   const override = backendLowerings[backend]?.[primitive] as TfLowering<P> | undefined;
