@@ -1,6 +1,6 @@
-import { Array, currentScope, makeJaxpr, namedScope, ShapedArray } from "@mmx/core";
+import { Array, currentScope, makeJaxpr, namedScope, ShapedArray, type ClosedJaxpr } from "@mmx/core";
 import { foldIn, type Key } from "@mmx/random";
-import { checkAgainstSpec, checkChildKeys, LayerOptionError, shapeError } from "./errors.js";
+import { checkAgainstSpec, checkChildKeys, LayerOptionError, LayerShapeError, shapeError } from "./errors.js";
 import type { Applied, ApplyOptions, Initialized, Layer, LayerSpec, Shape, Tree } from "./layer.js";
 import { materialize, pathHash, zerosOf } from "./spec.js";
 
@@ -133,7 +133,14 @@ export function defineCompound(def: CompoundDefinition): Layer {
         if (c.hasState) state[name] = s.state;
         return c.apply(zerosOf(s.params), h, { train: false, state: zerosOf(s.state) }).out;
       });
-    const closed = makeJaxpr((x: Array) => def.forward(runAbstract, x, { train: false }))(new ShapedArray(traced, "float32"));
+    let closed: ClosedJaxpr;
+    try {
+      closed = makeJaxpr((x: Array) => def.forward(runAbstract, x, { train: false }))(new ShapedArray(traced, "float32"));
+    } catch (e) {
+      // Traced at batch 1 for an input of any batch (-1): report the batch as the caller gave it.
+      if (batchFree && e instanceof LayerShapeError && e.actual[0] === 1) throw e.withBatch(-1);
+      throw e;
+    }
     const out = closed.outAvals[0]!.shape;
     return { params, state, outputShape: batchFree && out.length > 0 ? [-1, ...out.slice(1)] : [...out] };
   };

@@ -12,10 +12,15 @@ export class LayerShapeError extends Error {
     /** The expected shape as a pattern: `[N,H,W,3]`, `[...,784]` (letters and `...` stand for any size). */
     readonly expected: string,
     readonly actual: readonly number[],
-    detail?: string,
+    readonly detail?: string,
   ) {
     super(`${where(kind, path)}: the input has shape ${fmt(actual)}, expected ${expected}${detail ? ` (${detail})` : ""}`);
     this.name = "LayerShapeError";
+  }
+
+  /** The same error with another batch entry: how a trace at batch 1 reports a batch given as -1. */
+  withBatch(batch: number): LayerShapeError {
+    return new LayerShapeError(this.path, this.kind, this.expected, [batch, ...this.actual.slice(1)], this.detail);
   }
 }
 
