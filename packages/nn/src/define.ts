@@ -125,9 +125,11 @@ export function defineCompound(def: CompoundDefinition): Layer {
     const traced = batchFree ? [1, ...inputShape.slice(1)] : inputShape;
     const params: Record<string, unknown> = {};
     const state: Record<string, unknown> = {};
+    const ran = new Set<string>();
     const runAbstract: RunChild = (name, h) =>
       namedScope(name, () => {
         const c = child(name);
+        ran.add(name);
         const s = c.spec(h.shape);
         if (c.hasParams) params[name] = s.params;
         if (c.hasState) state[name] = s.state;
@@ -141,6 +143,8 @@ export function defineCompound(def: CompoundDefinition): Layer {
       if (batchFree && e instanceof LayerShapeError && e.actual[0] === 1) throw e.withBatch(-1);
       throw e;
     }
+    const unused = names.filter((n) => !ran.has(n));
+    if (unused.length > 0) throw new TypeError(`${def.kind}: forward never runs the child(ren) ${unused.map((n) => JSON.stringify(n)).join(", ")}; every child must be used`);
     const out = closed.outAvals[0]!.shape;
     return { params, state, outputShape: batchFree && out.length > 0 ? [-1, ...out.slice(1)] : [...out] };
   };

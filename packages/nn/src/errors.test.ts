@@ -88,6 +88,11 @@ describe("an input that does not fit names the layer path, the expected and the 
     expect(e.message).toMatch(/in layer "stage\.blk"/);
   });
 
+  it("a compound layer whose forward leaves a child unused", () => {
+    const lazy = defineCompound({ kind: "lazy", children: { a: dense(2), b: dense(2) }, boundaryNames: [], forward: (run, x) => run("a", x) });
+    expect(() => lazy.init(key(0), [-1, 3])).toThrow('lazy: forward never runs the child(ren) "b"; every child must be used');
+  });
+
   it("an input that is not an array", () => {
     expect(() => relu.apply({}, [1, 2] as unknown as Array)).toThrow("relu layer: the input must be an mmx Array, got object");
   });
