@@ -3,6 +3,7 @@ import { isFloat } from "./dtype.js";
 import { Var, type Atom } from "./jaxpr.js";
 import { traceFlat, describeValue } from "./jaxpr-trace.js";
 import { tidy } from "./memory.js";
+import { atScope } from "./scope.js";
 import * as np from "./np.js";
 import { bind, isTracing } from "./trace.js";
 import { flatten, leafPaths, unflatten, type PyTree, type TreeDef } from "./tree.js";
@@ -24,7 +25,7 @@ export function vjpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
   // Only equations downstream of a primal carry cotangents.
   const active = new Set<Var>(jaxpr.inBinders);
   for (const eqn of jaxpr.eqns) {
-    env.set(eqn.out, bind(eqn.primitive, eqn.inputs.map(read), eqn.params as never));
+    env.set(eqn.out, atScope(eqn.scope, () => bind(eqn.primitive, eqn.inputs.map(read), eqn.params as never)));
     if (isFloat(eqn.out.aval.dtype) && eqn.inputs.some((a) => a instanceof Var && active.has(a))) active.add(eqn.out);
   }
   const outs = jaxpr.outs.map((a) => {
@@ -48,12 +49,15 @@ export function vjpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
       if (!ct) continue;
       ctEnv.delete(eqn.out);
       const rule = vjpRules[eqn.primitive] as (ct: Array, ops: unknown[], out: Array, params: unknown) => Cotangent[];
-      const inCts = rule(ct, eqn.inputs.map(read), env.get(eqn.out)!, eqn.params);
-      eqn.inputs.forEach((a, j) => {
-        if (!(a instanceof Var && active.has(a))) return;
-        const entry = inCts[j];
-        const c = typeof entry === "function" ? entry() : entry;
-        if (c) accumulate(a, c);
+      // The backward equations of a layer carry that layer's path, as its forward ones do.
+      atScope(eqn.scope, () => {
+        const inCts = rule(ct, eqn.inputs.map(read), env.get(eqn.out)!, eqn.params);
+        eqn.inputs.forEach((a, j) => {
+          if (!(a instanceof Var && active.has(a))) return;
+          const entry = inCts[j];
+          const c = typeof entry === "function" ? entry() : entry;
+          if (c) accumulate(a, c);
+        });
       });
     }
     return jaxpr.inBinders.map((v) => ctEnv.get(v) ?? np.zeros(v.aval.shape, v.aval.dtype));

@@ -109,3 +109,18 @@ describe("jaxpr type checking and evaluation", () => {
     expect(() => evalJaxpr(closed, [np.array([0, 1, 2])])).toThrow(/argument 0 is f32\[3\], the jaxpr expects f32\[2\]/);
   });
 });
+
+describe("layer scopes", () => {
+  it("equations keep the layer they were bound in, through grad and re-evaluation", async () => {
+    const { namedScope } = await import("./index.js");
+    const layer = (w: MxArray, xs: MxArray) => namedScope("block1", () => np.tanh(np.matmul(xs, w)));
+    const loss = (w: MxArray, xs: MxArray) => np.sum(layer(w, xs));
+    const g = makeJaxpr(grad(loss))(new ShapedArray([3, 4], "float32"), x);
+    const scopes = new Set(g.jaxpr.eqns.filter((e) => e.primitive === "matmul" || e.primitive === "tanh").map((e) => e.scope));
+    expect([...scopes]).toEqual(["block1"]);
+    // evalJaxpr under makeJaxpr (how mixup and inlined jit re-bind equations) keeps them too.
+    const closed = makeJaxpr(layer)(new ShapedArray([3, 4], "float32"), x);
+    const again = makeJaxpr((w: MxArray, xs: MxArray) => evalJaxpr(closed, [w, xs])[0]!)(new ShapedArray([3, 4], "float32"), x);
+    expect(again.jaxpr.eqns.map((e) => e.scope)).toEqual(["block1", "block1"]);
+  });
+});

@@ -1,6 +1,7 @@
 import { Array, Literal, type Operand } from "./array.js";
 import type { ShapedArray } from "./aval.js";
 import type { Params, Primitive } from "./primitives.js";
+import { atScope } from "./scope.js";
 import { abstractEval, bind } from "./trace.js";
 import type { TreeDef } from "./tree.js";
 
@@ -180,7 +181,7 @@ export function evalJaxpr(closed: ClosedJaxpr | Jaxpr, args: readonly Array[], o
   const read = (a: Atom): Operand => (a instanceof Var ? env.get(a)! : a);
   for (const eqn of jaxpr.eqns) {
     const operands = eqn.inputs.map(read);
-    const evalDefault = () => bind(eqn.primitive, operands, eqn.params as never);
+    const evalDefault = () => atScope(eqn.scope, () => bind(eqn.primitive, operands, eqn.params as never));
     env.set(eqn.out, opts.interpret ? opts.interpret(eqn, operands, evalDefault) : evalDefault());
   }
   return jaxpr.outs.map((a) => {

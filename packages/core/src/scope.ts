@@ -18,3 +18,17 @@ export function namedScope<T>(name: string, fn: () => T): T {
 export function currentScope(): string {
   return names.join(".");
 }
+
+/**
+ * Runs `fn` with the scope path set to `path` (replacing, not extending, the current one): how
+ * re-evaluating a traced equation (evalJaxpr, the backward pass) keeps the layer it came from.
+ */
+export function atScope<T>(path: string, fn: () => T): T {
+  const saved = names.splice(0, names.length);
+  if (path) names.push(path);
+  try {
+    return fn();
+  } finally {
+    names.splice(0, names.length, ...saved);
+  }
+}
