@@ -1,0 +1,114 @@
+import type { DType, ShapedArray } from "@mmx/core";
+import { AttributeType, DataType, type AttributeMessage, type DataTypeCode, type NodeMessage, type TensorMessage, type ValueInfoMessage } from "./proto.js";
+
+/** A value of the graph being built: its ONNX name and its mmx type. */
+export interface Value {
+  readonly name: string;
+  readonly aval: ShapedArray;
+  /** Set when the value is a scalar literal written in the program. */
+  readonly literal?: number;
+}
+
+export const ONNX_DTYPE: Readonly<Record<DType, DataTypeCode>> = { float32: DataType.FLOAT, int32: DataType.INT32, bool: DataType.BOOL };
+
+// Attribute values, tagged by their ONNX type.
+export type Attr = { int: number } | { ints: readonly number[] } | { float: number } | { floats: readonly number[] } | { string: string } | { tensor: TensorMessage };
+export const int = (v: number): Attr => ({ int: v });
+export const ints = (v: readonly number[]): Attr => ({ ints: v });
+export const float = (v: number): Attr => ({ float: v });
+export const str = (v: string): Attr => ({ string: v });
+
+function attribute(name: string, a: Attr): AttributeMessage {
+  if ("int" in a) return { name, type: AttributeType.INT, i: a.int };
+  if ("ints" in a) return { name, type: AttributeType.INTS, ints: [...a.ints] };
+  if ("float" in a) return { name, type: AttributeType.FLOAT, f: a.float };
+  if ("floats" in a) return { name, type: AttributeType.FLOATS, floats: [...a.floats] };
+  if ("string" in a) return { name, type: AttributeType.STRING, s: new TextEncoder().encode(a.string) };
+  return { name, type: AttributeType.TENSOR, t: a.tensor };
+}
+
+type Data = Float32Array | Int32Array | Uint8Array | BigInt64Array;
+
+export function tensorMessage(name: string, dims: readonly number[], dataType: DataTypeCode, data: Data): TensorMessage {
+  return { name, dims: [...dims], data_type: dataType, raw_data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+export function valueInfo(name: string, dtype: DType, shape: readonly number[]): ValueInfoMessage {
+  return { name, type: { tensor_type: { elem_type: ONNX_DTYPE[dtype], shape: { dim: shape.map((d) => ({ dim_value: d })) } } } };
+}
+
+/**
+ * Accumulates the nodes and initializers of one ONNX graph. Every node is named after the mmx
+ * equation it lowers (`primitive@layer#n`), so that an error from onnxruntime names the layer.
+ */
+export class GraphBuilder {
+  readonly nodes: NodeMessage[] = [];
+  readonly initializers: TensorMessage[] = [];
+  private counter = 0;
+  private readonly constants = new Map<string, string>();
+  /** The equation being lowered: its nodes' names start with this. */
+  origin = "graph";
+
+  fresh(hint: string): string {
+    return `${hint}_${this.counter++}`;
+  }
+
+  /** Adds one node; returns its outputs' names (one unless `outputs` says more). */
+  node(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, outputs = 1): string[] {
+    const outs = globalThis.Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase()));
+    this.nodes.push({
+      name: `${this.origin}#${this.nodes.length}:${opType}`,
+      op_type: opType,
+      input: [...inputs],
+      output: outs,
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+    });
+    return outs;
+  }
+
+  /** Adds one node with one output. */
+  op(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}): string {
+    return this.node(opType, inputs, attrs, 1)[0]!;
+  }
+
+  /** A node writing to a given name (graph outputs). */
+  nodeTo(opType: string, inputs: readonly string[], output: string): void {
+    this.nodes.push({ name: `${this.origin}#${this.nodes.length}:${opType}`, op_type: opType, input: [...inputs], output: [output], attribute: [] });
+  }
+
+  /** A constant tensor, shared by every node that asks for the same one. */
+  constant(dims: readonly number[], dataType: DataTypeCode, data: Data): string {
+    const key = `${dataType}|${dims.join(",")}|${globalThis.Array.from(data as ArrayLike<number | bigint>).join(",")}`;
+    const short = data.length <= 64;
+    const known = short ? this.constants.get(key) : undefined;
+    if (known) return known;
+    const name = this.fresh("const");
+    this.initializers.push(tensorMessage(name, dims, dataType, data));
+    if (short) this.constants.set(key, name);
+    return name;
+  }
+
+  int64s(values: readonly number[]): string {
+    return this.constant([values.length], DataType.INT64, BigInt64Array.from(values.map((v) => BigInt(v))));
+  }
+
+  scalar(value: number, dtype: DType): string {
+    return this.constant([], ONNX_DTYPE[dtype], dataOf(dtype, [value]));
+  }
+
+  /** A constant of mmx dtype and shape. */
+  array(values: ArrayLike<number>, shape: readonly number[], dtype: DType): string {
+    return this.constant(shape, ONNX_DTYPE[dtype], dataOf(dtype, values));
+  }
+
+  /** An initializer holding a given buffer (the program's constants), not shared. */
+  initializer(name: string, dtype: DType, shape: readonly number[], data: Float32Array | Int32Array | Uint8Array): void {
+    this.initializers.push(tensorMessage(name, shape, ONNX_DTYPE[dtype], data));
+  }
+}
+
+export function dataOf(dtype: DType, values: ArrayLike<number>): Float32Array | Int32Array | Uint8Array {
+  if (dtype === "float32") return Float32Array.from(values);
+  if (dtype === "int32") return Int32Array.from(values);
+  return Uint8Array.from(values, (v) => (v ? 1 : 0));
+}

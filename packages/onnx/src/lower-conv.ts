@@ -1,0 +1,115 @@
+import type { Params } from "@mmx/core";
+import { ints, type GraphBuilder, type Value } from "./graph-builder.js";
+import { hwioToOIHW, onnxPads, toNCHW, toNHWC } from "./layout.js";
+
+/**
+ * The convolution family: the forward conv and its two adjoints, written with standard ONNX ops
+ * (onnxruntime's npm build registers no training kernels such as ConvGrad).
+ */
+
+/** How the filter gradient is computed; `im2col` by default (see README: measured fastest). */
+export type FilterGradStrategy = "im2col" | "taps" | "conv";
+/** How the input gradient is computed: stride-1 as a convolution with the flipped filter, or always ConvTranspose. */
+export type InputGradStrategy = "flip" | "convtranspose";
+
+export interface ConvLoweringOptions {
+  readonly filterGrad: FilterGradStrategy;
+  readonly inputGrad: InputGradStrategy;
+}
+
+export const DEFAULT_CONV_OPTIONS: ConvLoweringOptions = { filterGrad: "im2col", inputGrad: "flip" };
+
+export function lowerConv(b: GraphBuilder, [x, w]: readonly Value[], p: Params<"conv">): string {
+  const out = b.op("Conv", [toNCHW(b, x!.name), hwioToOIHW(b, w!.name)], {
+    strides: ints(p.strides),
+    pads: ints(onnxPads(p.padding)),
+    dilations: ints(p.dilation),
+  });
+  return toNHWC(b, out);
+}
+
+/** The input gradient of conv: ct [N,OH,OW,Co], w [KH,KW,Ci,Co] -> [N,H,W,Ci]. */
+export function lowerConvTranspose(b: GraphBuilder, [ct, w]: readonly Value[], p: Params<"conv_transpose">, opts: ConvLoweringOptions): string {
+  const [kh, kw] = w!.aval.shape as [number, number];
+  const [, h, wd] = p.inputShape as [number, number, number];
+  const [, oh, ow] = ct!.aval.shape as [number, number, number];
+  const [sh, sw] = p.strides;
+  const [dh, dw] = p.dilation;
+  const [[pt, pb], [pl, pr]] = p.padding;
+  const ctNCHW = toNCHW(b, ct!.name);
+  // Stride 1: the gradient is a plain convolution of the cotangent with the flipped, I/O-swapped filter.
+  const lows = [(kh - 1) * dh - pt, (kw - 1) * dw - pl];
+  const highs = [(kh - 1) * dh - pb, (kw - 1) * dw - pr];
+  if (opts.inputGrad === "flip" && sh === 1 && sw === 1 && [...lows, ...highs].every((v) => v >= 0)) {
+    const swapped = b.op("Transpose", [w!.name], { perm: ints([2, 3, 0, 1]) }); // [Ci, Co, KH, KW]
+    const big = -(2 ** 31);
+    const flipped = b.op("Slice", [swapped, b.int64s([-1, -1]), b.int64s([big, big]), b.int64s([2, 3]), b.int64s([-1, -1])]);
+    const out = b.op("Conv", [ctNCHW, flipped], { pads: ints([lows[0]!, lows[1]!, highs[0]!, highs[1]!]), dilations: ints([dh, dw]) });
+    return toNHWC(b, out);
+  }
+  // Rows of the padded input that no window reached get zeros through output_padding.
+  const extra = (size: number, out: number, k: number, s: number, d: number, lo: number, hi: number) => size + lo + hi - (s * (out - 1) + (k - 1) * d + 1);
+  const outputPadding = [extra(h, oh, kh, sh, dh, pt, pb), extra(wd, ow, kw, sw, dw, pl, pr)];
+  const out = b.op("ConvTranspose", [ctNCHW, hwioToOIHW(b, w!.name)], {
+    strides: ints(p.strides),
+    pads: ints(onnxPads(p.padding)),
+    dilations: ints(p.dilation),
+    output_padding: ints(outputPadding),
+  });
+  return toNHWC(b, out);
+}
+
+/**
+ * The filter gradient of conv: x [N,H,W,Ci], ct [N,OH,OW,Co] -> [KH,KW,Ci,Co], that is
+ * dW[i,j,c,o] = sum over n,oh,ow of xpad[n, oh·s + i·d, ow·s + j·d, c] · ct[n,oh,ow,o].
+ */
+export function lowerConvFilterGrad(b: GraphBuilder, [x, ct]: readonly Value[], p: Params<"conv_filter_grad">, opts: ConvLoweringOptions): string {
+  const [kh, kw, ci, co] = p.filterShape as [number, number, number, number];
+  const [n, h, wd] = x!.aval.shape as [number, number, number, number];
+  const [, oh, ow] = ct!.aval.shape as [number, number, number];
+  const [sh, sw] = p.strides;
+  const [dh, dw] = p.dilation;
+  const [[pt], [pl]] = p.padding;
+  // The padded extent that windows reach; rows or columns past it are cut off.
+  const needH = (kh - 1) * dh + (oh - 1) * sh + 1;
+  const needW = (kw - 1) * dw + (ow - 1) * sw + 1;
+  const bottom = needH - h - pt;
+  const right = needW - wd - pl;
+  let xs = x!.name;
+  if (bottom < 0 || right < 0) {
+    xs = b.op("Slice", [xs, b.int64s([0, 0]), b.int64s([h + Math.min(bottom, 0), wd + Math.min(right, 0)]), b.int64s([1, 2])]);
+  }
+  const padH: [number, number] = [pt, Math.max(bottom, 0)];
+  const padW: [number, number] = [pl, Math.max(right, 0)];
+
+  if (opts.filterGrad === "conv") {
+    // The batch axis becomes the channel axis, the forward stride the dilation (wasm's formulation).
+    const lhs = b.op("Transpose", [xs], { perm: ints([3, 0, 1, 2]) }); // [Ci, N, H, W]
+    const rhs = b.op("Transpose", [ct!.name], { perm: ints([3, 0, 1, 2]) }); // [Co, N, OH, OW]
+    const out = b.op("Conv", [lhs, rhs], { strides: ints(p.dilation), dilations: ints(p.strides), pads: ints([padH[0], padW[0], padH[1], padW[1]]) });
+    return b.op("Transpose", [out], { perm: ints([2, 3, 0, 1]) }); // [KH, KW, Ci, Co]
+  }
+
+  // im2col: one strided slice of the padded input per filter tap.
+  const padded = padH[0] + padH[1] + padW[0] + padW[1] > 0 ? b.op("Pad", [xs, b.int64s([0, padH[0], padW[0], 0, 0, padH[1], padW[1], 0])]) : xs;
+  const rows = n * oh * ow;
+  const ct2 = b.op("Reshape", [ct!.name, b.int64s([rows, co])]);
+  const taps: string[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const starts = [i * dh, j * dw];
+      const ends = [i * dh + (oh - 1) * sh + 1, j * dw + (ow - 1) * sw + 1];
+      taps.push(b.op("Slice", [padded, b.int64s(starts), b.int64s(ends), b.int64s([1, 2]), b.int64s([sh, sw])])); // [N, OH, OW, Ci]
+    }
+  }
+  if (opts.filterGrad === "taps") {
+    // One Gemm per tap: [Ci, rows] @ [rows, Co].
+    const grads = taps.map((t) => b.op("Gemm", [b.op("Reshape", [t, b.int64s([rows, ci])]), ct2], { transA: { int: 1 } }));
+    const stacked = grads.length === 1 ? grads[0]! : b.op("Concat", grads, { axis: { int: 0 } });
+    return b.op("Reshape", [stacked, b.int64s([kh, kw, ci, co])]);
+  }
+  const patches = taps.length === 1 ? taps[0]! : b.op("Concat", taps, { axis: { int: 3 } }); // [N, OH, OW, KH·KW·Ci]
+  const cols = b.op("Reshape", [patches, b.int64s([rows, kh * kw * ci])]);
+  const grad = b.op("Gemm", [cols, ct2], { transA: { int: 1 } }); // [KH·KW·Ci, Co]
+  return b.op("Reshape", [grad, b.int64s([kh, kw, ci, co])]);
+}

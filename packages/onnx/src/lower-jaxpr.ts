@@ -1,0 +1,131 @@
+import { DeviceArray, Literal, dce, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type ShapedArray, type Var } from "@mmx/core";
+import { GraphBuilder, valueInfo, type Value } from "./graph-builder.js";
+import { DEFAULT_LOWERING_OPTIONS, onnxLowerings, type LoweringOptions, type OnnxLowering } from "./lowerings.js";
+import { encodeModel, type ModelMessage } from "./proto.js";
+
+export const OPSET = 17;
+/** The IR version that goes with opset 17. */
+export const IR_VERSION = 8;
+
+/** A primitive that cannot be written as ONNX: names the primitive and the layer it sits in. */
+export class OnnxLoweringError extends Error {
+  constructor(
+    readonly primitive: string,
+    readonly scope: string,
+    reason: string,
+  ) {
+    super(`@mmx/onnx: cannot lower ${primitive}${scope ? ` in layer "${scope}"` : " (outside any layer)"} to ONNX: ${reason}`);
+    this.name = "OnnxLoweringError";
+  }
+}
+
+export interface LowerOptions {
+  /** Graph input names for the jaxpr's invars (default in_0, in_1, ...). */
+  readonly inputNames?: readonly string[];
+  /** Graph output names (default out_0, out_1, ...). */
+  readonly outputNames?: readonly string[];
+  readonly graphName?: string;
+  readonly docString?: string;
+  readonly lowering?: LoweringOptions;
+}
+
+export interface LoweredModel {
+  readonly model: ModelMessage;
+  readonly bytes: Uint8Array;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inAvals: readonly ShapedArray[];
+  readonly outAvals: readonly ShapedArray[];
+}
+
+/** How a node that lowers an equation is named: `primitive@layer`, so that runtime errors name the layer. */
+export const originOf = (eqn: Eqn) => `${eqn.primitive}@${eqn.scope || "<top>"}`;
+
+/**
+ * Lowers a closed jaxpr (a whole program: forward, backward, update) to one ONNX model. Constants
+ * become initializers, literals shared scalar initializers, identities (tag, stop_gradient) cost
+ * nothing, and each output is the producing node's own output wherever that is possible.
+ */
+export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): LoweredModel {
+  const jaxpr = dce(closed.jaxpr);
+  const lowering = opts.lowering ?? DEFAULT_LOWERING_OPTIONS;
+  const b = new GraphBuilder();
+  const env = new Map<Var, Value>();
+  const graphSources = new Set<string>();
+
+  const inputNames = jaxpr.inBinders.map((_, i) => opts.inputNames?.[i] ?? `in_${i}`);
+  if (new Set(inputNames).size !== inputNames.length) throw new Error(`@mmx/onnx: input names repeat: ${inputNames.join(", ")}`);
+  jaxpr.inBinders.forEach((v, i) => {
+    env.set(v, { name: inputNames[i]!, aval: v.aval });
+    graphSources.add(inputNames[i]!);
+  });
+  jaxpr.constVars.forEach((v, i) => {
+    const c = closed.consts[i];
+    if (!(c instanceof DeviceArray)) throw new Error("@mmx/onnx: a constant of the program is not a concrete array (was the function traced inside another transformation?)");
+    const name = `const_${i}`;
+    b.initializer(name, v.aval.dtype, v.aval.shape, c.dataSync());
+    env.set(v, { name, aval: v.aval });
+    graphSources.add(name);
+  });
+
+  const read = (a: Atom): Value => {
+    if (a instanceof Literal) return { name: b.scalar(a.value, a.aval.dtype), aval: a.aval, literal: a.value };
+    const v = env.get(a);
+    if (!v) throw new Error("internal error: a variable is read before it is bound");
+    return v;
+  };
+
+  for (const eqn of jaxpr.eqns) {
+    const lower = (onnxLowerings as Record<string, OnnxLowering<Primitive> | undefined>)[eqn.primitive];
+    if (!lower) throw new OnnxLoweringError(eqn.primitive, eqn.scope, "no ONNX lowering is defined for this primitive");
+    b.origin = originOf(eqn);
+    let name: string;
+    try {
+      name = lower(b, eqn.inputs.map(read), eqn.params as never, eqn.out.aval, lowering);
+    } catch (e) {
+      throw new OnnxLoweringError(eqn.primitive, eqn.scope, (e as Error).message);
+    }
+    env.set(eqn.out, { name, aval: eqn.out.aval });
+  }
+
+  // Outputs: rename the producing node's output where it is produced by a node and not yet an output;
+  // otherwise (an input, a constant, a literal, a repeated output) copy it with Identity.
+  const outputNames = jaxpr.outs.map((_, i) => opts.outputNames?.[i] ?? `out_${i}`);
+  if (new Set(outputNames).size !== outputNames.length) throw new Error(`@mmx/onnx: output names repeat: ${outputNames.join(", ")}`);
+  const clash = outputNames.find((n) => inputNames.includes(n));
+  if (clash) throw new Error(`@mmx/onnx: '${clash}' names both an input and an output`);
+  const producers = new Set(b.nodes.flatMap((n) => n.output));
+  const renamed = new Map<string, string>();
+  b.origin = "output";
+  jaxpr.outs.forEach((a, i) => {
+    const src = read(a).name;
+    if (producers.has(src) && !renamed.has(src) && !graphSources.has(src) && !b.initializers.some((t) => t.name === src)) {
+      renamed.set(src, outputNames[i]!);
+    } else {
+      b.nodeTo("Identity", [renamed.get(src) ?? src], outputNames[i]!);
+    }
+  });
+  const rename = (n: string) => renamed.get(n) ?? n;
+  for (const node of b.nodes) {
+    node.input = node.input.map(rename);
+    node.output = node.output.map(rename);
+  }
+
+  const inAvals = jaxpr.inBinders.map((v) => v.aval);
+  const outAvals = jaxpr.outs.map((a) => a.aval);
+  const model: ModelMessage = {
+    ir_version: IR_VERSION,
+    opset_import: [{ domain: "", version: OPSET }],
+    producer_name: "mmx",
+    producer_version: "0.0.0",
+    doc_string: opts.docString ?? "",
+    graph: {
+      name: opts.graphName ?? "mmx_program",
+      node: b.nodes,
+      initializer: b.initializers,
+      input: inAvals.map((a, i) => valueInfo(inputNames[i]!, a.dtype, a.shape)),
+      output: outAvals.map((a, i) => valueInfo(outputNames[i]!, a.dtype, a.shape)),
+    },
+  };
+  return { model, bytes: encodeModel(model), inputNames, outputNames, inAvals, outAvals };
+}

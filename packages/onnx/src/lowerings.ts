@@ -1,0 +1,185 @@
+import type { DType, Params, Primitive, ShapedArray } from "@mmx/core";
+import { DataType } from "./proto.js";
+import { dataOf, int, ints, ONNX_DTYPE, tensorMessage, type GraphBuilder, type Value } from "./graph-builder.js";
+import { DEFAULT_CONV_OPTIONS, lowerConv, lowerConvFilterGrad, lowerConvTranspose, type ConvLoweringOptions } from "./lower-conv.js";
+import { lowerAvgPool, lowerAvgPoolGrad, lowerMaxPool, lowerMaxPoolArgmax } from "./lower-pool.js";
+
+/**
+ * The lowering of each mmx primitive to ONNX (opset 17) nodes. A lowering adds nodes to the graph
+ * and returns the name of the value that holds the primitive's result (possibly an operand's own
+ * name, for identities). The table is typed over every primitive, so that a primitive added to core
+ * without an ONNX lowering does not compile here.
+ */
+export type OnnxLowering<P extends Primitive> = (b: GraphBuilder, inputs: readonly Value[], params: Params<P>, out: ShapedArray, opts: LoweringOptions) => string;
+export type OnnxLoweringTable = { readonly [P in Primitive]: OnnxLowering<P> };
+
+export interface LoweringOptions extends ConvLoweringOptions {}
+export const DEFAULT_LOWERING_OPTIONS: LoweringOptions = { ...DEFAULT_CONV_OPTIONS };
+
+const unary =
+  (op: string): OnnxLowering<Primitive> =>
+  (b, [x]) =>
+    b.op(op, [x!.name]);
+
+const binary =
+  (op: string): OnnxLowering<Primitive> =>
+  (b, [x, y]) =>
+    b.op(op, [x!.name, y!.name]);
+
+const cast = (b: GraphBuilder, x: string, to: DType) => b.op("Cast", [x], { to: int(ONNX_DTYPE[to]) });
+
+/** onnxruntime's order comparisons take numbers only: bool operands are compared as int32. */
+const comparison =
+  (op: string): OnnxLowering<Primitive> =>
+  (b, [x, y]) => {
+    if (x!.aval.dtype === "bool" && op !== "Equal") return b.op(op, [cast(b, x!.name, "int32"), cast(b, y!.name, "int32")]);
+    return b.op(op, [x!.name, y!.name]);
+  };
+
+/** maximum(x, 0.0) is ReLU: onnxruntime fuses Relu into the Conv or Gemm before it. */
+function lowerMaximum(b: GraphBuilder, [x, y]: readonly Value[]): string {
+  if (x!.aval.dtype === "float32") {
+    if (y!.literal === 0) return b.op("Relu", [x!.name]);
+    if (x!.literal === 0) return b.op("Relu", [y!.name]);
+  }
+  return b.op("Max", [x!.name, y!.name]);
+}
+
+/** Reductions onnxruntime has no bool kernel for run on int32 and convert back. */
+function reduceAttr(op: "ReduceMax" | "ReduceMin"): OnnxLowering<"reduce_max" | "reduce_min"> {
+  return (b, [x], { axes }) => {
+    if (axes.length === 0) return x!.name;
+    const isBool = x!.aval.dtype === "bool";
+    const input = isBool ? cast(b, x!.name, "int32") : x!.name;
+    const r = b.op(op, [input], { axes: ints(axes), keepdims: int(0) });
+    return isBool ? cast(b, r, "bool") : r;
+  };
+}
+
+function zeros(b: GraphBuilder, shape: readonly number[], dtype: DType): string {
+  return b.op("ConstantOfShape", [b.int64s(shape)], { value: { tensor: tensorMessage("value", [1], ONNX_DTYPE[dtype], dataOf(dtype, [0])) } });
+}
+
+const range = (n: number) => globalThis.Array.from({ length: n }, (_, i) => i);
+const product = (s: readonly number[]) => s.reduce((a, v) => a * v, 1);
+/** Above this many one-hot entries, scatter_add scatters instead of multiplying by a one-hot matrix. */
+const ONE_HOT_SCATTER_LIMIT = 1 << 20;
+
+/**
+ * scatter_add(updates, indices, axis, size): the rows of `updates` along the index axes summed into
+ * `size` slots. Small cases multiply by a one-hot matrix (one threaded Gemm); large ones scatter
+ * with reduction 'add' (ScatterElements when nothing else is carried along, ScatterND otherwise).
+ */
+function lowerScatterAdd(b: GraphBuilder, [u, idx]: readonly Value[], { axis, size }: Params<"scatter_add">): string {
+  const us = u!.aval.shape;
+  const k = idx!.aval.ndim;
+  const count = idx!.aval.size;
+  const pre = us.slice(0, axis);
+  const post = us.slice(axis + k);
+  const restShape = [...pre, ...post];
+  const rest = product(restShape);
+  const dtype = u!.aval.dtype;
+  const flatIdx = b.op("Reshape", [idx!.name, b.int64s([count])]);
+  // Index axes first: [K, rest].
+  const toFront = [...range(k).map((i) => axis + i), ...range(axis), ...range(post.length).map((i) => axis + k + i)];
+  const isFront = toFront.every((p, i) => p === i);
+  const rows = b.op("Reshape", [isFront ? u!.name : b.op("Transpose", [u!.name], { perm: ints(toFront) }), b.int64s([count, rest])]);
+  let summed: string;
+  if (dtype === "float32" && count * size <= ONE_HOT_SCATTER_LIMIT) {
+    const hot = cast(b, b.op("Equal", [b.op("Unsqueeze", [flatIdx, b.int64s([1])]), b.array(range(size), [1, size], "int32")]), "float32");
+    summed = b.op("Gemm", [hot, rows], { transA: int(1) });
+  } else if (rest === 1) {
+    const flatRows = b.op("Reshape", [rows, b.int64s([count])]);
+    summed = b.op("ScatterElements", [zeros(b, [size], dtype), cast64(b, flatIdx), flatRows], { axis: int(0), reduction: { string: "add" } });
+  } else {
+    const nd = b.op("Unsqueeze", [cast64(b, flatIdx), b.int64s([1])]);
+    summed = b.op("ScatterND", [zeros(b, [size, rest], dtype), nd, rows], { reduction: { string: "add" } });
+  }
+  const shaped = b.op("Reshape", [summed, b.int64s([size, ...restShape])]);
+  if (axis === 0) return shaped;
+  const back = [...range(axis).map((i) => i + 1), 0, ...range(post.length).map((i) => axis + 1 + i)];
+  return b.op("Transpose", [shaped], { perm: ints(back) });
+}
+
+const cast64 = (b: GraphBuilder, x: string) => b.op("Cast", [x], { to: int(DataType.INT64) });
+
+const swapLastTwo = (rank: number) => [...range(rank - 2), rank - 1, rank - 2];
+
+function lowerMatmul(b: GraphBuilder, [a, c]: readonly Value[], { transposeA, transposeB }: Params<"matmul">): string {
+  const rank = a!.aval.ndim;
+  if (rank === 2) return b.op("Gemm", [a!.name, c!.name], { transA: int(transposeA ? 1 : 0), transB: int(transposeB ? 1 : 0) });
+  const A = transposeA ? b.op("Transpose", [a!.name], { perm: ints(swapLastTwo(rank)) }) : a!.name;
+  const B = transposeB ? b.op("Transpose", [c!.name], { perm: ints(swapLastTwo(rank)) }) : c!.name;
+  return b.op("MatMul", [A, B]);
+}
+
+const identity: OnnxLowering<Primitive> = (_b, [x]) => x!.name;
+
+export const onnxLowerings: OnnxLoweringTable = {
+  neg: unary("Neg"),
+  exp: unary("Exp"),
+  log: unary("Log"),
+  log1p: (b, [x]) => b.op("Log", [b.op("Add", [x!.name, b.scalar(1, "float32")])]),
+  tanh: unary("Tanh"),
+  logistic: unary("Sigmoid"),
+  sqrt: unary("Sqrt"),
+  rsqrt: (b, [x]) => b.op("Reciprocal", [b.op("Sqrt", [x!.name])]),
+  abs: unary("Abs"),
+  sign: unary("Sign"),
+  erf: unary("Erf"),
+  sin: unary("Sin"),
+  cos: unary("Cos"),
+  add: binary("Add"),
+  sub: binary("Sub"),
+  mul: binary("Mul"),
+  div: binary("Div"),
+  pow: binary("Pow"),
+  maximum: lowerMaximum,
+  minimum: binary("Min"),
+  equal: comparison("Equal"),
+  less: comparison("Less"),
+  greater: comparison("Greater"),
+  less_equal: comparison("LessOrEqual"),
+  greater_equal: comparison("GreaterOrEqual"),
+  where: (b, [c, x, y]) => b.op("Where", [c!.name, x!.name, y!.name]),
+  convert_element_type: (b, [x], { dtype }) => (x!.aval.dtype === dtype ? x!.name : cast(b, x!.name, dtype)),
+  reduce_sum: (b, [x], { axes }) => (axes.length === 0 ? x!.name : b.op("ReduceSum", [x!.name, b.int64s(axes)], { keepdims: int(0) })),
+  reduce_max: reduceAttr("ReduceMax"),
+  reduce_min: reduceAttr("ReduceMin"),
+  argmax: (b, [x], { axis }) => {
+    const input = x!.aval.dtype === "bool" ? cast(b, x!.name, "int32") : x!.name;
+    return cast(b, b.op("ArgMax", [input], { axis: int(axis), keepdims: int(0), select_last_index: int(0) }), "int32");
+  },
+  reshape: (b, [x], { shape }) => b.op("Reshape", [x!.name, b.int64s(shape)], { allowzero: int(1) }),
+  transpose: (b, [x], { perm }) => (perm.every((p, i) => p === i) ? x!.name : b.op("Transpose", [x!.name], { perm: ints(perm) })),
+  broadcast_to: (b, [x], { shape }) => {
+    const s = x!.aval.shape;
+    if (s.length === shape.length && s.every((d, i) => d === shape[i])) return x!.name;
+    return b.op("Expand", [x!.name, b.int64s(shape)]);
+  },
+  concatenate: (b, xs, { axis }) => (xs.length === 1 ? xs[0]!.name : b.op("Concat", xs.map((x) => x.name), { axis: int(axis) })),
+  slice: (b, [x], { begin, size }) => {
+    const s = x!.aval.shape;
+    if (begin.every((v, i) => v === 0 && size[i] === s[i])) return x!.name;
+    return b.op("Slice", [x!.name, b.int64s(begin), b.int64s(begin.map((v, i) => v + size[i]!)), b.int64s(range(begin.length))]);
+  },
+  pad: (b, [x], { widths, value }) => {
+    if (widths.every(([lo, hi]) => lo === 0 && hi === 0)) return x!.name;
+    const pads = [...widths.map(([lo]) => lo), ...widths.map(([, hi]) => hi)];
+    return b.op("Pad", [x!.name, b.int64s(pads), b.scalar(value, x!.aval.dtype)], { mode: { string: "constant" } });
+  },
+  take: (b, [x, i], { axis }) => b.op("Gather", [x!.name, i!.name], { axis: int(axis) }),
+  scatter_add: lowerScatterAdd,
+  // Equality with 0..depth-1: out-of-range labels give a zero row, as tfjs's oneHot does.
+  one_hot: (b, [i], { depth }) => cast(b, b.op("Equal", [b.op("Unsqueeze", [i!.name, b.int64s([-1])]), b.array(range(depth), [depth], "int32")]), "float32"),
+  matmul: lowerMatmul,
+  conv: lowerConv,
+  conv_transpose: (b, inputs, p, _out, opts) => lowerConvTranspose(b, inputs, p, opts),
+  conv_filter_grad: (b, inputs, p, _out, opts) => lowerConvFilterGrad(b, inputs, p, opts),
+  avg_pool: lowerAvgPool,
+  avg_pool_grad: lowerAvgPoolGrad,
+  max_pool: lowerMaxPool,
+  max_pool_argmax: lowerMaxPoolArgmax,
+  tag: identity,
+  stop_gradient: identity,
+};
