@@ -21,7 +21,8 @@ Modes: plain (no mixing), input (k = 0), manifold (k uniform over the workload's
 
 Output: one JSON object on stdout,
   {torch_version, threads, interop_threads, blas, blas_threads, blas_core, env, sgemm_gflops,
-   cpu, batch, workloads: {mlp: {plain: {median_ms, min_ms, max_ms, steps, warmup}, input: ..., manifold: ...}, ...}}
+   cpu, batch, workloads: {mlp: {plain: {median_ms, min_ms, max_ms, steps, warmup}, input: ..., manifold: ...}, ...},
+   peak_rss_mb}
 sgemm_gflops: 1024x1024x1024 float32 matmul, median of 9 runs. blas_core is OpenBLAS's kernel
 choice; env lists OPENBLAS_*/OMP_*/MKL_* variables (OPENBLAS_CORETYPE=Haswell, set in some
 environments, keeps OpenBLAS on AVX2 kernels: about 3x lower sgemm on an AVX-512 CPU). If `import torch` fails the
@@ -31,6 +32,7 @@ Needs PyTorch (Debian: apt-get install -y python3-torch libopenblas0-pthread; wi
 OpenBLAS torch falls back to reference BLAS, about 30x slower). Run from the repository root:
     /usr/bin/python3 bench/pytorch_bench.py                      # all workloads, about 40 s on 2 cores
     /usr/bin/python3 bench/pytorch_bench.py --workload mlp --steps 50 --warmup 5 --threads 2
+    /usr/bin/python3 bench/pytorch_bench.py --workload mlp,cnn
 --steps/--warmup default per workload (mlp 50/10, cnn 30/5, preact18 10/2).
 """
 import argparse
@@ -39,6 +41,7 @@ import json
 import os
 import platform
 import random
+import resource
 import statistics
 import sys
 import time
@@ -226,14 +229,18 @@ def blas_info():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--workload", default="all", choices=["all"] + list(WORKLOADS))
+    ap.add_argument("--workload", default="all",
+                    help="all, or a comma-separated list of: " + ", ".join(WORKLOADS))
     ap.add_argument("--steps", type=int, default=None, help="timed steps per mode (default per workload)")
     ap.add_argument("--warmup", type=int, default=None, help="untimed steps per mode (default per workload)")
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     args = ap.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    names = list(WORKLOADS) if args.workload == "all" else [args.workload]
+    names = list(WORKLOADS) if args.workload == "all" else args.workload.split(",")
+    for name in names:
+        if name not in WORKLOADS:
+            ap.error("unknown workload %r; valid: all, %s" % (name, ", ".join(WORKLOADS)))
     blas, blas_threads, blas_core = blas_info()
     result = {
         "torch_version": torch.__version__,
@@ -257,6 +264,7 @@ def main():
         result["batch"][name] = BATCH[name]
         result["workloads"][name] = {mode: time_mode(name, mode, steps, warmup)
                                      for mode in ("plain", "input", "manifold")}
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result, indent=1))
 
 

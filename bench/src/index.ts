@@ -1,65 +1,154 @@
-import "@tensorflow/tfjs"; // registers tfjs's gradients and optimizers, which the tfjs peers need
-import { setBackend } from "@mmx/core";
-import { writeFileSync, mkdirSync } from "node:fs";
+import "@tensorflow/tfjs"; // registers tfjs's gradients, optimizers and layers, which the tfjs peers need
+import { availableBackends, setBackend } from "@mmx/core";
+import { writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchMlp, type MlpResult } from "./mlp.js";
-import { fmt } from "./timing.js";
+import { runPytorch, type TorchReport } from "./pytorch.js";
+import { renderReport } from "./report.js";
+import { runWorkload, type WorkloadResult } from "./run-workload.js";
+import { firstLine, load, matmulPeakGflops, peakRssMb } from "./timing.js";
+import { WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from "./workloads.js";
 
 /**
- * `npm run bench [-- --workload mlp --backend wasm,cpu --steps 30 --warmup 5]`: runs each workload
- * on each backend, mmx beside its peers in the same process, prints a markdown table and writes
- * bench/results.json.
+ * `npm run bench [-- --workload mlp,cnn --backend wasm,cpu --steps 30 ...]`: every workload on every
+ * backend, mmx beside hand-written tfjs, tfjs-layers and PyTorch, all in this one run; prints markdown
+ * tables and writes bench/results.json. See bench/README.md.
  */
-const WORKLOADS = ["mlp"] as const;
-const BACKENDS = ["wasm", "cpu"] as const;
+const BACKENDS = ["wasm", "cpu", "webgpu"] as const;
 
-function parseArgs(argv: string[]) {
-  const opts = { workloads: [...WORKLOADS] as string[], backends: [...BACKENDS] as string[], steps: 30, warmup: 5 };
+const USAGE = `options:
+  --workload ${WORKLOAD_NAMES.join(",")}   (default: all)
+  --backend wasm,cpu,webgpu         (default: wasm, cpu, and webgpu when an adapter is found)
+  --steps N --warmup N              timed and warm-up steps (default per workload: mlp 30/5, cnn 30/3, preact18 5/1)
+  --leak-steps N                    steps of the tensor-count check (default: mlp 1000, cnn 100, preact18: its timed steps)
+  --cpu-all                         also run workloads that take minutes per step on tfjs's JavaScript cpu backend
+  --no-torch                        skip PyTorch
+  --torch-keep-env                  run PyTorch with OPENBLAS_CORETYPE as set (by default it is removed: see pytorch.ts)
+  --no-peers                        skip hand-written tfjs and tfjs-layers
+  --no-profile                      skip the per-primitive profile of the mmx steps`;
+
+interface Options {
+  workloads: WorkloadName[];
+  backends: string[] | null;
+  steps?: number;
+  warmup?: number;
+  leakSteps?: number;
+  cpuAll: boolean;
+  torch: boolean;
+  torchKeepEnv: boolean;
+  peers: boolean;
+  profile: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { workloads: [...WORKLOAD_NAMES], backends: null, cpuAll: false, torch: true, torchKeepEnv: false, peers: true, profile: true };
+  const int = (arg: string, v: string | undefined, min: number) => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${arg} needs an integer >= ${min}, got ${v ?? "nothing"}\n${USAGE}`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === "--workload") opts.workloads = value().split(",");
-    else if (arg === "--backend") opts.backends = value().split(",");
-    else if (arg === "--steps") opts.steps = Number(value());
-    else if (arg === "--warmup") opts.warmup = Number(value());
-    else throw new Error(`unknown option ${arg}; options: --workload ${WORKLOADS.join(",")} --backend ${BACKENDS.join(",")} --steps N --warmup N`);
+    if (arg === "--workload") {
+      const v = argv[++i] ?? "";
+      opts.workloads = v.split(",") as WorkloadName[];
+      for (const w of opts.workloads) if (!WORKLOAD_NAMES.includes(w)) throw new Error(`unknown workload '${w}'; valid: ${WORKLOAD_NAMES.join(", ")}`);
+    } else if (arg === "--backend") {
+      opts.backends = (argv[++i] ?? "").split(",");
+      for (const b of opts.backends) if (!(BACKENDS as readonly string[]).includes(b)) throw new Error(`unknown backend '${b}'; valid: ${BACKENDS.join(", ")}`);
+    } else if (arg === "--steps") opts.steps = int(arg, argv[++i], 1);
+    else if (arg === "--warmup") opts.warmup = int(arg, argv[++i], 0);
+    else if (arg === "--leak-steps") opts.leakSteps = int(arg, argv[++i], 0);
+    else if (arg === "--cpu-all") opts.cpuAll = true;
+    else if (arg === "--no-torch") opts.torch = false;
+    else if (arg === "--torch-keep-env") opts.torchKeepEnv = true;
+    else if (arg === "--no-peers") opts.peers = false;
+    else if (arg === "--no-profile") opts.profile = false;
+    else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
-  for (const w of opts.workloads) if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload '${w}'; valid: ${WORKLOADS.join(", ")}`);
-  if (!(opts.steps >= 1) || !(opts.warmup >= 0)) throw new Error("--steps must be >= 1 and --warmup >= 0");
   return opts;
 }
 
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const results: MlpResult[] = [];
-  for (const backend of opts.backends) {
-    await setBackend(backend);
-    process.stderr.write(`mlp on ${backend}...\n`);
-    results.push(await benchMlp(backend, opts));
+  const t0 = performance.now();
+  const notes: string[] = [];
+  const available = await availableBackends();
+  const webgpu = available.find((b) => b.name === "webgpu")!;
+  // A software adapter (Mesa's llvmpipe/lavapipe, SwiftShader) runs "GPU" kernels on these same CPU
+  // cores: measured, but only when asked for.
+  const software = /llvmpipe|lavapipe|swiftshader|software/i.test(webgpu.detail);
+  let backends = opts.backends ?? ["wasm", "cpu", ...(webgpu.available && !software ? ["webgpu"] : [])];
+  if (!webgpu.available) {
+    notes.push(`webgpu: skipped, not available here (${webgpu.detail})`);
+    backends = backends.filter((b) => b !== "webgpu");
+  } else if (software && !backends.includes("webgpu")) {
+    notes.push(`webgpu: skipped by default, its adapter is a software renderer on the same CPU cores (${webgpu.detail}); --backend webgpu runs it`);
   }
-  const rows = results.map(
-    (r) =>
-      `| mlp 784-512-512-10, b128 | ${r.backend} | ${fmt(r.mmx.medianMs)} (${fmt(r.mmx.minMs)}–${fmt(r.mmx.maxMs)}) | ${fmt(r.tfjs.medianMs)} (${fmt(r.tfjs.minMs)}–${fmt(r.tfjs.maxMs)}) | ${r.ratio.toFixed(2)} | ${r.gflopsMmx.toFixed(1)} / ${r.gflopsTfjs.toFixed(1)} | ${fmt(r.traceMs)} (${r.equations} eqns) |`,
-  );
-  console.log(
-    [
-      "| workload | backend | mmx jit step ms (min–max) | tfjs variableGrads ms (min–max) | mmx / tfjs | GFLOP/s mmx / tfjs | trace ms |",
-      "|---|---|---|---|---|---|---|",
-      ...rows,
-    ].join("\n"),
-  );
+  log(`mmx bench: workloads ${opts.workloads.join(", ")}; backends ${backends.join(", ")}; load ${load()}`);
+
+  const results: WorkloadResult[] = [];
+  const peaks: Record<string, number | string> = {};
+  for (const backend of backends) {
+    try {
+      await setBackend(backend);
+    } catch (e) {
+      notes.push(`${backend}: skipped, ${firstLine(e)}`);
+      continue;
+    }
+    const n = backend === "cpu" ? 512 : 1024;
+    peaks[backend] = await matmulPeakGflops(n);
+    log(`${backend}: ${n}x${n} matmul peak ${(peaks[backend] as number).toFixed(1)} GFLOP/s`);
+    for (const name of opts.workloads) {
+      const w = WORKLOADS[name];
+      if (backend === "cpu" && !w.onCpu && !opts.cpuAll) {
+        notes.push(`${name} on cpu: skipped (tfjs's plain-JavaScript cpu backend takes over a minute per step of it; --cpu-all runs it)`);
+        continue;
+      }
+      log(`${name} on ${backend} (load ${load()})...`);
+      const steps = opts.steps ?? w.steps;
+      const leakSteps = opts.leakSteps ?? (backend === backends[0] ? w.leakSteps : 0);
+      results.push(
+        await runWorkload(w, backend, {
+          steps,
+          warmup: opts.warmup ?? w.warmup,
+          leakSteps,
+          profile: opts.profile && backend === "wasm" && name !== "preact18",
+          peers: opts.peers,
+          log,
+        }),
+      );
+    }
+  }
+
+  let torch: TorchReport = { skipped: "--no-torch" };
+  if (opts.torch) {
+    log(`PyTorch (load ${load()})...`);
+    torch = runPytorch(opts.workloads, { keepEnv: opts.torchKeepEnv, ...(opts.steps !== undefined ? { steps: opts.steps } : {}), ...(opts.warmup !== undefined ? { warmup: opts.warmup } : {}) });
+    if (torch.skipped) notes.push(`PyTorch: skipped, ${torch.skipped}`);
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGiB: totalmem() / 2 ** 30, node: process.version },
+    backends,
+    matmulPeakGflops: peaks,
+    notes,
+    results,
+    torch,
+    peakRssMb: peakRssMb(),
+    wallSeconds: (performance.now() - t0) / 1000,
+  };
+  console.log(renderReport(report));
   const out = join(dirname(fileURLToPath(import.meta.url)), "..", "results.json");
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), steps: opts.steps, warmup: opts.warmup, results }, null, 2));
-  process.stderr.write(`wrote ${out}\n`);
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  log(`wrote ${out} (${report.wallSeconds.toFixed(0)} s)`);
 }
 
 main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
   process.exit(1);
 });

@@ -1,3 +1,6 @@
+import * as tf from "@tensorflow/tfjs";
+import { loadavg } from "node:os";
+
 /** Step timing: warm-up runs, then per-step wall times; medians resist the noise of a shared machine. */
 export interface Timing {
   medianMs: number;
@@ -6,7 +9,16 @@ export interface Timing {
   steps: number;
 }
 
-export async function timeSteps(step: () => void | Promise<void>, { warmup, steps }: { warmup: number; steps: number }): Promise<Timing> {
+/** A measured cell, or why it could not be measured (a kernel the backend lacks: never faked). */
+export type Cell = { timing: Timing } | { unsupported: string };
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export async function timeSteps(step: () => unknown | Promise<unknown>, { warmup, steps }: { warmup: number; steps: number }): Promise<Timing> {
   for (let i = 0; i < warmup; i++) await step();
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
@@ -14,10 +26,50 @@ export async function timeSteps(step: () => void | Promise<void>, { warmup, step
     await step();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  const median = times.length % 2 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
-  return { medianMs: median, minMs: times[0]!, maxMs: times[times.length - 1]!, steps };
+  return { medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times), steps };
+}
+
+/** Times a step, turning a failure (a missing kernel) into an `unsupported` cell with its message. */
+export async function measure(make: () => { run(): Promise<unknown>; dispose(): void }, opts: { warmup: number; steps: number }): Promise<Cell> {
+  let impl: { run(): Promise<unknown>; dispose(): void } | undefined;
+  try {
+    impl = make();
+    return { timing: await timeSteps(() => impl!.run(), opts) };
+  } catch (e) {
+    return { unsupported: firstLine(e) };
+  } finally {
+    try {
+      impl?.dispose();
+    } catch {
+      // a failed step may leave the peer half-built; nothing more to free
+    }
+  }
+}
+
+export function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 160);
+}
+
+/** GFLOP/s of an n×n×n float32 matmul on the current tfjs backend: the peak a step can hope for. */
+export async function matmulPeakGflops(n: number, reps = 5): Promise<number> {
+  const a = tf.randomUniform([n, n]);
+  const b = tf.randomUniform([n, n]);
+  const once = async () => {
+    const c = tf.matMul(a, b);
+    await c.data();
+    c.dispose();
+  };
+  await once();
+  const t = await timeSteps(once, { warmup: 1, steps: reps });
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / t.minMs / 1e6;
 }
 
 export const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+
+export const fmtTiming = (t: Timing) => `${fmt(t.medianMs)} (${fmt(t.minMs)}–${fmt(t.maxMs)})`;
+
+/** Peak resident set of this process so far, MiB. */
+export const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
+
+export const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");

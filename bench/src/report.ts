@@ -1,0 +1,169 @@
+import { torchTiming, type TorchReport } from "./pytorch.js";
+import type { ImplName, WorkloadResult } from "./run-workload.js";
+import { fmt, fmtTiming, type Cell, type Timing } from "./timing.js";
+
+export interface Report {
+  date: string;
+  machine: { cpu: string; cores: number; memoryGiB: number; node: string };
+  backends: string[];
+  matmulPeakGflops: Record<string, number | string>;
+  notes: string[];
+  results: WorkloadResult[];
+  torch: TorchReport;
+  peakRssMb: number;
+  wallSeconds: number;
+}
+
+const timingOf = (c: Cell | undefined): Timing | undefined => (c && "timing" in c ? c.timing : undefined);
+const cellText = (c: Cell | undefined) => (c === undefined ? "–" : "timing" in c ? fmtTiming(c.timing) : `unsupported: ${c.unsupported.replace(/\|/g, "/")}`);
+const ratio = (a: Timing | undefined, b: Timing | undefined) => (a && b ? (a.medianMs / b.medianMs).toFixed(2) : "–");
+const gflops = (flops: number, t: Timing | undefined) => (t ? flops / t.medianMs / 1e6 : undefined);
+const table = (head: string[], rows: string[][]) => [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+
+/** The markdown the bench prints: step times, ratios, efficiency, compile and memory, the profile, targets. */
+export function renderReport(r: Report): string {
+  const out: string[] = [];
+  const t = r.torch;
+  const torchOk = !t.skipped;
+  const tfjsPeaks = Object.values(r.matmulPeakGflops).filter((v): v is number => typeof v === "number");
+  const bestTfjsPeak = tfjsPeaks.length ? Math.max(...tfjsPeaks) : undefined;
+  out.push(`## mmx bench, ${r.date}`);
+  out.push("");
+  out.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB.toFixed(0)} GiB, Node ${r.machine.node}. Load average at each workload's start and end is in results.json.`);
+  out.push(
+    `Matmul peak (same run): ${Object.entries(r.matmulPeakGflops)
+      .map(([b, v]) => `tfjs ${b} ${typeof v === "number" ? v.toFixed(1) : v} GFLOP/s`)
+      .join(", ")}${torchOk ? `, PyTorch sgemm ${t.sgemm_gflops!.toFixed(1)} GFLOP/s` : ""}.`,
+  );
+  if (torchOk) {
+    const removed = Object.entries(t.removedEnv ?? {}).map(([k, v]) => `${k}=${v}`);
+    out.push(
+      `PyTorch ${t.torch_version} on CPU: ${t.threads} intra-op / ${t.interop_threads} inter-op threads, BLAS ${t.blas?.split(",").find((l) => /openblas/i.test(l))?.trim() ?? t.blas} with ${t.blas_threads ?? "?"} threads (core ${t.blas_core ?? "?"}); ` +
+        `env ${JSON.stringify(t.env ?? {})}${removed.length ? `; removed for its run: ${removed.join(" ")} (it pins OpenBLAS to AVX2 kernels)` : ""}. tfjs wasm runs one thread in Node.`,
+    );
+  }
+  for (const n of r.notes) out.push(`- ${n}`);
+  out.push("");
+
+  out.push("### Step time, ms: median (min–max), steps interleaved across implementations");
+  out.push("");
+  const impls: ImplName[] = ["mmx plain", "mmx input", "mmx manifold", "tfjs eager", "tfjs-layers"];
+  out.push(
+    table(
+      ["workload", "backend", "steps", ...impls, "PyTorch plain", "PyTorch input", "PyTorch manifold"],
+      r.results.map((w) => [
+        w.title,
+        w.backend,
+        String(w.steps),
+        ...impls.map((i) => cellText(w.cells[i])),
+        ...(["plain", "input", "manifold"] as const).map((m) => {
+          const tt = torchOk ? torchTiming(t, w.workload, m) : undefined;
+          return tt ? fmtTiming(tt) : "–";
+        }),
+      ]),
+    ),
+  );
+  out.push("");
+
+  out.push("### Ratios of medians (same run)");
+  out.push("");
+  out.push(
+    table(
+      ["workload", "backend", "input / plain", "manifold / plain", "mmx / tfjs eager", "mmx / tfjs-layers", "mmx / PyTorch plain", "mmx / PyTorch manifold", "PyTorch manifold / plain"],
+      r.results.map((w) => {
+        const c = (i: ImplName) => timingOf(w.cells[i]);
+        const tp = torchOk ? torchTiming(t, w.workload, "plain") : undefined;
+        const tm = torchOk ? torchTiming(t, w.workload, "manifold") : undefined;
+        return [w.title, w.backend, ratio(c("mmx input"), c("mmx plain")), ratio(c("mmx manifold"), c("mmx plain")), ratio(c("mmx plain"), c("tfjs eager")), ratio(c("mmx plain"), c("tfjs-layers")), ratio(c("mmx plain"), tp), ratio(c("mmx manifold"), tm), ratio(tm, tp)];
+      }),
+    ),
+  );
+  out.push("");
+
+  out.push("### Throughput, compile time, tensors");
+  out.push("");
+  out.push(
+    "GFLOP/s: the dense kernels' FLOPs of a plain step (matmuls, convolutions and their adjoints, counted from the jaxpr) over the median step time; the percentage is of the best tfjs backend's matmul peak" +
+      (torchOk ? " / of PyTorch's sgemm." : "."),
+  );
+  out.push("");
+  const pct = (g: number | undefined) => (g === undefined ? "–" : `${g.toFixed(1)} (${bestTfjsPeak ? ((100 * g) / bestTfjsPeak).toFixed(0) : "?"}%${torchOk ? ` / ${((100 * g) / t.sgemm_gflops!).toFixed(0)}%` : ""})`);
+  out.push(
+    table(
+      ["workload", "backend", "GFLOP per step", "GFLOP/s mmx plain", "tfjs eager", "tfjs-layers", "PyTorch plain", "trace ms per program", "first run ms (2nd)", "tensors before → after timed steps", "leak run (mmx manifold)"],
+      r.results.map((w) => {
+        const progs = Object.entries(w.programs).flatMap(([mode, ps]) => ps!.map((p) => ({ mode, ...p })));
+        const trace = progs.map((p) => `${p.mode === "plain" ? "plain" : `${p.mode[0]}@${p.layer}`} ${p.traceMs.toFixed(0)}`).join(", ");
+        const first = progs.map((p) => `${fmt(p.firstRunMs)} (${fmt(p.secondRunMs)})`);
+        const tp = torchOk ? torchTiming(t, w.workload, "plain") : undefined;
+        return [
+          w.title,
+          w.backend,
+          (w.denseFlops / 1e9).toFixed(2),
+          pct(gflops(w.denseFlops, timingOf(w.cells["mmx plain"]))),
+          pct(gflops(w.denseFlops, timingOf(w.cells["tfjs eager"]))),
+          pct(gflops(w.denseFlops, timingOf(w.cells["tfjs-layers"]))),
+          pct(gflops(w.denseFlops, tp)),
+          trace,
+          first.join(", "),
+          `${w.tensors.before} → ${w.tensors.after} (${w.tensors.steps})`,
+          w.leak ? `${w.leak.before} → ${w.leak.after} (${w.leak.steps} steps)` : "–",
+        ];
+      }),
+    ),
+  );
+  out.push("");
+  out.push(`Peak RSS: this process ${r.peakRssMb.toFixed(0)} MiB${torchOk && t.peak_rss_mb ? `; PyTorch's ${t.peak_rss_mb.toFixed(0)} MiB` : ""}. Wall time ${r.wallSeconds.toFixed(0)} s.`);
+
+  const profiled = r.results.filter((w) => w.profile);
+  for (const w of profiled) {
+    for (const [what, rows] of Object.entries(w.profile!)) {
+      const total = rows.reduce((s, x) => s + x.ms, 0);
+      out.push("");
+      out.push(`### Where the time goes: ${w.title}, ${what} on ${w.backend} (one synchronised step, ${fmt(total)} ms)`);
+      out.push("");
+      out.push(
+        table(
+          ["primitive", "equations", "ms", "%"],
+          rows.filter((x) => x.percent >= 0.5).map((x) => [x.primitive, String(x.count), fmt(x.ms), x.percent.toFixed(1)]),
+        ),
+      );
+    }
+  }
+
+  out.push("");
+  out.push("### Targets");
+  out.push("");
+  out.push(...targets(r));
+  return out.join("\n");
+}
+
+function targets(r: Report): string[] {
+  const lines: string[] = [];
+  const mark = (ok: boolean) => (ok ? "met" : "NOT met");
+  for (const w of r.results) {
+    const c = (i: ImplName) => timingOf(w.cells[i]);
+    const plain = c("mmx plain");
+    const parts: string[] = [];
+    for (const m of ["mmx input", "mmx manifold"] as const) {
+      const x = c(m);
+      if (plain && x) parts.push(`${m.slice(4)}/plain ${(x.medianMs / plain.medianMs).toFixed(2)} (<= 1.05: ${mark(x.medianMs / plain.medianMs <= 1.05)})`);
+    }
+    if (w.backend === "wasm") {
+      for (const [peer, limit] of [["tfjs eager", 0.8], ["tfjs-layers", 0.5]] as const) {
+        const p = c(peer);
+        const cell = w.cells[peer];
+        if (plain && p) parts.push(`mmx/${peer} ${(plain.medianMs / p.medianMs).toFixed(2)} (<= ${limit}: ${mark(plain.medianMs / p.medianMs <= limit)})`);
+        else if (cell && "unsupported" in cell) parts.push(`mmx/${peer}: no peer (${peer} cannot train it on wasm)`);
+      }
+    }
+    const growth = w.tensors.after - w.tensors.before;
+    parts.push(`tensor growth ${growth} over ${w.tensors.steps} steps${w.leak ? `, ${w.leak.after - w.leak.before} over ${w.leak.steps}` : ""} (${mark(growth === 0 && (!w.leak || w.leak.after === w.leak.before))})`);
+    if (w.workload === "preact18") {
+      const worst = Math.max(...Object.values(w.programs).flatMap((ps) => ps!.map((p) => p.traceMs + Math.max(0, p.firstRunMs - p.secondRunMs))));
+      parts.push(`trace + compile (first run beyond a run) <= ${worst.toFixed(0)} ms (< 1 s: ${mark(worst < 1000)})`);
+    }
+    lines.push(`- ${w.title} on ${w.backend}: ${parts.join("; ")}`);
+  }
+  return lines;
+}

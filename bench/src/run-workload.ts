@@ -1,0 +1,221 @@
+import { memory, type StepTiming } from "@mmx/core";
+import type { BoundaryRef } from "@mmx/mixup";
+import { denseFlops, flopsByPrimitive } from "./flops.js";
+import { mmxStep, MODES, type Mode } from "./mmx-step.js";
+import { tfjsEagerStep } from "./tfjs-eager.js";
+import { tfjsLayersStep } from "./tfjs-layers.js";
+import { firstLine, load, median, peakRssMb, type Cell } from "./timing.js";
+import type { Workload } from "./workloads.js";
+
+export type ImplName = `mmx ${Mode}` | "tfjs eager" | "tfjs-layers";
+
+export interface ProgramInfo {
+  /** The layer the program mixes at (null: the plain step). */
+  layer: BoundaryRef | null;
+  equations: number;
+  /** Tracing the step (and dead-code elimination): `jitted.lower`. */
+  traceMs: number;
+  /** The first call after the trace: compiling the program for the backend plus one run. */
+  firstRunMs: number;
+  /** The call after it: a plain run, to tell the compile cost from the run. */
+  secondRunMs: number;
+}
+
+export interface ProfileRow {
+  primitive: string;
+  count: number;
+  ms: number;
+  percent: number;
+}
+
+export interface WorkloadResult {
+  workload: string;
+  title: string;
+  backend: string;
+  batch: number;
+  steps: number;
+  warmup: number;
+  /** Dense-kernel FLOPs of one plain step, counted from its jaxpr. */
+  denseFlops: number;
+  flopsByPrimitive: Record<string, number>;
+  cells: Partial<Record<ImplName, Cell>>;
+  programs: Partial<Record<Mode, ProgramInfo[]>>;
+  /** Live tfjs tensors before and after the timed steps of every implementation (interleaved). */
+  tensors: { before: number; after: number; steps: number };
+  /** A separate run of the mmx manifold step alone. */
+  leak?: { steps: number; before: number; after: number };
+  /** The bench's step and @mmx/mixup's trainStep from the same state and key (losses). */
+  trainStepCheck?: { ours: number; trainStep: number };
+  /** Per-primitive time of one synchronised step (median of 3), for "mmx plain" and "mmx manifold @1". */
+  profile?: Record<string, ProfileRow[]>;
+  peakRssMb: number;
+  load: { before: string; after: string };
+}
+
+interface Impl {
+  run(): Promise<unknown>;
+  dispose(): void;
+}
+
+export interface WorkloadOptions {
+  steps: number;
+  warmup: number;
+  leakSteps: number;
+  profile: boolean;
+  peers: boolean;
+  log: (line: string) => void;
+}
+
+/**
+ * Every implementation of one workload on the current backend, their steps interleaved (one step of
+ * each in turn), so that a shared machine's changing load falls on all of them alike and the ratios
+ * compare steps taken under the same conditions.
+ */
+export async function runWorkload(w: Workload, backend: string, opts: WorkloadOptions): Promise<WorkloadResult> {
+  const loadBefore = load();
+  const cells: Partial<Record<ImplName, Cell>> = {};
+  const programs: Partial<Record<Mode, ProgramInfo[]>> = {};
+  const live = new Map<ImplName, Impl>();
+  const fail = (name: ImplName, e: unknown) => {
+    cells[name] = { unsupported: firstLine(e) };
+    const impl = live.get(name);
+    live.delete(name);
+    try {
+      impl?.dispose();
+    } catch {
+      // a peer that failed half-way may not dispose cleanly; its failure is what we report
+    }
+  };
+
+  const mmx = new Map<Mode, ReturnType<typeof mmxStep>>();
+  let flops = 0;
+  let byPrimitive: Record<string, number> = {};
+  let trainStepCheck: WorkloadResult["trainStepCheck"];
+  for (const mode of MODES) {
+    const name: ImplName = `mmx ${mode}`;
+    try {
+      const s = mmxStep(w, mode);
+      mmx.set(mode, s);
+      live.set(name, s);
+      const infos: ProgramInfo[] = [];
+      for (const layer of s.layers) {
+        const t0 = performance.now();
+        const closed = s.lower(layer);
+        const traceMs = performance.now() - t0;
+        if (mode === "plain") {
+          flops = denseFlops(closed.jaxpr);
+          byPrimitive = flopsByPrimitive(closed.jaxpr);
+        }
+        const t1 = performance.now();
+        await s.runAt(layer);
+        const firstRunMs = performance.now() - t1;
+        const t2 = performance.now();
+        await s.runAt(layer);
+        infos.push({ layer, equations: closed.jaxpr.eqns.length, traceMs, firstRunMs, secondRunMs: performance.now() - t2 });
+      }
+      programs[mode] = infos;
+      opts.log(`  ${name}: ${infos.map((p) => `${p.layer ?? "plain"}: ${p.equations} eqns, trace ${p.traceMs.toFixed(0)} ms, first run ${p.firstRunMs.toFixed(0)} ms`).join("; ")}`);
+      if (mode === "manifold" && w.name !== "preact18") trainStepCheck = await s.checkAgainstTrainStep();
+    } catch (e) {
+      fail(name, e);
+    }
+  }
+  if (opts.peers) {
+    for (const [name, make] of [
+      ["tfjs eager", () => tfjsEagerStep(w)],
+      ["tfjs-layers", () => tfjsLayersStep(w)],
+    ] as const) {
+      try {
+        const impl = make();
+        live.set(name, impl);
+        await impl.run(); // the first step builds and checks every kernel: a missing one fails here
+      } catch (e) {
+        fail(name, e);
+        opts.log(`  ${name}: unsupported: ${cells[name] && "unsupported" in cells[name]! ? cells[name]!.unsupported : ""}`);
+      }
+    }
+  }
+
+  for (let i = 0; i < opts.warmup; i++) {
+    for (const [name, impl] of live) await impl.run().catch((e) => fail(name, e));
+  }
+  const times = new Map<ImplName, number[]>([...live.keys()].map((n) => [n, []]));
+  const before = memory().numTensors;
+  for (let i = 0; i < opts.steps; i++) {
+    for (const [name, impl] of live) {
+      const t0 = performance.now();
+      try {
+        await impl.run();
+        times.get(name)!.push(performance.now() - t0);
+      } catch (e) {
+        fail(name, e);
+      }
+    }
+  }
+  const after = memory().numTensors;
+  for (const [name, ts] of times) {
+    if (cells[name]) continue;
+    cells[name] = { timing: { medianMs: median(ts), minMs: Math.min(...ts), maxMs: Math.max(...ts), steps: ts.length } };
+  }
+
+  let profile: WorkloadResult["profile"];
+  if (opts.profile) {
+    profile = {};
+    const plain = mmx.get("plain");
+    const manifold = mmx.get("manifold");
+    if (plain) profile["mmx plain"] = profileOf((l) => plain.profile(l), null);
+    if (manifold && manifold.layers.length > 1) profile[`mmx manifold @${manifold.layers[1]}`] = profileOf((l) => manifold.profile(l), manifold.layers[1]!);
+  }
+  for (const [name, impl] of [...live]) {
+    if (!name.startsWith("mmx")) {
+      impl.dispose();
+      live.delete(name);
+    }
+  }
+
+  let leak: WorkloadResult["leak"];
+  const manifold = mmx.get("manifold");
+  if (opts.leakSteps > 0 && manifold && live.has("mmx manifold")) {
+    const leakBefore = memory().numTensors;
+    for (let i = 0; i < opts.leakSteps; i++) await manifold.run();
+    leak = { steps: opts.leakSteps, before: leakBefore, after: memory().numTensors };
+  }
+  for (const impl of live.values()) impl.dispose();
+
+  return {
+    workload: w.name,
+    title: w.title,
+    backend,
+    batch: w.batch,
+    steps: opts.steps,
+    warmup: opts.warmup,
+    denseFlops: flops,
+    flopsByPrimitive: byPrimitive,
+    cells,
+    programs,
+    tensors: { before, after, steps: opts.steps },
+    ...(leak ? { leak } : {}),
+    ...(trainStepCheck ? { trainStepCheck } : {}),
+    ...(profile ? { profile } : {}),
+    peakRssMb: peakRssMb(),
+    load: { before: loadBefore, after: load() },
+  };
+}
+
+/** Median per-equation times over 3 synchronised runs, summed by primitive. */
+function profileOf(run: (layer: BoundaryRef | null) => StepTiming[], layer: BoundaryRef | null): ProfileRow[] {
+  const runs = [run(layer), run(layer), run(layer)];
+  const byPrimitive = new Map<string, { count: number; ms: number }>();
+  let total = 0;
+  runs[0]!.forEach((t, i) => {
+    const ms = median(runs.map((r) => r[i]!.ms));
+    total += ms;
+    const row = byPrimitive.get(t.primitive) ?? { count: 0, ms: 0 };
+    row.count++;
+    row.ms += ms;
+    byPrimitive.set(t.primitive, row);
+  });
+  return [...byPrimitive]
+    .map(([primitive, r]) => ({ primitive, count: r.count, ms: r.ms, percent: (100 * r.ms) / total }))
+    .sort((a, b) => b.ms - a.ms);
+}
