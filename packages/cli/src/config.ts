@@ -1,0 +1,179 @@
+import * as nn from "@mmx/nn";
+import { getFlag, getList, getNumber, getString, type OptionSpec, type ParsedArgs } from "./args.js";
+import { DEFAULT_BACKEND } from "./backends.js";
+import { DATA_DEFAULTS, DATASETS, type DataConfig, type DatasetName } from "./datasets.js";
+import { oneOf, UsageError } from "./errors.js";
+import { DEFAULT_MODEL, MODELS, type ModelName } from "./models.js";
+
+export const METHODS = ["none", "input", "manifold"] as const;
+export type Method = (typeof METHODS)[number];
+export const LOSSES = ["bce", "ce"] as const;
+export type LossName = (typeof LOSSES)[number];
+export const SCHEDULES = ["constant", "cosine", "multistep"] as const;
+export type ScheduleName = (typeof SCHEDULES)[number];
+
+/** Everything that defines a training run; saved in the run folder and in every checkpoint. */
+export interface TrainConfig extends DataConfig {
+  model: ModelName;
+  hidden?: number[];
+  method: Method;
+  /** λ ~ Beta(α, α); ignored for method none. */
+  alpha: number;
+  /** The eligible boundaries as indices (0 = the input); empty for method none. */
+  layers: number[];
+  /** The same boundaries by name, for people reading the config. */
+  layerNames: string[];
+  loss: LossName;
+  epochs: number;
+  batch: number;
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  schedule: ScheduleName;
+  /** Epochs at which a multistep schedule multiplies the rate by 0.1. */
+  milestones: number[];
+  seed: number;
+  backend: string;
+}
+
+/** The paper's α: 1 for input mixup, 2 for manifold mixup (CIFAR-10, SVHN). */
+export const DEFAULT_ALPHA: Readonly<Record<Method, number>> = { none: 0, input: 1, manifold: 2 };
+
+export const TRAIN_OPTIONS: readonly OptionSpec[] = [
+  { name: "dataset", kind: "string", choices: DATASETS, help: "what to train on", defaultText: "spirals" },
+  { name: "model", kind: "string", choices: MODELS, help: "the network", defaultText: "spiral-net on spirals, mlp on (fashion-)mnist, preact-resnet18 on cifar10" },
+  { name: "hidden", kind: "list", placeholder: "N,N", help: "widths: mlp hidden sizes, spiral-net width, PreActResNet first-stage channels" },
+  { name: "method", kind: "string", choices: METHODS, help: "no mixup, input mixup or manifold mixup", defaultText: "manifold" },
+  { name: "alpha", kind: "number", help: "λ ~ Beta(α, α)", defaultText: "1 for input, 2 for manifold" },
+  { name: "layers", kind: "list", placeholder: "K,K", help: "eligible boundaries (indices, 0 = input, or names) for manifold mixup", defaultText: "the model's mixing set" },
+  { name: "loss", kind: "string", choices: LOSSES, help: "bce: BCE on softmax (the official code's); ce: soft-target cross-entropy", defaultText: "bce" },
+  { name: "epochs", kind: "int", placeholder: "N", help: "epochs to train (with --resume: the new total)", defaultText: "10" },
+  { name: "batch", kind: "int", placeholder: "N", help: "batch size (the last, smaller batch of an epoch is dropped)", defaultText: "128" },
+  { name: "lr", kind: "number", help: "SGD learning rate", defaultText: "0.1" },
+  { name: "momentum", kind: "number", help: "SGD momentum", defaultText: "0.9" },
+  { name: "nesterov", kind: "flag", help: "Nesterov momentum (--no-nesterov to turn off)", defaultText: "on" },
+  { name: "wd", kind: "number", help: "weight decay", defaultText: "1e-4" },
+  { name: "schedule", kind: "string", choices: SCHEDULES, help: "learning-rate schedule", defaultText: "constant" },
+  { name: "milestones", kind: "list", placeholder: "E,E", help: "epochs where multistep multiplies the rate by 0.1" },
+  { name: "seed", kind: "int", placeholder: "S", help: "seeds the initialisation, the shuffling and the mixup draws", defaultText: "0" },
+  { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends() (cpu, wasm, webgpu, onnx, ...)", defaultText: DEFAULT_BACKEND },
+  { name: "out", kind: "string", placeholder: "DIR", help: "the run folder (config.json, metrics.json, checkpoint.mmx)", defaultText: "runs/<dataset>-<method>-s<seed>" },
+  { name: "resume", kind: "flag", help: "continue the run in --out from its last checkpoint" },
+  { name: "train-limit", kind: "int", placeholder: "N", help: "image datasets: train on the first N examples" },
+  { name: "test-limit", kind: "int", placeholder: "N", help: "image datasets: test on the first N examples" },
+  { name: "n-train", kind: "int", placeholder: "N", help: "spirals: training points", defaultText: String(DATA_DEFAULTS.spiralsTrain) },
+  { name: "n-test", kind: "int", placeholder: "N", help: "spirals: test points", defaultText: String(DATA_DEFAULTS.spiralsTest) },
+  { name: "noise", kind: "number", help: "spirals: noise standard deviation", defaultText: String(DATA_DEFAULTS.spiralsNoise) },
+  { name: "data-seed", kind: "int", placeholder: "S", help: "spirals: seeds the points", defaultText: "0" },
+  { name: "data-dir", kind: "string", placeholder: "DIR", help: "cifar10: folder of the binary batch files" },
+  { name: "quiet", kind: "flag", help: "no progress output" },
+];
+
+/** The options that define a run (everything but where it goes, how it reports, and --resume/--epochs). */
+export const RUN_DEFINING_OPTIONS = TRAIN_OPTIONS.map((o) => o.name).filter((n) => !["out", "resume", "epochs", "quiet", "backend"].includes(n));
+
+function positiveInt(v: number | undefined, name: string, fallback: number, min = 1): number {
+  const x = v ?? fallback;
+  if (!(Number.isInteger(x) && x >= min)) throw new UsageError(`--${name} must be a whole number >= ${min}, got ${x}`);
+  return x;
+}
+
+function nonNegative(v: number | undefined, name: string, fallback: number): number {
+  const x = v ?? fallback;
+  if (!(x >= 0)) throw new UsageError(`--${name} must be >= 0, got ${x}`);
+  return x;
+}
+
+/** A training config from parsed `mmx train` options, with defaults, checked. Layers are resolved separately. */
+export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers" | "layerNames"> & { layerRefs?: string[] } {
+  const dataset = oneOf(getString(args, "dataset") ?? "spirals", DATASETS, "dataset") as DatasetName;
+  const method = (getString(args, "method") ?? "manifold") as Method;
+  const model = (getString(args, "model") ?? DEFAULT_MODEL[dataset]) as ModelName;
+  const alpha = getNumber(args, "alpha") ?? DEFAULT_ALPHA[method];
+  if (method !== "none" && !(alpha > 0)) throw new UsageError(`--alpha must be > 0 for ${method} mixup (λ ~ Beta(α, α)), got ${alpha}; use --method none to train without mixup`);
+  if (method === "none" && getNumber(args, "alpha") !== undefined) throw new UsageError("--alpha has no effect with --method none");
+  const layerRefs = getList(args, "layers");
+  if (layerRefs && method !== "manifold") throw new UsageError(`--layers applies to --method manifold only (input mixup mixes at the input, layer 0; --method none mixes nowhere)`);
+  const hidden = getList(args, "hidden")?.map((h) => {
+    const v = Number(h);
+    if (!(Number.isInteger(v) && v >= 1)) throw new UsageError(`--hidden must list positive whole numbers, got '${h}'`);
+    return v;
+  });
+  const schedule = (getString(args, "schedule") ?? "constant") as ScheduleName;
+  const milestones = (getList(args, "milestones") ?? []).map((m) => {
+    const v = Number(m);
+    if (!(Number.isInteger(v) && v >= 1)) throw new UsageError(`--milestones must list epochs (whole numbers >= 1), got '${m}'`);
+    return v;
+  });
+  if (milestones.length > 0 && schedule !== "multistep") throw new UsageError("--milestones needs --schedule multistep");
+  if (schedule === "multistep" && milestones.length === 0) throw new UsageError("--schedule multistep needs --milestones E,E (epochs)");
+  const lr = getNumber(args, "lr") ?? 0.1;
+  if (!(lr > 0)) throw new UsageError(`--lr must be > 0, got ${lr}`);
+  const momentum = getNumber(args, "momentum") ?? 0.9;
+  if (!(momentum >= 0 && momentum < 1)) throw new UsageError(`--momentum must be in [0, 1), got ${momentum}`);
+  const nesterov = (getFlag(args, "nesterov") ?? true) && momentum > 0;
+  const trainLimit = getNumber(args, "train-limit");
+  const testLimit = getNumber(args, "test-limit");
+  const spiralsOnly = ["n-train", "n-test", "noise", "data-seed"].filter((o) => args.values[o] !== undefined);
+  if (dataset !== "spirals" && spiralsOnly.length > 0) throw new UsageError(`${spiralsOnly.map((o) => `--${o}`).join(", ")} appl${spiralsOnly.length > 1 ? "y" : "ies"} to --dataset spirals only`);
+  if (dataset === "spirals" && (trainLimit !== undefined || testLimit !== undefined)) throw new UsageError("--train-limit/--test-limit apply to image datasets; for spirals use --n-train/--n-test");
+  const dataDir = getString(args, "data-dir");
+  if (dataDir !== undefined && dataset !== "cifar10") throw new UsageError("--data-dir applies to --dataset cifar10 only (the other datasets are embedded)");
+  return {
+    dataset,
+    spiralsTrain: positiveInt(getNumber(args, "n-train"), "n-train", DATA_DEFAULTS.spiralsTrain),
+    spiralsTest: positiveInt(getNumber(args, "n-test"), "n-test", DATA_DEFAULTS.spiralsTest),
+    spiralsNoise: nonNegative(getNumber(args, "noise"), "noise", DATA_DEFAULTS.spiralsNoise),
+    dataSeed: positiveInt(getNumber(args, "data-seed"), "data-seed", DATA_DEFAULTS.dataSeed, 0),
+    ...(trainLimit !== undefined ? { trainLimit: positiveInt(trainLimit, "train-limit", 1) } : {}),
+    ...(testLimit !== undefined ? { testLimit: positiveInt(testLimit, "test-limit", 1) } : {}),
+    ...(dataDir !== undefined ? { dataDir } : {}),
+    model,
+    ...(hidden ? { hidden } : {}),
+    method,
+    alpha: method === "none" ? 0 : alpha,
+    ...(layerRefs ? { layerRefs } : {}),
+    loss: (getString(args, "loss") ?? "bce") as LossName,
+    epochs: positiveInt(getNumber(args, "epochs"), "epochs", 10),
+    batch: positiveInt(getNumber(args, "batch"), "batch", 128),
+    lr,
+    momentum,
+    nesterov,
+    weightDecay: nonNegative(getNumber(args, "wd"), "wd", 1e-4),
+    schedule,
+    milestones,
+    seed: positiveInt(getNumber(args, "seed"), "seed", 0, 0),
+    backend: getString(args, "backend") ?? DEFAULT_BACKEND,
+  };
+}
+
+/**
+ * The eligible set as boundary indices and names: `--layers` (indices or names) checked against the
+ * model's traced boundaries, or the model's own mixing set; input mixup is {0}, no mixup {}.
+ */
+export function resolveLayers(method: Method, refs: readonly string[] | undefined, model: nn.Model): { layers: number[]; layerNames: string[] } {
+  const all = nn.boundaries(model, null, model.inputShape);
+  const describe = () => all.map((b) => `${b.index} ${b.name}`).join(", ");
+  if (method === "none") return { layers: [], layerNames: [] };
+  if (method === "input") return { layers: [0], layerNames: ["input"] };
+  const wanted = refs ?? model.mixupLayers.map(String);
+  const layers = wanted.map((ref) => {
+    const asIndex = /^\d+$/.test(ref) ? Number(ref) : undefined;
+    const hit = asIndex !== undefined ? all[asIndex] : all.find((b) => b.name === ref);
+    if (!hit) throw new UsageError(`--layers: the model has no boundary ${asIndex !== undefined ? asIndex : `named '${ref}'`}; its boundaries are ${describe()}`);
+    if (hit.index === all.length - 1) throw new UsageError(`--layers: ${hit.index} (${hit.name}) is the model's output; mixing there is target mixing only. Boundaries: ${describe()}`);
+    return hit.index;
+  });
+  const unique = [...new Set(layers)].sort((a, b) => a - b);
+  if (unique.length !== layers.length) throw new UsageError(`--layers lists a boundary twice: ${wanted.join(",")}`);
+  return { layers: unique, layerNames: unique.map((i) => all[i]!.name) };
+}
+
+/** Options given on the command line that would change a saved run's definition (for --resume). */
+export function conflictingOptions(args: ParsedArgs): string[] {
+  return RUN_DEFINING_OPTIONS.filter((n) => args.values[n] !== undefined);
+}
+
+export const describeMethod = (m: Method): string => ({ none: "no mixup", input: "input mixup", manifold: "manifold mixup" })[m];
+

@@ -1,0 +1,59 @@
+import { DataFileError } from "@mmx/data";
+import { CheckpointError } from "./checkpoint.js";
+import { attackCommand, evalCommand, spectraCommand, trainCommand, type CliIo } from "./commands.js";
+import { didYouMean, listChoices, UsageError } from "./errors.js";
+import { reproduceCommand } from "./reproduce/command.js";
+
+const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: CliIo) => Promise<void>; summary: string }>> = {
+  train: { run: trainCommand, summary: "train a model (no mixup, input mixup, manifold mixup); writes a run folder" },
+  eval: { run: evalCommand, summary: "test error, NLL and ECE of a saved run" },
+  attack: { run: attackCommand, summary: "accuracy of a saved run under FGSM (or PGD)" },
+  spectra: { run: spectraCommand, summary: "per-class singular values of a saved run's representations at a layer" },
+  reproduce: { run: reproduceCommand, summary: "the demo: the paper's comparison on spirals and Fashion-MNIST, 3 seeds, table and plots" },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length)) + 2;
+  return [
+    "mmx: Manifold Mixup (Verma et al., ICML 2019) from the command line",
+    "",
+    "usage: mmx <command> [options]     (mmx <command> --help lists its options)",
+    "",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
+    "",
+    "examples:",
+    "  mmx reproduce",
+    "  mmx train --dataset spirals --method manifold --epochs 20 --out runs/spirals-mm",
+    "  mmx eval runs/spirals-mm",
+    "  mmx attack runs/spirals-mm --fgsm --eps 0.03",
+    "  mmx spectra runs/spirals-mm --layer bottleneck",
+    "",
+  ].join("\n");
+}
+
+const defaultIo = (): CliIo => ({ stdout: (t) => process.stdout.write(t), stderr: process.stderr });
+
+/**
+ * Runs `mmx` with these arguments and returns the exit status: 0 on success, 2 for a usage mistake or
+ * a missing or broken file (the message says what and lists valid choices), 1 for anything else.
+ */
+export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    io.stdout(usage());
+    return command === undefined ? 2 : 0;
+  }
+  const entry = COMMANDS[command];
+  try {
+    if (!entry) throw new UsageError(`unknown command '${command}'${didYouMean(command, Object.keys(COMMANDS))}; valid commands: ${listChoices(Object.keys(COMMANDS))}`);
+    await entry.run(rest, io);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof DataFileError || e instanceof CheckpointError) {
+      io.stderr.write(`mmx: ${e.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`mmx ${command}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,99 @@
+/** Where progress goes: stderr, or a test's buffer. */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface ProgressState {
+  /** What is running, e.g. "spirals manifold s1". */
+  label?: string;
+  epoch: number;
+  epochs: number;
+  /** Steps done in this epoch, of `steps`. */
+  step: number;
+  steps: number;
+  /** Running mean of this epoch's training loss. */
+  loss: number;
+  examplesPerSecond: number;
+  /** Seconds left (of the run or, in the demo, of everything). */
+  etaSeconds: number;
+  /** The last update of the run: always printed. */
+  final?: boolean;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "--";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+
+/**
+ * A progress bar on a terminal (redrawn in place, at most 10 times a second) and plain lines
+ * elsewhere (CI logs, pipes: one line every `plainEverySeconds`, and the final one), so logs stay
+ * readable. `log` prints a line above the bar.
+ */
+export class Progress {
+  private lastDraw = 0;
+  private lastPlain = 0;
+  private drawn = false;
+  private readonly tty: boolean;
+
+  constructor(
+    private readonly stream: ProgressStream | null,
+    private readonly opts: { plainEverySeconds?: number; now?: () => number } = {},
+  ) {
+    this.tty = Boolean(stream?.isTTY);
+  }
+
+  private now(): number {
+    return (this.opts.now ?? performance.now.bind(performance))();
+  }
+
+  update(p: ProgressState): void {
+    if (!this.stream) return;
+    const t = this.now();
+    if (this.tty) {
+      if (!p.final && p.step !== p.steps && t - this.lastDraw < 100) return;
+      this.lastDraw = t;
+      const width = Math.max(40, (this.stream.columns ?? 100) - 1);
+      this.stream.write(`\r${fit(render(p, true), width)}\x1b[K`);
+      this.drawn = true;
+      return;
+    }
+    const every = (this.opts.plainEverySeconds ?? 10) * 1000;
+    if (!p.final && t - this.lastPlain < every) return;
+    this.lastPlain = t;
+    this.stream.write(`${render(p, false)}\n`);
+  }
+
+  log(line: string): void {
+    if (!this.stream) return;
+    if (this.drawn) this.stream.write("\r\x1b[K");
+    this.drawn = false;
+    this.stream.write(`${line}\n`);
+  }
+
+  done(): void {
+    if (this.stream && this.drawn) this.stream.write("\n");
+    this.drawn = false;
+  }
+}
+
+function render(p: ProgressState, bar: boolean): string {
+  const label = p.label ? `${p.label}  ` : "";
+  const frac = p.steps > 0 ? p.step / p.steps : 0;
+  const width = 20;
+  const filled = Math.round(frac * width);
+  const meter = bar ? `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ` : "";
+  const loss = Number.isFinite(p.loss) ? p.loss.toFixed(4) : "--";
+  const rate = Number.isFinite(p.examplesPerSecond) ? Math.round(p.examplesPerSecond).toLocaleString("en-US") : "--";
+  return `${label}epoch ${p.epoch}/${p.epochs} ${meter}step ${p.step}/${p.steps}  loss ${loss}  ${rate} ex/s  ETA ${formatDuration(p.etaSeconds)}`;
+}
+
+function fit(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+}

@@ -1,0 +1,77 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { getBackend } from "@mmx/core";
+import { FASHION_MNIST_CLASSES } from "@mmx/data";
+import { formatOptions, getFlag, getString, parseArgs, type OptionSpec } from "../args.js";
+import { DEFAULT_BACKEND } from "../backends.js";
+import type { CliIo } from "../commands.js";
+import { describeMethod } from "../config.js";
+import { UsageError } from "../errors.js";
+import { formatDuration, Progress } from "../progress.js";
+import { runAll, type RunOutcome } from "./pipeline.js";
+import { PRESETS, type Preset } from "./presets.js";
+import { findings, flatteningLines, formatTable, summarize } from "./table.js";
+import { writePlots } from "./plots.js";
+
+export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
+  { name: "full", kind: "flag", help: "the longer preset: more data, more epochs (tens of minutes)" },
+  { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests)", defaultText: "default (under 10 minutes on 2 cores)" },
+  { name: "out", kind: "string", placeholder: "DIR", help: "where runs, summary and plots go", defaultText: "runs/reproduce" },
+  { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: DEFAULT_BACKEND },
+  { name: "quiet", kind: "flag", help: "no progress output" },
+];
+
+export interface ReproduceReport {
+  preset: Preset["name"];
+  backend: string;
+  seconds: number;
+  outcomes: RunOutcome[];
+  table: string;
+  findings: string[];
+  plots: string[];
+}
+
+/** Runs the demo and writes `summary.md`, `summary.json` and `plots/` under `out`. */
+export async function reproduce(opts: { preset: Preset; out: string; backend: string; progress?: Progress }): Promise<ReproduceReport> {
+  const started = performance.now();
+  const outcomes = await runAll(opts);
+  const rows = summarize(outcomes);
+  const lines = [...findings(rows), ...flatteningLines(outcomes)];
+  opts.progress?.log("writing plots…");
+  const plots = await writePlots(join(opts.out, "plots"), outcomes, { spirals: ["arm 0", "arm 1"], "fashion-mnist": FASHION_MNIST_CLASSES });
+  const seconds = (performance.now() - started) / 1000;
+  const report: ReproduceReport = { preset: opts.preset.name, backend: getBackend(), seconds, outcomes, table: formatTable(rows, "text"), findings: lines, plots };
+  writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify({ ...report, table: undefined, rows, machine: machine() }, null, 1)}\n`);
+  writeFileSync(join(opts.out, "summary.md"), `${describe(opts.preset, report)}\n\n${formatTable(rows, "markdown")}\n\n${lines.map((l) => `- ${l}`).join("\n")}\n`);
+  return report;
+}
+
+function machine(): { cpus: number; cpu: string; node: string } {
+  const c = cpus();
+  return { cpus: c.length, cpu: c[0]?.model ?? "unknown", node: process.version };
+}
+
+/** One paragraph saying what was run: the same text heads the table on stdout and in summary.md. */
+export function describe(preset: Preset, report: { backend: string; seconds: number }): string {
+  const plans = preset.plans.map((p) => `${p.dataset} (${p.model}${p.hidden ? ` ${p.hidden.join("-")}` : ""}, ${p.trainSize} train / ${p.testSize} test ${p.dataset === "spirals" ? "points" : "images"}, ${p.epochs} epochs, batch ${p.batch}, SGD lr ${p.lr} ${p.schedule}, FGSM ε=${p.fgsmEps})`);
+  return [
+    `mmx reproduce --preset ${preset.name}: ${preset.methods.map((m) => describeMethod(m.method)).join(" / ")} on ${plans.join(" and ")};`,
+    `seeds ${preset.seeds.join(", ")}; BCE-on-softmax training loss, Nesterov momentum 0.9, weight decay 1e-4; manifold mixup mixes at the model's mixing set (input and hidden layers);`,
+    `backend ${report.backend}; ${formatDuration(report.seconds)} in all. Metrics are the last epoch's (no selection on the test set), mean ± std over the seeds.`,
+  ].join(" ");
+}
+
+export async function reproduceCommand(argv: readonly string[], io: CliIo): Promise<void> {
+  const args = parseArgs(argv, REPRODUCE_OPTIONS, "reproduce");
+  if (args.help) return io.stdout(`mmx reproduce: the paper's comparison (no / input / manifold mixup) on spirals and Fashion-MNIST, 3 seeds: a table and plots\n\n${formatOptions(REPRODUCE_OPTIONS)}\n`);
+  const named = getString(args, "preset");
+  if (named && getFlag(args, "full") && named !== "full") throw new UsageError(`mmx reproduce: --full and --preset ${named} disagree; give one`);
+  const preset = PRESETS[(getFlag(args, "full") ? "full" : (named ?? "default")) as Preset["name"]];
+  const out = getString(args, "out") ?? "runs/reproduce";
+  mkdirSync(out, { recursive: true });
+  const progress = new Progress(getFlag(args, "quiet") ? null : io.stderr);
+  progress.log(`mmx reproduce (${preset.name}): ${preset.plans.length * preset.methods.length * preset.seeds.length} runs into ${out}`);
+  const report = await reproduce({ preset, out, backend: getString(args, "backend") ?? DEFAULT_BACKEND, progress });
+  io.stdout(`\n${describe(preset, report)}\n\n${report.table}\n\n${report.findings.join("\n")}\n\nplots: ${report.plots.filter((p) => p.endsWith(".png")).join(", ")} (and .svg)\nsummary: ${join(out, "summary.md")}, ${join(out, "summary.json")}\n`);
+}

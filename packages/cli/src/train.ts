@@ -1,0 +1,193 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { dispose, getBackend, type PyTree } from "@mmx/core";
+import { batchCount, batches } from "@mmx/data";
+import { bceSoftmax, softCrossEntropy } from "@mmx/losses";
+import { inputMixup, manifoldMixup, trainStep, type MixupPolicy, type TrainState } from "@mmx/mixup";
+import type * as nn from "@mmx/nn";
+import { constant, cosine, epochsToSteps, piecewiseConstant, sgd, type Schedule, type SgdState } from "@mmx/optim";
+import { foldIn, key, type Key } from "@mmx/random";
+import { writeJsonAtomic } from "./atomic-file.js";
+import { useBackend } from "./backends.js";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import type { TrainConfig } from "./config.js";
+import { loadData, reshapeBatch, type LoadedData } from "./datasets.js";
+import { UsageError } from "./errors.js";
+import { evaluate } from "./evaluate.js";
+import { buildModel } from "./models.js";
+import type { Progress } from "./progress.js";
+import { type EpochRecord, readMetrics, runFiles } from "./run-files.js";
+
+export interface TrainOptions {
+  /** The run folder. */
+  out: string;
+  /** Continue from the checkpoint in `out` (its config must be `config`, but for the epoch count). */
+  resume?: boolean;
+  /** Replace a run already in `out` instead of refusing (the demo re-runs into the same folders). */
+  overwrite?: boolean;
+  progress?: Progress;
+  /** Shown before the progress bar: which run this is. */
+  label?: string;
+  /** Data already loaded for this config (the demo shares one load between runs). */
+  data?: LoadedData;
+  /** Stop after this many epochs of this call, as if interrupted (tests of --resume use it). */
+  stopAfterEpochs?: number;
+  /** Called after every step: the demo's overall progress and ETA. */
+  onStep?: (info: { step: number; loss: number }) => void;
+  /** Overrides the progress bar's ETA (seconds left), e.g. of the whole demo. */
+  eta?: (runSecondsLeft: number) => number;
+}
+
+export interface TrainResult {
+  config: TrainConfig;
+  model: nn.Model;
+  /** The per-example shape the model takes (the data's shape, or flattened for an mlp). */
+  input: number[];
+  data: LoadedData;
+  params: PyTree;
+  modelState: PyTree;
+  metrics: EpochRecord[];
+  /** Steps taken in this call, and the seconds they took (evaluation excluded). */
+  stepsThisCall: number;
+  trainSeconds: number;
+}
+
+/** The three independent streams of randomness of a run, all from its seed. */
+export function runKeys(seed: number): { init: Key; shuffle: Key; mix: Key } {
+  const root = key(seed);
+  return { init: foldIn(root, 0), shuffle: foldIn(root, 1), mix: foldIn(root, 2) };
+}
+
+export function makeSchedule(config: TrainConfig, stepsPerEpoch: number): Schedule {
+  switch (config.schedule) {
+    case "constant":
+      return constant(config.lr);
+    case "cosine":
+      return cosine({ base: config.lr, steps: config.epochs * stepsPerEpoch });
+    case "multistep":
+      return piecewiseConstant({ base: config.lr, milestones: epochsToSteps(config.milestones, stepsPerEpoch) });
+  }
+}
+
+export function makePolicy(config: TrainConfig): MixupPolicy | undefined {
+  switch (config.method) {
+    case "none":
+      return undefined;
+    case "input":
+      return inputMixup({ alpha: config.alpha });
+    case "manifold":
+      return manifoldMixup({ alpha: config.alpha, layers: config.layers });
+  }
+}
+
+/**
+ * Trains a model as `config` says: SGD on the dataset's training split, with the mixup policy of
+ * `config.method`, evaluating on the test split after every epoch. After each epoch it rewrites
+ * `metrics.json` and the checkpoint, each atomically. Every random draw comes from the seed through
+ * the epoch and step counters, so a resumed run takes the same steps as an uninterrupted one.
+ */
+export async function train(config: TrainConfig, opts: TrainOptions): Promise<TrainResult> {
+  const files = runFiles(opts.out);
+  const log = (line: string) => (opts.progress ? opts.progress.log(line) : undefined);
+  await useBackend(config.backend);
+  if (!opts.resume && !opts.overwrite && existsSync(files.checkpoint)) {
+    throw new UsageError(`${opts.out} already holds a run (${files.checkpoint}); continue it with --resume, or choose another --out`);
+  }
+  const data = opts.data ?? (await loadData(config, log));
+  const { model, input } = buildModel(config.model, data, config.hidden);
+  const stepsPerEpoch = batchCount(data.trainCount, config.batch, true);
+  if (stepsPerEpoch === 0) throw new UsageError(`--batch ${config.batch} is larger than the training set (${data.trainCount} examples of ${data.name})`);
+
+  const optimizer = sgd({ lr: makeSchedule(config, stepsPerEpoch), momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay });
+  const step = trainStep<SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, ...(config.method === "none" ? {} : { policy: makePolicy(config)! }) });
+  const keys = runKeys(config.seed);
+
+  let state: TrainState<SgdState>;
+  let epoch = 0;
+  let globalStep = 0;
+  let metrics: EpochRecord[] = [];
+  if (opts.resume) {
+    const ckpt = loadCheckpoint(files.checkpoint);
+    if (ckpt.backend !== getBackend()) log(`note: ${files.checkpoint} was written on ${ckpt.backend}; continuing on ${getBackend()} is not bit-exact`);
+    state = { params: ckpt.params, opt: ckpt.opt as SgdState, modelState: ckpt.modelState };
+    epoch = ckpt.epoch;
+    globalStep = ckpt.step;
+    metrics = readMetrics(opts.out).filter((m) => m.epoch <= epoch);
+  } else {
+    const init = model.init(keys.init, [-1, ...input]);
+    state = step.init(init.params, init.state);
+  }
+  mkdirSync(opts.out, { recursive: true });
+  writeJsonAtomic(files.config, config);
+
+  const batchOptions = (e: number) => ({
+    batchSize: config.batch,
+    key: foldIn(keys.shuffle, e),
+    dropLast: true,
+    transform: data.augment ? (x: Parameters<NonNullable<LoadedData["augment"]>>[0], k: Key) => reshapeBatch(data.augment!(x, k), input) : (x: Parameters<typeof reshapeBatch>[0]) => reshapeBatch(x, input),
+  });
+
+  const firstEpoch = epoch;
+  const lastEpoch = opts.stopAfterEpochs === undefined ? config.epochs : Math.min(config.epochs, epoch + opts.stopAfterEpochs);
+  let stepsThisCall = 0;
+  let trainSeconds = 0;
+  let evalSeconds = 0;
+  for (; epoch < lastEpoch; epoch++) {
+    let lossSum = 0;
+    let count = 0;
+    const started = performance.now();
+    for (const b of batches(data.train, batchOptions(epoch))) {
+      const r = step(state, b.x, b.y, foldIn(keys.mix, globalStep));
+      const loss = r.loss.item();
+      dispose([r.loss, b.x, b.y]);
+      state = r.state;
+      if (!Number.isFinite(loss)) {
+        dispose([state.params, state.opt, state.modelState]);
+        throw new Error(`training diverged: the loss is ${loss} at epoch ${epoch + 1}, step ${count + 1} (lr ${config.lr}); try a smaller --lr`);
+      }
+      lossSum += loss;
+      count++;
+      globalStep++;
+      stepsThisCall++;
+      opts.onStep?.({ step: globalStep, loss });
+      if (opts.progress) {
+        const elapsed = (performance.now() - started) / 1000;
+        const perStep = (trainSeconds + elapsed) / stepsThisCall;
+        const left = (lastEpoch - epoch) * stepsPerEpoch - count;
+        const evalLeft = (evalSeconds / Math.max(1, epoch - firstEpoch)) * (lastEpoch - epoch);
+        const runLeft = left * perStep + evalLeft;
+        opts.progress.update({
+          ...(opts.label ? { label: opts.label } : {}),
+          epoch: epoch + 1,
+          epochs: config.epochs,
+          step: count,
+          steps: stepsPerEpoch,
+          loss: lossSum / count,
+          examplesPerSecond: (count * config.batch) / Math.max(elapsed, 1e-9),
+          etaSeconds: opts.eta ? opts.eta(runLeft) : runLeft,
+          final: epoch + 1 === lastEpoch && count === stepsPerEpoch,
+        });
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    trainSeconds += seconds;
+    const evalStarted = performance.now();
+    const test = evaluate(model, state.params, state.modelState, data.test, input);
+    evalSeconds += (performance.now() - evalStarted) / 1000;
+    metrics.push({
+      epoch: epoch + 1,
+      step: globalStep,
+      lr: optimizer.schedule.valueAt(globalStep - 1),
+      trainLoss: lossSum / count,
+      testError: test.error,
+      testNll: test.nll,
+      testEce: test.ece,
+      seconds,
+      examplesPerSecond: (count * config.batch) / seconds,
+    });
+    writeJsonAtomic(files.metrics, { config, epochs: metrics });
+    await saveCheckpoint(files.checkpoint, { config, epoch: epoch + 1, step: globalStep, backend: getBackend(), params: state.params, opt: state.opt, modelState: state.modelState });
+  }
+  dispose(state.opt);
+  opts.progress?.done();
+  return { config, model, input, data, params: state.params, modelState: state.modelState, metrics, stepsThisCall, trainSeconds };
+}
