@@ -37,8 +37,8 @@ export function formatDuration(seconds: number): string {
  * readable. `log` prints a line above the bar.
  */
 export class Progress {
-  private lastDraw = 0;
-  private lastPlain = 0;
+  private lastDraw = -Infinity;
+  private lastPlain = -Infinity;
   private drawn = false;
   private readonly tty: boolean;
 

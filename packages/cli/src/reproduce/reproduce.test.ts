@@ -1,0 +1,61 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { run, tempDir } from "../test-helpers.js";
+
+/** The width and height in a PNG's IHDR chunk, after checking the signature. */
+function pngSize(bytes: Buffer): [number, number] {
+  expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  expect(bytes.subarray(12, 16).toString("ascii")).toBe("IHDR");
+  return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+}
+
+describe("mmx reproduce --preset tiny", () => {
+  it("trains every (dataset, method, seed), prints the table with every row, and writes the plots", async () => {
+    const out = join(tempDir(), "demo");
+    const r = await run(["reproduce", "--preset", "tiny", "--out", out]);
+    expect(r.stderr).not.toMatch(/^mmx( [a-z]+)?:/m);
+    expect(r.code).toBe(0);
+    // Progress on stderr: one result line per run.
+    expect(r.stderr.match(/^\[\d+\/18\] (spirals|fashion-mnist) (none|input|manifold) s[012]: test error/gm)).toHaveLength(18);
+
+    const lines = r.stdout.split("\n");
+    const header = lines.findIndex((l) => /^dataset +method +test error % +test NLL +ECE % +FGSM acc %$/.test(l));
+    expect(header).toBeGreaterThan(0);
+    const rows = lines.slice(header + 2, header + 8);
+    const cell = String.raw`\d+\.\d+ ± \d+\.\d+`;
+    const expected = [
+      ["spirals", "no mixup", "0.05"],
+      ["spirals", "input mixup \\(α=1\\)", "0.05"],
+      ["spirals", "manifold mixup \\(α=2\\)", "0.05"],
+      ["fashion-mnist", "no mixup", "0.03"],
+      ["fashion-mnist", "input mixup \\(α=1\\)", "0.03"],
+      ["fashion-mnist", "manifold mixup \\(α=2\\)", "0.03"],
+    ];
+    expected.forEach(([dataset, method, eps], i) => expect(rows[i]).toMatch(new RegExp(`^${dataset} +${method} +${cell} +${cell} +${cell} +${cell} \\(ε=${eps}\\)$`)));
+    // The findings are read off the numbers, per dataset, with the comparison to the paper.
+    expect(r.stdout).toMatch(/^spirals: test error: (none|input|manifold) best.*ranking (none|input|manifold) > (none|input|manifold) > (none|input|manifold)/m);
+    expect(r.stdout).toMatch(/^fashion-mnist: test error: /m);
+    expect(r.stdout).toMatch(/here manifold mixup ranks first in [0-6] of 6 \(dataset, metric\) comparisons, and the whole ranking matches the paper's in [0-6] of 6\./);
+    expect(r.stdout).toMatch(/^spirals flattening at 'bottleneck'/m);
+
+    for (const name of ["spirals-boundaries", "spirals-bottleneck", "spirals-spectra", "fashion-mnist-spectra", "learning-curves"]) {
+      const svg = readFileSync(join(out, "plots", `${name}.svg`), "utf8");
+      expect(svg.startsWith("<svg"), name).toBe(true);
+      expect(svg.trimEnd().endsWith("</svg>"), name).toBe(true);
+      expect(svg).toMatch(/<path|<rect/);
+      const [w, h] = pngSize(readFileSync(join(out, "plots", `${name}.png`)));
+      expect(w).toBeGreaterThan(300);
+      expect(h).toBeGreaterThan(150);
+    }
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(summary.outcomes).toHaveLength(18);
+    expect(summary.rows).toHaveLength(6);
+    expect(readFileSync(join(out, "summary.md"), "utf8")).toMatch(/^\| dataset \| method \| test error % \| test NLL \| ECE % \| FGSM acc % \|$/m);
+
+    // Each run folder is an ordinary run: mmx eval reproduces its last epoch's test error.
+    const evaluated = JSON.parse((await run(["eval", join(out, "spirals-manifold-s1"), "--json"])).stdout);
+    const run1 = summary.outcomes.find((o: { dataset: string; method: string; seed: number }) => o.dataset === "spirals" && o.method === "manifold" && o.seed === 1);
+    expect(evaluated.error).toBe(run1.final.testError);
+  });
+});
