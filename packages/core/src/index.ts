@@ -7,7 +7,8 @@ import "./backends/providers.js"; // optional backends (webgpu), loaded on deman
 
 export { Array, Literal, type Operand } from "./array.js";
 export { ShapedArray } from "./aval.js";
-export { DeviceArray } from "./device-array.js";
+export { DeviceArray, canReadSync } from "./device-array.js";
+export { SyncReadUnavailableError } from "./backends/sync-read.js";
 export type { DType, TypedArray } from "./dtype.js";
 export type { Shape } from "./shape.js";
 
@@ -30,5 +31,6 @@ export type { StepTiming } from "./tfjs-executor.js";
 
 export { setBackend, getBackend, availableBackends, registerBackendProvider, UnknownBackendError, KNOWN_BACKENDS, type BackendName, type BackendInfo, type BackendProvider } from "./backend.js";
 export { tidy, keep, dispose, memory } from "./memory.js";
-export { webgpuAvailable, WebgpuUnavailableError, type WebgpuAvailability } from "./backends/webgpu.js";
+export { webgpuAvailable, takeWebgpuErrors, setWebgpuCpuForward, WebgpuUnavailableError, type WebgpuAvailability } from "./backends/webgpu.js";
+export { planBackends, describePlan, parseBackendList, propertyRuns, RequestedBackendUnavailableError, DEFAULT_TEST_BACKENDS, type BackendPlan } from "./backends/plan.js";
 export { namedScope, currentScope } from "./scope.js";

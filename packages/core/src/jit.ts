@@ -1,6 +1,6 @@
 import { Array } from "./array.js";
 import { getBackend, onBackendChange } from "./backend.js";
-import { DeviceArray } from "./device-array.js";
+import { canReadSync, DeviceArray } from "./device-array.js";
 import { executorFor, type Program } from "./executor.js";
 import { ClosedJaxpr, evalJaxpr } from "./jaxpr.js";
 import { dce } from "./passes.js";
@@ -14,7 +14,11 @@ import * as tf from "@tensorflow/tfjs-core";
 export interface JitOptions {
   /** Positional arguments that are not arrays but part of the program (a layer index, a flag). */
   staticArgnums?: readonly number[];
-  /** After each run, throw if a float output holds NaN or Inf (reads the outputs back: slower). */
+  /**
+   * After each run, throw if a float output holds NaN or Inf (reads the outputs back synchronously: slower). Not
+   * available where arrays cannot be read synchronously (webgpu in Node): there it throws; check the values of
+   * `await out.data()` instead.
+   */
   checkFinite?: boolean;
 }
 
@@ -148,6 +152,9 @@ function checkFinite(outs: readonly Array[], outTree: TreeDef): void {
   const paths = leafPaths(outTree);
   outs.forEach((o, i) => {
     if (o.dtype !== "float32") return;
+    if (!canReadSync(o)) {
+      throw new Error(`jit: checkFinite reads outputs synchronously, which the ${getBackend()} backend cannot do here; turn it off and check \`await out.data()\` instead`);
+    }
     const values = o.dataSync();
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {

@@ -1,13 +1,22 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { np, setBackend, tidy, vjp, type Array as MxArray } from "./index.js";
+import { describePlan, np, planBackends, propertyRuns, setBackend, setWebgpuCpuForward, tidy, vjp, type Array as MxArray } from "./index.js";
 import { shapeRules } from "./shape-rules.js";
 import type { Primitive } from "./primitives.js";
 import { expectAllClose } from "./test-util/close.js";
 import { onCpu, tfa } from "./test-util/oracle.js";
 import { primitiveCases, uncoveredPrimitives, type Operand, type PrimitiveCase } from "./test-util/primitive-cases.js";
+import { readTree } from "./test-util/read.js";
 
-const RUNS = Number(process.env.MMX_PROPERTY_RUNS ?? 25);
+/**
+ * Every primitive's value and VJP on every backend under test (MMX_BACKENDS, default cpu and wasm; see
+ * backends/plan.ts), against tfjs's tape on its cpu backend and finite differences; and each backend's against
+ * mmx on cpu. Values are read with `await data()`, which every backend supports (webgpu has no sync read in Node).
+ */
+const plan = await planBackends();
+console.log(describePlan(plan));
+
+const RUNS = 25;
 
 /** A small deterministic generator for cotangents and directions (no randomness outside the seed). */
 function lcg(seed: number): () => number {
@@ -30,34 +39,46 @@ interface Computed {
   fd: Map<number, { directional: number; predicted: number }>;
 }
 
-/** Forward, VJP against a random cotangent, and directional finite differences, all in mmx. */
-function computeMmx(c: PrimitiveCase, ops: Operand[], extra: unknown, seed: number): Computed {
-  return tidy(() => {
+const FD_EPS = 1e-3;
+const caseName = (c: PrimitiveCase) => (c.label ? `${c.primitive} (${c.label})` : c.primitive);
+
+/**
+ * Forward, VJP against a random cotangent, and directional finite differences, all in mmx on the current backend:
+ * computed in one tidy, then read back asynchronously.
+ */
+async function computeMmx(c: PrimitiveCase, ops: Operand[], extra: unknown, seed: number): Promise<Computed> {
+  const rand = lcg(seed);
+  const diffArgs = [...new Set([...(c.tapeArgs ?? []), ...(c.fdArgs ?? [])])];
+  const arrays = tidy(() => {
     const xs = ops.map(toMx);
     const out = c.mmx(xs, extra);
-    const rand = lcg(seed);
     const ct = Array.from({ length: out.size }, () => rand() * 2 - 1);
-    const result: Computed = { out: values(out), outShape: out.shape, ct, grads: new Map(), fd: new Map() };
-    const diffArgs = [...new Set([...(c.tapeArgs ?? []), ...(c.fdArgs ?? [])])];
-    if (diffArgs.length === 0 || out.dtype !== "float32") return result;
+    const none = { out, ct, grads: [] as MxArray[], fd: [] as { arg: number; dir: number[]; plus: MxArray; minus: MxArray }[] };
+    if (diffArgs.length === 0 || out.dtype !== "float32") return none;
     const ctArr = np.array(ct, { shape: out.shape });
     const withArgs = (ds: MxArray[]) => xs.map((x, i) => (diffArgs.includes(i) ? ds[diffArgs.indexOf(i)]! : x));
     const [, vjpFn] = vjp((...ds: MxArray[]) => c.mmx(withArgs(ds), extra), ...diffArgs.map((i) => xs[i]!));
-    const cts = vjpFn(ctArr) as MxArray[];
-    diffArgs.forEach((i, j) => result.grads.set(i, values(cts[j]!)));
+    const grads = vjpFn(ctArr) as MxArray[];
     // Central differences along a random ±1 direction of each argument: L(x) = <f(x), ct>.
-    const eps = 1e-3;
-    const loss = (ds: MxArray[]) => np.sum(np.mul(c.mmx(withArgs(ds), extra), ctArr)).item();
-    for (const i of c.fdArgs ?? []) {
-      const dir = Array.from({ length: xs[i]!.size }, () => (rand() < 0.5 ? -1 : 1));
-      const v = np.array(dir, { shape: xs[i]!.shape });
-      const at = (s: number) => loss(diffArgs.map((k) => (k === i ? np.add(xs[k]!, np.mul(v, s)) : xs[k]!)));
-      const directional = (at(eps) - at(-eps)) / (2 * eps);
-      const predicted = result.grads.get(i)!.reduce((acc, g, k) => acc + g * dir[k]!, 0);
-      result.fd.set(i, { directional, predicted });
-    }
-    return result;
+    const loss = (ds: MxArray[]) => np.sum(np.mul(c.mmx(withArgs(ds), extra), ctArr));
+    const fd = (c.fdArgs ?? []).map((arg) => {
+      const dir = Array.from({ length: xs[arg]!.size }, () => (rand() < 0.5 ? -1 : 1));
+      const v = np.array(dir, { shape: xs[arg]!.shape });
+      const at = (s: number) => loss(diffArgs.map((k) => (k === arg ? np.add(xs[k]!, np.mul(v, s)) : xs[k]!)));
+      return { arg, dir, plus: at(FD_EPS), minus: at(-FD_EPS) };
+    });
+    return { out, ct, grads, fd };
   });
+  const outShape = arrays.out.shape;
+  const read = await readTree(arrays);
+  const result: Computed = { out: read.out, outShape, ct: read.ct, grads: new Map(), fd: new Map() };
+  read.grads.forEach((g, j) => result.grads.set(diffArgs[j]!, g));
+  for (const { arg, dir, plus, minus } of read.fd) {
+    const directional = (plus[0]! - minus[0]!) / (2 * FD_EPS);
+    const predicted = result.grads.get(arg)!.reduce((acc, g, k) => acc + g * dir[k]!, 0);
+    result.fd.set(arg, { directional, predicted });
+  }
+  return result;
 }
 
 /** The same value and tfjs's own gradients, on tfjs's cpu backend. */
@@ -83,58 +104,69 @@ function computeOracle(c: PrimitiveCase, ops: Operand[], extra: unknown, ct: num
   });
 }
 
-const caseName = (c: PrimitiveCase) => (c.label ? `${c.primitive} (${c.label})` : c.primitive);
-
 describe("the primitive table", () => {
   it("every primitive has a test case", () => {
     expect(uncoveredPrimitives(Object.keys(shapeRules) as Primitive[])).toEqual([]);
   });
 });
 
-for (const backend of ["cpu", "wasm"] as const) {
-  describe(`primitives on ${backend}: value and VJP against tfjs's tape and finite differences`, () => {
+/**
+ * tfjs-webgpu runs small operations whose inputs are still on the host on the CPU: with the small shapes drawn
+ * here that would test those shortcuts instead of the GPU kernels, so they are turned off.
+ */
+function forceGpuKernels(backend: string): void {
+  if (backend === "webgpu") setWebgpuCpuForward(false);
+}
+
+for (const backend of plan.run) {
+  describe(`${backend}: every primitive's value and VJP against tfjs's tape and finite differences`, () => {
     beforeAll(async () => {
       await setBackend(backend);
+      forceGpuKernels(backend);
     });
 
     for (const c of primitiveCases) {
       it(caseName(c), async () => {
         await fc.assert(
           fc.asyncProperty(c.operands, fc.integer({ min: 1, max: 2 ** 30 }), async ({ ops, extra }, seed) => {
-            const mine = computeMmx(c, ops, extra, seed);
+            const mine = await computeMmx(c, ops, extra, seed);
             const tol = c.tol ?? { rtol: 1e-4, atol: 1e-5 };
             if (c.oracle) {
               const oracle = await computeOracle(c, ops, extra, mine.ct, mine.outShape);
-              if (oracle.out) expectAllClose(mine.out, oracle.out, { ...tol, what: `${caseName(c)} value` });
-              for (const [i, g] of oracle.grads) expectAllClose(mine.grads.get(i)!, g, { rtol: tol.rtol * 10, atol: tol.atol * 10, what: `${caseName(c)} VJP of operand ${i} vs tfjs` });
+              if (oracle.out) expectAllClose(mine.out, oracle.out, { ...tol, what: `${caseName(c)} value on ${backend}` });
+              for (const [i, g] of oracle.grads) expectAllClose(mine.grads.get(i)!, g, { rtol: tol.rtol * 10, atol: tol.atol * 10, what: `${caseName(c)} VJP of operand ${i} on ${backend} vs tfjs` });
             }
             for (const [i, { directional, predicted }] of mine.fd) {
               const ok = Math.abs(directional - predicted) <= 2e-2 + 2e-2 * Math.abs(predicted);
-              expect(ok, `${caseName(c)} operand ${i}: finite difference ${directional} vs VJP ${predicted}`).toBe(true);
+              expect(ok, `${caseName(c)} operand ${i} on ${backend}: finite difference ${directional} vs VJP ${predicted}`).toBe(true);
             }
           }),
-          { numRuns: RUNS },
+          { numRuns: propertyRuns(backend, RUNS) },
         );
       });
     }
   });
 }
 
-describe("cpu and wasm agree on every primitive and its VJP", () => {
-  for (const c of primitiveCases) {
-    it(caseName(c), async () => {
-      await fc.assert(
-        fc.asyncProperty(c.operands, fc.integer({ min: 1, max: 2 ** 30 }), async ({ ops, extra }, seed) => {
-          await setBackend("cpu");
-          const onCpuBackend = computeMmx(c, ops, extra, seed);
-          await setBackend("wasm");
-          const onWasm = computeMmx(c, ops, extra, seed);
-          const tol = c.tol ?? { rtol: 1e-4, atol: 1e-5 };
-          expectAllClose(onWasm.out, onCpuBackend.out, { ...tol, what: `${caseName(c)} value, wasm vs cpu` });
-          for (const [i, g] of onCpuBackend.grads) expectAllClose(onWasm.grads.get(i)!, g, { ...tol, what: `${caseName(c)} VJP of operand ${i}, wasm vs cpu` });
-        }),
-        { numRuns: RUNS },
-      );
-    });
-  }
-});
+// cpu is the reference: always present, whether or not it is under test.
+for (const backend of plan.run.filter((b) => b !== "cpu")) {
+  describe(`${backend}: agrees with cpu on every primitive and its VJP`, () => {
+    for (const c of primitiveCases) {
+      it(caseName(c), async () => {
+        await fc.assert(
+          fc.asyncProperty(c.operands, fc.integer({ min: 1, max: 2 ** 30 }), async ({ ops, extra }, seed) => {
+            await setBackend("cpu");
+            const onCpuBackend = await computeMmx(c, ops, extra, seed);
+            await setBackend(backend);
+            forceGpuKernels(backend);
+            const other = await computeMmx(c, ops, extra, seed);
+            const tol = c.tol ?? { rtol: 1e-4, atol: 1e-5 };
+            expectAllClose(other.out, onCpuBackend.out, { ...tol, what: `${caseName(c)} value, ${backend} vs cpu` });
+            for (const [i, g] of onCpuBackend.grads) expectAllClose(other.grads.get(i)!, g, { ...tol, what: `${caseName(c)} VJP of operand ${i}, ${backend} vs cpu` });
+          }),
+          { numRuns: propertyRuns(backend, RUNS) },
+        );
+      });
+    }
+  });
+}

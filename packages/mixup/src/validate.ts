@@ -1,8 +1,10 @@
-import { Array, isTracer, np } from "@mmx/core";
+import { Array, canReadSync, np } from "@mmx/core";
 
 /**
- * Checks of mixup's inputs. Shapes are checked always; values only when they are concrete (under
- * jit or grad the values are not known while tracing, and the host-side policies draw valid ones).
+ * Checks of mixup's inputs. Shapes are checked always; values only when they can be read here and now: not while
+ * tracing (under jit or grad the values are not known, and the host-side policies draw valid ones), and not for
+ * arrays on a backend without synchronous reads (webgpu in Node; reading would need `await`, and mixup is
+ * synchronous), where λ and perm arrays go unchecked. λ as a number and perm as a list are always checked.
  */
 export type Lambda = number | Array;
 
@@ -16,7 +18,7 @@ export function checkLambda(what: string, lambda: Lambda, batch: number): void {
   if (!(lambda.ndim === 0 || (lambda.ndim === 1 && lambda.shape[0] === batch))) {
     throw new TypeError(`${what}: λ must be a scalar or one value per example (f32[${batch}]), got ${lambda.aval}`);
   }
-  if (!isTracer(lambda)) {
+  if (canReadSync(lambda)) {
     const bad = [...lambda.dataSync()].findIndex((v) => !(v >= 0 && v <= 1));
     if (bad >= 0) throw new RangeError(`${what}: λ must lie in [0, 1], got ${lambda.dataSync()[bad]} at index ${bad}`);
   }
@@ -24,17 +26,24 @@ export function checkLambda(what: string, lambda: Lambda, batch: number): void {
 
 /** Accepts an int32 array or a list of numbers; returns the array form. */
 export function checkPerm(what: string, perm: Array | readonly number[], batch: number): Array {
+  const isList = !(perm instanceof Array);
+  if (isList) checkPermValues(what, perm, batch);
   const arr = perm instanceof Array ? perm : np.array([...perm], { shape: [perm.length], dtype: "int32" });
   if (arr.dtype !== "int32" || arr.ndim !== 1) throw new TypeError(`${what}: perm must be an int32 vector, got ${arr.aval}`);
   if (arr.shape[0] !== batch) throw new RangeError(`${what}: perm has length ${arr.shape[0]} but the batch has ${batch} examples`);
-  if (!isTracer(arr)) {
-    const seen = new Uint8Array(batch);
-    for (const v of arr.dataSync()) {
-      if (!(v >= 0 && v < batch) || seen[v]) throw new RangeError(`${what}: perm is not a permutation of 0..${batch - 1} (${v} is ${v >= 0 && v < batch ? "repeated" : "out of range"})`);
-      seen[v] = 1;
-    }
-  }
+  if (!isList && canReadSync(arr)) checkPermValues(what, arr.dataSync(), batch);
   return arr;
+}
+
+function checkPermValues(what: string, values: ArrayLike<number>, batch: number): void {
+  if (values.length !== batch) return; // the length error above names it
+  const seen = new Uint8Array(batch);
+  for (const v of globalThis.Array.from(values)) {
+    if (!(Number.isInteger(v) && v >= 0 && v < batch) || seen[v]) {
+      throw new RangeError(`${what}: perm is not a permutation of 0..${batch - 1} (${v} is ${Number.isInteger(v) && v >= 0 && v < batch ? "repeated" : "out of range"})`);
+    }
+    seen[v] = 1;
+  }
 }
 
 export function checkTargets(what: string, y: Array, batch: number): void {

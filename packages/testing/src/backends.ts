@@ -1,49 +1,38 @@
-import { availableBackends, KNOWN_BACKENDS, type BackendName } from "@mmx/core";
+import { DeviceArray, dispose, setBackend, setWebgpuCpuForward, takeWebgpuErrors, tree, type Array as MxArray, type BackendName } from "@mmx/core";
 
 /**
- * Which backends a test run covers. `MMX_BACKENDS=cpu,wasm,webgpu` asks for exactly those, and a
- * requested backend that cannot run here is an error (so CI cannot pass by skipping it); unset, the
- * run covers cpu and wasm, and lists the others as skipped with the reason.
+ * The cross-backend harness. The backend plan of a test run (which backends MMX_BACKENDS asks for, which are
+ * skipped and why, property runs per backend) lives in @mmx/core, whose own cross-backend tests need it and which
+ * cannot depend on this package; it is re-exported here for the other packages' suites.
  */
-export interface BackendPlan {
-  readonly run: readonly BackendName[];
-  readonly skipped: readonly { name: BackendName; reason: string }[];
+export { planBackends, describePlan, parseBackendList, propertyRuns, RequestedBackendUnavailableError, type BackendPlan } from "@mmx/core";
+
+/** A pytree with every concrete array replaced by its values. */
+export type Read<T> = T extends MxArray ? number[] : T extends readonly unknown[] ? { [K in keyof T]: Read<T[K]> } : T extends object ? { [K in keyof T]: Read<T[K]> } : T;
+
+/**
+ * Reads every array of a tree with `await data()` (the one read every backend has: webgpu cannot read
+ * synchronously in Node), disposes them, and fails if WebGPU reported an error meanwhile (a shader that does not
+ * compile voids a whole batch of results without any other sign). Leaves that are not arrays are kept.
+ */
+export async function readTree<T>(t: T): Promise<Read<T>> {
+  const [leaves, def] = tree.flatten(t);
+  let values: unknown[];
+  try {
+    values = await Promise.all(leaves.map(async (l) => (l instanceof DeviceArray ? globalThis.Array.from(await l.data(), Number) : l)));
+  } finally {
+    dispose(leaves);
+  }
+  const errors = takeWebgpuErrors();
+  if (errors.length > 0) throw new Error(`WebGPU reported errors, so these results are invalid:\n${errors.join("\n")}`);
+  return tree.unflatten(def, values) as Read<T>;
 }
 
-export class RequestedBackendUnavailableError extends Error {}
-
-export async function planBackends(requested = process.env.MMX_BACKENDS): Promise<BackendPlan> {
-  const infos = await availableBackends();
-  const wanted = requested
-    ? requested
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : null;
-  for (const name of wanted ?? []) {
-    if (!KNOWN_BACKENDS.includes(name as BackendName)) throw new RequestedBackendUnavailableError(`MMX_BACKENDS names an unknown backend '${name}'; known: ${KNOWN_BACKENDS.join(", ")}`);
-  }
-  const run: BackendName[] = [];
-  const skipped: { name: BackendName; reason: string }[] = [];
-  for (const info of infos) {
-    const asked = wanted ? wanted.includes(info.name) : info.name === "cpu" || info.name === "wasm";
-    if (!asked) {
-      const why = info.available ? `available (${info.detail}) but not requested` : `unavailable: ${info.detail}`;
-      skipped.push({ name: info.name, reason: `${why}; MMX_BACKENDS=${info.name} asks for it` });
-      continue;
-    }
-    if (!info.available) {
-      if (wanted) throw new RequestedBackendUnavailableError(`MMX_BACKENDS asks for '${info.name}', which cannot run here: ${info.detail}`);
-      skipped.push({ name: info.name, reason: info.detail });
-      continue;
-    }
-    run.push(info.name);
-  }
-  return { run, skipped };
-}
-
-export function describePlan(plan: BackendPlan): string {
-  const lines = [`backends under test: ${plan.run.join(", ") || "none"}`];
-  for (const s of plan.skipped) lines.push(`  skipped ${s.name}: ${s.reason}`);
-  return lines.join("\n");
+/**
+ * Switches to a backend under test. On webgpu it also turns off tfjs's host shortcuts for small operations
+ * (test shapes are small), so that the GPU kernels are what gets tested.
+ */
+export async function useTestBackend(name: BackendName): Promise<void> {
+  await setBackend(name);
+  if (name === "webgpu") setWebgpuCpuForward(false);
 }

@@ -3,5 +3,5 @@
  * that the property suites of mmx run on.
  */
 export { allCloseReport, assertAllClose, type Tolerance } from "./close.js";
-export { planBackends, describePlan, RequestedBackendUnavailableError, type BackendPlan } from "./backends.js";
+export { planBackends, describePlan, parseBackendList, propertyRuns, readTree, useTestBackend, RequestedBackendUnavailableError, type BackendPlan, type Read } from "./backends.js";
 export { randomModel, inputFor, permutationOf, involutionOf, type RandomModel, type RandomModelOptions, type Activation } from "./models.js";

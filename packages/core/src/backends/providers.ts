@@ -1,4 +1,5 @@
 import { registerBackendProvider } from "../backend.js";
+import { describeTensorflowPackage, loadTensorflowBackend } from "./tensorflow.js";
 import { registerWebgpuBackend, webgpuAvailable } from "./webgpu.js";
 
 /** The optional backends mmx knows how to load, each only when its packages are present. */
@@ -7,5 +8,18 @@ registerBackendProvider("webgpu", {
   probe: async () => {
     const a = await webgpuAvailable();
     return a.ok ? { ok: true, detail: `tfjs webgpu on Dawn (${a.adapter})` } : a;
+  },
+});
+
+registerBackendProvider("tensorflow", {
+  register: async () => {
+    await loadTensorflowBackend();
+  },
+  probe: async () => {
+    try {
+      return { ok: true, detail: describeTensorflowPackage(await loadTensorflowBackend()) };
+    } catch (e) {
+      return { ok: false, reason: e instanceof Error ? e.message : String(e) };
+    }
   },
 });

@@ -1,26 +1,27 @@
 // The tfjs webgpu backend (Dawn; on lavapipe where there is no GPU) against tfjs's cpu backend, on the kernels mmx
-// lowers to most. Skipped, with the reason printed, where WebGPU is unavailable; failed instead when MMX_BACKENDS
-// lists webgpu (CI sets it after `bash .ci/setup-webgpu.sh`).
+// lowers to most; then mmx's own webgpu specifics (no synchronous reads, its lowerings around tfjs-webgpu's gaps,
+// WebGPU error reporting). Skipped, with the reason printed, where WebGPU is unavailable; failed instead when
+// MMX_BACKENDS lists webgpu (CI sets it after `bash .ci/setup-webgpu.sh`).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The union package, in this test only: it registers the gradients tf.grad needs (tfjs-core's Node entry does not).
 import * as tf from "@tensorflow/tfjs";
-import { registerWebgpuBackend, webgpuAvailable } from "./webgpu.js";
+import { bind, canReadSync, dispose, jit, lax, np, setBackend, SyncReadUnavailableError, takeWebgpuErrors, tidy, type Array as MxArray } from "../index.js";
+import { resolvePadding } from "../lax.js";
+import { parseBackendList } from "./plan.js";
+import { registerWebgpuBackend, setWebgpuCpuForward, webgpuAvailable } from "./webgpu.js";
 
 // tfjs's cpu backend greets Node users with advice to install tfjs-node: not useful here.
 const cpuBackend = tf.findBackend("cpu") as { firstUse?: boolean } | null;
 if (cpuBackend) cpuBackend.firstUse = false;
 
-const required = (process.env["MMX_BACKENDS"] ?? "")
-  .split(/[\s,]+/)
-  .map((s) => s.trim().toLowerCase())
-  .includes("webgpu");
+const required = parseBackendList(process.env["MMX_BACKENDS"])?.includes("webgpu") ?? false;
 const availability = await webgpuAvailable();
 const reason = availability.ok ? "" : availability.reason;
 if (!availability.ok) {
   console.warn(`[webgpu.test] ${required ? "FAILING (MMX_BACKENDS lists webgpu)" : "skipping"}: ${reason}`);
 }
 
-describe("webgpu availability", () => {
+describe("webgpu: availability", () => {
   if (availability.ok) {
     it(`runs on ${availability.adapter}`, () => {
       expect(availability.adapter).not.toBe("");
@@ -97,7 +98,7 @@ async function expectSameOnCpuAndWebgpu(f: () => Outputs, rtol = 1e-4, atolScale
 }
 
 describe.skipIf(!availability.ok)(
-  `tfjs webgpu backend (${availability.ok ? availability.adapter : "unavailable"}) vs cpu`,
+  `webgpu: tfjs kernels (${availability.ok ? availability.adapter : "unavailable"}) vs cpu`,
   () => {
     beforeAll(async () => {
       await registerWebgpuBackend();
@@ -204,3 +205,137 @@ describe.skipIf(!availability.ok)(
     });
   },
 );
+
+/** Runs f under mmx on a backend (GPU kernels forced on webgpu) and reads its arrays back. */
+async function mmxOn(backend: "cpu" | "webgpu", f: () => MxArray[]): Promise<{ values: number[][]; shapes: number[][] }> {
+  await setBackend(backend);
+  if (backend === "webgpu") setWebgpuCpuForward(false);
+  const outs = tidy(f);
+  try {
+    const values = await Promise.all(outs.map(async (a) => Array.from(await a.data(), Number)));
+    expect(takeWebgpuErrors()).toEqual([]);
+    return { values, shapes: outs.map((a) => [...a.shape]) };
+  } finally {
+    dispose(outs);
+  }
+}
+
+async function expectMmxSameOnCpuAndWebgpu(f: () => MxArray[], tol = 1e-5): Promise<void> {
+  const cpu = await mmxOn("cpu", f);
+  const gpu = await mmxOn("webgpu", f);
+  expect(gpu.shapes).toEqual(cpu.shapes);
+  gpu.values.forEach((vs, k) => {
+    expect(vs.length).toBe(cpu.values[k]!.length);
+    vs.forEach((v, i) => {
+      const want = cpu.values[k]![i]!;
+      if (!(Math.abs(v - want) <= tol * (1 + Math.abs(want)))) expect.fail(`output ${k}, element ${i}: ${v} on webgpu, ${want} on cpu`);
+    });
+  });
+}
+
+describe.skipIf(!availability.ok)("webgpu: mmx on tfjs-webgpu", () => {
+  afterAll(async () => {
+    await setBackend("cpu");
+  });
+
+  it("has no synchronous reads in Node: dataSync()/item() say to await data(), toString() does not throw", async () => {
+    await setBackend("webgpu");
+    const a = tidy(() => np.add(np.array([1, 2, 3]), 1));
+    const s = tidy(() => np.sum(a));
+    try {
+      expect(canReadSync()).toBe(false);
+      expect(canReadSync(a)).toBe(false);
+      expect(() => a.dataSync()).toThrow(SyncReadUnavailableError);
+      expect(() => a.dataSync()).toThrow(/dataSync\(\): this f32\[3\] array lives on the webgpu backend.*use `await x\.data\(\)`/);
+      expect(() => s.item()).toThrow(/item\(\).*`\(await x\.data\(\)\)\[0\]`/);
+      expect(String(a)).toMatch(/on webgpu: await data\(\) to read/);
+      expect(Array.from(await a.data())).toEqual([2, 3, 4]);
+    } finally {
+      dispose([a, s]);
+    }
+    await setBackend("cpu");
+    expect(canReadSync()).toBe(true);
+  });
+
+  it("jit's checkFinite says it is not available here instead of failing inside tfjs", async () => {
+    await setBackend("webgpu");
+    const f = jit((x: MxArray) => np.mul(x, 2), { checkFinite: true });
+    const x = np.array([1, 2]);
+    try {
+      expect(() => f(x)).toThrow(/checkFinite reads outputs synchronously, which the webgpu backend cannot do here/);
+    } finally {
+      x.dispose();
+      f.clearCache();
+    }
+  });
+
+  it("reports WebGPU validation errors, which void a whole batch of results, through takeWebgpuErrors()", async () => {
+    await setBackend("webgpu");
+    takeWebgpuErrors();
+    const device = (tf.findBackend("webgpu") as unknown as { device: { createShaderModule(d: { code: string }): unknown } }).device;
+    device.createShaderModule({ code: "this is not WGSL" });
+    // Errors arrive as events: let Dawn deliver them while a read waits.
+    const a = tidy(() => np.add(np.array([1]), 1));
+    await a.data();
+    a.dispose();
+    const errors = takeWebgpuErrors();
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toMatch(/WGSL|parsing/i);
+    expect(takeWebgpuErrors()).toEqual([]);
+  });
+
+  it("int32 and bool converted to float32 are real float32 buffers (tfjs's Cast only relabels them; Transpose then fails)", async () => {
+    await expectMmxSameOnCpuAndWebgpu(() => {
+      const x = np.array(Array.from({ length: 24 }, (_, i) => ((i * 7) % 11) - 5), { shape: [2, 3, 4] });
+      const mask = np.astype(np.greater(x, 0), "float32");
+      const ints = np.astype(np.astype(x, "int32"), "float32");
+      const hot = np.oneHot(np.array([2, 0, 1, 2], { dtype: "int32" }), 3);
+      return [np.transpose(mask, [2, 0, 1]), np.sum(mask, { axis: [0, 2] }), np.transpose(ints, [1, 2, 0]), np.transpose(hot), np.min(x, { axis: [0, 2] })];
+    });
+  });
+
+  it("max_pool_argmax keeps the first of tied maxima, as on cpu (ties, all -Infinity windows, explicit padding)", async () => {
+    const h = 5;
+    const w = 6;
+    // Many ties (a coarse grid of values), some -Infinity cells, two channels, two images.
+    const values = Array.from({ length: 2 * h * w * 2 }, (_, i) => (i % 13 === 0 ? -Infinity : Math.floor(((i * 37) % 17) / 6)));
+    await expectMmxSameOnCpuAndWebgpu(() => {
+      const x = np.array(values, { shape: [2, h, w, 2] });
+      return [
+        [3, 2, "SAME"],
+        [2, 2, "VALID"],
+        [3, 1, [[1, 0], [2, 1]]],
+      ].map(([k, s, pad]) =>
+        bind("max_pool_argmax", [x], {
+          window: [k as number, k as number],
+          strides: [s as number, s as number],
+          padding: typeof pad === "string" ? resolvePadding(pad as "SAME" | "VALID", [h, w], [k as number, k as number], [s as number, s as number]) : (pad as [[number, number], [number, number]]),
+        }),
+      );
+    }, 0);
+  });
+
+  it("the gradients that route through scatter-add (take along an axis, max-pool with ties) match cpu", async () => {
+    await expectMmxSameOnCpuAndWebgpu(() => {
+      const x = np.array(Array.from({ length: 3 * 4 * 5 }, (_, i) => Math.sin(i)), { shape: [3, 4, 5] });
+      const idx = np.array([[3, 0], [3, 1], [2, 3]], { dtype: "int32" });
+      const ct = np.array(Array.from({ length: 3 * 3 * 2 * 5 }, (_, i) => Math.cos(i)), { shape: [3, 3, 2, 5] });
+      const img = np.array(Array.from({ length: 2 * 4 * 4 * 3 }, (_, i) => Math.floor(i / 7) % 3), { shape: [2, 4, 4, 3] });
+      const pooled = lax.maxPool(img, 2, { strides: 1, padding: "SAME" });
+      const g = np.array(Array.from({ length: pooled.size }, (_, i) => (i % 5) - 2), { shape: pooled.shape });
+      return [bind("scatter_add", [ct, idx], { axis: 1, size: 4 }), np.take(x, idx, 1), bind("max_pool_argmax", [img], { window: [2, 2], strides: [1, 1], padding: [[0, 1], [0, 1]] }), np.scatterAdd(np.reshape(g, [-1]), np.reshape(bind("max_pool_argmax", [img], { window: [2, 2], strides: [1, 1], padding: [[0, 1], [0, 1]] }), [-1]), img.size)];
+    });
+  });
+
+  it("argmax of a 1-d array is a scalar, and avg-pool gradients with non-overlapping windows stay on the device", async () => {
+    await expectMmxSameOnCpuAndWebgpu(() => {
+      const v = np.array([0.5, -1, 3, 2]);
+      const ct = np.array(Array.from({ length: 2 * 2 * 3 * 2 }, (_, i) => i - 5), { shape: [2, 2, 3, 2] });
+      return [
+        np.astype(np.argmax(v, 0), "float32"),
+        bind("avg_pool_grad", [ct], { window: [2, 2], strides: [2, 2], padding: [[0, 0], [0, 0]], inputShape: [2, 5, 7, 2] }),
+        bind("avg_pool_grad", [ct], { window: [2, 2], strides: [2, 2], padding: [[0, 1], [0, 1]], inputShape: [2, 3, 5, 2] }),
+      ];
+    });
+  });
+});

@@ -73,6 +73,7 @@ interface AdapterInfoLike {
 }
 interface DeviceLike {
   destroy(): void;
+  addEventListener?(type: "uncapturederror", listener: (event: { error?: { message?: string } }) => void): void;
 }
 interface AdapterLike {
   readonly info?: AdapterInfoLike;
@@ -220,7 +221,49 @@ export async function webgpuAvailable(options: WebgpuOptions = {}): Promise<Webg
   }
 }
 
+// ---- WebGPU validation errors: a shader that fails to compile makes Dawn drop the whole command buffer it was
+// recorded in, so every result of that batch silently keeps stale buffer contents. They are recorded here. ----
+
+const uncaptured: string[] = [];
+const MAX_RECORDED = 100;
+const hookedGpus = new WeakSet<object>();
+
+function recordUncaptured(event: { error?: { message?: string } }): void {
+  const message = event.error?.message ?? "unknown WebGPU error";
+  if (uncaptured.length === 0) {
+    console.error(`[mmx webgpu] a WebGPU error: results computed since the previous one may be invalid: ${message.split("\n", 1)[0]}`);
+  }
+  if (uncaptured.length < MAX_RECORDED) uncaptured.push(message);
+}
+
+/**
+ * The WebGPU errors (validation, out of memory, internal) raised on the devices tfjs created since the last call,
+ * emptied by the call. Any error means that results of the batch it happened in are invalid: tests assert none.
+ */
+export function takeWebgpuErrors(): string[] {
+  return uncaptured.splice(0, uncaptured.length);
+}
+
+/** Makes every device requested through `gpu` report its uncaptured errors to `takeWebgpuErrors()`. */
+function hookDevices(gpu: GpuLike): void {
+  if (hookedGpus.has(gpu)) return;
+  hookedGpus.add(gpu);
+  const requestAdapter = gpu.requestAdapter.bind(gpu);
+  gpu.requestAdapter = async (options) => {
+    const adapter = await requestAdapter(options);
+    if (adapter === null) return null;
+    const requestDevice = adapter.requestDevice.bind(adapter);
+    adapter.requestDevice = async (descriptor) => {
+      const device = await requestDevice(descriptor);
+      device.addEventListener?.("uncapturederror", recordUncaptured);
+      return device;
+    };
+    return adapter;
+  };
+}
+
 function installGlobals(dawn: DawnModule, gpu: GpuLike): void {
+  hookDevices(gpu);
   const g = globalThis as unknown as Record<string, unknown>;
   // GPUBufferUsage, GPUMapMode, GPUTextureUsage, GPUBuffer, ...: tfjs-backend-webgpu reads them as globals.
   for (const [name, value] of Object.entries(dawn.globals)) {
@@ -305,4 +348,16 @@ export async function registerWebgpuBackend(options: WebgpuOptions = {}): Promis
     });
   }
   return registered;
+}
+
+/**
+ * tfjs-webgpu runs an operation on the CPU when all its inputs are small (< 1000 elements) and still on the host
+ * (WEBGPU_CPU_FORWARD, on by default: it saves a dispatch). Tests turn it off so that the GPU kernels, not those
+ * shortcuts, are what they check. Call after the webgpu backend is registered (`setBackend('webgpu')`).
+ */
+export function setWebgpuCpuForward(enabled: boolean): void {
+  if (tf.findBackendFactory("webgpu") === null) {
+    throw new WebgpuUnavailableError("setWebgpuCpuForward: the webgpu backend is not registered yet; call setBackend('webgpu') first");
+  }
+  tf.env().set("WEBGPU_CPU_FORWARD", enabled);
 }

@@ -1,7 +1,103 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { Params } from "../primitives.js";
+import { avgPoolGrad } from "./pooling.js";
 import { registerLowerings } from "./tfjs.js";
 
 /**
- * tfjs-webgpu (on Dawn): it has the conv filter and gather gradients that wasm lacks, so the
- * defaults serve; departures measured on it go here.
+ * tfjs-webgpu 4.22 (on Dawn). It has the conv filter gradient (Conv2DBackpropFilter, which the default lowering
+ * uses) and the gather gradient (UnsortedSegmentSum) that wasm lacks. Departures, each for a measured reason:
+ * - convert_element_type and one_hot to float32: tfjs-webgpu's Cast from int32/bool to float32 only relabels the
+ *   int32 buffer as float32 ("no encoding loss"). Kernels that read their input through a converting getter cope,
+ *   but its Transpose copies the raw i32 into an f32 output: that shader fails to compile, and Dawn then drops the
+ *   whole command buffer it was recorded in, so unrelated results come back stale (measured: reduce_min's gradient,
+ *   which sums a cast mask over non-inner axes, read other arrays' values). Adding 0 makes a real float32 buffer.
+ * - argmax: reducing a 1-d input gives shape [1] instead of a scalar; reshaped.
+ * - max_pool_argmax: the default computes the index on the host, which needs a synchronous read (none in Node).
+ *   tfjs's own MaxPoolWithArgmax keeps the last of tied maxima (`value >= max`) where the other backends keep the
+ *   first, and takes no explicit padding; so the index is formed here from its kernels, on the device: the first
+ *   maximum in row-major window order, as on the host.
+ * - scatter_add: through UnsortedSegmentSum, tfjs's own gather gradient, rather than ScatterNd.
+ * - avg_pool_grad with non-overlapping windows: the default spreads the cotangent with a rank-6 broadcast, and
+ *   tfjs-webgpu's Tile runs rank >= 5 on the host, reading the input synchronously (impossible in Node). Its own
+ *   AvgPoolGrad kernel does it on the device; other windows take the default (AvgPoolGrad on explicit padding).
  */
-registerLowerings("webgpu", {});
+
+/** A float32 copy with float32 storage (see above: a plain cast from int32/bool only relabels the buffer). */
+function toFloat32(x: tf.Tensor): tf.Tensor {
+  return x.dtype === "float32" ? tf.clone(x) : tf.add(tf.cast(x, "float32"), tf.scalar(0));
+}
+
+/** Marks a window cell that lies in the padding; larger than any real flat index (these are checked < 2^30). */
+const OUTSIDE = 2 ** 30;
+
+function maxPoolArgmaxOnDevice([x]: tf.Tensor[], p: Params<"max_pool_argmax">): tf.Tensor {
+  const [n, h, w, c] = x!.shape as [number, number, number, number];
+  if (n * h * w * c >= OUTSIDE) throw new RangeError(`max_pool_argmax: f32[${x!.shape.join(",")}] has too many elements for int32 indices on webgpu`);
+  const [kh, kw] = p.window;
+  const [sh, sw] = p.strides;
+  const [[pt, pb], [pl, pr]] = p.padding;
+  const oh = Math.floor((h + pt + pb - kh) / sh) + 1;
+  const ow = Math.floor((w + pl + pr - kw) / sw) + 1;
+  const padded = tf.pad(x!, [[0, 0], [pt, pb], [pl, pr], [0, 0]], -Infinity);
+  const max = tf.maxPool(padded as tf.Tensor4D, [kh, kw], [sh, sw], "valid");
+  // flat index = b·h·w·c + (r·w + col)·c + ch: a batch-and-channel part and a spatial part per window cell.
+  const batchAndChannel = tf.add(
+    tf.tensor4d(Int32Array.from({ length: n }, (_, b) => b * h * w * c), [n, 1, 1, 1], "int32"),
+    tf.tensor4d(Int32Array.from({ length: c }, (_, ch) => ch), [1, 1, 1, c], "int32"),
+  );
+  let best: tf.Tensor | null = null;
+  // For windows where no cell equals the max (NaN): the first real cell, as the host version picks.
+  const firstReal = new Int32Array(oh * ow).fill(OUTSIDE);
+  for (let di = 0; di < kh; di++) {
+    for (let dj = 0; dj < kw; dj++) {
+      const spatial = new Int32Array(oh * ow);
+      for (let i = 0; i < oh; i++) {
+        const r = i * sh - pt + di;
+        for (let j = 0; j < ow; j++) {
+          const col = j * sw - pl + dj;
+          const at = r >= 0 && r < h && col >= 0 && col < w ? (r * w + col) * c : OUTSIDE;
+          spatial[i * ow + j] = at;
+          if (firstReal[i * ow + j] === OUTSIDE) firstReal[i * ow + j] = at;
+        }
+      }
+      const cell = tf.stridedSlice(padded, [0, di, dj, 0], [n, di + (oh - 1) * sh + 1, dj + (ow - 1) * sw + 1, c], [1, sh, sw, 1]);
+      const index = tf.add(batchAndChannel, tf.tensor4d(spatial, [1, oh, ow, 1], "int32"));
+      const candidate = tf.where(tf.equal(cell, max), index, tf.scalar(OUTSIDE, "int32"));
+      // Flat indices grow along the window's row-major order, so the smallest is the first maximum.
+      best = best === null ? candidate : tf.minimum(best, candidate);
+    }
+  }
+  const fallback = tf.add(batchAndChannel, tf.tensor4d(firstReal, [1, oh, ow, 1], "int32"));
+  return tf.where(tf.less(best!, tf.scalar(OUTSIDE, "int32")), best!, fallback);
+}
+
+/** Scatter-add along `axis` as UnsortedSegmentSum over the flattened index list (duplicates add up). */
+function scatterAddBySegmentSum([updates, indices]: tf.Tensor[], { axis, size }: Params<"scatter_add">): tf.Tensor {
+  const u = updates!;
+  const k = indices!.rank;
+  const pre = u.shape.slice(0, axis);
+  const post = u.shape.slice(axis + k);
+  const range = (from: number, count: number) => globalThis.Array.from({ length: count }, (_, i) => from + i);
+  // The indexed axes first, then the others: one row per index.
+  const front = axis === 0 ? u : tf.transpose(u, [...range(axis, k), ...range(0, axis), ...range(axis + k, post.length)]);
+  const rows = tf.reshape(front, [indices!.size, [...pre, ...post].reduce((a, b) => a * b, 1)]);
+  const summed = tf.unsortedSegmentSum(rows, tf.reshape(indices!, [indices!.size]) as tf.Tensor1D, size);
+  const shaped = tf.reshape(summed, [size, ...pre, ...post]);
+  return axis === 0 ? shaped : tf.transpose(shaped, [...range(1, axis), 0, ...range(axis + 1, post.length)]);
+}
+
+function avgPoolGradOnDevice(inputs: tf.Tensor[], p: Params<"avg_pool_grad">): tf.Tensor {
+  const unpadded = p.padding.every(([a, b]) => a === 0 && b === 0);
+  if (!(unpadded && p.strides[0] === p.window[0] && p.strides[1] === p.window[1])) return avgPoolGrad(inputs, p);
+  const input = tf.zeros([...p.inputShape]);
+  return tf.engine().runKernel("AvgPoolGrad", { dy: inputs[0]!, input }, { filterSize: p.window, strides: p.strides, pad: "valid" } as never) as tf.Tensor;
+}
+
+registerLowerings("webgpu", {
+  avg_pool_grad: avgPoolGradOnDevice,
+  convert_element_type: ([x], { dtype }) => (dtype === "float32" ? toFloat32(x!) : tf.cast(x!, dtype)),
+  one_hot: ([i], { depth }) => toFloat32(depth === 1 ? tf.expandDims(tf.equal(i!, 0), -1) : tf.oneHot(i as tf.Tensor1D, depth)),
+  argmax: ([x], { axis }) => tf.reshape(tf.argMax(x!, axis), x!.shape.filter((_, i) => i !== axis)),
+  max_pool_argmax: maxPoolArgmaxOnDevice,
+  scatter_add: scatterAddBySegmentSum,
+});
