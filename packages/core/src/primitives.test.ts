@@ -14,7 +14,8 @@ import { readTree } from "./test-util/read.js";
  * mmx on cpu. Values are read with `await data()`, which every backend supports (webgpu has no sync read in Node).
  */
 const plan = await planBackends();
-console.log(describePlan(plan));
+// `npm run test:backends` prints the plan once for all its suites (and sets MMX_PLAN_FILE).
+if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
 
 const RUNS = 25;
 

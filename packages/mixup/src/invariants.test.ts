@@ -12,7 +12,8 @@ import { capture, manifoldMixup, mixup } from "./index.js";
  * reads them back with `await data()` (webgpu has no synchronous read in Node), then checks the values.
  */
 const plan = await planBackends();
-console.log(describePlan(plan));
+// `npm run test:backends` prints the plan once for all its suites (and sets MMX_PLAN_FILE).
+if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
 
 const RUNS = 15;
 const TOL = { rtol: 1e-4, atol: 1e-5 };

@@ -1,0 +1,22 @@
+import { defineConfig } from "vitest/config";
+import base from "../vitest.config.js";
+
+/**
+ * The cross-backend matrix (`npm run test:backends`, see scripts/test-backends.mjs): the suites parameterised by
+ * MMX_BACKENDS, with the backend plan computed once up front (printed, and a requested backend that cannot run
+ * here fails the run before any test starts).
+ */
+export const MATRIX_FILES = [
+  "packages/core/src/primitives.test.ts",
+  "packages/core/src/backends/*.test.ts",
+  "packages/mixup/src/invariants.test.ts",
+];
+
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    include: MATRIX_FILES,
+    globalSetup: ["scripts/backends-plan.setup.ts"],
+  },
+});
