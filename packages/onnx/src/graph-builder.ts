@@ -5,8 +5,11 @@ import { AttributeType, DataType, type AttributeMessage, type DataTypeCode, type
 export interface Value {
   readonly name: string;
   readonly aval: ShapedArray;
-  /** Set when the value is a scalar literal written in the program. */
-  readonly literal?: number;
+  /**
+   * Set when every element has this value (a literal, or a literal broadcast to a shape): elementwise
+   * lowerings then use a scalar constant and let ONNX broadcasting do the rest.
+   */
+  readonly splat?: number;
 }
 
 export const ONNX_DTYPE: Readonly<Record<DType, DataTypeCode>> = { float32: DataType.FLOAT, int32: DataType.INT32, bool: DataType.BOOL };
@@ -49,8 +52,9 @@ export class GraphBuilder {
   /** The equation being lowered: its nodes' names start with this. */
   origin = "graph";
 
+  /** A new value name: `v<n>_<hint>`, which no input, output or parameter name takes. */
   fresh(hint: string): string {
-    return `${hint}_${this.counter++}`;
+    return `v${this.counter++}_${hint}`;
   }
 
   /** Adds one node; returns its outputs' names (one unless `outputs` says more). */
@@ -78,13 +82,23 @@ export class GraphBuilder {
 
   /** A constant tensor, shared by every node that asks for the same one. */
   constant(dims: readonly number[], dataType: DataTypeCode, data: Data): string {
-    const key = `${dataType}|${dims.join(",")}|${globalThis.Array.from(data as ArrayLike<number | bigint>).join(",")}`;
     const short = data.length <= 64;
+    const key = short ? `${dataType}|${dims.join(",")}|${globalThis.Array.from(data as ArrayLike<number | bigint>).join(",")}` : "";
     const known = short ? this.constants.get(key) : undefined;
     if (known) return known;
     const name = this.fresh("const");
     this.initializers.push(tensorMessage(name, dims, dataType, data));
     if (short) this.constants.set(key, name);
+    return name;
+  }
+
+  /** A float32 constant of one repeated value (vectors of ones), shared by shape. */
+  fill(dims: readonly number[], value: number): string {
+    const key = `fill|${dims.join(",")}|${value}`;
+    const known = this.constants.get(key);
+    if (known) return known;
+    const name = this.constant(dims, ONNX_DTYPE.float32, new Float32Array(dims.reduce((a, d) => a * d, 1)).fill(value));
+    this.constants.set(key, name);
     return name;
   }
 

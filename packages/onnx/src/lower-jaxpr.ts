@@ -2,6 +2,8 @@ import { DeviceArray, Literal, dce, type Atom, type ClosedJaxpr, type Eqn, type 
 import { GraphBuilder, valueInfo, type Value } from "./graph-builder.js";
 import { DEFAULT_LOWERING_OPTIONS, onnxLowerings, type LoweringOptions, type OnnxLowering } from "./lowerings.js";
 import { encodeModel, type ModelMessage } from "./proto.js";
+import { planFusions, readsOf } from "./fusions.js";
+import { lowerMaxPoolRoute } from "./lower-pool.js";
 
 export const OPSET = 17;
 /** The IR version that goes with opset 17. */
@@ -38,6 +40,31 @@ export interface LoweredModel {
   readonly outAvals: readonly ShapedArray[];
 }
 
+/** Float32 arithmetic on fills that rounds as onnxruntime and tfjs do (one rounding of the exact result). */
+const FOLDABLE: Partial<Record<Primitive, (...v: number[]) => number>> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  neg: (a) => -a,
+  maximum: (a, b) => Math.max(a, b),
+  minimum: (a, b) => Math.min(a, b),
+};
+
+/**
+ * The value every element of an equation's result has, when it is a constant fill: a broadcast or
+ * reshape of a fill, or float arithmetic on fills (the seed of a gradient times a constant, say).
+ */
+function constantFill(eqn: Eqn, read: (a: Atom) => Value): number | undefined {
+  const fillOf = (a: Atom) => (a instanceof Literal ? a.value : read(a).splat);
+  if (eqn.primitive === "broadcast_to" || eqn.primitive === "reshape") return fillOf(eqn.inputs[0]!);
+  const fold = FOLDABLE[eqn.primitive];
+  if (!fold || eqn.out.aval.dtype !== "float32") return undefined;
+  const values = eqn.inputs.map(fillOf);
+  if (values.some((v) => v === undefined)) return undefined;
+  return Math.fround(fold(...(values as number[])));
+}
+
 /** How a node that lowers an equation is named: `primitive@layer`, so that runtime errors name the layer. */
 export const originOf = (eqn: Eqn) => `${eqn.primitive}@${eqn.scope || "<top>"}`;
 
@@ -62,26 +89,63 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
   jaxpr.constVars.forEach((v, i) => {
     const c = closed.consts[i];
     if (!(c instanceof DeviceArray)) throw new Error("@mmx/onnx: a constant of the program is not a concrete array (was the function traced inside another transformation?)");
-    const name = `const_${i}`;
+    const name = `param_${i}`;
     b.initializer(name, v.aval.dtype, v.aval.shape, c.dataSync());
     env.set(v, { name, aval: v.aval });
     graphSources.add(name);
   });
 
   const read = (a: Atom): Value => {
-    if (a instanceof Literal) return { name: b.scalar(a.value, a.aval.dtype), aval: a.aval, literal: a.value };
+    if (a instanceof Literal) return { name: b.scalar(a.value, a.aval.dtype), aval: a.aval, splat: a.value };
     const v = env.get(a);
     if (!v) throw new Error("internal error: a variable is read before it is bound");
     return v;
   };
 
+  // Fusions first, then liveness under them: equations that only a fused pattern read are not lowered.
+  const fusions = planFusions(jaxpr);
+  const live = new Set<Var>(jaxpr.outs.filter((a): a is Var => !(a instanceof Literal)));
+  const needed = new Set<Eqn>();
+  for (let i = jaxpr.eqns.length - 1; i >= 0; i--) {
+    const e = jaxpr.eqns[i]!;
+    if (!live.has(e.out)) continue;
+    needed.add(e);
+    for (const a of readsOf(e, fusions.get(e))) if (!(a instanceof Literal)) live.add(a);
+  }
+
   for (const eqn of jaxpr.eqns) {
+    if (!needed.has(eqn)) continue;
+    const origin = originOf(eqn);
+    b.origin = origin;
+    // A constant fill (broadcast_to of a literal, or a broadcast or reshape of a fill) is
+    // materialised only if some reader needs the full array.
+    const fill = constantFill(eqn, read);
+    if (fill !== undefined) {
+      const aval = eqn.out.aval;
+      let name: string | undefined;
+      env.set(eqn.out, {
+        aval,
+        splat: fill,
+        get name() {
+          if (name === undefined) {
+            const at = b.origin;
+            b.origin = origin;
+            name = aval.ndim === 0 ? b.scalar(fill, aval.dtype) : b.op("Expand", [b.scalar(fill, aval.dtype), b.int64s(aval.shape)]);
+            b.origin = at;
+          }
+          return name;
+        },
+      });
+      continue;
+    }
+    const fusion = fusions.get(eqn);
     const lower = (onnxLowerings as Record<string, OnnxLowering<Primitive> | undefined>)[eqn.primitive];
     if (!lower) throw new OnnxLoweringError(eqn.primitive, eqn.scope, "no ONNX lowering is defined for this primitive");
-    b.origin = originOf(eqn);
     let name: string;
     try {
-      name = lower(b, eqn.inputs.map(read), eqn.params as never, eqn.out.aval, lowering);
+      if (fusion?.kind === "relu") name = b.op("Relu", [read(fusion.x).name]);
+      else if (fusion?.kind === "maxPoolRoute") name = lowerMaxPoolRoute(b, read(fusion.ct), read(fusion.x), fusion.params, fusion.pooled && read(fusion.pooled));
+      else name = lower(b, eqn.inputs.map(read), eqn.params as never, eqn.out.aval, lowering);
     } catch (e) {
       throw new OnnxLoweringError(eqn.primitive, eqn.scope, (e as Error).message);
     }

@@ -67,7 +67,7 @@ export function lowerAvgPoolGrad(b: GraphBuilder, [ct]: readonly Value[], p: Par
   // General windows: a depthwise ConvTranspose with a filter of ones, after dividing by the window counts.
   const scale = b.array(windowScale([h, w], [oh, ow], p), [1, oh, ow, 1], "float32");
   const scaled = b.op("Mul", [ct!.name, scale]);
-  const ones = b.array(new Float32Array(c * kh * kw).fill(1), [c, 1, kh, kw], "float32");
+  const ones = b.fill([c, 1, kh, kw], 1);
   const [[pt, pb], [pl, pr]] = p.padding;
   const outputPadding = [h + pt + pb - (sh * (oh - 1) + kh), w + pl + pr - (sw * (ow - 1) + kw)];
   const dx = b.op("ConvTranspose", [toNCHW(b, scaled), ones], {
@@ -78,4 +78,48 @@ export function lowerAvgPoolGrad(b: GraphBuilder, [ct]: readonly Value[], p: Par
     output_padding: ints(outputPadding),
   });
   return toNHWC(b, dx);
+}
+
+/**
+ * The VJP of max_pool for disjoint windows (stride = window), fused: the cotangent of each window
+ * goes to its first maximum (row-major within the window; padding is never chosen). Each of the
+ * kh·kw window positions is one strided slice of x, compared with the pooled maximum; a running
+ * "taken" mask keeps only the first hit. Dense elementwise work on quarter-size tensors: no indices,
+ * no scatter, and no 6-D transposes (which onnxruntime runs slowly). `ct` is the flat cotangent,
+ * `pooled` the forward max_pool of x when the program has it; the result is flat like x.
+ */
+export function lowerMaxPoolRoute(b: GraphBuilder, ct: Value, x: Value, p: PoolParams, pooled: Value | undefined): string {
+  const [n, h, w, c] = x.aval.shape as [number, number, number, number];
+  const [kh, kw] = p.window;
+  const [[pt, pb], [pl, pr]] = p.padding;
+  const oh = Math.floor((h + pt + pb - kh) / kh) + 1;
+  const ow = Math.floor((w + pl + pr - kw) / kw) + 1;
+  let xs = x.name;
+  if (pt + pb + pl + pr > 0) xs = b.op("Pad", [xs, b.int64s([0, pt, pl, 0, 0, pb, pr, 0]), b.scalar(-Infinity, "float32")]);
+  const max = pooled ? pooled.name : lowerMaxPool(b, [x], { ...p });
+  const ct4 = b.op("Reshape", [ct.name, b.int64s([n, oh, ow, c])]);
+  const zero = b.scalar(0, "float32");
+  let taken: string | undefined;
+  const rows: string[] = [];
+  for (let i = 0; i < kh; i++) {
+    const cols: string[] = [];
+    for (let j = 0; j < kw; j++) {
+      const tap = b.op("Slice", [xs, b.int64s([i, j]), b.int64s([i + (oh - 1) * kh + 1, j + (ow - 1) * kw + 1]), b.int64s([1, 2]), b.int64s([kh, kw])]);
+      const hit = b.op("Equal", [tap, max]);
+      const first = taken ? b.op("And", [hit, b.op("Not", [taken])]) : hit;
+      const last = i === kh - 1 && j === kw - 1;
+      if (!last) taken = taken ? b.op("Or", [taken, hit]) : hit;
+      cols.push(b.op("Unsqueeze", [b.op("Where", [first, ct4, zero]), b.int64s([3])])); // [n, oh, ow, 1, c]
+    }
+    const row = cols.length === 1 ? cols[0]! : b.op("Concat", cols, { axis: int(3) }); // [n, oh, ow, kw, c]
+    rows.push(b.op("Unsqueeze", [row, b.int64s([2])])); // [n, oh, 1, ow, kw, c]
+  }
+  const stacked = rows.length === 1 ? rows[0]! : b.op("Concat", rows, { axis: int(2) });
+  let grid = b.op("Reshape", [stacked, b.int64s([n, oh * kh, ow * kw, c])]);
+  // Back to the unpadded frame: rows pt .. pt+h-1 and columns pl .. pl+w-1 of the padded grid.
+  const lackH = Math.max(0, pt + h - oh * kh);
+  const lackW = Math.max(0, pl + w - ow * kw);
+  if (lackH + lackW > 0) grid = b.op("Pad", [grid, b.int64s([0, 0, 0, 0, 0, lackH, lackW, 0])]);
+  if (pt + pl > 0 || oh * kh + lackH > h || ow * kw + lackW > w) grid = b.op("Slice", [grid, b.int64s([pt, pl]), b.int64s([pt + h, pl + w]), b.int64s([1, 2])]);
+  return b.op("Reshape", [grid, b.int64s([n * h * w * c])]);
 }

@@ -16,6 +16,33 @@ export type OnnxLoweringTable = { readonly [P in Primitive]: OnnxLowering<P> };
 export interface LoweringOptions extends ConvLoweringOptions {}
 export const DEFAULT_LOWERING_OPTIONS: LoweringOptions = { ...DEFAULT_CONV_OPTIONS };
 
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+function broadcastOf(shapes: readonly (readonly number[])[]): number[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const out = new globalThis.Array<number>(rank).fill(1);
+  for (const s of shapes) s.forEach((d, i) => {
+    const j = rank - s.length + i;
+    if (d !== 1) out[j] = d;
+  });
+  return out;
+}
+
+/**
+ * The operand names of an elementwise node: an operand that is a constant fill (zerosLike, a
+ * broadcast literal) becomes a scalar wherever the other operands already give the output's shape,
+ * so that it is never materialised.
+ */
+export function elementwiseOperands(b: GraphBuilder, inputs: readonly Value[], out: ShapedArray): string[] {
+  const scalar = new Set<number>();
+  inputs.forEach((v, i) => {
+    if (v.splat === undefined || v.aval.ndim === 0) return;
+    const rest = inputs.filter((_, j) => j !== i && !scalar.has(j)).map((u) => u.aval.shape);
+    if (sameShape(broadcastOf(rest), out.shape)) scalar.add(i);
+  });
+  return inputs.map((v, i) => (scalar.has(i) ? b.scalar(v.splat!, v.aval.dtype) : v.name));
+}
+
 const unary =
   (op: string): OnnxLowering<Primitive> =>
   (b, [x]) =>
@@ -23,26 +50,28 @@ const unary =
 
 const binary =
   (op: string): OnnxLowering<Primitive> =>
-  (b, [x, y]) =>
-    b.op(op, [x!.name, y!.name]);
+  (b, inputs, _p, out) =>
+    b.op(op, elementwiseOperands(b, inputs, out));
 
 const cast = (b: GraphBuilder, x: string, to: DType) => b.op("Cast", [x], { to: int(ONNX_DTYPE[to]) });
 
 /** onnxruntime's order comparisons take numbers only: bool operands are compared as int32. */
 const comparison =
   (op: string): OnnxLowering<Primitive> =>
-  (b, [x, y]) => {
-    if (x!.aval.dtype === "bool" && op !== "Equal") return b.op(op, [cast(b, x!.name, "int32"), cast(b, y!.name, "int32")]);
-    return b.op(op, [x!.name, y!.name]);
+  (b, inputs, _p, out) => {
+    const [x, y] = elementwiseOperands(b, inputs, out) as [string, string];
+    if (inputs[0]!.aval.dtype === "bool" && op !== "Equal") return b.op(op, [cast(b, x, "int32"), cast(b, y, "int32")]);
+    return b.op(op, [x, y]);
   };
 
 /** maximum(x, 0.0) is ReLU: onnxruntime fuses Relu into the Conv or Gemm before it. */
-function lowerMaximum(b: GraphBuilder, [x, y]: readonly Value[]): string {
-  if (x!.aval.dtype === "float32") {
-    if (y!.literal === 0) return b.op("Relu", [x!.name]);
-    if (x!.literal === 0) return b.op("Relu", [y!.name]);
+function lowerMaximum(b: GraphBuilder, inputs: readonly Value[], _p: Params<"maximum">, out: ShapedArray): string {
+  const [x, y] = inputs as [Value, Value];
+  if (x.aval.dtype === "float32") {
+    if (y.splat === 0 && sameShape(x.aval.shape, out.shape)) return b.op("Relu", [x.name]);
+    if (x.splat === 0 && sameShape(y.aval.shape, out.shape)) return b.op("Relu", [y.name]);
   }
-  return b.op("Max", [x!.name, y!.name]);
+  return b.op("Max", elementwiseOperands(b, inputs, out));
 }
 
 /** Reductions onnxruntime has no bool kernel for run on int32 and convert back. */
@@ -101,6 +130,31 @@ function lowerScatterAdd(b: GraphBuilder, [u, idx]: readonly Value[], { axis, si
   return b.op("Transpose", [shaped], { perm: ints(back) });
 }
 
+/** Largest reduction that becomes a Gemm with a vector of ones (the ones are stored in the model). */
+const GEMM_REDUCE_LIMIT = 1 << 22;
+
+/**
+ * reduce_sum. A float sum over leading axes (a bias gradient) or trailing axes (a softmax
+ * denominator) is a Gemm with a vector of ones: onnxruntime's ReduceSum runs such shapes about ten
+ * times slower than its threaded Gemm (measured on [128·28·28, 32]). Other sums use ReduceSum.
+ */
+function lowerReduceSum(b: GraphBuilder, [x]: readonly Value[], { axes }: Params<"reduce_sum">, out: ShapedArray): string {
+  if (axes.length === 0) return x!.name;
+  const shape = x!.aval.shape;
+  const rank = shape.length;
+  const count = product(axes.map((a) => shape[a]!));
+  const kept = x!.aval.size / count;
+  const prefix = axes.every((a, i) => a === i);
+  const suffix = axes.every((a, i) => a === rank - axes.length + i);
+  if (x!.aval.dtype === "float32" && (prefix || suffix) && kept > 1 && count > 1 && count <= GEMM_REDUCE_LIMIT) {
+    const ones = b.fill(prefix ? [1, count] : [count, 1], 1);
+    const matrix = b.op("Reshape", [x!.name, b.int64s(prefix ? [count, kept] : [kept, count])]);
+    const summed = b.op("Gemm", prefix ? [ones, matrix] : [matrix, ones]);
+    return b.op("Reshape", [summed, b.int64s(out.shape)]);
+  }
+  return b.op("ReduceSum", [x!.name, b.int64s(axes)], { keepdims: int(0) });
+}
+
 const cast64 = (b: GraphBuilder, x: string) => b.op("Cast", [x], { to: int(DataType.INT64) });
 
 const swapLastTwo = (rank: number) => [...range(rank - 2), rank - 1, rank - 2];
@@ -141,9 +195,9 @@ export const onnxLowerings: OnnxLoweringTable = {
   greater: comparison("Greater"),
   less_equal: comparison("LessOrEqual"),
   greater_equal: comparison("GreaterOrEqual"),
-  where: (b, [c, x, y]) => b.op("Where", [c!.name, x!.name, y!.name]),
+  where: (b, inputs, _p, out) => b.op("Where", elementwiseOperands(b, inputs, out)),
   convert_element_type: (b, [x], { dtype }) => (x!.aval.dtype === dtype ? x!.name : cast(b, x!.name, dtype)),
-  reduce_sum: (b, [x], { axes }) => (axes.length === 0 ? x!.name : b.op("ReduceSum", [x!.name, b.int64s(axes)], { keepdims: int(0) })),
+  reduce_sum: lowerReduceSum,
   reduce_max: reduceAttr("ReduceMax"),
   reduce_min: reduceAttr("ReduceMin"),
   argmax: (b, [x], { axis }) => {

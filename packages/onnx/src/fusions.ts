@@ -1,0 +1,72 @@
+import { Literal, type Atom, type Eqn, type Jaxpr, type PoolParams, type Var } from "@mmx/core";
+
+/**
+ * Patterns of the traced program that have a much faster ONNX form than their equations one by one
+ * (each measured; see the README). A fusion replaces one equation's lowering and names the atoms it
+ * reads instead, so that equations only the original form needed are never lowered.
+ *
+ * - relu: where(greater(x, 0), x, 0) is Relu(x), which onnxruntime fuses into the Conv or Gemm
+ *   before it (it differs only for NaN inputs: Relu keeps NaN, the where gives 0).
+ * - max-pool routing: the VJP of max_pool scatters each window's cotangent to the flat index of its
+ *   maximum (max_pool_argmax -> reshape -> scatter_add). With disjoint windows this is a dense
+ *   mask of each window's first maximum times the cotangent: no indices, no scatter (see
+ *   lowerMaxPoolRoute).
+ */
+export type Fusion = { kind: "relu"; x: Atom } | { kind: "maxPoolRoute"; ct: Atom; x: Var; params: PoolParams; pooled: Var | undefined };
+
+const isZero = (a: Atom, splat: (a: Atom) => number | undefined) => (a instanceof Literal ? a.value === 0 : splat(a) === 0);
+
+/** Finds the fusions of a jaxpr: a map from the equation to replace to how to lower it instead. */
+export function planFusions(jaxpr: Jaxpr): Map<Eqn, Fusion> {
+  const producer = new Map<Var, Eqn>();
+  for (const e of jaxpr.eqns) producer.set(e.out, e);
+  /** The value of broadcast_to(literal): a constant fill. */
+  const splat = (a: Atom): number | undefined => {
+    if (a instanceof Literal) return a.value;
+    const e = producer.get(a);
+    return e?.primitive === "broadcast_to" && e.inputs[0] instanceof Literal ? e.inputs[0].value : undefined;
+  };
+  const fusions = new Map<Eqn, Fusion>();
+  // The forward max_pool of each input, by parameters: the route compares against its result.
+  const pools = new Map<string, Var>();
+  const poolKey = (x: Atom, p: unknown) => `${(x as Var).id ?? "lit"}|${JSON.stringify(p)}`;
+  for (const e of jaxpr.eqns) if (e.primitive === "max_pool" && !(e.inputs[0] instanceof Literal)) pools.set(poolKey(e.inputs[0]!, e.params), e.out);
+  for (const e of jaxpr.eqns) {
+    if (e.primitive === "where") {
+      const [c, a, z] = e.inputs as [Atom, Atom, Atom];
+      const cond = c instanceof Literal ? undefined : producer.get(c);
+      if (
+        cond?.primitive === "greater" &&
+        cond.inputs[0] === a &&
+        isZero(cond.inputs[1]!, splat) &&
+        isZero(z, splat) &&
+        a.aval.dtype === "float32" &&
+        a.aval.shape.length === e.out.aval.shape.length &&
+        a.aval.shape.every((d, i) => d === e.out.aval.shape[i])
+      ) {
+        fusions.set(e, { kind: "relu", x: a });
+      }
+    }
+    if (e.primitive === "scatter_add") {
+      const [ct, idx] = e.inputs as [Atom, Atom];
+      const flat = idx instanceof Literal ? undefined : producer.get(idx);
+      const argmax = flat?.primitive === "reshape" && !(flat.inputs[0] instanceof Literal) ? producer.get(flat.inputs[0] as Var) : undefined;
+      if (argmax?.primitive !== "max_pool_argmax" || idx.aval.ndim !== 1 || ct.aval.ndim !== 1) continue;
+      const x = argmax.inputs[0] as Var;
+      const p = argmax.params as PoolParams;
+      const params = e.params as { axis: number; size: number };
+      const disjoint = p.strides[0] === p.window[0] && p.strides[1] === p.window[1];
+      if (disjoint && params.axis === 0 && params.size === x.aval.size && ct.aval.dtype === "float32") {
+        fusions.set(e, { kind: "maxPoolRoute", ct, x, params: p, pooled: pools.get(poolKey(x, p)) });
+      }
+    }
+  }
+  return fusions;
+}
+
+/** The atoms an equation reads once fusions apply. */
+export function readsOf(e: Eqn, fusion: Fusion | undefined): readonly Atom[] {
+  if (!fusion) return e.inputs;
+  if (fusion.kind === "relu") return [fusion.x];
+  return fusion.pooled ? [fusion.ct, fusion.x, fusion.pooled] : [fusion.ct, fusion.x];
+}

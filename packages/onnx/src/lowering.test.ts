@@ -1,0 +1,142 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { bind, dispose, grad, jit, lax, np, setBackend, type Array } from "@mmx/core";
+import { expectAllClose } from "../../core/src/test-util/close.js";
+import { lowerToOnnx } from "./index.js";
+
+/**
+ * The lowering's own choices: the scatter paths the case table's small shapes do not reach, dtypes
+ * onnxruntime lacks kernels for, and the fused forms of common patterns (checked on the graph, and
+ * for agreement with tfjs's cpu backend).
+ */
+afterAll(async () => {
+  await setBackend("cpu");
+});
+
+/** Runs a jitted f on cpu and on onnx with the same inputs; returns both outputs' values. */
+async function onBoth(f: (...xs: Array[]) => Array | Array[], make: () => Array[]) {
+  const out: number[][][] = [];
+  for (const backend of ["cpu", "onnx"]) {
+    await setBackend(backend);
+    const xs = make();
+    const r = jit(f)(...xs);
+    const list = globalThis.Array.isArray(r) ? r : [r];
+    out.push(list.map((a) => globalThis.Array.from(a.dataSync(), Number)));
+    dispose([xs, list]);
+  }
+  return { cpu: out[0]!, onnx: out[1]! };
+}
+
+const opTypes = (f: (...xs: Array[]) => unknown, ...args: Array[]) => lowerToOnnx(jit(f).lower(...(args as never[]))).model.graph.node.map((n) => n.op_type);
+
+describe("scatter_add", () => {
+  const lcg = (seed: number) => () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  it("sums duplicates on the ScatterElements path (many indices into a large axis)", async () => {
+    const rand = lcg(7);
+    const count = 5000;
+    const size = 3000; // count·size is past the one-hot limit
+    const idx = Int32Array.from({ length: count }, () => Math.floor(rand() * 40) * 7); // many repeats
+    const vals = Float32Array.from({ length: count }, () => rand() * 2 - 1);
+    const f = (u: Array, i: Array) => np.scatterAdd(u, i, size);
+    const { cpu, onnx } = await onBoth(f, () => [np.array(vals, { shape: [count] }), np.array(idx, { dtype: "int32" })]);
+    expectAllClose(onnx[0]!, cpu[0]!, { rtol: 1e-5, atol: 1e-5, what: "scatter_add" });
+    expect(opTypes(f, np.array(vals, { shape: [count] }), np.array(idx, { dtype: "int32" }))).toContain("ScatterElements");
+  });
+
+  it("sums duplicate rows on the ScatterND path, along a middle axis", async () => {
+    const rand = lcg(9);
+    const count = 2100;
+    const size = 600;
+    const idx = Int32Array.from({ length: count }, () => Math.floor(rand() * 50));
+    const vals = Float32Array.from({ length: 2 * count * 3 }, () => rand() * 2 - 1);
+    const f = (u: Array, i: Array) => np.scatterAdd(u, i, size, 1);
+    const make = () => [np.array(vals, { shape: [2, count, 3] }), np.array(idx, { dtype: "int32" })];
+    const { cpu, onnx } = await onBoth(f, make);
+    expectAllClose(onnx[0]!, cpu[0]!, { rtol: 1e-5, atol: 1e-5, what: "scatter_add rows" });
+    expect(opTypes(f, ...make())).toContain("ScatterND");
+  });
+
+  it("uses a one-hot Gemm when that is small (a permutation's gradient)", async () => {
+    const f = (x: Array, p: Array) => grad((a: Array) => np.sum(np.mul(np.take(a, p, 0), np.reshape(np.arange(12, undefined, 1, "float32"), [4, 3]))))(x);
+    const make = () => [np.array(Float32Array.from({ length: 12 }, (_, i) => i), { shape: [4, 3] }), np.array([2, 0, 2, 1], { dtype: "int32" })];
+    const { cpu, onnx } = await onBoth(f, make);
+    expectAllClose(onnx[0]!, cpu[0]!, { what: "gather gradient" });
+    const ops = opTypes(f, ...make());
+    expect(ops).not.toContain("ScatterND");
+    expect(ops).not.toContain("ScatterElements");
+  });
+});
+
+describe("dtypes onnxruntime has no kernel for are converted around", () => {
+  it("order comparisons, max/min reductions and argmax of bool arrays; int32 and bool pads and maxima", async () => {
+    const f = (b: Array, c: Array, i: Array) => [
+      np.astype(np.less(b, c), "int32"),
+      np.astype(np.greaterEqual(b, c), "int32"),
+      np.astype(np.max(b, { axis: 1 }), "int32"),
+      np.astype(np.min(b, { axis: 0 }), "int32"),
+      np.argmax(b, 1),
+      np.pad(i, [[1, 0], [0, 2]], 7),
+      np.astype(np.pad(b, [[0, 1], [1, 0]], 1), "int32"),
+      np.maximum(i, np.astype(b, "int32")),
+      np.sum(i, { axis: [0] }),
+    ];
+    const make = () => [np.array([[true, false, true], [false, false, true]]), np.array([[false, false, true], [true, false, false]]), np.array([[3, -1, 2], [0, 5, -4]], { dtype: "int32" })];
+    const { cpu, onnx } = await onBoth(f, make);
+    onnx.forEach((o, i) => expect(o, `output ${i}`).toEqual(cpu[i]));
+  });
+});
+
+describe("fused forms", () => {
+  it("ReLU as where(x > 0, x, 0) becomes Relu, and its gradient needs no materialised zeros", async () => {
+    const relu = (x: Array) => np.where(np.greater(x, 0), x, 0);
+    const f = (x: Array, w: Array) => grad((a: Array) => np.sum(np.mul(relu(np.matmul(x, a)), 2)))(w);
+    const make = () => [np.array([[1, -2, 3], [0, 1, -1]]), np.array([[0.5, -1], [2, 0.25], [-1, 1]])];
+    const { cpu, onnx } = await onBoth(f, make);
+    expectAllClose(onnx[0]!, cpu[0]!, { what: "relu gradient" });
+    const ops = opTypes((x: Array) => relu(x), np.array([1, -1]));
+    expect(ops).toEqual(["Relu"]);
+    expect(opTypes(f, ...make())).not.toContain("Expand");
+  });
+
+  it("max-pool gradients with disjoint windows use no indices and no scatter, ties go to the first maximum", async () => {
+    const f = (x: Array) => grad((a: Array) => np.sum(np.mul(lax.maxPool(a, 2, { padding: "SAME" }), np.reshape(np.arange(1, 7, 1, "float32"), [1, 2, 3, 1]))))(x);
+    // 3x5 input, SAME padding: the last row and column windows are partly padding; windows hold ties.
+    const values = [1, 1, 0, 2, -1, 1, 1, 0, 2, -3, 4, 4, 4, 4, -2];
+    const make = () => [np.array(values, { shape: [1, 3, 5, 1] })];
+    const { cpu, onnx } = await onBoth(f, make);
+    expect(onnx[0]).toEqual(cpu[0]);
+    const ops = opTypes(f, ...make());
+    expect(ops).not.toContain("ScatterElements");
+    expect(ops).not.toContain("ScatterND");
+    expect(ops.filter((o) => o === "MaxPool").length).toBe(1);
+  });
+
+  it("overlapping max-pool windows take the general path, and agree", async () => {
+    const f = (x: Array) => grad((a: Array) => np.sum(np.square(lax.maxPool(a, 3, { strides: 1, padding: "SAME" }))))(x);
+    const make = () => [np.array(Float32Array.from({ length: 2 * 5 * 4 * 3 }, (_, i) => Math.sin(i * 1.3)), { shape: [2, 5, 4, 3] })];
+    const { cpu, onnx } = await onBoth(f, make);
+    expectAllClose(onnx[0]!, cpu[0]!, { what: "overlapping max-pool gradient" });
+  });
+
+  it("bias gradients and row sums are Gemms with a vector of ones; other sums stay ReduceSum", async () => {
+    const x = np.array(Float32Array.from({ length: 4 * 3 * 5 }, (_, i) => Math.cos(i)), { shape: [4, 3, 5] });
+    expect(opTypes((a: Array) => np.sum(a, { axis: [0, 1] }), x)).toEqual(["Reshape", "Gemm", "Reshape"]);
+    expect(opTypes((a: Array) => np.sum(a, { axis: [2] }), x)).toEqual(["Reshape", "Gemm", "Reshape"]);
+    expect(opTypes((a: Array) => np.sum(a, { axis: [1] }), x)).toEqual(["ReduceSum"]);
+    for (const axis of [[0, 1], [2], [1], [0, 2], [0, 1, 2]]) {
+      const { cpu, onnx } = await onBoth((a: Array) => np.sum(a, { axis }), () => [np.array(x.dataSync() as Float32Array, { shape: [4, 3, 5] })]);
+      expectAllClose(onnx[0]!, cpu[0]!, { what: `sum over ${axis}` });
+    }
+    x.dispose();
+  });
+
+  it("each conv gradient is one node of standard ONNX (no training ops)", () => {
+    const x = np.zeros([2, 6, 6, 3]);
+    const w = np.zeros([3, 3, 3, 4]);
+    const ops = opTypes((a: Array, b: Array) => grad((p: [Array, Array]) => np.sum(lax.conv(p[0], p[1], { strides: 2, padding: "SAME" })))([a, b]), x, w);
+    expect(ops).toContain("ConvTranspose");
+    expect(ops.some((o) => o.endsWith("Grad"))).toBe(false);
+    const dilated = opTypes((a: Array, b: Array) => bind("conv_transpose", [a, b], { strides: [1, 1], padding: [[2, 2], [2, 2]], dilation: [2, 2], inputShape: [2, 6, 6, 3] }), np.zeros([2, 6, 6, 4]), w);
+    expect(dilated).toContain("Conv");
+    dispose([x, w]);
+  });
+});
