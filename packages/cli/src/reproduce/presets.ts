@@ -40,9 +40,11 @@ const spirals = (p: Partial<DatasetPlan>): DatasetPlan => ({
   model: "spiral-net",
   trainSize: 2000,
   testSize: 2000,
-  epochs: 40,
+  epochs: 100,
   batch: 100,
-  lr: 0.1,
+  // The 2-D bottleneck makes this net fragile: at 0.1 one seed in three of the no-mixup baseline
+  // stalled (its bottleneck died); at 0.05 every seed trains (measured, see docs/demo.md).
+  lr: 0.05,
   schedule: "cosine",
   // The arms are about 0.33 apart; 0.05 is a sixth of the gap.
   fgsmEps: 0.05,
@@ -53,12 +55,14 @@ const spirals = (p: Partial<DatasetPlan>): DatasetPlan => ({
 const fashion = (p: Partial<DatasetPlan>): DatasetPlan => ({
   dataset: "fashion-mnist",
   model: "mlp",
-  hidden: [512, 512],
+  hidden: [256, 256],
   trainSize: 10000,
   testSize: 10000,
   epochs: 10,
   batch: 100,
-  lr: 0.1,
+  // BCE on softmax averages over the 10 classes, so its gradients are about a tenth of cross-entropy's:
+  // lr 0.5 trains the baseline about as far as cross-entropy at 0.1 does in this budget (measured).
+  lr: 0.5,
   schedule: "cosine",
   fgsmEps: 0.03,
   spectraLayer: "hidden2",
@@ -88,7 +92,7 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
     name: "full",
     seeds: [0, 1, 2],
     methods: METHOD_PLAN,
-    plans: [spirals({ trainSize: 4000, epochs: 200 }), fashion({ trainSize: 60000, epochs: 50, hidden: [1024, 1024] })],
+    plans: [spirals({ trainSize: 4000, epochs: 200 }), fashion({ trainSize: 60000, epochs: 20 })],
     grid: 100,
   },
 };
