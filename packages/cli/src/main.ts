@@ -50,7 +50,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     return 0;
   } catch (e) {
     if (e instanceof UsageError || e instanceof DataFileError || e instanceof CheckpointError) {
-      io.stderr.write(`mmx: ${e.message}\n`);
+      io.stderr.write(`${e.message.startsWith("mmx ") ? "" : "mmx: "}${e.message}\n`);
       return 2;
     }
     io.stderr.write(`mmx ${command}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

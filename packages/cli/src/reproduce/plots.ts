@@ -13,7 +13,8 @@ export function boundariesSpec(outcomes: readonly RunOutcome[]): Record<string, 
   const pictured = outcomes.filter((o) => o.spirals);
   const cell = pictured[0]!.spirals!.cell;
   const values = pictured.flatMap((o) => [
-    ...o.spirals!.grid.map((g) => ({ method: describeMethod(o.method), kind: "grid", x: g.x - cell / 2, x2: g.x + cell / 2, y: g.y - cell / 2, y2: g.y + cell / 2, p: g.p })),
+    // Each cell reaches 15% into its neighbours, so anti-aliasing leaves no seams between cells.
+    ...o.spirals!.grid.map((g) => ({ method: describeMethod(o.method), kind: "grid", x: g.x - cell / 2, x2: g.x + 0.65 * cell, y: g.y - cell / 2, y2: g.y + 0.65 * cell, p: g.p })),
     ...o.spirals!.points.map((p) => ({ method: describeMethod(o.method), kind: "point", px: p.x, py: p.y, label: `arm ${p.label}` })),
   ]);
   const axis = (title: string) => ({ type: "quantitative", scale: { domain: [-1.3, 1.3], nice: false }, title });
@@ -27,7 +28,7 @@ export function boundariesSpec(outcomes: readonly RunOutcome[]): Record<string, 
       layer: [
         {
           transform: [{ filter: "datum.kind === 'grid'" }],
-          mark: { type: "rect", strokeWidth: 0 },
+          mark: { type: "rect", strokeWidth: 0, clip: true },
           encoding: {
             x: { field: "x", ...axis("x₁") },
             x2: { field: "x2" },
@@ -118,7 +119,8 @@ export function curvesSpec(outcomes: readonly RunOutcome[]): Record<string, unkn
           ["training loss", (o: RunOutcome) => o.curve[e]!.trainLoss],
         ] as const) {
           const s = stat(runs.map(read));
-          values.push({ dataset, method: describeMethod(method), metric, epoch: e + 1, mean: s.mean, lo: s.mean - s.std, hi: s.mean + s.std });
+          // Neither an error nor a loss goes below 0: the band is cut there.
+          values.push({ dataset, method: describeMethod(method), metric, epoch: e + 1, mean: s.mean, lo: Math.max(0, s.mean - s.std), hi: s.mean + s.std });
         }
       }
     }

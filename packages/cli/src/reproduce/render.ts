@@ -12,7 +12,7 @@ export async function renderChart(spec: Record<string, unknown>, options: { scal
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   try {
     const svg = await view.toSVG();
-    const png = new Resvg(svg, { fitTo: { mode: "zoom", value: options.scale ?? 1.5 }, font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } }).render().asPng();
+    const png = new Resvg(svg, { fitTo: { mode: "zoom", value: options.scale ?? 1.2 }, font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } }).render().asPng();
     return { svg, png };
   } finally {
     view.finalize();
