@@ -7,8 +7,13 @@ import { hwioToOIHW, onnxPads, toNCHW, toNHWC } from "./layout.js";
  * (onnxruntime's npm build registers no training kernels such as ConvGrad).
  */
 
-/** How the filter gradient is computed; `im2col` by default (see README: measured fastest). */
-export type FilterGradStrategy = "im2col" | "taps" | "conv";
+/**
+ * How the filter gradient is computed. `im2col`: one Gemm over all taps' strided slices concatenated
+ * along channels; `taps`: one Gemm per filter tap (no concatenation); `conv`: a Conv over batch /
+ * channel-swapped operands. `auto` (default) takes im2col below 16 input channels and taps from 16
+ * on, as measured fastest on both sides of that line (README: performance notes).
+ */
+export type FilterGradStrategy = "auto" | "im2col" | "taps" | "conv";
 /** How the input gradient is computed: stride-1 as a convolution with the flipped filter, or always ConvTranspose. */
 export type InputGradStrategy = "flip" | "convtranspose";
 
@@ -17,7 +22,7 @@ export interface ConvLoweringOptions {
   readonly inputGrad: InputGradStrategy;
 }
 
-export const DEFAULT_CONV_OPTIONS: ConvLoweringOptions = { filterGrad: "im2col", inputGrad: "flip" };
+export const DEFAULT_CONV_OPTIONS: ConvLoweringOptions = { filterGrad: "auto", inputGrad: "flip" };
 
 export function lowerConv(b: GraphBuilder, [x, w]: readonly Value[], p: Params<"conv">): string {
   const out = b.op("Conv", [toNCHW(b, x!.name), hwioToOIHW(b, w!.name)], {
@@ -82,7 +87,8 @@ export function lowerConvFilterGrad(b: GraphBuilder, [x, ct]: readonly Value[], 
   const padH: [number, number] = [pt, Math.max(bottom, 0)];
   const padW: [number, number] = [pl, Math.max(right, 0)];
 
-  if (opts.filterGrad === "conv") {
+  const strategy = opts.filterGrad === "auto" ? (ci < 16 ? "im2col" : "taps") : opts.filterGrad;
+  if (strategy === "conv") {
     // The batch axis becomes the channel axis, the forward stride the dilation (wasm's formulation).
     const lhs = b.op("Transpose", [xs], { perm: ints([3, 0, 1, 2]) }); // [Ci, N, H, W]
     const rhs = b.op("Transpose", [ct!.name], { perm: ints([3, 0, 1, 2]) }); // [Co, N, OH, OW]
@@ -102,7 +108,7 @@ export function lowerConvFilterGrad(b: GraphBuilder, [x, ct]: readonly Value[], 
       taps.push(b.op("Slice", [padded, b.int64s(starts), b.int64s(ends), b.int64s([1, 2]), b.int64s([sh, sw])])); // [N, OH, OW, Ci]
     }
   }
-  if (opts.filterGrad === "taps") {
+  if (strategy === "taps") {
     // One Gemm per tap: [Ci, rows] @ [rows, Co].
     const grads = taps.map((t) => b.op("Gemm", [b.op("Reshape", [t, b.int64s([rows, ci])]), ct2], { transA: { int: 1 } }));
     const stacked = grads.length === 1 ? grads[0]! : b.op("Concat", grads, { axis: { int: 0 } });

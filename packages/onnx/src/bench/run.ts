@@ -1,0 +1,144 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setBackend } from "@mmx/core";
+import { onnxDevice } from "../index.js";
+import { runTorch, type TorchResult } from "./pytorch.js";
+import { trainingLoop, WORKLOADS, type Mode, type WorkloadName } from "./workloads.js";
+
+/**
+ * `npm run bench -w @mmx/onnx [-- --workload mlp,cnn,preact18 --rounds 3 --wasm 1]`: one SGD step of
+ * each workload on onnx (plain and Manifold Mixup), on wasm (plain), and in PyTorch (its default
+ * threads and as many threads as onnxruntime uses), in rounds that alternate between them, so that
+ * load from other processes on a shared machine falls on all alike. Ratios are taken within each
+ * round, and the median over rounds is reported. Writes dist/bench/results.json.
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, "..", "..", "..", "..");
+
+interface Options {
+  workloads: WorkloadName[];
+  rounds: number;
+  wasm: boolean;
+  torchThreads: (number | undefined)[];
+  python: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { workloads: ["mlp", "cnn", "preact18"], rounds: 3, wasm: true, torchThreads: [undefined, 2], python: "/usr/bin/python3" };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === "--workload") opts.workloads = value().split(",") as WorkloadName[];
+    else if (arg === "--rounds") opts.rounds = Number(value());
+    else if (arg === "--wasm") opts.wasm = value() !== "0";
+    else if (arg === "--torch-threads") opts.torchThreads = value().split(",").map((t) => (t === "default" ? undefined : Number(t)));
+    else if (arg === "--python") opts.python = value();
+    else throw new Error(`unknown option ${arg}; options: --workload ${Object.keys(WORKLOADS).join(",")} --rounds N --wasm 0|1 --torch-threads default,2 --python PATH`);
+  }
+  for (const w of opts.workloads) if (!(w in WORKLOADS)) throw new Error(`unknown workload '${w}'; valid: ${Object.keys(WORKLOADS).join(", ")}`);
+  if (!(Number.isInteger(opts.rounds) && opts.rounds >= 1)) throw new Error("--rounds must be a positive integer");
+  return opts;
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+
+/** Median step time of `steps` steps after `warmup` (and after every program of the loop exists). */
+async function timeLoop(backend: string, workload: WorkloadName, mode: Mode, steps: number, warmup: number): Promise<number> {
+  await setBackend(backend);
+  const loop = trainingLoop(workload, mode);
+  try {
+    for (let i = 0; i < warmup || (loop.programs < loop.eligible && i < warmup + 50); i++) loop.run();
+    const times: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      loop.run();
+      times.push(performance.now() - t0);
+    }
+    if (!Number.isFinite(loop.loss)) throw new Error(`${workload}/${mode} on ${backend}: the loss is ${loop.loss}`);
+    return median(times);
+  } finally {
+    loop.dispose();
+  }
+}
+
+/** Fewer steps where a step is slow: wasm is about 5-10x slower than onnx. */
+const WASM_STEPS: Record<WorkloadName, [number, number]> = { mlp: [10, 3], cnn: [3, 1], preact18: [1, 1] };
+
+interface Round {
+  onnxPlain: number;
+  onnxManifold: number;
+  wasmPlain?: number;
+  torch: { threads: number | undefined; result: TorchResult }[];
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const device = onnxDevice();
+  process.stderr.write(`onnx: ${device.detail}\n`);
+  const results: Record<string, Round[]> = {};
+  for (const w of opts.workloads) {
+    const spec = WORKLOADS[w];
+    const rounds: Round[] = [];
+    for (let r = 0; r < opts.rounds; r++) {
+      process.stderr.write(`${w}, round ${r + 1}/${opts.rounds}: onnx`);
+      const onnxPlain = await timeLoop("onnx", w, "plain", spec.steps, spec.warmup);
+      const onnxManifold = await timeLoop("onnx", w, "manifold", spec.steps, spec.warmup);
+      let wasmPlain: number | undefined;
+      if (opts.wasm) {
+        process.stderr.write(", wasm");
+        wasmPlain = await timeLoop("wasm", w, "plain", ...WASM_STEPS[w]);
+      }
+      const torch = opts.torchThreads.map((threads) => {
+        process.stderr.write(`, pytorch (${threads ?? "default"} threads)`);
+        return { threads, result: runTorch(repoRoot, w, { threads, steps: spec.steps, warmup: spec.warmup, python: opts.python }) };
+      });
+      process.stderr.write("\n");
+      rounds.push({ onnxPlain, onnxManifold, ...(wasmPlain !== undefined ? { wasmPlain } : {}), torch });
+    }
+    results[w] = rounds;
+  }
+  await setBackend("cpu");
+
+  const lines = [
+    `onnx: ${device.detail}; ${opts.rounds} round(s), medians of per-round values`,
+    "",
+    "| workload | onnx plain ms | onnx manifold / plain | wasm plain ms | onnx / wasm | PyTorch plain ms (threads) | onnx / PyTorch plain | onnx / PyTorch manifold |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  for (const [w, rounds] of Object.entries(results)) {
+    const plain = median(rounds.map((r) => r.onnxPlain));
+    const mix = median(rounds.map((r) => r.onnxManifold / r.onnxPlain));
+    const wasm = rounds[0]!.wasmPlain !== undefined ? median(rounds.map((r) => r.wasmPlain!)) : undefined;
+    const vsWasm = wasm !== undefined ? median(rounds.map((r) => r.onnxPlain / r.wasmPlain!)) : undefined;
+    for (let t = 0; t < opts.torchThreads.length; t++) {
+      const ok = rounds.map((r) => r.torch[t]!.result).filter((x): x is Extract<TorchResult, { ok: true }> => x.ok);
+      const torchCell = ok.length ? `${fmt(median(ok.map((x) => x.timing.plain)))} (${ok[0]!.timing.threads})` : `skipped: ${(rounds[0]!.torch[t]!.result as { reason: string }).reason}`;
+      const ratioPlain = ok.length ? median(rounds.filter((r) => r.torch[t]!.result.ok).map((r) => r.onnxPlain / (r.torch[t]!.result as { timing: { plain: number } }).timing.plain)).toFixed(2) : "–";
+      const ratioMix = ok.length ? median(rounds.filter((r) => r.torch[t]!.result.ok).map((r) => r.onnxManifold / (r.torch[t]!.result as { timing: { manifold: number } }).timing.manifold)).toFixed(2) : "–";
+      const first = t === 0;
+      lines.push(
+        `| ${first ? `${w} (batch ${WORKLOADS[w as WorkloadName].batch})` : ""} | ${first ? fmt(plain) : ""} | ${first ? mix.toFixed(3) : ""} | ${first && wasm !== undefined ? fmt(wasm) : ""} | ${first && vsWasm !== undefined ? vsWasm.toFixed(2) : ""} | ${torchCell} | ${ratioPlain} | ${ratioMix} |`,
+      );
+    }
+  }
+  console.log(lines.join("\n"));
+  const out = join(here, "results.json");
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), device: device.detail, rounds: opts.rounds, results }, null, 2));
+  process.stderr.write(`wrote ${out}\n`);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exit(1);
+});
