@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
-import { describePlan, planBackends } from "@mmx/core";
+// The sources, as the suites use them (global setup does not get vitest's @mmx/source condition): no build needed.
+import { describePlan, planBackends } from "../packages/core/src/index.js";
 
 /**
  * Global setup of the cross-backend matrix: prints the backend plan and fails the run when MMX_BACKENDS asks for a
