@@ -5,7 +5,7 @@
 //
 //   npm run test:backends
 //   MMX_BACKENDS=cpu,wasm,webgpu npm run test:backends        # CI, after `bash .ci/setup-webgpu.sh`
-//   MMX_PROPERTY_RUNS=50 MMX_PROPERTY_RUNS_WEBGPU=10 ...       # fast-check runs (webgpu defaults to a fifth)
+//   MMX_PROPERTY_RUNS=50 MMX_PROPERTY_RUNS_WEBGPU=10 ...       # fast-check runs (webgpu defaults to half)
 //
 // Mesa's shader cache goes to .cache/mesa-shader-cache in the repository unless MESA_SHADER_CACHE_DIR is set:
 // compiling WGSL to lavapipe's LLVM is most of a cold webgpu run, and CI can keep that directory.

@@ -38,12 +38,12 @@ describe("the backend plan of a test run (MMX_BACKENDS)", () => {
     expect(String(err)).toContain(`'${unavailable!.name}': ${unavailable!.detail}`);
   });
 
-  it("property runs: a per-backend variable wins, else MMX_PROPERTY_RUNS or the suite's count, divided by 5 on webgpu", () => {
+  it("property runs: a per-backend variable wins, else MMX_PROPERTY_RUNS or the suite's count, halved on webgpu", () => {
     expect(propertyRuns("cpu", 25, {})).toBe(25);
-    expect(propertyRuns("webgpu", 25, {})).toBe(5);
-    expect(propertyRuns("webgpu", 4, {})).toBe(2);
+    expect(propertyRuns("webgpu", 25, {})).toBe(13);
+    expect(propertyRuns("webgpu", 3, {})).toBe(2);
     expect(propertyRuns("wasm", 25, { MMX_PROPERTY_RUNS: "40" })).toBe(40);
-    expect(propertyRuns("webgpu", 25, { MMX_PROPERTY_RUNS: "40" })).toBe(8);
+    expect(propertyRuns("webgpu", 25, { MMX_PROPERTY_RUNS: "40" })).toBe(20);
     expect(propertyRuns("webgpu", 25, { MMX_PROPERTY_RUNS: "40", MMX_PROPERTY_RUNS_WEBGPU: "30" })).toBe(30);
     expect(propertyRuns("cpu", 25, { MMX_PROPERTY_RUNS: "zero" })).toBe(25);
   });

@@ -68,11 +68,11 @@ export function describePlan(plan: BackendPlan): string {
 }
 
 /** Property runs are divided by this on backends where each run costs much more (webgpu: shader dispatch, lavapipe). */
-const SLOW_BACKENDS: Readonly<Record<string, number>> = { webgpu: 5 };
+const SLOW_BACKENDS: Readonly<Record<string, number>> = { webgpu: 2 };
 
 /**
  * fast-check's numRuns for a property suite on `backend`: MMX_PROPERTY_RUNS_<BACKEND> when set, else
- * MMX_PROPERTY_RUNS (or `base`), divided on slow backends (webgpu: by 5, at least 2 runs).
+ * MMX_PROPERTY_RUNS (or `base`), divided on slow backends (webgpu: by 2, at least 2 runs).
  */
 export function propertyRuns(backend: string, base: number, env: Readonly<Record<string, string | undefined>> = process.env): number {
   const explicit = Number(env[`MMX_PROPERTY_RUNS_${backend.toUpperCase()}`]);
