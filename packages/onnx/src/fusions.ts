@@ -11,8 +11,13 @@ import { Literal, type Atom, type Eqn, type Jaxpr, type PoolParams, type Var } f
  *   maximum (max_pool_argmax -> reshape -> scatter_add). With disjoint windows this is a dense
  *   mask of each window's first maximum times the cotangent: no indices, no scatter (see
  *   lowerMaxPoolRoute).
+ * - conv bias: add(conv(x, w), b) with b of shape [Co] is one Conv with its bias input (saves a pass
+ *   over the activation), when nothing else reads the conv's result.
  */
-export type Fusion = { kind: "relu"; x: Atom } | { kind: "maxPoolRoute"; ct: Atom; x: Var; params: PoolParams; pooled: Var | undefined };
+export type Fusion =
+  | { kind: "relu"; x: Atom }
+  | { kind: "maxPoolRoute"; ct: Atom; x: Var; params: PoolParams; pooled: Var | undefined }
+  | { kind: "convBias"; conv: Eqn<"conv">; bias: Var };
 
 const isZero = (a: Atom, splat: (a: Atom) => number | undefined) => (a instanceof Literal ? a.value === 0 : splat(a) === 0);
 
@@ -31,7 +36,21 @@ export function planFusions(jaxpr: Jaxpr): Map<Eqn, Fusion> {
   const pools = new Map<string, Var>();
   const poolKey = (x: Atom, p: unknown) => `${(x as Var).id ?? "lit"}|${JSON.stringify(p)}`;
   for (const e of jaxpr.eqns) if (e.primitive === "max_pool" && !(e.inputs[0] instanceof Literal)) pools.set(poolKey(e.inputs[0]!, e.params), e.out);
+  const readers = new Map<Var, number>();
+  for (const e of jaxpr.eqns) for (const a of e.inputs) if (!(a instanceof Literal)) readers.set(a, (readers.get(a) ?? 0) + 1);
+  for (const a of jaxpr.outs) if (!(a instanceof Literal)) readers.set(a, (readers.get(a) ?? 0) + 1);
   for (const e of jaxpr.eqns) {
+    if (e.primitive === "add" && e.out.aval.dtype === "float32") {
+      for (const [y, b] of [e.inputs, [...e.inputs].reverse()] as [Atom, Atom][]) {
+        const conv = y instanceof Literal ? undefined : producer.get(y);
+        if (conv?.primitive !== "conv" || b instanceof Literal || readers.get(y as Var) !== 1) continue;
+        const channels = y.aval.shape[3];
+        if (b.aval.ndim === 1 && b.aval.shape[0] === channels && y.aval.shape.every((d, i) => d === e.out.aval.shape[i])) {
+          fusions.set(e, { kind: "convBias", conv: conv as Eqn<"conv">, bias: b });
+          break;
+        }
+      }
+    }
     if (e.primitive === "where") {
       const [c, a, z] = e.inputs as [Atom, Atom, Atom];
       const cond = c instanceof Literal ? undefined : producer.get(c);
@@ -68,5 +87,6 @@ export function planFusions(jaxpr: Jaxpr): Map<Eqn, Fusion> {
 export function readsOf(e: Eqn, fusion: Fusion | undefined): readonly Atom[] {
   if (!fusion) return e.inputs;
   if (fusion.kind === "relu") return [fusion.x];
+  if (fusion.kind === "convBias") return [...fusion.conv.inputs, fusion.bias];
   return fusion.pooled ? [fusion.ct, fusion.x, fusion.pooled] : [fusion.ct, fusion.x];
 }

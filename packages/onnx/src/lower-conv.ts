@@ -24,8 +24,9 @@ export interface ConvLoweringOptions {
 
 export const DEFAULT_CONV_OPTIONS: ConvLoweringOptions = { filterGrad: "auto", inputGrad: "flip" };
 
-export function lowerConv(b: GraphBuilder, [x, w]: readonly Value[], p: Params<"conv">): string {
-  const out = b.op("Conv", [toNCHW(b, x!.name), hwioToOIHW(b, w!.name)], {
+/** conv, with an optional bias [Co] added by the Conv node itself. */
+export function lowerConv(b: GraphBuilder, [x, w]: readonly Value[], p: Params<"conv">, bias?: Value): string {
+  const out = b.op("Conv", [toNCHW(b, x!.name), hwioToOIHW(b, w!.name), ...(bias ? [bias.name] : [])], {
     strides: ints(p.strides),
     pads: ints(onnxPads(p.padding)),
     dilations: ints(p.dilation),

@@ -4,6 +4,7 @@ import { DEFAULT_LOWERING_OPTIONS, onnxLowerings, type LoweringOptions, type Onn
 import { encodeModel, type ModelMessage } from "./proto.js";
 import { planFusions, readsOf } from "./fusions.js";
 import { lowerMaxPoolRoute } from "./lower-pool.js";
+import { lowerConv } from "./lower-conv.js";
 
 export const OPSET = 17;
 /** The IR version that goes with opset 17. */
@@ -119,7 +120,8 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
     b.origin = origin;
     // A constant fill (broadcast_to of a literal, or a broadcast or reshape of a fill) is
     // materialised only if some reader needs the full array.
-    const fill = constantFill(eqn, read);
+    const fusion = fusions.get(eqn);
+    const fill = fusion ? undefined : constantFill(eqn, read);
     if (fill !== undefined) {
       const aval = eqn.out.aval;
       let name: string | undefined;
@@ -138,12 +140,12 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
       });
       continue;
     }
-    const fusion = fusions.get(eqn);
     const lower = (onnxLowerings as Record<string, OnnxLowering<Primitive> | undefined>)[eqn.primitive];
     if (!lower) throw new OnnxLoweringError(eqn.primitive, eqn.scope, "no ONNX lowering is defined for this primitive");
     let name: string;
     try {
       if (fusion?.kind === "relu") name = b.op("Relu", [read(fusion.x).name]);
+      else if (fusion?.kind === "convBias") name = lowerConv(b, fusion.conv.inputs.map(read), fusion.conv.params, read(fusion.bias));
       else if (fusion?.kind === "maxPoolRoute") name = lowerMaxPoolRoute(b, read(fusion.ct), read(fusion.x), fusion.params, fusion.pooled && read(fusion.pooled));
       else name = lower(b, eqn.inputs.map(read), eqn.params as never, eqn.out.aval, lowering);
     } catch (e) {

@@ -140,3 +140,20 @@ describe("fused forms", () => {
     dispose([x, w]);
   });
 });
+
+describe("conv bias", () => {
+  it("add(conv(x, w), b) is one Conv with a bias input, and agrees", async () => {
+    const f = (x: Array, w: Array, b: Array) => grad((p: [Array, Array, Array]) => np.sum(np.square(np.add(lax.conv(p[0], p[1], { padding: "SAME" }), p[2]))))([x, w, b]);
+    const make = () => [
+      np.array(Float32Array.from({ length: 2 * 5 * 5 * 3 }, (_, i) => Math.sin(i)), { shape: [2, 5, 5, 3] }),
+      np.array(Float32Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i)), { shape: [3, 3, 3, 4] }),
+      np.array([0.5, -1, 2, 0]),
+    ];
+    const { cpu, onnx } = await onBoth((...xs: Array[]) => f(xs[0]!, xs[1]!, xs[2]!) as unknown as Array[], make);
+    cpu.forEach((c, i) => expectAllClose(onnx[i]!, c, { rtol: 1e-4, atol: 1e-4, what: `gradient ${i}` }));
+    const lowered = lowerToOnnx(jit((x: Array, w: Array, b: Array) => np.add(lax.conv(x, w, { padding: "SAME" }), b)).lower(...(make() as [Array, Array, Array])));
+    const conv = lowered.model.graph.node.find((n) => n.op_type === "Conv")!;
+    expect(conv.input.length).toBe(3);
+    expect(lowered.model.graph.node.map((n) => n.op_type)).not.toContain("Add");
+  });
+});

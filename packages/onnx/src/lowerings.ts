@@ -227,7 +227,7 @@ export const onnxLowerings: OnnxLoweringTable = {
   // Equality with 0..depth-1: out-of-range labels give a zero row, as tfjs's oneHot does.
   one_hot: (b, [i], { depth }) => cast(b, b.op("Equal", [b.op("Unsqueeze", [i!.name, b.int64s([-1])]), b.array(range(depth), [depth], "int32")]), "float32"),
   matmul: lowerMatmul,
-  conv: lowerConv,
+  conv: (b, inputs, p) => lowerConv(b, inputs, p),
   conv_transpose: (b, inputs, p, _out, opts) => lowerConvTranspose(b, inputs, p, opts),
   conv_filter_grad: (b, inputs, p, _out, opts) => lowerConvFilterGrad(b, inputs, p, opts),
   avg_pool: lowerAvgPool,
