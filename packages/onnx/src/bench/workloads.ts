@@ -13,7 +13,7 @@ import { foldIn, key } from "@mmx/random";
 export const WORKLOADS = {
   mlp: { make: () => nn.mlp([784, 512, 512, 10]), input: [784], batch: 128, steps: 50, warmup: 10 },
   cnn: { make: () => nn.smallCnn(), input: [28, 28, 1], batch: 128, steps: 30, warmup: 5 },
-  preact18: { make: () => nn.preActResNet18(10), input: [32, 32, 3], batch: 32, steps: 10, warmup: 2 },
+  preact18: { make: () => nn.preActResNet18(10), input: [32, 32, 3], batch: 32, steps: 5, warmup: 2 },
 } as const;
 export type WorkloadName = keyof typeof WORKLOADS;
 export type Mode = "plain" | "manifold";
