@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { availableBackends, dispose, getBackend, jit, memory, np, setBackend, type Array } from "@mmx/core";
+import { onnxDevice, setOnnxRuntimeOptions } from "./index.js";
+
+beforeAll(async () => {
+  await setBackend("onnx");
+});
+afterAll(async () => {
+  setOnnxRuntimeOptions({ provider: "auto", intraOpThreads: 0, allowSpinning: false });
+  await setBackend("cpu");
+});
+
+const values = (a: Array) => globalThis.Array.from(a.dataSync());
+
+describe("the onnx backend", () => {
+  it("is listed with the execution provider it uses, and selectable", async () => {
+    const info = (await availableBackends()).find((b) => b.name === "onnx")!;
+    expect(info.available).toBe(true);
+    expect(info.detail).toMatch(/^onnxruntime-node 1\.30\.0, (CPU|CUDA) execution provider/);
+    expect(info.detail).toBe(onnxDevice().detail);
+    expect(getBackend()).toBe("onnx");
+  });
+
+  it("outputs belong to the caller: a later run does not touch them, and inputs are never written", () => {
+    const f = jit((x: Array) => np.add(np.mul(x, 2), 1));
+    const x1 = np.array([1, 2, 3]);
+    const x2 = np.array([10, 20, 30]);
+    const a = f(x1);
+    const b = f(x2);
+    expect(values(a)).toEqual([3, 5, 7]);
+    expect(values(b)).toEqual([21, 41, 61]);
+    expect(values(x1)).toEqual([1, 2, 3]);
+    const c = f(a); // an output fed back in (as a training loop does with its parameters)
+    expect(values(c)).toEqual([7, 11, 15]);
+    expect(values(a)).toEqual([3, 5, 7]);
+    dispose([x1, x2, a, b, c]);
+  });
+
+  it("gives separate arrays for an output repeated, an input returned as is, and a literal", () => {
+    const f = jit((x: Array) => {
+      const y = np.exp(x);
+      return [y, y, x, 2.5];
+    });
+    const x = np.array([0, 1]);
+    const out = f(x) as Array[];
+    expect(new Set(out).size).toBe(4);
+    expect(values(out[0]!)).toEqual(values(out[1]!));
+    expect(values(out[2]!)).toEqual([0, 1]);
+    expect(values(out[3]!)).toEqual([2.5]);
+    out[0]!.dispose();
+    expect(values(out[1]!)[0]).toBe(1);
+    out[2]!.dispose();
+    expect(values(x)).toEqual([0, 1]);
+    dispose([x, out]);
+  });
+
+  it("runs int32 and bool programs, and scalars", () => {
+    const f = jit((i: Array, m: Array, s: Array) => [np.where(m, np.mul(i, 3), np.neg(i)), np.equal(m, np.array(false)), np.mul(s, s)]);
+    const i = np.array([1, -2, 3], { dtype: "int32" });
+    const m = np.array([true, false, true]);
+    const s = np.array(1.5);
+    const [a, b, c] = f(i, m, s) as Array[];
+    expect(a!.dtype).toBe("int32");
+    expect(values(a!)).toEqual([3, 2, 9]);
+    expect(b!.dtype).toBe("bool");
+    expect(values(b!)).toEqual([0, 1, 0]);
+    expect(c!.shape).toEqual([]);
+    expect(values(c!)).toEqual([2.25]);
+    dispose([i, m, s, a, b, c]);
+  });
+
+  it("compiles once per signature and frees its sessions with the cache", () => {
+    const f = jit((x: Array) => np.sum(np.square(x)));
+    const before = memory().numTensors;
+    for (let k = 0; k < 3; k++) {
+      const small = np.array([1, 2]);
+      const big = np.array([1, 2, 3]);
+      dispose([f(small), f(big), small, big]);
+    }
+    expect(f.cacheSize).toBe(2);
+    expect(memory().numTensors).toBe(before);
+    f.clearCache();
+    expect(f.cacheSize).toBe(0);
+  });
+
+  it("refuses options it does not know", () => {
+    expect(() => setOnnxRuntimeOptions({ provider: "tpu" as never })).toThrow(/provider must be 'auto', 'cuda' or 'cpu', got "tpu"/);
+    expect(() => setOnnxRuntimeOptions({ intraOpThreads: -1 })).toThrow(/intraOpThreads must be a non-negative integer, got -1/);
+  });
+
+  it("runs with a fixed thread count when asked", () => {
+    setOnnxRuntimeOptions({ intraOpThreads: 1 });
+    expect(onnxDevice().detail).toMatch(/1 intra-op threads/);
+    const f = jit((x: Array) => np.exp(x));
+    const x = np.array([0]);
+    const y = f(x);
+    expect(values(y)).toEqual([1]);
+    dispose([x, y]);
+    setOnnxRuntimeOptions({ intraOpThreads: 0 });
+  });
+});
