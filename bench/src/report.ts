@@ -90,11 +90,11 @@ export function renderReport(r: Report): string {
   const pct = (g: number | undefined) => (g === undefined ? "–" : `${g.toFixed(1)} (${bestTfjsPeak ? ((100 * g) / bestTfjsPeak).toFixed(0) : "?"}%${torchOk ? ` / ${((100 * g) / t.sgemm_gflops!).toFixed(0)}%` : ""})`);
   out.push(
     table(
-      ["workload", "backend", "GFLOP per step", "GFLOP/s mmx plain", "tfjs eager", "tfjs-layers", "PyTorch plain", "trace ms per program", "first run ms (2nd)", "tensors before → after timed steps", "leak run (mmx manifold)"],
+      ["workload", "backend", "GFLOP per step", "GFLOP/s mmx plain", "tfjs eager", "tfjs-layers", "PyTorch plain", "trace ms per program", "first run ms (compile + run)", "tensors before → after timed steps", "leak run (mmx manifold)"],
       r.results.map((w) => {
         const progs = Object.entries(w.programs).flatMap(([mode, ps]) => ps!.map((p) => ({ mode, ...p })));
         const trace = progs.map((p) => `${p.mode === "plain" ? "plain" : `${p.mode[0]}@${p.layer}`} ${p.traceMs.toFixed(0)}`).join(", ");
-        const first = progs.map((p) => `${fmt(p.firstRunMs)} (${fmt(p.secondRunMs)})`);
+        const first = progs.map((p) => fmt(p.firstRunMs));
         const tp = torchOk ? torchTiming(t, w.workload, "plain") : undefined;
         return [
           w.title,
@@ -160,8 +160,15 @@ function targets(r: Report): string[] {
     const growth = w.tensors.after - w.tensors.before;
     parts.push(`tensor growth ${growth} over ${w.tensors.steps} steps${w.leak ? `, ${w.leak.after - w.leak.before} over ${w.leak.steps}` : ""} (${mark(growth === 0 && (!w.leak || w.leak.after === w.leak.before))})`);
     if (w.workload === "preact18") {
-      const worst = Math.max(...Object.values(w.programs).flatMap((ps) => ps!.map((p) => p.traceMs + Math.max(0, p.firstRunMs - p.secondRunMs))));
-      parts.push(`trace + compile (first run beyond a run) <= ${worst.toFixed(0)} ms (< 1 s: ${mark(worst < 1000)})`);
+      // Compile = the first call's time beyond a median step of its mode (the executor's own compile
+      // is not timed apart; the first run also pays the kernels' first-use setup).
+      const worst = Math.max(
+        ...Object.entries(w.programs).flatMap(([mode, ps]) => {
+          const median = timingOf(w.cells[`mmx ${mode}` as ImplName])?.medianMs ?? 0;
+          return ps!.map((p) => p.traceMs + Math.max(0, p.firstRunMs - median));
+        }),
+      );
+      parts.push(`trace + compile (first call beyond a median step) <= ${worst.toFixed(0)} ms (< 1 s: ${mark(worst < 1000)})`);
     }
     lines.push(`- ${w.title} on ${w.backend}: ${parts.join("; ")}`);
   }

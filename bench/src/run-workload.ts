@@ -17,8 +17,6 @@ export interface ProgramInfo {
   traceMs: number;
   /** The first call after the trace: compiling the program for the backend plus one run. */
   firstRunMs: number;
-  /** The call after it: a plain run, to tell the compile cost from the run. */
-  secondRunMs: number;
 }
 
 export interface ProfileRow {
@@ -108,10 +106,7 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
         }
         const t1 = performance.now();
         await s.runAt(layer);
-        const firstRunMs = performance.now() - t1;
-        const t2 = performance.now();
-        await s.runAt(layer);
-        infos.push({ layer, equations: closed.jaxpr.eqns.length, traceMs, firstRunMs, secondRunMs: performance.now() - t2 });
+        infos.push({ layer, equations: closed.jaxpr.eqns.length, traceMs, firstRunMs: performance.now() - t1 });
       }
       programs[mode] = infos;
       opts.log(`  ${name}: ${infos.map((p) => `${p.layer ?? "plain"}: ${p.equations} eqns, trace ${p.traceMs.toFixed(0)} ms, first run ${p.firstRunMs.toFixed(0)} ms`).join("; ")}`);

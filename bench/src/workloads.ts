@@ -46,7 +46,7 @@ export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
     steps: 30,
     warmup: 3,
     leakSteps: 100,
-    onCpu: true,
+    onCpu: false,
     model: () => nn.smallCnn({ classes: 10 }),
   },
   preact18: {

@@ -2,19 +2,22 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Literal, type Array } from "./array.js";
 import { getEagerBackend } from "./backend.js";
 import { DeviceArray } from "./device-array.js";
-import { runPrimitive, tensorOf } from "./eager.js";
+import { tensorOf } from "./eager.js";
 import type { Executor, Program } from "./executor.js";
-import { Var, type Atom, type ClosedJaxpr, type Eqn } from "./jaxpr.js";
-import { dce } from "./passes.js";
-import { IDENTITY_PRIMITIVES, type Primitive } from "./primitives.js";
-import { tfjsLowering, type TfLowering } from "./lowering/tfjs.js";
+import { planKernels, type Kernel, type PlanOptions } from "./fusion.js";
+import { Var, type Atom, type ClosedJaxpr } from "./jaxpr.js";
+import { dce, inlineIdentities } from "./passes.js";
+import { IDENTITY_PRIMITIVES } from "./primitives.js";
+import { shapeEqual } from "./shape.js";
+
+/** Backends whose kernels run to completion inside the call: a profile needs no read to time them. */
+const SYNCHRONOUS_BACKENDS: ReadonlySet<string> = new Set(["cpu", "wasm"]);
 
 /** Where a step reads an operand: a slot of the environment, or a fixed tensor (literal). */
 type Source = { slot: number } | { tensor: tf.Tensor };
 
 interface Step {
-  readonly eqn: Eqn;
-  readonly lower: TfLowering<Primitive>;
+  readonly kernel: Kernel;
   readonly sources: readonly Source[];
   readonly outSlot: number;
   /** Slots whose last reader is this step: freed right after it. */
@@ -22,15 +25,17 @@ interface Step {
 }
 
 export interface StepTiming {
+  /** The primitive, or the fused group ("matmul+add+relu") that ran as one kernel. */
   primitive: string;
   scope: string;
   ms: number;
 }
 
 /**
- * Runs a jaxpr as a sequence of tfjs kernels on the current backend. Each intermediate is disposed
- * right after its last use, so a program run leaves only its outputs behind. Identity primitives
- * (tag, stop_gradient) alias their operand and cost nothing.
+ * Runs a jaxpr as a sequence of tfjs kernels on the current backend (planned by `planKernels`, which
+ * fuses some groups of equations where that is measured to pay). Each intermediate is disposed right
+ * after its last use, so a program run leaves only its outputs behind. Identity primitives (tag,
+ * stop_gradient) alias their operand and cost nothing.
  */
 export class TfjsProgram implements Program {
   private readonly steps: Step[] = [];
@@ -41,11 +46,9 @@ export class TfjsProgram implements Program {
   private readonly outSources: Source[];
   private disposed = false;
 
-  constructor(closed: ClosedJaxpr) {
-    const jaxpr = dce(closed.jaxpr);
+  constructor(closed: ClosedJaxpr, opts: PlanOptions = {}) {
+    const jaxpr = inlineIdentities(dce(closed.jaxpr), IDENTITY_PRIMITIVES);
     const slotOf = new Map<Var, number>();
-    const alias = new Map<Var, Atom>();
-    const resolve = (a: Atom): Atom => (a instanceof Var && alias.has(a) ? alias.get(a)! : a);
     const newSlot = (v: Var) => {
       slotOf.set(v, slotOf.size);
       return slotOf.size - 1;
@@ -55,22 +58,16 @@ export class TfjsProgram implements Program {
     const constSlots = jaxpr.constVars.map(newSlot);
     this.inputSlots = jaxpr.inBinders.map(newSlot);
     const source = (a: Atom): Source => {
-      const r = resolve(a);
-      if (r instanceof Literal) {
-        const t = tf.keep(tf.scalar(r.value, r.aval.dtype));
+      if (a instanceof Literal) {
+        const t = tf.keep(tf.scalar(a.value, a.aval.dtype));
         this.literals.push(t);
         return { tensor: t };
       }
-      return { slot: slotOf.get(r)! };
+      return { slot: slotOf.get(a)! };
     };
-    const pending: { eqn: Eqn; lower: TfLowering<Primitive>; sources: Source[]; outSlot: number }[] = [];
-    const backend = getEagerBackend();
-    for (const eqn of jaxpr.eqns) {
-      if (IDENTITY_PRIMITIVES.has(eqn.primitive)) {
-        alias.set(eqn.out, resolve(eqn.inputs[0]!));
-        continue;
-      }
-      pending.push({ eqn, lower: tfjsLowering(eqn.primitive, backend), sources: eqn.inputs.map(source), outSlot: newSlot(eqn.out) });
+    const pending: { kernel: Kernel; sources: Source[]; outSlot: number }[] = [];
+    for (const kernel of planKernels(jaxpr, getEagerBackend(), opts)) {
+      pending.push({ kernel, sources: kernel.inputs.map(source), outSlot: newSlot(kernel.out) });
     }
     this.outSources = jaxpr.outs.map(source);
     this.numSlots = slotOf.size;
@@ -108,8 +105,9 @@ export class TfjsProgram implements Program {
         const operands = step.sources.map(read);
         env[step.outSlot] = this.runStep(step, operands);
         if (timings) {
-          env[step.outSlot]!.dataSync();
-          timings.push({ primitive: step.eqn.primitive, scope: step.eqn.scope, ms: performance.now() - t0 });
+          // cpu and wasm kernels finish before they return; other backends are waited for.
+          if (!SYNCHRONOUS_BACKENDS.has(getEagerBackend())) env[step.outSlot]!.dataSync();
+          timings.push({ primitive: step.kernel.name, scope: step.kernel.scope, ms: performance.now() - t0 });
         }
         for (const s of step.free) {
           env[s]!.dispose();
@@ -137,11 +135,22 @@ export class TfjsProgram implements Program {
   }
 
   private runStep(step: Step, operands: tf.Tensor[]): tf.Tensor {
+    const { kernel } = step;
     try {
-      return tf.tidy(() => runPrimitive(step.eqn.primitive, operands, step.eqn.params as never, step.eqn.out.aval, step.lower));
+      const out = tf.tidy(() => {
+        const t = kernel.run(operands);
+        // Some lowerings return an operand itself (identities); the program owns what it keeps.
+        return operands.includes(t) ? tf.clone(t) : t;
+      });
+      const { shape, dtype } = kernel.out.aval;
+      if (!shapeEqual(out.shape, shape) || out.dtype !== dtype) {
+        out.dispose();
+        throw new Error(`internal error: the ${getEagerBackend()} kernel ${kernel.name} gave ${out.dtype}[${out.shape.join(",")}] where ${kernel.out.aval} was expected; please report it`);
+      }
+      return out;
     } catch (e) {
-      const where = step.eqn.scope ? ` in layer "${step.eqn.scope}"` : "";
-      (e as Error).message = `jit: ${step.eqn.primitive}${where} failed on ${getEagerBackend()}: ${(e as Error).message}`;
+      const where = kernel.scope ? ` in layer "${kernel.scope}"` : "";
+      (e as Error).message = `jit: ${kernel.name}${where} failed on ${getEagerBackend()}: ${(e as Error).message}`;
       throw e;
     }
   }

@@ -1,10 +1,67 @@
-import { matmulWithExplicitTransposes, registerLowerings } from "./tfjs.js";
+import * as tf from "@tensorflow/tfjs-core";
+import { broadcastShapes, shapeEqual } from "../shape.js";
+import { convFilterGradAsConv, convTransposeAsConv, matmulWithExplicitTransposes, registerLowerings } from "./tfjs.js";
 
 /**
- * tfjs-wasm 4.22 in Node (measured, see DESIGN.md): transposed matmuls run 10-25x slower than plain
- * ones, so transposes are explicit. (Its missing Conv2DBackpropFilter, and its MaxPoolWithArgmax and
- * OneHot bugs, are handled in the default lowerings, which avoid those kernels everywhere.)
+ * tfjs-wasm 4.22 in Node (measured, see DESIGN.md and bench/README.md):
+ * - transposed matmuls run 10-25x slower than plain ones, so transposes are explicit;
+ * - Conv2DBackpropFilter is missing, so the filter gradient is a convolution;
+ * - Conv2DBackpropInput runs ~10x slower than the forward convolution (216 ms against 23 ms for the
+ *   [128,14,14,64] -> [128,14,14,32] gradient of the small CNN), so the input gradient is one too;
+ * - Tile, which tf.broadcastTo and tf.where's implicit broadcasting use, runs ~50x slower than a
+ *   broadcasting binary kernel (150 ms for a [128,28,28,32] broadcast, against 3 ms), so broadcasts
+ *   are a multiplication by ones (exact: x·1 = x) and where broadcasts its operands that way first;
+ * - Sum over leading axes transposes the input first, 10-40x slower than an average pool over the
+ *   same values (7.8 ms against 0.1 ms for the small CNN's [128,28,28,32] -> [32] bias gradient), so
+ *   a reduction over one run of adjacent axes that is not innermost is that pool, scaled;
+ * - Gather copies element by element, ~13x slower than GatherNd copying whole rows (1.7 ms against
+ *   0.13 ms for the [128,512] batch permutation of manifold mixup), so take along axis 0 is a GatherNd.
+ * (Its MaxPoolWithArgmax and OneHot bugs are handled in the default lowerings.)
  */
+
+/** x broadcast to `shape` without Tile: ones(shape) · x (logical and for bool). */
+export function broadcastByBinaryOp(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  if (shapeEqual(x.shape, shape)) return x;
+  const ones = tf.ones([...shape], x.dtype);
+  return x.dtype === "bool" ? tf.logicalAnd(ones, x) : tf.mul(ones, x);
+}
+
+function whereBroadcast([c, a, b]: tf.Tensor[]): tf.Tensor {
+  const shape = broadcastShapes(c!.shape, a!.shape, b!.shape)!;
+  return tf.where(broadcastByBinaryOp(c!, shape), broadcastByBinaryOp(a!, shape), broadcastByBinaryOp(b!, shape));
+}
+
+/**
+ * reduce_sum over a contiguous run of axes that is not innermost as an average pool: x viewed as
+ * NHWC [before, reduced, 1, after], pooled over the whole [reduced, 1] window and scaled back by the
+ * count. (A matmul by a row of ones would be as fast with a fixed operand, but XNNPACK repacks a
+ * fresh right-hand side on every call: 14 ms for the small CNN's bias gradient, against 0.1 ms.)
+ * Measured as accurate as tf.sum against a float64 sum. Innermost and non-contiguous reductions keep
+ * tf.sum, which is fast there.
+ */
+function sumByAvgPool([x]: tf.Tensor[], { axes }: { readonly axes: readonly number[] }): tf.Tensor {
+  const shape = x!.shape;
+  const contiguous = axes.length > 0 && axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
+  const last = axes[axes.length - 1]!;
+  if (x!.dtype !== "float32" || !contiguous || last === shape.length - 1) return axes.length === 0 ? tf.clone(x!) : tf.sum(x!, [...axes]);
+  const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+  const before = size(shape.slice(0, axes[0]));
+  const reduced = size(shape.slice(axes[0], last + 1));
+  const after = size(shape.slice(last + 1));
+  const outShape = [...shape.slice(0, axes[0]), ...shape.slice(last + 1)];
+  const mean = tf.avgPool(tf.reshape(x!, [before, reduced, 1, after]) as tf.Tensor4D, [reduced, 1], 1, "valid");
+  return tf.reshape(tf.mul(mean, tf.scalar(reduced)), outShape);
+}
+
 registerLowerings("wasm", {
+  reduce_sum: sumByAvgPool,
   matmul: matmulWithExplicitTransposes,
+  conv_filter_grad: convFilterGradAsConv,
+  conv_transpose: convTransposeAsConv,
+  broadcast_to: ([x], { shape }) => {
+    const out = broadcastByBinaryOp(x!, shape);
+    return out === x ? tf.clone(x) : out;
+  },
+  where: whereBroadcast,
+  take: ([x, i], { axis }) => (axis === 0 ? tf.gatherND(x!, tf.expandDims(i!, -1)) : tf.gather(x!, i!, axis)),
 });

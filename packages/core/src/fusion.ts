@@ -1,0 +1,229 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { Literal } from "./array.js";
+import { Var, type Atom, type Eqn, type Jaxpr } from "./jaxpr.js";
+import { explicitPadding, tfjsLowering } from "./lowering/tfjs.js";
+import type { Params } from "./primitives.js";
+import { broadcastShapes, shapeEqual } from "./shape.js";
+
+/**
+ * How the tfjs executor runs a jaxpr: a list of kernels, each one tfjs call (or a few) that computes
+ * one variable of the program. Most kernels are one equation lowered as the backend's table says;
+ * on the backends below, some groups of equations become one kernel. The jaxpr is not changed: this
+ * plan is the executor's business, and transforms never see it.
+ *
+ * - matmul (untransposed) or conv, + a bias over the last axis, + an optional ReLU (written
+ *   `where(x > 0, x, 0)` or `maximum(x, 0)`): tfjs's fused matmul / conv kernel. The ReLU's mask
+ *   `x > 0`, which the gradient reads, is recomputed as `y > 0` from the fused output y (the same
+ *   booleans: y = x where x > 0 and 0 elsewhere).
+ * - broadcast_to of a literal (how `np.zeros` and the VJPs' zeros appear): tf.fill, with no scalar
+ *   tensor and no broadcast.
+ * - where with a literal branch: that branch filled to the output shape, so that where needs no
+ *   broadcasting.
+ * - a ReLU and its gradient written with a mask (`where(x > 0, ...)`): relu(x) and g · step(x).
+ * Measured on wasm (bench/README.md); cpu has the same kernels. Other backends (webgpu) keep one
+ * kernel per equation until measured there.
+ */
+export interface Kernel {
+  /** What it computes, for profiles: a primitive, or a fused group such as "matmul+add+relu". */
+  readonly name: string;
+  readonly scope: string;
+  /** The variables and literals it reads, in the order `run` takes their tensors. */
+  readonly inputs: readonly Atom[];
+  readonly out: Var;
+  /** Makes the output tensor; temporaries are freed by the caller's scope. */
+  run(inputs: tf.Tensor[]): tf.Tensor;
+}
+
+export const FUSING_BACKENDS: ReadonlySet<string> = new Set(["cpu", "wasm"]);
+
+export interface PlanOptions {
+  /** Fuse on this backend (default: when it is in FUSING_BACKENDS). */
+  fuse?: boolean;
+}
+
+export function planKernels(jaxpr: Jaxpr, backend: string, opts: PlanOptions = {}): Kernel[] {
+  const single = (eqn: Eqn, inputs: readonly Atom[] = eqn.inputs): Kernel => {
+    const lower = tfjsLowering(eqn.primitive, backend);
+    return { name: eqn.primitive, scope: eqn.scope, inputs, out: eqn.out, run: (xs) => lower(xs, eqn.params as never) };
+  };
+  if (!(opts.fuse ?? FUSING_BACKENDS.has(backend))) return jaxpr.eqns.map((e) => single(e));
+
+  const readers = new Map<Var, Eqn[]>();
+  for (const eqn of jaxpr.eqns) {
+    for (const a of eqn.inputs) if (a instanceof Var) readers.set(a, [...(readers.get(a) ?? []), eqn]);
+  }
+  const outputs = new Set(jaxpr.outs.filter((a): a is Var => a instanceof Var));
+  /** The equations that read v, when v is no program output (so it may be fused away). */
+  const onlyReaders = (v: Var): Eqn[] | null => (outputs.has(v) ? null : (readers.get(v) ?? []));
+
+  const absorbed = new Set<Eqn>();
+  /** Equations to run at another equation's place (the fused kernel, once its inputs exist). */
+  const placed = new Map<Eqn, Kernel[]>();
+  /** Equations whose inputs are redirected (a ReLU mask read from the fused output). */
+  const rewired = new Map<Eqn, Atom[]>();
+
+  for (const eqn of jaxpr.eqns) {
+    if (absorbed.has(eqn)) continue;
+    const fused = fuseProducerBiasRelu(eqn, onlyReaders);
+    if (fused) {
+      for (const e of fused.absorbed) absorbed.add(e);
+      placed.set(fused.at, [fused.kernel]);
+      if (fused.mask) rewired.set(fused.mask, [fused.kernel.out, fused.mask.inputs[1]!]);
+    }
+  }
+
+  const producer = new Map<Var, { eqn: Eqn; inputs: readonly Atom[] }>();
+  for (const eqn of jaxpr.eqns) producer.set(eqn.out, { eqn, inputs: rewired.get(eqn) ?? eqn.inputs });
+
+  const kernels: Kernel[] = [];
+  for (const eqn of jaxpr.eqns) {
+    const here = placed.get(eqn);
+    if (here) kernels.push(...here);
+    if (absorbed.has(eqn)) continue;
+    const inputs = rewired.get(eqn) ?? eqn.inputs;
+    kernels.push(reluMaskKernel(eqn, inputs, producer) ?? literalKernel(eqn, inputs, backend) ?? single(eqn, inputs));
+  }
+  return deadKernelsRemoved(kernels, outputs);
+}
+
+/** Drops kernels whose result nothing reads any more (masks and zeros that the rewrites bypassed). */
+function deadKernelsRemoved(kernels: Kernel[], outputs: ReadonlySet<Var>): Kernel[] {
+  const live = new Set<Var>(outputs);
+  const kept: Kernel[] = [];
+  for (let i = kernels.length - 1; i >= 0; i--) {
+    const k = kernels[i]!;
+    if (!live.has(k.out)) continue;
+    kept.push(k);
+    for (const a of k.inputs) if (a instanceof Var) live.add(a);
+  }
+  return kept.reverse();
+}
+
+/**
+ * ReLU and its gradient as arithmetic rather than a comparison and a select (tfjs-wasm runs
+ * Greater and Select outside XNNPACK, ~30x slower than Relu, Step and Mul, measured):
+ * `where(x > 0, x, 0)` is relu(x); `where(v > 0, g, 0)` (the gradient of a ReLU, the zero a literal
+ * or a fill) is g · step(v). Equal for finite values (a non-finite g or v could give NaN where the
+ * select gives 0).
+ */
+function reluMaskKernel(eqn: Eqn, inputs: readonly Atom[], producer: ReadonlyMap<Var, { eqn: Eqn; inputs: readonly Atom[] }>): Kernel | null {
+  if (eqn.primitive !== "where" || eqn.out.aval.dtype !== "float32") return null;
+  const [c, a, b] = inputs as [Atom, Atom, Atom];
+  const mask = c instanceof Var ? producer.get(c) : undefined;
+  if (!mask || mask.eqn.primitive !== "greater" || !isLiteral(mask.inputs[1], 0)) return null;
+  const v = mask.inputs[0]!;
+  if (!(v instanceof Var) || v.aval.dtype !== "float32" || !(a instanceof Var)) return null;
+  const zero = isLiteral(b, 0) || (b instanceof Var && producer.get(b)?.eqn.primitive === "broadcast_to" && isLiteral(producer.get(b)!.inputs[0], 0));
+  if (!zero) return null;
+  const shape = eqn.out.aval.shape;
+  if (a === v && shapeEqual(v.aval.shape, shape)) return { name: "relu", scope: eqn.scope, inputs: [v], out: eqn.out, run: ([x]) => tf.relu(x!) };
+  if (!shapeEqual(broadcastShapes(a.aval.shape, v.aval.shape) ?? [], shape)) return null;
+  return { name: "relu_grad", scope: eqn.scope, inputs: [a, v], out: eqn.out, run: ([g, x]) => tf.mul(g!, tf.step(x!)) };
+}
+
+const isLiteral = (a: Atom | undefined, value?: number): a is Literal => a instanceof Literal && (value === undefined || a.value === value);
+
+/** broadcast_to(literal) as a fill; where(c, a, b) with its literal operands filled to the output shape. */
+function literalKernel(eqn: Eqn, inputs: readonly Atom[], backend: string): Kernel | null {
+  const { shape, dtype } = eqn.out.aval;
+  if (eqn.primitive === "broadcast_to" && isLiteral(inputs[0])) {
+    const value = inputs[0].value;
+    return { name: "fill", scope: eqn.scope, inputs: [], out: eqn.out, run: () => tf.fill([...shape], value, dtype) };
+  }
+  if (eqn.primitive === "where" && shape.length > 0 && inputs.some((a) => isLiteral(a))) {
+    const where = tfjsLowering("where", backend);
+    const vars = inputs.filter((x): x is Var => x instanceof Var);
+    return {
+      name: "where",
+      scope: eqn.scope,
+      inputs: vars,
+      out: eqn.out,
+      run: (xs) => {
+        let i = 0;
+        const operands = inputs.map((a, j) => (a instanceof Literal ? tf.fill([...shape], a.value, j === 0 ? "bool" : dtype) : xs[i++]!));
+        return where(operands, {});
+      },
+    };
+  }
+  return null;
+}
+
+interface Fused {
+  kernel: Kernel;
+  /** Where it runs: the bias add, by when every input exists. */
+  at: Eqn;
+  absorbed: Eqn[];
+  /** The ReLU's mask `x > 0`, to be read from the fused output. */
+  mask?: Eqn;
+}
+
+/**
+ * matmul/conv -> add(bias) [-> relu] as one fused kernel, when every intermediate is read only inside
+ * the group (the ReLU's mask aside, which is recomputed from the output).
+ */
+function fuseProducerBiasRelu(producer: Eqn, onlyReaders: (v: Var) => Eqn[] | null): Fused | null {
+  if (producer.out.aval.dtype !== "float32") return null;
+  if (producer.primitive === "matmul") {
+    const p = producer.params as Params<"matmul">;
+    if (p.transposeA || p.transposeB || producer.out.aval.ndim !== 2) return null;
+  } else if (producer.primitive === "conv") {
+    const p = producer.params as Params<"conv">;
+    // tfjs's fused conv takes dilation only with unit strides, as its plain conv does.
+    if ((p.strides[0] > 1 || p.strides[1] > 1) && (p.dilation[0] > 1 || p.dilation[1] > 1)) return null;
+  } else return null;
+
+  const r1 = onlyReaders(producer.out);
+  if (!r1 || r1.length !== 1 || r1[0]!.primitive !== "add") return null;
+  const add = r1[0]!;
+  const bias = add.inputs[0] === producer.out ? add.inputs[1]! : add.inputs[0]!;
+  const outShape = producer.out.aval.shape;
+  const channels = outShape[outShape.length - 1]!;
+  if (!(bias instanceof Var) || bias === producer.out || bias.aval.ndim !== 1 || bias.aval.shape[0] !== channels) return null;
+  if (!shapeEqual(add.out.aval.shape, outShape)) return null;
+
+  const [x, w] = producer.inputs as [Atom, Atom];
+  if (!(x instanceof Var) || !(w instanceof Var)) return null;
+  let relu: Eqn | undefined;
+  let mask: Eqn | undefined;
+  const r2 = onlyReaders(add.out);
+  if (r2 && r2.length === 1 && r2[0]!.primitive === "maximum" && isLiteral(r2[0]!.inputs[1], 0) && r2[0]!.inputs[0] === add.out) {
+    relu = r2[0];
+  } else if (r2 && r2.length === 2) {
+    const greater = r2.find((e) => e.primitive === "greater" && e.inputs[0] === add.out && isLiteral(e.inputs[1], 0));
+    const where = r2.find((e) => e.primitive === "where" && e.inputs[0] === greater?.out && e.inputs[1] === add.out && isLiteral(e.inputs[2], 0));
+    if (greater && where) {
+      relu = where;
+      mask = greater;
+    }
+  }
+  const out = (relu ?? add).out;
+  const activation = relu ? "relu" : "linear";
+  const name = `${producer.primitive}+add${relu ? "+relu" : ""}`;
+  const run = producer.primitive === "matmul" ? fusedMatmul(activation) : fusedConv(producer.params as Params<"conv">, activation);
+  return {
+    kernel: { name, scope: producer.scope, inputs: [x, w, bias], out, run },
+    at: add,
+    absorbed: [producer, add, ...(relu ? [relu] : [])],
+    ...(mask ? { mask } : {}),
+  };
+}
+
+type Activation = "relu" | "linear";
+
+function fusedMatmul(activation: Activation): Kernel["run"] {
+  return ([a, b, bias]) => tf.fused.matMul({ a: a!, b: b!, bias: bias!, activation });
+}
+
+function fusedConv(p: Params<"conv">, activation: Activation): Kernel["run"] {
+  return ([x, w, bias]) =>
+    tf.fused.conv2d({
+      x: x as tf.Tensor4D,
+      filter: w as tf.Tensor4D,
+      strides: p.strides as [number, number],
+      pad: explicitPadding(p.padding) as never,
+      dataFormat: "NHWC",
+      dilations: p.dilation as [number, number],
+      bias: bias!,
+      activation,
+    });
+}
