@@ -31,12 +31,19 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }
 
+/** What a training loop reports to: a Progress, or (in the demo's worker threads) a message port. */
+export interface ProgressSink {
+  update(p: ProgressState): void;
+  log(line: string): void;
+  done(): void;
+}
+
 /**
  * A progress bar on a terminal (redrawn in place, at most 10 times a second) and plain lines
  * elsewhere (CI logs, pipes: one line every `plainEverySeconds`, and the final one), so logs stay
  * readable. `log` prints a line above the bar.
  */
-export class Progress {
+export class Progress implements ProgressSink {
   private lastDraw = -Infinity;
   private lastPlain = -Infinity;
   private drawn = false;
@@ -54,20 +61,29 @@ export class Progress {
   }
 
   update(p: ProgressState): void {
+    this.show((bar) => render(p, bar), Boolean(p.final) || (this.tty && p.step === p.steps));
+  }
+
+  /** A free-form status line (the demo's runs in parallel), with the same pacing as `update`. */
+  status(text: string, force = false): void {
+    this.show(() => text, force);
+  }
+
+  private show(text: (bar: boolean) => string, force: boolean): void {
     if (!this.stream) return;
     const t = this.now();
     if (this.tty) {
-      if (!p.final && p.step !== p.steps && t - this.lastDraw < 100) return;
+      if (!force && t - this.lastDraw < 100) return;
       this.lastDraw = t;
       const width = Math.max(40, (this.stream.columns ?? 100) - 1);
-      this.stream.write(`\r${fit(render(p, true), width)}\x1b[K`);
+      this.stream.write(`\r${fit(text(true), width)}\x1b[K`);
       this.drawn = true;
       return;
     }
     const every = (this.opts.plainEverySeconds ?? 10) * 1000;
-    if (!p.final && t - this.lastPlain < every) return;
+    if (!force && t - this.lastPlain < every) return;
     this.lastPlain = t;
-    this.stream.write(`${render(p, false)}\n`);
+    this.stream.write(`${text(false)}\n`);
   }
 
   log(line: string): void {

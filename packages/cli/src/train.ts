@@ -14,7 +14,7 @@ import { loadData, reshapeBatch, type LoadedData } from "./datasets.js";
 import { UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { buildModel } from "./models.js";
-import type { Progress } from "./progress.js";
+import type { ProgressSink } from "./progress.js";
 import { type EpochRecord, readMetrics, runFiles } from "./run-files.js";
 
 export interface TrainOptions {
@@ -24,7 +24,7 @@ export interface TrainOptions {
   resume?: boolean;
   /** Replace a run already in `out` instead of refusing (the demo re-runs into the same folders). */
   overwrite?: boolean;
-  progress?: Progress;
+  progress?: ProgressSink;
   /** Shown before the progress bar: which run this is. */
   label?: string;
   /** Data already loaded for this config (the demo shares one load between runs). */

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { getBackend } from "@mmx/core";
 import { FASHION_MNIST_CLASSES } from "@mmx/data";
-import { formatOptions, getFlag, getString, parseArgs, type OptionSpec } from "../args.js";
+import { formatOptions, getFlag, getNumber, getString, parseArgs, type OptionSpec } from "../args.js";
 import { DEFAULT_BACKEND } from "../backends.js";
 import type { CliIo } from "../commands.js";
 import { describeMethod } from "../config.js";
@@ -19,12 +19,18 @@ export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
   { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests)", defaultText: "default (under 10 minutes on 2 cores)" },
   { name: "out", kind: "string", placeholder: "DIR", help: "where runs, summary and plots go", defaultText: "runs/reproduce" },
   { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: DEFAULT_BACKEND },
+  { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each); results do not depend on it", defaultText: "2, or 1 on a 1-core machine" },
   { name: "quiet", kind: "flag", help: "no progress output" },
 ];
+
+/** Two runs at once use the two cores of a small machine (wasm trains on one core per thread). */
+export const defaultJobs = (): number => Math.min(2, availableParallelism());
 
 export interface ReproduceReport {
   preset: Preset["name"];
   backend: string;
+  /** Runs trained at once. */
+  jobs: number;
   seconds: number;
   outcomes: RunOutcome[];
   table: string;
@@ -33,7 +39,7 @@ export interface ReproduceReport {
 }
 
 /** Runs the demo and writes `summary.md`, `summary.json` and `plots/` under `out`. */
-export async function reproduce(opts: { preset: Preset; out: string; backend: string; progress?: Progress }): Promise<ReproduceReport> {
+export async function reproduce(opts: { preset: Preset; out: string; backend: string; progress?: Progress; jobs?: number }): Promise<ReproduceReport> {
   const started = performance.now();
   const outcomes = await runAll(opts);
   const rows = summarize(outcomes);
@@ -41,7 +47,7 @@ export async function reproduce(opts: { preset: Preset; out: string; backend: st
   opts.progress?.log("writing plots…");
   const plots = await writePlots(join(opts.out, "plots"), outcomes, { spirals: ["arm 0", "arm 1"], "fashion-mnist": FASHION_MNIST_CLASSES });
   const seconds = (performance.now() - started) / 1000;
-  const report: ReproduceReport = { preset: opts.preset.name, backend: getBackend(), seconds, outcomes, table: formatTable(rows, "text"), findings: lines, plots };
+  const report: ReproduceReport = { preset: opts.preset.name, backend: getBackend(), jobs: opts.jobs ?? 1, seconds, outcomes, table: formatTable(rows, "text"), findings: lines, plots };
   writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify({ ...report, table: undefined, rows, machine: machine() }, null, 1)}\n`);
   writeFileSync(join(opts.out, "summary.md"), `${describe(opts.preset, report)}\n\n${formatTable(rows, "markdown")}\n\n${lines.map((l) => `- ${l}`).join("\n")}\n`);
   return report;
@@ -53,12 +59,12 @@ function machine(): { cpus: number; cpu: string; node: string } {
 }
 
 /** One paragraph saying what was run: the same text heads the table on stdout and in summary.md. */
-export function describe(preset: Preset, report: { backend: string; seconds: number }): string {
+export function describe(preset: Preset, report: { backend: string; seconds: number; jobs: number }): string {
   const plans = preset.plans.map((p) => `${p.dataset} (${p.model}${p.hidden ? ` ${p.hidden.join("-")}` : ""}, ${p.trainSize} train / ${p.testSize} test ${p.dataset === "spirals" ? "points" : "images"}, ${p.epochs} epochs, batch ${p.batch}, SGD lr ${p.lr} ${p.schedule}, FGSM ε=${p.fgsmEps})`);
   return [
     `mmx reproduce --preset ${preset.name}: ${preset.methods.map((m) => describeMethod(m.method)).join(" / ")} on ${plans.join(" and ")};`,
     `seeds ${preset.seeds.join(", ")}; BCE-on-softmax training loss, Nesterov momentum 0.9, weight decay 1e-4; manifold mixup mixes at the model's mixing set (input and hidden layers);`,
-    `backend ${report.backend}; ${formatDuration(report.seconds)} in all. Metrics are the last epoch's (no selection on the test set), mean ± std over the seeds.`,
+    `backend ${report.backend}, ${report.jobs} run${report.jobs > 1 ? "s" : ""} at a time; ${formatDuration(report.seconds)} in all. Metrics are the last epoch's (no selection on the test set), mean ± std over the seeds.`,
   ].join(" ");
 }
 
@@ -72,6 +78,8 @@ export async function reproduceCommand(argv: readonly string[], io: CliIo): Prom
   mkdirSync(out, { recursive: true });
   const progress = new Progress(getFlag(args, "quiet") ? null : io.stderr);
   progress.log(`mmx reproduce (${preset.name}): ${preset.plans.length * preset.methods.length * preset.seeds.length} runs into ${out}`);
-  const report = await reproduce({ preset, out, backend: getString(args, "backend") ?? DEFAULT_BACKEND, progress });
+  const jobs = getNumber(args, "jobs") ?? defaultJobs();
+  if (!(jobs >= 1)) throw new UsageError(`--jobs must be at least 1, got ${jobs}`);
+  const report = await reproduce({ preset, out, backend: getString(args, "backend") ?? DEFAULT_BACKEND, progress, jobs });
   io.stdout(`\n${describe(preset, report)}\n\n${report.table}\n\n${report.findings.join("\n")}\n\nplots: ${report.plots.filter((p) => p.endsWith(".png")).join(", ")} (and .svg)\nsummary: ${join(out, "summary.md")}, ${join(out, "summary.json")}\n`);
 }

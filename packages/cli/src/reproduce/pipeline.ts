@@ -1,4 +1,7 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import { dispose, np } from "@mmx/core";
 import * as nn from "@mmx/nn";
 import { attackAccuracy, features, spectraAt, type Trained } from "../analysis.js";
@@ -7,7 +10,7 @@ import type { TrainConfig } from "../config.js";
 import { loadData, type DataConfig, type LoadedData } from "../datasets.js";
 import { evalForward } from "../evaluate.js";
 import { buildModel } from "../models.js";
-import { formatDuration, type Progress } from "../progress.js";
+import { formatDuration, type Progress, type ProgressSink, type ProgressState } from "../progress.js";
 import type { EpochRecord } from "../run-files.js";
 import { train } from "../train.js";
 import type { DatasetPlan, Preset } from "./presets.js";
@@ -40,6 +43,11 @@ export interface ReproduceOptions {
   out: string;
   backend: string;
   progress?: Progress;
+  /**
+   * Runs trained at once, each in its own worker thread (the wasm backend uses one core per thread).
+   * Results do not depend on it: every run is deterministic. 1 trains in this thread.
+   */
+  jobs?: number;
 }
 
 /** The training config of one demo run. */
@@ -75,74 +83,209 @@ function dataConfig(plan: DatasetPlan): DataConfig {
     : { dataset: plan.dataset, spiralsTrain: 0, spiralsTest: 0, spiralsNoise: 0, dataSeed: 0, trainLimit: plan.trainSize, testLimit: plan.testSize };
 }
 
+/** One training run of the demo. */
+export interface Job {
+  /** Its place in the demo's order (outcomes are returned in this order). */
+  index: number;
+  plan: DatasetPlan;
+  method: Preset["methods"][number];
+  seed: number;
+  /** The first seed of its dataset and method: the one whose decision function and bottleneck are pictured. */
+  pictured: boolean;
+}
+
+export function planJobs(preset: Preset): Job[] {
+  const jobs = preset.plans.flatMap((plan) => preset.methods.flatMap((method) => preset.seeds.map((seed) => ({ plan, method, seed }))));
+  return jobs.map((j, index) => ({ ...j, index, pictured: j.seed === preset.seeds[0] }));
+}
+
+export const jobLabel = (j: Job, total: number) => `[${j.index + 1}/${total}] ${j.plan.dataset} ${j.method.method} s${j.seed}`;
+export const jobSteps = (j: Job) => j.plan.epochs * batchCount(j.plan.trainSize, j.plan.batch, true);
+
+/** Loaded datasets, per thread: every run of a dataset shares one load. */
+const loadedData = new Map<string, LoadedData>();
+
 /**
- * Trains every (dataset, method, seed) of the preset in turn, into `out/<dataset>-<method>-s<seed>`
- * (run folders that `mmx eval`/`attack`/`spectra` open), and measures each run: final test metrics,
- * FGSM accuracy, per-class spectra, and for the spirals the decision function and the bottleneck.
+ * Trains one run of the demo into `out/<dataset>-<method>-s<seed>` (a run folder that `mmx eval`,
+ * `attack` and `spectra` open) and measures it: final test metrics, FGSM accuracy, per-class spectra,
+ * and, for a pictured run of the spirals, the decision function and the bottleneck.
  */
+export async function runJob(job: Job, ctx: { out: string; backend: string; grid: number; progress?: ProgressSink; label?: string; eta?: (runLeft: number) => number }): Promise<RunOutcome> {
+  await useBackend(ctx.backend);
+  const { plan, method, seed } = job;
+  let data = loadedData.get(plan.dataset);
+  if (!data) {
+    data = await loadData(dataConfig(plan), (l) => ctx.progress?.log(l));
+    loadedData.set(plan.dataset, data);
+  }
+  const dir = join(ctx.out, `${plan.dataset}-${method.method}-s${seed}`);
+  const result = await train(runConfig(plan, method, seed, ctx.backend), {
+    out: dir,
+    overwrite: true,
+    data,
+    ...(ctx.label ? { label: ctx.label } : {}),
+    ...(ctx.progress ? { progress: ctx.progress } : {}),
+    ...(ctx.eta ? { eta: ctx.eta } : {}),
+  });
+  try {
+    return await measure(result, plan, dir, seed, ctx.grid, job.pictured);
+  } finally {
+    dispose([result.params, result.modelState]);
+  }
+}
+
+const describeOutcome = (o: RunOutcome) =>
+  `test error ${(100 * o.final.testError).toFixed(2)}%  NLL ${o.final.testNll.toFixed(3)}  ECE ${(100 * o.final.testEce).toFixed(2)}%  FGSM ${(100 * o.fgsm.adversarial).toFixed(1)}%`;
+
+/** Runs every job of the preset, in this thread or in `jobs` worker threads; outcomes in job order. */
 export async function runAll(opts: ReproduceOptions): Promise<RunOutcome[]> {
-  const { preset, progress } = opts;
-  await useBackend(opts.backend);
-  const jobs = preset.plans.flatMap((plan) => preset.methods.flatMap((m) => preset.seeds.map((seed) => ({ plan, method: m, seed }))));
-  const data = new Map<string, LoadedData>();
-  const stepsOf = (plan: DatasetPlan) => plan.epochs * batchCount(plan.trainSize, plan.batch, true);
-  // Seconds per training step, measured per dataset as runs finish (evaluation and analysis included).
-  const costPerStep = new Map<string, number>();
-  const started = performance.now();
+  const jobs = planJobs(opts.preset);
+  const wanted = Math.max(1, Math.min(opts.jobs ?? 1, jobs.length));
+  const worker = new URL("./worker.js", import.meta.url);
+  if (wanted > 1 && existsSync(fileURLToPath(worker))) return runInWorkers(jobs, opts, wanted, worker);
+  if (wanted > 1) opts.progress?.log(`(running one job at a time: no compiled worker next to ${fileURLToPath(import.meta.url)}; build the package to run ${wanted} at once)`);
+  return runInThread(jobs, opts);
+}
+
+async function runInThread(jobs: Job[], opts: ReproduceOptions): Promise<RunOutcome[]> {
+  const { progress } = opts;
+  const clock = new Clock(jobs, 1);
   const outcomes: RunOutcome[] = [];
-  for (const [i, job] of jobs.entries()) {
-    const { plan, method, seed } = job;
-    let loaded = data.get(plan.dataset);
-    if (!loaded) {
-      loaded = await loadData(dataConfig(plan), (l) => progress?.log(l));
-      data.set(plan.dataset, loaded);
-    }
-    const config = runConfig(plan, method, seed, opts.backend);
-    const dir = join(opts.out, `${plan.dataset}-${method.method}-s${seed}`);
-    const runStarted = performance.now();
-    const later = jobs.slice(i + 1);
-    const eta = (runLeft: number) => runLeft + later.reduce((s, j) => s + stepsOf(j.plan) * estimateCost(costPerStep, j.plan.dataset, plan.dataset, runCost(runStarted, stepsOf(plan), runLeft)), 0);
-    const result = await train(config, {
-      out: dir,
-      overwrite: true,
-      data: loaded,
-      label: `[${i + 1}/${jobs.length}] ${plan.dataset} ${method.method} s${seed}`,
+  for (const job of jobs) {
+    const started = performance.now();
+    const outcome = await runJob(job, {
+      out: opts.out,
+      backend: opts.backend,
+      grid: opts.preset.grid,
+      label: jobLabel(job, jobs.length),
       ...(progress ? { progress } : {}),
-      eta,
+      eta: (runLeft) => clock.eta(new Map([[job.index, runLeft]])),
     });
-    try {
-      outcomes.push(await measure(result, plan, dir, seed, preset, seed === preset.seeds[0]));
-    } finally {
-      dispose([result.params, result.modelState]);
-    }
-    const seconds = (performance.now() - runStarted) / 1000;
-    const perStep = seconds / stepsOf(plan);
-    const before = costPerStep.get(plan.dataset);
-    costPerStep.set(plan.dataset, before === undefined ? perStep : 0.5 * (before + perStep));
-    const o = outcomes[outcomes.length - 1]!;
-    progress?.log(
-      `[${i + 1}/${jobs.length}] ${plan.dataset} ${method.method} s${seed}: test error ${(100 * o.final.testError).toFixed(2)}%  NLL ${o.final.testNll.toFixed(3)}  ECE ${(100 * o.final.testEce).toFixed(2)}%  FGSM ${(100 * o.fgsm.adversarial).toFixed(1)}%  (${formatDuration(seconds)}; ${formatDuration((performance.now() - started) / 1000)} so far)`,
-    );
+    const seconds = (performance.now() - started) / 1000;
+    clock.finished(job, seconds);
+    outcomes.push(outcome);
+    progress?.log(`${jobLabel(job, jobs.length)}: ${describeOutcome(outcome)}  (${formatDuration(seconds)}; ${formatDuration(clock.elapsed())} so far)`);
   }
   return outcomes;
 }
 
-/** Seconds per step of the run in progress, from its elapsed time and its own ETA. */
-function runCost(runStarted: number, steps: number, runLeft: number): number {
-  const elapsed = (performance.now() - runStarted) / 1000;
-  return (elapsed + runLeft) / steps;
+/** What a worker thread sends back. */
+export type WorkerMessage =
+  | { type: "progress"; index: number; state: ProgressState }
+  | { type: "log"; line: string }
+  | { type: "done"; index: number; outcome: RunOutcome }
+  | { type: "error"; index: number; message: string };
+
+async function runInWorkers(jobs: Job[], opts: ReproduceOptions, count: number, script: URL): Promise<RunOutcome[]> {
+  const { progress } = opts;
+  const clock = new Clock(jobs, count);
+  const outcomes: RunOutcome[] = new globalThis.Array(jobs.length);
+  const running = new Map<number, { state?: ProgressState; started: number }>();
+  const queue = [...jobs];
+  progress?.log(`training ${count} runs at a time, each in a worker thread`);
+  const status = (force = false) => {
+    if (!progress) return;
+    const left = new Map([...running].map(([i, r]) => [i, r.state?.etaSeconds ?? clock.guess(jobs[i]!)]));
+    const parts = [...running].map(([i, r]) => `${jobLabel(jobs[i]!, jobs.length)} ep ${r.state?.epoch ?? 1}/${jobs[i]!.plan.epochs} loss ${r.state && Number.isFinite(r.state.loss) ? r.state.loss.toFixed(3) : "--"}`);
+    progress.status(`${parts.join(" | ")}  ETA ${formatDuration(clock.eta(left))}`, force);
+  };
+  await new Promise<void>((resolve, reject) => {
+    let active = 0;
+    let failed = false;
+    const startWorker = () => {
+      const w = new Worker(script, { workerData: { out: opts.out, backend: opts.backend, grid: opts.preset.grid } });
+      active++;
+      const next = () => {
+        const job = queue.shift();
+        if (!job) {
+          void w.terminate();
+          return;
+        }
+        running.set(job.index, { started: performance.now() });
+        w.postMessage(job);
+      };
+      w.on("message", (m: WorkerMessage) => {
+        if (m.type === "progress") {
+          const r = running.get(m.index);
+          if (r) r.state = m.state;
+          status();
+        } else if (m.type === "log") {
+          progress?.log(m.line);
+        } else if (m.type === "done") {
+          const job = jobs[m.index]!;
+          const seconds = (performance.now() - running.get(m.index)!.started) / 1000;
+          running.delete(m.index);
+          clock.finished(job, seconds);
+          outcomes[m.index] = m.outcome;
+          progress?.log(`${jobLabel(job, jobs.length)}: ${describeOutcome(m.outcome)}  (${formatDuration(seconds)}; ${formatDuration(clock.elapsed())} so far)`);
+          next();
+        } else {
+          failed = true;
+          queue.length = 0;
+          reject(new Error(`${jobLabel(jobs[m.index]!, jobs.length)} failed: ${m.message}`));
+          void w.terminate();
+        }
+      });
+      w.on("error", (e) => {
+        failed = true;
+        queue.length = 0;
+        reject(e);
+      });
+      w.on("exit", () => {
+        active--;
+        if (active === 0 && !failed) resolve();
+      });
+      next();
+    };
+    for (let i = 0; i < count; i++) startWorker();
+  });
+  progress?.done();
+  return outcomes;
 }
 
-/** A later run's cost per step: measured for its dataset, else this run's, scaled by a rough ratio. */
-function estimateCost(measured: Map<string, number>, dataset: string, current: string, currentCost: number): number {
-  const known = measured.get(dataset);
-  if (known !== undefined) return known;
-  if (dataset === current) return currentCost;
-  // Before the first Fashion-MNIST run, its steps are guessed from the spirals' (about 4x, measured).
-  return dataset === "fashion-mnist" ? currentCost * 4 : currentCost / 4;
+/**
+ * The demo's clock: seconds per training step measured per dataset as runs finish (evaluation and
+ * measurement included), and from them the time left for the queued runs, shared over the workers.
+ */
+class Clock {
+  private readonly started = performance.now();
+  private readonly costPerStep = new Map<string, number>();
+  private readonly pending: Set<number>;
+  constructor(
+    private readonly jobs: readonly Job[],
+    private readonly workers: number,
+  ) {
+    this.pending = new Set(jobs.map((j) => j.index));
+  }
+  elapsed(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+  finished(job: Job, seconds: number): void {
+    this.pending.delete(job.index);
+    const perStep = seconds / jobSteps(job);
+    const before = this.costPerStep.get(job.plan.dataset);
+    this.costPerStep.set(job.plan.dataset, before === undefined ? perStep : 0.5 * (before + perStep));
+  }
+  /** A run's expected seconds before any of its dataset finished: the other dataset's cost, about 4x apart (measured). */
+  guess(job: Job): number {
+    const known = this.costPerStep.get(job.plan.dataset);
+    if (known !== undefined) return known * jobSteps(job);
+    const other = [...this.costPerStep.entries()][0];
+    if (!other) return NaN;
+    return other[1] * jobSteps(job) * (job.plan.dataset === "spirals" ? 0.25 : 4);
+  }
+  /** Seconds left: the running runs' own estimates, plus the queued runs shared over the workers. */
+  eta(runningLeft: ReadonlyMap<number, number>): number {
+    let queued = 0;
+    for (const i of this.pending) if (!runningLeft.has(i)) queued += this.guess(this.jobs[i]!);
+    const runs = [...runningLeft.values()];
+    if (runs.length === 0) return queued / this.workers;
+    // The queued work starts as workers free up; a fair share is (sum of all left) / workers.
+    return Math.max(...runs, (runs.reduce((a, b) => a + b, 0) + queued) / this.workers);
+  }
 }
 
-async function measure(result: Awaited<ReturnType<typeof train>>, plan: DatasetPlan, dir: string, seed: number, preset: Preset, first: boolean): Promise<RunOutcome> {
+async function measure(result: Awaited<ReturnType<typeof train>>, plan: DatasetPlan, dir: string, seed: number, grid: number, pictured: boolean): Promise<RunOutcome> {
   const t: Trained = { model: result.model, params: result.params, modelState: result.modelState, input: result.input };
   const data = result.data;
   const attacked = await attackAccuracy(t, data.test, { kind: "fgsm", eps: plan.fgsmEps, clip: data.clip });
@@ -162,7 +305,7 @@ async function measure(result: Awaited<ReturnType<typeof train>>, plan: DatasetP
     fgsm: { eps: plan.fgsmEps, clean: attacked.clean, adversarial: attacked.adversarial, count: attacked.count },
     spectra: { layer: layer.index, layerName: layer.name, largest: s.mean.largest, restSum: s.mean.restSum, classes: s.classes.map((c) => ({ label: c.label, singularValues: c.singularValues.slice(0, 32) })) },
     trainSeconds: result.trainSeconds,
-    ...(plan.dataset === "spirals" && first ? { spirals: spiralsPictures(t, data, preset.grid, all.find((b) => b.name === "bottleneck")!.index) } : {}),
+    ...(plan.dataset === "spirals" && pictured ? { spirals: spiralsPictures(t, data, grid, all.find((b) => b.name === "bottleneck")!.index) } : {}),
   };
 }
 

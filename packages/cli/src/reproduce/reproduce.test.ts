@@ -13,7 +13,7 @@ function pngSize(bytes: Buffer): [number, number] {
 describe("mmx reproduce --preset tiny", () => {
   it("trains every (dataset, method, seed), prints the table with every row, and writes the plots", async () => {
     const out = join(tempDir(), "demo");
-    const r = await run(["reproduce", "--preset", "tiny", "--out", out]);
+    const r = await run(["reproduce", "--preset", "tiny", "--jobs", "1", "--out", out]);
     expect(r.stderr).not.toMatch(/^mmx( [a-z]+)?:/m);
     expect(r.code).toBe(0);
     // Progress on stderr: one result line per run.

@@ -1,0 +1,30 @@
+import { parentPort, workerData } from "node:worker_threads";
+import type { ProgressSink, ProgressState } from "../progress.js";
+import { type Job, runJob, type WorkerMessage } from "./pipeline.js";
+
+/**
+ * A worker thread of `mmx reproduce --jobs N`: trains the jobs it is sent, one at a time, and posts
+ * back progress and each run's outcome. Its data loads are kept between jobs.
+ */
+const port = parentPort!;
+const { out, backend, grid } = workerData as { out: string; backend: string; grid: number };
+const send = (m: WorkerMessage) => port.postMessage(m);
+
+port.on("message", (job: Job) => {
+  let last = 0;
+  const progress: ProgressSink = {
+    update(state: ProgressState) {
+      // The main thread redraws at most 10 times a second; so do we post.
+      const now = performance.now();
+      if (!state.final && now - last < 100) return;
+      last = now;
+      send({ type: "progress", index: job.index, state });
+    },
+    log: (line) => send({ type: "log", line }),
+    done: () => {},
+  };
+  runJob(job, { out, backend, grid, progress }).then(
+    (outcome) => send({ type: "done", index: job.index, outcome }),
+    (e: unknown) => send({ type: "error", index: job.index, message: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+  );
+});
