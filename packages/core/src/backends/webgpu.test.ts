@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The union package, in this test only: it registers the gradients tf.grad needs (tfjs-core's Node entry does not).
 import * as tf from "@tensorflow/tfjs";
-import { bind, canReadSync, dispose, jit, lax, np, setBackend, SyncReadUnavailableError, takeWebgpuErrors, tidy, type Array as MxArray } from "../index.js";
+import { bind, canReadSync, dispose, grad, jit, lax, np, setBackend, SyncReadUnavailableError, takeWebgpuErrors, tidy, type Array as MxArray } from "../index.js";
 import { resolvePadding } from "../lax.js";
 import { DEFAULT_TEST_BACKENDS, parseBackendList } from "./plan.js";
 import { registerWebgpuBackend, setWebgpuCpuForward, webgpuAvailable } from "./webgpu.js";
@@ -337,5 +337,27 @@ describe.skipIf(!run)("webgpu: mmx on tfjs-webgpu", () => {
         bind("avg_pool_grad", [ct], { window: [2, 2], strides: [2, 2], padding: [[0, 1], [0, 1]], inputShape: [2, 3, 5, 2] }),
       ];
     });
+  });
+
+  it("a jitted gradient step of a small conv net (conv, relu, max-pool, matmul, softmax cross-entropy) matches cpu", async () => {
+    type P = { w: MxArray; b: MxArray; v: MxArray };
+    const loss = (p: P, x: MxArray, y: MxArray) => {
+      const h = np.maximum(np.add(lax.conv(x, p.w, { strides: 1, padding: "SAME" }), p.b), 0);
+      const pooled = lax.maxPool(h, 2, { strides: 2, padding: "VALID" });
+      const logits = np.matmul(np.reshape(pooled, [x.shape[0]!, -1]), p.v);
+      return np.mean(np.neg(np.sum(np.mul(np.oneHot(y, 3), np.logSoftmax(logits)), { axis: -1 })));
+    };
+    const step = jit((p: P, x: MxArray, y: MxArray) => grad(loss)(p, x, y));
+    const wave = (n: number, f: number) => Array.from({ length: n }, (_, i) => Math.sin(i * f));
+    try {
+      await expectMmxSameOnCpuAndWebgpu(() => {
+        const p = { w: np.array(wave(3 * 3 * 2 * 4, 0.7), { shape: [3, 3, 2, 4] }), b: np.array(wave(4, 1.3)), v: np.array(wave(3 * 3 * 4 * 3, 0.3), { shape: [36, 3] }) };
+        const x = np.array(wave(4 * 6 * 6 * 2, 0.11), { shape: [4, 6, 6, 2] });
+        const g = step(p, x, np.array([0, 2, 1, 2], { dtype: "int32" }));
+        return [g.w, g.b, g.v];
+      }, 1e-4);
+    } finally {
+      step.clearCache();
+    }
   });
 });
