@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
-import { getBackend } from "@mmx/core";
 import { FASHION_MNIST_CLASSES } from "@mmx/data";
 import { formatOptions, getFlag, getNumber, getString, parseArgs, type OptionSpec } from "../args.js";
-import { DEFAULT_BACKEND } from "../backends.js";
+import { DEFAULT_BACKEND, useBackend } from "../backends.js";
 import type { CliIo } from "../commands.js";
 import { describeMethod } from "../config.js";
 import { UsageError } from "../errors.js";
@@ -41,13 +40,15 @@ export interface ReproduceReport {
 /** Runs the demo and writes `summary.md`, `summary.json` and `plots/` under `out`. */
 export async function reproduce(opts: { preset: Preset; out: string; backend: string; progress?: Progress; jobs?: number }): Promise<ReproduceReport> {
   const started = performance.now();
+  // Checked here, before any worker starts: an unknown or unavailable backend fails once, clearly.
+  await useBackend(opts.backend);
   const outcomes = await runAll(opts);
   const rows = summarize(outcomes);
   const lines = [...findings(rows), ...flatteningLines(outcomes)];
   opts.progress?.log("writing plots…");
   const plots = await writePlots(join(opts.out, "plots"), outcomes, { spirals: ["arm 0", "arm 1"], "fashion-mnist": FASHION_MNIST_CLASSES });
   const seconds = (performance.now() - started) / 1000;
-  const report: ReproduceReport = { preset: opts.preset.name, backend: getBackend(), jobs: opts.jobs ?? 1, seconds, outcomes, table: formatTable(rows, "text"), findings: lines, plots };
+  const report: ReproduceReport = { preset: opts.preset.name, backend: opts.backend, jobs: opts.jobs ?? 1, seconds, outcomes, table: formatTable(rows, "text"), findings: lines, plots };
   writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify({ ...report, table: undefined, rows, machine: machine() }, null, 1)}\n`);
   writeFileSync(join(opts.out, "summary.md"), `${describe(opts.preset, report)}\n\n${formatTable(rows, "markdown")}\n\n${lines.map((l) => `- ${l}`).join("\n")}\n`);
   return report;

@@ -159,7 +159,10 @@ async function runInThread(jobs: Job[], opts: ReproduceOptions): Promise<RunOutc
       grid: opts.preset.grid,
       label: jobLabel(job, jobs.length),
       ...(progress ? { progress } : {}),
-      eta: (runLeft) => clock.eta(new Map([[job.index, runLeft]])),
+      eta: (runLeft) => {
+        clock.observe(job, runLeft, Math.round(jobSteps(job) * (runLeft / Math.max(1e-9, runLeft + (performance.now() - started) / 1000))));
+        return clock.eta(new Map([[job.index, runLeft]]));
+      },
     });
     const seconds = (performance.now() - started) / 1000;
     clock.finished(job, seconds);
@@ -208,6 +211,8 @@ async function runInWorkers(jobs: Job[], opts: ReproduceOptions, count: number, 
         if (m.type === "progress") {
           const r = running.get(m.index);
           if (r) r.state = m.state;
+          const job = jobs[m.index]!;
+          clock.observe(job, m.state.etaSeconds, (job.plan.epochs - m.state.epoch) * m.state.steps + (m.state.steps - m.state.step));
           status();
         } else if (m.type === "log") {
           progress?.log(m.line);
@@ -250,6 +255,8 @@ async function runInWorkers(jobs: Job[], opts: ReproduceOptions, count: number, 
 class Clock {
   private readonly started = performance.now();
   private readonly costPerStep = new Map<string, number>();
+  /** Per-step costs of runs still in progress, from their own estimates: used until one finishes. */
+  private readonly provisional = new Map<string, number>();
   private readonly pending: Set<number>;
   constructor(
     private readonly jobs: readonly Job[],
@@ -266,11 +273,18 @@ class Clock {
     const before = this.costPerStep.get(job.plan.dataset);
     this.costPerStep.set(job.plan.dataset, before === undefined ? perStep : 0.5 * (before + perStep));
   }
-  /** A run's expected seconds before any of its dataset finished: the other dataset's cost, about 4x apart (measured). */
+  /** A running run's own estimate of its seconds left, as a cost per step of its dataset. */
+  observe(job: Job, secondsLeft: number, stepsLeft: number): void {
+    if (stepsLeft > 0 && Number.isFinite(secondsLeft)) this.provisional.set(job.plan.dataset, secondsLeft / stepsLeft);
+  }
+  /**
+   * A run's expected seconds: from its dataset's finished runs, else from its running ones, else from
+   * the other dataset's cost (a Fashion-MNIST step costs about 4 spirals steps, measured).
+   */
   guess(job: Job): number {
-    const known = this.costPerStep.get(job.plan.dataset);
+    const known = this.costPerStep.get(job.plan.dataset) ?? this.provisional.get(job.plan.dataset);
     if (known !== undefined) return known * jobSteps(job);
-    const other = [...this.costPerStep.entries()][0];
+    const other = [...this.costPerStep.entries(), ...this.provisional.entries()][0];
     if (!other) return NaN;
     return other[1] * jobSteps(job) * (job.plan.dataset === "spirals" ? 0.25 : 4);
   }

@@ -19,6 +19,7 @@ describe("mmx reproduce --preset tiny", () => {
     // Progress on stderr: one result line per run.
     expect(r.stderr.match(/^\[\d+\/18\] (spirals|fashion-mnist) (none|input|manifold) s[012]: test error/gm)).toHaveLength(18);
 
+    expect(r.stdout).toMatch(/; backend wasm, 1 run at a time; /);
     const lines = r.stdout.split("\n");
     const header = lines.findIndex((l) => /^dataset +method +test error % +test NLL +ECE % +FGSM acc %$/.test(l));
     expect(header).toBeGreaterThan(0);

@@ -25,6 +25,7 @@ describe("mmx reproduce --jobs 2", () => {
     const child = spawnSync(process.execPath, [join(packageDir, "dist/bin.js"), "reproduce", "--preset", "tiny", "--jobs", "2", "--out", parallel], { encoding: "utf8" });
     expect(child.status, child.stderr).toBe(0);
     const stderr = child.stderr;
+    expect(child.stdout).toMatch(/; backend wasm, 2 runs at a time; /);
     expect(stderr).toMatch(/training 2 runs at a time, each in a worker thread/);
     expect(stderr.match(/^\[\d+\/18\] .*: test error/gm)).toHaveLength(18);
 
