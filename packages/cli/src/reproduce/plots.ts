@@ -88,17 +88,19 @@ export function spectraSpec(outcomes: readonly RunOutcome[], dataset: string, cl
         .filter((d) => d.sv > 1e-6 * (c.singularValues[0] ?? 0)),
     ),
   );
+  const maxRank = Math.max(...values.map((v) => v.rank));
+  const ticks = maxRank <= 10 ? globalThis.Array.from({ length: maxRank }, (_, i) => i + 1) : [1, 5, 10, 15, 20].filter((r) => r <= maxRank);
   return {
     title: { text: `${dataset}: singular values of each class's representations at '${runs[0]!.spectra.layerName}' (seed ${seed})`, subtitle: "flatter representations: fewer large singular values" },
     data: { values },
     facet: { field: "cls", type: "nominal", sort: classNames, title: null, header: { labelFontSize: 11 } },
-    columns: 5,
+    columns: Math.min(5, classNames.length),
     spec: {
       width: 150,
       height: 120,
       mark: { type: "line", point: { size: 12 } },
       encoding: {
-        x: { field: "rank", type: "quantitative", title: "rank" },
+        x: { field: "rank", type: "ordinal", title: "rank", axis: { labelAngle: 0, values: ticks } },
         y: { field: "sv", type: "quantitative", scale: { type: "log" }, title: "singular value" },
         color: methodColor,
       },
