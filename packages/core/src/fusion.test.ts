@@ -165,6 +165,24 @@ for (const backend of ["cpu", "wasm"] as const) {
       });
     });
 
+    it("explicit broadcasts into binary operations agree, and are skipped on wasm (which broadcasts natively)", () => {
+      tidy(() => {
+        const r = seeded(8);
+        const args = [r([2, 3, 4, 5]), r([5]), r([5])];
+        const f = (x: MxArray, scale: MxArray, shift: MxArray) => {
+          const s4 = np.broadcastTo(np.reshape(scale, [1, 1, 1, 5]), [2, 3, 4, 5]);
+          const b4 = np.broadcastTo(np.reshape(shift, [1, 1, 1, 5]), [2, 3, 4, 5]);
+          // One broadcast read by a comparison too: that reader keeps the broadcast.
+          return [np.add(np.mul(x, s4), b4), np.greater(x, b4)];
+        };
+        const step = (x: MxArray, scale: MxArray, shift: MxArray) => [f(x, scale, shift), grad((a: MxArray, b: MxArray, c: MxArray) => np.sum(np.square(f(a, b, c)[0]!)), { argnums: [0, 1, 2] })(x, scale, shift)];
+        const { fused, plain } = bothWays(step, args);
+        fused.forEach((v, i) => expectAllClose(v, plain[i]!, { what: `output ${i}` }));
+        const names = kernelNames(f, args, backend);
+        expect(names.filter((n) => n === "broadcast_to")).toHaveLength(backend === "wasm" ? 1 : 2);
+      });
+    });
+
     it("frees every intermediate: fused program runs leave the tensor count where it was", () => {
       tidy(() => {
         const r = seeded(6);
