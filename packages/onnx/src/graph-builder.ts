@@ -57,9 +57,19 @@ export class GraphBuilder {
     return `v${this.counter++}_${hint}`;
   }
 
-  /** Adds one node; returns its outputs' names (one unless `outputs` says more). */
+  private readonly emitted = new Map<string, string[]>();
+
+  /**
+   * Adds one node; returns its outputs' names (one unless `outputs` says more). Every op emitted is
+   * pure, so a node identical to an earlier one (same op, inputs and attributes: the filter layout of
+   * a conv and of its transposed conv, say) reuses that node's outputs.
+   */
   node(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, outputs = 1): string[] {
+    const key = `${opType}|${outputs}|${inputs.join(",")}|${JSON.stringify(attrs)}`;
+    const known = this.emitted.get(key);
+    if (known) return known;
     const outs = globalThis.Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase()));
+    this.emitted.set(key, outs);
     this.nodes.push({
       name: `${this.origin}#${this.nodes.length}:${opType}`,
       op_type: opType,

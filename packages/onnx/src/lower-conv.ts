@@ -1,6 +1,6 @@
 import type { Params } from "@mmx/core";
 import { ints, type GraphBuilder, type Value } from "./graph-builder.js";
-import { hwioToOIHW, onnxPads, toNCHW, toNHWC } from "./layout.js";
+import { hwioToFlippedIOHW, hwioToOIHW, onnxPads, toNCHW, toNHWC } from "./layout.js";
 
 /**
  * The convolution family: the forward conv and its two adjoints, written with standard ONNX ops
@@ -26,7 +26,7 @@ export const DEFAULT_CONV_OPTIONS: ConvLoweringOptions = { filterGrad: "auto", i
 
 /** conv, with an optional bias [Co] added by the Conv node itself. */
 export function lowerConv(b: GraphBuilder, [x, w]: readonly Value[], p: Params<"conv">, bias?: Value): string {
-  const out = b.op("Conv", [toNCHW(b, x!.name), hwioToOIHW(b, w!.name), ...(bias ? [bias.name] : [])], {
+  const out = b.op("Conv", [toNCHW(b, x!.name), hwioToOIHW(b, w!), ...(bias ? [bias.name] : [])], {
     strides: ints(p.strides),
     pads: ints(onnxPads(p.padding)),
     dilations: ints(p.dilation),
@@ -47,16 +47,13 @@ export function lowerConvTranspose(b: GraphBuilder, [ct, w]: readonly Value[], p
   const lows = [(kh - 1) * dh - pt, (kw - 1) * dw - pl];
   const highs = [(kh - 1) * dh - pb, (kw - 1) * dw - pr];
   if (opts.inputGrad === "flip" && sh === 1 && sw === 1 && [...lows, ...highs].every((v) => v >= 0)) {
-    const swapped = b.op("Transpose", [w!.name], { perm: ints([2, 3, 0, 1]) }); // [Ci, Co, KH, KW]
-    const big = -(2 ** 31);
-    const flipped = b.op("Slice", [swapped, b.int64s([-1, -1]), b.int64s([big, big]), b.int64s([2, 3]), b.int64s([-1, -1])]);
-    const out = b.op("Conv", [ctNCHW, flipped], { pads: ints([lows[0]!, lows[1]!, highs[0]!, highs[1]!]), dilations: ints([dh, dw]) });
+    const out = b.op("Conv", [ctNCHW, hwioToFlippedIOHW(b, w!)], { pads: ints([lows[0]!, lows[1]!, highs[0]!, highs[1]!]), dilations: ints([dh, dw]) });
     return toNHWC(b, out);
   }
   // Rows of the padded input that no window reached get zeros through output_padding.
   const extra = (size: number, out: number, k: number, s: number, d: number, lo: number, hi: number) => size + lo + hi - (s * (out - 1) + (k - 1) * d + 1);
   const outputPadding = [extra(h, oh, kh, sh, dh, pt, pb), extra(wd, ow, kw, sw, dw, pl, pr)];
-  const out = b.op("ConvTranspose", [ctNCHW, hwioToOIHW(b, w!.name)], {
+  const out = b.op("ConvTranspose", [ctNCHW, hwioToOIHW(b, w!)], {
     strides: ints(p.strides),
     pads: ints(onnxPads(p.padding)),
     dilations: ints(p.dilation),
