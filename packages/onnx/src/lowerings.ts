@@ -131,7 +131,7 @@ function lowerScatterAdd(b: GraphBuilder, [u, idx]: readonly Value[], { axis, si
 }
 
 /** Largest reduction that becomes a Gemm with a vector of ones (the ones are stored in the model). */
-const GEMM_REDUCE_LIMIT = 1 << 22;
+const GEMM_REDUCE_LIMIT = 1 << 20;
 
 /**
  * reduce_sum. A float sum over leading axes (a bias gradient) or trailing axes (a softmax

@@ -188,7 +188,7 @@ export function encodeModel(model: ModelMessage): Uint8Array {
   return ModelProto.encode(ModelProto.fromObject(model)).finish();
 }
 
-/** Parses a serialised model back into plain objects (int64 fields as numbers, bytes as Uint8Array). */
+/** Parses a serialised model back into plain objects (int64 fields as numbers, bytes as Uint8Array views). */
 export function decodeModel(bytes: Uint8Array): ModelMessage {
-  return ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, bytes: Uint8Array as never, defaults: true, arrays: true }) as ModelMessage;
+  return ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, defaults: true, arrays: true }) as ModelMessage;
 }
