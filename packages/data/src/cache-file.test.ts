@@ -58,3 +58,20 @@ describe("image cache file", () => {
     }
   });
 });
+
+describe("cached pixels", () => {
+  it("come back as a plain Uint8Array (copies made with its constructor are not Node Buffers)", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { fashionMnist } = await import("./index.js");
+    const dir = mkdtempSync(join(tmpdir(), "mmx-cache-"));
+    try {
+      await fashionMnist({ split: "test", limit: 4, cacheDir: dir });
+      const again = await fashionMnist({ split: "test", limit: 4, cacheDir: dir });
+      expect(again.pixels.constructor).toBe(Uint8Array);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

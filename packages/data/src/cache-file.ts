@@ -88,7 +88,10 @@ export function decodeImageCache(bytes: Uint8Array, path: string, tag: string): 
 export function readImageCache(path: string, tag: string): CachedImages | undefined {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    // A plain Uint8Array view, not the Node Buffer: code that copies with `new x.constructor(n)`
+    // would otherwise call the deprecated Buffer(n) (DEP0005).
+    const file = readFileSync(path);
+    bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
