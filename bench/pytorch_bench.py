@@ -17,12 +17,15 @@ Workloads (model, input, batch):
   preact18  PreActResNet18 as the official manifold_mixup preresnet.py (no final BN), 3x32x32,
             batch 32, train-mode BatchNorm; boundaries {0: input, 1: after stage 1, 2: after
             stage 2}
-Modes: plain (no mixing), input (k = 0), manifold (k uniform over the workload's boundaries).
+Modes: plain (no mixing), input (k = 0), manifold (k uniform over the workload's boundaries). The
+three modes' steps are interleaved (one of each per round, the first rotating), as the mmx bench
+interleaves its implementations, so that a changing machine load falls on all of them alike.
 
 Output: one JSON object on stdout,
   {torch_version, threads, interop_threads, blas, blas_threads, blas_core, env, sgemm_gflops,
-   cpu, batch, workloads: {mlp: {plain: {median_ms, min_ms, max_ms, steps, warmup}, input: ..., manifold: ...}, ...},
-   peak_rss_mb}
+   cpu, batch, workloads: {mlp: {plain: {median_ms, min_ms, max_ms, steps, warmup}, input: ..., manifold: ...,
+   paired: {"input/plain": r, "manifold/plain": r}}, ...}, peak_rss_mb}
+paired: the median over rounds of a mode's step time over the plain step's in the same round.
 sgemm_gflops: 1024x1024x1024 float32 matmul, median of 9 runs. blas_core is OpenBLAS's kernel
 choice; env lists OPENBLAS_*/OMP_*/MKL_* variables (OPENBLAS_CORETYPE=Haswell, set in some
 environments, keeps OpenBLAS on AVX2 kernels: about 3x lower sgemm on an AVX-512 CPU). If `import torch` fails the
@@ -142,42 +145,65 @@ WORKLOADS = {
 
 # --------------------------------------------------------------------------- timing
 
-def time_mode(name, mode, steps, warmup, seed=0):
-    make, shape = WORKLOADS[name]
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    pyrng = random.Random(seed)
-    model = make()
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
-    bce = nn.BCELoss()
-    batch = BATCH[name]
-    x = torch.randn(batch, *shape)
-    y = torch.randint(0, 10, (batch,))
-    times = []
-    for i in range(warmup + steps):
+MODES = ("plain", "input", "manifold")
+
+
+class Trainer:
+    """One mode's model, optimizer and fixed batch; `step()` runs and times one training step."""
+
+    def __init__(self, name, mode, seed=0):
+        make, shape = WORKLOADS[name]
+        torch.manual_seed(seed)
+        self.name, self.mode = name, mode
+        self.rng = np.random.default_rng(seed)
+        self.pyrng = random.Random(seed)
+        self.model = make()
+        self.model.train()
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+        self.bce = nn.BCELoss()
+        self.batch = BATCH[name]
+        self.x = torch.randn(self.batch, *shape)
+        self.y = torch.randint(0, 10, (self.batch,))
+
+    def step(self):
         t0 = time.perf_counter()
-        onehot = F.one_hot(y, 10).to(torch.float32)
-        if mode == "plain":
+        onehot = F.one_hot(self.y, 10).to(torch.float32)
+        if self.mode == "plain":
             k, lam, perm = None, 1.0, None
             targets = onehot
         else:
-            k = 0 if mode == "input" else pyrng.choice(model.eligible)
-            lam = float(rng.beta(2.0, 2.0))
-            perm = torch.randperm(batch)
+            k = 0 if self.mode == "input" else self.pyrng.choice(self.model.eligible)
+            lam = float(self.rng.beta(2.0, 2.0))
+            perm = torch.randperm(self.batch)
             targets = lam * onehot + (1 - lam) * onehot[perm]
-        out = model(x, k, lam, perm)
-        loss = bce(F.softmax(out, dim=1), targets)
-        opt.zero_grad()
+        out = self.model(self.x, k, lam, perm)
+        loss = self.bce(F.softmax(out, dim=1), targets)
+        self.opt.zero_grad()
         loss.backward()
-        opt.step()
+        self.opt.step()
         t1 = time.perf_counter()
         if not np.isfinite(loss.item()):
-            raise RuntimeError("non-finite loss in %s/%s" % (name, mode))
-        if i >= warmup:
-            times.append((t1 - t0) * 1e3)
-    return {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
-            "steps": steps, "warmup": warmup}
+            raise RuntimeError("non-finite loss in %s/%s" % (self.name, self.mode))
+        return (t1 - t0) * 1e3
+
+
+def time_workload(name, steps, warmup):
+    """The three modes' steps interleaved, one of each per round (the first mode rotating), so that a
+    load that changes during the run falls on all of them alike; plus the median per-round ratios."""
+    trainers = [Trainer(name, mode) for mode in MODES]
+    for _ in range(warmup):
+        for t in trainers:
+            t.step()
+    times = {mode: [] for mode in MODES}
+    for i in range(steps):
+        order = trainers[i % len(trainers):] + trainers[:i % len(trainers)]
+        for t in order:
+            times[t.mode].append(t.step())
+    out = {mode: {"median_ms": statistics.median(ts), "min_ms": min(ts), "max_ms": max(ts),
+                  "steps": steps, "warmup": warmup} for mode, ts in times.items()}
+    out["paired"] = {"%s/plain" % m: statistics.median(a / b for a, b in zip(times[m], times["plain"]))
+                     for m in ("input", "manifold")}
+    return out
 
 
 def sgemm_gflops(n=1024, reps=9):
@@ -262,8 +288,7 @@ def main():
         steps = args.steps if args.steps is not None else steps
         warmup = args.warmup if args.warmup is not None else warmup
         result["batch"][name] = BATCH[name]
-        result["workloads"][name] = {mode: time_mode(name, mode, steps, warmup)
-                                     for mode in ("plain", "input", "manifold")}
+        result["workloads"][name] = time_workload(name, steps, warmup)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result, indent=1))
 

@@ -20,7 +20,7 @@ const BACKENDS = ["wasm", "cpu", "webgpu"] as const;
 const USAGE = `options:
   --workload ${WORKLOAD_NAMES.join(",")}   (default: all)
   --backend wasm,cpu,webgpu         (default: wasm, cpu, and webgpu when an adapter is found)
-  --steps N --warmup N              timed and warm-up steps (default per workload: mlp 30/5, cnn 30/3, preact18 5/1)
+  --steps N --warmup N              timed and warm-up steps (default per workload: mlp 60/5 (30 on cpu), cnn 30/3, preact18 5/1)
   --leak-steps N                    steps of the tensor-count check (default: mlp 1000, cnn 100, preact18: its timed steps)
   --cpu-all                         also run workloads that take minutes per step on tfjs's JavaScript cpu backend
   --no-torch                        skip PyTorch
@@ -109,7 +109,7 @@ async function main() {
         continue;
       }
       log(`${name} on ${backend} (load ${load()})...`);
-      const steps = opts.steps ?? w.steps;
+      const steps = opts.steps ?? (backend === "cpu" ? (w.cpuSteps ?? w.steps) : w.steps);
       const leakSteps = opts.leakSteps ?? (backend === backends[0] ? w.leakSteps : 0);
       results.push(
         await runWorkload(w, backend, {

@@ -16,7 +16,7 @@ export interface TorchReport {
   env?: Record<string, string>;
   sgemm_gflops?: number;
   peak_rss_mb?: number;
-  workloads?: Record<string, Record<"plain" | "input" | "manifold", { median_ms: number; min_ms: number; max_ms: number; steps: number; warmup: number }>>;
+  workloads?: Record<string, Record<"plain" | "input" | "manifold", { median_ms: number; min_ms: number; max_ms: number; steps: number; warmup: number }> & { paired?: Record<string, number> }>;
   /** Environment variables the bench removed for the PyTorch run, and why. */
   removedEnv?: Record<string, string>;
   wallMs?: number;
@@ -57,4 +57,9 @@ export function runPytorch(workloads: readonly string[], opts: { keepEnv: boolea
 export function torchTiming(report: TorchReport, workload: string, mode: "plain" | "input" | "manifold"): Timing | undefined {
   const t = report.workloads?.[workload]?.[mode];
   return t ? { medianMs: t.median_ms, minMs: t.min_ms, maxMs: t.max_ms, steps: t.steps } : undefined;
+}
+
+/** The median per-round ratio of a mode's step to the plain step's (PyTorch interleaves its modes too). */
+export function torchPaired(report: TorchReport, workload: string, mode: "input" | "manifold"): number | undefined {
+  return report.workloads?.[workload]?.paired?.[`${mode}/plain`];
 }

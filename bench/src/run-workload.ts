@@ -1,4 +1,4 @@
-import { memory, type StepTiming } from "@mmx/core";
+import { memory, type ClosedJaxpr, type StepTiming } from "@mmx/core";
 import type { BoundaryRef } from "@mmx/mixup";
 import { denseFlops, flopsByPrimitive } from "./flops.js";
 import { mmxStep, MODES, type Mode } from "./mmx-step.js";
@@ -15,6 +15,8 @@ export interface ProgramInfo {
   equations: number;
   /** Tracing the step (and dead-code elimination): `jitted.lower`. */
   traceMs: number;
+  /** Compiling the traced program for the backend (the tfjs executor's kernel plan), when measurable. */
+  compileMs?: number;
   /** The first call after the trace: compiling the program for the backend plus one run. */
   firstRunMs: number;
 }
@@ -37,6 +39,11 @@ export interface WorkloadResult {
   denseFlops: number;
   flopsByPrimitive: Record<string, number>;
   cells: Partial<Record<ImplName, Cell>>;
+  /**
+   * The median over interleaved rounds of one implementation's step time over another's in the same
+   * round: less moved by a load that changes during the run than the ratio of medians.
+   */
+  pairedRatios: Record<string, number>;
   programs: Partial<Record<Mode, ProgramInfo[]>>;
   /** Live tfjs tensors before and after the timed steps of every implementation (interleaved). */
   tensors: { before: number; after: number; steps: number };
@@ -104,9 +111,10 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
           flops = denseFlops(closed.jaxpr);
           byPrimitive = flopsByPrimitive(closed.jaxpr);
         }
+        const compileMs = await timeCompile(closed);
         const t1 = performance.now();
         await s.runAt(layer);
-        infos.push({ layer, equations: closed.jaxpr.eqns.length, traceMs, firstRunMs: performance.now() - t1 });
+        infos.push({ layer, equations: closed.jaxpr.eqns.length, traceMs, ...(compileMs !== undefined ? { compileMs } : {}), firstRunMs: performance.now() - t1 });
       }
       programs[mode] = infos;
       opts.log(`  ${name}: ${infos.map((p) => `${p.layer ?? "plain"}: ${p.equations} eqns, trace ${p.traceMs.toFixed(0)} ms, first run ${p.firstRunMs.toFixed(0)} ms`).join("; ")}`);
@@ -137,7 +145,11 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
   const times = new Map<ImplName, number[]>([...live.keys()].map((n) => [n, []]));
   const before = memory().numTensors;
   for (let i = 0; i < opts.steps; i++) {
-    for (const [name, impl] of live) {
+    // Each round starts with the next implementation, so that none always runs first or last.
+    const order = [...live];
+    const round = [...order.slice(i % order.length), ...order.slice(0, i % order.length)];
+    for (const [name, impl] of round) {
+      if (!live.has(name)) continue;
       const t0 = performance.now();
       try {
         await impl.run();
@@ -152,6 +164,17 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
     if (cells[name]) continue;
     cells[name] = { timing: { medianMs: median(ts), minMs: Math.min(...ts), maxMs: Math.max(...ts), steps: ts.length } };
   }
+  const pairedRatios: Record<string, number> = {};
+  const paired = (a: ImplName, b: ImplName) => {
+    const ta = times.get(a);
+    const tb = times.get(b);
+    if (!ta || !tb || cells[a] === undefined || "unsupported" in cells[a]! || cells[b] === undefined || "unsupported" in cells[b]! || ta.length !== tb.length) return;
+    pairedRatios[`${a} / ${b}`] = median(ta.map((t, i) => t / tb[i]!));
+  };
+  paired("mmx input", "mmx plain");
+  paired("mmx manifold", "mmx plain");
+  paired("mmx plain", "tfjs eager");
+  paired("mmx plain", "tfjs-layers");
 
   let profile: WorkloadResult["profile"];
   if (opts.profile) {
@@ -187,6 +210,7 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
     denseFlops: flops,
     flopsByPrimitive: byPrimitive,
     cells,
+    pairedRatios,
     programs,
     tensors: { before, after, steps: opts.steps },
     ...(leak ? { leak } : {}),
@@ -195,6 +219,31 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
     peakRssMb: peakRssMb(),
     load: { before: loadBefore, after: load() },
   };
+}
+
+type ProgramClass = new (closed: ClosedJaxpr) => { dispose(): void };
+let programClass: ProgramClass | null | undefined;
+
+/**
+ * The executor's compile time for a traced program: what `jit` does between the trace and the first
+ * run. The tfjs executor is internal to @mmx/core, so it is reached by its file in the monorepo; if
+ * that moves, compile times are left out (the first-run column still holds them).
+ */
+async function timeCompile(closed: ClosedJaxpr): Promise<number | undefined> {
+  if (programClass === undefined) {
+    try {
+      const url = new URL("../../packages/core/dist/tfjs-executor.js", import.meta.url).href;
+      programClass = ((await import(url)) as { TfjsProgram?: ProgramClass }).TfjsProgram ?? null;
+    } catch {
+      programClass = null;
+    }
+  }
+  if (!programClass) return undefined;
+  const t0 = performance.now();
+  const program = new programClass(closed);
+  const ms = performance.now() - t0;
+  program.dispose();
+  return ms;
 }
 
 /** Median per-equation times over 3 synchronised runs, summed by primitive. */

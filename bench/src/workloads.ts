@@ -14,8 +14,9 @@ export interface Workload {
   /** One example, NHWC for images. */
   readonly exampleShape: readonly number[];
   readonly classes: number;
-  /** Timed steps and untimed warm-up steps per measurement. */
+  /** Timed steps and untimed warm-up steps per measurement (`cpuSteps` on the slow cpu backend). */
   readonly steps: number;
+  readonly cpuSteps?: number;
   readonly warmup: number;
   /** Steps of the leak check (tensor count before and after). */
   readonly leakSteps: number;
@@ -31,7 +32,8 @@ export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
     batch: 128,
     exampleShape: [784],
     classes: 10,
-    steps: 30,
+    steps: 60,
+    cpuSteps: 30,
     warmup: 5,
     leakSteps: 1000,
     onCpu: true,
