@@ -12,8 +12,8 @@ import { convFilterGradAsConv, convTransposeAsConv, matmulWithExplicitTransposes
  *   broadcasting binary kernel (150 ms for a [128,28,28,32] broadcast, against 3 ms), so broadcasts
  *   are a multiplication by ones (exact: x·1 = x) and where broadcasts its operands that way first;
  * - Sum over leading axes transposes the input first, 10-40x slower than an average pool over the
- *   same values (7.8 ms against 0.1 ms for the small CNN's [128,28,28,32] -> [32] bias gradient), so
- *   a reduction over one run of adjacent axes that is not innermost is that pool, scaled;
+ *   same values (5-8 ms against 0.25 ms for the small CNN's [128,28,28,32] -> [32] bias gradient),
+ *   so a large reduction over one run of adjacent axes that is not innermost is that pool, scaled;
  * - Gather copies element by element, ~13x slower than GatherNd copying whole rows (1.7 ms against
  *   0.13 ms for the [128,512] batch permutation of manifold mixup), so take along axis 0 is a GatherNd.
  * (Its MaxPoolWithArgmax and OneHot bugs are handled in the default lowerings.)
@@ -31,19 +31,25 @@ function whereBroadcast([c, a, b]: tf.Tensor[]): tf.Tensor {
   return tf.where(broadcastByBinaryOp(c!, shape), broadcastByBinaryOp(a!, shape), broadcastByBinaryOp(b!, shape));
 }
 
+/** Below this many elements tf.sum costs under a millisecond even over leading axes (measured). */
+const POOLED_SUM_MIN_SIZE = 2 ** 19;
+
 /**
  * reduce_sum over a contiguous run of axes that is not innermost as an average pool: x viewed as
  * NHWC [before, reduced, 1, after], pooled over the whole [reduced, 1] window and scaled back by the
  * count. (A matmul by a row of ones would be as fast with a fixed operand, but XNNPACK repacks a
  * fresh right-hand side on every call: 14 ms for the small CNN's bias gradient, against 0.1 ms.)
- * Measured as accurate as tf.sum against a float64 sum. Innermost and non-contiguous reductions keep
- * tf.sum, which is fast there.
+ * Measured as accurate as tf.sum against a float64 sum, but it adds in another order than tf.sum
+ * does on every backend; sums that cancel to rounding noise (a batch norm's gradient over a batch of
+ * two) then differ across backends by more than their size suggests. So small reductions, where the
+ * pool gains nothing that matters, keep tf.sum and agree with cpu bit for bit; so do innermost and
+ * non-contiguous ones, where tf.sum is fast.
  */
 function sumByAvgPool([x]: tf.Tensor[], { axes }: { readonly axes: readonly number[] }): tf.Tensor {
   const shape = x!.shape;
   const contiguous = axes.length > 0 && axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
   const last = axes[axes.length - 1]!;
-  if (x!.dtype !== "float32" || !contiguous || last === shape.length - 1) return axes.length === 0 ? tf.clone(x!) : tf.sum(x!, [...axes]);
+  if (x!.dtype !== "float32" || !contiguous || last === shape.length - 1 || x!.size < POOLED_SUM_MIN_SIZE) return axes.length === 0 ? tf.clone(x!) : tf.sum(x!, [...axes]);
   const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
   const before = size(shape.slice(0, axes[0]));
   const reduced = size(shape.slice(axes[0], last + 1));
