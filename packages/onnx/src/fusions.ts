@@ -13,11 +13,15 @@ import { Literal, type Atom, type Eqn, type Jaxpr, type PoolParams, type Var } f
  *   lowerMaxPoolRoute).
  * - conv bias: add(conv(x, w), b) with b of shape [Co] is one Conv with its bias input (saves a pass
  *   over the activation), when nothing else reads the conv's result.
+ * - relu mask: the backward pass of a fused ReLU reads greater(x, 0); that is relu(x) > 0, so it is
+ *   computed from the ReLU's output, and x itself (a conv's output, transposed back to NHWC) need
+ *   not be kept: the ReLU then runs on the conv's NCHW output, where onnxruntime fuses it into the Conv.
  */
 export type Fusion =
   | { kind: "relu"; x: Atom }
   | { kind: "maxPoolRoute"; ct: Atom; x: Var; params: PoolParams; pooled: Var | undefined }
-  | { kind: "convBias"; conv: Eqn<"conv">; bias: Var };
+  | { kind: "convBias"; conv: Eqn<"conv">; bias: Var }
+  | { kind: "reluMask"; relu: Var };
 
 const isZero = (a: Atom, splat: (a: Atom) => number | undefined) => (a instanceof Literal ? a.value === 0 : splat(a) === 0);
 
@@ -80,6 +84,24 @@ export function planFusions(jaxpr: Jaxpr): Map<Eqn, Fusion> {
       }
     }
   }
+  // relu masks: greater(x, 0) where x feeds a fused relu, and every reader of the mask comes after it.
+  const reluOf = new Map<Atom, { out: Var; at: number }>();
+  const indexOf = new Map<Eqn, number>();
+  jaxpr.eqns.forEach((e, i) => indexOf.set(e, i));
+  for (const [e, f] of fusions) if (f.kind === "relu") reluOf.set(f.x, { out: e.out, at: indexOf.get(e)! });
+  const firstReader = new Map<Var, number>();
+  jaxpr.eqns.forEach((e, i) => {
+    for (const a of e.inputs) if (!(a instanceof Literal) && !firstReader.has(a) && !(fusions.get(e)?.kind === "relu")) firstReader.set(a, i);
+  });
+  jaxpr.eqns.forEach((e, i) => {
+    if (e.primitive !== "greater" || fusions.has(e)) return;
+    const relu = reluOf.get(e.inputs[0]!);
+    if (!relu || relu.at <= i || !isZero(e.inputs[1]!, splat)) return;
+    const reader = firstReader.get(e.out);
+    if (reader !== undefined && reader <= relu.at) return;
+    if (jaxpr.outs.includes(e.out)) return;
+    fusions.set(e, { kind: "reluMask", relu: relu.out });
+  });
   return fusions;
 }
 
@@ -88,5 +110,6 @@ export function readsOf(e: Eqn, fusion: Fusion | undefined): readonly Atom[] {
   if (!fusion) return e.inputs;
   if (fusion.kind === "relu") return [fusion.x];
   if (fusion.kind === "convBias") return [...fusion.conv.inputs, fusion.bias];
+  if (fusion.kind === "reluMask") return [fusion.relu];
   return fusion.pooled ? [fusion.ct, fusion.x, fusion.pooled] : [fusion.ct, fusion.x];
 }

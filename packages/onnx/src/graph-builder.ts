@@ -51,6 +51,25 @@ export class GraphBuilder {
   private readonly constants = new Map<string, string>();
   /** The equation being lowered: its nodes' names start with this. */
   origin = "graph";
+  /** For an NHWC value made by transposing an NCHW one (a conv's output): that NCHW value. */
+  readonly nchwOf = new Map<string, string>();
+
+  /** Drops nodes whose outputs nothing reads (layout transposes that a fusion made unnecessary). */
+  sweep(outputs: readonly string[]): void {
+    const wanted = new Set(outputs);
+    const kept: NodeMessage[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i]!;
+      if (!n.output.some((o) => wanted.has(o))) continue;
+      kept.push(n);
+      for (const x of n.input) wanted.add(x);
+    }
+    kept.reverse();
+    this.nodes.splice(0, this.nodes.length, ...kept);
+    const used = new Set(this.nodes.flatMap((n) => n.input));
+    const inits = this.initializers.filter((t) => used.has(t.name) || wanted.has(t.name));
+    this.initializers.splice(0, this.initializers.length, ...inits);
+  }
 
   /** A new value name: `v<n>_<hint>`, which no input, output or parameter name takes. */
   fresh(hint: string): string {

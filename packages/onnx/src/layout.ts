@@ -5,8 +5,13 @@ import { int, ints, type GraphBuilder, type Value } from "./graph-builder.js";
  * lowering transposes in and out; onnxruntime's transpose optimizer cancels the pairs that meet
  * between consecutive layers (measured: see the README's performance notes).
  */
-export const toNCHW = (b: GraphBuilder, x: string): string => b.op("Transpose", [x], { perm: ints([0, 3, 1, 2]) });
-export const toNHWC = (b: GraphBuilder, x: string): string => b.op("Transpose", [x], { perm: ints([0, 2, 3, 1]) });
+export const toNCHW = (b: GraphBuilder, x: string): string => b.nchwOf.get(x) ?? b.op("Transpose", [x], { perm: ints([0, 3, 1, 2]) });
+/** NCHW to NHWC; remembers the NCHW original, so that a later toNCHW of the result is that original. */
+export const toNHWC = (b: GraphBuilder, x: string): string => {
+  const out = b.op("Transpose", [x], { perm: ints([0, 2, 3, 1]) });
+  b.nchwOf.set(out, x);
+  return out;
+};
 /** The n x n identity, or with `reversed` the anti-identity, as a Gemm operand. */
 function permutationMatrix(b: GraphBuilder, n: number, reversed: boolean): string {
   const m = new Float32Array(n * n);

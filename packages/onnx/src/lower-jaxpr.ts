@@ -5,6 +5,7 @@ import { encodeModel, type ModelMessage } from "./proto.js";
 import { planFusions, readsOf } from "./fusions.js";
 import { lowerMaxPoolRoute } from "./lower-pool.js";
 import { lowerConv } from "./lower-conv.js";
+import { toNHWC } from "./layout.js";
 
 export const OPSET = 17;
 /** The IR version that goes with opset 17. */
@@ -140,11 +141,34 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
       });
       continue;
     }
+    if (fusion?.kind === "reluMask") {
+      // The ReLU comes later in the program than its mask: lowered when the backward pass reads it.
+      const reluOut = fusion.relu;
+      let name: string | undefined;
+      env.set(eqn.out, {
+        aval: eqn.out.aval,
+        get name() {
+          if (name === undefined) {
+            const at = b.origin;
+            b.origin = origin;
+            name = b.op("Greater", [read(reluOut).name, b.scalar(0, "float32")]);
+            b.origin = at;
+          }
+          return name;
+        },
+      });
+      continue;
+    }
     const lower = (onnxLowerings as Record<string, OnnxLowering<Primitive> | undefined>)[eqn.primitive];
     if (!lower) throw new OnnxLoweringError(eqn.primitive, eqn.scope, "no ONNX lowering is defined for this primitive");
     let name: string;
     try {
-      if (fusion?.kind === "relu") name = b.op("Relu", [read(fusion.x).name]);
+      if (fusion?.kind === "relu") {
+        // On a conv's NCHW output where there is one (onnxruntime fuses Conv + Relu), else as is.
+        const x = read(fusion.x).name;
+        const nchw = b.nchwOf.get(x);
+        name = nchw ? toNHWC(b, b.op("Relu", [nchw])) : b.op("Relu", [x]);
+      }
       else if (fusion?.kind === "convBias") name = lowerConv(b, fusion.conv.inputs.map(read), fusion.conv.params, read(fusion.bias));
       else if (fusion?.kind === "maxPoolRoute") name = lowerMaxPoolRoute(b, read(fusion.ct), read(fusion.x), fusion.params, fusion.pooled && read(fusion.pooled));
       else name = lower(b, eqn.inputs.map(read), eqn.params as never, eqn.out.aval, lowering);
@@ -171,6 +195,7 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
       b.nodeTo("Identity", [renamed.get(src) ?? src], outputNames[i]!);
     }
   });
+  b.sweep([...jaxpr.outs.map((a) => read(a).name), ...outputNames]);
   const rename = (n: string) => renamed.get(n) ?? n;
   for (const node of b.nodes) {
     node.input = node.input.map(rename);
