@@ -1,4 +1,4 @@
-import { DeviceArray, Literal, dce, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type ShapedArray, type Var } from "@mmx/core";
+import { DeviceArray, Literal, ShapedArray, dce, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type Var } from "@mmx/core";
 import { GraphBuilder, valueInfo, type Value } from "./graph-builder.js";
 import { DEFAULT_LOWERING_OPTIONS, onnxLowerings, type LoweringOptions, type OnnxLowering } from "./lowerings.js";
 import { encodeModel, type ModelMessage } from "./proto.js";
@@ -40,6 +40,51 @@ export interface LoweredModel {
   readonly outputNames: readonly string[];
   readonly inAvals: readonly ShapedArray[];
   readonly outAvals: readonly ShapedArray[];
+}
+
+/** Primitives that act element by element (with numpy broadcasting): layout does not matter to them. */
+const ELEMENTWISE: ReadonlySet<Primitive> = new Set<Primitive>([
+  "neg", "exp", "log", "log1p", "tanh", "logistic", "sqrt", "rsqrt", "abs", "sign", "erf", "sin", "cos",
+  "add", "sub", "mul", "div", "pow", "maximum", "minimum",
+  "equal", "less", "greater", "less_equal", "greater_equal", "where",
+]);
+const NHWC_TO_NCHW = [0, 3, 1, 2];
+
+/**
+ * Elementwise equations on NHWC values that exist in NCHW too (a conv's output, and what elementwise
+ * work made of it) run in NCHW, with per-channel operands ([C] or [1,1,1,C]: batch-norm scales)
+ * reshaped to [1,C,1,1]: a conv -> batch norm -> ReLU -> conv chain then needs no transposes. The
+ * NHWC form is a Transpose that is swept away when nothing reads it. Undefined when it does not apply.
+ */
+function lowerOnNCHW(b: GraphBuilder, eqn: Eqn, inputs: readonly Value[], lower: OnnxLowering<Primitive>, lowering: LoweringOptions): string | undefined {
+  const out = eqn.out.aval;
+  if (!ELEMENTWISE.has(eqn.primitive) || out.ndim !== 4) return undefined;
+  const channels = out.shape[3]!;
+  const same = (s: readonly number[]) => s.length === 4 && s.every((d, i) => d === out.shape[i]);
+  let twins = 0;
+  const moved: Value[] = [];
+  for (const v of inputs) {
+    if (v.splat !== undefined) {
+      moved.push({ name: b.scalar(v.splat, v.aval.dtype), aval: new ShapedArray([], v.aval.dtype), splat: v.splat });
+      continue;
+    }
+    if (v.aval.ndim === 0) {
+      moved.push(v);
+      continue;
+    }
+    const twin = same(v.aval.shape) ? b.nchwOf.get(v.name) : undefined;
+    if (twin !== undefined) {
+      twins++;
+      moved.push({ name: twin, aval: new ShapedArray(NHWC_TO_NCHW.map((a) => v.aval.shape[a]!), v.aval.dtype) });
+      continue;
+    }
+    const perChannel = v.aval.shape[v.aval.ndim - 1] === channels && v.aval.shape.slice(0, -1).every((d) => d === 1) && v.aval.ndim <= 4;
+    if (!perChannel) return undefined;
+    moved.push({ name: b.op("Reshape", [v.name, b.int64s([1, channels, 1, 1])]), aval: new ShapedArray([1, channels, 1, 1], v.aval.dtype) });
+  }
+  if (twins === 0) return undefined;
+  const outNCHW = new ShapedArray(NHWC_TO_NCHW.map((a) => out.shape[a]!), out.dtype);
+  return toNHWC(b, lower(b, moved, eqn.params as never, outNCHW, lowering));
 }
 
 /** Float32 arithmetic on fills that rounds as onnxruntime and tfjs do (one rounding of the exact result). */
@@ -161,6 +206,13 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
     }
     const lower = (onnxLowerings as Record<string, OnnxLowering<Primitive> | undefined>)[eqn.primitive];
     if (!lower) throw new OnnxLoweringError(eqn.primitive, eqn.scope, "no ONNX lowering is defined for this primitive");
+    if (!fusion) {
+      const nchw = lowerOnNCHW(b, eqn, eqn.inputs.map(read), lower, lowering);
+      if (nchw !== undefined) {
+        env.set(eqn.out, { name: nchw, aval: eqn.out.aval });
+        continue;
+      }
+    }
     let name: string;
     try {
       if (fusion?.kind === "relu") {

@@ -142,6 +142,13 @@ function lowerReduceSum(b: GraphBuilder, [x]: readonly Value[], { axes }: Params
   if (axes.length === 0) return x!.name;
   const shape = x!.aval.shape;
   const rank = shape.length;
+  const twin = b.nchwOf.get(x!.name);
+  if (twin && rank === 4 && axes.join() === "0,1,2" && x!.aval.dtype === "float32") {
+    // A per-channel sum (batch-norm statistics) of a value that exists in NCHW: over H·W, then over N.
+    const [n, h, w, c] = shape as [number, number, number, number];
+    const perImage = h * w === 1 ? b.op("Reshape", [twin, b.int64s([n, c])]) : b.op("Reshape", [b.op("Gemm", [b.op("Reshape", [twin, b.int64s([n * c, h * w])]), b.fill([h * w, 1], 1)]), b.int64s([n, c])]);
+    return n === 1 ? b.op("Reshape", [perImage, b.int64s([c])]) : b.op("Reshape", [b.op("Gemm", [b.fill([1, n], 1), perImage]), b.int64s([c])]);
+  }
   const count = product(axes.map((a) => shape[a]!));
   const kept = x!.aval.size / count;
   const prefix = axes.every((a, i) => a === i);
