@@ -105,7 +105,7 @@ async function main() {
     for (const name of opts.workloads) {
       const w = WORKLOADS[name];
       if (backend === "cpu" && !w.onCpu && !opts.cpuAll) {
-        notes.push(`${name} on cpu: skipped (tfjs's plain-JavaScript cpu backend takes seconds per step of it: 7 s for the cnn, measured; --cpu-all runs it)`);
+        notes.push(`${name} on cpu: skipped (tfjs's plain-JavaScript cpu backend takes seconds per step of the conv workloads: ~7 s for one cnn step, measured; --cpu-all runs it)`);
         continue;
       }
       log(`${name} on ${backend} (load ${load()})...`);

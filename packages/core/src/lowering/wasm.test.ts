@@ -87,7 +87,7 @@ describe("wasm lowerings against the cpu defaults", () => {
       expect(got.shape).toEqual(outShape);
       // Exact sums (float64) and the bound of a float32 summation: a few ulps of the sum of magnitudes.
       const before = shape.slice(0, axes[0]).reduce((a, b) => a * b, 1);
-      const reduced = axes.reduce((a, i) => a * shape[i]!, 1);
+      const reduced = (axes as readonly number[]).reduce((a: number, i) => a * shape[i]!, 1);
       const after = xs.length / before / reduced;
       const exact = new Float64Array(before * after);
       const magnitude = new Float64Array(before * after);
