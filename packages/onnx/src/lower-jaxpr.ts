@@ -196,7 +196,9 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
           if (name === undefined) {
             const at = b.origin;
             b.origin = origin;
-            name = b.op("Greater", [read(reluOut).name, b.scalar(0, "float32")]);
+            const r = read(reluOut).name;
+            const nchw = b.nchwOf.get(r);
+            name = nchw ? toNHWC(b, b.op("Greater", [nchw, b.scalar(0, "float32")])) : b.op("Greater", [r, b.scalar(0, "float32")]);
             b.origin = at;
           }
           return name;
