@@ -95,6 +95,18 @@ for (const backend of ["cpu", "wasm"] as const) {
       x.dispose();
     });
 
+    it("clearCache frees the programs and the copies of closed-over constants", () => {
+      const c = np.array([1, 2, 3]);
+      const x = np.ones([3]);
+      const before = memory().numTensors;
+      const f = jit((v: MxArray) => np.add(v, c));
+      f(x).dispose();
+      f.clearCache();
+      expect(memory().numTensors).toBe(before);
+      expect(Array.from(c.dataSync())).toEqual([1, 2, 3]);
+      dispose([c, x]);
+    });
+
     it("returns outputs the caller owns, even when an output is an input or repeated", () => {
       const f = jit((x: MxArray) => [x, np.exp(x), np.exp(x)] as const);
       const x = np.zeros([2]);

@@ -142,7 +142,11 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
   };
   Object.defineProperty(jitted, "cacheSize", { get: () => cache.size });
   jitted.clearCache = () => {
-    for (const e of cache.values()) disposePrograms(e);
+    for (const e of cache.values()) {
+      disposePrograms(e);
+      // The cache owns its copies of the trace's constants (made when they were all concrete).
+      for (const c of e.closed.consts) if (c instanceof DeviceArray) c.dispose();
+    }
     cache.clear();
   };
   return jitted;
