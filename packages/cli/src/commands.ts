@@ -2,6 +2,7 @@ import { dispose } from "@mmx/core";
 import * as nn from "@mmx/nn";
 import { formatOptions, getFlag, getNumber, getString, parseArgs, type OptionSpec } from "./args.js";
 import { attackAccuracy, spectraAt } from "./analysis.js";
+import { describeChoice, resolveBackend } from "./backends.js";
 import { readCheckpointInfo } from "./checkpoint.js";
 import { conflictingOptions, resolveLayers, trainConfigFromArgs, TRAIN_OPTIONS, type TrainConfig } from "./config.js";
 import { datasetShape } from "./datasets.js";
@@ -59,14 +60,16 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     }
     progress.log(`resuming ${out} at epoch ${info.epoch + 1} of ${epochs} (step ${info.step}) on ${config.backend}`);
   } else {
-    const { layerRefs, ...rest } = trainConfigFromArgs(args);
+    const { layerRefs, backend: given, ...rest } = trainConfigFromArgs(args);
     const { model } = buildModel(rest.model, datasetShape(rest.dataset), rest.hidden);
-    config = { ...rest, ...resolveLayers(rest.method, layerRefs, model) };
+    const backend = await resolveBackend(given);
+    progress.log(describeChoice(backend));
+    config = { ...rest, ...resolveLayers(rest.method, layerRefs, model), backend: backend.name };
     out = getString(args, "out") ?? `runs/${config.dataset}-${config.method}-s${config.seed}`;
   }
   const result = await train(config, { out, resume: getFlag(args, "resume") ?? false, progress });
   const last = result.metrics[result.metrics.length - 1]!;
-  io.stdout(`${out}: epoch ${last.epoch}/${config.epochs}  train loss ${last.trainLoss.toFixed(4)}  test error ${pct(last.testError)}  NLL ${last.testNll.toFixed(4)}  ECE ${pct(last.testEce)}\n`);
+  io.stdout(`${out}: epoch ${last.epoch}/${config.epochs}  train loss ${last.trainLoss.toFixed(4)}  test error ${pct(last.testError)}  NLL ${last.testNll.toFixed(4)}  ECE ${pct(last.testEce)}  (backend ${config.backend})\n`);
   dispose([result.params, result.modelState]);
 }
 

@@ -1,6 +1,5 @@
 import * as nn from "@mmx/nn";
 import { getFlag, getList, getNumber, getString, type OptionSpec, type ParsedArgs } from "./args.js";
-import { DEFAULT_BACKEND } from "./backends.js";
 import { DATA_DEFAULTS, DATASETS, type DataConfig, type DatasetName } from "./datasets.js";
 import { oneOf, UsageError } from "./errors.js";
 import { DEFAULT_MODEL, MODELS, type ModelName } from "./models.js";
@@ -57,7 +56,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "schedule", kind: "string", choices: SCHEDULES, help: "learning-rate schedule", defaultText: "constant" },
   { name: "milestones", kind: "list", placeholder: "E,E", help: "epochs where multistep multiplies the rate by 0.1" },
   { name: "seed", kind: "int", placeholder: "S", help: "seeds the initialisation, the shuffling and the mixup draws", defaultText: "0" },
-  { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends() (cpu, wasm, webgpu, onnx, ...)", defaultText: DEFAULT_BACKEND },
+  { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends() (cpu, wasm, webgpu, onnx, ...)", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
   { name: "out", kind: "string", placeholder: "DIR", help: "the run folder (config.json, metrics.json, checkpoint.mmx)", defaultText: "runs/<dataset>-<method>-s<seed>" },
   { name: "resume", kind: "flag", help: "continue the run in --out from its last checkpoint" },
   { name: "train-limit", kind: "int", placeholder: "N", help: "image datasets: train on the first N examples" },
@@ -86,7 +85,8 @@ function nonNegative(v: number | undefined, name: string, fallback: number): num
 }
 
 /** A training config from parsed `mmx train` options, with defaults, checked. Layers are resolved separately. */
-export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers" | "layerNames"> & { layerRefs?: string[] } {
+/** The run's config as the options give it; `backend` is absent when not given (the command picks the fastest). */
+export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers" | "layerNames" | "backend"> & { layerRefs?: string[]; backend?: string } {
   const dataset = oneOf(getString(args, "dataset") ?? "spirals", DATASETS, "dataset") as DatasetName;
   const method = (getString(args, "method") ?? "manifold") as Method;
   const model = (getString(args, "model") ?? DEFAULT_MODEL[dataset]) as ModelName;
@@ -144,7 +144,7 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
     schedule,
     milestones,
     seed: positiveInt(getNumber(args, "seed"), "seed", 0, 0),
-    backend: getString(args, "backend") ?? DEFAULT_BACKEND,
+    ...(getString(args, "backend") !== undefined ? { backend: getString(args, "backend")! } : {}),
   };
 }
 

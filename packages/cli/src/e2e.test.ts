@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { pickFastest, probeFastest } from "./backends.js";
 import { run, tempDir } from "./test-helpers.js";
 
 const TINY = ["--dataset", "spirals", "--n-train", "256", "--n-test", "200", "--batch", "32", "--hidden", "16", "--lr", "0.1"];
@@ -9,14 +10,17 @@ describe("mmx train -> eval -> attack -> spectra on the spirals", () => {
   it("trains, writes a run folder, and each command reads it back", async () => {
     const out = join(tempDir(), "run");
     const trained = await run(["train", ...TINY, "--method", "manifold", "--epochs", "3", "--seed", "1", "--out", out]);
-    expect(trained.stderr).not.toMatch(/mmx/);
+    expect(trained.stderr).not.toMatch(/^mmx( [a-z]+)?:/m);
     expect(trained.code).toBe(0);
-    expect(trained.stdout).toMatch(new RegExp(`${out}: epoch 3/3 {2}train loss \\d\\.\\d{4} {2}test error \\d+\\.\\d\\d% {2}NLL \\d\\.\\d{4} {2}ECE \\d+\\.\\d\\d%`));
+    // No --backend: the fastest present trains, and both the progress and the result say which.
+    const chosen = pickFastest(await probeFastest()).name;
+    expect(trained.stderr.split("\n")[0]).toMatch(new RegExp(`^backend ${chosen}: the fastest backend .*; --backend chooses another$`));
+    expect(trained.stdout).toMatch(new RegExp(`${out}: epoch 3/3 {2}train loss \\d\\.\\d{4} {2}test error \\d+\\.\\d\\d% {2}NLL \\d\\.\\d{4} {2}ECE \\d+\\.\\d\\d% {2}\\(backend ${chosen}\\)`));
     // Not a TTY: plain progress lines, the last one at the end of the run.
     expect(trained.stderr.trim().split("\n").pop()).toMatch(/^epoch 3\/3 step 8\/8 {2}loss \d\.\d{4} {2}[\d,]+ ex\/s {2}ETA 0s$/);
 
     const metrics = JSON.parse(readFileSync(join(out, "metrics.json"), "utf8"));
-    expect(metrics.config).toMatchObject({ dataset: "spirals", method: "manifold", alpha: 2, layers: [0, 1, 2, 3], layerNames: ["input", "hidden1", "hidden2", "bottleneck"], seed: 1, backend: "wasm" });
+    expect(metrics.config).toMatchObject({ dataset: "spirals", method: "manifold", alpha: 2, layers: [0, 1, 2, 3], layerNames: ["input", "hidden1", "hidden2", "bottleneck"], seed: 1, backend: chosen });
     expect(metrics.epochs.map((e: { epoch: number; step: number }) => [e.epoch, e.step])).toEqual([[1, 8], [2, 16], [3, 24]]);
     for (const e of metrics.epochs) {
       for (const k of ["trainLoss", "testError", "testNll", "testEce", "seconds", "examplesPerSecond"]) expect(Number.isFinite(e[k]), k).toBe(true);

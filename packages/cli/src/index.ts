@@ -5,7 +5,7 @@
 export { main, usage } from "./main.js";
 export { parseArgs, formatOptions, type OptionSpec, type OptionKind, type ParsedArgs } from "./args.js";
 export { UsageError } from "./errors.js";
-export { useBackend, DEFAULT_BACKEND } from "./backends.js";
+export { useBackend, resolveBackend, pickFastest, probeFastest, threadsPerRun, setRunThreads, FALLBACK_BACKEND, FASTEST_FIRST, type BackendChoice, type BackendCandidate } from "./backends.js";
 export { DATASETS, loadData, type DatasetName, type DataConfig, type LoadedData } from "./datasets.js";
 export { MODELS, buildModel, modelsFor, type ModelName } from "./models.js";
 export { METHODS, LOSSES, SCHEDULES, TRAIN_OPTIONS, resolveLayers, type TrainConfig, type Method } from "./config.js";
@@ -18,5 +18,5 @@ export { writeFileAtomic } from "./atomic-file.js";
 export { runFiles, readMetrics, type EpochRecord } from "./run-files.js";
 export { Progress, type ProgressState } from "./progress.js";
 export { reproduce, type ReproduceReport } from "./reproduce/command.js";
-export { PRESETS, type Preset, type DatasetPlan } from "./reproduce/presets.js";
+export { PRESETS, SMALL_DATA_PRESETS, REGIMES, findPreset, type Preset, type PresetName, type RegimeName, type DatasetPlan } from "./reproduce/presets.js";
 export { renderChart } from "./reproduce/render.js";

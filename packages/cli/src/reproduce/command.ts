@@ -3,22 +3,23 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { FASHION_MNIST_CLASSES } from "@mmx/data";
 import { formatOptions, getFlag, getNumber, getString, parseArgs, type OptionSpec } from "../args.js";
-import { DEFAULT_BACKEND, useBackend } from "../backends.js";
+import { type BackendChoice, resolveBackend, setRunThreads, threadsPerRun, useBackend } from "../backends.js";
 import type { CliIo } from "../commands.js";
 import { describeMethod } from "../config.js";
 import { UsageError } from "../errors.js";
 import { formatDuration, Progress } from "../progress.js";
-import { runAll, type RunOutcome } from "./pipeline.js";
-import { PRESETS, type Preset } from "./presets.js";
+import { runAll, workerCount, type RunOutcome } from "./pipeline.js";
+import { findPreset, REGIME_NAMES, type Preset } from "./presets.js";
 import { findings, flatteningLines, formatTable, summarize } from "./table.js";
 import { writePlots } from "./plots.js";
 
 export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
-  { name: "full", kind: "flag", help: "the longer preset: more data, more epochs (tens of minutes)" },
-  { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests)", defaultText: "default (under 10 minutes on 2 cores)" },
-  { name: "out", kind: "string", placeholder: "DIR", help: "where runs, summary and plots go", defaultText: "runs/reproduce" },
-  { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: DEFAULT_BACKEND },
-  { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each); results do not depend on it", defaultText: "2, or 1 on a 1-core machine" },
+  { name: "regime", kind: "string", choices: REGIME_NAMES, help: "standard: spirals and 10,000 Fashion-MNIST images, briefly; small-data: 3,000 Fashion-MNIST images trained long, where regularisers matter", defaultText: "standard" },
+  { name: "full", kind: "flag", help: "the longer preset of the standard regime: more data, more epochs (tens of minutes)" },
+  { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests; full: standard regime only)", defaultText: "default (standard: under 10 minutes on 2 cores; small-data: 15 to 25 minutes with onnx)" },
+  { name: "out", kind: "string", placeholder: "DIR", help: "where runs, summary and plots go", defaultText: "runs/reproduce, or runs/reproduce-small-data" },
+  { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
+  { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each; onnx gets cores / N intra-op threads each)", defaultText: "2, or 1 on a 1-core machine" },
   { name: "quiet", kind: "flag", help: "no progress output" },
 ];
 
@@ -27,7 +28,10 @@ export const defaultJobs = (): number => Math.min(2, availableParallelism());
 
 export interface ReproduceReport {
   preset: Preset["name"];
+  regime: Preset["regime"];
   backend: string;
+  /** Why that backend, and how many threads each run had on it. */
+  backendReason: string;
   /** Runs trained at once. */
   jobs: number;
   seconds: number;
@@ -37,18 +41,28 @@ export interface ReproduceReport {
   plots: string[];
 }
 
-/** Runs the demo and writes `summary.md`, `summary.json` and `plots/` under `out`. */
-export async function reproduce(opts: { preset: Preset; out: string; backend: string; progress?: Progress; jobs?: number }): Promise<ReproduceReport> {
+/**
+ * Runs the demo and writes `summary.md`, `summary.json` and `plots/` under `out`. Without `backend`,
+ * it trains on the fastest backend present (see `resolveBackend`) and says which, and why.
+ */
+export async function reproduce(opts: { preset: Preset; out: string; backend?: string; progress?: Progress; jobs?: number }): Promise<ReproduceReport> {
   const started = performance.now();
+  const workers = workerCount(opts.preset, opts.jobs ?? 1);
+  const threads = threadsPerRun(workers);
+  // onnx's threads are set before it is probed, so that its description says how the runs use it.
+  const threadNote = opts.backend === undefined || opts.backend === "onnx" ? await setRunThreads("onnx", threads) : undefined;
+  const choice: BackendChoice = await resolveBackend(opts.backend);
   // Checked here, before any worker starts: an unknown or unavailable backend fails once, clearly.
-  await useBackend(opts.backend);
-  const outcomes = await runAll(opts);
+  await useBackend(choice.name);
+  const backendReason = choice.name === "onnx" && threadNote ? `${choice.reason}; ${threadNote}` : choice.reason;
+  opts.progress?.log(`backend ${choice.name}: ${backendReason}`);
+  const outcomes = await runAll({ ...opts, backend: choice.name, threads });
   const rows = summarize(outcomes);
   const lines = [...findings(rows), ...flatteningLines(outcomes)];
   opts.progress?.log("writing plots…");
   const plots = await writePlots(join(opts.out, "plots"), outcomes, { spirals: ["arm 0", "arm 1"], "fashion-mnist": FASHION_MNIST_CLASSES });
   const seconds = (performance.now() - started) / 1000;
-  const report: ReproduceReport = { preset: opts.preset.name, backend: opts.backend, jobs: opts.jobs ?? 1, seconds, outcomes, table: formatTable(rows, "text"), findings: lines, plots };
+  const report: ReproduceReport = { preset: opts.preset.name, regime: opts.preset.regime, backend: choice.name, backendReason, jobs: workers, seconds, outcomes, table: formatTable(rows, "text"), findings: lines, plots };
   writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify({ ...report, table: undefined, rows, machine: machine() }, null, 1)}\n`);
   writeFileSync(join(opts.out, "summary.md"), `${describe(opts.preset, report)}\n\n${formatTable(rows, "markdown")}\n\n${lines.map((l) => `- ${l}`).join("\n")}\n`);
   return report;
@@ -60,12 +74,12 @@ function machine(): { cpus: number; cpu: string; node: string } {
 }
 
 /** One paragraph saying what was run: the same text heads the table on stdout and in summary.md. */
-export function describe(preset: Preset, report: { backend: string; seconds: number; jobs: number }): string {
+export function describe(preset: Preset, report: { backend: string; backendReason?: string; seconds: number; jobs: number }): string {
   const plans = preset.plans.map((p) => `${p.dataset} (${p.model}${p.hidden ? ` ${p.hidden.join("-")}` : ""}, ${p.trainSize} train / ${p.testSize} test ${p.dataset === "spirals" ? "points" : "images"}, ${p.epochs} epochs, batch ${p.batch}, SGD lr ${p.lr} ${p.schedule}, FGSM ε=${p.fgsmEps})`);
   return [
-    `mmx reproduce --preset ${preset.name}: ${preset.methods.map((m) => describeMethod(m.method)).join(" / ")} on ${plans.join(" and ")};`,
+    `mmx reproduce ${preset.regime === "standard" ? "" : `--regime ${preset.regime} `}--preset ${preset.name}: ${preset.methods.map((m) => describeMethod(m.method)).join(" / ")} on ${plans.join(" and ")};`,
     `seeds ${preset.seeds.join(", ")}; BCE-on-softmax training loss, Nesterov momentum 0.9, weight decay 1e-4; manifold mixup mixes at the model's mixing set (input and hidden layers);`,
-    `backend ${report.backend}, ${report.jobs} run${report.jobs > 1 ? "s" : ""} at a time; ${formatDuration(report.seconds)} in all. Metrics are the last epoch's (no selection on the test set), mean ± std over the seeds.`,
+    `backend ${report.backend}${report.backendReason ? ` (${report.backendReason})` : ""}, ${report.jobs} run${report.jobs > 1 ? "s" : ""} at a time; ${formatDuration(report.seconds)} in all. Metrics are the last epoch's (no selection on the test set), mean ± std over the seeds.`,
   ].join(" ");
 }
 
@@ -74,13 +88,15 @@ export async function reproduceCommand(argv: readonly string[], io: CliIo): Prom
   if (args.help) return io.stdout(`mmx reproduce: the paper's comparison (no / input / manifold mixup) on spirals and Fashion-MNIST, 3 seeds: a table and plots\n\n${formatOptions(REPRODUCE_OPTIONS)}\n`);
   const named = getString(args, "preset");
   if (named && getFlag(args, "full") && named !== "full") throw new UsageError(`mmx reproduce: --full and --preset ${named} disagree; give one`);
-  const preset = PRESETS[(getFlag(args, "full") ? "full" : (named ?? "default")) as Preset["name"]];
-  const out = getString(args, "out") ?? "runs/reproduce";
+  const regime = getString(args, "regime") ?? "standard";
+  const preset = findPreset(regime, getFlag(args, "full") ? "full" : (named ?? "default"));
+  const out = getString(args, "out") ?? (regime === "standard" ? "runs/reproduce" : `runs/reproduce-${regime}`);
   mkdirSync(out, { recursive: true });
   const progress = new Progress(getFlag(args, "quiet") ? null : io.stderr);
-  progress.log(`mmx reproduce (${preset.name}): ${preset.plans.length * preset.methods.length * preset.seeds.length} runs into ${out}`);
+  progress.log(`mmx reproduce (${preset.regime === "standard" ? "" : `${preset.regime} regime, `}${preset.name}): ${preset.plans.length * preset.methods.length * preset.seeds.length} runs into ${out}`);
   const jobs = getNumber(args, "jobs") ?? defaultJobs();
   if (!(jobs >= 1)) throw new UsageError(`--jobs must be at least 1, got ${jobs}`);
-  const report = await reproduce({ preset, out, backend: getString(args, "backend") ?? DEFAULT_BACKEND, progress, jobs });
+  const backend = getString(args, "backend");
+  const report = await reproduce({ preset, out, ...(backend !== undefined ? { backend } : {}), progress, jobs });
   io.stdout(`\n${describe(preset, report)}\n\n${report.table}\n\n${report.findings.join("\n")}\n\nplots: ${report.plots.filter((p) => p.endsWith(".png")).join(", ")} (and .svg)\nsummary: ${join(out, "summary.md")}, ${join(out, "summary.json")}\n`);
 }

@@ -5,7 +5,7 @@ import { Worker } from "node:worker_threads";
 import { dispose, np } from "@mmx/core";
 import * as nn from "@mmx/nn";
 import { attackAccuracy, features, spectraAt, type Trained } from "../analysis.js";
-import { useBackend } from "../backends.js";
+import { setRunThreads, useBackend } from "../backends.js";
 import type { TrainConfig } from "../config.js";
 import { loadData, type DataConfig, type LoadedData } from "../datasets.js";
 import { evalForward } from "../evaluate.js";
@@ -48,6 +48,8 @@ export interface ReproduceOptions {
    * Results do not depend on it: every run is deterministic. 1 trains in this thread.
    */
   jobs?: number;
+  /** Threads each run may use on a backend with its own thread pool (onnx); see `threadsPerRun`. */
+  threads?: number;
 }
 
 /** The training config of one demo run. */
@@ -137,13 +139,22 @@ export async function runJob(job: Job, ctx: { out: string; backend: string; grid
 const describeOutcome = (o: RunOutcome) =>
   `test error ${(100 * o.final.testError).toFixed(2)}%  NLL ${o.final.testNll.toFixed(3)}  ECE ${(100 * o.final.testEce).toFixed(2)}%  FGSM ${(100 * o.fgsm.adversarial).toFixed(1)}%`;
 
+const workerScript = new URL("./worker.js", import.meta.url);
+
+/** How many runs `runAll` trains at once: `jobs`, at most one per run, and 1 where no compiled worker script exists (under vitest). */
+export function workerCount(preset: Preset, jobs: number): number {
+  const wanted = Math.max(1, Math.min(jobs, planJobs(preset).length));
+  return wanted > 1 && existsSync(fileURLToPath(workerScript)) ? wanted : 1;
+}
+
 /** Runs every job of the preset, in this thread or in `jobs` worker threads; outcomes in job order. */
 export async function runAll(opts: ReproduceOptions): Promise<RunOutcome[]> {
   const jobs = planJobs(opts.preset);
   const wanted = Math.max(1, Math.min(opts.jobs ?? 1, jobs.length));
-  const worker = new URL("./worker.js", import.meta.url);
-  if (wanted > 1 && existsSync(fileURLToPath(worker))) return runInWorkers(jobs, opts, wanted, worker);
+  const count = workerCount(opts.preset, wanted);
+  if (count > 1) return runInWorkers(jobs, opts, count, workerScript);
   if (wanted > 1) opts.progress?.log(`(running one job at a time: no compiled worker next to ${fileURLToPath(import.meta.url)}; build the package to run ${wanted} at once)`);
+  if (opts.threads !== undefined) await setRunThreads(opts.backend, opts.threads);
   return runInThread(jobs, opts);
 }
 
@@ -196,7 +207,7 @@ async function runInWorkers(jobs: Job[], opts: ReproduceOptions, count: number, 
     let active = 0;
     let failed = false;
     const startWorker = () => {
-      const w = new Worker(script, { workerData: { out: opts.out, backend: opts.backend, grid: opts.preset.grid } });
+      const w = new Worker(script, { workerData: { out: opts.out, backend: opts.backend, grid: opts.preset.grid, threads: opts.threads } });
       active++;
       const next = () => {
         const job = queue.shift();

@@ -1,7 +1,10 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { pickFastest, probeFastest } from "../backends.js";
+import { UsageError } from "../errors.js";
 import { run, tempDir } from "../test-helpers.js";
+import { findPreset, PRESETS } from "./presets.js";
 
 /** The width and height in a PNG's IHDR chunk, after checking the signature. */
 function pngSize(bytes: Buffer): [number, number] {
@@ -13,13 +16,13 @@ function pngSize(bytes: Buffer): [number, number] {
 describe("mmx reproduce --preset tiny", () => {
   it("trains every (dataset, method, seed), prints the table with every row, and writes the plots", async () => {
     const out = join(tempDir(), "demo");
-    const r = await run(["reproduce", "--preset", "tiny", "--jobs", "1", "--out", out]);
+    const r = await run(["reproduce", "--preset", "tiny", "--jobs", "1", "--backend", "wasm", "--out", out]);
     expect(r.stderr).not.toMatch(/^mmx( [a-z]+)?:/m);
     expect(r.code).toBe(0);
     // Progress on stderr: one result line per run.
     expect(r.stderr.match(/^\[\d+\/18\] (spirals|fashion-mnist) (none|input|manifold) s[012]: test error/gm)).toHaveLength(18);
 
-    expect(r.stdout).toMatch(/; backend wasm, 1 run at a time; /);
+    expect(r.stdout).toMatch(/; backend wasm \(as given with --backend\), 1 run at a time; /);
     const lines = r.stdout.split("\n");
     const header = lines.findIndex((l) => /^dataset +method +test error % +test NLL +ECE % +FGSM acc %$/.test(l));
     expect(header).toBeGreaterThan(0);
@@ -58,5 +61,52 @@ describe("mmx reproduce --preset tiny", () => {
     const evaluated = JSON.parse((await run(["eval", join(out, "spirals-manifold-s1"), "--json"])).stdout);
     const run1 = summary.outcomes.find((o: { dataset: string; method: string; seed: number }) => o.dataset === "spirals" && o.method === "manifold" && o.seed === 1);
     expect(evaluated.error).toBe(run1.final.testError);
+  });
+});
+
+describe("the small-data regime", () => {
+  it("is 3,000 Fashion-MNIST training images, the whole test set, 60 epochs, 3 seeds, the three methods", () => {
+    const p = findPreset("small-data", "default");
+    expect(p).toMatchObject({ name: "default", regime: "small-data", seeds: [0, 1, 2] });
+    expect(p.methods).toEqual(PRESETS.default.methods);
+    expect(p.plans).toHaveLength(1);
+    // The default's model, learning rate, schedule and attack: only the data and the length differ.
+    const standard = PRESETS.default.plans.find((d) => d.dataset === "fashion-mnist")!;
+    expect(p.plans[0]).toEqual({ ...standard, trainSize: 3000, testSize: 10000, epochs: 60 });
+    expect(findPreset("small-data", "tiny").regime).toBe("small-data");
+    expect(findPreset("standard", "full")).toBe(PRESETS.full);
+  });
+
+  it("names what is valid when a regime or preset does not exist", async () => {
+    expect(() => findPreset("small-data", "full")).toThrow(new UsageError("mmx reproduce: the small-data regime has no 'full' preset; its presets: 'tiny' or 'default'"));
+    expect(() => findPreset("small", "default")).toThrow(UsageError);
+    const typo = await run(["reproduce", "--regime", "small-dat", "--preset", "tiny"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/--regime: unknown value 'small-dat' \(did you mean 'small-data'\?\); valid values: 'standard' or 'small-data'/);
+    const full = await run(["reproduce", "--regime", "small-data", "--full"]);
+    expect(full.code).toBe(2);
+    expect(full.stderr).toMatch(/the small-data regime has no 'full' preset/);
+  });
+
+  it("runs its tiny variant on the default backend: nine runs, three rows, the Fashion-MNIST plots", async () => {
+    const out = join(tempDir(), "small");
+    const r = await run(["reproduce", "--regime", "small-data", "--preset", "tiny", "--jobs", "1", "--out", out]);
+    expect(r.stderr).not.toMatch(/^mmx( [a-z]+)?:/m);
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/^\[\d\/9\] fashion-mnist (none|input|manifold) s[012]: test error/gm)).toHaveLength(9);
+    const chosen = pickFastest(await probeFastest()).name;
+    expect(r.stderr).toMatch(new RegExp(`^backend ${chosen}: the fastest backend`, "m"));
+    expect(r.stdout).toMatch(/^mmx reproduce --regime small-data --preset tiny: no mixup \/ input mixup \/ manifold mixup on fashion-mnist \(mlp 32-32, 300 train \/ 100 test images, 3 epochs,/m);
+    // The results say which backend produced them, and why it was used.
+    expect(r.stdout).toMatch(new RegExp(`; backend ${chosen} \\(the fastest backend [^)]*.*--backend chooses another.*\\), 1 run at a time; `));
+    const lines = r.stdout.split("\n");
+    const header = lines.findIndex((l) => /^dataset +method +test error %/.test(l));
+    expect(lines.slice(header + 2, header + 5).map((l) => l.split(/ {2,}/)[1])).toEqual(["no mixup", "input mixup (α=1)", "manifold mixup (α=2)"]);
+    expect(lines[header + 5]).toBe("");
+    expect(r.stdout).toMatch(/here manifold mixup ranks first in [0-3] of 3 \(dataset, metric\) comparisons/);
+    expect(readdirSync(join(out, "plots")).sort()).toEqual(["fashion-mnist-spectra.png", "fashion-mnist-spectra.svg", "learning-curves.png", "learning-curves.svg"]);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(summary).toMatchObject({ preset: "tiny", regime: "small-data", backend: chosen });
+    expect(summary.outcomes.map((o: { final: { epoch: number } }) => o.final.epoch)).toEqual(new Array(9).fill(3));
   });
 });

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
+import { setRunThreads } from "../backends.js";
 import type { ProgressSink, ProgressState } from "../progress.js";
 import { type Job, runJob, type WorkerMessage } from "./pipeline.js";
 
@@ -7,8 +8,10 @@ import { type Job, runJob, type WorkerMessage } from "./pipeline.js";
  * back progress and each run's outcome. Its data loads are kept between jobs.
  */
 const port = parentPort!;
-const { out, backend, grid } = workerData as { out: string; backend: string; grid: number };
+const { out, backend, grid, threads } = workerData as { out: string; backend: string; grid: number; threads?: number };
 const send = (m: WorkerMessage) => port.postMessage(m);
+// Each worker's share of the cores (onnx: its intra-op threads), set before any program is compiled.
+const ready = threads === undefined ? Promise.resolve(undefined) : setRunThreads(backend, threads);
 
 port.on("message", (job: Job) => {
   let last = 0;
@@ -23,7 +26,7 @@ port.on("message", (job: Job) => {
     log: (line) => send({ type: "log", line }),
     done: () => {},
   };
-  runJob(job, { out, backend, grid, progress }).then(
+  ready.then(() => runJob(job, { out, backend, grid, progress })).then(
     (outcome) => send({ type: "done", index: job.index, outcome }),
     (e: unknown) => send({ type: "error", index: job.index, message: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
   );

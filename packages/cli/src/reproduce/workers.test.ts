@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { pickFastest, probeFastest, threadsPerRun } from "../backends.js";
 import { run, tempDir } from "../test-helpers.js";
 
 const packageDir = resolve(import.meta.dirname, "../..");
@@ -25,7 +26,11 @@ describe("mmx reproduce --jobs 2", () => {
     const child = spawnSync(process.execPath, [join(packageDir, "dist/bin.js"), "reproduce", "--preset", "tiny", "--jobs", "2", "--out", parallel], { encoding: "utf8" });
     expect(child.status, child.stderr).toBe(0);
     const stderr = child.stderr;
-    expect(child.stdout).toMatch(/; backend wasm, 2 runs at a time; /);
+    // The default backend (onnx where it runs: then each worker gets its share of the cores as
+    // onnxruntime intra-op threads, and onnxruntime runs inside worker threads).
+    const chosen = pickFastest(await probeFastest()).name;
+    expect(child.stdout).toMatch(new RegExp(`; backend ${chosen} \\(.*\\), 2 runs at a time; `));
+    if (chosen === "onnx") expect(child.stdout).toMatch(new RegExp(`; ${threadsPerRun(2)} onnxruntime intra-op threads? per run\\), 2 runs at a time; `));
     expect(stderr).toMatch(/training 2 runs at a time, each in a worker thread/);
     expect(stderr.match(/^\[\d+\/18\] .*: test error/gm)).toHaveLength(18);
 
