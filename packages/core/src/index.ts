@@ -34,3 +34,4 @@ export { tidy, keep, dispose, memory } from "./memory.js";
 export { webgpuAvailable, takeWebgpuErrors, setWebgpuCpuForward, WebgpuUnavailableError, type WebgpuAvailability } from "./backends/webgpu.js";
 export { planBackends, describePlan, parseBackendList, propertyRuns, RequestedBackendUnavailableError, DEFAULT_TEST_BACKENDS, type BackendPlan } from "./backends/plan.js";
 export { namedScope, currentScope } from "./scope.js";
+export { readTree, type Read } from "./read-tree.js";

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { grad, np, tidy, tree, type Array } from "@mmx/core";
 import { key } from "@mmx/random";
-import { assertAllClose, describePlan, inputFor, involutionOf, permutationOf, planBackends, propertyRuns, randomModel, readTree, useTestBackend, type RandomModel, type Read } from "@mmx/testing";
+import { assertAllClose, describePlan, inputFor, involutionOf, planBackends, propertyRuns, randomModel, readTree, useTestBackend, type RandomModel, type Read, mixupCase, mixupCaseData, type MixupCase } from "@mmx/testing";
 import { capture, manifoldMixup, mixup } from "./index.js";
 
 /**
@@ -18,35 +18,10 @@ if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
 const RUNS = 15;
 const TOL = { rtol: 1e-4, atol: 1e-5 };
 
-interface Case {
-  rm: RandomModel;
-  seed: number;
-  k: number;
-  lambda: number;
-  perm: number[];
-}
+type Case = MixupCase;
+const caseArb = mixupCase;
 
-const caseArb = (models = randomModel(), perm: (n: number) => fc.Arbitrary<number[]> = permutationOf) =>
-  models.chain((rm) =>
-    fc.record({
-      rm: fc.constant(rm),
-      seed: fc.integer({ min: 1, max: 1e9 }),
-      k: fc.integer({ min: 0, max: rm.mixableBoundaries - 1 }),
-      lambda: fc.float({ min: 0, max: 1, noNaN: true }),
-      perm: perm(rm.inputShape[0]!),
-    }),
-  );
-
-function setup(c: Case) {
-  const params = c.rm.init(c.seed);
-  const x = inputFor(c.rm.inputShape, c.seed);
-  const batch = c.rm.inputShape[0]!;
-  const y = np.array(
-    globalThis.Array.from({ length: batch }, (_, i) => (i * 7 + c.seed) % c.rm.numClasses),
-    { dtype: "int32" },
-  );
-  return { params, x, y, f: (p: unknown, xs: Array) => c.rm.apply(p, xs) };
-}
+const setup = mixupCaseData;
 
 const permArray = (p: number[]) => np.array(p, { dtype: "int32" });
 /** The model split at boundary k: the children before it and those after (sequential slicing). */

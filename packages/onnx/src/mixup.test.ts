@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { dispose, grad, jit, np, setBackend, tree, type Array } from "@mmx/core";
 import { mixup } from "@mmx/mixup";
-import { assertAllClose, inputFor, involutionOf, permutationOf, randomModel, type RandomModel } from "@mmx/testing";
+import { assertAllClose, involutionOf, randomModel, mixupCase, mixupCaseData, type MixupCase } from "@mmx/testing";
 import "./index.js";
 
 /**
@@ -13,34 +13,12 @@ import "./index.js";
 const RUNS = Number(process.env.MMX_PROPERTY_RUNS ?? 8);
 const TOL = { rtol: 1e-4, atol: 1e-5 };
 
-interface Case {
-  rm: RandomModel;
-  seed: number;
-  k: number;
-  lambda: number;
-  perm: number[];
-}
-
-const caseArb = (models = randomModel(), perm: (n: number) => fc.Arbitrary<number[]> = permutationOf) =>
-  models.chain((rm) =>
-    fc.record({
-      rm: fc.constant(rm),
-      seed: fc.integer({ min: 1, max: 1e9 }),
-      k: fc.integer({ min: 0, max: rm.mixableBoundaries - 1 }),
-      lambda: fc.float({ min: 0, max: 1, noNaN: true }),
-      perm: perm(rm.inputShape[0]!),
-    }),
-  );
+type Case = MixupCase;
+const caseArb = mixupCase;
 
 function setup(c: Case) {
-  const params = c.rm.init(c.seed);
-  const x = inputFor(c.rm.inputShape, c.seed);
-  const batch = c.rm.inputShape[0]!;
-  const y = np.array(
-    globalThis.Array.from({ length: batch }, (_, i) => (i * 7 + c.seed) % c.rm.numClasses),
-    { dtype: "int32" },
-  );
-  return { params, x, y, perm: np.array(c.perm, { dtype: "int32" }), f: (p: unknown, xs: Array) => c.rm.apply(p, xs) };
+  const data = mixupCaseData(c);
+  return { ...data, perm: np.array(c.perm, { dtype: "int32" }) };
 }
 
 const read = (t: unknown) => tree.leaves(t).map((a) => globalThis.Array.from((a as Array).dataSync()));

@@ -5,3 +5,4 @@
 export { allCloseReport, assertAllClose, type Tolerance } from "./close.js";
 export { planBackends, describePlan, parseBackendList, propertyRuns, readTree, useTestBackend, RequestedBackendUnavailableError, type BackendPlan, type Read } from "./backends.js";
 export { randomModel, inputFor, permutationOf, involutionOf, type RandomModel, type RandomModelOptions, type Activation } from "./models.js";
+export { mixupCase, mixupCaseData, type MixupCase } from "./mixup-cases.js";
