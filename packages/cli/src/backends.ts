@@ -53,7 +53,7 @@ export function pickFastest(candidates: readonly BackendCandidate[]): BackendCho
 export async function probeFastest(): Promise<BackendCandidate[]> {
   const onnx = await loadProviderModule("onnx");
   let onnxEntry: BackendCandidate;
-  if ("error" in onnx) onnxEntry = { name: "onnx", available: false, detail: `${PROVIDER_PACKAGES.onnx} could not be imported (${onnx.error})` };
+  if ("error" in onnx) onnxEntry = { name: "onnx", available: false, detail: `${PROVIDER_PACKAGES.onnx} could not be imported (${onnx.error}): install it, or in the mmx repository build it (npx turbo run build --filter=@mmx/onnx...)` };
   else {
     try {
       const device = (onnx.module as { onnxDevice: () => { detail: string } }).onnxDevice();

@@ -83,20 +83,21 @@ describe("the small-data regime", () => {
     const typo = await run(["reproduce", "--regime", "small-dat", "--preset", "tiny"]);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/--regime: unknown value 'small-dat' \(did you mean 'small-data'\?\); valid values: 'standard' or 'small-data'/);
+    expect((await run(["reproduce", "--regime", "small-data", "--preset", "tiny", "--epochs", "0"])).stderr).toMatch(/--epochs must be a whole number of at least 1, got 0/);
     const full = await run(["reproduce", "--regime", "small-data", "--full"]);
     expect(full.code).toBe(2);
     expect(full.stderr).toMatch(/the small-data regime has no 'full' preset/);
   });
 
-  it("runs its tiny variant on the default backend: nine runs, three rows, the Fashion-MNIST plots", async () => {
+  it("runs its tiny variant (with --epochs) on the default backend: nine runs, three rows, the Fashion-MNIST plots", async () => {
     const out = join(tempDir(), "small");
-    const r = await run(["reproduce", "--regime", "small-data", "--preset", "tiny", "--jobs", "1", "--out", out]);
+    const r = await run(["reproduce", "--regime", "small-data", "--preset", "tiny", "--epochs", "2", "--jobs", "1", "--out", out]);
     expect(r.stderr).not.toMatch(/^mmx( [a-z]+)?:/m);
     expect(r.code).toBe(0);
     expect(r.stderr.match(/^\[\d\/9\] fashion-mnist (none|input|manifold) s[012]: test error/gm)).toHaveLength(9);
     const chosen = pickFastest(await probeFastest()).name;
     expect(r.stderr).toMatch(new RegExp(`^backend ${chosen}: the fastest backend`, "m"));
-    expect(r.stdout).toMatch(/^mmx reproduce --regime small-data --preset tiny: no mixup \/ input mixup \/ manifold mixup on fashion-mnist \(mlp 32-32, 300 train \/ 100 test images, 3 epochs,/m);
+    expect(r.stdout).toMatch(/^mmx reproduce --regime small-data --preset tiny --epochs 2: no mixup \/ input mixup \/ manifold mixup on fashion-mnist \(mlp 32-32, 300 train \/ 100 test images, 2 epochs,/m);
     // The results say which backend produced them, and why it was used.
     expect(r.stdout).toMatch(new RegExp(`; backend ${chosen} \\(the fastest backend [^)]*.*--backend chooses another.*\\), 1 run at a time; `));
     const lines = r.stdout.split("\n");
@@ -106,7 +107,7 @@ describe("the small-data regime", () => {
     expect(r.stdout).toMatch(/here manifold mixup ranks first in [0-3] of 3 \(dataset, metric\) comparisons/);
     expect(readdirSync(join(out, "plots")).sort()).toEqual(["fashion-mnist-spectra.png", "fashion-mnist-spectra.svg", "learning-curves.png", "learning-curves.svg"]);
     const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
-    expect(summary).toMatchObject({ preset: "tiny", regime: "small-data", backend: chosen });
-    expect(summary.outcomes.map((o: { final: { epoch: number } }) => o.final.epoch)).toEqual(new Array(9).fill(3));
+    expect(summary).toMatchObject({ preset: "tiny", regime: "small-data", epochs: 2, backend: chosen });
+    expect(summary.outcomes.map((o: { final: { epoch: number } }) => o.final.epoch)).toEqual(new Array(9).fill(2));
   });
 });
