@@ -27,7 +27,8 @@ export function allCloseReport(actual: ArrayLike<number>, expected: ArrayLike<nu
   return `index ${worst}: ${a} vs ${b} (|diff| ${Math.abs(a - b)} > ${atol} + ${rtol}·|expected|)`;
 }
 
-export function assertAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance & { what?: string } = {}): void {
-  const report = allCloseReport(actual, expected, tol);
+export function assertAllClose(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, tol: Tolerance & { what?: string } = {}): void {
+  const list = (v: ArrayLike<number> | number) => (typeof v === "number" ? [v] : v);
+  const report = allCloseReport(list(actual), list(expected), tol);
   if (report) throw new Error(`${tol.what ?? "values"} are not close: ${report}`);
 }
