@@ -3,6 +3,7 @@ import { Array } from "./array.js";
 import { ShapedArray } from "./aval.js";
 import type { DType, TypedArray } from "./dtype.js";
 import { syncReadBlocked, syncReadError, tensorBackendName } from "./backends/sync-read.js";
+import { isReusedHostBuffer } from "./backends/host-buffers.js";
 
 /**
  * A concrete array: a tfjs tensor on the current backend. Executors read `tensor`; user code should
@@ -21,13 +22,13 @@ export class DeviceArray extends Array {
 
   data(): Promise<TypedArray> {
     this.assertLive("data()");
-    return this.tensor.data() as Promise<TypedArray>;
+    return (this.tensor.data() as Promise<TypedArray>).then(ownCopy);
   }
   /** Throws a SyncReadUnavailableError on a backend that can only read asynchronously here (webgpu in Node). */
   dataSync(): TypedArray {
     this.assertLive("dataSync()");
     this.assertSyncReadable("dataSync()");
-    return this.tensor.dataSync() as TypedArray;
+    return ownCopy(this.tensor.dataSync() as TypedArray);
   }
   override item(): number {
     this.assertLive("item()");
@@ -55,6 +56,14 @@ export class DeviceArray extends Array {
       throw new Error(`${what}: this ${this.aval} array was disposed (by dispose() or at the end of the tidy() that made it)`);
     }
   }
+}
+
+/**
+ * tfjs's cpu backend hands out the values it holds. An executor's output buffer is reused once its
+ * arrays are freed (backends/host-buffers.ts), so readers get a copy of those: what they keep stays theirs.
+ */
+function ownCopy(values: TypedArray): TypedArray {
+  return isReusedHostBuffer(values) ? values.slice() : values;
 }
 
 /**

@@ -9,6 +9,7 @@ export { Array, Literal, type Operand } from "./array.js";
 export { ShapedArray } from "./aval.js";
 export { DeviceArray, canReadSync } from "./device-array.js";
 export { SyncReadUnavailableError } from "./backends/sync-read.js";
+export { takeHostBuffer, hostBufferStats, setHostBufferLimit, type HostBufferStats } from "./backends/host-buffers.js";
 export type { DType, TypedArray } from "./dtype.js";
 export type { Shape } from "./shape.js";
 

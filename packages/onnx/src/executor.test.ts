@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { availableBackends, dispose, getBackend, jit, memory, np, setBackend, type Array } from "@mmx/core";
+import { availableBackends, dispose, getBackend, hostBufferStats, jit, memory, np, setBackend, type Array } from "@mmx/core";
 import { onnxDevice, setOnnxRuntimeOptions } from "./index.js";
 
 beforeAll(async () => {
   await setBackend("onnx");
 });
 afterAll(async () => {
-  setOnnxRuntimeOptions({ provider: "auto", intraOpThreads: 0, allowSpinning: false });
+  setOnnxRuntimeOptions({ provider: "auto", intraOpThreads: 0, allowSpinning: false, memoryArena: true });
   await setBackend("cpu");
 });
 
@@ -83,9 +83,34 @@ describe("the onnx backend", () => {
     expect(f.cacheSize).toBe(0);
   });
 
+  it("a loop writes each step's outputs into the buffers of the step before, and what a caller read stays put", () => {
+    // A training loop's shape: new parameters from old ones, the old ones freed after each step.
+    const step = jit((w: Array, v: Array) => [np.sub(w, np.mul(v, 0.5)), np.add(np.mul(v, 0.9), 1)]);
+    let w = np.array(Float32Array.from({ length: 1000 }, (_, i) => i));
+    let v = np.array(new Float32Array(1000));
+    const readAfterFirst: Float32Array[] = [];
+    const stats0 = hostBufferStats();
+    for (let i = 0; i < 6; i++) {
+      const [w2, v2] = step(w, v) as [Array, Array];
+      if (i === 0) readAfterFirst.push(w2.dataSync() as Float32Array, v2.dataSync() as Float32Array);
+      dispose([w, v]);
+      [w, v] = [w2, v2];
+    }
+    const stats = hostBufferStats();
+    // Steps 1 and 2 allocate (the inputs were the caller's arrays, not outputs); after that every output reuses a buffer.
+    expect(stats.allocated - stats0.allocated).toBe(4);
+    expect(stats.reused - stats0.reused).toBe(8);
+    expect(readAfterFirst[0]![10]).toBe(10);
+    expect(readAfterFirst[1]![10]).toBe(1);
+    // v after 6 steps: 1 + 0.9 + ... + 0.9^5.
+    expect(v.dataSync()[3]).toBeCloseTo((1 - 0.9 ** 6) / 0.1, 5);
+    dispose([w, v]);
+  });
+
   it("refuses options it does not know", () => {
     expect(() => setOnnxRuntimeOptions({ provider: "tpu" as never })).toThrow(/provider must be 'auto', 'cuda' or 'cpu', got "tpu"/);
     expect(() => setOnnxRuntimeOptions({ intraOpThreads: -1 })).toThrow(/intraOpThreads must be a non-negative integer, got -1/);
+    expect(() => setOnnxRuntimeOptions({ memoryArena: "yes" as never })).toThrow(/memoryArena must be a boolean, got "yes"/);
   });
 
   it("runs with a fixed thread count when asked", () => {

@@ -1,4 +1,4 @@
-import { np, type Array, type ClosedJaxpr, type DType, type Executor, type Program, type ShapedArray } from "@mmx/core";
+import { DeviceArray, np, takeHostBuffer, type Array, type ClosedJaxpr, type DType, type Executor, type Program, type ShapedArray, type TypedArray } from "@mmx/core";
 import type { Tensor as OrtTensor } from "onnxruntime-node";
 import { sessionOptions } from "./device.js";
 import { lowerToOnnx, type LoweredModel } from "./lower-jaxpr.js";
@@ -9,8 +9,9 @@ const ORT_TYPE: Readonly<Record<DType, "float32" | "int32" | "bool">> = { float3
 
 /**
  * A jitted program as one onnxruntime session: `run` feeds the inputs' host buffers without copying
- * (tfjs's cpu backend hands out its own arrays), runs the whole graph once and wraps each output
- * buffer as a new array that the caller owns.
+ * (tfjs's cpu backend hands out its own arrays), and onnxruntime writes each output into a buffer
+ * given to it: one freed by earlier outputs of the same size when there is one (core's host buffers),
+ * so a training loop allocates no new memory per step. Each output becomes a new array the caller owns.
  */
 export class OnnxProgram implements Program {
   readonly lowered: LoweredModel;
@@ -35,15 +36,17 @@ export class OnnxProgram implements Program {
     inputs.forEach((x, i) => {
       const aval = inAvals[i]!;
       if (!x.aval.equals(aval)) throw new TypeError(`jit: input ${i} is ${x.aval}, the program expects ${aval}`);
-      feeds[inputNames[i]!] = new this.Tensor(ORT_TYPE[aval.dtype], x.dataSync() as never, aval.shape as number[]);
+      feeds[inputNames[i]!] = new this.Tensor(ORT_TYPE[aval.dtype], hostValues(x) as never, aval.shape as number[]);
     });
-    let results: ReturnType<SyncSession["run"]>;
+    const buffers = outAvals.map((aval) => takeHostBuffer(aval.dtype, aval.size));
+    const fetches: Record<string, OrtTensor> = {};
+    outputNames.forEach((name, i) => (fetches[name] = new this.Tensor(ORT_TYPE[outAvals[i]!.dtype], buffers[i] as never, outAvals[i]!.shape as number[])));
     try {
-      results = this.session.run(feeds);
+      this.session.run(feeds, fetches);
     } catch (e) {
       throw new Error(`@mmx/onnx: the program failed in onnxruntime: ${(e as Error).message}`);
     }
-    return outputNames.map((name, i) => wrap(results[name]!.data, outAvals[i]!));
+    return buffers.map((buffer, i) => wrap(buffer, outAvals[i]!));
   }
 
   dispose(): void {
@@ -51,8 +54,13 @@ export class OnnxProgram implements Program {
   }
 }
 
-function wrap(data: ArrayLike<number>, aval: ShapedArray): Array {
-  return np.array(data as Float32Array | Int32Array | Uint8Array, { shape: aval.shape, dtype: aval.dtype });
+function wrap(data: TypedArray, aval: ShapedArray): Array {
+  return np.array(data, { shape: aval.shape, dtype: aval.dtype });
+}
+
+/** The values an input array holds, uncopied (its `dataSync()` copies a reused output buffer). */
+function hostValues(x: Array): TypedArray {
+  return x instanceof DeviceArray ? (x.tensor.dataSync() as TypedArray) : x.dataSync();
 }
 
 /** The executor `jit` uses while the backend is 'onnx'. */

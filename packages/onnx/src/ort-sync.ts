@@ -100,11 +100,14 @@ export class SyncSession {
     this.outputNames = this.native.outputMetadata.map((m) => m.name);
   }
 
-  /** Runs on the given feeds; returns every output by name as onnxruntime-common tensors' parts. */
-  run(feeds: Record<string, OrtTensor>): Record<string, RunOutput> {
+  /**
+   * Runs on the given feeds; returns every output by name as onnxruntime-common tensors' parts. With
+   * `into`, onnxruntime writes the outputs named there into the given tensors' buffers.
+   */
+  run(feeds: Record<string, OrtTensor>, into: Record<string, OrtTensor> = {}): Record<string, RunOutput> {
     if (this.disposed) throw new Error("@mmx/onnx: this session was disposed");
-    const fetches: Record<string, null> = {};
-    for (const n of this.outputNames) fetches[n] = null;
+    const fetches: Record<string, OrtTensor | null> = {};
+    for (const n of this.outputNames) fetches[n] = into[n] ?? null;
     return this.native.run(feeds, fetches, {});
   }
 
