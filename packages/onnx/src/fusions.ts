@@ -13,6 +13,9 @@ import { Literal, type Atom, type Eqn, type Jaxpr, type PoolParams, type Var } f
  *   lowerMaxPoolRoute).
  * - conv bias: add(conv(x, w), b) with b of shape [Co] is one Conv with its bias input (saves a pass
  *   over the activation), when nothing else reads the conv's result.
+ * - gemm accumulate: add(matmul(a, b), c) or add(matmul(a, b), mul(v, β)) with 2-D operands is one
+ *   Gemm with its C input (`αAB + βC`): a bias, or a momentum buffer taking a gradient (saves a pass
+ *   or two over the result), when nothing else reads the product.
  * - relu mask: the backward pass of a fused ReLU reads greater(x, 0); that is relu(x) > 0, so it is
  *   computed from the ReLU's output, and x itself (a conv's output, transposed back to NHWC) need
  *   not be kept: the ReLU then runs on the conv's NCHW output, where onnxruntime fuses it into the Conv.
@@ -21,6 +24,7 @@ export type Fusion =
   | { kind: "relu"; x: Atom }
   | { kind: "maxPoolRoute"; ct: Atom; x: Var; params: PoolParams; pooled: Var | undefined }
   | { kind: "convBias"; conv: Eqn<"conv">; bias: Var }
+  | { kind: "gemmAccumulate"; matmul: Eqn<"matmul">; c: Var; beta: number }
   | { kind: "reluMask"; relu: Var };
 
 const isZero = (a: Atom, splat: (a: Atom) => number | undefined) => (a instanceof Literal ? a.value === 0 : splat(a) === 0);
@@ -53,6 +57,10 @@ export function planFusions(jaxpr: Jaxpr): Map<Eqn, Fusion> {
           fusions.set(e, { kind: "convBias", conv: conv as Eqn<"conv">, bias: b });
           break;
         }
+      }
+      if (!fusions.has(e)) {
+        const g = gemmAccumulate(e, producer, readers, splat);
+        if (g) fusions.set(e, g);
       }
     }
     if (e.primitive === "where") {
@@ -105,11 +113,38 @@ export function planFusions(jaxpr: Jaxpr): Map<Eqn, Fusion> {
   return fusions;
 }
 
+/** Whether `shape` broadcasts one way to [m, n], as Gemm's C must. */
+const broadcastsTo = (shape: readonly number[], m: number, n: number) =>
+  shape.length <= 2 && shape.length >= 1 && (shape.length === 1 ? shape[0] === n || shape[0] === 1 : (shape[0] === m || shape[0] === 1) && (shape[1] === n || shape[1] === 1));
+
+/** add(matmul, c) or add(matmul, mul(v, β)) as one Gemm: see the list above. */
+function gemmAccumulate(add: Eqn, producer: Map<Var, Eqn>, readers: Map<Var, number>, splat: (a: Atom) => number | undefined): Fusion | undefined {
+  for (const [p, c] of [add.inputs, [...add.inputs].reverse()] as [Atom, Atom][]) {
+    if (p instanceof Literal || c instanceof Literal || readers.get(p) !== 1) continue;
+    const mm = producer.get(p);
+    if (mm?.primitive !== "matmul" || p.aval.ndim !== 2 || splat(c) !== undefined) continue;
+    const [m, n] = p.aval.shape as [number, number];
+    if (!add.out.aval.shape.every((d, i) => d === p.aval.shape[i]) || add.out.aval.ndim !== 2) continue;
+    const scaled = producer.get(c);
+    if (scaled?.primitive === "mul" && readers.get(c) === 1) {
+      for (const [v, k] of [scaled.inputs, [...scaled.inputs].reverse()] as [Atom, Atom][]) {
+        const beta = v instanceof Literal ? undefined : k.aval.ndim === 0 ? splat(k) : undefined;
+        if (beta !== undefined && !(v instanceof Literal) && v.aval.dtype === "float32" && broadcastsTo(v.aval.shape, m, n)) {
+          return { kind: "gemmAccumulate", matmul: mm as Eqn<"matmul">, c: v, beta };
+        }
+      }
+    }
+    if (c.aval.dtype === "float32" && broadcastsTo(c.aval.shape, m, n)) return { kind: "gemmAccumulate", matmul: mm as Eqn<"matmul">, c, beta: 1 };
+  }
+  return undefined;
+}
+
 /** The atoms an equation reads once fusions apply. */
 export function readsOf(e: Eqn, fusion: Fusion | undefined): readonly Atom[] {
   if (!fusion) return e.inputs;
   if (fusion.kind === "relu") return [fusion.x];
   if (fusion.kind === "convBias") return [...fusion.conv.inputs, fusion.bias];
+  if (fusion.kind === "gemmAccumulate") return [...fusion.matmul.inputs, fusion.c];
   if (fusion.kind === "reluMask") return [fusion.relu];
   return fusion.pooled ? [fusion.ct, fusion.x, fusion.pooled] : [fusion.ct, fusion.x];
 }

@@ -1,6 +1,6 @@
 import { DeviceArray, Literal, ShapedArray, dce, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type Var } from "@mmx/core";
 import { GraphBuilder, valueInfo, type Value } from "./graph-builder.js";
-import { DEFAULT_LOWERING_OPTIONS, onnxLowerings, type LoweringOptions, type OnnxLowering } from "./lowerings.js";
+import { DEFAULT_LOWERING_OPTIONS, lowerGemmAccumulate, onnxLowerings, type LoweringOptions, type OnnxLowering } from "./lowerings.js";
 import { encodeModel, type ModelMessage } from "./proto.js";
 import { planFusions, readsOf } from "./fusions.js";
 import { lowerMaxPoolRoute } from "./lower-pool.js";
@@ -223,6 +223,7 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
         const nchw = b.nchwOf.get(x);
         name = nchw ? toNHWC(b, b.op("Relu", [nchw])) : b.op("Relu", [x]);
       }
+      else if (fusion?.kind === "gemmAccumulate") name = lowerGemmAccumulate(b, fusion.matmul.inputs.map(read), fusion.matmul.params, read(fusion.c), fusion.beta);
       else if (fusion?.kind === "convBias") name = lowerConv(b, fusion.conv.inputs.map(read), fusion.conv.params, read(fusion.bias));
       else if (fusion?.kind === "maxPoolRoute") name = lowerMaxPoolRoute(b, read(fusion.ct), read(fusion.x), fusion.params, fusion.pooled && read(fusion.pooled));
       else name = lower(b, eqn.inputs.map(read), eqn.params as never, eqn.out.aval, lowering);

@@ -1,6 +1,6 @@
 import type { DType, Params, Primitive, ShapedArray } from "@mmx/core";
 import { DataType } from "./proto.js";
-import { dataOf, int, ints, ONNX_DTYPE, tensorMessage, type GraphBuilder, type Value } from "./graph-builder.js";
+import { dataOf, float, int, ints, ONNX_DTYPE, tensorMessage, type GraphBuilder, type Value } from "./graph-builder.js";
 import { DEFAULT_CONV_OPTIONS, lowerConv, lowerConvFilterGrad, lowerConvTranspose, type ConvLoweringOptions } from "./lower-conv.js";
 import { lowerAvgPool, lowerAvgPoolGrad, lowerMaxPool, lowerMaxPoolArgmax } from "./lower-pool.js";
 
@@ -165,6 +165,11 @@ function lowerReduceSum(b: GraphBuilder, [x]: readonly Value[], { axes }: Params
 const cast64 = (b: GraphBuilder, x: string) => b.op("Cast", [x], { to: int(DataType.INT64) });
 
 const swapLastTwo = (rank: number) => [...range(rank - 2), rank - 1, rank - 2];
+
+/** A 2-D matmul plus β·acc as one Gemm (fusions.ts: gemm accumulate). */
+export function lowerGemmAccumulate(b: GraphBuilder, [a, c]: readonly Value[], { transposeA, transposeB }: Params<"matmul">, acc: Value, beta: number): string {
+  return b.op("Gemm", [a!.name, c!.name, acc.name], { transA: int(transposeA ? 1 : 0), transB: int(transposeB ? 1 : 0), beta: float(beta) });
+}
 
 function lowerMatmul(b: GraphBuilder, [a, c]: readonly Value[], { transposeA, transposeB }: Params<"matmul">): string {
   const rank = a!.aval.ndim;

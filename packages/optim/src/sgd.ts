@@ -67,7 +67,11 @@ export function sgd(options: SgdOptions): Optimizer<SgdState> {
           if (useMomentum) {
             const buf = np.add(np.mul(bufs[i]!, momentum), gScale === 1 ? d : np.mul(d, gScale));
             newBufs.push(buf);
-            d = nesterov ? np.add(d, np.mul(buf, momentum)) : buf;
+            // p - lr·(d + m·buf), written with d = buf - m·old (Nesterov has no dampening) so that the
+            // gradient is read once: an executor can then fuse its producer into the buffer's update
+            // (onnx: the gradient's Gemm accumulates into m·old), two passes over the parameters fewer.
+            if (nesterov) return np.add(np.sub(param, np.mul(buf, np.mul(rate, 1 + momentum))), np.mul(bufs[i]!, np.mul(rate, momentum)));
+            d = buf;
           }
           return np.sub(param, np.mul(d, rate));
         });

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { setBackend } from "@mmx/core";
+import { dispose, jit, np, setBackend, type Array as MxArray } from "@mmx/core";
 import { onnxDevice } from "../index.js";
 import { runTorch, type TorchResult } from "./pytorch.js";
 import { trainingLoop, WORKLOADS, type Mode, type WorkloadName } from "./workloads.js";
@@ -22,10 +22,11 @@ interface Options {
   wasm: boolean;
   torchThreads: (number | undefined)[];
   python: string;
+  torchKeepEnv: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { workloads: ["mlp", "cnn", "preact18"], rounds: 3, wasm: true, torchThreads: [undefined, 2], python: "/usr/bin/python3" };
+  const opts: Options = { workloads: ["mlp", "cnn", "preact18"], rounds: 3, wasm: true, torchThreads: [undefined, 2], python: "/usr/bin/python3", torchKeepEnv: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -38,7 +39,8 @@ function parseArgs(argv: string[]): Options {
     else if (arg === "--wasm") opts.wasm = value() !== "0";
     else if (arg === "--torch-threads") opts.torchThreads = value().split(",").map((t) => (t === "default" ? undefined : Number(t)));
     else if (arg === "--python") opts.python = value();
-    else throw new Error(`unknown option ${arg}; options: --workload ${Object.keys(WORKLOADS).join(",")} --rounds N --wasm 0|1 --torch-threads default,2 --python PATH`);
+    else if (arg === "--torch-keep-env") opts.torchKeepEnv = true;
+    else throw new Error(`unknown option ${arg}; options: --workload ${Object.keys(WORKLOADS).join(",")} --rounds N --wasm 0|1 --torch-threads default,2 --python PATH --torch-keep-env`);
   }
   for (const w of opts.workloads) if (!(w in WORKLOADS)) throw new Error(`unknown workload '${w}'; valid: ${Object.keys(WORKLOADS).join(", ")}`);
   if (!(Number.isInteger(opts.rounds) && opts.rounds >= 1)) throw new Error("--rounds must be a positive integer");
@@ -71,10 +73,33 @@ async function timeLoop(backend: string, workload: WorkloadName, mode: Mode, ste
   }
 }
 
+/**
+ * onnxruntime's float32 matmul on 1024x1024 operands, in GFLOP/s (median of 9): the kernel that bounds
+ * the dense steps, beside PyTorch's own figure for the same product (pytorch_bench.py's sgemm_gflops).
+ */
+async function onnxSgemmGflops(): Promise<number> {
+  await setBackend("onnx");
+  const n = 1024;
+  const a = np.array(Float32Array.from({ length: n * n }, (_, i) => (i % 7) / 7), { shape: [n, n] });
+  const b = np.array(Float32Array.from({ length: n * n }, (_, i) => (i % 5) / 5), { shape: [n, n] });
+  const mm = jit((x: MxArray, y: MxArray) => np.matmul(x, y));
+  dispose(mm(a, b));
+  const times: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    const t0 = performance.now();
+    dispose(mm(a, b));
+    times.push(performance.now() - t0);
+  }
+  dispose([a, b]);
+  mm.clearCache();
+  return (2 * n ** 3) / (median(times) * 1e6);
+}
+
 /** Fewer steps where a step is slow: wasm is about 5-10x slower than onnx. */
 const WASM_STEPS: Record<WorkloadName, [number, number]> = { mlp: [10, 3], cnn: [3, 1], preact18: [1, 1] };
 
 interface Round {
+  onnxSgemmGflops: number;
   onnxPlain: number;
   onnxManifold: number;
   wasmPlain?: number;
@@ -91,6 +116,7 @@ async function main() {
     const rounds: Round[] = [];
     for (let r = 0; r < opts.rounds; r++) {
       process.stderr.write(`${w}, round ${r + 1}/${opts.rounds}: onnx`);
+      const onnxSgemm = await onnxSgemmGflops();
       const onnxPlain = await timeLoop("onnx", w, "plain", spec.steps, spec.warmup);
       const onnxManifold = await timeLoop("onnx", w, "manifold", spec.steps, spec.warmup);
       let wasmPlain: number | undefined;
@@ -100,10 +126,10 @@ async function main() {
       }
       const torch = opts.torchThreads.map((threads) => {
         process.stderr.write(`, pytorch (${threads ?? "default"} threads)`);
-        return { threads, result: runTorch(repoRoot, w, { threads, steps: spec.steps, warmup: spec.warmup, python: opts.python }) };
+        return { threads, result: runTorch(repoRoot, w, { threads, steps: spec.steps, warmup: spec.warmup, python: opts.python, keepEnv: opts.torchKeepEnv }) };
       });
       process.stderr.write("\n");
-      rounds.push({ onnxPlain, onnxManifold, ...(wasmPlain !== undefined ? { wasmPlain } : {}), torch });
+      rounds.push({ onnxSgemmGflops: onnxSgemm, onnxPlain, onnxManifold, ...(wasmPlain !== undefined ? { wasmPlain } : {}), torch });
     }
     results[w] = rounds;
   }
@@ -131,6 +157,11 @@ async function main() {
       );
     }
   }
+  const all = Object.values(results).flat();
+  const torchSgemm = all.flatMap((r) => r.torch.map((t) => t.result).filter((x): x is Extract<TorchResult, { ok: true }> => x.ok).map((x) => ({ threads: x.timing.threads, gflops: x.timing.sgemmGflops })));
+  const sgemmLine = [`1024³ float32 matmul, GFLOP/s (medians over rounds): onnxruntime ${median(all.map((r) => r.onnxSgemmGflops)).toFixed(0)}`];
+  for (const threads of [...new Set(torchSgemm.map((t) => t.threads))]) sgemmLine.push(`PyTorch (${threads} thread${threads === 1 ? "" : "s"}) ${median(torchSgemm.filter((t) => t.threads === threads).map((t) => t.gflops)).toFixed(0)}`);
+  lines.push("", sgemmLine.join(", "), opts.torchKeepEnv ? "PyTorch ran with OPENBLAS_CORETYPE as set (--torch-keep-env)." : "PyTorch ran without OPENBLAS_CORETYPE (which pins OpenBLAS to AVX2 kernels where it is set).");
   console.log(lines.join("\n"));
   const out = join(here, "results.json");
   mkdirSync(dirname(out), { recursive: true });
