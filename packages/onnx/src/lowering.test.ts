@@ -157,3 +157,41 @@ describe("conv bias", () => {
     expect(lowered.model.graph.node.map((n) => n.op_type)).not.toContain("Add");
   });
 });
+
+describe("gemm accumulate", () => {
+  const lcg = (seed: number) => () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
+  const rand = (shape: number[], seed: number) => {
+    const r = lcg(seed);
+    return np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, r), { shape });
+  };
+  const gemms = (f: (...xs: Array[]) => unknown, ...args: Array[]) =>
+    lowerToOnnx(jit(f).lower(...(args as never[]))).model.graph.node.filter((n) => n.op_type === "Gemm").map((n) => ({ inputs: n.input.length, beta: n.attribute.find((a) => a.name === "beta")?.f }));
+
+  it("a bias add is the Gemm's C input, and agrees with cpu", async () => {
+    const f = (x: Array, w: Array, bias: Array) => np.add(np.matmul(x, w), bias);
+    const make = () => [rand([6, 5], 1), rand([5, 4], 2), rand([4], 3)];
+    const { cpu, onnx } = await onBoth(f, make);
+    expectAllClose(onnx[0]!, cpu[0]!, { rtol: 1e-5, atol: 1e-6, what: "bias" });
+    expect(opTypes(f, ...make())).toEqual(["Gemm"]);
+  });
+
+  it("a momentum buffer taking a gradient is C scaled by β (transposed operands kept)", async () => {
+    const f = (x: Array, dy: Array, v: Array) => np.add(np.mul(v, 0.9), bind("matmul", [x, dy], { transposeA: true, transposeB: false }));
+    const make = () => [rand([7, 5], 4), rand([7, 3], 5), rand([5, 3], 6)];
+    const { cpu, onnx } = await onBoth(f, make);
+    expectAllClose(onnx[0]!, cpu[0]!, { rtol: 1e-5, atol: 1e-6, what: "momentum" });
+    expect(gemms(f, ...make())).toEqual([{ inputs: 3, beta: 0.9 }]);
+    expect(opTypes(f, ...make())).toEqual(["Gemm"]);
+  });
+
+  it("not when something else reads the product", async () => {
+    const f = (x: Array, w: Array, bias: Array) => {
+      const product = np.matmul(x, w);
+      return [np.add(product, bias), np.exp(product)];
+    };
+    const make = () => [rand([6, 5], 1), rand([5, 4], 2), rand([4], 3)];
+    const { cpu, onnx } = await onBoth(f, make);
+    expectAllClose(onnx[0]!, cpu[0]!, { rtol: 1e-5, atol: 1e-6, what: "shared product" });
+    expect(gemms(f, ...make())).toEqual([{ inputs: 2, beta: undefined }]);
+  });
+});
