@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The cross-backend matrix: the primitive/VJP checks, the webgpu backend's own tests and the mixup interpolation
-// invariants, over every backend MMX_BACKENDS lists (default cpu,wasm). Prints which backends ran (with test
+// invariants, over every backend MMX_BACKENDS lists (default cpu,wasm). onnx runs jitted programs only, so the
+// eager suites skip it and its own jitted suites (packages/onnx) run instead. Prints which backends ran (with test
 // counts) and which were skipped and why; fails when a requested backend cannot run here.
 //
 //   npm run test:backends
-//   MMX_BACKENDS=cpu,wasm,webgpu npm run test:backends        # CI, after `bash .ci/setup-webgpu.sh`
+//   MMX_BACKENDS=cpu,wasm,webgpu,onnx npm run test:backends   # CI, after `bash .ci/setup-webgpu.sh`
 //   MMX_PROPERTY_RUNS=50 MMX_PROPERTY_RUNS_WEBGPU=10 ...       # fast-check runs (webgpu defaults to half)
 //
 // Mesa's shader cache goes to .cache/mesa-shader-cache in the repository unless MESA_SHADER_CACHE_DIR is set:

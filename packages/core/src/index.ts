@@ -33,6 +33,6 @@ export type { StepTiming } from "./tfjs-executor.js";
 export { setBackend, getBackend, availableBackends, registerBackendProvider, UnknownBackendError, KNOWN_BACKENDS, type BackendName, type BackendInfo, type BackendProvider } from "./backend.js";
 export { tidy, keep, dispose, memory } from "./memory.js";
 export { webgpuAvailable, takeWebgpuErrors, setWebgpuCpuForward, WebgpuUnavailableError, type WebgpuAvailability } from "./backends/webgpu.js";
-export { planBackends, describePlan, parseBackendList, propertyRuns, RequestedBackendUnavailableError, DEFAULT_TEST_BACKENDS, type BackendPlan } from "./backends/plan.js";
+export { planBackends, describePlan, parseBackendList, propertyRuns, RequestedBackendUnavailableError, DEFAULT_TEST_BACKENDS, EXECUTOR_ONLY_BACKENDS, type BackendPlan, type PlanOptions } from "./backends/plan.js";
 export { namedScope, currentScope } from "./scope.js";
 export { readTree, type Read } from "./read-tree.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { describePlan, np, planBackends, propertyRuns, setBackend, setWebgpuCpuForward, tidy, vjp, type Array as MxArray } from "./index.js";
+import { describePlan, EXECUTOR_ONLY_BACKENDS, np, planBackends, propertyRuns, setBackend, setWebgpuCpuForward, tidy, vjp, type Array as MxArray } from "./index.js";
 import { shapeRules } from "./shape-rules.js";
 import type { Primitive } from "./primitives.js";
 import { expectAllClose } from "./test-util/close.js";
@@ -13,7 +13,7 @@ import { readTree } from "./test-util/read.js";
  * backends/plan.ts), against tfjs's tape on its cpu backend and finite differences; and each backend's against
  * mmx on cpu. Values are read with `await data()`, which every backend supports (webgpu has no sync read in Node).
  */
-const plan = await planBackends();
+const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
 // `npm run test:backends` prints the plan once for all its suites (and sets MMX_PLAN_FILE).
 if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
 

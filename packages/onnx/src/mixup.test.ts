@@ -4,6 +4,7 @@ import { dispose, grad, jit, np, setBackend, tree, type Array } from "@mmx/core"
 import { mixup } from "@mmx/mixup";
 import { assertAllClose, involutionOf, randomModel, mixupCase, mixupCaseData, type MixupCase } from "@mmx/testing";
 import "./index.js";
+import { onnxUnderTest } from "./testing-only/under-test.js";
 
 /**
  * The interpolation invariants of mixup(k, λ) with every computation jitted, so that it runs as one
@@ -11,6 +12,7 @@ import "./index.js";
  * MMX_BACKENDS=onnx would not reach onnxruntime). Random models, k, λ and permutations as there.
  */
 const RUNS = Number(process.env.MMX_PROPERTY_RUNS ?? 8);
+const underTest = await onnxUnderTest();
 const TOL = { rtol: 1e-4, atol: 1e-5 };
 
 type Case = MixupCase;
@@ -39,7 +41,7 @@ afterAll(async () => {
   await setBackend("cpu");
 });
 
-describe("onnx: mixup invariants, jitted", () => {
+describe.runIf(underTest)("onnx: mixup invariants, jitted", () => {
   it("λ = 1 leaves the output unchanged, for every k and perm", async () => {
     await fc.assert(
       fc.asyncProperty(caseArb(), async (c) => {

@@ -4,6 +4,7 @@ import { dispose, jit, np, registerExecutor, setBackend, vjp, type Array as MxAr
 import { expectAllClose } from "../../core/src/test-util/close.js";
 import { primitiveCases, uncoveredPrimitives, type Operand, type PrimitiveCase } from "../../core/src/test-util/primitive-cases.js";
 import { createOnnxExecutor } from "./index.js";
+import { onnxUnderTest } from "./testing-only/under-test.js";
 import { onnxLowerings } from "./lowerings.js";
 import type { LoweringOptions } from "./lowerings.js";
 
@@ -13,6 +14,7 @@ import type { LoweringOptions } from "./lowerings.js";
  * core's case table, so a primitive added there is covered here too.
  */
 const RUNS = Number(process.env.MMX_PROPERTY_RUNS ?? 8);
+const underTest = await onnxUnderTest();
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -92,11 +94,11 @@ describe("the ONNX lowering table", () => {
   });
 });
 
-describe("onnx agrees with cpu on every primitive and its VJP (jitted)", () => {
+describe.runIf(underTest)("onnx: agrees with cpu on every primitive and its VJP, jitted", () => {
   for (const c of primitiveCases) it(caseName(c), () => agree(c));
 });
 
-describe("the other convolution formulations agree too", () => {
+describe.runIf(underTest)("onnx: the other convolution formulations agree too", () => {
   const convCases = primitiveCases.filter((c) => c.primitive === "conv" || c.primitive === "conv_transpose" || c.primitive === "conv_filter_grad");
   for (const lowering of [
     { filterGrad: "taps", inputGrad: "convtranspose" },

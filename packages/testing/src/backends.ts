@@ -5,7 +5,7 @@ import { setBackend, setWebgpuCpuForward, type BackendName } from "@mmx/core";
  * skipped and why, property runs per backend) lives in @mmx/core, whose own cross-backend tests need it and which
  * cannot depend on this package; it is re-exported here for the other packages' suites.
  */
-export { planBackends, describePlan, parseBackendList, propertyRuns, RequestedBackendUnavailableError, type BackendPlan } from "@mmx/core";
+export { planBackends, describePlan, parseBackendList, propertyRuns, RequestedBackendUnavailableError, EXECUTOR_ONLY_BACKENDS, type BackendPlan, type PlanOptions } from "@mmx/core";
 
 export { readTree, type Read } from "@mmx/core";
 

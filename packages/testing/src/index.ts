@@ -3,6 +3,6 @@
  * that the property suites of mmx run on.
  */
 export { allCloseReport, assertAllClose, type Tolerance } from "./close.js";
-export { planBackends, describePlan, parseBackendList, propertyRuns, readTree, useTestBackend, RequestedBackendUnavailableError, type BackendPlan, type Read } from "./backends.js";
+export { planBackends, describePlan, parseBackendList, propertyRuns, readTree, useTestBackend, RequestedBackendUnavailableError, EXECUTOR_ONLY_BACKENDS, type BackendPlan, type PlanOptions, type Read } from "./backends.js";
 export { randomModel, inputFor, permutationOf, involutionOf, type RandomModel, type RandomModelOptions, type Activation } from "./models.js";
 export { mixupCase, mixupCaseData, type MixupCase } from "./mixup-cases.js";

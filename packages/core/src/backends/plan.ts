@@ -28,16 +28,34 @@ export function parseBackendList(value: string | undefined): string[] | null {
   return names.length > 0 ? [...new Set(names)] : null;
 }
 
-export async function planBackends(requested: string | undefined = process.env["MMX_BACKENDS"]): Promise<BackendPlan> {
+/**
+ * Backends that only execute jitted programs: a suite of eager operations would test tfjs's cpu
+ * backend under their name. Pass as `exclude` from such suites.
+ */
+export const EXECUTOR_ONLY_BACKENDS: Readonly<Partial<Record<BackendName, string>>> = {
+  onnx: "runs jitted programs only (eager operations run on tfjs's cpu backend); packages/onnx's suites test it",
+};
+
+export interface PlanOptions {
+  /**
+   * Backends a suite does not test, with the reason (say, onnx for eager suites: it runs only jitted
+   * programs, and its own suites cover it). They are listed as skipped, requested or not, whether or
+   * not they could run here.
+   */
+  readonly exclude?: Readonly<Partial<Record<BackendName, string>>>;
+}
+
+export async function planBackends(requested: string | undefined = process.env["MMX_BACKENDS"], opts: PlanOptions = {}): Promise<BackendPlan> {
   const wanted = parseBackendList(requested);
   for (const name of wanted ?? []) {
     if (!KNOWN_BACKENDS.includes(name as BackendName)) {
       throw new RequestedBackendUnavailableError(`MMX_BACKENDS names an unknown backend '${name}'; known: ${KNOWN_BACKENDS.join(", ")}`);
     }
   }
-  const infos = await availableBackends();
+  const excluded = opts.exclude ?? {};
+  const infos = (await availableBackends()).filter((info) => excluded[info.name] === undefined);
   const run: BackendName[] = [];
-  const skipped: { name: BackendName; reason: string }[] = [];
+  const skipped: { name: BackendName; reason: string }[] = KNOWN_BACKENDS.filter((name) => excluded[name] !== undefined).map((name) => ({ name, reason: excluded[name]! }));
   const unavailable: string[] = [];
   for (const info of infos) {
     const asked = wanted ? wanted.includes(info.name) : DEFAULT_TEST_BACKENDS.includes(info.name);
