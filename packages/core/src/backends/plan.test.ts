@@ -28,6 +28,14 @@ describe("the backend plan of a test run (MMX_BACKENDS)", () => {
     expect(describePlan(plan)).toMatch(/MMX_BACKENDS=wasm,cpu\): wasm, cpu/);
   });
 
+  it("a suite's excluded backends are skipped with its reason, requested or not, and never fail the plan", async () => {
+    // onnx is not registered in core's own tests (its package is not imported): requested, it would fail the plan.
+    const plan = await planBackends("cpu,onnx", { exclude: { onnx: "runs jitted programs only" } });
+    expect(plan.run).toEqual(["cpu"]);
+    expect(plan.skipped).toContainEqual({ name: "onnx", reason: "runs jitted programs only" });
+    expect((await planBackends("", { exclude: { wasm: "not here" } })).run).toEqual(["cpu"]);
+  });
+
   it("fails on an unknown name, listing the known ones", async () => {
     await expect(planBackends("cpu,cuda9")).rejects.toThrow(/unknown backend 'cuda9'; known: cpu, wasm, webgpu/);
   });

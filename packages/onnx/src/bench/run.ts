@@ -54,22 +54,30 @@ const median = (xs: readonly number[]) => {
 };
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 
-/** Median step time of `steps` steps after `warmup` (and after every program of the loop exists). */
-async function timeLoop(backend: string, workload: WorkloadName, mode: Mode, steps: number, warmup: number): Promise<number> {
+/**
+ * Median step time of each mode's loop, over `steps` steps each after `warmup` (and after every
+ * program of a loop exists). The loops' steps alternate (plain, manifold, plain, ...), so that load
+ * from other processes falls on both alike and their ratio is taken over the same stretch of time.
+ */
+async function timeLoops(backend: string, workload: WorkloadName, modes: readonly Mode[], steps: number, warmup: number): Promise<number[]> {
   await setBackend(backend);
-  const loop = trainingLoop(workload, mode);
+  const loops = modes.map((mode) => trainingLoop(workload, mode));
   try {
-    for (let i = 0; i < warmup || (loop.programs < loop.eligible && i < warmup + 50); i++) loop.run();
-    const times: number[] = [];
+    for (const loop of loops) for (let i = 0; i < warmup || (loop.programs < loop.eligible && i < warmup + 50); i++) loop.run();
+    const times = loops.map((): number[] => []);
     for (let i = 0; i < steps; i++) {
-      const t0 = performance.now();
-      loop.run();
-      times.push(performance.now() - t0);
+      loops.forEach((loop, j) => {
+        const t0 = performance.now();
+        loop.run();
+        times[j]!.push(performance.now() - t0);
+      });
     }
-    if (!Number.isFinite(loop.loss)) throw new Error(`${workload}/${mode} on ${backend}: the loss is ${loop.loss}`);
-    return median(times);
+    loops.forEach((loop, j) => {
+      if (!Number.isFinite(loop.loss)) throw new Error(`${workload}/${modes[j]} on ${backend}: the loss is ${loop.loss}`);
+    });
+    return times.map(median);
   } finally {
-    loop.dispose();
+    for (const loop of loops) loop.dispose();
   }
 }
 
@@ -117,12 +125,11 @@ async function main() {
     for (let r = 0; r < opts.rounds; r++) {
       process.stderr.write(`${w}, round ${r + 1}/${opts.rounds}: onnx`);
       const onnxSgemm = await onnxSgemmGflops();
-      const onnxPlain = await timeLoop("onnx", w, "plain", spec.steps, spec.warmup);
-      const onnxManifold = await timeLoop("onnx", w, "manifold", spec.steps, spec.warmup);
+      const [onnxPlain, onnxManifold] = (await timeLoops("onnx", w, ["plain", "manifold"], spec.steps, spec.warmup)) as [number, number];
       let wasmPlain: number | undefined;
       if (opts.wasm) {
         process.stderr.write(", wasm");
-        wasmPlain = await timeLoop("wasm", w, "plain", ...WASM_STEPS[w]);
+        wasmPlain = (await timeLoops("wasm", w, ["plain"], ...WASM_STEPS[w]))[0]!;
       }
       const torch = opts.torchThreads.map((threads) => {
         process.stderr.write(`, pytorch (${threads ?? "default"} threads)`);
