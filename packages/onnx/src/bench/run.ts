@@ -56,20 +56,24 @@ const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1
 
 /**
  * Median step time of each mode's loop, over `steps` steps each after `warmup` (and after every
- * program of a loop exists). The loops' steps alternate (plain, manifold, plain, ...), so that load
- * from other processes falls on both alike and their ratio is taken over the same stretch of time.
+ * program of a loop exists). The loops run in alternating blocks of `block` steps (plain, manifold,
+ * plain, ...): load from other processes falls on both alike, and within a block a loop runs as a
+ * training loop does (stepping one loop at a time would also charge each step the cache misses of
+ * switching to another loop's programs).
  */
-async function timeLoops(backend: string, workload: WorkloadName, modes: readonly Mode[], steps: number, warmup: number): Promise<number[]> {
+async function timeLoops(backend: string, workload: WorkloadName, modes: readonly Mode[], steps: number, warmup: number, block: number): Promise<number[]> {
   await setBackend(backend);
   const loops = modes.map((mode) => trainingLoop(workload, mode));
   try {
     for (const loop of loops) for (let i = 0; i < warmup || (loop.programs < loop.eligible && i < warmup + 50); i++) loop.run();
     const times = loops.map((): number[] => []);
-    for (let i = 0; i < steps; i++) {
+    for (let done = 0; done < steps; done += block) {
       loops.forEach((loop, j) => {
-        const t0 = performance.now();
-        loop.run();
-        times[j]!.push(performance.now() - t0);
+        for (let i = 0; i < Math.min(block, steps - done); i++) {
+          const t0 = performance.now();
+          loop.run();
+          times[j]!.push(performance.now() - t0);
+        }
       });
     }
     loops.forEach((loop, j) => {
@@ -103,6 +107,9 @@ async function onnxSgemmGflops(): Promise<number> {
   return (2 * n ** 3) / (median(times) * 1e6);
 }
 
+/** Steps per block when plain and manifold loops alternate (about 30 ms of mlp, 100 ms of cnn). */
+const BLOCK: Record<WorkloadName, number> = { mlp: 10, cnn: 3, preact18: 1 };
+
 /** Fewer steps where a step is slow: wasm is about 5-10x slower than onnx. */
 const WASM_STEPS: Record<WorkloadName, [number, number]> = { mlp: [10, 3], cnn: [3, 1], preact18: [1, 1] };
 
@@ -125,11 +132,11 @@ async function main() {
     for (let r = 0; r < opts.rounds; r++) {
       process.stderr.write(`${w}, round ${r + 1}/${opts.rounds}: onnx`);
       const onnxSgemm = await onnxSgemmGflops();
-      const [onnxPlain, onnxManifold] = (await timeLoops("onnx", w, ["plain", "manifold"], spec.steps, spec.warmup)) as [number, number];
+      const [onnxPlain, onnxManifold] = (await timeLoops("onnx", w, ["plain", "manifold"], spec.steps, spec.warmup, BLOCK[w])) as [number, number];
       let wasmPlain: number | undefined;
       if (opts.wasm) {
         process.stderr.write(", wasm");
-        wasmPlain = (await timeLoops("wasm", w, ["plain"], ...WASM_STEPS[w]))[0]!;
+        wasmPlain = (await timeLoops("wasm", w, ["plain"], ...WASM_STEPS[w], 1))[0]!;
       }
       const torch = opts.torchThreads.map((threads) => {
         process.stderr.write(`, pytorch (${threads ?? "default"} threads)`);
