@@ -1,5 +1,6 @@
 import "@tensorflow/tfjs"; // registers tfjs's gradients, optimizers and layers, which the tfjs peers need
 import { availableBackends, setBackend } from "@mmx/core";
+import "@mmx/onnx"; // registers the onnx backend (ONNX Runtime), measured when it can run here
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -15,11 +16,11 @@ import { WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from "./workloads.js";
  * backend, mmx beside hand-written tfjs, tfjs-layers and PyTorch, all in this one run; prints markdown
  * tables and writes bench/results.json. See bench/README.md.
  */
-const BACKENDS = ["wasm", "cpu", "webgpu"] as const;
+const BACKENDS = ["wasm", "cpu", "webgpu", "onnx"] as const;
 
 const USAGE = `options:
   --workload ${WORKLOAD_NAMES.join(",")}   (default: all)
-  --backend wasm,cpu,webgpu         (default: wasm, cpu, and webgpu when an adapter is found)
+  --backend wasm,cpu,webgpu,onnx    (default: wasm, cpu, onnx when onnxruntime loads, webgpu when a hardware adapter is found)
   --steps N --warmup N              timed and warm-up steps (default per workload: mlp 60/5 (30 on cpu), cnn 30/3, preact18 5/1)
   --leak-steps N                    steps of the tensor-count check (default: mlp 1000, cnn 100, preact18: its timed steps)
   --cpu-all                         also run workloads that take minutes per step on tfjs's JavaScript cpu backend
@@ -81,7 +82,10 @@ async function main() {
   // A software adapter (Mesa's llvmpipe/lavapipe, SwiftShader) runs "GPU" kernels on these same CPU
   // cores: measured, but only when asked for.
   const software = /llvmpipe|lavapipe|swiftshader|software/i.test(webgpu.detail);
-  let backends = opts.backends ?? ["wasm", "cpu", ...(webgpu.available && !software ? ["webgpu"] : [])];
+  const onnx = available.find((b) => b.name === "onnx")!;
+  let backends = opts.backends ?? ["wasm", "cpu", ...(webgpu.available && !software ? ["webgpu"] : []), ...(onnx.available ? ["onnx"] : [])];
+  if (!onnx.available) notes.push(`onnx: skipped, not available here (${onnx.detail})`);
+  else notes.push(`onnx: ${onnx.detail}; the tfjs peers do not run there (they would run on tfjs's cpu backend)`);
   if (!webgpu.available) {
     notes.push(`webgpu: skipped, not available here (${webgpu.detail})`);
     backends = backends.filter((b) => b !== "webgpu");
@@ -100,7 +104,7 @@ async function main() {
       continue;
     }
     const n = backend === "cpu" ? 512 : 1024;
-    peaks[backend] = await matmulPeakGflops(n);
+    peaks[backend] = await matmulPeakGflops(n, backend === "onnx" ? "jit" : "eager");
     log(`${backend}: ${n}x${n} matmul peak ${(peaks[backend] as number).toFixed(1)} GFLOP/s`);
     for (const name of opts.workloads) {
       const w = WORKLOADS[name];
@@ -117,7 +121,7 @@ async function main() {
           warmup: opts.warmup ?? w.warmup,
           leakSteps,
           profile: opts.profile && backend === "wasm" && name !== "preact18",
-          peers: opts.peers,
+          peers: opts.peers && backend !== "onnx",
           log,
         }),
       );

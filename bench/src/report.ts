@@ -25,14 +25,17 @@ export function renderReport(r: Report): string {
   const out: string[] = [];
   const t = r.torch;
   const torchOk = !t.skipped;
-  const tfjsPeaks = Object.values(r.matmulPeakGflops).filter((v): v is number => typeof v === "number");
+  const tfjsPeaks = Object.entries(r.matmulPeakGflops)
+    .filter(([b]) => b !== "onnx")
+    .map(([, v]) => v)
+    .filter((v): v is number => typeof v === "number");
   const bestTfjsPeak = tfjsPeaks.length ? Math.max(...tfjsPeaks) : undefined;
   out.push(`## mmx bench, ${r.date}`);
   out.push("");
   out.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB.toFixed(0)} GiB, Node ${r.machine.node}. Load average at each workload's start and end is in results.json.`);
   out.push(
     `Matmul peak (same run): ${Object.entries(r.matmulPeakGflops)
-      .map(([b, v]) => `tfjs ${b} ${typeof v === "number" ? v.toFixed(1) : v} GFLOP/s`)
+      .map(([b, v]) => `${b === "onnx" ? "onnxruntime (onnx)" : `tfjs ${b}`} ${typeof v === "number" ? v.toFixed(1) : v} GFLOP/s`)
       .join(", ")}${torchOk ? `, PyTorch sgemm ${t.sgemm_gflops!.toFixed(1)} GFLOP/s` : ""}.`,
   );
   if (torchOk) {
@@ -164,6 +167,12 @@ function targets(r: Report): string[] {
         if (plain && p) parts.push(`mmx/${peer} ${(plain.medianMs / p.medianMs).toFixed(2)} (<= ${limit}: ${mark(plain.medianMs / p.medianMs <= limit)})`);
         else if (cell && "unsupported" in cell) parts.push(`mmx/${peer}: no peer (${peer} cannot train it on wasm)`);
       }
+    }
+    if (w.backend === "onnx") {
+      // The onnx executor's targets (issue 8): as fast as PyTorch on the MLP step, within 1.2x on the small CNN.
+      const limit = ({ mlp: 1.0, cnn: 1.2 } as Record<string, number>)[w.workload];
+      const tp = r.torch.skipped ? undefined : torchTiming(r.torch, w.workload, "plain");
+      if (plain && tp) parts.push(`mmx onnx/PyTorch plain ${(plain.medianMs / tp.medianMs).toFixed(2)}${limit === undefined ? " (reported)" : ` (<= ${limit.toFixed(1)}: ${mark(plain.medianMs / tp.medianMs <= limit)})`}`);
     }
     const growth = w.tensors.after - w.tensors.before;
     parts.push(`tensor growth ${growth} over ${w.tensors.steps} steps${w.leak ? `, ${w.leak.after - w.leak.before} over ${w.leak.steps}` : ""} (${mark(growth === 0 && (!w.leak || w.leak.after === w.leak.before))})`);

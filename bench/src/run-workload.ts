@@ -111,7 +111,7 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
           flops = denseFlops(closed.jaxpr);
           byPrimitive = flopsByPrimitive(closed.jaxpr);
         }
-        const compileMs = await timeCompile(closed);
+        const compileMs = await timeCompile(closed, backend);
         const t1 = performance.now();
         await s.runAt(layer);
         infos.push({ layer, equations: closed.jaxpr.eqns.length, traceMs, ...(compileMs !== undefined ? { compileMs } : {}), firstRunMs: performance.now() - t1 });
@@ -222,22 +222,28 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
 }
 
 type ProgramClass = new (closed: ClosedJaxpr) => { dispose(): void };
-let programClass: ProgramClass | null | undefined;
+const programClasses = new Map<string, ProgramClass | null>();
 
 /**
  * The executor's compile time for a traced program: what `jit` does between the trace and the first
- * run. The tfjs executor is internal to @mmx/core, so it is reached by its file in the monorepo; if
- * that moves, compile times are left out (the first-run column still holds them).
+ * run. On onnx that is @mmx/onnx's OnnxProgram (lowering, encoding, the onnxruntime session); the
+ * tfjs executor is internal to @mmx/core, so it is reached by its file in the monorepo; if that
+ * moves, compile times are left out (the first-run column still holds them).
  */
-async function timeCompile(closed: ClosedJaxpr): Promise<number | undefined> {
-  if (programClass === undefined) {
+async function timeCompile(closed: ClosedJaxpr, backend: string): Promise<number | undefined> {
+  const kind = backend === "onnx" ? "onnx" : "tfjs";
+  if (!programClasses.has(kind)) {
     try {
-      const url = new URL("../../packages/core/dist/tfjs-executor.js", import.meta.url).href;
-      programClass = ((await import(url)) as { TfjsProgram?: ProgramClass }).TfjsProgram ?? null;
+      if (kind === "onnx") programClasses.set(kind, (await import("@mmx/onnx")).OnnxProgram as unknown as ProgramClass);
+      else {
+        const url = new URL("../../packages/core/dist/tfjs-executor.js", import.meta.url).href;
+        programClasses.set(kind, ((await import(url)) as { TfjsProgram?: ProgramClass }).TfjsProgram ?? null);
+      }
     } catch {
-      programClass = null;
+      programClasses.set(kind, null);
     }
   }
+  const programClass = programClasses.get(kind);
   if (!programClass) return undefined;
   const t0 = performance.now();
   const program = new programClass(closed);

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { dispose, jit, np, type Array as MxArray } from "@mmx/core";
 import { loadavg } from "node:os";
 
 /** Step timing: warm-up runs, then per-step wall times; medians resist the noise of a shared machine. */
@@ -51,7 +52,26 @@ export function firstLine(e: unknown): string {
 }
 
 /** GFLOP/s of an n×n×n float32 matmul on the current tfjs backend: the peak a step can hope for. */
-export async function matmulPeakGflops(n: number, reps = 5): Promise<number> {
+/**
+ * An n x n float32 matmul's speed on the current backend, GFLOP/s (best of `reps`): eager tfjs, or a
+ * jitted mmx matmul (onnx runs only jitted programs; eagerly it would measure tfjs's cpu backend).
+ */
+export async function matmulPeakGflops(n: number, how: "eager" | "jit" = "eager", reps = 5): Promise<number> {
+  if (how === "jit") {
+    const a = np.array(Float32Array.from({ length: n * n }, (_, i) => (i % 7) / 7), { shape: [n, n] });
+    const b = np.array(Float32Array.from({ length: n * n }, (_, i) => (i % 5) / 5), { shape: [n, n] });
+    const mm = jit((x: MxArray, y: MxArray) => np.matmul(x, y));
+    const once = async () => {
+      const c = mm(a, b);
+      await c.data();
+      c.dispose();
+    };
+    await once();
+    const t = await timeSteps(once, { warmup: 1, steps: reps });
+    dispose([a, b]);
+    mm.clearCache();
+    return (2 * n ** 3) / t.minMs / 1e6;
+  }
   const a = tf.randomUniform([n, n]);
   const b = tf.randomUniform([n, n]);
   const once = async () => {
