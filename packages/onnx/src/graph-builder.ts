@@ -84,6 +84,7 @@ export class GraphBuilder {
    * a conv and of its transposed conv, say) reuses that node's outputs.
    */
   node(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, outputs = 1): string[] {
+    if (opType === "Reshape") inputs = this.skipReshapeChain(inputs);
     const key = `${opType}|${outputs}|${inputs.join(",")}|${JSON.stringify(attrs)}`;
     const known = this.emitted.get(key);
     if (known) return known;
@@ -96,7 +97,25 @@ export class GraphBuilder {
       output: outs,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
+    if (opType === "Reshape") this.reshapeInput.set(outs[0]!, inputs[0]!);
     return outs;
+  }
+
+  /** The data input of each Reshape node, by its output. */
+  private readonly reshapeInput = new Map<string, string>();
+  /** The values of int64 vector constants (Reshape's shapes). */
+  private readonly int64Values = new Map<string, readonly number[]>();
+
+  /**
+   * A Reshape of a Reshape reads the first one's input instead (the first is swept if nothing else reads
+   * it): lowerings reshape around Gemms and keepdims, and each node costs onnxruntime a few microseconds.
+   * Only for explicit target shapes (no 0, which copies a dimension of the input, and no -1).
+   */
+  private skipReshapeChain(inputs: readonly string[]): readonly string[] {
+    const shape = this.int64Values.get(inputs[1]!);
+    const source = this.reshapeInput.get(inputs[0]!);
+    if (source === undefined || shape === undefined || shape.some((d) => d <= 0)) return inputs;
+    return [source, ...inputs.slice(1)];
   }
 
   /** Adds one node with one output. */
@@ -132,7 +151,9 @@ export class GraphBuilder {
   }
 
   int64s(values: readonly number[]): string {
-    return this.constant([values.length], DataType.INT64, BigInt64Array.from(values.map((v) => BigInt(v))));
+    const name = this.constant([values.length], DataType.INT64, BigInt64Array.from(values.map((v) => BigInt(v))));
+    this.int64Values.set(name, [...values]);
+    return name;
   }
 
   scalar(value: number, dtype: DType): string {

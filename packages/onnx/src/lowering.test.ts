@@ -195,3 +195,19 @@ describe("gemm accumulate", () => {
     expect(gemms(f, ...make())).toEqual([{ inputs: 2, beta: undefined }]);
   });
 });
+
+describe("reshape chains", () => {
+  it("a Reshape never reads another Reshape's output, and values agree", async () => {
+    const f = (x: Array) => {
+      const rows = np.sum(x, { axis: -1, keepdims: true }); // a Gemm with ones, reshaped back with keepdims
+      return np.reshape(np.reshape(np.mul(x, rows), [12, 10]), [3, 40]);
+    };
+    const make = () => [np.array(Float32Array.from({ length: 120 }, (_, i) => Math.sin(i)), { shape: [4, 3, 10] })];
+    const { cpu, onnx } = await onBoth(f, make);
+    expectAllClose(onnx[0]!, cpu[0]!, { rtol: 1e-5, atol: 1e-6, what: "reshapes" });
+    const graph = lowerToOnnx(jit(f).lower(...(make() as never[]))).model.graph;
+    const producer = new Map(graph.node.flatMap((n) => n.output.map((o) => [o, n.op_type] as const)));
+    const chained = graph.node.filter((n) => n.op_type === "Reshape" && producer.get(n.input[0]!) === "Reshape");
+    expect(chained).toEqual([]);
+  });
+});
