@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { np, setBackend } from "../index.js";
+import { dispose, np, setBackend } from "../index.js";
 import { hostBufferStats, setHostBufferLimit, takeHostBuffer } from "./host-buffers.js";
 
 /** What an executor does with an output: take a buffer, write it, wrap it as an array on the cpu backend. */
@@ -62,6 +62,16 @@ describe("host buffers", () => {
     expect(takeHostBuffer("float32", 13)).not.toBe(a.buffer);
     again.dispose();
     expect(takeHostBuffer("float32", 13)).toBe(a.buffer);
+  });
+
+  it("a buffer whose array moves to another backend is never reused (that backend may keep the values)", async () => {
+    const a = output([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
+    await setBackend("wasm");
+    const moved = np.add(a.array, 1); // reading it on wasm moves its data there (tfjs moveData: a forced dispose on cpu)
+    expect(Array.from(moved.dataSync()).slice(0, 3)).toEqual([2, 3, 4]);
+    await setBackend("cpu");
+    dispose([a.array, moved]);
+    expect(takeHostBuffer("float32", 17)).not.toBe(a.buffer);
   });
 
   it("keeps at most the limit's bytes of free buffers", () => {

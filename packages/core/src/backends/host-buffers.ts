@@ -89,7 +89,12 @@ function watchCpuBackend(): void {
   backend.disposeData = function (dataId, force) {
     const values = this.data.get(dataId)?.values;
     const done = disposeData.call(this, dataId, force);
-    if (done && !this.data.has(dataId) && ArrayBuffer.isView(values) && lent.has(values as TypedArray)) release(values as TypedArray);
+    if (done && !this.data.has(dataId) && ArrayBuffer.isView(values) && lent.has(values as TypedArray)) {
+      // A forced dispose is tfjs moving the data to another backend, which may keep these very values
+      // (webgpu uploads lazily): the buffer is left to the garbage collector, never reused.
+      if (force) holders.delete(values as TypedArray);
+      else release(values as TypedArray);
+    }
     return done;
   };
 }
