@@ -25,10 +25,7 @@ export function renderReport(r: Report): string {
   const out: string[] = [];
   const t = r.torch;
   const torchOk = !t.skipped;
-  const tfjsPeaks = Object.entries(r.matmulPeakGflops)
-    .filter(([b]) => b !== "onnx")
-    .map(([, v]) => v)
-    .filter((v): v is number => typeof v === "number");
+  const tfjsPeaks = Object.entries(r.matmulPeakGflops).flatMap(([b, v]) => (b !== "onnx" && typeof v === "number" ? [v] : []));
   const bestTfjsPeak = tfjsPeaks.length ? Math.max(...tfjsPeaks) : undefined;
   out.push(`## mmx bench, ${r.date}`);
   out.push("");

@@ -51,9 +51,9 @@ export function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 160);
 }
 
-/** GFLOP/s of an n×n×n float32 matmul on the current tfjs backend: the peak a step can hope for. */
 /**
- * An n x n float32 matmul's speed on the current backend, GFLOP/s (best of `reps`): eager tfjs, or a
+ * An n x n float32 matmul's speed on the current backend, GFLOP/s (best of `reps`), the peak a step can
+ * hope for: eager tfjs, or a
  * jitted mmx matmul (onnx runs only jitted programs; eagerly it would measure tfjs's cpu backend).
  */
 export async function matmulPeakGflops(n: number, how: "eager" | "jit" = "eager", reps = 5): Promise<number> {

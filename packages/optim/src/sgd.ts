@@ -61,6 +61,8 @@ export function sgd(options: SgdOptions): Optimizer<SgdState> {
         const rate = schedule(count);
         // PyTorch's first momentum step copies the gradient (buffers start at 0, so a factor of 1 does it).
         const gScale = dampening === 0 ? 1 : np.where(np.equal(count, 0), 1, 1 - dampening);
+        // The Nesterov update's scales, lr(1+m) and lr·m (see below), once for every parameter.
+        const [newScale, oldScale] = nesterov ? [np.mul(rate, 1 + momentum), np.mul(rate, momentum)] : [];
         const newBufs: Array[] = [];
         const newParams = p.leaves.map((param, i) => {
           let d = weightDecay === 0 ? g[i]! : np.add(g[i]!, np.mul(param, weightDecay));
@@ -70,7 +72,7 @@ export function sgd(options: SgdOptions): Optimizer<SgdState> {
             // p - lr·(d + m·buf), written with d = buf - m·old (Nesterov has no dampening) so that the
             // gradient is read once: an executor can then fuse its producer into the buffer's update
             // (onnx: the gradient's Gemm accumulates into m·old), two passes over the parameters fewer.
-            if (nesterov) return np.add(np.sub(param, np.mul(buf, np.mul(rate, 1 + momentum))), np.mul(bufs[i]!, np.mul(rate, momentum)));
+            if (nesterov) return np.add(np.sub(param, np.mul(buf, newScale!)), np.mul(bufs[i]!, oldScale!));
             d = buf;
           }
           return np.sub(param, np.mul(d, rate));
