@@ -1,4 +1,4 @@
-import type { Params, PoolParams } from "@mmx/core";
+import { windowCellCounts, type Params, type PoolParams } from "@mmx/core";
 import { DataType } from "./proto.js";
 import { int, ints, type GraphBuilder, type Value } from "./graph-builder.js";
 import { onnxPads, toNCHW, toNHWC } from "./layout.js";
@@ -36,15 +36,9 @@ export function lowerMaxPoolArgmax(b: GraphBuilder, [x]: readonly Value[], p: Pa
   return b.op("Cast", [toNHWC(b, nhwc)], { to: int(DataType.INT32) });
 }
 
-/** Kh·Kw / (number of real cells) of each output window: the rescaling that leaves padding out of averages. */
+/** 1 / (number of real cells) of each output window: how much of its cotangent each real cell receives. */
 function windowScale(inputHW: readonly number[], outHW: readonly number[], p: PoolParams): Float32Array {
-  const along = (size: number, out: number, k: number, s: number, lo: number) =>
-    Float64Array.from({ length: out }, (_, o) => {
-      const start = o * s - lo;
-      return Math.min(start + k, size) - Math.max(start, 0);
-    });
-  const rows = along(inputHW[0]!, outHW[0]!, p.window[0], p.strides[0], p.padding[0][0]);
-  const cols = along(inputHW[1]!, outHW[1]!, p.window[1], p.strides[1], p.padding[1][0]);
+  const { rows, cols } = windowCellCounts(inputHW, outHW, p);
   const scale = new Float32Array(rows.length * cols.length);
   rows.forEach((r, i) => cols.forEach((cnt, j) => (scale[i * cols.length + j] = 1 / (r * cnt))));
   return scale;

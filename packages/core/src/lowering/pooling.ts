@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Params, PoolParams } from "../primitives.js";
+import { windowCellCounts } from "../pool-windows.js";
 
 /**
  * Pooling lowerings with explicit padding. tfjs pools take only 'valid'/'same'/symmetric pads, and its
@@ -17,13 +18,7 @@ function spatialPads(p: PoolParams): [[number, number], [number, number], [numbe
 
 /** kh·kw / (number of unpadded cells) for each output position, shaped [1, OH, OW, 1]. */
 function windowScale(inputHW: readonly number[], outHW: readonly number[], p: PoolParams): tf.Tensor {
-  const along = (size: number, out: number, k: number, s: number, lo: number) =>
-    Float64Array.from({ length: out }, (_, o) => {
-      const start = o * s - lo;
-      return Math.min(start + k, size) - Math.max(start, 0);
-    });
-  const rows = along(inputHW[0]!, outHW[0]!, p.window[0], p.strides[0], p.padding[0][0]);
-  const cols = along(inputHW[1]!, outHW[1]!, p.window[1], p.strides[1], p.padding[1][0]);
+  const { rows, cols } = windowCellCounts(inputHW, outHW, p);
   const full = p.window[0] * p.window[1];
   const scale = new Float32Array(rows.length * cols.length);
   rows.forEach((r, i) => cols.forEach((c, j) => (scale[i * cols.length + j] = full / (r * c))));
