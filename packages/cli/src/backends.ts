@@ -109,6 +109,8 @@ export async function useBackend(name: string): Promise<string> {
     await setBackend(name);
     return name;
   } catch (e) {
+    // Every backend package is imported before listing, so that "available here" names onnx when it runs here.
+    await Promise.all(Object.keys(PROVIDER_PACKAGES).map(loadProviderModule));
     const all = await availableBackends();
     const names = all.map((b) => b.name as string);
     const usable = all.filter((b) => b.available).map((b) => b.name as string);
