@@ -23,6 +23,7 @@
  *   node scripts/check-docs.mjs README.md docs/x.md only these files
  *   --no-run                                        typecheck only
  *   --timeout SECONDS                               the limit per run block (default 120)
+ *   --out DIR                                       where blocks are written (default .cache/check-docs)
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -184,13 +185,14 @@ export async function runBlocks(blocks, outDir, { timeoutMs = 120_000, concurren
 }
 
 function usage(message) {
-  console.error(`check-docs: ${message}\nusage: node scripts/check-docs.mjs [--no-run] [--timeout SECONDS] [file.md ...]`);
+  console.error(`check-docs: ${message}\nusage: node scripts/check-docs.mjs [--no-run] [--timeout SECONDS] [--out DIR] [file.md ...]`);
   process.exit(2);
 }
 
 async function main(argv) {
   let noRun = false;
   let timeoutMs = 120_000;
+  let outDir = join(ROOT, ".cache", "check-docs");
   const files = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -199,6 +201,10 @@ async function main(argv) {
       const s = Number(argv[++i]);
       if (!(s > 0)) usage(`--timeout needs a positive number of seconds, got ${JSON.stringify(argv[i])}`);
       timeoutMs = s * 1000;
+    } else if (a === "--out") {
+      if (!argv[i + 1]) usage("--out needs a folder inside the repository");
+      outDir = resolve(argv[++i]);
+      if (relative(ROOT, outDir).startsWith("..")) usage(`--out must lie inside the repository (so that @mmx/* resolves), got ${argv[i]}`);
     } else if (a.startsWith("-")) usage(`unknown option ${JSON.stringify(a)}`);
     else {
       const path = relative(ROOT, resolve(a));
@@ -216,7 +222,6 @@ async function main(argv) {
       problems.push(e.message);
     }
   }
-  const outDir = join(ROOT, ".cache", "check-docs");
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
 
