@@ -16,6 +16,8 @@
  * "@mmx/source" export condition), so nothing needs building. Blocks run with tsx under the same condition,
  * one process per block, in .cache/check-docs/run/ (what a block writes stays there), each within a time limit.
  *
+ * Relative links (`[text](path)`, images too) outside code must point to a file or folder that exists.
+ *
  * Every error names the Markdown file and line. Exit status: 0 when every block passes, 1 otherwise, 2 on bad
  * usage.
  *
@@ -84,6 +86,34 @@ export function extractBlocks(text, file) {
   }
   if (open?.block) throw new Error(`${file}:${open.block.line}: the \`\`\`ts block is never closed`);
   return blocks;
+}
+
+/**
+ * The relative links of a Markdown text that point to nothing: `file:line: ...` messages. Links inside fenced
+ * blocks and code spans are not links; URLs with a scheme (https:, mailto:) and in-page anchors are not checked.
+ */
+export function brokenLinks(text, file, root = ROOT) {
+  const problems = [];
+  let fence = null;
+  text.split(/\r?\n/).forEach((line, i) => {
+    const f = line.match(/^ {0,3}(`{3,}|~{3,})/);
+    if (fence) {
+      if (f && f[1][0] === fence[0] && f[1].length >= fence.length && line.trim() === f[1]) fence = null;
+      return;
+    }
+    if (f) {
+      fence = f[1];
+      return;
+    }
+    const prose = line.replace(/(`+)[\s\S]*?\1/g, "");
+    for (const m of prose.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
+      const target = m[1];
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith("#")) continue;
+      const path = decodeURIComponent(target.split("#")[0]);
+      if (!existsSync(resolve(root, dirname(file), path))) problems.push(`${file}:${i + 1}: the link to ${target} points to nothing`);
+    }
+  });
+  return problems;
 }
 
 /** The file name a block is written to: its Markdown path and line, readable in tsc's own messages. */
@@ -216,8 +246,10 @@ async function main(argv) {
   const blocks = [];
   const problems = [];
   for (const file of sources) {
+    const text = readFileSync(join(ROOT, file), "utf8");
+    problems.push(...brokenLinks(text, file));
     try {
-      blocks.push(...extractBlocks(readFileSync(join(ROOT, file), "utf8"), file));
+      blocks.push(...extractBlocks(text, file));
     } catch (e) {
       problems.push(e.message);
     }

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { extractBlocks, documentationFiles, ROOT } from "./check-docs.mjs";
+import { brokenLinks, documentationFiles, extractBlocks, ROOT } from "./check-docs.mjs";
 
 const fence = "```";
 
@@ -35,6 +35,23 @@ describe("extractBlocks", () => {
   });
 });
 
+describe("brokenLinks", () => {
+  it("reports relative links to nothing, not URLs, anchors, code spans or fenced blocks", () => {
+    const md = [
+      "[ok](README.md) [gone](docs/nothing-here.md) ![img](missing.png)", // 1
+      "[web](https://example.org/x) [anchor](#install) `[code](nothing.md)`", // 2
+      `${fence}md`, // 3
+      "[in a block](nothing.md)", // 4
+      fence, // 5
+      "[folder](packages/core) [with anchor](README.md#ci)", // 6
+    ].join("\n");
+    expect(brokenLinks(md, "x.md")).toEqual([
+      "x.md:1: the link to docs/nothing-here.md points to nothing",
+      "x.md:1: the link to missing.png points to nothing",
+    ]);
+  });
+});
+
 describe("check-docs.mjs", () => {
   const dir = join(ROOT, ".cache", "check-docs-test");
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,6 +73,7 @@ describe("check-docs.mjs", () => {
       `${fence}ts fragment`, // 12
       "this is not TypeScript", // 13
       fence, // 14
+      "[a link](no-such-file.md)", // 15
     ].join("\n");
     writeFileSync(join(dir, "doc.md"), md);
     const r = spawnSync(process.execPath, [join(ROOT, "scripts", "check-docs.mjs"), "--out", join(dir, "out"), join(dir, "doc.md")], { encoding: "utf8", timeout: 120_000 });
@@ -66,6 +84,7 @@ describe("check-docs.mjs", () => {
     expect(output).toContain("the example is wrong");
     expect(output).toMatch(/ok {3}\.cache\/check-docs-test\/doc\.md:2 /);
     expect(output).toContain("1 fragment(s) skipped");
-    expect(output).toContain("2 problem(s)");
+    expect(output).toMatch(/\.cache\/check-docs-test\/doc\.md:15: the link to no-such-file\.md points to nothing/);
+    expect(output).toContain("3 problem(s)");
   });
 });
