@@ -5,11 +5,12 @@
  * Files: README.md, packages/x/README.md, examples/README.md, examples/x/README.md, bench/README.md, docs/*.md.
  * Blocks: fenced with ```ts or ```typescript. The words after the language say what is done with it:
  *
- *   ```ts              typechecked, then run (the default: a block is short and complete, it runs as it is)
+ *   ```ts              typechecked, then run (the default, also `ts run`: a block is short and complete, it runs as
+ *                      it is)
  *   ```ts no-run       typechecked only: it needs what CI lacks (a GPU), downloads, or runs for minutes
  *   ```ts fragment     neither: a deliberately partial snippet (keep these rare; prefer a complete block)
  *
- * Each block is a module of its own: it imports what it uses and defines its own data. Blocks are written to
+ * Blocks in other languages (sh, json) are not checked. Each ts block is a module of its own: it imports what it uses and defines its own data. Blocks are written to
  * .cache/check-docs/ (inside the repository, so that `@mmx/*` resolves to the workspace packages) and
  * typechecked in one tsc run with the repository's tsconfig.base.json, except that unused locals are allowed
  * (an example may show a value without using it). Packages resolve to their TypeScript sources (the
