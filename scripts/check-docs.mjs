@@ -13,9 +13,10 @@
  * Blocks in other languages (sh, json) are not checked. Each ts block is a module of its own: it imports what
  * it uses and defines its own data. Blocks are written to .cache/check-docs/ (inside the repository, so that
  * `@mmx/*` resolves to the workspace packages) and typechecked in one tsc run with the repository's
- * tsconfig.base.json, except that unused locals are allowed (an example may show a value without using it). Packages resolve to their TypeScript sources (the
- * "@mmx/source" export condition), so nothing needs building. Blocks run with tsx under the same condition,
- * one process per block, in .cache/check-docs/run/ (what a block writes stays there), each within a time limit.
+ * tsconfig.base.json, except that unused locals are allowed (an example may show a value without using it).
+ * Packages resolve to their TypeScript sources (the "@mmx/source" export condition), so nothing needs building.
+ * Blocks run with tsx under the same condition, one process per block, in .cache/check-docs/run/ (what a block
+ * writes stays there), each within a time limit.
  *
  * Relative links (`[text](path)`, images too) outside code must point to a file or folder that exists.
  *
