@@ -4,6 +4,7 @@ import type { ShapedArray } from "./aval.js";
 import { getEagerBackend } from "./backend.js";
 import { DeviceArray } from "./device-array.js";
 import { tfjsLowering, type TfLowering } from "./lowering/tfjs.js";
+import "./lowering/cpu.js";
 import "./lowering/wasm.js";
 import "./lowering/webgpu.js";
 import type { Params, Primitive } from "./primitives.js";
