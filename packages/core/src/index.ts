@@ -27,8 +27,8 @@ export { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr, typecheckJaxpr, JaxprTy
 export { makeJaxpr } from "./jaxpr-trace.js";
 export { dce } from "./passes.js";
 
-export { vjp, grad, valueAndGrad, type GradOptions } from "./autodiff.js";
-export { jit, type Jitted, type JitOptions } from "./jit.js";
+export { vjp, grad, valueAndGrad, type GradOptions, type Gradient, type Gradients, type GradientOf, type GradFn, type ValueAndGradFn, type AuxOf } from "./autodiff.js";
+export { jit, type Jitted, type JittedMethods, type JitOptions } from "./jit.js";
 export { registerExecutor, type Executor, type Program } from "./executor.js";
 export type { StepTiming } from "./tfjs-executor.js";
 

@@ -36,8 +36,10 @@ interface CacheEntry {
   readonly programs: Map<string, Program>;
 }
 
-export interface Jitted<F extends (...args: any[]) => any> {
-  (...args: Parameters<F>): ReturnType<F>;
+/** A jitted function: f's own type (generics and overloads kept), and the methods below. */
+export type Jitted<F extends (...args: any[]) => any> = F & JittedMethods<F>;
+
+export interface JittedMethods<F extends (...args: any[]) => any> {
   /** The staged program for these arguments (traced once and cached, as a call would). */
   lower(...args: Parameters<F>): ClosedJaxpr;
   /** Runs once on these arguments with per-equation timings (each step synchronised). */
