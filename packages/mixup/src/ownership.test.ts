@@ -4,7 +4,8 @@ import { bceSoftmax } from "@mmx/losses";
 import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
 import { foldIn, key } from "@mmx/random";
-import { collectGarbage } from "../../core/src/test-util/gc.js";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { manifoldMixup, trainStep } from "./index.js";
 
 /**
@@ -14,6 +15,16 @@ import { manifoldMixup, trainStep } from "./index.js";
  */
 const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
 if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
+
+/** A full collection, then turns of the event loop for the FinalizationRegistry callbacks (as core's test-util/gc.ts). */
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
 
 const data = () => ({ x: np.array([[1, 0], [0, 1], [1, 1], [0, 0]]), y: np.array([0, 1, 1, 0], { dtype: "int32" }) });
 

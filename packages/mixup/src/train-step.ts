@@ -84,7 +84,8 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
         return [loss(r.out, r.targets), r.state] as [Array, PyTree];
       };
       const [[value, state], grads] = valueAndGrad(objective, { hasAux: true })(params);
-      const updated = optimizer.update(grads, opt, params);
+      // The gradient of params P is a tree like P (its number leaves, if any, become arrays).
+      const updated = optimizer.update(grads as P, opt, params);
       return { params: updated.params, opt: updated.state, modelState: state, loss: value };
     },
     { staticArgnums: [0] },
