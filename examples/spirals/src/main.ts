@@ -8,7 +8,7 @@
  *   npm start -w @mmx/example-spirals -- --smoke (seconds: a tiny setting, for CI)
  */
 import { pathToFileURL } from "node:url";
-import { dispose, jit, np, setBackend, type Array } from "@mmx/core";
+import { jit, np, setBackend, type NDArray } from "@mmx/core";
 import { batches, spirals } from "@mmx/data";
 import { bceSoftmax } from "@mmx/losses";
 import { error } from "@mmx/metrics";
@@ -50,31 +50,26 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     let t = 0;
     for (let epoch = 0; epoch < s.epochs; epoch++) {
       for (const b of batches(train, { batchSize: s.batch, key: random.foldIn(random.key(3), epoch), dropLast: true })) {
-        const r = step(state, b.x, b.y, random.foldIn(random.key(4), t++));
-        dispose([r.loss, b.x, b.y]);
-        state = r.state;
+        // The old state is donated to the step; the loss and the batch are freed once unreachable.
+        ({ state } = step(state, b.x, b.y, random.foldIn(random.key(4), t++)));
       }
     }
-    const logits = (x: Array) => model.apply(state.params, x).out;
+    const logits = (x: NDArray) => model.apply(state.params, x).out;
     const out = logits(test.x);
-    const codes = capture(bottleneck)((p, x: Array) => model.apply(p, x).out)(state.params, test.x);
+    const codes = capture(bottleneck)((p, x: NDArray) => model.apply(p, x).out)(state.params, test.x);
     report.push(`${name}: test error ${(100 * error(out, test.y)).toFixed(2)}%`, decisionMap(logits, s.grid), spread(codes, test.y), "");
-    dispose([out, codes, state.params, state.opt]);
   }
-  dispose([train.x, train.y, test.x, test.y]);
   const text = report.join("\n");
   console.log(text);
   return text;
 }
 
 /** The predicted arm over [-1.2, 1.2]²: '#' for arm 1, '.' for arm 0, '+' where p(arm 1) is in (0.25, 0.75). */
-function decisionMap(logits: (x: Array) => Array, grid: { cols: number; rows: number }): string {
+function decisionMap(logits: (x: NDArray) => Array, grid: { cols: number; rows: number }): string {
   const xy: number[] = [];
   for (let r = 0; r < grid.rows; r++) for (let c = 0; c < grid.cols; c++) xy.push(-1.2 + (2.4 * (c + 0.5)) / grid.cols, 1.2 - (2.4 * (r + 0.5)) / grid.rows);
   const x = np.array(xy, { shape: [grid.rows * grid.cols, 2] });
-  const p = jit((v: Array) => np.softmax(logits(v), -1))(x);
-  const probs = p.dataSync();
-  dispose([x, p]);
+  const probs = jit((v: NDArray) => np.softmax(logits(v), -1))(x).dataSync();
   const lines: string[] = [];
   for (let r = 0; r < grid.rows; r++) {
     let line = "  ";
@@ -88,7 +83,7 @@ function decisionMap(logits: (x: Array) => Array, grid: { cols: number; rows: nu
 }
 
 /** How spread out each class is in the 2-D bottleneck: the standard deviation along its two principal axes. */
-function spread(codes: Array, labels: Array): string {
+function spread(codes: NDArray, labels: NDArray): string {
   const h = codes.dataSync();
   const y = labels.dataSync();
   const parts: string[] = [];

@@ -4,9 +4,10 @@ import type { DType, TypedArray } from "./dtype.js";
 /**
  * An immutable n-dimensional array: concrete (`DeviceArray`, backed by a tfjs tensor) or traced (a
  * `Tracer` standing for a value while a function is transformed). User code types its arrays as
- * `Array` and works unchanged under `grad`, `jit` and the other transforms, as `jax.Array` does.
+ * `NDArray` and works unchanged under `grad`, `jit` and the other transforms, as `jax.Array` does.
+ * (`Array` is the same class under JAX's name; importing it shadows JavaScript's global `Array`.)
  */
-export abstract class Array {
+export abstract class NDArray {
   abstract readonly aval: ShapedArray;
 
   get shape(): readonly number[] {
@@ -31,9 +32,11 @@ export abstract class Array {
     if (this.size !== 1) throw new TypeError(`item(): only one-element arrays have an item, got ${this.aval}`);
     return Number(this.dataSync()[0]);
   }
-  /** Frees the backing memory now rather than at the end of the enclosing `tidy`. */
+  /** Frees the backing memory now rather than when the array becomes unreachable (or its `tidy` ends). */
   abstract dispose(): void;
 }
+
+export { NDArray as Array };
 
 /**
  * A scalar constant written in the program (`mul x 2.0`): what a JS number becomes when it meets an
@@ -55,4 +58,4 @@ export class Literal {
 }
 
 /** What a primitive takes: arrays (concrete or traced) and scalar literals. */
-export type Operand = Array | Literal;
+export type Operand = NDArray | Literal;

@@ -83,10 +83,10 @@ function arrayLeaves(tree: PyTree, what: string): [Array[], TreeDef] {
  * `vjp(f, ...primals)`: `[out, vjpFn]` where `vjpFn(ct)` gives the cotangent of each primal (a tuple
  * over the primals). In eager code the residuals live until the enclosing tidy ends.
  */
-export function vjp(f: (...args: any[]) => PyTree, ...primals: PyTree[]): [PyTree, (ct: PyTree) => PyTree[]] {
+export function vjp<F extends AnyFn>(f: F, ...primals: Parameters<F>): [ReturnType<F>, (ct: Gradient<ReturnType<F>>) => Gradients<Parameters<F>>] {
   const [flat, inTree] = arrayLeaves(primals, "vjp");
   const { outs, outTree, backward } = vjpFlat((...xs) => f(...unflatten<PyTree[]>(inTree, xs)), flat);
-  const vjpFn = (ct: PyTree): PyTree[] => {
+  const vjpFn = (ct: PyTree): any => {
     const [cts, ctTree] = arrayLeaves(ct, "vjp cotangent");
     if (!ctTree.equals(outTree)) throw new TypeError(`vjp: the cotangent's structure ${ctTree} differs from the output's ${outTree}`);
     cts.forEach((c, i) => {
@@ -103,6 +103,34 @@ export interface GradOptions {
   /** f returns `[loss, aux]`; aux is passed through undifferentiated. */
   hasAux?: boolean;
 }
+
+type AnyFn = (...args: any[]) => any;
+
+/** The gradient of a value of type T: a tree like it, with an array at every leaf (numbers included). */
+export type Gradient<T> = unknown extends T ? T : T extends Array | number ? Array : T extends null | undefined ? T : { [K in keyof T]: Gradient<T[K]> };
+
+/** Gradients of a tuple of arguments: a tuple (or array) of their gradients. */
+export type Gradients<A> = { -readonly [K in keyof A]: Gradient<A[K]> };
+
+/** What `grad(f, opts)` differentiates: argument 0, `argnums`, or a tuple over several `argnums`. */
+export type GradientOf<F extends AnyFn, O extends GradOptions> = O extends { argnums: infer N }
+  ? N extends number
+    ? Gradient<Parameters<F>[N]>
+    : N extends readonly number[]
+      ? { -readonly [K in keyof N]: Gradient<Parameters<F>[N[K] & number]> }
+      : Gradient<Parameters<F>[0]>
+  : Gradient<Parameters<F>[0]>;
+
+/** The aux of `f` with hasAux (its `[loss, aux]`'s second entry). */
+export type AuxOf<F extends AnyFn> = ReturnType<F> extends readonly [unknown, infer A] ? A : never;
+
+/** `grad(f, opts)`'s function: the gradient, or `[gradient, aux]` with hasAux. */
+export type GradFn<F extends AnyFn, O extends GradOptions> = (...args: Parameters<F>) => O extends { hasAux: true } ? [GradientOf<F, O>, AuxOf<F>] : GradientOf<F, O>;
+
+/** `valueAndGrad(f, opts)`'s function: `[value, gradient]`, or `[[value, aux], gradient]` with hasAux. */
+export type ValueAndGradFn<F extends AnyFn, O extends GradOptions> = (
+  ...args: Parameters<F>
+) => O extends { hasAux: true } ? [[Array, AuxOf<F>], GradientOf<F, O>] : [Array, GradientOf<F, O>];
 
 function runValueAndGrad(name: string, f: (...args: any[]) => PyTree, opts: GradOptions, args: unknown[]): [PyTree, PyTree, PyTree] {
   const argnums = opts.argnums ?? 0;
@@ -149,20 +177,25 @@ function scoped<T>(fn: () => T, args: unknown[]): T {
   return traced ? fn() : tidy(fn);
 }
 
-/** `grad(f)`: the gradient of a scalar-valued f with respect to argument `argnums` (a pytree like it). */
-export function grad(f: (...args: any[]) => PyTree, opts: GradOptions = {}): (...args: any[]) => any {
-  return (...args) =>
+/**
+ * `grad(f)`: the gradient of a scalar-valued f with respect to argument `argnums` (a pytree like it). Typed from
+ * f: the gradient of `(p: Params, ...) => NDArray` is a `Params`.
+ */
+export function grad<F extends AnyFn, const O extends GradOptions = {}>(f: F, opts?: O): GradFn<F, O> {
+  const options: GradOptions = opts ?? {};
+  return ((...args: unknown[]) =>
     scoped(() => {
-      const [, g, aux] = runValueAndGrad("grad", f, opts, args);
-      return opts.hasAux ? [g, aux] : g;
-    }, args);
+      const [, g, aux] = runValueAndGrad("grad", f, options, args);
+      return options.hasAux ? [g, aux] : g;
+    }, args)) as GradFn<F, O>;
 }
 
 /** `valueAndGrad(f)`: `[value, grad]`, or `[[value, aux], grad]` with hasAux. */
-export function valueAndGrad(f: (...args: any[]) => PyTree, opts: GradOptions = {}): (...args: any[]) => any {
-  return (...args) =>
+export function valueAndGrad<F extends AnyFn, const O extends GradOptions = {}>(f: F, opts?: O): ValueAndGradFn<F, O> {
+  const options: GradOptions = opts ?? {};
+  return ((...args: unknown[]) =>
     scoped(() => {
-      const [value, g, aux] = runValueAndGrad("valueAndGrad", f, opts, args);
-      return opts.hasAux ? [[value, aux], g] : [value, g];
-    }, args);
+      const [value, g, aux] = runValueAndGrad("valueAndGrad", f, options, args);
+      return options.hasAux ? [[value, aux], g] : [value, g];
+    }, args)) as unknown as ValueAndGradFn<F, O>;
 }

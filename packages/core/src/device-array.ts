@@ -4,6 +4,32 @@ import { ShapedArray } from "./aval.js";
 import type { DType, TypedArray } from "./dtype.js";
 import { syncReadBlocked, syncReadError, tensorBackendName } from "./backends/sync-read.js";
 import { isReusedHostBuffer } from "./backends/host-buffers.js";
+import { FreedArrayError, type FreedBy } from "./freed.js";
+
+/**
+ * Arrays are freed when they become unreachable: the registry holds each array's tensor (never the array) and
+ * disposes it once the garbage collector has taken the array. Each array owns its tensor alone (see the
+ * constructor), so this can never free a tensor that another live array uses; arrays that share data (a reshape
+ * of another) hold separate tensors over it, and tfjs frees the data with the last of them.
+ */
+const unreachable = new FinalizationRegistry<tf.Tensor>((tensor) => {
+  try {
+    if (!tensor.isDisposed) tensor.dispose();
+  } catch {
+    // Its backend is gone (tf.removeBackend): so is its memory.
+  }
+});
+
+/** Tensors some array owns: wrapping one again takes a clone (sharing its data) instead. */
+const owned = new WeakSet<tf.Tensor>();
+
+/** Called with every new array while a tidy() scope is open (memory.ts), to name that tidy if it frees the array. */
+let onCreate: ((a: DeviceArray) => void) | null = null;
+export function setArrayCreationHook(hook: ((a: DeviceArray) => void) | null): ((a: DeviceArray) => void) | null {
+  const previous = onCreate;
+  onCreate = hook;
+  return previous;
+}
 
 /**
  * A concrete array: a tfjs tensor on the current backend. Executors read `tensor`; user code should
@@ -11,9 +37,17 @@ import { isReusedHostBuffer } from "./backends/host-buffers.js";
  */
 export class DeviceArray extends Array {
   readonly aval: ShapedArray;
-  constructor(readonly tensor: tf.Tensor) {
+  readonly tensor: tf.Tensor;
+  private freedBy: FreedBy | undefined;
+
+  constructor(tensor: tf.Tensor) {
     super();
+    // Two arrays over one tensor object would let either free it under the other.
+    this.tensor = owned.has(tensor) ? tf.clone(tensor) : tensor;
+    owned.add(this.tensor);
     this.aval = new ShapedArray(tensor.shape, tensor.dtype as DType);
+    unreachable.register(this, this.tensor, this);
+    onCreate?.(this);
   }
 
   get isDisposed(): boolean {
@@ -35,11 +69,34 @@ export class DeviceArray extends Array {
     this.assertSyncReadable("item()");
     return super.item();
   }
+  /** Frees the memory now (it is freed anyway once the array is unreachable); a later use throws, naming this call. */
   dispose(): void {
+    this.free("dispose()", new Error());
+  }
+
+  /** Frees the memory now, recording who did it for the error a later use throws. Freeing twice does nothing. */
+  free(by: string, site: Error): void {
+    if (this.tensor.isDisposed) return;
+    this.freedBy = { by, site };
+    unreachable.unregister(this);
     this.tensor.dispose();
   }
+
+  /** Records who freed the tensor when something else disposed it (a tidy's scope), unless that is known already. */
+  noteFreed(by: string, site: Error): void {
+    if (this.tensor.isDisposed && !this.freedBy) {
+      this.freedBy = { by, site };
+      unreachable.unregister(this);
+    }
+  }
+
+  /** The tensor, or a FreedArrayError naming this array and who freed it. */
+  liveTensor(what: string): tf.Tensor {
+    this.assertLive(what);
+    return this.tensor;
+  }
   override toString(): string {
-    if (this.isDisposed) return `Array(${this.aval}, disposed)`;
+    if (this.isDisposed) return `Array(${this.aval}, freed)`;
     const backend = tensorBackendName(this.tensor);
     if (syncReadBlocked(backend)) return `Array(${this.aval}, on ${backend}: await data() to read)`;
     const values = this.size <= 12 ? `[${[...this.dataSync()].join(", ")}]` : "…";
@@ -52,9 +109,7 @@ export class DeviceArray extends Array {
   }
 
   private assertLive(what: string): void {
-    if (this.tensor.isDisposed) {
-      throw new Error(`${what}: this ${this.aval} array was disposed (by dispose() or at the end of the tidy() that made it)`);
-    }
+    if (this.tensor.isDisposed) throw new FreedArrayError(what, String(this.aval), this.freedBy);
   }
 }
 

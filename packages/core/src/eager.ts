@@ -4,6 +4,7 @@ import type { ShapedArray } from "./aval.js";
 import { getEagerBackend } from "./backend.js";
 import { DeviceArray } from "./device-array.js";
 import { tfjsLowering, type TfLowering } from "./lowering/tfjs.js";
+import "./lowering/cpu.js";
 import "./lowering/wasm.js";
 import "./lowering/webgpu.js";
 import type { Params, Primitive } from "./primitives.js";
@@ -40,7 +41,7 @@ class EvalTrace extends Trace {
   }
   processPrimitive<P extends Primitive>(primitive: P, operands: readonly Operand[], params: Params<P>, outAval: ShapedArray): Array {
     const out = tf.tidy(() => {
-      const inputs = operands.map((x) => (x instanceof Literal ? tf.scalar(x.value, x.aval.dtype) : tensorOf(x)));
+      const inputs = operands.map((x) => (x instanceof Literal ? tf.scalar(x.value, x.aval.dtype) : tensorOf(x, primitive)));
       return runPrimitive(primitive, inputs, params, outAval);
     });
     return new DeviceArray(out);
@@ -49,10 +50,7 @@ class EvalTrace extends Trace {
 
 installEvalTrace((main) => new EvalTrace(main));
 
-export function tensorOf(x: Array): tf.Tensor {
-  if (x instanceof DeviceArray) {
-    if (x.isDisposed) throw new Error(`an ${x.aval} array was used after it was disposed (by dispose() or at the end of its tidy())`);
-    return x.tensor;
-  }
+export function tensorOf(x: Array, what = "an operation"): tf.Tensor {
+  if (x instanceof DeviceArray) return x.liveTensor(what);
   throw new Error(`internal error: expected a concrete array, got ${String(x)}`);
 }

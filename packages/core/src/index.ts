@@ -5,7 +5,8 @@
 import "./eager.js"; // installs the eager (level-0) trace
 import "./backends/providers.js"; // optional backends (webgpu), loaded on demand
 
-export { Array, Literal, type Operand } from "./array.js";
+export { NDArray, Array, Literal, type Operand } from "./array.js";
+export { FreedArrayError } from "./freed.js";
 export { ShapedArray } from "./aval.js";
 export { DeviceArray, canReadSync } from "./device-array.js";
 export { SyncReadUnavailableError } from "./backends/sync-read.js";
@@ -26,13 +27,13 @@ export { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr, typecheckJaxpr, JaxprTy
 export { makeJaxpr } from "./jaxpr-trace.js";
 export { dce } from "./passes.js";
 
-export { vjp, grad, valueAndGrad, type GradOptions } from "./autodiff.js";
-export { jit, type Jitted, type JitOptions } from "./jit.js";
+export { vjp, grad, valueAndGrad, type GradOptions, type Gradient, type Gradients, type GradientOf, type GradFn, type ValueAndGradFn, type AuxOf } from "./autodiff.js";
+export { jit, type Jitted, type JittedMethods, type JitOptions } from "./jit.js";
 export { registerExecutor, type Executor, type Program } from "./executor.js";
 export type { StepTiming } from "./tfjs-executor.js";
 
 export { setBackend, getBackend, availableBackends, registerBackendProvider, UnknownBackendError, KNOWN_BACKENDS, type BackendName, type BackendInfo, type BackendProvider } from "./backend.js";
-export { tidy, keep, dispose, memory } from "./memory.js";
+export { tidy, keep, dispose, memory, type DisposeOptions } from "./memory.js";
 export { webgpuAvailable, takeWebgpuErrors, setWebgpuCpuForward, WebgpuUnavailableError, type WebgpuAvailability } from "./backends/webgpu.js";
 export { planBackends, describePlan, parseBackendList, propertyRuns, RequestedBackendUnavailableError, DEFAULT_TEST_BACKENDS, EXECUTOR_ONLY_BACKENDS, type BackendPlan, type PlanOptions } from "./backends/plan.js";
 export { namedScope, currentScope } from "./scope.js";

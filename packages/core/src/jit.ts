@@ -20,6 +20,14 @@ export interface JitOptions {
    * `await out.data()` instead.
    */
   checkFinite?: boolean;
+  /**
+   * Positional arguments whose arrays the call may free, as JAX's `donate_argnums`: after the program has run
+   * they are freed (their memory goes to the outputs of later calls), and using them again throws an error that
+   * says they were donated. Without it nothing passed in is ever freed by the call. For loops like
+   * `params = step(params, x, y)` that run without yielding to the event loop, where the garbage collector cannot
+   * free the old params in time (see docs/ownership.md).
+   */
+  donateArgnums?: readonly number[];
 }
 
 interface CacheEntry {
@@ -28,8 +36,10 @@ interface CacheEntry {
   readonly programs: Map<string, Program>;
 }
 
-export interface Jitted<F extends (...args: any[]) => any> {
-  (...args: Parameters<F>): ReturnType<F>;
+/** A jitted function: f's own type (generics and overloads kept), and the methods below. */
+export type Jitted<F extends (...args: any[]) => any> = F & JittedMethods<F>;
+
+export interface JittedMethods<F extends (...args: any[]) => any> {
   /** The staged program for these arguments (traced once and cached, as a call would). */
   lower(...args: Parameters<F>): ClosedJaxpr;
   /** Runs once on these arguments with per-equation timings (each step synchronised). */
@@ -41,6 +51,20 @@ export interface Jitted<F extends (...args: any[]) => any> {
 }
 
 const liveCaches = new Set<Map<string, CacheEntry>>();
+/** A jitted function that became unreachable frees its compiled programs and its copies of constants. */
+const unreachableJits = new FinalizationRegistry<Map<string, CacheEntry>>((cache) => {
+  freeCache(cache);
+  liveCaches.delete(cache);
+});
+
+function freeCache(cache: Map<string, CacheEntry>): void {
+  for (const e of cache.values()) {
+    disposePrograms(e);
+    // The cache owns its copies of the trace's constants (made when they were all concrete).
+    for (const c of e.closed.consts) if (c instanceof DeviceArray) c.dispose();
+  }
+  cache.clear();
+}
 onBackendChange(() => {
   // Compiled programs hold tensors of the old backend; keep the traces, drop the programs.
   for (const cache of liveCaches) for (const e of cache.values()) disposePrograms(e);
@@ -70,12 +94,18 @@ function staticKey(value: unknown, index: number): string {
  */
 export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = {}): Jitted<F> {
   const staticNums = new Set(opts.staticArgnums ?? []);
+  const donateNums = new Set(opts.donateArgnums ?? []);
+  for (const n of donateNums) if (staticNums.has(n)) throw new TypeError(`jit: argument ${n} is both static and donated; a static argument holds no arrays to donate`);
+  const donatedTo = `donated to jit(${f.name || "anonymous"})`;
   const cache = new Map<string, CacheEntry>();
   liveCaches.add(cache);
 
   const prepare = (args: unknown[]) => {
     for (const n of staticNums) {
       if (!Number.isInteger(n) || n < 0 || n >= args.length) throw new RangeError(`jit: staticArgnums ${n} is out of range for ${args.length} argument(s)`);
+    }
+    for (const n of donateNums) {
+      if (!Number.isInteger(n) || n < 0 || n >= args.length) throw new RangeError(`jit: donateArgnums ${n} is out of range for ${args.length} argument(s)`);
     }
     const dynamicArgs = args.map((a, i) => (staticNums.has(i) ? null : a));
     const statics = args.map((a, i) => (staticNums.has(i) ? staticKey(a, i) : "")).join("|");
@@ -128,6 +158,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
       } finally {
         for (const t of temporaries) t.dispose();
       }
+      if (donateNums.size > 0) donate(args, donateNums, donatedTo);
       if (opts.checkFinite) checkFinite(outs, entry.outTree);
     }
     return unflatten(entry.outTree, outs);
@@ -141,15 +172,18 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
     return { outputs, timings };
   };
   Object.defineProperty(jitted, "cacheSize", { get: () => cache.size });
-  jitted.clearCache = () => {
-    for (const e of cache.values()) {
-      disposePrograms(e);
-      // The cache owns its copies of the trace's constants (made when they were all concrete).
-      for (const c of e.closed.consts) if (c instanceof DeviceArray) c.dispose();
-    }
-    cache.clear();
-  };
+  jitted.clearCache = () => freeCache(cache);
+  unreachableJits.register(jitted, cache);
   return jitted;
+}
+
+/** Frees the arrays of the donated arguments, but none that a kept argument also holds. */
+function donate(args: readonly unknown[], donateNums: ReadonlySet<number>, by: string): void {
+  const kept = new Set(flatten(args.filter((_, i) => !donateNums.has(i)))[0]);
+  const site = new Error();
+  for (const n of donateNums) {
+    for (const leaf of flatten(args[n])[0]) if (leaf instanceof DeviceArray && !kept.has(leaf)) leaf.free(by, site);
+  }
 }
 
 function checkFinite(outs: readonly Array[], outTree: TreeDef): void {

@@ -84,7 +84,7 @@ describe("random programs", () => {
           const f = build(steps);
           const loss = (x: MxArray, y: MxArray, w: MxArray) => np.sum(f(x, y, w));
           const df = grad(loss, { argnums: [0, 1, 2] });
-          const args = inputs(m, n, seed);
+          const args = inputs(m, n, seed) as [MxArray, MxArray, MxArray];
           const eager = (df(...args) as MxArray[]).map(read);
           const staged = evalJaxpr(makeJaxpr(df)(...args), args).map(read);
           const jitted = (jit(df)(...args) as MxArray[]).map(read);

@@ -97,7 +97,7 @@ export class TfjsProgram implements Program {
     if (inputs.length !== this.inputSlots.length) throw new Error(`jit: the program takes ${this.inputSlots.length} inputs, got ${inputs.length}`);
     const env = new globalThis.Array<tf.Tensor | undefined>(this.numSlots);
     this.constSlots.forEach((s, i) => (env[s] = this.constTensors[i]));
-    this.inputSlots.forEach((s, i) => (env[s] = tensorOf(inputs[i]!)));
+    this.inputSlots.forEach((s, i) => (env[s] = tensorOf(inputs[i]!, "jit")));
     const read = (s: Source) => ("slot" in s ? env[s.slot]! : s.tensor);
     try {
       for (const step of this.steps) {

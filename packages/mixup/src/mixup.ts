@@ -5,12 +5,13 @@ import { traceModel } from "./trace-model.js";
 import { checkLambda, checkPerm, checkTargets, type Lambda } from "./validate.js";
 
 /** A model function: params, a batch x, and anything else it needs (state, flags). */
-export type ModelFn = (params: any, x: Array, ...rest: any[]) => Array | { out: Array };
+export type ModelFn<P = any, R extends any[] = any[]> = (params: P, x: Array, ...rest: R) => Array | { out: Array };
 
 /** What a mixed model returns: its output (and any other fields it returned) and the mixed targets. */
 export type Mixed = { out: Array; targets: Array } & Record<string, unknown>;
 
-export type MixedFn = (params: any, x: Array, y: Array, perm: Array | readonly number[], ...rest: any[]) => Mixed;
+/** The mixed model: it takes the model's own params type (and its extra arguments) after x, y and perm. */
+export type MixedFn<P = any, R extends any[] = any[]> = (params: P, x: Array, y: Array, perm: Array | readonly number[], ...rest: R) => Mixed;
 
 /**
  * `mixup(k, λ)(f)`: the model `f(params, x, ...rest)` with its hidden state at boundary k (0 = the
@@ -24,8 +25,8 @@ export type MixedFn = (params: any, x: Array, y: Array, perm: Array | readonly n
  * [B, C], or int32 labels [B] (one-hot encoded with C = the output's last axis). λ is a number, a
  * scalar array or one value per example ([B]). g composes with grad and jit.
  */
-export function mixup(layer: BoundaryRef, lambda: Lambda): (f: ModelFn) => MixedFn {
-  return (f) =>
+export function mixup(layer: BoundaryRef, lambda: Lambda): <P, R extends any[]>(f: ModelFn<P, R>) => MixedFn<P, R> {
+  return <P, R extends any[]>(f: ModelFn<P, R>): MixedFn<P, R> =>
     (params, x, y, perm, ...rest) => {
       if (!(x instanceof Array) || x.ndim === 0) throw new TypeError("mixup: x must be an array with a batch axis");
       const batch = x.shape[0]!;

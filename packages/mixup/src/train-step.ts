@@ -1,4 +1,4 @@
-import { Array, jit, np, tree, valueAndGrad, type PyTree } from "@mmx/core";
+import { DeviceArray, dispose, jit, np, tree, valueAndGrad, type NDArray as Array, type PyTree } from "@mmx/core";
 import type { Optimizer, OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import type { BoundaryRef } from "./boundaries.js";
@@ -6,39 +6,49 @@ import { mixup } from "./mixup.js";
 import type { MixupPolicy } from "./policy.js";
 
 /** A model as @mmx/nn makes them: `apply(params, x, { train, state }) -> { out, state }`. */
-export interface TrainableModel {
-  apply(params: PyTree, x: Array, opts?: { train?: boolean; state?: PyTree }): { out: Array; state: PyTree };
+export interface TrainableModel<P = PyTree> {
+  apply(params: P, x: Array, opts?: { train?: boolean; state?: PyTree }): { out: Array; state: PyTree };
 }
 
-export interface TrainStepOptions<S extends OptimizerState = OptimizerState> {
-  model: TrainableModel;
+export interface TrainStepOptions<P = PyTree, S extends OptimizerState = OptimizerState> {
+  model: TrainableModel<P>;
   /** A loss of (outputs, targets): targets are (mixed) one-hot rows. bceSoftmax is the official code's. */
   loss: (out: Array, targets: Array) => Array;
   optimizer: Optimizer<S>;
   /** Manifold or input mixup; without one (or with α <= 0) the step trains on the clean batch. */
   policy?: MixupPolicy;
+  /**
+   * Whether `step(state, ...)` frees the state it is given once the new one is made (default true), as a jitted
+   * step with JAX's `donate_argnums=(0,)` does: a loop then holds one state, even one that never yields to the
+   * event loop (where the garbage collector cannot free old states in time). Only arrays the step made are freed
+   * (by earlier steps, or `init`'s optimizer state): never the params and model state passed to `init`. Using a
+   * freed state again throws an error that says it was donated. With false nothing is freed by the step and old
+   * states stay readable (they are freed once unreachable).
+   */
+  donate?: boolean;
 }
 
 /** Everything a training loop carries from step to step: plain trees, so they can be saved. */
-export interface TrainState<S extends OptimizerState = OptimizerState> {
-  params: PyTree;
+export interface TrainState<P = PyTree, S extends OptimizerState = OptimizerState> {
+  params: P;
   opt: S;
   /** The model's state (batch-norm running statistics); `{}` for a stateless model. */
   modelState: PyTree;
 }
 
-export interface StepResult<S extends OptimizerState = OptimizerState> {
-  state: TrainState<S>;
+export interface StepResult<P = PyTree, S extends OptimizerState = OptimizerState> {
+  state: TrainState<P, S>;
   /** The training loss of this step (a scalar array; reading it waits for the step). */
   loss: Array;
   /** Where this step mixed (null: it did not). */
   layer: BoundaryRef | null;
 }
 
-export interface TrainStep<S extends OptimizerState = OptimizerState> {
+export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState> {
   /** One step on a batch: y holds int32 labels [B] or one-hot rows [B, C]; key drives the policy. */
-  (state: TrainState<S>, x: Array, y: Array, key: Key): StepResult<S>;
-  init(params: PyTree, modelState?: PyTree): TrainState<S>;
+  <Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): StepResult<Q, S>;
+  /** The first state: these params (never freed by a step) and a fresh optimizer state. */
+  init<Q extends P>(params: Q, modelState?: PyTree): TrainState<Q, S>;
   /** How many programs were compiled: one per eligible layer used so far (and one for clean steps). */
   readonly programs: number;
 }
@@ -46,43 +56,58 @@ export interface TrainStep<S extends OptimizerState = OptimizerState> {
 /**
  * A jitted training step: the policy draws (k, λ, perm) on the host, then one compiled program per k
  * runs forward on the mixed batch, backward, and the optimizer update, threading batch-norm state.
- * The old state's arrays are freed when the step returns the new ones, so a loop holds one copy.
+ * The state passed in is donated (see `donate`), so a loop holds one copy; what the user gave `init` is never freed.
  */
-export function trainStep<S extends OptimizerState>(opts: TrainStepOptions<S>): TrainStep<S> {
+export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>(opts: TrainStepOptions<P, S>): TrainStep<P, S> {
   const { model, loss, optimizer, policy } = opts;
-  const forward = (p: PyTree, x: Array, st: PyTree) => {
+  const donating = opts.donate ?? true;
+  /** Arrays this step made (outputs, init's optimizer state): the only ones donation frees. */
+  const made = new WeakSet<object>();
+  const own = <T>(t: T): T => {
+    for (const leaf of tree.leaves(t)) if (leaf instanceof DeviceArray) made.add(leaf);
+    return t;
+  };
+  const donatedBy = "donated to trainStep: step(state) consumes the state passed to it; keep the one it returns (or pass donate: false)";
+  const forward = (p: P, x: Array, st: PyTree) => {
     const r = model.apply(p, x, { train: true, state: st });
     return { out: r.out, state: r.state };
   };
   const program = jit(
-    (layer: BoundaryRef | null, params: PyTree, opt: S, modelState: PyTree, x: Array, y: Array, lambda: Array, perm: Array) => {
-      const objective = (p: PyTree) => {
+    (layer: BoundaryRef | null, params: P, opt: S, modelState: PyTree, x: Array, y: Array, lambda: Array, perm: Array) => {
+      const objective = (p: P) => {
         if (layer === null) {
           const r = forward(p, x, modelState);
           const targets = y.dtype === "int32" ? np.oneHot(y, r.out.shape[r.out.ndim - 1]!) : y;
           return [loss(r.out, targets), r.state];
         }
         const r = mixup(layer, lambda)(forward)(p, x, y, perm, modelState);
-        return [loss(r.out, r.targets), r.state];
+        return [loss(r.out, r.targets), r.state] as [Array, PyTree];
       };
       const [[value, state], grads] = valueAndGrad(objective, { hasAux: true })(params);
-      const updated = optimizer.update(grads, opt, params);
+      // The gradient of params P is a tree like P (its number leaves, if any, become arrays).
+      const updated = optimizer.update(grads as P, opt, params);
       return { params: updated.params, opt: updated.state, modelState: state, loss: value };
     },
     { staticArgnums: [0] },
   );
 
-  const step = ((state: TrainState<S>, x: Array, y: Array, key: Key): StepResult<S> => {
+  const step = ((state: TrainState<P, S>, x: Array, y: Array, key: Key): StepResult<P, S> => {
     const batch = x.shape[0]!;
     const draw = policy && policy.alpha > 0 ? policy.sample(key, batch) : null;
     const lambda = draw ? (typeof draw.lambda === "number" ? np.array(draw.lambda) : draw.lambda) : np.array(1);
     const perm = draw ? draw.perm : np.arange(batch);
-    const out = program(draw ? draw.layer : null, state.params, state.opt, state.modelState, x, y, lambda, perm) as TrainState<S> & { loss: Array };
-    for (const a of [lambda, perm]) a.dispose();
-    for (const leaf of tree.leaves([state.params, state.opt, state.modelState])) (leaf as Array).dispose();
+    const out = own(program(draw ? draw.layer : null, state.params, state.opt, state.modelState, x, y, lambda, perm));
+    dispose([lambda, perm]);
+    if (donating) {
+      const kept = new Set(tree.leaves([out, x, y]));
+      dispose(
+        tree.leaves([state.params, state.opt, state.modelState]).filter((leaf) => made.has(leaf as object) && !kept.has(leaf)),
+        { by: donatedBy },
+      );
+    }
     return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer: draw ? draw.layer : null };
-  }) as TrainStep<S>;
-  step.init = (params, modelState = {}) => ({ params, opt: optimizer.init(params), modelState });
+  }) as TrainStep<P, S>;
+  step.init = (params, modelState = {}) => ({ params, opt: own(optimizer.init(params)), modelState });
   Object.defineProperty(step, "programs", { get: () => program.cacheSize });
   return step;
 }

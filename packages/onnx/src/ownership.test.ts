@@ -1,0 +1,61 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { grad, hostBufferStats, jit, memory, np, setBackend, type NDArray } from "@mmx/core";
+import { collectGarbage } from "../../core/src/test-util/gc.js";
+import "./index.js";
+import { onnxUnderTest } from "./testing-only/under-test.js";
+
+/**
+ * Ownership on onnx (docs/ownership.md): outputs are written into reused host buffers, and a buffer comes back for
+ * reuse only once every array over it is freed, by dispose, donation or the garbage collector.
+ */
+const underTest = await onnxUnderTest();
+type Params = { w: NDArray; b: NDArray };
+const loss = (p: Params, x: NDArray, y: NDArray) => np.mean(np.square(np.sub(np.add(np.matmul(x, p.w), p.b), y)));
+const update = (p: Params, x: NDArray, y: NDArray): Params => {
+  const g = grad(loss)(p, x, y);
+  return { w: np.sub(p.w, np.mul(g.w, 0.1)), b: np.sub(p.b, np.mul(g.b, 0.1)) };
+};
+const x = () => np.array([[1, 2, 3], [0, 1, 0], [2, 0, 1], [1, 1, 1]]);
+const y = () => np.array([[1, 0], [0, 1], [1, 1], [0, 0]]);
+
+afterAll(async () => {
+  await setBackend("cpu");
+});
+
+describe.skipIf(!underTest)("onnx: ownership", () => {
+  it("`p = step(p, x, y)` without dispose: a flat tensor count over 10,000 steps, and kept params never overwritten", async () => {
+    await setBackend("onnx");
+    const step = jit(update);
+    const [xs, ys] = [x(), y()];
+    let p = step({ w: np.array([[0.1, -0.2], [0.3, 0.1], [0, 0.2]]), b: np.zeros([2]) }, xs, ys);
+    await collectGarbage();
+    const before = memory().numTensors;
+    const reusedBefore = hostBufferStats().reused;
+    const kept: { params: Params; values: number[] }[] = [];
+    const counts: number[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      p = step(p, xs, ys);
+      if (i % 1_000 === 0) kept.push({ params: p, values: [...p.w.dataSync()] });
+      if ((i + 1) % 2_500 === 0) {
+        await collectGarbage();
+        counts.push(memory().numTensors - 2 * kept.length);
+      }
+    }
+    expect(counts).toEqual([before, before, before, before]);
+    // The collected params' buffers went to later outputs; the kept ones were never handed out again.
+    expect(hostBufferStats().reused).toBeGreaterThan(reusedBefore);
+    for (const k of kept) expect([...k.params.w.dataSync()]).toEqual(k.values);
+  }, 120_000);
+
+  it("donateArgnums: the donated params' buffers become the next outputs within a loop that never yields", async () => {
+    await setBackend("onnx");
+    const step = jit(update, { donateArgnums: [0] });
+    const [xs, ys] = [x(), y()];
+    let p = step({ w: np.array([[0.1, -0.2], [0.3, 0.1], [0, 0.2]]), b: np.zeros([2]) }, xs, ys);
+    const before = memory().numTensors;
+    const allocated = hostBufferStats().allocated;
+    for (let i = 0; i < 1_000; i++) p = step(p, xs, ys);
+    expect(memory().numTensors).toBe(before);
+    expect(hostBufferStats().allocated - allocated).toBeLessThanOrEqual(2);
+  });
+});
