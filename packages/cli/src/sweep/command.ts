@@ -108,7 +108,7 @@ export async function sweepCommand(argv: readonly string[], io: CliIo): Promise<
   for (const c of cells) if (readCellResult(cellDir(out, c.id), c.id)) status.reuse(c.id);
   const pending = cells.filter((c) => status.state(c.id) !== "done");
   const { reused } = status.counts();
-  log(`mmx sweep: ${cells.length} cells into ${out} (${reused} already finished, reused); backend ${choice.name}: ${choice.reason}`);
+  log(`sweep: ${cells.length} cells into ${out} (${reused} already finished, reused); backend ${choice.name}: ${choice.reason}`);
   status.write(true);
 
   const started = performance.now();

@@ -99,7 +99,6 @@ export function alphaCurvesSpec(rows: readonly GroupRow[]): Record<string, unkno
         { transform: [{ filter: "datum.none" }], mark: { type: "rule", strokeDash: [4, 3] }, encoding: { y: { field: "mean", type: "quantitative" }, color } },
       ],
     },
-    resolve: { scale: { y: "independent", x: "independent" } },
   };
 }
 
@@ -121,7 +120,6 @@ export function eligibleSetsSpec(rows: readonly GroupRow[]): Record<string, unkn
         { mark: { type: "errorbar" }, encoding: { y, yOffset: { field: "alpha" }, x: { field: "lo", type: "quantitative" }, x2: { field: "hi" } } },
       ],
     },
-    resolve: { scale: { x: "independent", y: "independent" } },
   };
 }
 

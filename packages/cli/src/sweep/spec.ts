@@ -53,14 +53,15 @@ function choice<T extends string>(choices: readonly T[], what: string): Reader<T
     throw new UsageError(`${where}: unknown ${what} '${v}'${didYouMean(v, choices)}; valid ${what}s: ${listChoices(choices)}`);
   };
 }
-function list<T>(item: Reader<T>): Reader<T[]> {
+/** A non-empty list; an axis (`unique`) may not list a value twice. */
+function list<T>(item: Reader<T>, unique = true): Reader<T[]> {
   return (v, where) => {
     if (!Array.isArray(v) || v.length === 0) return fail(where, "a non-empty list", v);
     const items = v.map((x, i) => item(x, `${where}[${i}]`));
     const seen = new Set<string>();
     for (const [i, x] of items.entries()) {
       const k = JSON.stringify(x);
-      if (seen.has(k)) throw new UsageError(`${where}[${i}]: ${k} is listed twice`);
+      if (unique && seen.has(k)) throw new UsageError(`${where}[${i}]: ${k} is listed twice`);
       seen.add(k);
     }
     return items;
@@ -81,7 +82,7 @@ const FIELDS: { readonly [K in keyof SweepSpec]-?: Reader<NonNullable<SweepSpec[
   testSize: wholeAtLeast(1),
   batch: wholeAtLeast(1),
   lr: positive,
-  hidden: list(wholeAtLeast(1)),
+  hidden: list(wholeAtLeast(1), false),
   loss: choice(LOSSES, "loss"),
   schedule: choice(["constant", "cosine"] satisfies ScheduleName[], "schedule"),
   momentum: fraction,
