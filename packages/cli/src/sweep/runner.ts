@@ -29,11 +29,12 @@ const threadScript = new URL("./cell-thread.js", import.meta.url);
 /**
  * `jobs` worker threads (each trains one cell at a time; on onnx each gets its share of the cores as
  * intra-op threads), or this thread where `jobs` is 1 or no compiled thread script exists (the
- * TypeScript sources under a test runner).
+ * TypeScript sources under a test runner). `threadEvenForOne`: a thread for a single job too, so that
+ * this thread's event loop stays free while a cell trains (a queue worker renews its job locks there).
  */
-export async function cellRunner(jobs: number, backend: string, log: (line: string) => void): Promise<CellRunner> {
+export async function cellRunner(jobs: number, backend: string, log: (line: string) => void, opts: { threadEvenForOne?: boolean } = {}): Promise<CellRunner> {
   const threads = threadsPerRun(jobs);
-  if (jobs > 1 && existsSync(fileURLToPath(threadScript))) return new ThreadPool(jobs, backend, threads, log);
+  if ((jobs > 1 || opts.threadEvenForOne) && existsSync(fileURLToPath(threadScript))) return new ThreadPool(jobs, backend, threads, log);
   if (jobs > 1) log(`(one cell at a time: no compiled thread script next to ${fileURLToPath(import.meta.url)}; build the package to run ${jobs} at once)`);
   await setRunThreads(backend, threads);
   // One at a time even when asked for more at once: cells in one thread would interleave their steps.
@@ -63,7 +64,7 @@ class ThreadPool implements CellRunner {
     private readonly threads: number,
     private readonly log: (line: string) => void,
   ) {
-    this.description = `${parallel} cells at a time, each in a worker thread`;
+    this.description = parallel === 1 ? "one cell at a time, in a worker thread" : `${parallel} cells at a time, each in a worker thread`;
     for (let i = 0; i < parallel; i++) this.slots.push(this.spawn());
   }
 

@@ -42,7 +42,8 @@ export async function workerCommand(argv: readonly string[], io: CliIo): Promise
   // One runner per backend: its threads are set up for that backend.
   const runnerFor = (backend: string) => {
     let r = runners.get(backend);
-    if (!r) runners.set(backend, (r = cellRunner(jobs, backend, log)));
+    // In worker threads: training blocks its thread for seconds at a time, and this thread must keep renewing the job locks.
+    if (!r) runners.set(backend, (r = cellRunner(jobs, backend, log, { threadEvenForOne: true })));
     return r;
   };
   const reporter = connectionReporter(log, "worker");
@@ -79,7 +80,8 @@ export async function workerCommand(argv: readonly string[], io: CliIo): Promise
     // A cell whose worker died twice (its lock lapsed twice) fails rather than circulating forever.
     maxStalledCount: 2,
   });
-  worker.on("error", reporter.onError);
+  // Errors of the worker itself (a lock it lost while Redis was away: its result is then dropped, and the retry's counts).
+  worker.on("error", (e) => (client.status === "ready" ? log(`queue: ${e.message.split("\n")[0]}`) : reporter.onError(e)));
   log(`taking cells from BullMQ queue '${QUEUE_NAME}' at ${url}, ${jobs} at a time; stop with Ctrl-C`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
