@@ -14,7 +14,7 @@ import { parseQueueUrl, probeQueue } from "./queue.js";
 import { sweepReport } from "./report.js";
 import { readCellResult, type CellResult } from "./run-cell.js";
 import { cellRunner } from "./runner.js";
-import { checkSpec, fieldFromFlag, readSpecFile, SPEC_FIELDS, type SweepSpec } from "./spec.js";
+import { checkSpec, fieldFromFlag, FLAG_SHAPES, readSpecFile, SPEC_FIELDS, type SweepSpec } from "./spec.js";
 import { SweepStatus } from "./status.js";
 import { SweepFailed } from "./sweep-failed.js";
 
@@ -42,7 +42,7 @@ const AXIS_HELP: { readonly [K in keyof SweepSpec]-?: string } = {
 };
 
 export const SWEEP_OPTIONS: readonly OptionSpec[] = [
-  ...SPEC_FIELDS.map((f): OptionSpec => ({ name: kebab(f), kind: "string", placeholder: "A,B", help: AXIS_HELP[f] })),
+  ...SPEC_FIELDS.map((f): OptionSpec => ({ name: kebab(f), kind: "string", placeholder: { list: "A,B", sets: "A,B;C", value: "X" }[FLAG_SHAPES[f]], help: AXIS_HELP[f] })),
   { name: "out", kind: "string", placeholder: "DIR", help: "the sweep folder (sweep.json, status.json, cells/<id>/)", defaultText: "runs/sweep-<spec name>" },
   { name: "jobs", kind: "int", placeholder: "N", help: "without --queue: cells trained at once, each in a worker thread", defaultText: "the cores" },
   { name: "queue", kind: "string", placeholder: "URL", help: "redis://host:port: enqueue the cells in BullMQ for mmx worker processes instead" },
@@ -153,7 +153,7 @@ export async function sweepCommand(argv: readonly string[], io: CliIo): Promise<
   progress.done();
   const c = status.counts();
   const summary = await sweepReport(out, { plots: false });
-  io.stdout(`\n${summary.table}\n\n${summary.rankings.join("\n")}${summary.rankings.length ? "\n" : ""}\n${c.done} of ${c.total} cells done (${c.reused} reused, ${finishedNow} trained now, ${formatDuration((performance.now() - started) / 1000)}); status: ${files.status}; plots: mmx sweep report ${out}\n`);
+  io.stdout(`\n${summary.table}\n\n${summary.rankings.join("\n")}${summary.rankings.length ? "\n" : ""}\n${c.done} of ${c.total} cells done (${c.reused} reused, ${finishedNow} new, ${formatDuration((performance.now() - started) / 1000)}); status: ${files.status}; plots: mmx sweep report ${out}\n`);
   if (c.failed > 0) {
     throw new SweepFailed(`${c.failed} of ${c.total} cells failed (see ${files.status}; running the same sweep again retries them): ${status.failures().slice(0, 3).join("; ")}`);
   }

@@ -181,11 +181,11 @@ describe.skipIf(!hasRedis)("mmx sweep --queue redis://… with mmx worker proces
     expect(finished(a).length + finished(b).length).toBe(6);
     expect(new Set([...finished(a), ...finished(b)]).size).toBe(6);
     expect(JSON.parse(readFileSync(join(out, "status.json"), "utf8"))).toMatchObject({ total: 6, done: 6, failed: 0, running: 0, pending: 0 });
-    expect(sweep.out).toMatch(/6 of 6 cells done \(0 reused, 6 trained now/);
+    expect(sweep.out).toMatch(/6 of 6 cells done \(0 reused, 6 new/);
 
     const again = mmx(["sweep", ...TINY_GRID, "--queue", redis.url, "--out", out], "sweep again", tmp);
     expect(await again.exit(60), again.err).toBe(0);
-    expect(again.out).toMatch(/6 of 6 cells done \(6 reused, 0 trained now/);
+    expect(again.out).toMatch(/6 of 6 cells done \(6 reused, 0 new/);
 
     // SIGTERM: a worker finishes its current cells and exits cleanly.
     a.child.kill("SIGTERM");
@@ -213,6 +213,21 @@ describe.skipIf(!hasRedis)("mmx sweep --queue redis://… with mmx worker proces
     expect([...lines.values()]).toEqual(new Array(6).fill(1));
     expect(results(out)).toEqual(reference);
     expect(JSON.parse(readFileSync(join(out, "status.json"), "utf8"))).toMatchObject({ total: 6, done: 6, failed: 0 });
+  }, 240_000);
+
+  it("the sweep process killed after enqueueing: the workers go on, and the same sweep run again collects every cell", async () => {
+    const out = join(tmp, "interrupted");
+    const first = mmx(["sweep", ...TINY_GRID, "--queue", redis.url, "--out", out], "queued sweep", tmp);
+    await first.waitFor(/^enqueued 6 cells in BullMQ queue/m, 60);
+    first.child.kill("SIGKILL");
+    await first.exit(10);
+    const a = worker(redis, "worker a", tmp);
+    await a.waitFor(/(finished [0-9a-f]{16} [^]*){6}/, 120);
+    const second = mmx(["sweep", ...TINY_GRID, "--queue", redis.url, "--out", out], "queued sweep again", tmp);
+    expect(await second.exit(60), second.err).toBe(0);
+    expect(second.out).toMatch(/6 of 6 cells done \(0 reused, 6 new/);
+    expect(results(out)).toEqual(reference);
+    expect(a.err.match(/started [0-9a-f]{16} /g)).toHaveLength(6);
   }, 240_000);
 
   it("Redis stopped and started again mid-sweep: workers and the sweep reconnect, nothing is lost or doubled", async () => {

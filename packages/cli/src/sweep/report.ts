@@ -85,7 +85,7 @@ export function alphaCurvesSpec(rows: readonly GroupRow[]): Record<string, unkno
     return { context: r.context, series, none: r.method === "none", alpha: r.alpha, mean: s.mean * error.scale, lo: (Number.isFinite(s.lo) ? s.lo : s.mean) * error.scale, hi: (Number.isFinite(s.hi) ? s.hi : s.mean) * error.scale };
   });
   const x = { field: "alpha", type: "quantitative", title: "α" };
-  const color = { field: "series", type: "nominal", title: null };
+  const color = { field: "series", type: "nominal", title: null, legend: { labelLimit: 400 } };
   return {
     title: { text: "Test error against α (mean over seeds, 95% interval)", subtitle: "dashed: no mixup" },
     data: { values },
@@ -117,7 +117,7 @@ export function eligibleSetsSpec(rows: readonly GroupRow[]): Record<string, unkn
       width: 320,
       layer: [
         { mark: { type: "bar", opacity: 0.8 }, encoding: { y, yOffset: { field: "alpha" }, x: { field: "mean", type: "quantitative", title: "test error %" }, color: { field: "alpha", type: "nominal", title: null } } },
-        { mark: { type: "errorbar" }, encoding: { y, yOffset: { field: "alpha" }, x: { field: "lo", type: "quantitative" }, x2: { field: "hi" } } },
+        { mark: { type: "errorbar" }, encoding: { y, yOffset: { field: "alpha" }, x: { field: "lo", type: "quantitative", title: "test error %" }, x2: { field: "hi" } } },
       ],
     },
   };

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run, tempDir } from "../test-helpers.js";
@@ -112,7 +112,7 @@ describe("mmx sweep: embedded (this thread under the test runner)", () => {
     expect(first.stderr).not.toMatch(/^mmx( [a-z]+)?:/m);
     expect(first.code).toBe(0);
     expect(first.stderr.match(/^\[\d\/4\] spirals mlp\[32,32\] n256 e3 (none|manifold .*) s[01]: test error/gm)).toHaveLength(4);
-    expect(first.stdout).toMatch(/4 of 4 cells done \(0 reused, 4 trained now/);
+    expect(first.stdout).toMatch(/4 of 4 cells done \(0 reused, 4 new/);
     const status = JSON.parse(readFileSync(join(out, "status.json"), "utf8"));
     expect(status).toMatchObject({ total: 4, done: 4, running: 0, failed: 0, pending: 0, etaSeconds: 0 });
     const manifest = JSON.parse(readFileSync(join(out, "sweep.json"), "utf8")) as { cells: { id: string; config: { epochs: number } }[] };
@@ -124,7 +124,7 @@ describe("mmx sweep: embedded (this thread under the test runner)", () => {
 
     // Finished cells are reused.
     const again = await run(["sweep", ...grid, "--out", out, "--quiet"]);
-    expect(again.stdout).toMatch(/4 of 4 cells done \(4 reused, 0 trained now/);
+    expect(again.stdout).toMatch(/4 of 4 cells done \(4 reused, 0 new/);
 
     // An interrupted cell (one epoch of three trained, no result yet) continues from its checkpoint.
     const cut = manifest.cells[3]!;
@@ -134,7 +134,7 @@ describe("mmx sweep: embedded (this thread under the test runner)", () => {
     expect(partial.metrics.map((m) => m.epoch)).toEqual([1]);
     const resumed = await run(["sweep", ...grid, "--out", out]);
     expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toMatch(/4 of 4 cells done \(3 reused, 1 trained now/);
+    expect(resumed.stdout).toMatch(/4 of 4 cells done \(3 reused, 1 new/);
     expect(existsSync(join(cutDir, "cell.json"))).toBe(true);
     const after = result(cut.id).final;
     expect({ ...after, seconds: 0, examplesPerSecond: 0 }).toEqual({ ...reference[3], seconds: 0, examplesPerSecond: 0 });
@@ -146,6 +146,9 @@ describe("mmx sweep: embedded (this thread under the test runner)", () => {
     expect(report.stdout).toMatch(/^spirals mlp\[32,32\] n256 e3, test error: 1\. .* 2\. .*\((its 95% interval (clears|overlaps) the runner-up's)\)$/m);
     const json = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
     expect(json.rows.map((r: { method: string; seeds: number[] }) => [r.method, r.seeds])).toEqual([["none", [0, 1]], ["manifold", [0, 1]]]);
+    const plotted = await run(["sweep", "report", out]);
+    expect(plotted.stdout).toMatch(/^plots: .*alpha-curves\.png, .*eligible-sets\.png \(and \.svg\)$/m);
+    expect(readdirSync(join(out, "plots")).sort()).toEqual(["alpha-curves.png", "alpha-curves.svg", "eligible-sets.png", "eligible-sets.svg"]);
     expect((await run(["sweep", "report", join(out, "nothing")])).stderr).toMatch(/^mmx sweep report: no sweep folder at /);
   });
 });
