@@ -87,31 +87,33 @@ export async function runOnQueue(opts: QueueSweepOptions): Promise<void> {
       await sleep(pollMs);
       for (const jobId of [...left]) {
         const cell = byJob.get(jobId)!;
+        // Only the queue's answers are waited for patiently; what is done with them (writing files) fails at once.
         const seen = await patient(async () => {
           const job = (await queue.getJob(jobId)) as Job<CellJobData, CellJobReturn> | undefined;
           if (!job) {
             // Gone from the queue (a Redis that restarted without its data, or removed by hand): add it again.
-            opts.log(`${cell.label}: its job is no longer in the queue; adding it again`);
-            opts.status.requeue(cell.id);
             await add(cell);
-            return true;
+            return { job: undefined, state: "re-added" };
           }
-          const state = await job.getState();
-          if (state === "completed") {
-            collect(cell, job.returnvalue, opts);
-            left.delete(jobId);
-          } else if (state === "failed") {
-            opts.status.fail(cell.id, `${job.failedReason ?? "failed"} (after ${job.attemptsMade} attempt${job.attemptsMade === 1 ? "" : "s"})`);
-            opts.log(`${cell.label}: failed: ${job.failedReason}`);
-            left.delete(jobId);
-          } else if (state === "active") {
-            opts.status.start(cell.id, job.processedBy);
-          } else {
-            opts.status.requeue(cell.id);
-          }
-          return true;
+          return { job, state: await job.getState() };
         });
         if (!seen) break;
+        const { job, state } = seen;
+        if (!job) {
+          opts.log(`${cell.label}: its job was no longer in the queue; added it again`);
+          opts.status.requeue(cell.id);
+        } else if (state === "completed") {
+          collect(cell, job.returnvalue, opts);
+          left.delete(jobId);
+        } else if (state === "failed") {
+          opts.status.fail(cell.id, `${job.failedReason ?? "failed"} (after ${job.attemptsMade} attempt${job.attemptsMade === 1 ? "" : "s"})`);
+          opts.log(`${cell.label}: failed: ${job.failedReason}`);
+          left.delete(jobId);
+        } else if (state === "active") {
+          opts.status.start(cell.id, job.processedBy);
+        } else {
+          opts.status.requeue(cell.id);
+        }
       }
     }
     opts.status.show();

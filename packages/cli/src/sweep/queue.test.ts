@@ -230,6 +230,19 @@ describe.skipIf(!hasRedis)("mmx sweep --queue redis://… with mmx worker proces
     expect(a.err.match(/started [0-9a-f]{16} /g)).toHaveLength(6);
   }, 240_000);
 
+  it("a cell that fails on the worker is tried --attempts times, then the sweep says which and why, exit 1", async () => {
+    const a = worker(redis, "worker a", tmp);
+    await a.waitFor(/taking cells from BullMQ queue/, 30);
+    const out = join(tmp, "failing");
+    // A backend no worker has: the sweep does not check it (the workers' machines may differ from this one).
+    const grid = ["--methods", "none", "--seeds", "0", "--models", "mlp", "--train-sizes", "64", "--test-size", "64", "--epochs", "1", "--backend", "nosuch"];
+    const sweep = mmx(["sweep", ...grid, "--queue", redis.url, "--attempts", "2", "--out", out], "failing sweep", tmp);
+    expect(await sweep.exit(120)).toBe(1);
+    expect(sweep.err.trim().split("\n").pop()).toMatch(/^mmx sweep: 1 of 1 cells failed \(see .*status\.json; running the same sweep again retries them\): spirals mlp n64 e1 none s0: unknown backend 'nosuch'.* \(after 2 attempts\)$/);
+    expect(a.err.match(/started [0-9a-f]{16} .*\(attempt \d\)/g)).toEqual([expect.stringMatching(/\(attempt 1\)$/), expect.stringMatching(/\(attempt 2\)$/)]);
+    expect(JSON.parse(readFileSync(join(out, "status.json"), "utf8"))).toMatchObject({ total: 1, done: 0, failed: 1 });
+  }, 120_000);
+
   it("Redis stopped and started again mid-sweep: workers and the sweep reconnect, nothing is lost or doubled", async () => {
     const a = worker(redis, "worker a", tmp);
     const b = worker(redis, "worker b", tmp);
