@@ -14,7 +14,9 @@ const hasRedis = spawnSync(REDIS, ["--version"], { stdio: "ignore" }).status ===
 if (!hasRedis) console.log("skipping mmx sweep --queue tests: redis-server is not installed (Debian: apt-get install redis-server)");
 
 const packageDir = resolve(import.meta.dirname, "../..");
-const bin = join(packageDir, "dist/bin.js");
+// Built into a folder of its own: another test builds dist/ at the same time, and a process must not start on half-written files.
+const builtDir = join(packageDir, ".cache/sweep-queue-test");
+const bin = join(builtDir, "bin.js");
 
 /** A process the tests started: its output so far, and a bounded wait for a line. */
 class Proc {
@@ -154,7 +156,7 @@ describe.skipIf(!hasRedis)("mmx sweep --queue redis://… with mmx worker proces
     // Workers are separate processes running the built command: build this package (its
     // dependencies are built by `npm test`'s typecheck step).
     const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-    execFileSync(process.execPath, [tsc, "-p", join(packageDir, "tsconfig.build.json")], { stdio: "pipe" });
+    execFileSync(process.execPath, [tsc, "-p", join(packageDir, "tsconfig.build.json"), "--outDir", builtDir, "--declaration", "false", "--declarationMap", "false", "--sourceMap", "false"], { stdio: "pipe" });
     mkdirSync(redis.dir);
     redis.port = await freePort();
     redis.url = `redis://127.0.0.1:${redis.port}`;
