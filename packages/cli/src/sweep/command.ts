@@ -16,6 +16,7 @@ import { readCellResult, type CellResult } from "./run-cell.js";
 import { cellRunner } from "./runner.js";
 import { checkSpec, fieldFromFlag, FLAG_SHAPES, readSpecFile, SPEC_FIELDS, type SweepSpec } from "./spec.js";
 import { SweepStatus } from "./status.js";
+import { lockFolder } from "./folder-lock.js";
 import { SweepFailed } from "./sweep-failed.js";
 
 const kebab = (field: string) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -91,7 +92,6 @@ export async function sweepCommand(argv: readonly string[], io: CliIo): Promise<
   if (!(patience >= 1)) throw new UsageError(`mmx sweep: --queue-patience must be at least 1, got ${patience}`);
 
   const progress = new Progress(getFlag(args, "quiet") ? null : io.stderr);
-  const log = (line: string) => progress.log(line);
   const choice = await resolveBackend(spec.backend);
   // Embedded: the backend must run here. Queued: it must run on the workers (a worker that lacks it fails the cell, naming it).
   if (!queue) await useBackend(choice.name);
@@ -101,6 +101,30 @@ export async function sweepCommand(argv: readonly string[], io: CliIo): Promise<
   const out = getString(args, "out") ?? (specPath ? `runs/sweep-${basename(specPath, extname(specPath))}` : "runs/sweep");
   mkdirSync(out, { recursive: true });
   const files = sweepFiles(out);
+  const release = lockFolder(files.lock, out);
+  try {
+    await runSweep({ out, files, spec, backend: choice, cells, queue, jobs, attempts, patience, progress, io });
+  } finally {
+    release();
+  }
+}
+
+interface SweepRun {
+  out: string;
+  files: ReturnType<typeof sweepFiles>;
+  spec: SweepSpec;
+  backend: { name: string; reason: string };
+  cells: Cell[];
+  queue: string | undefined;
+  jobs: number;
+  attempts: number;
+  patience: number;
+  progress: Progress;
+  io: CliIo;
+}
+
+async function runSweep({ out, files, spec, backend: choice, cells, queue, jobs, attempts, patience, progress, io }: SweepRun): Promise<void> {
+  const log = (line: string) => progress.log(line);
   const manifest: SweepManifest = { spec, backend: choice.name, cells };
   writeJsonAtomic(files.manifest, manifest);
 

@@ -6,13 +6,16 @@ import { readCellResult, type CellResult } from "./run-cell.js";
 import type { SweepSpec } from "./spec.js";
 
 /**
- * A sweep folder: `sweep.json` (the spec and its cells), `status.json` (progress), and one run folder
+ * A sweep folder: `sweep.json` (the spec and its cells), `status.json` (progress), `sweep.lock`
+ * (while a sweep process writes it), and one run folder
  * per cell under `cells/<id>/` (config.json, metrics.json, checkpoint.mmx: `mmx eval` opens it) with
  * the cell's `cell.json` once it is finished.
  */
 export const sweepFiles = (out: string) => ({
   manifest: join(out, "sweep.json"),
   status: join(out, "status.json"),
+  /** Held by the sweep process that writes the folder. */
+  lock: join(out, "sweep.lock"),
   cells: join(out, "cells"),
 });
 

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run, tempDir } from "../test-helpers.js";
@@ -146,6 +147,13 @@ describe("mmx sweep: embedded (this thread under the test runner)", () => {
     expect(report.stdout).toMatch(/^spirals mlp\[32,32\] n256 e3, test error: 1\. .* 2\. .*\((its 95% interval (clears|overlaps) the runner-up's)\)$/m);
     const json = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
     expect(json.rows.map((r: { method: string; seeds: number[] }) => [r.method, r.seeds])).toEqual([["none", [0, 1]], ["manifold", [0, 1]]]);
+    // One sweep process per folder: a live holder of its lock is named.
+    writeFileSync(join(out, "sweep.lock"), JSON.stringify({ host: hostname(), pid: process.pid }));
+    const locked = await run(["sweep", ...grid, "--out", out]);
+    expect(locked.code).toBe(2);
+    expect(oneLine(locked.stderr)).toEqual([`mmx sweep: ${out} is in use by process ${process.pid} on ${hostname()} (${join(out, "sweep.lock")}); wait for it, or remove ${join(out, "sweep.lock")} if that process is gone`]);
+    rmSync(join(out, "sweep.lock"));
+
     const plotted = await run(["sweep", "report", out]);
     expect(plotted.stdout).toMatch(/^plots: .*alpha-curves\.png, .*eligible-sets\.png \(and \.svg\)$/m);
     expect(readdirSync(join(out, "plots")).sort()).toEqual(["alpha-curves.png", "alpha-curves.svg", "eligible-sets.png", "eligible-sets.svg"]);
