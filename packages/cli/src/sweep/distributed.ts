@@ -89,13 +89,15 @@ export async function runOnQueue(opts: QueueSweepOptions): Promise<void> {
         const cell = byJob.get(jobId)!;
         // Only the queue's answers are waited for patiently; what is done with them (writing files) fails at once.
         const seen = await patient(async () => {
-          const job = (await queue.getJob(jobId)) as Job<CellJobData, CellJobReturn> | undefined;
+          // The state first, then the job: a job read before it completed would lack its return value.
+          const state = await queue.getJobState(jobId);
+          const job = state === "unknown" ? undefined : ((await queue.getJob(jobId)) as Job<CellJobData, CellJobReturn> | undefined);
           if (!job) {
             // Gone from the queue (a Redis that restarted without its data, or removed by hand): add it again.
             await add(cell);
             return { job: undefined, state: "re-added" };
           }
-          return { job, state: await job.getState() };
+          return { job, state };
         });
         if (!seen) break;
         const { job, state } = seen;
