@@ -50,7 +50,7 @@ describe("mmx errors", () => {
   it("an unknown command, dataset, model or backend lists the valid ones (exit status 2)", async () => {
     const cmd = await run(["trian"]);
     expect(cmd.code).toBe(2);
-    expect(cmd.stderr).toBe("mmx: unknown command 'trian' (did you mean 'train'?); valid commands: 'train', 'eval', 'attack', 'spectra' or 'reproduce'\n");
+    expect(cmd.stderr).toBe("mmx: unknown command 'trian' (did you mean 'train'?); valid commands: 'train', 'eval', 'attack', 'spectra', 'reproduce', 'sweep' or 'worker'\n");
 
     const dataset = await run(["train", "--dataset", "imagenet"]);
     expect(dataset.code).toBe(2);

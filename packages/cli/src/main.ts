@@ -3,6 +3,7 @@ import { CheckpointError } from "./checkpoint.js";
 import { attackCommand, evalCommand, spectraCommand, trainCommand, type CliIo } from "./commands.js";
 import { didYouMean, listChoices, UsageError } from "./errors.js";
 import { reproduceCommand } from "./reproduce/command.js";
+import { SweepFailed } from "./sweep/sweep-failed.js";
 
 const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: CliIo) => Promise<void>; summary: string }>> = {
   train: { run: trainCommand, summary: "train a model (no mixup, input mixup, manifold mixup); writes a run folder" },
@@ -10,6 +11,9 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Cli
   attack: { run: attackCommand, summary: "accuracy of a saved run under FGSM (or PGD)" },
   spectra: { run: spectraCommand, summary: "per-class singular values of a saved run's representations at a layer" },
   reproduce: { run: reproduceCommand, summary: "the demo: the paper's comparison on spirals and Fashion-MNIST, 3 seeds, table and plots" },
+  // Imported when used: the queue client (BullMQ, ioredis) stays out of the other commands' start-up.
+  sweep: { run: async (argv, io) => (await import("./sweep/command.js")).sweepCommand(argv, io), summary: "a grid of train runs (methods, α, eligible sets, seeds, ...), resumable, here or on a BullMQ queue; sweep report aggregates" },
+  worker: { run: async (argv, io) => (await import("./sweep/worker-command.js")).workerCommand(argv, io), summary: "takes sweep cells from a BullMQ queue (mmx sweep --queue) and trains them" },
 };
 
 export function usage(): string {
@@ -52,6 +56,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     if (e instanceof UsageError || e instanceof DataFileError || e instanceof CheckpointError) {
       io.stderr.write(`${e.message.startsWith("mmx ") ? "" : "mmx: "}${e.message}\n`);
       return 2;
+    }
+    if (e instanceof SweepFailed) {
+      io.stderr.write(`mmx ${command}: ${e.message}\n`);
+      return 1;
     }
     io.stderr.write(`mmx ${command}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;

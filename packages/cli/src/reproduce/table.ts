@@ -5,7 +5,7 @@ import type { RunOutcome } from "./pipeline.js";
 interface MetricDef {
   key: "error" | "nll" | "ece" | "fgsm";
   title: string;
-  value: (o: RunOutcome) => number;
+  value: (o: Pick<RunOutcome, "final" | "fgsm">) => number;
   lowerIsBetter: boolean;
   /** Scale for printing (100: as a percentage) and digits. */
   scale: number;
