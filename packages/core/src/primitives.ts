@@ -38,6 +38,8 @@ export interface PrimitiveParams {
   erf: {};
   sin: {};
   cos: {};
+  /** max(x, 0) that keeps NaN (a select on x > 0 would map it to 0). */
+  relu: {};
   // elementwise, two inputs with numpy broadcasting
   add: {};
   sub: {};
@@ -94,7 +96,7 @@ export type Params<P extends Primitive = Primitive> = PrimitiveParams[P];
 /** A table with one entry per primitive: the shape every rule table takes. */
 export type RuleTable<Rule extends Record<Primitive, unknown>> = { readonly [P in Primitive]: Rule[P] };
 
-export const UNARY_PRIMITIVES = ["neg", "exp", "log", "log1p", "tanh", "logistic", "sqrt", "rsqrt", "abs", "sign", "erf", "sin", "cos"] as const;
+export const UNARY_PRIMITIVES = ["neg", "exp", "log", "log1p", "tanh", "logistic", "sqrt", "rsqrt", "abs", "sign", "erf", "sin", "cos", "relu"] as const;
 export const BINARY_PRIMITIVES = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const;
 export const COMPARISON_PRIMITIVES = ["equal", "less", "greater", "less_equal", "greater_equal"] as const;
 export type UnaryPrimitive = (typeof UNARY_PRIMITIVES)[number];

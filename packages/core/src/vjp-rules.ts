@@ -73,6 +73,9 @@ export const vjpRules: RuleTable<{ [P in Primitive]: VjpRule<P> }> = {
   erf: (ct, [x]) => [np.mul(np.mul(ct, 2 / Math.sqrt(Math.PI)), np.exp(np.neg(np.square(val(x)))))],
   sin: (ct, [x]) => [np.mul(ct, np.cos(val(x)))],
   cos: (ct, [x]) => [np.neg(np.mul(ct, np.sin(val(x))))],
+  // ct · step(y) from the output y (so x need not be kept): ct where y > 0, ct · y = 0 where y = 0, and
+  // NaN where y is NaN, as the forward value; executors fuse this form into one multiply by a step.
+  relu: (ct, _o, out) => [np.where(np.greater(out, 0), ct, np.mul(ct, out))],
   add: (ct, [a, b]) => [() => unbroadcast(ct, a!), () => unbroadcast(ct, b!)],
   sub: (ct, [a, b]) => [() => unbroadcast(ct, a!), () => unbroadcast(np.neg(ct), b!)],
   mul: (ct, [a, b]) => [() => unbroadcast(np.mul(ct, val(b)), a!), () => unbroadcast(np.mul(ct, val(a)), b!)],
