@@ -21,6 +21,7 @@ export type { PyTree, TreeDef } from "./tree.js";
 
 export { bind, isTracer, isTracing, Tracer, ShapeError, ConcretizationError, EscapedTracerError } from "./trace.js";
 export type { Primitive, Params, PrimitiveParams, ConvParams, PoolParams, Padding2D } from "./primitives.js";
+export { PRIMITIVE_KINDS, primitivesOfKind, ELEMENTWISE_PRIMITIVES, IDENTITY_PRIMITIVES, type PrimitiveKind, type PrimitiveOfKind } from "./primitives.js";
 export { windowCellCounts } from "./pool-windows.js";
 export { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr, typecheckJaxpr, JaxprTypeError, type Atom, type Eqn, type EqnInterpreter } from "./jaxpr.js";
 export { makeJaxpr } from "./jaxpr-trace.js";

@@ -71,9 +71,7 @@ export function maxPool(x: Array, window: Pair, opts: PoolOptions = {}): Array {
 }
 
 /** max(x, 0) for float32 x, with gradient 0 at 0 (as PyTorch); NaN stays NaN. */
-export function relu(x: Array): Array {
-  return bind("relu", [x], {});
-}
+export { relu } from "./np.js";
 
 /** The identity whose gradient is zero. */
 export function stopGradient(x: Array): Array {

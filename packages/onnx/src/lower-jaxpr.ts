@@ -1,4 +1,4 @@
-import { DeviceArray, Literal, ShapedArray, dce, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type Var } from "@mmx/core";
+import { DeviceArray, ELEMENTWISE_PRIMITIVES, Literal, ShapedArray, dce, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type Var } from "@mmx/core";
 import { GraphBuilder, valueInfo, type Value } from "./graph-builder.js";
 import { DEFAULT_LOWERING_OPTIONS, lowerGemmAccumulate, onnxLowerings, type LoweringOptions, type OnnxLowering } from "./lowerings.js";
 import { encodeModel, type ModelMessage } from "./proto.js";
@@ -42,12 +42,6 @@ export interface LoweredModel {
   readonly outAvals: readonly ShapedArray[];
 }
 
-/** Primitives that act element by element (with numpy broadcasting): layout does not matter to them. */
-const ELEMENTWISE: ReadonlySet<Primitive> = new Set<Primitive>([
-  "neg", "exp", "log", "log1p", "tanh", "logistic", "sqrt", "rsqrt", "abs", "sign", "erf", "sin", "cos", "relu",
-  "add", "sub", "mul", "div", "pow", "maximum", "minimum",
-  "equal", "less", "greater", "less_equal", "greater_equal", "where",
-]);
 const NHWC_TO_NCHW = [0, 3, 1, 2];
 
 /**
@@ -58,7 +52,7 @@ const NHWC_TO_NCHW = [0, 3, 1, 2];
  */
 function lowerOnNCHW(b: GraphBuilder, eqn: Eqn, inputs: readonly Value[], lower: OnnxLowering<Primitive>, lowering: LoweringOptions): string | undefined {
   const out = eqn.out.aval;
-  if (!ELEMENTWISE.has(eqn.primitive) || out.ndim !== 4) return undefined;
+  if (!ELEMENTWISE_PRIMITIVES.has(eqn.primitive) || out.ndim !== 4) return undefined;
   const channels = out.shape[3]!;
   const same = (s: readonly number[]) => s.length === 4 && s.every((d, i) => d === out.shape[i]);
   let twins = 0;
