@@ -29,6 +29,8 @@ export { dce } from "./passes.js";
 export { Readers, matchLinearBiasRelu, linearBiasReluGroups, type LinearBiasRelu } from "./fusion-patterns.js";
 
 export { vjp, grad, valueAndGrad, type GradOptions } from "./autodiff.js";
+export { jvp } from "./jvp.js";
+export { jacfwd, jacrev, hessian, hvp } from "./jacobians.js";
 export { jit, type Jitted, type JitOptions } from "./jit.js";
 export { registerExecutor, type Executor, type Program } from "./executor.js";
 export type { StepTiming } from "./tfjs-executor.js";

@@ -31,7 +31,7 @@ export function unbroadcast(ct: Array, operand: Operand): Array | null {
 }
 
 /** Restores reduced axes as size-1 axes, then broadcasts to the operand's shape. */
-function unreduce(ct: Array, x: Array, axes: readonly number[]): Array {
+export function unreduce(ct: Array, x: Array, axes: readonly number[]): Array {
   if (ct.ndim === 0) return np.broadcastTo(ct, x.shape);
   const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   return np.broadcastTo(np.reshape(ct, kept), x.shape);
@@ -41,7 +41,7 @@ const linearUnary = (ct: Array): Cotangent[] => [np.neg(ct)];
 const none = (_ct: Array, operands: readonly Operand[]): null[] => operands.map(() => null);
 
 /** JAX's convention for max/min: ties share the cotangent equally. */
-function chooserWeights(a: Value, b: Value, pick: "greater" | "less"): Array {
+export function chooserWeights(a: Value, b: Value, pick: "greater" | "less"): Array {
   const wins = pick === "greater" ? np.greater(a, b) : np.less(a, b);
   return np.where(wins, 1, np.where(np.equal(a, b), 0.5, 0));
 }
