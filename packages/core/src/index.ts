@@ -31,6 +31,7 @@ export { Readers, matchLinearBiasRelu, linearBiasReluGroups, type LinearBiasRelu
 export { vjp, grad, valueAndGrad, type GradOptions } from "./autodiff.js";
 export { jvp } from "./jvp.js";
 export { jacfwd, jacrev, hessian, hvp } from "./jacobians.js";
+export { vmap, type VmapOptions, type AxisSpec } from "./vmap.js";
 export { jit, type Jitted, type JitOptions } from "./jit.js";
 export { registerExecutor, type Executor, type Program } from "./executor.js";
 export type { StepTiming } from "./tfjs-executor.js";
