@@ -4,6 +4,7 @@ import { describeValue } from "./jaxpr-trace.js";
 import { eagerScope, jvp } from "./jvp.js";
 import * as np from "./np.js";
 import type { PyTree } from "./tree.js";
+import { vmap } from "./vmap.js";
 
 /**
  * Jacobians and Hessians on top of jvp and vjp. Each differentiates the first argument (an array);
@@ -22,30 +23,31 @@ function arrayOut(y: unknown, what: string): Array {
   return y;
 }
 
-/** The i-th standard basis direction of x's space, shaped like x. */
-const basis = (x: Array, i: number): Array => np.reshape(np.oneHot(np.array([i], { dtype: "int32" }), x.size), x.shape);
+/** The standard basis of x's space, one direction per row: [x.size, ...x.shape]. */
+const basis = (x: Array): Array => np.reshape(np.oneHot(np.arange(x.size), x.size), [x.size, ...x.shape]);
 
-/** `jacfwd(f)(x, ...rest)`: the Jacobian of f at x by forward mode, one jvp per input element. */
+/** `jacfwd(f)(x, ...rest)`: the Jacobian of f at x by forward mode: jvp mapped over the input's basis, one program. */
 export function jacfwd(f: (x: Array, ...rest: any[]) => Array): (x: Array, ...rest: any[]) => Array {
   return (...args) =>
     eagerScope(() => {
       const x = arrayArg(args, "jacfwd");
       const g = (z: Array) => f(z, ...args.slice(1));
-      const columns = globalThis.Array.from({ length: x.size }, (_, i) => arrayOut(jvp(g, [x], [basis(x, i)])[1], "jacfwd"));
-      const out = columns[0]!;
-      return np.reshape(np.stack(columns, out.ndim), [...out.shape, ...x.shape]);
+      const column = (v: Array) => arrayOut(jvp(g, [x], [v])[1], "jacfwd");
+      // Each direction's tangent lands on the last axis: [...out.shape, x.size].
+      const columns = vmap(column, { outAxes: -1 })(basis(x)) as Array;
+      return np.reshape(columns, [...columns.shape.slice(0, -1), ...x.shape]);
     }, args);
 }
 
-/** `jacrev(f)(x, ...rest)`: the Jacobian of f at x by reverse mode, one cotangent per output element. */
+/** `jacrev(f)(x, ...rest)`: the Jacobian of f at x by reverse mode: the pullback mapped over the output's basis. */
 export function jacrev(f: (x: Array, ...rest: any[]) => Array): (x: Array, ...rest: any[]) => Array {
   return (...args) =>
     eagerScope(() => {
       const x = arrayArg(args, "jacrev");
       const [y, pullback] = vjp((z: Array) => f(z, ...args.slice(1)), x);
       const out = arrayOut(y, "jacrev");
-      const rows = globalThis.Array.from({ length: out.size }, (_, j) => (pullback(basis(out, j)) as Array[])[0]!);
-      return np.reshape(np.stack(rows, 0), [...out.shape, ...x.shape]);
+      const rows = vmap((u: Array) => (pullback(u) as Array[])[0]!)(basis(out)) as Array;
+      return np.reshape(rows, [...out.shape, ...x.shape]);
     }, args);
 }
 
