@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { grad, hessian, hvp, jacfwd, jacrev, jit, jvp, np, tidy, vjp, type Array as MxArray } from "./index.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, hessian, hvp, jacfwd, jacrev, jit, jvp, np, planBackends, propertyRuns, readTree, setBackend, setWebgpuCpuForward, tidy, vjp, type Array as MxArray } from "./index.js";
 import { expectAllClose } from "./test-util/close.js";
 import { primitiveCases, type Operand, type PrimitiveCase } from "./test-util/primitive-cases.js";
 import { build, inputs, program } from "./test-util/random-programs.js";
@@ -8,9 +8,13 @@ import { build, inputs, program } from "./test-util/random-programs.js";
 /**
  * Forward mode against the two independent references it must match: finite differences, and reverse
  * mode by transposition, <jvp(f)(x; v), u> = <v, vjp(f)(x)(u)> for every direction v and cotangent u;
- * over every primitive's cases and over random programs; and jit(jvp) against jvp. Then the Jacobians
+ * over every primitive's cases and over random programs (on every backend under test); and jit(jvp)
+ * against jvp. Then the Jacobians
  * and Hessians built on them.
  */
+
+const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
+if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -26,6 +30,9 @@ const toMx = (o: Operand) => np.array(o.values, { shape: o.shape, dtype: o.dtype
 const caseName = (c: PrimitiveCase) => (c.label ? `${c.primitive} (${c.label})` : c.primitive);
 
 describe("jvp on every primitive", () => {
+  beforeAll(async () => {
+    await setBackend("cpu");
+  });
   for (const c of primitiveCases) {
     const diffArgs = [...new Set([...(c.tapeArgs ?? []), ...(c.fdArgs ?? [])])];
     it(`${caseName(c)}: transposition against vjp, finite differences, and jit`, () => {
@@ -70,33 +77,46 @@ describe("jvp on every primitive", () => {
   }
 });
 
-describe("jvp on random programs", () => {
-  it("transposition against vjp, and jit(jvp) == jvp", () => {
-    fc.assert(
-      fc.property(program, ({ m, n, steps, seed }) => {
-        tidy(() => {
-          const f = build(steps);
-          const args = inputs(m, n, seed);
-          const rand = lcg(seed + 1);
-          const vs = args.map((a) => randomLike(a, rand));
-          const [out, tangent] = jvp(f, args, vs) as [MxArray, MxArray];
-          const u = randomLike(out, rand);
-          const [, pullback] = vjp(f, ...args);
-          const cts = pullback(u) as MxArray[];
-          const forward = read(dot(tangent, u))[0]!;
-          const reverse = cts.reduce((acc, ct, j) => acc + read(dot(ct, vs[j]!))[0]!, 0);
-          expectAllClose([forward], [reverse], { rtol: 1e-3, atol: 1e-4, what: "<jvp, u> vs <v, vjp(u)>" });
-          const [jitOut, jitTangent] = jit((...xs: MxArray[]) => jvp(f, xs, vs))(...args) as [MxArray, MxArray];
-          expectAllClose(read(jitOut), read(out), { what: "jit(jvp) primal" });
-          expectAllClose(read(jitTangent), read(tangent), { what: "jit(jvp) tangent" });
-        });
-      }),
-      { numRuns: 40 },
-    );
+// Random programs on every backend under test (MMX_BACKENDS; values read with `await data()`, which webgpu needs).
+for (const backend of plan.run) {
+  describe(`${backend}: jvp on random programs`, () => {
+    beforeAll(async () => {
+      await setBackend(backend);
+      if (backend === "webgpu") setWebgpuCpuForward(false);
+    });
+
+    it("transposition against vjp, and jit(jvp) == jvp", async () => {
+      await fc.assert(
+        fc.asyncProperty(program, async ({ m, n, steps, seed }) => {
+          const r = await readTree(
+            tidy(() => {
+              const f = build(steps);
+              const args = inputs(m, n, seed);
+              const rand = lcg(seed + 1);
+              const vs = args.map((a) => randomLike(a, rand));
+              const [out, tangent] = jvp(f, args, vs) as [MxArray, MxArray];
+              const u = randomLike(out, rand);
+              const [, pullback] = vjp(f, ...args);
+              const cts = pullback(u) as MxArray[];
+              const [jitOut, jitTangent] = jit((...xs: MxArray[]) => jvp(f, xs, vs))(...args) as [MxArray, MxArray];
+              return { out, tangent, jitOut, jitTangent, forward: dot(tangent, u), reverse: cts.map((ct, j) => dot(ct, vs[j]!)) };
+            }),
+          );
+          const reverse = r.reverse.reduce((acc, d) => acc + d[0]!, 0);
+          expectAllClose(r.forward, [reverse], { rtol: 1e-3, atol: 1e-4, what: "<jvp, u> vs <v, vjp(u)>" });
+          expectAllClose(r.jitOut, r.out, { what: "jit(jvp) primal" });
+          expectAllClose(r.jitTangent, r.tangent, { what: "jit(jvp) tangent" });
+        }),
+        { numRuns: propertyRuns(backend, 30) },
+      );
+    });
   });
-});
+}
 
 describe("Jacobians and Hessians", () => {
+  beforeAll(async () => {
+    await setBackend("cpu");
+  });
   const f = (x: MxArray) => np.tanh(np.mul(np.matmul(np.reshape(x, [2, 3]), np.reshape(np.sin(x), [3, 2])), 0.7));
   const scalar = (x: MxArray) => np.sum(np.mul(np.exp(np.mul(x, 0.3)), np.sin(x)));
 

@@ -1,14 +1,17 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { grad, jit, lax, np, tidy, tree, vmap, type Array as MxArray } from "./index.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, jit, lax, np, planBackends, propertyRuns, readTree, setBackend, setWebgpuCpuForward, tidy, tree, vmap, type Array as MxArray } from "./index.js";
 import { expectAllClose } from "./test-util/close.js";
 import { primitiveCases, type Operand, type PrimitiveCase } from "./test-util/primitive-cases.js";
 import { build, inputs, program } from "./test-util/random-programs.js";
 
 /**
  * vmap(f)(xs) equals stacking f(xs[i]): over every primitive's cases (each operand mapped or shared),
- * over random programs, and composed with grad and jit in every order.
+ * over random programs on every backend under test, and composed with grad and jit in every order.
  */
+
+const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
+if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
 
 const read = (a: MxArray) => Array.from(a.dataSync(), Number);
 const caseName = (c: PrimitiveCase) => (c.label ? `${c.primitive} (${c.label})` : c.primitive);
@@ -16,6 +19,9 @@ const toMx = (o: Operand, scale = 1) => np.array(o.dtype === "float32" ? o.value
 const example = (x: MxArray, i: number) => np.squeeze(np.slice(x, [i, ...x.shape.slice(1).map(() => 0)], [1, ...x.shape.slice(1)]), 0);
 
 describe("vmap of every primitive equals the stacked per-example results", () => {
+  beforeAll(async () => {
+    await setBackend("cpu");
+  });
   for (const c of primitiveCases) {
     it(caseName(c), () => {
       fc.assert(
@@ -39,54 +45,76 @@ describe("vmap of every primitive equals the stacked per-example results", () =>
   }
 });
 
-describe("vmap of random programs", () => {
-  const batchOf = (m: number, n: number, seed: number, size: number) => {
-    const examples = Array.from({ length: size }, (_, i) => inputs(m, n, seed + 7 * i));
-    return [np.stack(examples.map((e) => e[0]!)), np.stack(examples.map((e) => e[1]!)), examples[0]![2]!];
-  };
+const batchOf = (m: number, n: number, seed: number, size: number) => {
+  const examples = Array.from({ length: size }, (_, i) => inputs(m, n, seed + 7 * i));
+  return [np.stack(examples.map((e) => e[0]!)), np.stack(examples.map((e) => e[1]!)), examples[0]![2]!];
+};
 
-  it("vmap(f)(xs) stacks f(x_i), shared or mapped weights; jit(vmap(f)) agrees", () => {
-    fc.assert(
-      fc.property(program, fc.integer({ min: 1, max: 3 }), fc.boolean(), ({ m, n, steps, seed }, size, mapW) => {
-        tidy(() => {
-          const f = build(steps);
-          const [xs, ys, w0] = batchOf(m, n, seed, size);
-          const w = mapW ? np.stack(Array.from({ length: size }, (_, i) => np.mul(w0!, 1 - 0.3 * i))) : w0!;
-          const inAxes = [0, 0, mapW ? 0 : null];
-          const out = vmap(f, { inAxes })(xs, ys, w) as MxArray;
-          const stacked = np.stack(Array.from({ length: size }, (_, i) => f(example(xs!, i), example(ys!, i), mapW ? example(w, i) : w)));
-          expectAllClose(read(out), read(stacked), { what: "vmap vs stacked" });
-          expectAllClose(read(jit(vmap(f, { inAxes }))(xs, ys, w) as MxArray), read(out), { what: "jit(vmap) vs vmap" });
-        });
-      }),
-      { numRuns: 40 },
-    );
-  });
+// Random programs on every backend under test (MMX_BACKENDS; values read with `await data()`, which webgpu needs).
+for (const backend of plan.run) {
+  describe(`${backend}: vmap of random programs`, () => {
+    beforeAll(async () => {
+      await setBackend(backend);
+      if (backend === "webgpu") setWebgpuCpuForward(false);
+    });
 
-  it("vmap(grad), grad(vmap) and jit of each agree with per-example gradients", () => {
-    fc.assert(
-      fc.property(program, fc.integer({ min: 1, max: 3 }), ({ m, n, steps, seed }, size) => {
-        tidy(() => {
-          const f = build(steps);
-          const loss = (x: MxArray, y: MxArray, w: MxArray) => np.sum(f(x, y, w));
-          const [xs, ys, w] = batchOf(m, n, seed, size);
-          const inAxes = [0, 0, null];
-          const perExample = Array.from({ length: size }, (_, i) => grad(loss, { argnums: 2 })(example(xs!, i), example(ys!, i), w) as MxArray);
-          const vg = vmap(grad(loss, { argnums: 2 }), { inAxes });
-          expectAllClose(read(vg(xs, ys, w) as MxArray), read(np.stack(perExample)), { what: "vmap(grad)" });
-          expectAllClose(read(jit(vg)(xs, ys, w) as MxArray), read(np.stack(perExample)), { what: "jit(vmap(grad))" });
-          const total = (x: MxArray, y: MxArray, ww: MxArray) => np.sum(vmap(loss, { inAxes })(x, y, ww) as MxArray);
-          const summed = perExample.reduce((a, b) => np.add(a, b));
-          expectAllClose(read(grad(total, { argnums: 2 })(xs, ys, w) as MxArray), read(summed), { rtol: 1e-4, atol: 1e-4, what: "grad(vmap)" });
-          expectAllClose(read(jit(grad(total, { argnums: 2 }))(xs, ys, w) as MxArray), read(summed), { rtol: 1e-4, atol: 1e-4, what: "jit(grad(vmap))" });
-        });
-      }),
-      { numRuns: 30 },
-    );
+    it("vmap(f)(xs) stacks f(x_i), shared or mapped weights; jit(vmap(f)) agrees", async () => {
+      await fc.assert(
+        fc.asyncProperty(program, fc.integer({ min: 1, max: 3 }), fc.boolean(), async ({ m, n, steps, seed }, size, mapW) => {
+          const r = await readTree(
+            tidy(() => {
+              const f = build(steps);
+              const [xs, ys, w0] = batchOf(m, n, seed, size);
+              const w = mapW ? np.stack(Array.from({ length: size }, (_, i) => np.mul(w0!, 1 - 0.3 * i))) : w0!;
+              const inAxes = [0, 0, mapW ? 0 : null];
+              const stacked = np.stack(Array.from({ length: size }, (_, i) => f(example(xs!, i), example(ys!, i), mapW ? example(w, i) : w)));
+              return { out: vmap(f, { inAxes })(xs, ys, w) as MxArray, jitted: jit(vmap(f, { inAxes }))(xs, ys, w) as MxArray, stacked };
+            }),
+          );
+          expectAllClose(r.out, r.stacked, { what: "vmap vs stacked" });
+          expectAllClose(r.jitted, r.out, { what: "jit(vmap) vs vmap" });
+        }),
+        { numRuns: propertyRuns(backend, 30) },
+      );
+    });
+
+    it("vmap(grad), grad(vmap) and jit of each agree with per-example gradients", async () => {
+      await fc.assert(
+        fc.asyncProperty(program, fc.integer({ min: 1, max: 3 }), async ({ m, n, steps, seed }, size) => {
+          const r = await readTree(
+            tidy(() => {
+              const f = build(steps);
+              const loss = (x: MxArray, y: MxArray, w: MxArray) => np.sum(f(x, y, w));
+              const [xs, ys, w] = batchOf(m, n, seed, size);
+              const inAxes = [0, 0, null];
+              const perExample = Array.from({ length: size }, (_, i) => grad(loss, { argnums: 2 })(example(xs!, i), example(ys!, i), w) as MxArray);
+              const vg = vmap(grad(loss, { argnums: 2 }), { inAxes });
+              const total = (x: MxArray, y: MxArray, ww: MxArray) => np.sum(vmap(loss, { inAxes })(x, y, ww) as MxArray);
+              return {
+                stacked: np.stack(perExample),
+                summed: perExample.reduce((a, b) => np.add(a, b)),
+                vmapGrad: vg(xs, ys, w) as MxArray,
+                jitVmapGrad: jit(vg)(xs, ys, w) as MxArray,
+                gradVmap: grad(total, { argnums: 2 })(xs, ys, w) as MxArray,
+                jitGradVmap: jit(grad(total, { argnums: 2 }))(xs, ys, w) as MxArray,
+              };
+            }),
+          );
+          expectAllClose(r.vmapGrad, r.stacked, { what: "vmap(grad)" });
+          expectAllClose(r.jitVmapGrad, r.stacked, { what: "jit(vmap(grad))" });
+          expectAllClose(r.gradVmap, r.summed, { rtol: 1e-4, atol: 1e-4, what: "grad(vmap)" });
+          expectAllClose(r.jitGradVmap, r.summed, { rtol: 1e-4, atol: 1e-4, what: "jit(grad(vmap))" });
+        }),
+        { numRuns: propertyRuns(backend, 20) },
+      );
+    });
   });
-});
+}
 
 describe("vmap's axes and pytrees", () => {
+  beforeAll(async () => {
+    await setBackend("cpu");
+  });
   it("maps other axes, pytrees with a prefix spec, and places the output axis", () => {
     tidy(() => {
       const p = { w: np.array([[1, 2], [3, 4], [5, 6]]), b: np.array([0.5, -0.5]) };
