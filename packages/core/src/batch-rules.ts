@@ -148,6 +148,12 @@ export const batchRules: RuleTable<{ [P in Primitive]: BatchRule<P> }> = {
       const out = bind("matmul", [np.reshape(a, [a.shape[0]! * a.shape[1]!, a.shape[2]!]), b], params);
       return np.reshape(out, [size, a.shape[1]!, out.shape[1]!]);
     }
+    // Shared 2-D inputs against a batch of weights (several models): [m, k] @ [k, B·n].
+    if (!batched[0] && batched[1] && !params.transposeB && b.ndim === 3) {
+      const [, k, n] = b.shape as [number, number, number];
+      const out = bind("matmul", [a, np.reshape(np.transpose(b, [1, 0, 2]), [k, size * n])], params);
+      return np.transpose(np.reshape(out, [out.shape[0]!, size, n]), [1, 0, 2]);
+    }
     return bind("matmul", [materialize(a, batched[0]!, size), materialize(b, batched[1]!, size)], params);
   },
   conv: foldedConv("conv"),
