@@ -12,7 +12,7 @@ import { shapeEqual } from "./shape.js";
  */
 
 /** Who reads each variable; a variable that is a program output has no "only" readers. */
-export class Readers {
+export class VarReaders {
   private readonly byVar = new Map<Var, Eqn[]>();
   private readonly outputs: ReadonlySet<Var>;
 
@@ -49,7 +49,7 @@ export interface LinearBiasRelu {
  * `linear -> add(bias) [-> relu]`, float32, where the bias is a vector over the output's last axis
  * and each intermediate is read only by the next step of the group (and is no program output).
  */
-export function matchLinearBiasRelu(linear: Eqn, readers: Readers): LinearBiasRelu | null {
+export function matchLinearBiasRelu(linear: Eqn, readers: VarReaders): LinearBiasRelu | null {
   if ((linear.primitive !== "matmul" && linear.primitive !== "conv") || linear.out.aval.dtype !== "float32") return null;
   const add = readers.sole(linear.out);
   if (!add || add.primitive !== "add") return null;
@@ -68,6 +68,6 @@ export function matchLinearBiasRelu(linear: Eqn, readers: Readers): LinearBiasRe
  */
 export function linearBiasReluGroups(jaxpr: Jaxpr): LinearBiasRelu[] {
   const inlined = inlineIdentities(jaxpr, IDENTITY_PRIMITIVES);
-  const readers = new Readers(inlined);
+  const readers = new VarReaders(inlined);
   return inlined.eqns.flatMap((e) => matchLinearBiasRelu(e, readers) ?? []);
 }

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Literal } from "./array.js";
-import { matchLinearBiasRelu, Readers } from "./fusion-patterns.js";
+import { matchLinearBiasRelu, VarReaders } from "./fusion-patterns.js";
 import { Var, type Atom, type Eqn, type Jaxpr } from "./jaxpr.js";
 import { explicitPadding, tfjsLowering } from "./lowering/tfjs.js";
 import type { Params } from "./primitives.js";
@@ -57,7 +57,7 @@ export function planKernels(jaxpr: Jaxpr, backend: string, opts: PlanOptions = {
   /** Equations whose inputs are redirected (binary operations reading a broadcast's source). */
   const rewired = new Map<Eqn, Atom[]>();
 
-  const readers = new Readers(jaxpr);
+  const readers = new VarReaders(jaxpr);
   for (const eqn of jaxpr.eqns) {
     if (absorbed.has(eqn)) continue;
     const fused = fuseProducerBiasRelu(eqn, readers, backend);
@@ -98,7 +98,7 @@ const BROADCASTING_BINARY: ReadonlySet<string> = new Set(["add", "sub", "mul", "
  * shape stays the same (another operand already has the full shape). The broadcast is dropped
  * when no other equation reads it.
  */
-function readBroadcastSource(bcast: Eqn, readers: Readers, rewired: Map<Eqn, Atom[]>): void {
+function readBroadcastSource(bcast: Eqn, readers: VarReaders, rewired: Map<Eqn, Atom[]>): void {
   const source = bcast.inputs[0]!;
   const bcastReaders = readers.only(bcast.out);
   if (!(source instanceof Var) || source.aval.dtype !== "float32" || !bcastReaders) return;
@@ -192,7 +192,7 @@ interface Fused {
  * matmul/conv -> add(bias) [-> relu] (the shared pattern) as one fused kernel, within the limits of
  * tfjs's fused kernels: an untransposed 2-D matmul; a conv with dilation only at unit strides.
  */
-function fuseProducerBiasRelu(producer: Eqn, readers: Readers, backend: string): Fused | null {
+function fuseProducerBiasRelu(producer: Eqn, readers: VarReaders, backend: string): Fused | null {
   const group = matchLinearBiasRelu(producer, readers);
   if (!group) return null;
   if (producer.primitive === "matmul") {

@@ -26,7 +26,7 @@ export { windowCellCounts } from "./pool-windows.js";
 export { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr, typecheckJaxpr, JaxprTypeError, type Atom, type Eqn, type EqnInterpreter } from "./jaxpr.js";
 export { makeJaxpr } from "./jaxpr-trace.js";
 export { dce } from "./passes.js";
-export { Readers, matchLinearBiasRelu, linearBiasReluGroups, type LinearBiasRelu } from "./fusion-patterns.js";
+export { VarReaders, matchLinearBiasRelu, linearBiasReluGroups, type LinearBiasRelu } from "./fusion-patterns.js";
 
 export { vjp, grad, valueAndGrad, type GradOptions } from "./autodiff.js";
 export { jvp } from "./jvp.js";

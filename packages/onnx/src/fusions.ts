@@ -1,4 +1,4 @@
-import { Literal, matchLinearBiasRelu, Readers, type Atom, type Eqn, type Jaxpr, type PoolParams, type Var } from "@mmx/core";
+import { Literal, matchLinearBiasRelu, VarReaders, type Atom, type Eqn, type Jaxpr, type PoolParams, type Var } from "@mmx/core";
 
 /**
  * Patterns of the traced program that have a much faster ONNX form than their equations one by one
@@ -40,7 +40,7 @@ export function planFusions(jaxpr: Jaxpr): Map<Eqn, Fusion> {
   const readers = new Map<Var, number>();
   for (const e of jaxpr.eqns) for (const a of e.inputs) if (!(a instanceof Literal)) readers.set(a, (readers.get(a) ?? 0) + 1);
   for (const a of jaxpr.outs) if (!(a instanceof Literal)) readers.set(a, (readers.get(a) ?? 0) + 1);
-  const groupReaders = new Readers(jaxpr);
+  const groupReaders = new VarReaders(jaxpr);
   for (const e of jaxpr.eqns) {
     const group = e.primitive === "conv" ? matchLinearBiasRelu(e, groupReaders) : null;
     if (group) fusions.set(group.add, { kind: "convBias", conv: group.linear as Eqn<"conv">, bias: group.bias });
