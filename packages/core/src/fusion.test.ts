@@ -13,7 +13,7 @@ import { TfjsProgram } from "./tfjs-executor.js";
  * a pattern that silently stops fusing fails here too.
  */
 
-const relu = (x: MxArray) => np.where(np.greater(x, 0), x, 0);
+const relu = (x: MxArray) => lax.relu(x);
 
 function seeded(seed: number) {
   let s = seed >>> 0 || 1;
@@ -69,26 +69,27 @@ for (const backend of ["cpu", "wasm"] as const) {
         const { fused, plain } = bothWays(step, [p, x]);
         fused.forEach((v, i) => expectAllClose(v, plain[i]!, { what: `output ${i}` }));
         const names = kernelNames(step, [p, x], backend);
-        expect(names.filter((n) => n === "matmul+add+relu")).toHaveLength(2);
-        expect(names).toContain("matmul+add");
+        // wasm's fused relu activation maps NaN to 0: there the relu stays a kernel of its own.
+        expect(names.filter((n) => n === "matmul+add+relu")).toHaveLength(backend === "wasm" ? 0 : 2);
+        expect(names.filter((n) => n === "matmul+add")).toHaveLength(backend === "wasm" ? 3 : 1);
         // The ReLU masks' only readers became g · step(y): no comparison and no zeros are left for them.
         expect(names.filter((n) => n === "relu_grad")).toHaveLength(2);
         expect(names).not.toContain("greater");
       });
     });
 
-    it("a ReLU written as maximum(x, 0) fuses when nothing else reads x", () => {
+    it("maximum(x, 0) is a maximum, not a relu: it does not fuse (the two differ on NaN)", () => {
       tidy(() => {
         const r = seeded(2);
         const args = [r([3, 4]), r([4, 5]), r([5])];
         const f = (x: MxArray, w: MxArray, b: MxArray) => np.maximum(np.add(np.matmul(x, w), b), 0);
         const { fused, plain } = bothWays(f, args);
         expectAllClose(fused[0]!, plain[0]!);
-        expect(kernelNames(f, args, backend)).toEqual(["matmul+add+relu"]);
+        expect(kernelNames(f, args, backend)).toEqual(["matmul+add", "maximum"]);
       });
     });
 
-    it("a ReLU written with a mask is relu(x), and its gradient g · step(x), also outside a fused layer", () => {
+    it("a relu's gradient is g · step(y), also outside a fused layer", () => {
       tidy(() => {
         const r = seeded(7);
         const args = [r([3, 5]), r([3, 5])];
@@ -97,6 +98,7 @@ for (const backend of ["cpu", "wasm"] as const) {
         const names = kernelNames(step, args, backend);
         expect(names).toContain("relu");
         expect(names).toContain("relu_grad");
+        expect(names).not.toContain("where");
         const { fused, plain } = bothWays(step, args);
         fused.forEach((v, i) => expectAllClose(v, plain[i]!, { what: `output ${i}` }));
         // A mask over something else than the selected value stays a select.
@@ -149,7 +151,7 @@ for (const backend of ["cpu", "wasm"] as const) {
           const step = (q: typeof p, xb: MxArray) => [loss(q, xb), grad(loss)(q, xb)];
           const { fused, plain } = bothWays(step, [p, x]);
           fused.forEach((v, i) => expectAllClose(v, plain[i]!, { what: `strides ${strides}, dilation ${dilation}, output ${i}` }));
-          expect(kernelNames(step, [p, x], backend)).toContain("conv+add+relu");
+          expect(kernelNames(step, [p, x], backend)).toContain(backend === "wasm" ? "conv+add" : "conv+add+relu");
         }
       });
     });

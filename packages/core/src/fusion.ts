@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Literal } from "./array.js";
+import { matchLinearBiasRelu, VarReaders } from "./fusion-patterns.js";
 import { Var, type Atom, type Eqn, type Jaxpr } from "./jaxpr.js";
 import { explicitPadding, tfjsLowering } from "./lowering/tfjs.js";
 import type { Params } from "./primitives.js";
@@ -11,15 +12,14 @@ import { broadcastShapes, shapeEqual } from "./shape.js";
  * on the backends below, some groups of equations become one kernel. The jaxpr is not changed: this
  * plan is the executor's business, and transforms never see it.
  *
- * - matmul (untransposed) or conv, + a bias over the last axis, + an optional ReLU (written
- *   `where(x > 0, x, 0)` or `maximum(x, 0)`): tfjs's fused matmul / conv kernel. The ReLU's mask
- *   `x > 0`, which the gradient reads, is recomputed as `y > 0` from the fused output y (the same
- *   booleans: y = x where x > 0 and 0 elsewhere).
+ * - matmul (untransposed) or conv, + a bias over the last axis, + an optional relu (the pattern
+ *   of fusion-patterns.ts, shared with the ONNX executor): tfjs's fused matmul / conv kernel. The
+ *   relu's gradient reads its output, so nothing else of the group needs to be kept.
  * - broadcast_to of a literal (how `np.zeros` and the VJPs' zeros appear): tf.fill, with no scalar
  *   tensor and no broadcast.
  * - where with a literal branch: that branch filled to the output shape, so that where needs no
  *   broadcasting.
- * - a ReLU and its gradient written with a mask (`where(x > 0, ...)`): relu(x) and g · step(x).
+ * - a relu's gradient, `where(y > 0, g, 0)`: g · step(y).
  * - on wasm, an explicit broadcast_to read by binary operations that broadcast by themselves: skipped.
  * Measured on wasm (bench/README.md); cpu has the same kernels. Other backends (webgpu) keep one
  * kernel per equation until measured there.
@@ -49,32 +49,26 @@ export function planKernels(jaxpr: Jaxpr, backend: string, opts: PlanOptions = {
   };
   if (!(opts.fuse ?? FUSING_BACKENDS.has(backend))) return jaxpr.eqns.map((e) => single(e));
 
-  const readers = new Map<Var, Eqn[]>();
-  for (const eqn of jaxpr.eqns) {
-    for (const a of eqn.inputs) if (a instanceof Var) readers.set(a, [...(readers.get(a) ?? []), eqn]);
-  }
   const outputs = new Set(jaxpr.outs.filter((a): a is Var => a instanceof Var));
-  /** The equations that read v, when v is no program output (so it may be fused away). */
-  const onlyReaders = (v: Var): Eqn[] | null => (outputs.has(v) ? null : (readers.get(v) ?? []));
 
   const absorbed = new Set<Eqn>();
   /** Equations to run at another equation's place (the fused kernel, once its inputs exist). */
   const placed = new Map<Eqn, Kernel[]>();
-  /** Equations whose inputs are redirected (a ReLU mask read from the fused output). */
+  /** Equations whose inputs are redirected (binary operations reading a broadcast's source). */
   const rewired = new Map<Eqn, Atom[]>();
 
+  const readers = new VarReaders(jaxpr);
   for (const eqn of jaxpr.eqns) {
     if (absorbed.has(eqn)) continue;
-    const fused = fuseProducerBiasRelu(eqn, onlyReaders);
+    const fused = fuseProducerBiasRelu(eqn, readers, backend);
     if (fused) {
       for (const e of fused.absorbed) absorbed.add(e);
       placed.set(fused.at, [fused.kernel]);
-      if (fused.mask) rewired.set(fused.mask, [fused.kernel.out, fused.mask.inputs[1]!]);
     }
   }
 
   if (NATIVE_BROADCAST_BACKENDS.has(backend)) {
-    for (const eqn of jaxpr.eqns) if (eqn.primitive === "broadcast_to") readBroadcastSource(eqn, onlyReaders, rewired);
+    for (const eqn of jaxpr.eqns) if (eqn.primitive === "broadcast_to") readBroadcastSource(eqn, readers, rewired);
   }
 
   const producer = new Map<Var, { eqn: Eqn; inputs: readonly Atom[] }>();
@@ -104,11 +98,11 @@ const BROADCASTING_BINARY: ReadonlySet<string> = new Set(["add", "sub", "mul", "
  * shape stays the same (another operand already has the full shape). The broadcast is dropped
  * when no other equation reads it.
  */
-function readBroadcastSource(bcast: Eqn, onlyReaders: (v: Var) => Eqn[] | null, rewired: Map<Eqn, Atom[]>): void {
+function readBroadcastSource(bcast: Eqn, readers: VarReaders, rewired: Map<Eqn, Atom[]>): void {
   const source = bcast.inputs[0]!;
-  const readers = onlyReaders(bcast.out);
-  if (!(source instanceof Var) || source.aval.dtype !== "float32" || !readers) return;
-  for (const reader of readers) {
+  const bcastReaders = readers.only(bcast.out);
+  if (!(source instanceof Var) || source.aval.dtype !== "float32" || !bcastReaders) return;
+  for (const reader of bcastReaders) {
     if (!BROADCASTING_BINARY.has(reader.primitive) || reader.out.aval.dtype !== "float32") continue;
     const current = rewired.get(reader) ?? [...reader.inputs];
     const replaced = current.map((a) => (a === bcast.out ? source : a));
@@ -130,11 +124,12 @@ function deadKernelsRemoved(kernels: Kernel[], outputs: ReadonlySet<Var>): Kerne
 }
 
 /**
- * ReLU and its gradient as arithmetic rather than a comparison and a select (tfjs-wasm runs
- * Greater and Select outside XNNPACK, ~30x slower than Relu, Step and Mul, measured):
- * `where(x > 0, x, 0)` is relu(x); `where(v > 0, g, 0)` (the gradient of a ReLU, the zero a literal
- * or a fill) is g · step(v). Equal for finite values (a non-finite g or v could give NaN where the
- * select gives 0).
+ * A relu's gradient as arithmetic rather than a comparison and a select (tfjs-wasm runs Greater and
+ * Select outside XNNPACK, ~30x slower than Step and Mul, measured): g · step(v) for
+ * - `where(v > 0, g, g · v)` with v a relu's output (the relu VJP rule's form): equal everywhere,
+ *   NaN included;
+ * - `where(v > 0, g, 0)` (the zero a literal or a fill: leaky ReLU and hand-written masks): equal
+ *   wherever v is not NaN (there the select gives 0 and this NaN).
  */
 function reluMaskKernel(eqn: Eqn, inputs: readonly Atom[], producer: ReadonlyMap<Var, { eqn: Eqn; inputs: readonly Atom[] }>): Kernel | null {
   if (eqn.primitive !== "where" || eqn.out.aval.dtype !== "float32") return null;
@@ -142,14 +137,16 @@ function reluMaskKernel(eqn: Eqn, inputs: readonly Atom[], producer: ReadonlyMap
   const mask = c instanceof Var ? producer.get(c) : undefined;
   if (!mask || mask.eqn.primitive !== "greater" || !isLiteral(mask.inputs[1], 0)) return null;
   const v = mask.inputs[0]!;
-  if (!(v instanceof Var) || v.aval.dtype !== "float32" || !(a instanceof Var)) return null;
-  const zero = isLiteral(b, 0) || (b instanceof Var && producer.get(b)?.eqn.primitive === "broadcast_to" && isLiteral(producer.get(b)!.inputs[0], 0));
-  if (!zero) return null;
-  const shape = eqn.out.aval.shape;
-  if (a === v && shapeEqual(v.aval.shape, shape)) return { name: "relu", scope: eqn.scope, inputs: [v], out: eqn.out, run: ([x]) => tf.relu(x!) };
-  if (!shapeEqual(broadcastShapes(a.aval.shape, v.aval.shape) ?? [], shape)) return null;
+  if (!(v instanceof Var) || v.aval.dtype !== "float32" || !(a instanceof Var) || a === v) return null;
+  const other = b instanceof Var ? producer.get(b) : undefined;
+  const zero = isLiteral(b, 0) || (other?.eqn.primitive === "broadcast_to" && isLiteral(other.inputs[0], 0));
+  const scaled = other?.eqn.primitive === "mul" && producer.get(v)?.eqn.primitive === "relu" && sameOperands(other.inputs, [a, v]);
+  if (!zero && !scaled) return null;
+  if (!shapeEqual(broadcastShapes(a.aval.shape, v.aval.shape) ?? [], eqn.out.aval.shape)) return null;
   return { name: "relu_grad", scope: eqn.scope, inputs: [a, v], out: eqn.out, run: ([g, x]) => tf.mul(g!, tf.step(x!)) };
 }
+
+const sameOperands = (xs: readonly Atom[], ys: readonly Atom[]) => xs.length === 2 && ((xs[0] === ys[0] && xs[1] === ys[1]) || (xs[0] === ys[1] && xs[1] === ys[0]));
 
 const isLiteral = (a: Atom | undefined, value?: number): a is Literal => a instanceof Literal && (value === undefined || a.value === value);
 
@@ -178,55 +175,38 @@ function literalKernel(eqn: Eqn, inputs: readonly Atom[], backend: string): Kern
   return null;
 }
 
+/**
+ * Backends whose fused matmul / conv kernels clamp the relu activation in a way that maps NaN to 0
+ * (wasm: XNNPACK's output clamp), where the relu primitive keeps NaN: the relu runs as its own kernel.
+ */
+const NAN_DROPPING_FUSED_RELU: ReadonlySet<string> = new Set(["wasm"]);
+
 interface Fused {
   kernel: Kernel;
   /** Where it runs: the bias add, by when every input exists. */
   at: Eqn;
   absorbed: Eqn[];
-  /** The ReLU's mask `x > 0`, to be read from the fused output. */
-  mask?: Eqn;
 }
 
 /**
- * matmul/conv -> add(bias) [-> relu] as one fused kernel, when every intermediate is read only inside
- * the group (the ReLU's mask aside, which is recomputed from the output).
+ * matmul/conv -> add(bias) [-> relu] (the shared pattern) as one fused kernel, within the limits of
+ * tfjs's fused kernels: an untransposed 2-D matmul; a conv with dilation only at unit strides.
  */
-function fuseProducerBiasRelu(producer: Eqn, onlyReaders: (v: Var) => Eqn[] | null): Fused | null {
-  if (producer.out.aval.dtype !== "float32") return null;
+function fuseProducerBiasRelu(producer: Eqn, readers: VarReaders, backend: string): Fused | null {
+  const group = matchLinearBiasRelu(producer, readers);
+  if (!group) return null;
   if (producer.primitive === "matmul") {
     const p = producer.params as Params<"matmul">;
     if (p.transposeA || p.transposeB || producer.out.aval.ndim !== 2) return null;
-  } else if (producer.primitive === "conv") {
+  } else {
     const p = producer.params as Params<"conv">;
-    // tfjs's fused conv takes dilation only with unit strides, as its plain conv does.
     if ((p.strides[0] > 1 || p.strides[1] > 1) && (p.dilation[0] > 1 || p.dilation[1] > 1)) return null;
-  } else return null;
-
-  const r1 = onlyReaders(producer.out);
-  if (!r1 || r1.length !== 1 || r1[0]!.primitive !== "add") return null;
-  const add = r1[0]!;
-  const bias = add.inputs[0] === producer.out ? add.inputs[1]! : add.inputs[0]!;
-  const outShape = producer.out.aval.shape;
-  const channels = outShape[outShape.length - 1]!;
-  if (!(bias instanceof Var) || bias === producer.out || bias.aval.ndim !== 1 || bias.aval.shape[0] !== channels) return null;
-  if (!shapeEqual(add.out.aval.shape, outShape)) return null;
-
+  }
   const [x, w] = producer.inputs as [Atom, Atom];
   if (!(x instanceof Var) || !(w instanceof Var)) return null;
-  let relu: Eqn | undefined;
-  let mask: Eqn | undefined;
-  const r2 = onlyReaders(add.out);
-  if (r2 && r2.length === 1 && r2[0]!.primitive === "maximum" && isLiteral(r2[0]!.inputs[1], 0) && r2[0]!.inputs[0] === add.out) {
-    relu = r2[0];
-  } else if (r2 && r2.length === 2) {
-    const greater = r2.find((e) => e.primitive === "greater" && e.inputs[0] === add.out && isLiteral(e.inputs[1], 0));
-    const where = r2.find((e) => e.primitive === "where" && e.inputs[0] === greater?.out && e.inputs[1] === add.out && isLiteral(e.inputs[2], 0));
-    if (greater && where) {
-      relu = where;
-      mask = greater;
-    }
-  }
-  const out = (relu ?? add).out;
+  const { add, bias } = group;
+  const relu = NAN_DROPPING_FUSED_RELU.has(backend) ? undefined : group.relu;
+  const out = relu ? relu.out : add.out;
   const activation = relu ? "relu" : "linear";
   const name = `${producer.primitive}+add${relu ? "+relu" : ""}`;
   const run = producer.primitive === "matmul" ? fusedMatmul(activation) : fusedConv(producer.params as Params<"conv">, activation);
@@ -234,7 +214,6 @@ function fuseProducerBiasRelu(producer: Eqn, onlyReaders: (v: Var) => Eqn[] | nu
     kernel: { name, scope: producer.scope, inputs: [x, w, bias], out, run },
     at: add,
     absorbed: [producer, add, ...(relu ? [relu] : [])],
-    ...(mask ? { mask } : {}),
   };
 }
 

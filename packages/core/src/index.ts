@@ -22,12 +22,17 @@ export type { PyTree, TreeDef } from "./tree.js";
 
 export { bind, isTracer, isTracing, Tracer, ShapeError, ConcretizationError, EscapedTracerError } from "./trace.js";
 export type { Primitive, Params, PrimitiveParams, ConvParams, PoolParams, Padding2D } from "./primitives.js";
+export { PRIMITIVE_KINDS, primitivesOfKind, ELEMENTWISE_PRIMITIVES, IDENTITY_PRIMITIVES, type PrimitiveKind, type PrimitiveOfKind } from "./primitives.js";
 export { windowCellCounts } from "./pool-windows.js";
 export { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr, typecheckJaxpr, JaxprTypeError, type Atom, type Eqn, type EqnInterpreter } from "./jaxpr.js";
 export { makeJaxpr } from "./jaxpr-trace.js";
 export { dce } from "./passes.js";
+export { VarReaders, matchLinearBiasRelu, linearBiasReluGroups, type LinearBiasRelu } from "./fusion-patterns.js";
 
 export { vjp, grad, valueAndGrad, type GradOptions, type Gradient, type Gradients, type GradientOf, type GradFn, type ValueAndGradFn, type AuxOf } from "./autodiff.js";
+export { jvp } from "./jvp.js";
+export { jacfwd, jacrev, hessian, hvp } from "./jacobians.js";
+export { vmap, type VmapOptions, type AxisSpec } from "./vmap.js";
 export { jit, type Jitted, type JittedMethods, type JitOptions } from "./jit.js";
 export { registerExecutor, type Executor, type Program } from "./executor.js";
 export type { StepTiming } from "./tfjs-executor.js";

@@ -70,6 +70,9 @@ export function maxPool(x: Array, window: Pair, opts: PoolOptions = {}): Array {
   return bind("max_pool", [x], poolParams(x, window, opts, "maxPool"));
 }
 
+/** max(x, 0) for float32 x, with gradient 0 at 0 (as PyTorch); NaN stays NaN. */
+export { relu } from "./np.js";
+
 /** The identity whose gradient is zero. */
 export function stopGradient(x: Array): Array {
   return bind("stop_gradient", [x], {});

@@ -47,34 +47,52 @@ export const fullLike = (x: Array, value: number) => full(x.shape, value, x.dtyp
 
 // --- elementwise ------------------------------------------------------------------------------
 
-export const neg = unary("neg");
-export const exp = unary("exp");
-export const log = unary("log");
-export const log1p = unary("log1p");
-export const tanh = unary("tanh");
-/** The logistic sigmoid 1 / (1 + e^-x). */
-export const sigmoid = unary("logistic");
-export const sqrt = unary("sqrt");
-export const rsqrt = unary("rsqrt");
-export const abs = unary("abs");
-export const sign = unary("sign");
-export const erf = unary("erf");
-export const sin = unary("sin");
-export const cos = unary("cos");
+/**
+ * One np function per elementwise primitive, typed over the kinds in primitives.ts: a primitive
+ * classified there as unary, binary or comparison does not compile until it has its function here.
+ */
+const unaryOps: { readonly [P in UnaryPrimitive]: (x: ArrayLike) => Array } = {
+  neg: unary("neg"),
+  exp: unary("exp"),
+  log: unary("log"),
+  log1p: unary("log1p"),
+  tanh: unary("tanh"),
+  logistic: unary("logistic"),
+  sqrt: unary("sqrt"),
+  rsqrt: unary("rsqrt"),
+  abs: unary("abs"),
+  sign: unary("sign"),
+  erf: unary("erf"),
+  sin: unary("sin"),
+  cos: unary("cos"),
+  relu: unary("relu"),
+};
+const binaryOps: { readonly [P in BinaryPrimitive | ComparisonPrimitive]: (a: ArrayLike, b: ArrayLike) => Array } = {
+  add: binary("add"),
+  sub: binary("sub"),
+  mul: binary("mul"),
+  div: binary("div"),
+  pow: binary("pow"),
+  maximum: binary("maximum"),
+  minimum: binary("minimum"),
+  equal: binary("equal"),
+  less: binary("less"),
+  greater: binary("greater"),
+  less_equal: binary("less_equal"),
+  greater_equal: binary("greater_equal"),
+};
 
-export const add = binary("add");
-export const sub = binary("sub");
-export const mul = binary("mul");
+export const { neg, exp, log, log1p, tanh, sqrt, rsqrt, abs, sign, erf, sin, cos } = unaryOps;
+/** The logistic sigmoid 1 / (1 + e^-x). */
+export const sigmoid = unaryOps.logistic;
+/** max(x, 0) for float32 x, with gradient 0 at 0 (as PyTorch); NaN stays NaN. Also `lax.relu`. */
+export const relu = unaryOps.relu;
+
+export const { add, sub, mul, pow, maximum, minimum, equal, less, greater } = binaryOps;
 /** True division (float32). */
-export const div = binary("div");
-export const pow = binary("pow");
-export const maximum = binary("maximum");
-export const minimum = binary("minimum");
-export const equal = binary("equal");
-export const less = binary("less");
-export const greater = binary("greater");
-export const lessEqual = binary("less_equal");
-export const greaterEqual = binary("greater_equal");
+export const div = binaryOps.div;
+export const lessEqual = binaryOps.less_equal;
+export const greaterEqual = binaryOps.greater_equal;
 export const square = (x: ArrayLike) => mul(x, x);
 export const reciprocal = (x: ArrayLike) => div(1, x);
 

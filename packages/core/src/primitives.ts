@@ -38,6 +38,8 @@ export interface PrimitiveParams {
   erf: {};
   sin: {};
   cos: {};
+  /** max(x, 0) that keeps NaN (a select on x > 0 would map it to 0). */
+  relu: {};
   // elementwise, two inputs with numpy broadcasting
   add: {};
   sub: {};
@@ -94,12 +96,100 @@ export type Params<P extends Primitive = Primitive> = PrimitiveParams[P];
 /** A table with one entry per primitive: the shape every rule table takes. */
 export type RuleTable<Rule extends Record<Primitive, unknown>> = { readonly [P in Primitive]: Rule[P] };
 
-export const UNARY_PRIMITIVES = ["neg", "exp", "log", "log1p", "tanh", "logistic", "sqrt", "rsqrt", "abs", "sign", "erf", "sin", "cos"] as const;
-export const BINARY_PRIMITIVES = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const;
-export const COMPARISON_PRIMITIVES = ["equal", "less", "greater", "less_equal", "greater_equal"] as const;
-export type UnaryPrimitive = (typeof UNARY_PRIMITIVES)[number];
-export type BinaryPrimitive = (typeof BINARY_PRIMITIVES)[number];
-export type ComparisonPrimitive = (typeof COMPARISON_PRIMITIVES)[number];
+/**
+ * What kind of operation each primitive is. Typed over every primitive, so a primitive added to
+ * `PrimitiveParams` does not compile until it is classified here; the lists that used to be written
+ * out by hand (np's elementwise operations, the ONNX executor's layout-free set, the identities
+ * executors alias) are derived from this table.
+ */
+export type PrimitiveKind =
+  /** One operand, element by element. */
+  | "unary"
+  /** Two operands with numpy broadcasting, element by element; the result has their dtype. */
+  | "binary"
+  /** Two operands with numpy broadcasting, element by element; the result is bool. */
+  | "comparison"
+  /** where(cond, a, b), element by element with broadcasting. */
+  | "select"
+  /** Element by element, one operand, another dtype. */
+  | "cast"
+  | "reduction"
+  /** Moves, copies or pads elements without computing on them. */
+  | "structural"
+  | "indexing"
+  | "linear-algebra"
+  | "convolution"
+  | "pooling"
+  /** The result is the operand itself (executors may alias instead of copying). */
+  | "identity";
+
+export const PRIMITIVE_KINDS = {
+  neg: "unary",
+  exp: "unary",
+  log: "unary",
+  log1p: "unary",
+  tanh: "unary",
+  logistic: "unary",
+  sqrt: "unary",
+  rsqrt: "unary",
+  abs: "unary",
+  sign: "unary",
+  erf: "unary",
+  sin: "unary",
+  cos: "unary",
+  relu: "unary",
+  add: "binary",
+  sub: "binary",
+  mul: "binary",
+  div: "binary",
+  pow: "binary",
+  maximum: "binary",
+  minimum: "binary",
+  equal: "comparison",
+  less: "comparison",
+  greater: "comparison",
+  less_equal: "comparison",
+  greater_equal: "comparison",
+  where: "select",
+  convert_element_type: "cast",
+  reduce_sum: "reduction",
+  reduce_max: "reduction",
+  reduce_min: "reduction",
+  argmax: "reduction",
+  reshape: "structural",
+  transpose: "structural",
+  broadcast_to: "structural",
+  concatenate: "structural",
+  slice: "structural",
+  pad: "structural",
+  take: "indexing",
+  scatter_add: "indexing",
+  one_hot: "indexing",
+  matmul: "linear-algebra",
+  conv: "convolution",
+  conv_transpose: "convolution",
+  conv_filter_grad: "convolution",
+  avg_pool: "pooling",
+  avg_pool_grad: "pooling",
+  max_pool: "pooling",
+  max_pool_argmax: "pooling",
+  tag: "identity",
+  stop_gradient: "identity",
+} as const satisfies { readonly [P in Primitive]: PrimitiveKind };
+
+/** The primitives of one kind, as a type. */
+export type PrimitiveOfKind<K extends PrimitiveKind> = { [P in Primitive]: (typeof PRIMITIVE_KINDS)[P] extends K ? P : never }[Primitive];
+export type UnaryPrimitive = PrimitiveOfKind<"unary">;
+export type BinaryPrimitive = PrimitiveOfKind<"binary">;
+export type ComparisonPrimitive = PrimitiveOfKind<"comparison">;
+
+/** The primitives whose kind is one of `kinds`, in the table's order. */
+export function primitivesOfKind<K extends PrimitiveKind>(...kinds: K[]): PrimitiveOfKind<K>[] {
+  return (Object.keys(PRIMITIVE_KINDS) as Primitive[]).filter((p) => (kinds as PrimitiveKind[]).includes(PRIMITIVE_KINDS[p])) as PrimitiveOfKind<K>[];
+}
+
+/** Primitives that act element by element (with numpy broadcasting): layout does not matter to them. */
+export const ELEMENTWISE_PRIMITIVES: ReadonlySet<Primitive> = new Set<Primitive>(primitivesOfKind("unary", "binary", "comparison", "select"));
 
 /** Primitives whose output is the input itself: executors may alias instead of copying. */
-export const IDENTITY_PRIMITIVES: ReadonlySet<Primitive> = new Set<Primitive>(["tag", "stop_gradient"]);
+export const IDENTITY_PRIMITIVES: ReadonlySet<Primitive> = new Set<Primitive>(primitivesOfKind("identity"));

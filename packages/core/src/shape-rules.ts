@@ -141,6 +141,7 @@ export const shapeRules: RuleTable<{ [P in Primitive]: ShapeRule<P> }> = {
   erf: floatUnary,
   sin: floatUnary,
   cos: floatUnary,
+  relu: floatUnary,
   add: numericBinary,
   sub: numericBinary,
   mul: numericBinary,

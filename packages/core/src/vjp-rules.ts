@@ -31,7 +31,7 @@ export function unbroadcast(ct: Array, operand: Operand): Array | null {
 }
 
 /** Restores reduced axes as size-1 axes, then broadcasts to the operand's shape. */
-function unreduce(ct: Array, x: Array, axes: readonly number[]): Array {
+export function unreduce(ct: Array, x: Array, axes: readonly number[]): Array {
   if (ct.ndim === 0) return np.broadcastTo(ct, x.shape);
   const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   return np.broadcastTo(np.reshape(ct, kept), x.shape);
@@ -41,7 +41,7 @@ const linearUnary = (ct: Array): Cotangent[] => [np.neg(ct)];
 const none = (_ct: Array, operands: readonly Operand[]): null[] => operands.map(() => null);
 
 /** JAX's convention for max/min: ties share the cotangent equally. */
-function chooserWeights(a: Value, b: Value, pick: "greater" | "less"): Array {
+export function chooserWeights(a: Value, b: Value, pick: "greater" | "less"): Array {
   const wins = pick === "greater" ? np.greater(a, b) : np.less(a, b);
   return np.where(wins, 1, np.where(np.equal(a, b), 0.5, 0));
 }
@@ -73,6 +73,9 @@ export const vjpRules: RuleTable<{ [P in Primitive]: VjpRule<P> }> = {
   erf: (ct, [x]) => [np.mul(np.mul(ct, 2 / Math.sqrt(Math.PI)), np.exp(np.neg(np.square(val(x)))))],
   sin: (ct, [x]) => [np.mul(ct, np.cos(val(x)))],
   cos: (ct, [x]) => [np.neg(np.mul(ct, np.sin(val(x))))],
+  // ct · step(y) from the output y (so x need not be kept): ct where y > 0, ct · y = 0 where y = 0, and
+  // NaN where y is NaN, as the forward value; executors fuse this form into one multiply by a step.
+  relu: (ct, _o, out) => [np.where(np.greater(out, 0), ct, np.mul(ct, out))],
   add: (ct, [a, b]) => [() => unbroadcast(ct, a!), () => unbroadcast(ct, b!)],
   sub: (ct, [a, b]) => [() => unbroadcast(ct, a!), () => unbroadcast(np.neg(ct), b!)],
   mul: (ct, [a, b]) => [() => unbroadcast(np.mul(ct, val(b)), a!), () => unbroadcast(np.mul(ct, val(a)), b!)],

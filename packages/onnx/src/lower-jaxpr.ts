@@ -1,4 +1,4 @@
-import { DeviceArray, Literal, ShapedArray, dce, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type Var } from "@mmx/core";
+import { DeviceArray, ELEMENTWISE_PRIMITIVES, Literal, ShapedArray, dce, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type Var } from "@mmx/core";
 import { GraphBuilder, valueInfo, type Value } from "./graph-builder.js";
 import { DEFAULT_LOWERING_OPTIONS, lowerGemmAccumulate, onnxLowerings, type LoweringOptions, type OnnxLowering } from "./lowerings.js";
 import { encodeModel, type ModelMessage } from "./proto.js";
@@ -42,12 +42,6 @@ export interface LoweredModel {
   readonly outAvals: readonly ShapedArray[];
 }
 
-/** Primitives that act element by element (with numpy broadcasting): layout does not matter to them. */
-const ELEMENTWISE: ReadonlySet<Primitive> = new Set<Primitive>([
-  "neg", "exp", "log", "log1p", "tanh", "logistic", "sqrt", "rsqrt", "abs", "sign", "erf", "sin", "cos",
-  "add", "sub", "mul", "div", "pow", "maximum", "minimum",
-  "equal", "less", "greater", "less_equal", "greater_equal", "where",
-]);
 const NHWC_TO_NCHW = [0, 3, 1, 2];
 
 /**
@@ -58,7 +52,7 @@ const NHWC_TO_NCHW = [0, 3, 1, 2];
  */
 function lowerOnNCHW(b: GraphBuilder, eqn: Eqn, inputs: readonly Value[], lower: OnnxLowering<Primitive>, lowering: LoweringOptions): string | undefined {
   const out = eqn.out.aval;
-  if (!ELEMENTWISE.has(eqn.primitive) || out.ndim !== 4) return undefined;
+  if (!ELEMENTWISE_PRIMITIVES.has(eqn.primitive) || out.ndim !== 4) return undefined;
   const channels = out.shape[3]!;
   const same = (s: readonly number[]) => s.length === 4 && s.every((d, i) => d === out.shape[i]);
   let twins = 0;
@@ -186,26 +180,6 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
       });
       continue;
     }
-    if (fusion?.kind === "reluMask") {
-      // The ReLU comes later in the program than its mask: lowered when the backward pass reads it.
-      const reluOut = fusion.relu;
-      let name: string | undefined;
-      env.set(eqn.out, {
-        aval: eqn.out.aval,
-        get name() {
-          if (name === undefined) {
-            const at = b.origin;
-            b.origin = origin;
-            const r = read(reluOut).name;
-            const nchw = b.nchwOf.get(r);
-            name = nchw ? toNHWC(b, b.op("Greater", [nchw, b.scalar(0, "float32")])) : b.op("Greater", [r, b.scalar(0, "float32")]);
-            b.origin = at;
-          }
-          return name;
-        },
-      });
-      continue;
-    }
     const lower = (onnxLowerings as Record<string, OnnxLowering<Primitive> | undefined>)[eqn.primitive];
     if (!lower) throw new OnnxLoweringError(eqn.primitive, eqn.scope, "no ONNX lowering is defined for this primitive");
     if (!fusion) {
@@ -217,13 +191,7 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
     }
     let name: string;
     try {
-      if (fusion?.kind === "relu") {
-        // On a conv's NCHW output where there is one (onnxruntime fuses Conv + Relu), else as is.
-        const x = read(fusion.x).name;
-        const nchw = b.nchwOf.get(x);
-        name = nchw ? toNHWC(b, b.op("Relu", [nchw])) : b.op("Relu", [x]);
-      }
-      else if (fusion?.kind === "gemmAccumulate") name = lowerGemmAccumulate(b, fusion.matmul.inputs.map(read), fusion.matmul.params, read(fusion.c), fusion.beta);
+      if (fusion?.kind === "gemmAccumulate") name = lowerGemmAccumulate(b, fusion.matmul.inputs.map(read), fusion.matmul.params, read(fusion.c), fusion.beta);
       else if (fusion?.kind === "convBias") name = lowerConv(b, fusion.conv.inputs.map(read), fusion.conv.params, read(fusion.bias));
       else if (fusion?.kind === "maxPoolRoute") name = lowerMaxPoolRoute(b, read(fusion.ct), read(fusion.x), fusion.params, fusion.pooled && read(fusion.pooled));
       else name = lower(b, eqn.inputs.map(read), eqn.params as never, eqn.out.aval, lowering);

@@ -64,16 +64,6 @@ const comparison =
     return b.op(op, [x, y]);
   };
 
-/** maximum(x, 0.0) is ReLU: onnxruntime fuses Relu into the Conv or Gemm before it. */
-function lowerMaximum(b: GraphBuilder, inputs: readonly Value[], _p: Params<"maximum">, out: ShapedArray): string {
-  const [x, y] = inputs as [Value, Value];
-  if (x.aval.dtype === "float32") {
-    if (y.splat === 0 && sameShape(x.aval.shape, out.shape)) return b.op("Relu", [x.name]);
-    if (x.splat === 0 && sameShape(y.aval.shape, out.shape)) return b.op("Relu", [y.name]);
-  }
-  return b.op("Max", elementwiseOperands(b, inputs, out));
-}
-
 /** Reductions onnxruntime has no bool kernel for run on int32 and convert back. */
 function reduceAttr(op: "ReduceMax" | "ReduceMin"): OnnxLowering<"reduce_max" | "reduce_min"> {
   return (b, [x], { axes }) => {
@@ -191,12 +181,13 @@ export const onnxLowerings: OnnxLoweringTable = {
   erf: unary("Erf"),
   sin: unary("Sin"),
   cos: unary("Cos"),
+  relu: unary("Relu"),
   add: binary("Add"),
   sub: binary("Sub"),
   mul: binary("Mul"),
   div: binary("Div"),
   pow: binary("Pow"),
-  maximum: lowerMaximum,
+  maximum: binary("Max"),
   minimum: binary("Min"),
   equal: comparison("Equal"),
   less: comparison("Less"),

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { dispose, grad, jit, memory, np, setBackend, tree, type Array } from "@mmx/core";
+import { dispose, grad, jit, lax, memory, np, setBackend, tree, type Array } from "@mmx/core";
 import { bceSoftmax } from "@mmx/losses";
 import { manifoldMixup, trainStep, type TrainState } from "@mmx/mixup";
 import * as nn from "@mmx/nn";
@@ -73,7 +73,7 @@ describe("training steps on onnx equal those on tfjs (cpu)", () => {
         let h = xs;
         p.forEach((l, i) => {
           h = np.add(np.matmul(h, l.w), l.b);
-          if (i < p.length - 1) h = np.maximum(h, 0);
+          if (i < p.length - 1) h = lax.relu(h);
         });
         return np.mean(np.neg(np.sum(np.mul(np.oneHot(ys, 10), np.logSoftmax(h)), { axis: -1 })));
       };

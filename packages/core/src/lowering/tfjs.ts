@@ -236,6 +236,7 @@ export const tfjsLowerings: TfLoweringTable = {
   erf: ([x]) => tf.erf(x!),
   sin: ([x]) => tf.sin(x!),
   cos: ([x]) => tf.cos(x!),
+  relu: ([x]) => tf.relu(x!),
   add: ([a, b]) => tf.add(a!, b!),
   sub: ([a, b]) => tf.sub(a!, b!),
   mul: ([a, b]) => tf.mul(a!, b!),

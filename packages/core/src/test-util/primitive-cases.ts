@@ -149,6 +149,7 @@ export const primitiveCases: PrimitiveCase[] = [
   unaryCase("erf", np.erf, tfa.erf),
   unaryCase("sin", np.sin, tfa.sin),
   unaryCase("cos", np.cos, tfa.cos),
+  unaryCase("relu", lax.relu, tfa.relu, oneDistinct),
   binaryCase("add", np.add, tfa.add),
   binaryCase("sub", np.sub, tfa.sub),
   binaryCase("mul", np.mul, tfa.mul),

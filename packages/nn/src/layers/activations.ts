@@ -1,4 +1,4 @@
-import { np, type Array } from "@mmx/core";
+import { lax, np, type Array } from "@mmx/core";
 import { defineLeaf } from "../define.js";
 import type { Layer } from "../layer.js";
 
@@ -10,8 +10,8 @@ function elementwise(kind: string, fn: (x: Array) => Array): Layer {
   });
 }
 
-/** max(x, 0), with gradient 0 at 0 (as PyTorch). */
-export const reluFn = (x: Array): Array => np.where(np.greater(x, 0), x, 0);
+/** max(x, 0), with gradient 0 at 0 (as PyTorch): the relu primitive, which keeps NaN. */
+export const reluFn = (x: Array): Array => lax.relu(x);
 /** x for x > 0, slope * x otherwise. */
 export const leakyReluFn = (x: Array, slope = 0.01): Array => np.where(np.greater(x, 0), x, np.mul(x, slope));
 /** The exact GELU, x * Φ(x) = x/2 * (1 + erf(x / sqrt 2)) (PyTorch's default, not the tanh approximation). */

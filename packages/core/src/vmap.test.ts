@@ -1,0 +1,163 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, jit, lax, np, planBackends, propertyRuns, readTree, setBackend, setWebgpuCpuForward, tidy, tree, vmap, type Array as MxArray } from "./index.js";
+import { expectAllClose } from "./test-util/close.js";
+import { primitiveCases, type Operand, type PrimitiveCase } from "./test-util/primitive-cases.js";
+import { build, inputs, program } from "./test-util/random-programs.js";
+
+/**
+ * vmap(f)(xs) equals stacking f(xs[i]): over every primitive's cases (each operand mapped or shared),
+ * over random programs on every backend under test, and composed with grad and jit in every order.
+ */
+
+const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
+if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
+
+const read = (a: MxArray) => Array.from(a.dataSync(), Number);
+const caseName = (c: PrimitiveCase) => (c.label ? `${c.primitive} (${c.label})` : c.primitive);
+const toMx = (o: Operand, scale = 1) => np.array(o.dtype === "float32" ? o.values.map((v) => v * scale) : o.values, { shape: o.shape, dtype: o.dtype });
+const example = (x: MxArray, i: number) => np.squeeze(np.slice(x, [i, ...x.shape.slice(1).map(() => 0)], [1, ...x.shape.slice(1)]), 0);
+
+describe("vmap of every primitive equals the stacked per-example results", () => {
+  beforeAll(async () => {
+    await setBackend("cpu");
+  });
+  for (const c of primitiveCases) {
+    it(caseName(c), () => {
+      fc.assert(
+        fc.property(c.operands, fc.integer({ min: 0, max: 2 ** 30 }), ({ ops, extra }, pick) => {
+          tidy(() => {
+            // Three examples that differ in their float operands; which operands are mapped is drawn.
+            const scales = [1, -0.5, 0.75];
+            const mapped = ops.map((_, i) => ((pick >> i) & 1) === 1 || ops.length === 1);
+            if (!mapped.some(Boolean)) mapped[0] = true;
+            const batch = ops.map((o, i) => (mapped[i] ? np.stack(scales.map((s) => toMx(o, s))) : toMx(o)));
+            const f = (...xs: MxArray[]) => c.mmx(xs, extra);
+            const batched = vmap(f, { inAxes: mapped.map((m) => (m ? 0 : null)) })(...batch) as MxArray;
+            const stacked = np.stack(scales.map((_, b) => f(...batch.map((x, i) => (mapped[i] ? example(x, b) : x)))));
+            expect(batched.shape).toEqual(stacked.shape);
+            expectAllClose(read(batched), read(stacked), { ...(c.tol ?? {}), what: `${caseName(c)} mapped ${mapped}` });
+          });
+        }),
+        { numRuns: 8 },
+      );
+    });
+  }
+});
+
+const batchOf = (m: number, n: number, seed: number, size: number) => {
+  const examples = Array.from({ length: size }, (_, i) => inputs(m, n, seed + 7 * i));
+  return [np.stack(examples.map((e) => e[0]!)), np.stack(examples.map((e) => e[1]!)), examples[0]![2]!];
+};
+
+// Random programs on every backend under test (MMX_BACKENDS; values read with `await data()`, which webgpu needs).
+for (const backend of plan.run) {
+  describe(`${backend}: vmap of random programs`, () => {
+    beforeAll(async () => {
+      await setBackend(backend);
+      if (backend === "webgpu") setWebgpuCpuForward(false);
+    });
+
+    it("vmap(f)(xs) stacks f(x_i), shared or mapped weights; jit(vmap(f)) agrees", async () => {
+      await fc.assert(
+        fc.asyncProperty(program, fc.integer({ min: 1, max: 3 }), fc.boolean(), async ({ m, n, steps, seed }, size, mapW) => {
+          const r = await readTree(
+            tidy(() => {
+              const f = build(steps);
+              const [xs, ys, w0] = batchOf(m, n, seed, size);
+              const w = mapW ? np.stack(Array.from({ length: size }, (_, i) => np.mul(w0!, 1 - 0.3 * i))) : w0!;
+              const inAxes = [0, 0, mapW ? 0 : null];
+              const stacked = np.stack(Array.from({ length: size }, (_, i) => f(example(xs!, i), example(ys!, i), mapW ? example(w, i) : w)));
+              return { out: vmap(f, { inAxes })(xs, ys, w) as MxArray, jitted: jit(vmap(f, { inAxes }))(xs, ys, w) as MxArray, stacked };
+            }),
+          );
+          expectAllClose(r.out, r.stacked, { what: "vmap vs stacked" });
+          expectAllClose(r.jitted, r.out, { what: "jit(vmap) vs vmap" });
+        }),
+        { numRuns: propertyRuns(backend, 30) },
+      );
+    });
+
+    it("vmap(grad), grad(vmap) and jit of each agree with per-example gradients", async () => {
+      await fc.assert(
+        fc.asyncProperty(program, fc.integer({ min: 1, max: 3 }), async ({ m, n, steps, seed }, size) => {
+          const r = await readTree(
+            tidy(() => {
+              const f = build(steps);
+              const loss = (x: MxArray, y: MxArray, w: MxArray) => np.sum(f(x, y, w));
+              const [xs, ys, w] = batchOf(m, n, seed, size);
+              const inAxes = [0, 0, null];
+              const perExample = Array.from({ length: size }, (_, i) => grad(loss, { argnums: 2 })(example(xs!, i), example(ys!, i), w) as MxArray);
+              const vg = vmap(grad(loss, { argnums: 2 }), { inAxes });
+              const total = (x: MxArray, y: MxArray, ww: MxArray) => np.sum(vmap(loss, { inAxes })(x, y, ww) as MxArray);
+              return {
+                stacked: np.stack(perExample),
+                summed: perExample.reduce((a, b) => np.add(a, b)),
+                vmapGrad: vg(xs, ys, w) as MxArray,
+                jitVmapGrad: jit(vg)(xs, ys, w) as MxArray,
+                gradVmap: grad(total, { argnums: 2 })(xs, ys, w) as MxArray,
+                jitGradVmap: jit(grad(total, { argnums: 2 }))(xs, ys, w) as MxArray,
+              };
+            }),
+          );
+          expectAllClose(r.vmapGrad, r.stacked, { what: "vmap(grad)" });
+          expectAllClose(r.jitVmapGrad, r.stacked, { what: "jit(vmap(grad))" });
+          expectAllClose(r.gradVmap, r.summed, { rtol: 1e-4, atol: 1e-4, what: "grad(vmap)" });
+          expectAllClose(r.jitGradVmap, r.summed, { rtol: 1e-4, atol: 1e-4, what: "jit(grad(vmap))" });
+        }),
+        { numRuns: propertyRuns(backend, 20) },
+      );
+    });
+  });
+}
+
+describe("vmap's axes and pytrees", () => {
+  beforeAll(async () => {
+    await setBackend("cpu");
+  });
+  it("maps other axes, pytrees with a prefix spec, and places the output axis", () => {
+    tidy(() => {
+      const p = { w: np.array([[1, 2], [3, 4], [5, 6]]), b: np.array([0.5, -0.5]) };
+      const xs = np.array([[1, 0, -1], [2, 1, 0]]); // two examples along axis 0... given as axis 1 below
+      const f = (q: typeof p, x: MxArray) => ({ y: np.add(np.matmul(np.reshape(x, [1, 2]), np.transpose(q.w)), 0), s: np.sum(q.b) });
+      const out = vmap(f, { inAxes: [{ w: null, b: null }, 1], outAxes: { y: 1, s: 0 } })(p, xs) as { y: MxArray; s: MxArray };
+      expect(out.y.shape).toEqual([1, 3, 3]);
+      const cols = [0, 1, 2].map((i) => f(p, np.squeeze(np.slice(xs, [0, i], [2, 1]), 1)).y);
+      expectAllClose(read(out.y), read(np.stack(cols, 1)));
+      expect(read(out.s)).toEqual([0, 0, 0]);
+    });
+  });
+
+  it("vmap over a model's parameters: several models in one program", () => {
+    tidy(() => {
+      const models = { w: np.array([[[1, 0], [0, 1]], [[2, 0], [0, 2]], [[0, 1], [1, 0]]]), b: np.array([[0, 0], [1, 1], [-1, 0]]) };
+      const x = np.array([[1, 2], [3, -4]]);
+      const apply = (q: { w: MxArray; b: MxArray }, xb: MxArray) => np.relu(np.add(np.matmul(xb, q.w), q.b));
+      const out = vmap(apply, { inAxes: [0, null] })(models, x) as MxArray;
+      const each = [0, 1, 2].map((i) => apply(tree.map((l: MxArray) => example(l, i), models), x));
+      expectAllClose(read(out), read(np.stack(each)));
+    });
+  });
+
+  it("per-example gradients of a conv layer (batched input folds into N; filter gradients per example)", () => {
+    tidy(() => {
+      const w = np.array(Array.from({ length: 2 * 2 * 1 * 2 }, (_, i) => Math.sin(i)), { shape: [2, 2, 1, 2] });
+      const xs = np.array(Array.from({ length: 3 * 4 * 4 }, (_, i) => Math.cos(i)), { shape: [3, 1, 4, 4, 1] });
+      const loss = (ww: MxArray, x: MxArray) => np.sum(np.square(lax.maxPool(lax.conv(x, ww, { padding: "SAME" }), 2)));
+      const perEx = vmap(grad(loss), { inAxes: [null, 0] })(w, xs) as MxArray;
+      const each = [0, 1, 2].map((i) => grad(loss)(w, example(xs, i)) as MxArray);
+      expectAllClose(read(perEx), read(np.stack(each)));
+      expectAllClose(read(jit(vmap(grad(loss), { inAxes: [null, 0] }))(w, xs) as MxArray), read(np.stack(each)));
+    });
+  });
+
+  it("bad axes give one-line errors that name the argument", () => {
+    tidy(() => {
+      const f = (a: MxArray, b: MxArray) => np.add(a, b);
+      expect(() => vmap(f)(np.zeros([2, 3]), np.zeros([4, 3]))).toThrow(/vmap: mapped axes differ in size: \[0\] f32\[2,3\] \(axis 0\) has 2, \[1\] f32\[4,3\] \(axis 0\) has 4/);
+      expect(() => vmap(f, { inAxes: [0, 2] })(np.zeros([2, 3]), np.zeros([2, 3]))).toThrow(/vmap: axis 2 is out of range for argument \[1\] f32\[2,3\]/);
+      expect(() => vmap(f, { inAxes: [null, null] })(np.zeros([2]), np.zeros([2]))).toThrow(/maps no argument/);
+      expect(() => vmap(f, { inAxes: [0] })(np.zeros([2]), np.zeros([2]))).toThrow(/inAxes at the root lists 1 entries for 2 values/);
+    });
+  });
+});
