@@ -49,7 +49,7 @@ export function build(steps: Step[]) {
   };
 }
 
-export function inputs(m: number, n: number, seed: number): MxArray[] {
+export function inputs(m: number, n: number, seed: number): [MxArray, MxArray, MxArray] {
   let s = seed >>> 0;
   const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
   const arr = (shape: number[]) => np.array(Array.from({ length: shape[0]! * shape[1]! }, next), { shape });
