@@ -65,7 +65,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 }
 
 /** The predicted arm over [-1.2, 1.2]²: '#' for arm 1, '.' for arm 0, '+' where p(arm 1) is in (0.25, 0.75). */
-function decisionMap(logits: (x: NDArray) => Array, grid: { cols: number; rows: number }): string {
+function decisionMap(logits: (x: NDArray) => NDArray, grid: { cols: number; rows: number }): string {
   const xy: number[] = [];
   for (let r = 0; r < grid.rows; r++) for (let c = 0; c < grid.cols; c++) xy.push(-1.2 + (2.4 * (c + 0.5)) / grid.cols, 1.2 - (2.4 * (r + 0.5)) / grid.rows);
   const x = np.array(xy, { shape: [grid.rows * grid.cols, 2] });

@@ -98,10 +98,10 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   if (stepsPerEpoch === 0) throw new UsageError(`--batch ${config.batch} is larger than the training set (${data.trainCount} examples of ${data.name})`);
 
   const optimizer = sgd({ lr: makeSchedule(config, stepsPerEpoch), momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay });
-  const step = trainStep<SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, ...(config.method === "none" ? {} : { policy: makePolicy(config)! }) });
+  const step = trainStep<PyTree, SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, ...(config.method === "none" ? {} : { policy: makePolicy(config)! }) });
   const keys = runKeys(config.seed);
 
-  let state: TrainState<SgdState>;
+  let state: TrainState<PyTree, SgdState>;
   let epoch = 0;
   let globalStep = 0;
   let metrics: EpochRecord[] = [];
