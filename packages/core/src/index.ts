@@ -23,6 +23,7 @@ export { bind, isTracer, isTracing, Tracer, ShapeError, ConcretizationError, Esc
 export type { Primitive, Params, PrimitiveParams, ConvParams, PoolParams, Padding2D } from "./primitives.js";
 export { windowCellCounts } from "./pool-windows.js";
 export { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr, typecheckJaxpr, JaxprTypeError, type Atom, type Eqn, type EqnInterpreter } from "./jaxpr.js";
+export { prettyJaxpr, type PrettyJaxprOptions } from "./jaxpr-pretty.js";
 export { makeJaxpr } from "./jaxpr-trace.js";
 export { dce } from "./passes.js";
 
