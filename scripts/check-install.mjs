@@ -19,11 +19,10 @@ const noOutsideDownloads = { GLOBAL_AGENT_HTTP_PROXY: closedPort, GLOBAL_AGENT_H
 const run = (cmd, args, opts = {}) =>
   execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...opts, env: { ...process.env, ...opts.env } });
 
+/** A failed check: its message, and the output of the command that failed, if one did. */
+class CheckFailed extends Error {}
 function fail(message, err) {
-  console.error(`check-install: ${message}`);
-  if (err?.stdout) console.error(err.stdout);
-  if (err?.stderr) console.error(err.stderr);
-  process.exit(1);
+  throw new CheckFailed([`check-install: ${message}`, err?.stdout, err?.stderr].filter(Boolean).join("\n"));
 }
 
 // What a user writes after `npm install @mmx/onnx @mmx/nn @mmx/mixup ...`: nothing from this repository's sources.
@@ -65,13 +64,15 @@ try {
   const control = join(work, "project-control");
   run("mkdir", ["-p", control]);
   writeFileSync(join(control, "package.json"), JSON.stringify({ name: "user-project", private: true, type: "module" }));
+  let controlInstalled = false;
   try {
     run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...tarballs], { cwd: control, env: noOutsideDownloads });
-    fail("the control install (no allowScripts, no ONNXRUNTIME_NODE_INSTALL) succeeded: the download trap is not live");
+    controlInstalled = true;
   } catch (err) {
     if (!/ECONNREFUSED/.test(`${err.stdout}${err.stderr}`)) fail("the control install failed, but not on the blocked download", err);
     console.log("check-install (control, no configuration): the install script's download hit the closed port, as expected");
   }
+  if (controlInstalled) fail("the control install (no allowScripts, no ONNXRUNTIME_NODE_INSTALL) succeeded: the download trap is not live");
 
   for (const [i, path] of paths.entries()) {
     const project = join(work, `project-${i}`);
@@ -96,6 +97,10 @@ try {
     console.log(`check-install (${path.name}): ${out.trim()}`);
   }
   console.log(`check-install: ok, ${Math.round((Date.now() - started) / 1000)} s (npm ${run("npm", ["--version"]).trim()})`);
+} catch (e) {
+  if (!(e instanceof CheckFailed)) throw e;
+  console.error(e.message);
+  process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
