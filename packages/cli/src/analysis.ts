@@ -84,8 +84,9 @@ function captureAt(model: nn.Model, layer: number): (p: { params: PyTree; state:
 }
 
 /** The representations at boundary `layer` of every example, as one host matrix [N, D], with the labels. */
-export function features(t: Trained, source: BatchSource, layer: number, batchSize = 500): { values: Float32Array; dim: number; labels: Int32Array } {
+export function features(t: Trained, source: BatchSource, layer: number, batchSize = 500, onBatch?: (done: number, total: number) => void): { values: Float32Array; dim: number; labels: Int32Array } {
   const at = captureAt(t.model, layer);
+  const total = Math.ceil(("count" in source ? source.count : source.x.shape[0]!) / batchSize);
   const chunks: Float32Array[] = [];
   const labels: number[] = [];
   let dim = 0;
@@ -95,6 +96,7 @@ export function features(t: Trained, source: BatchSource, layer: number, batchSi
     chunks.push(Float32Array.from(h.dataSync() as Float32Array));
     labels.push(...(b.y.dataSync() as Int32Array));
     if (h !== b.x) h.dispose();
+    onBatch?.(chunks.length, total);
   }
   const values = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
   let o = 0;
@@ -105,12 +107,15 @@ export function features(t: Trained, source: BatchSource, layer: number, batchSi
   return { values, dim, labels: Int32Array.from(labels) };
 }
 
+/** What spectraAt reports while it works: the representations batch by batch, then each class's decomposition. */
+export type SpectraProgress = (phase: "representations" | "classes", done: number, total: number) => void;
+
 /** The per-class singular values of the representations at boundary `layer` (the paper's Sec. 3.2). */
-export function spectraAt(t: Trained, source: BatchSource, layer: number, numClasses: number): Spectra {
-  const f = features(t, source, layer);
+export function spectraAt(t: Trained, source: BatchSource, layer: number, numClasses: number, onProgress?: SpectraProgress): Spectra {
+  const f = features(t, source, layer, 500, onProgress && ((done, total) => onProgress("representations", done, total)));
   const x = np.array(f.values, { shape: [f.labels.length, f.dim] });
   try {
-    return classSpectra(x, f.labels, { numClasses });
+    return classSpectra(x, f.labels, { numClasses, ...(onProgress ? { onClass: (done: number, total: number) => onProgress("classes", done, total) } : {}) });
   } finally {
     x.dispose();
   }

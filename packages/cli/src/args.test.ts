@@ -100,6 +100,6 @@ describe("mmx errors", () => {
     expect(usage.stdout).toMatch(/usage: mmx <command>/);
     const help = await run(["train", "--help"]);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/--method none\|input\|manifold +no mixup, input mixup or manifold mixup \(default manifold\)/);
+    expect(help.stdout).toMatch(/--method none\|input\|manifold +no mixup, input mixup or manifold mixup \(default: manifold\)/);
   });
 });

@@ -139,7 +139,7 @@ function optionList(specs: readonly OptionSpec[]): string {
 export function formatOptions(specs: readonly OptionSpec[]): string {
   const left = specs.map((s) => `  --${s.name}${s.kind === "flag" ? "" : ` ${s.placeholder ?? (s.choices ? s.choices.join("|") : s.kind === "list" ? "A,B" : "X")}`}`);
   const width = Math.max(...left.map((l) => l.length)) + 2;
-  return specs.map((s, i) => `${left[i]!.padEnd(width)}${s.help}${s.defaultText !== undefined ? ` (default ${s.defaultText})` : ""}`).join("\n");
+  return specs.map((s, i) => `${left[i]!.padEnd(width)}${s.help}${s.defaultText !== undefined ? ` (default: ${s.defaultText})` : ""}`).join("\n");
 }
 
 /** Typed accessors over parsed values (each throws a UsageError if the value has the wrong kind). */

@@ -47,8 +47,8 @@ export function pickFastest(candidates: readonly BackendCandidate[]): BackendCho
 /**
  * Probes the backends of FASTEST_FIRST: imports @mmx/onnx if it is installed (ignoring its absence) and
  * asks it which execution provider would run (the check core's `availableBackends()` makes for onnx).
- * Only these are probed: `availableBackends()` would also start a WebGPU adapter, which prints Dawn
- * warnings and takes a third of a second.
+ * Only these are probed: `availableBackends()` would also ask for a WebGPU adapter (in a child
+ * process, which takes a third of a second or more).
  */
 export async function probeFastest(): Promise<BackendCandidate[]> {
   const onnx = await loadProviderModule("onnx");
@@ -100,7 +100,7 @@ export async function setRunThreads(backend: string, threads: number): Promise<s
  *
  * A backend from its own package (onnx: @mmx/onnx) is imported first, so that it registers itself.
  * The switch is tried first and the backends are probed only to explain a failure: probing starts
- * every optional backend (the WebGPU probe opens a Dawn adapter, which prints warnings of its own).
+ * every optional backend (the WebGPU probe opens a Dawn adapter in a child process).
  */
 export async function useBackend(name: string): Promise<string> {
   if (getBackend() === name) return name;

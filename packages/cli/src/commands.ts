@@ -11,7 +11,8 @@ import { evaluate } from "./evaluate.js";
 import { buildModel } from "./models.js";
 import { openRun } from "./open-run.js";
 import { Progress, type ProgressStream } from "./progress.js";
-import { requireRun, runFiles } from "./run-files.js";
+import { writeJsonAtomic } from "./atomic-file.js";
+import { requireRun, resultFile, runFiles } from "./run-files.js";
 import { train } from "./train.js";
 
 /** Where a command writes: results to stdout, progress and notes to stderr. */
@@ -25,6 +26,12 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 export const RUN_OPTION: OptionSpec = { name: "run", kind: "string", placeholder: "DIR", help: "a run folder written by mmx train (or give it as the first argument)" };
 const BACKEND_OPTION: OptionSpec = { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: "the one that trained the run" };
 const JSON_OPTION: OptionSpec = { name: "json", kind: "flag", help: "print the result as JSON" };
+
+/** Saves a command's result in the run folder and says where on stderr (stdout stays the result). */
+function saveResult(io: CliIo, path: string, result: unknown): void {
+  writeJsonAtomic(path, result);
+  io.stderr.write(`saved ${path}\n`);
+}
 
 function runArg(args: { values: Record<string, unknown>; positionals: readonly string[] }, command: string): string {
   const fromOption = args.values.run as string | undefined;
@@ -61,10 +68,10 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     progress.log(`resuming ${out} at epoch ${info.epoch + 1} of ${epochs} (step ${info.step}) on ${config.backend}`);
   } else {
     const { layerRefs, backend: given, ...rest } = trainConfigFromArgs(args);
-    const { model } = buildModel(rest.model, datasetShape(rest.dataset), rest.hidden);
+    const { model, hidden } = buildModel(rest.model, datasetShape(rest.dataset), rest.hidden);
     const backend = await resolveBackend(given);
     progress.log(describeChoice(backend));
-    config = { ...rest, ...resolveLayers(rest.method, layerRefs, model), backend: backend.name };
+    config = { ...rest, ...(hidden ? { hidden } : {}), ...resolveLayers(rest.method, layerRefs, model), backend: backend.name };
     out = getString(args, "out") ?? `runs/${config.dataset}-${config.method}-s${config.seed}`;
   }
   const result = await train(config, { out, resume: getFlag(args, "resume") ?? false, progress });
@@ -91,6 +98,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<v
   try {
     const m = evaluate(run.model, run.params, run.modelState, split === "train" ? run.data.train : run.data.test, run.input);
     const result = { run: dir, epoch: run.epoch, split, count: m.count, error: m.error, nll: m.nll, ece: m.ece };
+    saveResult(io, resultFile(dir, "eval", split), result);
     io.stdout(getFlag(args, "json") ? `${JSON.stringify(result)}\n` : `${dir} (epoch ${run.epoch}, ${split}, ${m.count} examples): error ${pct(m.error)}  NLL ${m.nll.toFixed(4)}  ECE ${pct(m.ece)}\n`);
   } finally {
     dispose([run.params, run.modelState]);
@@ -124,7 +132,11 @@ export async function attackCommand(argv: readonly string[], io: CliIo): Promise
     const steps = getNumber(args, "steps");
     const stepSize = getNumber(args, "step-size");
     const r = await attackAccuracy(run, run.data.test, { kind, eps, clip: run.data.clip, ...(steps !== undefined ? { steps } : {}), ...(stepSize !== undefined ? { stepSize } : {}) });
-    const result = { run: dir, epoch: run.epoch, attack: kind, eps, clip: run.data.clip, count: r.count, cleanAccuracy: r.clean, adversarialAccuracy: r.adversarial };
+    const result = {
+      run: dir, epoch: run.epoch, attack: kind, eps, ...(kind === "pgd" ? { steps: steps ?? 10, stepSize: stepSize ?? eps / 4 } : {}),
+      clip: run.data.clip, count: r.count, cleanAccuracy: r.clean, adversarialAccuracy: r.adversarial,
+    };
+    saveResult(io, resultFile(dir, "attack", kind, `eps${eps}`, ...(kind === "pgd" ? [`steps${steps ?? 10}`] : [])), result);
     io.stdout(
       getFlag(args, "json")
         ? `${JSON.stringify(result)}\n`
@@ -157,10 +169,16 @@ export async function spectraCommand(argv: readonly string[], io: CliIo): Promis
     const hit = /^\d+$/.test(ref) ? all[Number(ref)] : all.find((b) => b.name === ref);
     if (!hit) throw new UsageError(`mmx spectra: the model has no boundary ${/^\d+$/.test(ref) ? ref : `named '${ref}'`}; its boundaries are ${all.map((b) => `${b.index} ${b.name}`).join(", ")}`);
     const split = getString(args, "split") ?? "test";
-    const s = spectraAt(run, split === "train" ? run.data.train : run.data.test, hit.index, run.data.classNames.length);
+    const progress = new Progress(io.stderr);
+    const phases = { representations: `representations at boundary ${hit.index} (${hit.name}): batch`, classes: "singular values: class" };
+    const s = spectraAt(run, split === "train" ? run.data.train : run.data.test, hit.index, run.data.classNames.length, (phase, done, total) =>
+      progress.status(`spectra: ${phases[phase]} ${done}/${total}`, done === 1 || done === total));
+    progress.done();
     const top = getNumber(args, "top") ?? 5;
+    const result = { run: dir, epoch: run.epoch, layer: hit.index, layerName: hit.name, split, mean: s.mean, classes: s.classes };
+    saveResult(io, resultFile(dir, "spectra", hit.name, split), result);
     if (getFlag(args, "json")) {
-      io.stdout(`${JSON.stringify({ run: dir, epoch: run.epoch, layer: hit.index, layerName: hit.name, split, mean: s.mean, classes: s.classes })}\n`);
+      io.stdout(`${JSON.stringify(result)}\n`);
       return;
     }
     const lines = [`${dir} (epoch ${run.epoch}): singular values of each class's centred representations at boundary ${hit.index} (${hit.name}, [${hit.shape.join(",")}]), ${split} split`];

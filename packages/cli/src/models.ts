@@ -26,6 +26,9 @@ interface ModelEntry {
   /** The example shape it takes, or null for any (the mlp flattens). */
   readonly takes: readonly number[] | null;
   readonly describe: string;
+  /** The widths used when --hidden is not given; absent for models whose widths are fixed. */
+  defaultWidths?(exampleShape: readonly number[]): number[];
+  /** `hidden`: --hidden, or else the default widths. */
   build(exampleShape: readonly number[], classes: number, hidden: number[] | undefined): nn.Model;
 }
 
@@ -35,12 +38,14 @@ const ENTRIES: Readonly<Record<ModelName, ModelEntry>> = {
   "spiral-net": {
     takes: [2],
     describe: "2-D points",
-    build: (_, classes, hidden) => nn.spiralNet({ classes, hidden: single(hidden, "spiral-net", 128) }),
+    defaultWidths: () => [128],
+    build: (_, classes, hidden) => nn.spiralNet({ classes, hidden: single(hidden!, "spiral-net") }),
   },
   mlp: {
     takes: null,
     describe: "any input (flattened)",
-    build: (shape, classes, hidden) => nn.mlp([size(shape), ...(hidden ?? (shape.length === 1 && shape[0]! <= 16 ? [128, 128] : [512, 512])), classes]),
+    defaultWidths: (shape) => (shape.length === 1 && shape[0]! <= 16 ? [128, 128] : [512, 512]),
+    build: (shape, classes, hidden) => nn.mlp([size(shape), ...hidden!, classes]),
   },
   "small-cnn": {
     takes: [28, 28, 1],
@@ -53,12 +58,14 @@ const ENTRIES: Readonly<Record<ModelName, ModelEntry>> = {
   "preact-resnet18": {
     takes: [32, 32, 3],
     describe: "32x32x3 images",
-    build: (_, classes, hidden) => nn.preActResNet18(classes, { initialChannels: single(hidden, "preact-resnet18", 64) }),
+    defaultWidths: () => [64],
+    build: (_, classes, hidden) => nn.preActResNet18(classes, { initialChannels: single(hidden!, "preact-resnet18") }),
   },
   "preact-resnet34": {
     takes: [32, 32, 3],
     describe: "32x32x3 images",
-    build: (_, classes, hidden) => nn.preActResNet34(classes, { initialChannels: single(hidden, "preact-resnet34", 64) }),
+    defaultWidths: () => [64],
+    build: (_, classes, hidden) => nn.preActResNet34(classes, { initialChannels: single(hidden!, "preact-resnet34") }),
   },
   "wide-resnet-28-10": {
     takes: [32, 32, 3],
@@ -70,8 +77,7 @@ const ENTRIES: Readonly<Record<ModelName, ModelEntry>> = {
   },
 };
 
-function single(hidden: number[] | undefined, model: string, fallback: number): number {
-  if (hidden === undefined) return fallback;
+function single(hidden: number[], model: string): number {
   if (hidden.length !== 1) throw new UsageError(`--hidden for ${model} is one width, got ${hidden.join(",")}`);
   return hidden[0]!;
 }
@@ -86,9 +92,10 @@ export function modelsFor(exampleShape: readonly number[]): ModelName[] {
 
 /**
  * Builds the named model for a dataset's examples, after checking that it fits them: the error for a
- * model that does not lists the models that do.
+ * model that does not lists the models that do. `hidden` in the result: the widths it used (--hidden, or
+ * the model's defaults), so that a run's config records them.
  */
-export function buildModel(name: string, dataset: { name: string; exampleShape: readonly number[]; classNames: readonly string[] }, hidden?: number[]): { model: nn.Model; input: number[] } {
+export function buildModel(name: string, dataset: { name: string; exampleShape: readonly number[]; classNames: readonly string[] }, hidden?: number[]): { model: nn.Model; input: number[]; hidden?: number[] } {
   const m = oneOf(name, MODELS, "model");
   const entry = ENTRIES[m];
   const fits = modelsFor(dataset.exampleShape);
@@ -96,6 +103,7 @@ export function buildModel(name: string, dataset: { name: string; exampleShape: 
     throw new UsageError(`model '${m}' takes ${entry.describe}, but ${dataset.name} has examples of shape [${dataset.exampleShape.join(",")}]; models for ${dataset.name}: ${listChoices(fits)}`);
   }
   if (hidden && hidden.some((h) => !(Number.isInteger(h) && h >= 1))) throw new UsageError(`--hidden must list positive whole numbers, got ${hidden.join(",")}`);
-  const model = entry.build(dataset.exampleShape, dataset.classNames.length, hidden);
-  return { model, input: model.inputShape.slice(1) };
+  const widths = hidden ?? entry.defaultWidths?.(dataset.exampleShape);
+  const model = entry.build(dataset.exampleShape, dataset.classNames.length, widths);
+  return { model, input: model.inputShape.slice(1), ...(widths ? { hidden: widths } : {}) };
 }

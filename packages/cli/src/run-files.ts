@@ -9,6 +9,12 @@ export const runFiles = (dir: string) => ({
   checkpoint: join(dir, "checkpoint.mmx"),
 });
 
+/**
+ * Where `eval`, `attack` and `spectra` save their results in a run folder: one JSON file per question
+ * asked (`eval-test.json`, `attack-fgsm-eps0.03.json`, `spectra-bottleneck-test.json`), rewritten when asked again.
+ */
+export const resultFile = (dir: string, ...parts: readonly (string | number)[]) => join(dir, `${parts.join("-")}.json`);
+
 /** One line of metrics.json: the state of the run at the end of an epoch. */
 export interface EpochRecord {
   /** Epochs completed (1 for the first). */

@@ -15,6 +15,7 @@ import { UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { buildModel } from "./models.js";
 import type { ProgressSink } from "./progress.js";
+import { StepTimer } from "./step-timer.js";
 import { type EpochRecord, readMetrics, runFiles } from "./run-files.js";
 
 export interface TrainOptions {
@@ -131,13 +132,19 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   let stepsThisCall = 0;
   let trainSeconds = 0;
   let evalSeconds = 0;
+  const stepTimer = new StepTimer();
   for (; epoch < lastEpoch; epoch++) {
     let lossSum = 0;
     let count = 0;
     const started = performance.now();
+    let lastStepEnded = started;
     for (const b of batches(data.train, batchOptions(epoch))) {
       const r = step(state, b.x, b.y, foldIn(keys.mix, globalStep));
       const loss = r.loss.item();
+      // From the previous step's end: the batch's preparation is part of a step's cost.
+      const stepEnded = performance.now();
+      stepTimer.record((stepEnded - lastStepEnded) / 1000);
+      lastStepEnded = stepEnded;
       dispose([r.loss, b.x, b.y]);
       state = r.state;
       if (!Number.isFinite(loss)) {
@@ -151,10 +158,10 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
       opts.onStep?.({ step: globalStep, loss });
       if (opts.progress) {
         const elapsed = (performance.now() - started) / 1000;
-        const perStep = (trainSeconds + elapsed) / stepsThisCall;
+        const perStep = stepTimer.perStep();
         const left = (lastEpoch - epoch) * stepsPerEpoch - count;
         const evalLeft = (evalSeconds / Math.max(1, epoch - firstEpoch)) * (lastEpoch - epoch);
-        const runLeft = left * perStep + evalLeft;
+        const runLeft = (left === 0 ? 0 : left * perStep) + evalLeft;
         opts.progress.update({
           ...(opts.label ? { label: opts.label } : {}),
           epoch: epoch + 1,

@@ -25,6 +25,7 @@ export type { Primitive, Params, PrimitiveParams, ConvParams, PoolParams, Paddin
 export { PRIMITIVE_KINDS, primitivesOfKind, ELEMENTWISE_PRIMITIVES, IDENTITY_PRIMITIVES, type PrimitiveKind, type PrimitiveOfKind } from "./primitives.js";
 export { windowCellCounts } from "./pool-windows.js";
 export { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr, typecheckJaxpr, JaxprTypeError, type Atom, type Eqn, type EqnInterpreter } from "./jaxpr.js";
+export { prettyJaxpr, type PrettyJaxprOptions } from "./jaxpr-pretty.js";
 export { makeJaxpr } from "./jaxpr-trace.js";
 export { dce } from "./passes.js";
 export { VarReaders, matchLinearBiasRelu, linearBiasReluGroups, type LinearBiasRelu } from "./fusion-patterns.js";

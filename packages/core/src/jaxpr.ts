@@ -67,8 +67,11 @@ export class ClosedJaxpr {
 // ---------------------------------------------------------------------------------------------
 // Printing
 
-function varNames(): (v: Var) => string {
-  const names = new Map<Var, string>();
+/** Short names a, b, ..., z, aa, ... in order of first use; `given` names come first, and their names are never reused. */
+function varNames(given: ReadonlyMap<Var, string> = new Map()): (v: Var) => string {
+  const names = new Map<Var, string>(given);
+  const taken = new Set(given.values());
+  let next = 0;
   const letters = "abcdefghijklmnopqrstuvwxyz";
   const nameOf = (i: number): string => {
     let s = "";
@@ -81,7 +84,8 @@ function varNames(): (v: Var) => string {
   return (v) => {
     let n = names.get(v);
     if (n === undefined) {
-      n = nameOf(names.size);
+      do n = nameOf(next++);
+      while (taken.has(n));
       names.set(v, n);
     }
     return n;
@@ -100,8 +104,15 @@ export function formatParams(params: object): string {
   return `[${entries.map(([k, v]) => `${k}=${formatParam(v)}`).join(" ")}]`;
 }
 
-export function printJaxpr(jaxpr: Jaxpr): string {
-  const name = varNames();
+/**
+ * The jaxpr as text, JAX's notation. `inNames` names the input binders (one per binder, e.g. parameter paths
+ * from `prettyJaxpr`); every other variable gets a short letter name.
+ */
+export function printJaxpr(jaxpr: Jaxpr, opts: { inNames?: readonly string[] } = {}): string {
+  if (opts.inNames && opts.inNames.length !== jaxpr.inBinders.length) {
+    throw new RangeError(`printJaxpr: ${opts.inNames.length} input names for ${jaxpr.inBinders.length} input binders`);
+  }
+  const name = varNames(new Map(opts.inNames?.map((n, i) => [jaxpr.inBinders[i]!, n])));
   const binder = (v: Var) => `${name(v)}:${v.aval}`;
   const atom = (a: Atom) => (a instanceof Var ? name(a) : a.toString());
   const head = `{ lambda ${jaxpr.constVars.map(binder).join(" ")}; ${jaxpr.inBinders.map(binder).join(" ")}. let`;

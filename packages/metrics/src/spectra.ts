@@ -32,8 +32,9 @@ export interface Spectra {
  *
  * `labels` are class indices [N] (or one-hot [N, C]); `numClasses` defaults to the largest label + 1
  * (C for one-hot), and a class without examples is listed with NaN values and left out of the mean.
+ * `onClass(done, total)` is called after each class's decomposition, the slow part, for progress reports.
  */
-export function classSpectra(features: Array, labels: Labels, opts: { numClasses?: number } = {}): Spectra {
+export function classSpectra(features: Array, labels: Labels, opts: { numClasses?: number; onClass?: (done: number, total: number) => void } = {}): Spectra {
   const what = "classSpectra";
   if (!(features instanceof Array)) throw new TypeError(`${what}: features must be an mmx Array of shape [N, D], got ${typeof features}`);
   if (features.ndim < 2) throw new TypeError(`${what}: features must have a leading example axis and at least one feature axis ([N, D]), got ${features.dtype}[${features.shape.join(",")}]`);
@@ -52,6 +53,7 @@ export function classSpectra(features: Array, labels: Labels, opts: { numClasses
     const rows: number[] = [];
     for (let i = 0; i < n; i++) if (y[i] === c) rows.push(i);
     classes.push(spectrumOf(c, rows, values, d));
+    opts.onClass?.(c + 1, numClasses);
   }
   const present = classes.filter((c) => c.count > 0);
   const avg = (f: (c: ClassSpectrum) => number) => present.reduce((s, c) => s + f(c), 0) / present.length;

@@ -6,6 +6,8 @@ import { stat } from "./table.js";
 import { writeChart } from "./render.js";
 
 const METHOD_ORDER = ["no mixup", "input mixup", "manifold mixup"];
+/** The two arms' colours, the same in every spirals plot: the ends of the decision function's blue-orange scale. */
+const armColor = { field: "label", type: "nominal", scale: { domain: ["arm 0", "arm 1"], range: ["#08306b", "#7f2704"] }, title: "class" };
 const methodColor = { field: "method", type: "nominal", sort: METHOD_ORDER, scale: { domain: METHOD_ORDER, range: ["#7f7f7f", "#1f77b4", "#d62728"] }, title: null };
 
 /** Figure 1 (a, b): p(arm 1 | x) over the plane with the test points, one panel per method. */
@@ -43,7 +45,7 @@ export function boundariesSpec(outcomes: readonly RunOutcome[]): Record<string, 
           encoding: {
             x: { field: "px", ...axis("x₁") },
             y: { field: "py", ...axis("x₂") },
-            fill: { field: "label", type: "nominal", scale: { range: ["#08306b", "#7f2704"] }, title: "class" },
+            fill: armColor,
           },
         },
       ],
@@ -63,11 +65,11 @@ export function bottleneckSpec(outcomes: readonly RunOutcome[]): Record<string, 
     spec: {
       width: 260,
       height: 260,
-      mark: { type: "circle", size: 10, opacity: 0.6 },
+      mark: { type: "circle", size: 10, opacity: 0.7 },
       encoding: {
         x: { field: "h1", type: "quantitative", scale: { zero: false }, title: "h₁" },
         y: { field: "h2", type: "quantitative", scale: { zero: false }, title: "h₂" },
-        color: { field: "label", type: "nominal", scale: { range: ["#1f77b4", "#ff7f0e"] }, title: "class" },
+        color: armColor,
       },
     },
     resolve: { scale: { x: "independent", y: "independent" } },
@@ -89,9 +91,30 @@ export function spectraSpec(outcomes: readonly RunOutcome[], dataset: string, cl
     ),
   );
   const maxRank = Math.max(...values.map((v) => v.rank));
+  const title = { text: `${dataset}: singular values of each class's representations at '${runs[0]!.spectra.layerName}' (seed ${seed})`, subtitle: "flatter representations: fewer large singular values" };
+  if (maxRank <= 3) {
+    // A narrow layer (the spirals' 2-D bottleneck) has 2 or 3 values per class: a line over them says little,
+    // bars side by side per rank and method say it all, on a linear axis from 0.
+    return {
+      title,
+      data: { values: values.map((v) => ({ ...v, sigma: `σ${"₀₁₂₃"[v.rank]}` })) },
+      facet: { column: { field: "cls", type: "nominal", sort: classNames, title: null, header: { labelFontSize: 11 } } },
+      spec: {
+        width: 120 * maxRank,
+        height: 180,
+        mark: { type: "bar" },
+        encoding: {
+          x: { field: "sigma", type: "nominal", title: null, axis: { labelAngle: 0, labelFontSize: 12 } },
+          xOffset: { field: "method", type: "nominal", sort: METHOD_ORDER },
+          y: { field: "sv", type: "quantitative", title: "singular value" },
+          color: methodColor,
+        },
+      },
+    };
+  }
   const ticks = maxRank <= 10 ? globalThis.Array.from({ length: maxRank }, (_, i) => i + 1) : [1, 5, 10, 15, 20].filter((r) => r <= maxRank);
   return {
-    title: { text: `${dataset}: singular values of each class's representations at '${runs[0]!.spectra.layerName}' (seed ${seed})`, subtitle: "flatter representations: fewer large singular values" },
+    title,
     data: { values },
     facet: { field: "cls", type: "nominal", sort: classNames, title: null, header: { labelFontSize: 11 } },
     columns: Math.min(5, classNames.length),

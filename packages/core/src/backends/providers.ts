@@ -1,12 +1,14 @@
 import { registerBackendProvider } from "../backend.js";
 import { describeTensorflowPackage, loadTensorflowBackend } from "./tensorflow.js";
-import { registerWebgpuBackend, webgpuAvailable } from "./webgpu.js";
+import { registerWebgpuBackend } from "./webgpu.js";
+import { webgpuAvailableQuietly } from "./webgpu-quiet-probe.js";
 
 /** The optional backends mmx knows how to load, each only when its packages are present. */
 registerBackendProvider("webgpu", {
   register: () => registerWebgpuBackend(),
+  // Listing backends does not ask for webgpu: Dawn's stderr output stays in a child process.
   probe: async () => {
-    const a = await webgpuAvailable();
+    const a = await webgpuAvailableQuietly();
     return a.ok ? { ok: true, detail: `tfjs webgpu on Dawn (${a.adapter})` } : a;
   },
 });
