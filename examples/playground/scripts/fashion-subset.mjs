@@ -21,14 +21,24 @@ function upToDate() {
   return head.getUint32(4, true) === 1 && head.getUint32(8, true) === TRAIN_COUNT && head.getUint32(12, true) === TEST_COUNT;
 }
 
+// The file loaders live in @mmx/data's Node entry where it has one, else in its main entry.
+async function importLoaders() {
+  try {
+    return await import("@mmx/data/node");
+  } catch (e) {
+    if (e.code !== "ERR_PACKAGE_PATH_NOT_EXPORTED") throw e;
+    return await import("@mmx/data");
+  }
+}
+
 async function loadData() {
   try {
-    return await import("@mmx/data");
+    return await importLoaders();
   } catch {
     // Run on its own (not under the root's turbo build), @mmx/data may not be compiled yet.
     console.log("fashion-subset: building @mmx/data first");
     execFileSync("npx", ["turbo", "run", "build", "--filter=@mmx/data...", "--output-logs=errors-only"], { stdio: "inherit", cwd: join(here, "..", "..", "..") });
-    return await import("@mmx/data");
+    return await importLoaders();
   }
 }
 

@@ -1,0 +1,61 @@
+import type { BackendInfo } from "@mmx/core";
+import type { Throughput } from "../throughput.js";
+import { h } from "./dom.js";
+
+/** The backends mmx knows, those this browser runs as choices and the others with the reason, and steps/s for each used. */
+export function backendPanel(opts: { backends: readonly BackendInfo[]; current: () => string; select(name: string): Promise<void>; throughput: Throughput }): { el: HTMLElement; refresh(): void } {
+  const list = h("div", { class: "backend-list" });
+  const rates = h("table", { class: "rates" });
+  const isolation = h("p", { class: "hint" }, globalThis.crossOriginIsolated ? "Cross-origin isolated: SharedArrayBuffer is available to wasm threads." : "Not cross-origin isolated: wasm runs on one thread (serve with COOP/COEP headers for threads).");
+  let switching = false;
+
+  const refresh = () => {
+    list.replaceChildren(
+      ...opts.backends.map((b) => {
+        const active = b.name === opts.current();
+        const row = h(
+          "button",
+          { type: "button", class: `backend${active ? " active" : ""}`, disabled: !b.available || switching, "data-backend": b.name, "aria-pressed": String(active), title: b.detail },
+          h("span", { class: "backend-name" }, b.name),
+          h("span", { class: "backend-detail" }, b.available ? b.detail : `unavailable: ${b.detail}`),
+        );
+        row.addEventListener("click", async () => {
+          if (active || switching) return;
+          switching = true;
+          refresh();
+          try {
+            await opts.select(b.name);
+          } finally {
+            switching = false;
+            refresh();
+          }
+        });
+        return row;
+      }),
+    );
+    const rows = opts.throughput.table();
+    rates.replaceChildren(
+      h("thead", {}, h("tr", {}, h("th", {}, "backend"), h("th", {}, "steps/s now"), h("th", {}, "best"))),
+      h(
+        "tbody",
+        {},
+        ...(rows.length
+          ? rows.map((r) => h("tr", { class: r.backend === opts.current() ? "current" : "" }, h("td", {}, r.backend), h("td", {}, r.rate.toFixed(0)), h("td", {}, r.best.toFixed(0))))
+          : [h("tr", {}, h("td", { colspan: 3, class: "muted" }, "train to measure"))]),
+      ),
+    );
+  };
+  refresh();
+  return {
+    el: h(
+      "section",
+      { class: "card backends" },
+      h("h2", {}, "Backend"),
+      list,
+      h("h3", {}, "Training steps per second, per model"),
+      rates,
+      isolation,
+    ),
+    refresh,
+  };
+}
