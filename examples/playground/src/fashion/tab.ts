@@ -141,7 +141,7 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
       1040,
       180,
       runs.map((r) => ({ label: r.label, color: METHOD_COLORS[r.id], values: losses.get(r.id) ?? [] })),
-      { xLabel: "step", yLabel: "loss", smoothing: 0.95 },
+      { xLabel: "step", yLabel: "loss", smoothing: 0.95, zero: false },
     );
   };
 

@@ -19,7 +19,7 @@ export const DEFAULT_SETTINGS: SpiralSettings = {
   manifoldAlpha: 2,
   layers: ["input", "hidden1", "hidden2", "bottleneck"],
   perExample: false,
-  lr: 0.05,
+  lr: 0.1,
   steps: 2000,
 };
 

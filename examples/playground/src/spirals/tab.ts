@@ -134,7 +134,7 @@ export function spiralsTab(opts: { throughput: Throughput; settings: SpiralSetti
       1040,
       220,
       exp.runs.map((r) => ({ label: r.method.label, color: METHOD_COLORS[r.method.id], values: r.losses })),
-      { xLabel: "step", yLabel: "loss", smoothing: 0.97 },
+      { xLabel: "step", yLabel: "loss", smoothing: 0.97, zero: false },
     );
   };
 

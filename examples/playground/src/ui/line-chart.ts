@@ -15,6 +15,8 @@ export interface LineChartOptions {
   smoothing?: number;
   /** Fixed y range; default from 0 to the largest value shown. */
   y?: readonly [number, number];
+  /** Start the y axis at 0 (default); false fits it to the values. */
+  zero?: boolean;
   /** Mark each point (for short series such as per-epoch metrics). */
   dots?: boolean;
   /** Format of the y ticks. */
@@ -45,8 +47,10 @@ export function drawLineChart(ctx: CanvasRenderingContext2D, width: number, heig
   const all = lines.flatMap((l) => l.pts);
   const xMax = Math.max(1, ...all.map((p) => p[0]));
   const xMin = all.length && typeof series[0]?.values[0] !== "number" ? Math.min(...all.map((p) => p[0])) : 0;
-  const yMax = opts.y ? opts.y[1] : Math.max(1e-3, ...all.map((p) => p[1])) * 1.08;
-  const yMin = opts.y ? opts.y[0] : 0;
+  const [lo, hi] = all.length ? [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))] : [0, 1];
+  const pad = 0.08 * Math.max(hi - lo, 1e-3);
+  const yMax = opts.y ? opts.y[1] : opts.zero === false ? hi + pad : Math.max(1e-3, hi) * 1.08;
+  const yMin = opts.y ? opts.y[0] : opts.zero === false ? Math.max(0, lo - pad) : 0;
   const f = new Frame(ctx, margin.left, margin.top, width - margin.left - margin.right, height - margin.top - margin.bottom, [xMin, xMax], [yMin, yMax]);
   drawAxes(f, { x: opts.xLabel, y: opts.yLabel }, { grid: true, xTicks: niceTicks(xMin, xMax, 6).filter((t) => Number.isInteger(t)), yTicks: niceTicks(yMin, yMax, 4) });
   ctx.save();
