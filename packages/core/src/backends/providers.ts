@@ -2,7 +2,12 @@ import { registerBackendProvider } from "../backend.js";
 import { describeTensorflowPackage, loadTensorflowBackend } from "./tensorflow.js";
 import { registerWebgpuBackend, webgpuAvailable } from "./webgpu.js";
 
-/** The optional backends mmx knows how to load, each only when its packages are present. */
+/** The backends of Node: wasm (always there) and the optional ones, each loaded only when its packages are present. */
+registerBackendProvider("wasm", {
+  register: async () => {},
+  probe: async () => ({ ok: true, detail: "tfjs wasm (XNNPACK, SIMD, one thread in Node)" }),
+});
+
 registerBackendProvider("webgpu", {
   register: () => registerWebgpuBackend(),
   probe: async () => {
