@@ -65,6 +65,7 @@ export function spiralsTab(opts: { throughput: Throughput; settings: SpiralSetti
     jaxpr.update(settings);
     syncPlay();
   };
+  const firstFrame = h("p", { class: "hint first-frame" });
   const stepOptions = [500, 1000, 2000, 5000, 10000];
   const controls = h(
     "section",
@@ -95,6 +96,7 @@ export function spiralsTab(opts: { throughput: Throughput; settings: SpiralSetti
       onChange: (v) => change({ steps: Number(v) }),
     }).el,
     h("p", { class: "hint" }, `${SPIRALS.trainPoints} training points, batches of ${SPIRALS.batch}, a ${SPIRALS.hidden}-unit network with a 2-D bottleneck. Changes apply from the next step.`),
+    firstFrame,
   );
   syncPlay();
 
@@ -146,7 +148,10 @@ export function spiralsTab(opts: { throughput: Throughput; settings: SpiralSetti
     }
     showStats();
     frames++;
-    if (firstTrainedFrameMs === undefined && exp.runs.some((r) => r.steps > 0)) firstTrainedFrameMs = performance.now();
+    if (firstTrainedFrameMs === undefined && exp.runs.some((r) => r.steps > 0)) {
+      firstTrainedFrameMs = performance.now();
+      firstFrame.textContent = `First trained frame ${(firstTrainedFrameMs / 1000).toFixed(1)} s after the page opened, on ${getBackend()}.`;
+    }
   };
 
   const tick = async () => {

@@ -34,11 +34,17 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-export function formatTick(v: number): string {
+/** A tick label with as many decimals as the spacing of the ticks needs. */
+export function formatTick(v: number, spacing = 0): string {
   if (v === 0) return "0";
-  const a = Math.abs(v);
-  if (a >= 1000) return `${+(v / 1000).toFixed(1)}k`;
-  return String(+v.toPrecision(3)).replace("-", "−");
+  if (Math.abs(v) >= 1000) return `${+(v / 1000).toFixed(1)}k`;
+  let decimals = 0;
+  while (decimals < 6 && spacing > 0 && Math.abs(spacing * 10 ** decimals - Math.round(spacing * 10 ** decimals)) > 1e-6) decimals++;
+  return (+v.toFixed(decimals)).toFixed(decimals).replace("-", "−");
+}
+
+function spacingOf(ticks: readonly number[]): number {
+  return ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : 0;
 }
 
 /** The frame box, ticks with their labels, and the axis names. */
@@ -70,7 +76,7 @@ export function drawAxes(f: Frame, labels: { x: string; y: string }, opts: { gri
     const x = f.px(t);
     ctx.moveTo(x, f.top + f.height);
     ctx.lineTo(x, f.top + f.height + 4);
-    ctx.fillText(formatTick(t), x, f.top + f.height + 6);
+    ctx.fillText(formatTick(t, spacingOf(xTicks)), x, f.top + f.height + 6);
   }
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
@@ -78,7 +84,7 @@ export function drawAxes(f: Frame, labels: { x: string; y: string }, opts: { gri
     const y = f.py(t);
     ctx.moveTo(f.left - 4, y);
     ctx.lineTo(f.left, y);
-    ctx.fillText(formatTick(t), f.left - 6, y);
+    ctx.fillText(formatTick(t, spacingOf(yTicks)), f.left - 6, y);
   }
   ctx.strokeStyle = "#c9cdd6";
   ctx.stroke();
