@@ -51,5 +51,4 @@ describe("a jitted function on an asynchronous ONNX runtime", () => {
     expect(Array.from(await out.sum.data())).toEqual([1.5, 1]);
     dispose([w, x, next, out.sum, out.a]);
   });
-
 });
