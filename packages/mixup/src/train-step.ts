@@ -38,6 +38,11 @@ export interface StepResult<S extends OptimizerState = OptimizerState> {
 export interface TrainStep<S extends OptimizerState = OptimizerState> {
   /** One step on a batch: y holds int32 labels [B] or one-hot rows [B, C]; key drives the policy. */
   (state: TrainState<S>, x: Array, y: Array, key: Key): StepResult<S>;
+  /**
+   * The same step, resolved once its program has run: the call to use where the backend's runtime is asynchronous
+   * (onnx in a browser). Keep x and y alive until it settles.
+   */
+  callAsync(state: TrainState<S>, x: Array, y: Array, key: Key): Promise<StepResult<S>>;
   init(params: PyTree, modelState?: PyTree): TrainState<S>;
   /** How many programs were compiled: one per eligible layer used so far (and one for clean steps). */
   readonly programs: number;
@@ -72,16 +77,30 @@ export function trainStep<S extends OptimizerState>(opts: TrainStepOptions<S>): 
     { staticArgnums: [0] },
   );
 
-  const step = ((state: TrainState<S>, x: Array, y: Array, key: Key): StepResult<S> => {
+  type Args = Parameters<typeof program>;
+  /** The policy's draw for a batch, as the program's arguments (lambda and perm are freed by `finish`). */
+  const prepare = (state: TrainState<S>, x: Array, y: Array, key: Key): { args: Args; layer: BoundaryRef | null } => {
     const batch = x.shape[0]!;
     const draw = policy && policy.alpha > 0 ? policy.sample(key, batch) : null;
     const lambda = draw ? (typeof draw.lambda === "number" ? np.array(draw.lambda) : draw.lambda) : np.array(1);
     const perm = draw ? draw.perm : np.arange(batch);
-    const out = program(draw ? draw.layer : null, state.params, state.opt, state.modelState, x, y, lambda, perm) as TrainState<S> & { loss: Array };
-    for (const a of [lambda, perm]) a.dispose();
+    const layer = draw ? draw.layer : null;
+    return { args: [layer, state.params, state.opt, state.modelState, x, y, lambda, perm], layer };
+  };
+  const finish = (state: TrainState<S>, args: Args, layer: BoundaryRef | null, out: TrainState<S> & { loss: Array }): StepResult<S> => {
+    for (const a of [args[6], args[7]]) a.dispose();
     for (const leaf of tree.leaves([state.params, state.opt, state.modelState])) (leaf as Array).dispose();
-    return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer: draw ? draw.layer : null };
+    return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer };
+  };
+
+  const step = ((state: TrainState<S>, x: Array, y: Array, key: Key): StepResult<S> => {
+    const { args, layer } = prepare(state, x, y, key);
+    return finish(state, args, layer, program(...args) as TrainState<S> & { loss: Array });
   }) as TrainStep<S>;
+  step.callAsync = async (state, x, y, key) => {
+    const { args, layer } = prepare(state, x, y, key);
+    return finish(state, args, layer, (await program.callAsync(...args)) as TrainState<S> & { loss: Array });
+  };
   step.init = (params, modelState = {}) => ({ params, opt: optimizer.init(params), modelState });
   Object.defineProperty(step, "programs", { get: () => program.cacheSize });
   return step;
