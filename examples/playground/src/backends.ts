@@ -1,4 +1,5 @@
-import { availableBackends, getBackend, setBackend, setWasmPaths, type BackendInfo } from "@mmx/core";
+import { availableBackends, getBackend, setBackend, setWasmPaths } from "@mmx/core";
+import { availableOnnxProviders, setOnnxRuntimeOptions, type ProviderName } from "@mmx/onnx";
 import { env } from "@tensorflow/tfjs-core";
 import plainWasm from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url";
 import simdWasm from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url";
@@ -11,21 +12,54 @@ import threadedSimdWasm from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wa
 env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
 setWasmPaths({ "tfjs-backend-wasm.wasm": plainWasm, "tfjs-backend-wasm-simd.wasm": simdWasm, "tfjs-backend-wasm-threaded-simd.wasm": threadedSimdWasm });
 
+/**
+ * A choice in the backend picker: an mmx backend, and for onnx one of onnxruntime-web's execution providers
+ * ("onnx-wasm", "onnx-webgpu").
+ */
+export interface BackendChoice {
+  readonly id: string;
+  readonly backend: string;
+  readonly provider?: ProviderName;
+  readonly available: boolean;
+  /** What it runs on, or why it is not available. */
+  readonly detail: string;
+}
+
 /** The backend the page starts on: wasm runs in every browser and is the quickest to a first frame. */
 export const DEFAULT_BACKEND = "wasm";
 
-let listing: Promise<BackendInfo[]> | undefined;
+let listing: Promise<BackendChoice[]> | undefined;
 /** Every backend mmx knows, whether this browser runs it, and why not (asked once per page). */
-export function listBackends(): Promise<BackendInfo[]> {
-  listing ??= availableBackends();
+export function listBackends(): Promise<BackendChoice[]> {
+  listing ??= (async () => {
+    const out: BackendChoice[] = [];
+    for (const b of await availableBackends()) {
+      if (b.name !== "onnx") {
+        out.push({ id: b.name, backend: b.name, available: b.available, detail: b.detail });
+        continue;
+      }
+      for (const p of await availableOnnxProviders()) {
+        out.push({ id: `onnx-${p.provider}`, backend: "onnx", provider: p.provider, available: p.available, detail: p.detail });
+      }
+    }
+    return out;
+  })();
   return listing;
 }
 
-export async function useBackend(name: string): Promise<void> {
-  if (getBackend() !== name) await setBackend(name);
+let current = "cpu";
+
+/** The picker's current choice. */
+export function currentBackend(): string {
+  return current;
 }
 
-/** Whether this page may use SharedArrayBuffer (the threaded wasm builds need it). */
-export function isolated(): boolean {
-  return globalThis.crossOriginIsolated === true;
+export async function useBackend(id: string): Promise<void> {
+  if (id === current && getBackend() === (id.startsWith("onnx-") ? "onnx" : id)) return;
+  const choice = (await listBackends()).find((c) => c.id === id);
+  if (!choice) throw new Error(`unknown backend ${JSON.stringify(id)}; choose from ${(await listBackends()).map((c) => c.id).join(", ")}`);
+  if (!choice.available) throw new Error(`backend ${id} is not available in this browser: ${choice.detail}`);
+  if (choice.provider) setOnnxRuntimeOptions({ provider: choice.provider });
+  await setBackend(choice.backend);
+  current = id;
 }

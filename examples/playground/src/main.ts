@@ -1,6 +1,5 @@
 import "./style.css";
-import { getBackend } from "@mmx/core";
-import { DEFAULT_BACKEND, listBackends, useBackend } from "./backends.js";
+import { currentBackend, DEFAULT_BACKEND, listBackends, useBackend } from "./backends.js";
 import { fashionTab, type FashionStatus } from "./fashion/tab.js";
 import { spiralsTab, type SpiralsStatus } from "./spirals/tab.js";
 import { settingsFromQuery } from "./spirals/settings.js";
@@ -28,11 +27,7 @@ const app = document.querySelector<HTMLElement>("#app")!;
 
 async function main(): Promise<void> {
   const backends = await listBackends();
-  const wanted = query.get("backend") ?? DEFAULT_BACKEND;
-  const info = backends.find((b) => b.name === wanted);
-  if (!info) throw new Error(`?backend=${wanted}: unknown backend; choose from ${backends.map((b) => b.name).join(", ")}`);
-  if (!info.available) throw new Error(`?backend=${wanted} is not available in this browser: ${info.detail}`);
-  await useBackend(wanted);
+  await useBackend(query.get("backend") ?? DEFAULT_BACKEND);
 
   const throughput = new Throughput();
   let panel: ReturnType<typeof backendPanel> | undefined;
@@ -43,7 +38,7 @@ async function main(): Promise<void> {
 
   panel = backendPanel({
     backends,
-    current: getBackend,
+    current: currentBackend,
     throughput,
     async select(name) {
       await Promise.all(tabs.map((t) => t.pause()));
@@ -84,7 +79,7 @@ async function main(): Promise<void> {
   content.replaceChildren(active.content);
   active.show();
 
-  window.mmxPlayground = { status: () => ({ backend: getBackend(), tab: active.id, spirals: spirals.status(), fashion: fashion.status() }) };
+  window.mmxPlayground = { status: () => ({ backend: currentBackend(), tab: active.id, spirals: spirals.status(), fashion: fashion.status() }) };
 }
 
 main().catch((e: unknown) => {

@@ -1,4 +1,4 @@
-import { getBackend } from "@mmx/core";
+import { currentBackend } from "../backends.js";
 import type { Throughput } from "../throughput.js";
 import { chips, segmented, slider } from "../ui/controls.js";
 import { h, hiDpiCanvas } from "../ui/dom.js";
@@ -169,7 +169,7 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
       values.push((await loss.data())[0]!);
       loss.dispose();
     }
-    opts.throughput.record(getBackend(), steps / exp.runs.length, performance.now() - t0);
+    opts.throughput.record(currentBackend(), steps / exp.runs.length, performance.now() - t0);
     opts.onRate();
     for (const r of epochEnds) await exp.evaluate(r);
     if (epochEnds.length) await showExamples();

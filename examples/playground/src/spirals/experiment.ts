@@ -77,13 +77,13 @@ export class SpiralExperiment {
   }
 
   /** Trains every unfinished run one step at a time, round-robin, for about `budgetMs`; returns the steps run. */
-  trainFor(budgetMs: number): number {
+  async trainFor(budgetMs: number): Promise<number> {
     const t0 = performance.now();
     let steps = 0;
     do {
       for (const r of this.runs) {
         if (r.steps >= this.settings.steps) continue;
-        r.runStep();
+        await r.runStep();
         steps++;
       }
     } while (!this.done && performance.now() - t0 < budgetMs);

@@ -50,15 +50,15 @@ export class MethodRun {
     return trainStep({ model: this.model, loss: bceSoftmax, optimizer: sgd({ lr: s.lr, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}) });
   }
 
-  /** Runs one step; its loss is read later, by {@link collect}. */
-  runStep(): void {
+  /** Runs one step (awaited: some backends run programs asynchronously); its loss is read later, by {@link collect}. */
+  async runStep(): Promise<void> {
     if (this.order.length === 0) {
       this.order = batchIndices(epochOrder(this.data.y.shape[0]!, { key: random.foldIn(random.key(3), this.epoch++) }), SPIRALS.batch, true);
     }
     const rows = this.order.shift()!;
     const x = np.array(gatherRows(this.data.x, rows).data, { shape: [rows.length, 2] });
     const y = np.array(gatherRows(this.data.y, rows).data, { shape: [rows.length], dtype: "int32" });
-    const r = this.step(this.state, x, y, random.foldIn(random.key(4), this.steps++));
+    const r = await this.step.callAsync(this.state, x, y, random.foldIn(random.key(4), this.steps++));
     dispose([x, y]);
     this.state = r.state;
     this.pending.push(r.loss);

@@ -1,4 +1,4 @@
-import { getBackend } from "@mmx/core";
+import { currentBackend } from "../backends.js";
 import { chips, segmented, slider } from "../ui/controls.js";
 import { h, hiDpiCanvas } from "../ui/dom.js";
 import { drawLineChart } from "../ui/line-chart.js";
@@ -150,16 +150,16 @@ export function spiralsTab(opts: { throughput: Throughput; settings: SpiralSetti
     frames++;
     if (firstTrainedFrameMs === undefined && exp.runs.some((r) => r.steps > 0)) {
       firstTrainedFrameMs = performance.now();
-      firstFrame.textContent = `First trained frame ${(firstTrainedFrameMs / 1000).toFixed(1)} s after the page opened, on ${getBackend()}.`;
+      firstFrame.textContent = `First trained frame ${(firstTrainedFrameMs / 1000).toFixed(1)} s after the page opened, on ${currentBackend()}.`;
     }
   };
 
   const tick = async () => {
     if (running && !exp.done) {
       const t0 = performance.now();
-      const steps = exp.trainFor(TRAIN_MS_PER_FRAME);
+      const steps = await exp.trainFor(TRAIN_MS_PER_FRAME);
       await exp.collect();
-      opts.throughput.record(getBackend(), steps / exp.runs.length, performance.now() - t0);
+      opts.throughput.record(currentBackend(), steps / exp.runs.length, performance.now() - t0);
       opts.onRate();
       if (exp.done) {
         running = false;
@@ -221,7 +221,7 @@ export function spiralsTab(opts: { throughput: Throughput; settings: SpiralSetti
       syncPlay();
     },
     status: () => ({
-      backend: getBackend(),
+      backend: currentBackend(),
       running,
       done: exp.done,
       methods: exp.runs.map((r, i) => ({ id: r.method.id, steps: r.steps, losses: r.losses, testError: testErrors[i] })),

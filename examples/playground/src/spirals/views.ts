@@ -1,4 +1,4 @@
-import { Array, dispose, jit, np, type PyTree } from "@mmx/core";
+import { Array, dispose, jit, np, type Jitted, type PyTree } from "@mmx/core";
 import { capture } from "@mmx/mixup";
 import type { Model } from "@mmx/nn";
 import { SPIRALS } from "./settings.js";
@@ -25,12 +25,12 @@ export function gridPoints(sq: Square, n: number): Float32Array {
 /**
  * What the figure shows of a model, computed with jitted programs: p(arm 1) over a grid of the input plane, the
  * 2-D bottleneck codes of a set of points, and p(arm 1) over a grid of the bottleneck plane (the layers after the
- * bottleneck applied to each grid point).
+ * bottleneck applied to each grid point). Each is awaited (`callAsync`), so they run on asynchronous backends too.
  */
 export class SpiralViews {
-  private readonly probs: (p: PyTree, x: Array) => Array;
-  private readonly codes: (p: PyTree, x: Array) => Array;
-  private readonly headProbs: (p: PyTree, h: Array) => Array;
+  private readonly probs: Jitted<(p: PyTree, x: Array) => Array>;
+  private readonly codes: Jitted<(p: PyTree, x: Array) => Array>;
+  private readonly headProbs: Jitted<(p: PyTree, h: Array) => Array>;
   private readonly inputGrid: Array;
 
   constructor(model: Model) {
@@ -45,18 +45,18 @@ export class SpiralViews {
   }
 
   /** p(arm 1) for each cell of the input-plane grid, row-major from the top left. */
-  decision(params: PyTree): Promise<Float32Array> {
-    return armOne(this.probs(params, this.inputGrid));
+  async decision(params: PyTree): Promise<Float32Array> {
+    return armOne(await this.probs.callAsync(params, this.inputGrid));
   }
 
   /** p(arm 1) for each point of x [N, 2]. */
-  predict(params: PyTree, x: Array): Promise<Float32Array> {
-    return armOne(this.probs(params, x));
+  async predict(params: PyTree, x: Array): Promise<Float32Array> {
+    return armOne(await this.probs.callAsync(params, x));
   }
 
   /** The bottleneck codes [N, 2] of x [N, 2], flattened. */
   async bottleneck(params: PyTree, x: Array): Promise<Float32Array> {
-    const h = this.codes(params, x);
+    const h = await this.codes.callAsync(params, x);
     const values = (await h.data()) as Float32Array;
     h.dispose();
     return values;
@@ -66,7 +66,7 @@ export class SpiralViews {
   async bottleneckDecision(params: PyTree, sq: Square, n: number): Promise<Float32Array> {
     const grid = np.array(gridPoints(sq, n), { shape: [n * n, 2] });
     try {
-      return await armOne(this.headProbs(params, grid));
+      return await armOne(await this.headProbs.callAsync(params, grid));
     } finally {
       grid.dispose();
     }

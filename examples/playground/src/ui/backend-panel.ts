@@ -1,22 +1,22 @@
-import type { BackendInfo } from "@mmx/core";
+import type { BackendChoice } from "../backends.js";
 import type { Throughput } from "../throughput.js";
 import { h } from "./dom.js";
 
 /** The backends mmx knows, those this browser runs as choices and the others with the reason, and steps/s for each used. */
-export function backendPanel(opts: { backends: readonly BackendInfo[]; current: () => string; select(name: string): Promise<void>; throughput: Throughput }): { el: HTMLElement; refresh(): void } {
+export function backendPanel(opts: { backends: readonly BackendChoice[]; current: () => string; select(name: string): Promise<void>; throughput: Throughput }): { el: HTMLElement; refresh(): void } {
   const list = h("div", { class: "backend-list" });
   const rates = h("table", { class: "rates" });
-  const isolation = h("p", { class: "hint" }, globalThis.crossOriginIsolated ? "Cross-origin isolated: SharedArrayBuffer is available to wasm threads." : "Not cross-origin isolated: wasm runs on one thread (serve with COOP/COEP headers for threads).");
+  const isolation = h("p", { class: "hint" }, globalThis.crossOriginIsolated ? "Cross-origin isolated: onnx-wasm runs on several threads (SharedArrayBuffer)." : "Not cross-origin isolated: wasm runs on one thread (serve with COOP/COEP headers for threads).");
   let switching = false;
 
   const refresh = () => {
     list.replaceChildren(
       ...opts.backends.map((b) => {
-        const active = b.name === opts.current();
+        const active = b.id === opts.current();
         const row = h(
           "button",
-          { type: "button", class: `backend${active ? " active" : ""}`, disabled: !b.available || switching, "data-backend": b.name, "aria-pressed": String(active), title: b.detail },
-          h("span", { class: "backend-name" }, b.name),
+          { type: "button", class: `backend${active ? " active" : ""}`, disabled: !b.available || switching, "data-backend": b.id, "aria-pressed": String(active), title: b.detail },
+          h("span", { class: "backend-name" }, b.id),
           h("span", { class: "backend-detail" }, b.available ? b.detail : `unavailable: ${b.detail}`),
         );
         row.addEventListener("click", async () => {
@@ -24,7 +24,7 @@ export function backendPanel(opts: { backends: readonly BackendInfo[]; current: 
           switching = true;
           refresh();
           try {
-            await opts.select(b.name);
+            await opts.select(b.id);
           } finally {
             switching = false;
             refresh();
