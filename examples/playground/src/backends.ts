@@ -1,5 +1,5 @@
 import { availableBackends, getBackend, setBackend, setWasmPaths } from "@mmx/core";
-import { availableOnnxProviders, setOnnxRuntimeOptions, type ProviderName } from "@mmx/onnx";
+import { availableOnnxProviders, PROVIDERS, setOnnxRuntimeOptions, type ProviderName } from "@mmx/onnx";
 import { env } from "@tensorflow/tfjs-core";
 import plainWasm from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url";
 import simdWasm from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url";
@@ -54,12 +54,18 @@ export function currentBackend(): string {
   return current;
 }
 
+/**
+ * Switches to a choice of the picker. It does not wait for the list of backends (probing all of them takes a while:
+ * onnxruntime-web and WebGPU start up), so the page can start training at once: a backend that does not run here
+ * fails in setBackend with its reason.
+ */
 export async function useBackend(id: string): Promise<void> {
-  if (id === current && getBackend() === (id.startsWith("onnx-") ? "onnx" : id)) return;
-  const choice = (await listBackends()).find((c) => c.id === id);
-  if (!choice) throw new Error(`unknown backend ${JSON.stringify(id)}; choose from ${(await listBackends()).map((c) => c.id).join(", ")}`);
-  if (!choice.available) throw new Error(`backend ${id} is not available in this browser: ${choice.detail}`);
-  if (choice.provider) setOnnxRuntimeOptions({ provider: choice.provider });
-  await setBackend(choice.backend);
+  const [backend, provider] = id.startsWith("onnx-") ? ["onnx", id.slice("onnx-".length)] : [id, undefined];
+  if (id === current && getBackend() === backend) return;
+  if (provider !== undefined) {
+    if (!PROVIDERS.includes(provider as ProviderName)) throw new Error(`unknown backend ${JSON.stringify(id)}; the onnx ones are ${PROVIDERS.map((p) => `onnx-${p}`).join(", ")}`);
+    setOnnxRuntimeOptions({ provider: provider as ProviderName });
+  }
+  await setBackend(backend);
   current = id;
 }

@@ -26,7 +26,6 @@ const query = new URLSearchParams(location.search);
 const app = document.querySelector<HTMLElement>("#app")!;
 
 async function main(): Promise<void> {
-  const backends = await listBackends();
   await useBackend(query.get("backend") ?? DEFAULT_BACKEND);
 
   const throughput = new Throughput();
@@ -37,7 +36,7 @@ async function main(): Promise<void> {
   let active = tabs.find((t) => t.id === query.get("tab")) ?? tabs[0]!;
 
   panel = backendPanel({
-    backends,
+    backends: listBackends(),
     current: currentBackend,
     throughput,
     async select(name) {

@@ -1,7 +1,7 @@
 /**
  * The playground in a real browser: its production build loads with no console error, the three spiral models
- * train on the default backend and their losses fall, the decision canvases are drawn, and a screenshot is saved
- * (test-results/). Run with `npm run test:browser`; without Chromium it skips and says why.
+ * train on the default backend (and on onnx-wasm, where the browser has it) and their losses fall, the decision
+ * canvases are drawn, and a screenshot is saved (test-results/). Run with `npm run test:browser`; without Chromium it skips and says why.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +12,8 @@ import { chromiumMissing, launchChromium } from "./chromium.js";
 import { ROOT, serveProductionBuild } from "./serve.js";
 
 const STEPS = 240;
+const ONNX_STEPS = 150;
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const OUT = join(ROOT, "test-results");
 const missing = chromiumMissing();
 if (missing) console.log(`playground browser test skipped: ${missing}`);
@@ -47,7 +49,6 @@ describe.skipIf(missing !== undefined)("the playground in Chromium (production b
     for (const m of s.spirals.methods) {
       expect(m.steps).toBe(STEPS);
       expect(m.losses).toHaveLength(STEPS);
-      const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       const [first, last] = [mean(m.losses.slice(0, 30)), mean(m.losses.slice(-30))];
       expect(last, `${m.id}: mean loss of the last 30 steps (${last}) against the first 30 (${first})`).toBeLessThan(first);
       expect(m.testError).toBeGreaterThanOrEqual(0);
@@ -72,6 +73,27 @@ describe.skipIf(missing !== undefined)("the playground in Chromium (production b
     console.log(`playground: screenshot ${file}`);
     expect(errors).toEqual([]);
   });
+
+  it("trains on onnxruntime-web's wasm provider too (onnx-wasm), where this browser has it", async () => {
+    const row = page.locator('.backend[data-backend="onnx-wasm"]');
+    if ((await row.count()) === 0 || (await row.isDisabled())) {
+      console.log(`playground: onnx-wasm skipped: ${(await row.count()) ? await row.locator(".backend-detail").textContent() : "not listed"}`);
+      return;
+    }
+    const onnx = await browser.newPage();
+    onnx.on("console", (m) => m.type() === "error" && errors.push(`onnx-wasm console: ${m.text()}`));
+    onnx.on("pageerror", (e) => errors.push(`onnx-wasm page: ${e.message}`));
+    await onnx.goto(`${server.url}?backend=onnx-wasm&steps=${ONNX_STEPS}`);
+    await onnx.waitForFunction(() => window.mmxPlayground?.status().spirals.done === true, undefined, { timeout: 240_000, polling: 500 });
+    const s = (await onnx.evaluate(() => window.mmxPlayground!.status())) as PlaygroundStatus;
+    expect(s.backend).toBe("onnx-wasm");
+    for (const m of s.spirals.methods) {
+      expect(m.losses).toHaveLength(ONNX_STEPS);
+      expect(mean(m.losses.slice(-30)), `${m.id} on onnx-wasm`).toBeLessThan(mean(m.losses.slice(0, 30)));
+    }
+    await onnx.close();
+    expect(errors).toEqual([]);
+  }, 300_000);
 
   it("shows the printed jaxpr with mixup's equations highlighted, and every backend with a reason when unavailable", async () => {
     expect(await page.locator(".jaxpr .line.inserted").count()).toBeGreaterThan(0);

@@ -60,7 +60,7 @@ export class JaxprPanel {
 
   private render(): void {
     const k = this.model.mixupLayers[this.model.mixupLayerNames.indexOf(this.layer)]!;
-    const { clean, mixed } = stepJaxprs(this.model, this.params(), k, { batch: SPIRALS.batch, perExample: this.settings.perExample, view: this.view });
+    const { clean, mixed } = stepJaxprs(this.model, this.params(), k, { batch: SPIRALS.batch, perExample: this.settings.perExample, view: this.view, lr: this.settings.lr, steps: this.settings.steps });
     const lines = annotatedJaxpr(clean, mixed);
     const inserted = lines.filter((l) => l.inserted).length;
     this.summary.replaceChildren(

@@ -3,7 +3,7 @@ import { batchIndices, epochOrder, gatherRows, type HostArray } from "@mmx/data"
 import { bceSoftmax } from "@mmx/losses";
 import { trainStep, type TrainState, type TrainStep } from "@mmx/mixup";
 import type { Model } from "@mmx/nn";
-import { sgd } from "@mmx/optim";
+import { cosine, sgd } from "@mmx/optim";
 import * as random from "@mmx/random";
 import type { Method } from "./methods.js";
 import { SPIRALS, type SpiralSettings } from "./settings.js";
@@ -47,7 +47,7 @@ export class MethodRun {
   private build(s: SpiralSettings): TrainStep {
     const boundaryOf = (name: string) => this.model.mixupLayers[this.model.mixupLayerNames.indexOf(name)]!;
     const policy = this.method.policy(s, boundaryOf);
-    return trainStep({ model: this.model, loss: bceSoftmax, optimizer: sgd({ lr: s.lr, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}) });
+    return trainStep({ model: this.model, loss: bceSoftmax, optimizer: sgd({ lr: cosine({ base: s.lr, steps: s.steps, final: s.lr / 50 }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}) });
   }
 
   /** Runs one step (awaited: some backends run programs asynchronously); its loss is read later, by {@link collect}. */

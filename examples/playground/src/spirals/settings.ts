@@ -8,7 +8,7 @@ export interface SpiralSettings {
   layers: string[];
   /** One λ per example instead of one per batch. */
   perExample: boolean;
-  /** SGD's learning rate (Nesterov momentum 0.9). */
+  /** SGD's initial learning rate (Nesterov momentum 0.9), annealed by a cosine over the run's steps. */
   lr: number;
   /** The run stops after this many steps per model. */
   steps: number;
@@ -19,7 +19,7 @@ export const DEFAULT_SETTINGS: SpiralSettings = {
   manifoldAlpha: 2,
   layers: ["input", "hidden1", "hidden2", "bottleneck"],
   perExample: false,
-  lr: 0.1,
+  lr: 0.08,
   steps: 2000,
 };
 

@@ -2,7 +2,7 @@ import { dispose, grad, makeJaxpr, np, type Array, type ClosedJaxpr, type PyTree
 import { bceSoftmax } from "@mmx/losses";
 import { mixup } from "@mmx/mixup";
 import type { Model } from "@mmx/nn";
-import { sgd, type OptimizerState } from "@mmx/optim";
+import { cosine, sgd, type OptimizerState } from "@mmx/optim";
 
 export type StepView = "forward" | "step";
 
@@ -11,7 +11,7 @@ export type StepView = "forward" | "step";
  * `forward` is the loss alone, `step` adds its gradient and the SGD update. Traced with the given params' shapes;
  * nothing runs.
  */
-export function stepJaxprs(model: Model, params: PyTree, layer: number, opts: { batch: number; perExample: boolean; view: StepView }): { clean: ClosedJaxpr; mixed: ClosedJaxpr } {
+export function stepJaxprs(model: Model, params: PyTree, layer: number, opts: { batch: number; perExample: boolean; view: StepView; lr?: number; steps?: number }): { clean: ClosedJaxpr; mixed: ClosedJaxpr } {
   const { batch, perExample, view } = opts;
   const forward = (p: PyTree, x: Array) => model.apply(p, x).out;
   const cleanLoss = (p: PyTree, x: Array, y: Array) => bceSoftmax(forward(p, x), np.oneHot(y, 2));
@@ -19,7 +19,9 @@ export function stepJaxprs(model: Model, params: PyTree, layer: number, opts: { 
     const r = mixup(layer, lambda)(forward)(p, x, y, perm);
     return bceSoftmax(r.out, r.targets);
   };
-  const optimizer = sgd({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
+  const { lr = 0.05, steps = 1000 } = opts;
+  // The optimizer the playground trains with: SGD, Nesterov momentum, a cosine-annealed learning rate.
+  const optimizer = sgd({ lr: cosine({ base: lr, steps, final: lr / 50 }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
   const x = np.zeros([batch, 2]);
   const y = np.zeros([batch], "int32");
   const perm = np.arange(batch);

@@ -3,15 +3,16 @@ import type { Throughput } from "../throughput.js";
 import { h } from "./dom.js";
 
 /** The backends mmx knows, those this browser runs as choices and the others with the reason, and steps/s for each used. */
-export function backendPanel(opts: { backends: readonly BackendChoice[]; current: () => string; select(name: string): Promise<void>; throughput: Throughput }): { el: HTMLElement; refresh(): void } {
+export function backendPanel(opts: { backends: Promise<readonly BackendChoice[]>; current: () => string; select(name: string): Promise<void>; throughput: Throughput }): { el: HTMLElement; refresh(): void } {
+  let backends: readonly BackendChoice[] | undefined;
   const list = h("div", { class: "backend-list" });
   const rates = h("table", { class: "rates" });
   const isolation = h("p", { class: "hint" }, globalThis.crossOriginIsolated ? "Cross-origin isolated: onnx-wasm runs on several threads (SharedArrayBuffer)." : "Not cross-origin isolated: wasm runs on one thread (serve with COOP/COEP headers for threads).");
   let switching = false;
 
   const refresh = () => {
-    list.replaceChildren(
-      ...opts.backends.map((b) => {
+    if (backends) list.replaceChildren(
+      ...(backends ?? []).map((b) => {
         const active = b.id === opts.current();
         const row = h(
           "button",
@@ -45,7 +46,11 @@ export function backendPanel(opts: { backends: readonly BackendChoice[]; current
       ),
     );
   };
-  refresh();
+  list.replaceChildren(h("p", { class: "hint" }, `${opts.current()} · looking for the other backends of this browser…`));
+  void opts.backends.then((b) => {
+    backends = b;
+    refresh();
+  });
   return {
     el: h(
       "section",
