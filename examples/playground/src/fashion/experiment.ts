@@ -58,13 +58,13 @@ class FashionRun {
     this.state = this.step.init(params);
   }
 
-  /** One step; returns true when it ended an epoch. */
-  runStep(data: FashionSubset): { loss: Array; epochEnd: boolean } {
+  /** One step (awaited: some backends run programs asynchronously); says whether it ended an epoch. */
+  async runStep(data: FashionSubset): Promise<{ loss: Array; epochEnd: boolean }> {
     if (this.order.length === 0) this.order = batchIndices(epochOrder(data.train.count, { key: random.foldIn(random.key(13), this.epoch) }), FASHION_MODEL.batch, true);
     const rows = this.order.shift()!;
     const x = np.array(gatherRows(hostArray(data.train.x, [data.train.count, 784]), rows).data, { shape: [rows.length, 784] });
     const y = np.array(gatherRows(hostArray(data.train.labels, [data.train.count]), rows).data, { shape: [rows.length], dtype: "int32" });
-    const r = this.step(this.state, x, y, random.foldIn(random.key(14), this.steps++));
+    const r = await this.step.callAsync(this.state, x, y, random.foldIn(random.key(14), this.steps++));
     dispose([x, y]);
     this.state = r.state;
     const epochEnd = this.order.length === 0;
@@ -112,14 +112,14 @@ export class FashionExperiment {
   }
 
   /** Trains round-robin for about `budgetMs`; returns the steps run, the losses, and the runs that finished an epoch. */
-  trainFor(budgetMs: number): { steps: number; losses: { id: MethodId; loss: Array }[]; epochEnds: FashionRun[] } {
+  async trainFor(budgetMs: number): Promise<{ steps: number; losses: { id: MethodId; loss: Array }[]; epochEnds: FashionRun[] }> {
     const t0 = performance.now();
     const losses: { id: MethodId; loss: Array }[] = [];
     const epochEnds: FashionRun[] = [];
     do {
       for (const r of this.runs) {
         if (r.epoch >= this.settings.epochs) continue;
-        const { loss, epochEnd } = r.runStep(this.data);
+        const { loss, epochEnd } = await r.runStep(this.data);
         losses.push({ id: r.id, loss });
         if (epochEnd) epochEnds.push(r);
       }
@@ -127,16 +127,22 @@ export class FashionExperiment {
     return { steps: losses.length, losses, epochEnds };
   }
 
-  /** Test error, NLL and FGSM accuracy of a run now, on the test images. */
-  async evaluate(run: FashionRun): Promise<EpochScores> {
+  /**
+   * Test error, NLL and FGSM accuracy of a run now, on the test images. The attack's programs run synchronously, so
+   * with `attack: false` (a backend that runs programs asynchronously) its accuracy is NaN.
+   */
+  async evaluate(run: FashionRun, attack: boolean): Promise<EpochScores> {
     const params = run.state.params;
-    const out = this.predict(params, this.testX!);
+    const out = await this.predict.callAsync(params, this.testX!);
     await out.data();
     const scores = { testError: error(out, this.testY!), nll: nll(out, this.testY!) };
     out.dispose();
-    const attack = fgsm({ model: this.logits, loss: (l: Array, y: Array) => nllLoss(l, y), eps: this.settings.eps });
-    const robust = await robustAccuracy({ attack, model: this.logits, params, batches: [{ x: this.testX!, y: this.testY! }] });
-    const result = { epoch: run.epoch, ...scores, fgsmAccuracy: robust.adversarial };
+    let fgsmAccuracy = Number.NaN;
+    if (attack) {
+      const fgsmAttack = fgsm({ model: this.logits, loss: (l: Array, y: Array) => nllLoss(l, y), eps: this.settings.eps });
+      fgsmAccuracy = (await robustAccuracy({ attack: fgsmAttack, model: this.logits, params, batches: [{ x: this.testX!, y: this.testY! }] })).adversarial;
+    }
+    const result = { epoch: run.epoch, ...scores, fgsmAccuracy };
     run.scores.push(result);
     return result;
   }

@@ -88,6 +88,9 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
   const metricCharts = (["testError", "nll", "fgsmAccuracy"] as const).map((key) => ({ key, chart: hiDpiCanvas(CHART.width, CHART.height, "chart") }));
   const titles = { testError: "Test error", nll: "Test NLL", fgsmAccuracy: "FGSM accuracy" } as const;
   const summaries = h("div", { class: "fashion-summary" });
+  const attackNote = h("p", { class: "card-desc attack-note" });
+  /** Whether this backend runs programs synchronously, as the attacks need. */
+  const synchronous = () => !currentBackend().startsWith("onnx");
   const examples = h("div", { class: "examples" });
   const lossChart = hiDpiCanvas(1040, 180, "chart");
   const content = h(
@@ -100,6 +103,7 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
       h("h2", {}, "After each epoch, on 1,000 test images"),
       h("p", { class: "card-desc" }, `An MLP ${FASHION_MODEL.sizes.join("–")} per method, batches of ${FASHION_MODEL.batch}, the same initial weights and batches. FGSM accuracy: accuracy on the test images moved by ε·sign(∇ₓ loss), one white-box step.`),
       h("div", { class: "metric-charts" }, ...metricCharts.map((m) => h("figure", {}, h("figcaption", {}, titles[m.key]), m.chart.canvas))),
+      attackNote,
     ),
     h("section", { class: "card wide" }, h("h2", {}, "Training loss"), lossChart.canvas),
     h("section", { class: "card wide" }, h("h2", {}, "Test images under FGSM, manifold mixup's predictions"), h("p", { class: "card-desc" }, "Top: the clean image and its prediction. Bottom: the attacked image and the prediction after the attack."), examples),
@@ -121,7 +125,7 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
             { class: "stats" },
             cell("test error", last ? `${(100 * last.testError).toFixed(1)}%` : "–"),
             cell("NLL", last ? last.nll.toFixed(3) : "–"),
-            cell(`FGSM acc.`, last ? `${(100 * last.fgsmAccuracy).toFixed(1)}%` : "–"),
+            cell(`FGSM acc.`, last && !Number.isNaN(last.fgsmAccuracy) ? `${(100 * last.fgsmAccuracy).toFixed(1)}%` : "–"),
           ),
         );
       }),
@@ -132,7 +136,7 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
         chart.ctx,
         CHART.width,
         CHART.height,
-        runs.map((r) => ({ label: SHORT_LABELS[r.id], color: METHOD_COLORS[r.id], values: r.scores.map((s) => [s.epoch, percent ? 100 * s[key] : s[key]] as const) })),
+        runs.map((r) => ({ label: SHORT_LABELS[r.id], color: METHOD_COLORS[r.id], values: r.scores.filter((s) => !Number.isNaN(s[key])).map((s) => [s.epoch, percent ? 100 * s[key] : s[key]] as const) })),
         { xLabel: "epoch", yLabel: percent ? `${titles[key].toLowerCase()} (%)` : "NLL", dots: true },
       );
     }
@@ -163,7 +167,7 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
   const tick = async () => {
     if (!exp || !running || exp.done) return;
     const t0 = performance.now();
-    const { steps, losses: pending, epochEnds } = exp.trainFor(TRAIN_MS_PER_FRAME);
+    const { steps, losses: pending, epochEnds } = await exp.trainFor(TRAIN_MS_PER_FRAME);
     for (const { id, loss } of pending) {
       const values = losses.get(id) ?? losses.set(id, []).get(id)!;
       values.push((await loss.data())[0]!);
@@ -171,8 +175,10 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
     }
     opts.throughput.record(currentBackend(), steps / exp.runs.length, performance.now() - t0);
     opts.onRate();
-    for (const r of epochEnds) await exp.evaluate(r);
-    if (epochEnds.length) await showExamples();
+    const attack = synchronous();
+    attackNote.textContent = attack ? "" : `FGSM is not measured on ${currentBackend()}: @mmx/attacks runs its programs synchronously, and onnx in a browser runs them asynchronously.`;
+    for (const r of epochEnds) await exp.evaluate(r, attack);
+    if (epochEnds.length && attack) await showExamples();
     if (exp.done) running = false;
     render();
     syncPlay();
