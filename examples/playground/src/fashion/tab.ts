@@ -68,11 +68,11 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
     h("h2", {}, "Training"),
     h("div", { class: "buttons" }, playButton, resetButton),
     h("h3", {}, "Mixing"),
-    slider({ name: "inputAlpha", label: "α, input mixup", min: 0, max: 4, step: 0.1, value: settings.inputAlpha, onChange: (v) => void change({ inputAlpha: v }) }),
-    slider({ name: "manifoldAlpha", label: "α, manifold mixup", min: 0, max: 4, step: 0.1, value: settings.manifoldAlpha, onChange: (v) => void change({ manifoldAlpha: v }) }),
+    slider({ name: "inputAlpha", label: "α, input mixup", min: 0, max: 4, step: 0.1, value: settings.inputAlpha, onRelease: true, onChange: (v) => void change({ inputAlpha: v }) }),
+    slider({ name: "manifoldAlpha", label: "α, manifold mixup", min: 0, max: 4, step: 0.1, value: settings.manifoldAlpha, onRelease: true, onChange: (v) => void change({ manifoldAlpha: v }) }),
     chips({ name: "layers", label: "Eligible layers (manifold)", options: DEFAULT_FASHION.layers, value: settings.layers, onChange: (v) => void change({ layers: v }) }),
     h("h3", {}, "Optimisation"),
-    slider({ name: "lr", label: "Learning rate (SGD, Nesterov 0.9)", min: 0.005, max: 0.5, scale: "log", value: settings.lr, format: (v) => v.toPrecision(2), onChange: (v) => void change({ lr: v }) }),
+    slider({ name: "lr", label: "Learning rate (SGD, Nesterov 0.9)", min: 0.005, max: 0.5, scale: "log", value: settings.lr, format: (v) => v.toPrecision(2), onRelease: true, onChange: (v) => void change({ lr: v }) }),
     segmented({
       name: "epochs",
       label: "Epochs",
@@ -81,7 +81,7 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
       onChange: (v) => void change({ epochs: Number(v) }),
     }).el,
     h("h3", {}, "Attack"),
-    slider({ name: "eps", label: "FGSM ε (pixels in [0, 1])", min: 0.01, max: 0.2, step: 0.01, value: settings.eps, format: (v) => v.toFixed(2), onChange: (v) => void change({ eps: v }) }),
+    slider({ name: "eps", label: "FGSM ε (pixels in [0, 1])", min: 0.01, max: 0.2, step: 0.01, value: settings.eps, format: (v) => v.toFixed(2), onRelease: true, onChange: (v) => void change({ eps: v }) }),
     progress,
   );
 

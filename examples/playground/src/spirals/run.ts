@@ -24,6 +24,8 @@ export class MethodRun {
   /** The training loss of every step so far. */
   readonly losses: number[] = [];
   private step: TrainStep;
+  /** Steps built so far, by the settings they depend on: dragging a slider back and forth reuses them. */
+  private readonly built = new Map<string, TrainStep>();
   private pending: Array[] = [];
   private order: Int32Array[] = [];
   private epoch = 0;
@@ -45,9 +47,14 @@ export class MethodRun {
   }
 
   private build(s: SpiralSettings): TrainStep {
+    const key = JSON.stringify(s);
+    const known = this.built.get(key);
+    if (known) return known;
     const boundaryOf = (name: string) => this.model.mixupLayers[this.model.mixupLayerNames.indexOf(name)]!;
     const policy = this.method.policy(s, boundaryOf);
-    return trainStep({ model: this.model, loss: bceSoftmax, optimizer: sgd({ lr: cosine({ base: s.lr, steps: s.steps, final: s.lr / 50 }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}) });
+    const step = trainStep({ model: this.model, loss: bceSoftmax, optimizer: sgd({ lr: cosine({ base: s.lr, steps: s.steps, final: s.lr / 50 }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}) });
+    this.built.set(key, step);
+    return step;
   }
 
   /** Runs one step (awaited: some backends run programs asynchronously); its loss is read later, by {@link collect}. */

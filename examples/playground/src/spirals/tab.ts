@@ -87,7 +87,7 @@ export function spiralsTab(opts: { throughput: Throughput; settings: SpiralSetti
       onChange: (v) => change({ perExample: v === "example" }),
     }).el,
     h("h3", {}, "Optimisation"),
-    slider({ name: "lr", label: "Learning rate (SGD, Nesterov, cosine)", min: 0.005, max: 0.5, scale: "log", value: settings.lr, format: (v) => v.toPrecision(2), onChange: (v) => change({ lr: v }) }),
+    slider({ name: "lr", label: "Learning rate (SGD, Nesterov, cosine)", min: 0.005, max: 0.5, scale: "log", value: settings.lr, format: (v) => v.toPrecision(2), onRelease: true, onChange: (v) => change({ lr: v }) }),
     segmented({
       name: "steps",
       label: "Steps per model",

@@ -1,7 +1,10 @@
 import { h } from "./dom.js";
 
-/** A labelled slider with its value shown beside it. `scale: "log"` spreads the range over decades. */
-export function slider(opts: { label: string; min: number; max: number; value: number; step?: number; scale?: "log"; format?: (v: number) => string; onChange: (v: number) => void; name: string }): HTMLElement {
+/**
+ * A labelled slider with its value shown beside it. `scale: "log"` spreads the range over decades. `onRelease`: call
+ * onChange once the thumb is let go, not at every value it passes (for changes that restart work).
+ */
+export function slider(opts: { label: string; min: number; max: number; value: number; step?: number; scale?: "log"; format?: (v: number) => string; onChange: (v: number) => void; name: string; onRelease?: boolean }): HTMLElement {
   const log = opts.scale === "log";
   const toPos = (v: number) => (log ? Math.log10(v) : v);
   const fromPos = (p: number) => (log ? +(10 ** p).toPrecision(2) : p);
@@ -18,8 +21,9 @@ export function slider(opts: { label: string; min: number; max: number; value: n
   input.addEventListener("input", () => {
     const v = fromPos(Number(input.value));
     out.textContent = format(v);
-    opts.onChange(v);
+    if (!opts.onRelease) opts.onChange(v);
   });
+  if (opts.onRelease) input.addEventListener("change", () => opts.onChange(fromPos(Number(input.value))));
   return h("label", { class: "control" }, h("span", { class: "control-label" }, opts.label), out, input);
 }
 
