@@ -4,13 +4,13 @@
 import { join } from "node:path";
 import { buildPage, findChromium, removeDir, root, runInChromium, startServer } from "./harness.mjs";
 
-export async function runSuite({ steps = 30, runs = 3, screenshot, onLog } = {}) {
+export async function runSuite({ steps = 30, runs = 3, targets, screenshot, onLog } = {}) {
   const chromium = findChromium();
   if (!chromium.path) return { skipped: chromium.reason };
   const dir = await buildPage(join(root, "scripts/browser/page/suite.ts"));
   const server = await startServer(dir);
   try {
-    return await runInChromium(chromium.path, `${server.url}?steps=${steps}&runs=${runs}`, { screenshot, onLog });
+    return await runInChromium(chromium.path, `${server.url}?steps=${steps}&runs=${runs}${targets ? `&targets=${targets.join(",")}` : ""}`, { screenshot, onLog });
   } finally {
     await server.close();
     removeDir(dir);

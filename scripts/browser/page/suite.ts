@@ -11,11 +11,12 @@ async function run() {
   const params = new URLSearchParams(location.search);
   const steps = Number(params.get("steps") ?? 30);
   const runs = Number(params.get("runs") ?? 3);
+  const only = params.get("targets")?.split(",");
   await setBackend("cpu");
   const reference = await primitiveValues();
   const a = await availability();
   const reports = [];
-  for (const target of TARGETS) {
+  for (const target of TARGETS.filter((t) => !only || only.includes(t.label))) {
     const { available, detail } = targetAvailability(a, target);
     if (!available) {
       reports.push({ target: target.label, skipped: detail });
