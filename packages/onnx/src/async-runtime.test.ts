@@ -45,10 +45,10 @@ describe("a jitted function on an asynchronous ONNX runtime", () => {
     const x = np.array([1, 2]);
     const next = await step.callAsync(w, x, 0.1);
     // d/dw (x·w - 1)² = 2x(x·w - 1): [2·1·(-0.5), 2·2·(-3)] = [-1, -12]
-    expect(Array.from(await next.data())).toEqual([expect.closeTo(0.6, 6), expect.closeTo(0.2, 6)]);
+    expect(globalThis.Array.from(await next.data())).toEqual([expect.closeTo(0.6, 6), expect.closeTo(0.2, 6)]);
     const tree = jit((p: { a: Array; b: Array }) => ({ sum: np.add(p.a, p.b), a: p.a }));
     const out = await tree.callAsync({ a: w, b: x });
-    expect(Array.from(await out.sum.data())).toEqual([1.5, 1]);
+    expect(globalThis.Array.from(await out.sum.data())).toEqual([1.5, 1]);
     dispose([w, x, next, out.sum, out.a]);
   });
 });

@@ -39,7 +39,7 @@ function describe(ort: OrtModule, provider: ProviderName): string {
 }
 
 async function createSession(ort: OrtModule, model: Uint8Array, provider: ProviderName): Promise<OnnxSession> {
-  const session = await ort.InferenceSession.create(model, { executionProviders: [provider], graphOptimizationLevel: "all" });
+  const session = await ort.InferenceSession.create(model, { executionProviders: [provider], graphOptimizationLevel: "all", logSeverityLevel: 3 });
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,

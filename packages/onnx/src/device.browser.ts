@@ -10,7 +10,7 @@ export const PROVIDERS: readonly ProviderName[] = ["wasm", "webgpu"];
 export interface OnnxRuntimeOptions {
   /** Which execution provider runs the programs (default wasm). */
   readonly provider: ProviderName;
-  /** wasm threads; 0 (default): up to 4 where the page is cross-origin isolated, else 1 (threads need isolation). */
+  /** wasm threads; 0 (default): one per core, up to 4, where the page is cross-origin isolated, else 1 (threads need isolation). */
   readonly threads: number;
   /**
    * Where the page serves onnxruntime-web's `ort-wasm-simd-threaded*.wasm` and `.mjs` files (copied from
@@ -58,5 +58,5 @@ export function wasmThreads(): number {
   if (!isCrossOriginIsolated()) return 1;
   if (options.threads > 0) return options.threads;
   const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
-  return Math.max(1, Math.min(4, Math.floor(cores / 2) || 1));
+  return Math.max(1, Math.min(4, cores));
 }
