@@ -12,6 +12,10 @@ import threadedSimdWasm from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wa
 env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
 setWasmPaths({ "tfjs-backend-wasm.wasm": plainWasm, "tfjs-backend-wasm-simd.wasm": simdWasm, "tfjs-backend-wasm-threaded-simd.wasm": threadedSimdWasm });
 
+// The spiral net's programs are small (a few thousand multiply-adds per layer): wasm threads cost more in
+// synchronisation than they bring there, so onnxruntime-web runs them on one thread unless ?onnxThreads=n says more.
+setOnnxRuntimeOptions({ threads: Number(new URLSearchParams(globalThis.location?.search ?? "").get("onnxThreads") ?? 1) });
+
 /**
  * A choice in the backend picker: an mmx backend, and for onnx one of onnxruntime-web's execution providers
  * ("onnx-wasm", "onnx-webgpu").

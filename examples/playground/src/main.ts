@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   let active = tabs.find((t) => t.id === query.get("tab")) ?? tabs[0]!;
 
   panel = backendPanel({
-    backends: listBackends(),
+    backends: probeWhilePaused(tabs, () => active),
     current: currentBackend,
     throughput,
     async select(name) {
@@ -79,6 +79,23 @@ async function main(): Promise<void> {
   active.show();
 
   window.mmxPlayground = { status: () => ({ backend: currentBackend(), tab: active.id, spirals: spirals.status(), fashion: fashion.status() }) };
+}
+
+/** How long the page trains before it looks for the other backends (the first frames come first). */
+const PROBE_AFTER_MS = 2500;
+
+/**
+ * The list of backends, probed while no tab computes: availableBackends() initialises each tfjs backend in turn
+ * (tfjs's current backend changes while it does), which must not meet a training step's eager operations.
+ */
+async function probeWhilePaused(tabs: readonly Tab[], active: () => Tab) {
+  await new Promise((resolve) => setTimeout(resolve, PROBE_AFTER_MS));
+  await Promise.all(tabs.map((t) => t.pause()));
+  try {
+    return await listBackends();
+  } finally {
+    active().show();
+  }
 }
 
 main().catch((e: unknown) => {

@@ -12,7 +12,7 @@ import { chromiumMissing, launchChromium } from "./chromium.js";
 import { ROOT, serveProductionBuild } from "./serve.js";
 
 const STEPS = 240;
-const ONNX_STEPS = 150;
+const ONNX_STEPS = 90;
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const OUT = join(ROOT, "test-results");
 const missing = chromiumMissing();

@@ -184,8 +184,12 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
     syncPlay();
   };
 
+  let looping = false;
   const loop = () => {
-    if (!visible) return;
+    if (!visible) {
+      looping = false;
+      return;
+    }
     if (!busy && running) {
       busy = (async () => {
         if (!exp) {
@@ -216,7 +220,10 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
     content,
     show() {
       visible = true;
-      requestAnimationFrame(loop);
+      if (!looping) {
+        looping = true;
+        requestAnimationFrame(loop);
+      }
     },
     hide() {
       visible = false;

@@ -174,8 +174,12 @@ export function spiralsTab(opts: { throughput: Throughput; settings: SpiralSetti
     }
   };
 
+  let looping = false;
   const loop = () => {
-    if (!visible) return;
+    if (!visible) {
+      looping = false;
+      return;
+    }
     if (!busy) {
       busy = tick()
         .catch((e: unknown) => {
@@ -203,7 +207,10 @@ export function spiralsTab(opts: { throughput: Throughput; settings: SpiralSetti
     content,
     show() {
       visible = true;
-      requestAnimationFrame(loop);
+      if (!looping) {
+        looping = true;
+        requestAnimationFrame(loop);
+      }
     },
     hide() {
       visible = false;

@@ -46,7 +46,7 @@ export function backendPanel(opts: { backends: Promise<readonly BackendChoice[]>
       ),
     );
   };
-  list.replaceChildren(h("p", { class: "hint" }, `${opts.current()} · looking for the other backends of this browser…`));
+  list.replaceChildren(h("p", { class: "hint" }, `Training on ${opts.current()}. In a moment the page pauses briefly to look for the other backends of this browser.`));
   void opts.backends.then((b) => {
     backends = b;
     refresh();
