@@ -38,6 +38,10 @@ export function listBackends(): Promise<BackendChoice[]> {
   listing ??= (async () => {
     const out: BackendChoice[] = [];
     for (const b of await availableBackends()) {
+      if (b.name === "wasm" && b.available && env().getBool("WASM_HAS_MULTITHREAD_SUPPORT") === false) {
+        out.push({ id: b.name, backend: b.name, available: true, detail: "tfjs wasm (XNNPACK, SIMD, one thread: its threaded build does not survive bundling)" });
+        continue;
+      }
       if (b.name !== "onnx") {
         out.push({ id: b.name, backend: b.name, available: b.available, detail: b.detail });
         continue;

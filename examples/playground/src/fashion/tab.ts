@@ -106,7 +106,7 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
       attackNote,
     ),
     h("section", { class: "card wide" }, h("h2", {}, "Training loss"), lossChart.canvas),
-    h("section", { class: "card wide" }, h("h2", {}, "Test images under FGSM, manifold mixup's predictions"), h("p", { class: "card-desc" }, "Top: the clean image and its prediction. Bottom: the attacked image and the prediction after the attack."), examples),
+    h("section", { class: "card wide" }, h("h2", {}, "Test images under FGSM, manifold mixup's predictions"), h("p", { class: "card-desc" }, `Top: a clean test image and the prediction; below it, the image after FGSM (ε = ${settings.eps}) and the prediction then. Green: right, red: wrong.`), examples),
   );
 
   const render = () => {
@@ -159,7 +159,13 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
         const truth = data.test.labels[i]!;
         const pair = (pixels: ArrayLike<number>, scale: number, predicted: number) =>
           h("div", { class: `example ${predicted === truth ? "right" : "wrong"}` }, imageCanvas(pixels, i * 784, scale), h("span", {}, FASHION_CLASSES[predicted]!));
-        return h("div", { class: "example-pair", title: `true class: ${FASHION_CLASSES[truth]}` }, pair(data.test.pixels, 1, clean[i]!), pair(adv, 255, attacked[i]!));
+        return h(
+          "div",
+          { class: "example-pair" },
+          pair(data.test.pixels, 1, clean[i]!),
+          pair(adv, 255, attacked[i]!),
+          h("span", { class: "truth" }, `true: ${FASHION_CLASSES[truth]}`),
+        );
       }),
     );
   };
