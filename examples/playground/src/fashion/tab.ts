@@ -92,6 +92,7 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
   /** Whether this backend runs programs synchronously, as the attacks need. */
   const synchronous = () => !currentBackend().startsWith("onnx");
   const examples = h("div", { class: "examples" });
+  const examplesDesc = h("p", { class: "card-desc" });
   const lossChart = hiDpiCanvas(1040, 180, "chart");
   const content = h(
     "div",
@@ -106,11 +107,12 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
       attackNote,
     ),
     h("section", { class: "card wide" }, h("h2", {}, "Training loss"), lossChart.canvas),
-    h("section", { class: "card wide" }, h("h2", {}, "Test images under FGSM, manifold mixup's predictions"), h("p", { class: "card-desc" }, `Top: a clean test image and the prediction; below it, the image after FGSM (ε = ${settings.eps}) and the prediction then. Green: right, red: wrong.`), examples),
+    h("section", { class: "card wide" }, h("h2", {}, "Test images under FGSM, manifold mixup's predictions"), examplesDesc, examples),
   );
 
   const render = () => {
     const runs = exp?.runs ?? [];
+    examplesDesc.textContent = `Top: a clean test image and the prediction; below it, the image after FGSM (ε = ${settings.eps}) and the prediction then. Green: right, red: wrong.`;
     summaries.replaceChildren(
       ...runs.map((r) => {
         const last = r.scores[r.scores.length - 1];
