@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundles each library package's browser entry with esbuild (platform "browser", the sources through the
-// "@mmx/source" condition) and fails naming every Node built-in that one of them imports, with the importing file.
+// "@mmx/source" condition) and fails naming every Node built-in that one of them imports, with the importing file,
+// and every direct use of a Node global (process, Buffer, __dirname, require) in the workspace sources it bundles.
 // Then reports the size of a page that uses core, nn, mixup, optim, losses and random (minified, gzip), without
 // the backends' .wasm files: the code loaded up front, and the chunks loaded on first use of a backend.
 //
@@ -52,6 +53,26 @@ function nodeBuiltinRecorder(found) {
   };
 }
 
+/** A Node global used directly (not through `globalThis`, which code that also runs in a browser guards). */
+const NODE_GLOBAL = /(?<![.\w$])(process|Buffer|__dirname|__filename|require)\s*[.(]/;
+
+/** Direct uses of Node globals in the workspace sources a bundle holds (npm packages guard theirs). */
+function nodeGlobalUses(metafile) {
+  const uses = [];
+  for (const file of Object.keys(metafile.inputs)) {
+    if (!file.startsWith("packages/") || !file.endsWith(".ts")) continue;
+    readFileSync(join(root, file), "utf8")
+      .split("\n")
+      .forEach((line, i) => {
+        const code = line.replace(/\/\/.*$/, "").trim();
+        if (code.startsWith("*") || code.startsWith("/*")) return;
+        const m = NODE_GLOBAL.exec(code);
+        if (m) uses.push({ global: m[1], at: `${file}:${i + 1}` });
+      });
+  }
+  return uses;
+}
+
 async function checkPackage(name) {
   const found = [];
   const result = await build({
@@ -60,10 +81,11 @@ async function checkPackage(name) {
     write: false,
     outdir: "out",
     splitting: true,
+    metafile: true,
     plugins: [nodeBuiltinRecorder(found)],
   }).catch((e) => ({ errors: e.errors ?? [{ text: e.message }] }));
   const errors = (result.errors ?? []).map((e) => `${e.location ? `${e.location.file}:${e.location.line}: ` : ""}${e.text}`);
-  return { name, found, errors };
+  return { name, found, errors, globals: result.metafile ? nodeGlobalUses(result.metafile) : [] };
 }
 
 async function sizeReport() {
@@ -99,14 +121,15 @@ async function sizeReport() {
 async function main() {
   const results = await Promise.all(BROWSER_PACKAGES.map(checkPackage));
   let failed = false;
-  for (const { name, found, errors } of results) {
-    if (found.length === 0 && errors.length === 0) {
-      console.log(`ok    @mmx/${name}: bundles for the browser with no Node built-in`);
+  for (const { name, found, errors, globals } of results) {
+    if (found.length === 0 && errors.length === 0 && globals.length === 0) {
+      console.log(`ok    @mmx/${name}: bundles for the browser with no Node built-in or Node global`);
       continue;
     }
     failed = true;
     const unique = [...new Map(found.map((f) => [`${f.importer} ${f.module}`, f])).values()];
     for (const f of unique) console.log(`FAIL  @mmx/${name}: ${f.importer} imports the Node built-in '${f.module}'`);
+    for (const g of globals) console.log(`FAIL  @mmx/${name}: ${g.at} uses the Node global '${g.global}' (read it through globalThis, guarded)`);
     for (const e of errors) console.log(`FAIL  @mmx/${name}: esbuild: ${e}`);
   }
   await sizeReport();

@@ -64,7 +64,7 @@ const PRIMITIVES: readonly PrimitiveCase[] = [
   { name: "add/mul broadcast", shapes: [[3, 4], [4]], f: (a, b) => np.mul(np.add(a, b), a) },
   { name: "exp, log1p, tanh", shapes: [[2, 5]], f: (a) => np.tanh(np.log1p(np.exp(a))) },
   { name: "maximum (relu)", shapes: [[4, 3]], f: (a) => np.maximum(a, 0.1) },
-  { name: "sum, mean over axes", shapes: [[3, 4, 2]], f: (a) => np.add(np.sum(a, 1), np.mean(a, 1)) },
+  { name: "sum, mean over axes", shapes: [[3, 4, 2]], f: (a) => np.mul(np.sum(a, { axis: 1, keepdims: true }), np.mean(a, { axis: [0, 2], keepdims: true })) },
   { name: "matmul", shapes: [[3, 4], [4, 5]], f: (a, b) => np.matmul(a, b) },
   { name: "logSoftmax", shapes: [[4, 6]], f: (a) => np.logSoftmax(a, -1) },
   { name: "take (gather)", shapes: [[3, 2]], f: (a) => np.take(a, np.array(idx, { dtype: "int32" })) },
@@ -87,7 +87,8 @@ export async function primitiveValues(): Promise<Record<string, number[][]>> {
   for (const c of PRIMITIVES) {
     const xs = c.shapes.map((s, i) => operand(s, i + 1));
     const program = jit((...args: Array[]) => {
-      const [y, pullback] = vjp((...a: Array[]) => c.f(...a), ...args);
+      const [out, pullback] = vjp((...a: Array[]) => c.f(...a), ...args);
+      const y = out as Array;
       const ct = np.array(globalThis.Array.from({ length: y.size }, (_, i) => Math.cos(0.7 * i)), { shape: y.shape as number[] });
       return [y, ...(pullback(ct) as Array[])];
     });

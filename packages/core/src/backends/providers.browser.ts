@@ -1,3 +1,4 @@
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { registerBackendProvider } from "../backend.js";
 import { initialisesTfjs } from "./tfjs-probe.js";
 import { registerWebgpuBackend, webgpuAvailable } from "./webgpu-browser.js";
@@ -16,10 +17,11 @@ registerBackendProvider("wasm", {
   probe: async () => {
     const init = await initialisesTfjs("wasm");
     if (!init.ok) return { ok: false, reason: `${init.reason} (serve tfjs's .wasm files with the page and call setWasmPaths(prefix) first)` };
+    const threads = getThreadsCount();
     return {
       ok: true,
       detail: crossOriginIsolated()
-        ? "tfjs wasm (XNNPACK, SIMD, threads: the page is cross-origin isolated)"
+        ? `tfjs wasm (XNNPACK, SIMD, ${threads} thread${threads === 1 ? "" : "s"}: the page is cross-origin isolated)`
         : "tfjs wasm (XNNPACK, SIMD, one thread: threads need a cross-origin isolated page, COOP/COEP headers)",
     };
   },

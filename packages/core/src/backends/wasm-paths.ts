@@ -7,7 +7,7 @@ import { setWasmPaths as setTfjsWasmPaths } from "@tensorflow/tfjs-backend-wasm"
  * first `setBackend("wasm")` or `availableBackends()`. Node finds the files itself.
  */
 export function setWasmPaths(prefixOrFileMap: string | Readonly<Record<string, string>>): void {
-  if (typeof prefixOrFileMap === "string" && !prefixOrFileMap.endsWith("/") && !prefixOrFileMap.endsWith(".wasm")) {
+  if (typeof prefixOrFileMap === "string" && !prefixOrFileMap.endsWith("/")) {
     throw new TypeError(`setWasmPaths: a prefix must end with "/" (the directory holding the .wasm files), got ${JSON.stringify(prefixOrFileMap)}`);
   }
   setTfjsWasmPaths(prefixOrFileMap as string);

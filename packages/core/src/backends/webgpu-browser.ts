@@ -4,8 +4,7 @@
  * gives a SwiftShader adapter (WebGPU emulated on the CPU: correct, not fast). `@tensorflow/tfjs-backend-webgpu` is
  * imported on first use, so a page that never asks for webgpu loads none of it.
  */
-import { ensureWebgpuFactory, hookDevices, messageOf, probeAdapter, retryable, type GpuLike, type WebgpuAvailability } from "./webgpu-common.js";
-import { WebgpuUnavailableError } from "./webgpu-common.js";
+import { ensureWebgpuFactory, hookDevices, messageOf, probeAdapter, retryable, WebgpuUnavailableError, type GpuLike, type WebgpuAvailability } from "./webgpu-common.js";
 
 export { setWebgpuCpuForward, takeWebgpuErrors, WebgpuUnavailableError, type WebgpuAvailability } from "./webgpu-common.js";
 
