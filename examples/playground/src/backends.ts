@@ -7,8 +7,9 @@ import threadedSimdWasm from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wa
 
 // tfjs wasm picks one of its three builds at start (SIMD; threads when the page is cross-origin isolated): the
 // bundler serves all three from the app's own assets. Its threaded build starts each worker from the source text of
-// a function of the bundle (Function.prototype.toString), which a bundler has rewritten to use names of the bundle's
-// scope that the worker lacks (the workers fail with "e is not defined"), so the page keeps tfjs wasm on one thread.
+// a function of the bundle (Function.prototype.toString), which Vite's bundle has rewritten to use names of the
+// bundle's scope that the worker lacks (the workers fail with "e is not defined"), so the page keeps tfjs wasm on one
+// thread.
 env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
 setWasmPaths({ "tfjs-backend-wasm.wasm": plainWasm, "tfjs-backend-wasm-simd.wasm": simdWasm, "tfjs-backend-wasm-threaded-simd.wasm": threadedSimdWasm });
 
@@ -39,7 +40,7 @@ export function listBackends(): Promise<BackendChoice[]> {
     const out: BackendChoice[] = [];
     for (const b of await availableBackends()) {
       if (b.name === "wasm" && b.available && env().getBool("WASM_HAS_MULTITHREAD_SUPPORT") === false) {
-        out.push({ id: b.name, backend: b.name, available: true, detail: "tfjs wasm (XNNPACK, SIMD, one thread: its threaded build does not survive bundling)" });
+        out.push({ id: b.name, backend: b.name, available: true, detail: "tfjs wasm (XNNPACK, SIMD, one thread: tfjs's threaded build cannot start its workers from this Vite bundle)" });
         continue;
       }
       if (b.name !== "onnx") {
