@@ -2,15 +2,18 @@ import type { BackendChoice } from "../backends.js";
 import type { Throughput } from "../throughput.js";
 import { h } from "./dom.js";
 
+const rate = (v: number) => (v < 10 ? v.toFixed(1) : v.toFixed(0));
+
 /** The backends mmx knows, those this browser runs as choices and the others with the reason, and steps/s for each used. */
-export function backendPanel(opts: { backends: Promise<readonly BackendChoice[]>; current: () => string; select(name: string): Promise<void>; throughput: Throughput }): { el: HTMLElement; refresh(): void } {
+export function backendPanel(opts: { backends: Promise<readonly BackendChoice[]>; current: () => string; select(name: string): Promise<void>; throughput: Throughput }): { el: HTMLElement; /** Redraws the steps/s table. */ refresh(): void } {
   let backends: readonly BackendChoice[] | undefined;
   const list = h("div", { class: "backend-list" });
   const rates = h("table", { class: "rates" });
   const isolation = h("p", { class: "hint" }, globalThis.crossOriginIsolated ? "Cross-origin isolated: SharedArrayBuffer is there for onnxruntime-web's wasm threads (?onnxThreads=n)." : "Not cross-origin isolated: wasm runs on one thread (serve with COOP/COEP headers for threads).");
   let switching = false;
 
-  const refresh = () => {
+  // The list is rebuilt only when the choice changes (a rebuilt button loses a click in progress); the rates often.
+  const refreshList = () => {
     if (backends) list.replaceChildren(
       ...(backends ?? []).map((b) => {
         const active = b.id === opts.current();
@@ -23,17 +26,20 @@ export function backendPanel(opts: { backends: Promise<readonly BackendChoice[]>
         row.addEventListener("click", async () => {
           if (active || switching) return;
           switching = true;
-          refresh();
+          refreshList();
           try {
             await opts.select(b.id);
           } finally {
             switching = false;
-            refresh();
+            refreshList();
+            refreshRates();
           }
         });
         return row;
       }),
     );
+  };
+  const refreshRates = () => {
     const rows = opts.throughput.table();
     rates.replaceChildren(
       h("thead", {}, h("tr", {}, h("th", {}, "backend"), h("th", {}, "steps/s now"), h("th", {}, "best"))),
@@ -41,7 +47,7 @@ export function backendPanel(opts: { backends: Promise<readonly BackendChoice[]>
         "tbody",
         {},
         ...(rows.length
-          ? rows.map((r) => h("tr", { class: r.backend === opts.current() ? "current" : "" }, h("td", {}, r.backend), h("td", {}, r.rate.toFixed(0)), h("td", {}, r.best.toFixed(0))))
+          ? rows.map((r) => h("tr", { class: r.backend === opts.current() ? "current" : "" }, h("td", {}, r.backend), h("td", {}, rate(r.rate)), h("td", {}, rate(r.best))))
           : [h("tr", {}, h("td", { colspan: 3, class: "muted" }, "train to measure"))]),
       ),
     );
@@ -49,8 +55,9 @@ export function backendPanel(opts: { backends: Promise<readonly BackendChoice[]>
   list.replaceChildren(h("p", { class: "hint" }, `Training on ${opts.current()}. In a moment the page pauses briefly to look for the other backends of this browser.`));
   void opts.backends.then((b) => {
     backends = b;
-    refresh();
+    refreshList();
   });
+  refreshRates();
   return {
     el: h(
       "section",
@@ -61,6 +68,6 @@ export function backendPanel(opts: { backends: Promise<readonly BackendChoice[]>
       rates,
       isolation,
     ),
-    refresh,
+    refresh: refreshRates,
   };
 }
