@@ -1,7 +1,7 @@
 /**
  * The playground in a real browser: its production build loads with no console error, the three spiral models
  * train on the default backend (and on onnx-wasm, where the browser has it) and their losses fall, the decision
- * canvases are drawn, and a screenshot is saved (test-results/). Run with `npm run test:browser`; without Chromium it skips and says why.
+ * canvases are drawn, a screenshot is saved (test-results/), and the backend picker switches backend. Run with `npm run test:browser`; without Chromium it skips and says why.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -101,4 +101,13 @@ describe.skipIf(missing !== undefined)("the playground in Chromium (production b
     expect(backends.map((b) => b.name)).toContain("wasm");
     for (const b of backends.filter((b) => b.disabled)) expect(b.detail).toMatch(/^unavailable: ./);
   });
+
+  it("switches backend from the picker while the page runs, and trains there", async () => {
+    await page.click('.backend[data-backend="cpu"]');
+    await page.waitForFunction(() => window.mmxPlayground?.status().backend === "cpu", undefined, { timeout: 60_000 });
+    await page.click('[data-action="play"]');
+    await page.waitForFunction(() => window.mmxPlayground!.status().spirals.methods.every((m) => m.steps >= 3), undefined, { timeout: 120_000, polling: 250 });
+    expect(await page.locator('.backend.active[data-backend="cpu"]').count()).toBe(1);
+    expect(errors).toEqual([]);
+  }, 300_000);
 });
