@@ -1,7 +1,8 @@
 /**
  * The playground in a real browser: its production build loads with no console error, the three spiral models
  * train on the default backend (and on onnx-wasm, where the browser has it) and their losses fall, the decision
- * canvases are drawn, a screenshot is saved (test-results/), and the backend picker switches backend. Run with `npm run test:browser`; without Chromium it skips and says why.
+ * canvases are drawn, a screenshot is saved (test-results/), and the backend picker switches backend. Run with
+ * `npm run test:browser`; without Chromium it skips and says why.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
