@@ -34,8 +34,12 @@ if (process.platform !== "linux" || process.arch !== "x64") throw new Error(`gpu
 const WORKSPACE_ROOTS = ["@mmx/bench", "@mmx/core", "@mmx/testing", "@mmx/mixup"];
 /** npm packages the suite or the bench load that no workspace package.json lists (root devDependencies). */
 const EXTRA_NPM = ["vitest", "fast-check", "webgpu", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-webgpu"];
-/** Never loaded at run time: type declarations, and the CLI dependencies of @tensorflow/tfjs (its tf.node.js needs none). */
-const SKIP_NPM = (name) => name.startsWith("@types/") || name === "@webgpu/types" || ["core-js", "regenerator-runtime", "yargs", "chalk", "argparse"].includes(name);
+/**
+ * Never loaded at run time in Node: type declarations, the CLI dependencies of @tensorflow/tfjs (its tf.node.js needs
+ * none), and the browser-only runtime of @mmx/onnx (onnxruntime-web).
+ */
+const SKIP_NPM = (name) =>
+  name.startsWith("@types/") || name === "@webgpu/types" || ["core-js", "regenerator-runtime", "yargs", "chalk", "argparse", "onnxruntime-web"].includes(name);
 /** The suite's files outside the packages. */
 const ROOT_FILES = ["package.json", "tsconfig.base.json", "vitest.config.ts", "scripts/backends.vitest.config.ts", "scripts/backends-plan.setup.ts", "scripts/test-backends.mjs"];
 

@@ -8,7 +8,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { dispose, jit, setBackend, type Array } from "@mmx/core";
-import { batches, fashionMnist, hostArray, type HostArray, type ImageDataset } from "@mmx/data";
+import { batches, fashionMnist, hostArray, type HostArray, type ImageDataset } from "@mmx/data/node";
 import { bceSoftmax } from "@mmx/losses";
 import { metricsAccumulator, type MetricsResult } from "@mmx/metrics";
 import { inputMixup, manifoldMixup, trainStep, type MixupPolicy } from "@mmx/mixup";

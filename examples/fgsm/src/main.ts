@@ -10,7 +10,7 @@
 import { pathToFileURL } from "node:url";
 import { dispose, setBackend, type Array } from "@mmx/core";
 import { fgsm, robustAccuracy } from "@mmx/attacks";
-import { batches, fashionMnist, hostArray, type HostArray } from "@mmx/data";
+import { batches, fashionMnist, hostArray, type HostArray } from "@mmx/data/node";
 import { bceSoftmax, crossEntropy } from "@mmx/losses";
 import { inputMixup, manifoldMixup, trainStep, type MixupPolicy } from "@mmx/mixup";
 import * as nn from "@mmx/nn";

@@ -10,7 +10,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { dispose, setBackend, type Array } from "@mmx/core";
-import { batches, hostArray, mnist, toArray, type HostArray } from "@mmx/data";
+import { batches, hostArray, mnist, toArray, type HostArray } from "@mmx/data/node";
 import { bceSoftmax } from "@mmx/losses";
 import { classSpectra } from "@mmx/metrics";
 import { capture, inputMixup, manifoldMixup, trainStep, type MixupPolicy } from "@mmx/mixup";

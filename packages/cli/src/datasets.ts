@@ -12,7 +12,7 @@ import {
   type BatchSource,
   type HostArray,
   type LoadProgress,
-} from "@mmx/data";
+} from "@mmx/data/node";
 import { foldIn, key, type Key } from "@mmx/random";
 import { UsageError } from "./errors.js";
 

@@ -3,12 +3,14 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 
 /**
- * Backend selection. mmx runs on tfjs backends; `cpu` and `wasm` are always present, `webgpu` when a
- * WebGPU adapter is found (Dawn in Node), `tensorflow` when @tensorflow/tfjs-node(-gpu) is installed.
+ * Backend selection. mmx runs on tfjs backends; `cpu` is always present, `wasm` in Node and wherever a page serves
+ * its .wasm files, `webgl` in a browser with WebGL2, `webgpu` when a WebGPU adapter is found (Dawn in Node,
+ * navigator.gpu in a browser), `tensorflow` when @tensorflow/tfjs-node(-gpu) is installed, `onnx` once @mmx/onnx is
+ * imported (onnxruntime-node in Node, onnxruntime-web in a browser).
  */
-export type BackendName = "cpu" | "wasm" | "webgpu" | "tensorflow" | "onnx";
+export type BackendName = "cpu" | "wasm" | "webgl" | "webgpu" | "tensorflow" | "onnx";
 
-export const KNOWN_BACKENDS: readonly BackendName[] = ["cpu", "wasm", "webgpu", "tensorflow", "onnx"];
+export const KNOWN_BACKENDS: readonly BackendName[] = ["cpu", "wasm", "webgl", "webgpu", "tensorflow", "onnx"];
 
 export interface BackendInfo {
   readonly name: BackendName;
@@ -78,6 +80,10 @@ export async function setBackend(name: string): Promise<void> {
 
 function availabilityHint(name: BackendName): string {
   switch (name) {
+    case "wasm":
+      return "tfjs's wasm backend registers itself when @mmx/core loads: this should not happen, report it";
+    case "webgl":
+      return "it runs in a browser only (WebGL2, through @tensorflow/tfjs-backend-webgl); Node has no WebGL";
     case "webgpu":
       return "it needs the 'webgpu' and '@tensorflow/tfjs-backend-webgpu' packages and a Vulkan device (see the README's WebGPU section)";
     case "tensorflow":
@@ -101,11 +107,9 @@ export function getEagerBackend(): string {
 
 /** Every known backend, whether it can run here, and what it runs on or why not. */
 export async function availableBackends(): Promise<BackendInfo[]> {
-  const out: BackendInfo[] = [
-    { name: "cpu", available: true, detail: "tfjs cpu (plain JavaScript)" },
-    { name: "wasm", available: true, detail: "tfjs wasm (XNNPACK, SIMD, one thread in Node)" },
-  ];
-  for (const name of ["webgpu", "tensorflow", "onnx"] as const) {
+  const out: BackendInfo[] = [{ name: "cpu", available: true, detail: "tfjs cpu (plain JavaScript)" }];
+  for (const name of KNOWN_BACKENDS) {
+    if (name === "cpu") continue;
     const provider = providers.get(name);
     if (!provider) {
       out.push({ name, available: false, detail: availabilityHint(name) });

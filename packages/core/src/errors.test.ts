@@ -24,7 +24,7 @@ describe("bad input gives errors that name the culprit", () => {
 
   it("an unknown backend lists the valid ones", async () => {
     await expect(setBackend("tpu")).rejects.toThrow(UnknownBackendError);
-    await expect(setBackend("tpu")).rejects.toThrow(`unknown backend "tpu"; valid backends are 'cpu', 'wasm', 'webgpu', 'tensorflow', 'onnx'`);
+    await expect(setBackend("tpu")).rejects.toThrow(`unknown backend "tpu"; valid backends are 'cpu', 'wasm', 'webgl', 'webgpu', 'tensorflow', 'onnx'`);
   });
 
   it("grad of a non-scalar, or with respect to integers, says so", () => {

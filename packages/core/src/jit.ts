@@ -42,6 +42,12 @@ export type Jitted<F extends (...args: any[]) => any> = F & JittedMethods<F>;
 export interface JittedMethods<F extends (...args: any[]) => any> {
   /** The staged program for these arguments (traced once and cached, as a call would). */
   lower(...args: Parameters<F>): ClosedJaxpr;
+  /**
+   * Runs on these arguments and resolves once the program's outputs exist: the call to use where the backend's
+   * runtime is asynchronous (onnx in a browser, on onnxruntime-web); on every other backend it is the plain call.
+   * Keep the arguments alive until it settles.
+   */
+  callAsync(...args: Parameters<F>): Promise<ReturnType<F>>;
   /** Runs once on these arguments with per-equation timings (each step synchronised). */
   profile(...args: Parameters<F>): { outputs: ReturnType<F>; timings: StepTiming[] };
   /** Number of distinct traced signatures. */
@@ -164,7 +170,25 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
     return unflatten(entry.outTree, outs);
   };
 
+  const callAsync = async (args: unknown[]) => {
+    const { entry, arrays, temporaries } = prepare(args);
+    if (isTracing() || arrays.some((a) => a instanceof Tracer)) {
+      for (const t of temporaries) t.dispose();
+      throw new TypeError("jit: callAsync runs on concrete arrays; inside a transformation, call the jitted function itself");
+    }
+    const program = programFor(entry);
+    let outs: Array[];
+    try {
+      outs = program.runAsync ? await program.runAsync(arrays) : program.run(arrays);
+    } finally {
+      for (const t of temporaries) t.dispose();
+    }
+    if (opts.checkFinite) await Promise.all(outs.map(async (o, i) => o.dtype === "float32" && assertFinite(await o.data(), o, leafPaths(entry.outTree)[i]!)));
+    return unflatten(entry.outTree, outs);
+  };
+
   const jitted = ((...args: unknown[]) => call(args)) as unknown as Jitted<F>;
+  jitted.callAsync = (...args) => callAsync(args) as Promise<ReturnType<F>>;
   jitted.lower = (...args) => prepare(args).entry.closed;
   jitted.profile = (...args) => {
     const timings: StepTiming[] = [];
@@ -193,12 +217,13 @@ function checkFinite(outs: readonly Array[], outTree: TreeDef): void {
     if (!canReadSync(o)) {
       throw new Error(`jit: checkFinite reads outputs synchronously, which the ${getBackend()} backend cannot do here; turn it off and check \`await out.data()\` instead`);
     }
-    const values = o.dataSync();
-    const bad = values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) {
-      throw new RangeError(`jit: output ${paths[i]} (${o.aval}) holds ${values[bad]} at flat index ${bad} (checkFinite is on)`);
-    }
+    assertFinite(o.dataSync(), o, paths[i]!);
   });
+}
+
+function assertFinite(values: ArrayLike<number>, o: Array, path: string): void {
+  const bad = globalThis.Array.prototype.findIndex.call(values, (v: number) => !Number.isFinite(v));
+  if (bad >= 0) throw new RangeError(`jit: output ${path} (${o.aval}) holds ${values[bad]} at flat index ${bad} (checkFinite is on)`);
 }
 
 export type { PyTree };

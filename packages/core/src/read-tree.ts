@@ -1,4 +1,4 @@
-import { takeWebgpuErrors } from "./backends/webgpu.js";
+import { takeWebgpuErrors } from "./backends/webgpu-common.js";
 import { DeviceArray } from "./device-array.js";
 import type { Array } from "./array.js";
 import { dispose } from "./memory.js";

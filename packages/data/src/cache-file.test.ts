@@ -64,7 +64,7 @@ describe("cached pixels", () => {
     const { mkdtempSync, rmSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
-    const { fashionMnist } = await import("./index.js");
+    const { fashionMnist } = await import("./node.js");
     const dir = mkdtempSync(join(tmpdir(), "mmx-cache-"));
     try {
       await fashionMnist({ split: "test", limit: 4, cacheDir: dir });

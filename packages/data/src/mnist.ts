@@ -2,8 +2,8 @@ import { join } from "node:path";
 import type { CachedImages } from "./cache-file.js";
 import { type EmbeddedLoadOptions, type EmbeddedSource, loadEmbedded, packSplit, readJsonFile, type Split } from "./embedded.js";
 import type { ImageDataset } from "./image-dataset.js";
+import { MNIST_CLASSES } from "./classes.js";
 
-export const MNIST_CLASSES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] as const;
 
 const PIXELS = 28 * 28;
 /** The package stores p / 255 rounded to 3 decimals; a value further than this from a byte is not its format. */

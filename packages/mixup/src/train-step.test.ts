@@ -40,6 +40,27 @@ describe("trainStep", () => {
     dispose([state.params, state.opt, x, y]);
   });
 
+  it("callAsync takes the same steps as the plain call", async () => {
+    const model = nn.mlp([4, 8, 3]);
+    const make = () => trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.3, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.mixupLayers }) });
+    const [plain, awaited] = [make(), make()];
+    const { x, y } = blobs(12);
+    const params = model.init(key(4), [-1, 4]).params;
+    let a = plain.init(tree.map((p: Array) => np.add(p, 0), params));
+    let b = awaited.init(tree.map((p: Array) => np.add(p, 0), params));
+    for (let i = 0; i < 3; i++) {
+      const ra = plain(a, x, y, foldIn(key(5), i));
+      const rb = await awaited.callAsync(b, x, y, foldIn(key(5), i));
+      expect(rb.layer).toEqual(ra.layer);
+      expect(rb.loss.item()).toBeCloseTo(ra.loss.item(), 6);
+      dispose([ra.loss, rb.loss]);
+      [a, b] = [ra.state, rb.state];
+    }
+    const [leavesA, leavesB] = [tree.leaves(a.params) as Array[], tree.leaves(b.params) as Array[]];
+    leavesA.forEach((leaf, i) => assertAllClose(leavesB[i]!.dataSync(), leaf.dataSync(), { rtol: 1e-6, atol: 1e-7 }));
+    dispose([a.params, a.opt, b.params, b.opt, params, x, y]);
+  });
+
   it("equals the same step written out by hand: mixup, valueAndGrad, optimizer update", () => {
     tidy(() => {
       const model = nn.mlp([4, 8, 3]);

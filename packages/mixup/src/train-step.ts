@@ -48,6 +48,11 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
   /** One step on a batch: y holds int32 labels [B] or one-hot rows [B, C]; key drives the policy. */
   <Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): StepResult<Q, S>;
   /** The first state: these params (never freed by a step) and a fresh optimizer state. */
+  /**
+   * The same step, resolved once its program has run: the call to use where the backend's runtime is asynchronous
+   * (onnx in a browser). Keep x and y alive until it settles.
+   */
+  callAsync<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): Promise<StepResult<Q, S>>;
   init<Q extends P>(params: Q, modelState?: PyTree): TrainState<Q, S>;
   /** How many programs were compiled: one per eligible layer used so far (and one for clean steps). */
   readonly programs: number;
@@ -91,22 +96,38 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
     { staticArgnums: [0] },
   );
 
-  const step = ((state: TrainState<P, S>, x: Array, y: Array, key: Key): StepResult<P, S> => {
+  type Args = Parameters<typeof program>;
+  type Out = TrainState<P, S> & { loss: Array };
+  /** The policy's draw for a batch, as the program's arguments (lambda and perm are freed by `finish`). */
+  const prepare = (state: TrainState<P, S>, x: Array, y: Array, key: Key): { args: Args; layer: BoundaryRef | null } => {
     const batch = x.shape[0]!;
     const draw = policy && policy.alpha > 0 ? policy.sample(key, batch) : null;
     const lambda = draw ? (typeof draw.lambda === "number" ? np.array(draw.lambda) : draw.lambda) : np.array(1);
     const perm = draw ? draw.perm : np.arange(batch);
-    const out = own(program(draw ? draw.layer : null, state.params, state.opt, state.modelState, x, y, lambda, perm));
-    dispose([lambda, perm]);
+    const layer = draw ? draw.layer : null;
+    return { args: [layer, state.params, state.opt, state.modelState, x, y, lambda, perm], layer };
+  };
+  const finish = (state: TrainState<P, S>, args: Args, layer: BoundaryRef | null, result: Out): StepResult<P, S> => {
+    const out = own(result);
+    dispose([args[6], args[7]]);
     if (donating) {
-      const kept = new Set(tree.leaves([out, x, y]));
+      const kept = new Set(tree.leaves([out, args[4], args[5]]));
       dispose(
         tree.leaves([state.params, state.opt, state.modelState]).filter((leaf) => made.has(leaf as object) && !kept.has(leaf)),
         { by: donatedBy },
       );
     }
-    return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer: draw ? draw.layer : null };
+    return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer };
+  };
+
+  const step = (<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): StepResult<Q, S> => {
+    const { args, layer } = prepare(state, x, y, key);
+    return finish(state, args, layer, program(...args) as Out) as StepResult<Q, S>;
   }) as TrainStep<P, S>;
+  step.callAsync = async <Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): Promise<StepResult<Q, S>> => {
+    const { args, layer } = prepare(state, x, y, key);
+    return finish(state, args, layer, (await program.callAsync(...args)) as Out) as StepResult<Q, S>;
+  };
   step.init = (params, modelState = {}) => ({ params, opt: own(optimizer.init(params)), modelState });
   Object.defineProperty(step, "programs", { get: () => program.cacheSize });
   return step;

@@ -1,56 +1,93 @@
-import { DeviceArray, np, takeHostBuffer, type Array, type ClosedJaxpr, type DType, type Executor, type Program, type ShapedArray, type TypedArray } from "@mmx/core";
-import type { Tensor as OrtTensor } from "onnxruntime-node";
-import { sessionOptions } from "./device.js";
+import { AsyncProgramError, DeviceArray, np, takeHostBuffer, type Array, type ClosedJaxpr, type DType, type Executor, type Program, type ShapedArray, type TypedArray } from "@mmx/core";
 import { lowerToOnnx, type LoweredModel } from "./lower-jaxpr.js";
 import type { LoweringOptions } from "./lowerings.js";
-import { ortRuntime, SyncSession } from "./ort-sync.js";
+import { currentBinding, type HostTensor, type OnnxRuntimeBinding, type OnnxSession, type OrtDType } from "./runtime.js";
 
-const ORT_TYPE: Readonly<Record<DType, "float32" | "int32" | "bool">> = { float32: "float32", int32: "int32", bool: "bool" };
+const ORT_TYPE: Readonly<Record<DType, OrtDType>> = { float32: "float32", int32: "int32", bool: "bool" };
+
+const rejected = (e: unknown) => new Error(`@mmx/onnx: onnxruntime rejected the lowered program: ${(e as Error).message}`);
 
 /**
- * A jitted program as one onnxruntime session: `run` feeds the inputs' host buffers without copying
- * (tfjs's cpu backend hands out its own arrays), and onnxruntime writes each output into a buffer
- * given to it: one freed by earlier outputs of the same size when there is one (core's host buffers),
- * so a training loop allocates no new memory per step. Each output becomes a new array the caller owns.
+ * A jitted program as one onnxruntime session. Where the runtime runs synchronously (onnxruntime-node), `run`
+ * feeds the inputs' host buffers without copying (tfjs's cpu backend hands out its own arrays), and onnxruntime
+ * writes each output into a buffer given to it: one freed by earlier outputs of the same size when there is one
+ * (core's host buffers), so a training loop allocates no new memory per step. Where it runs asynchronously
+ * (onnxruntime-web), only `runAsync` runs (jit's `callAsync`). Each output becomes a new array the caller owns.
  */
 export class OnnxProgram implements Program {
   readonly lowered: LoweredModel;
-  private readonly session: SyncSession;
-  private readonly Tensor: typeof OrtTensor;
+  private readonly binding: OnnxRuntimeBinding;
+  private readonly session: OnnxSession | undefined;
+  private readonly pending: Promise<OnnxSession> | undefined;
 
   constructor(closed: ClosedJaxpr, lowering?: LoweringOptions) {
     this.lowered = lowerToOnnx(closed, lowering ? { lowering } : {});
-    this.Tensor = ortRuntime().Tensor;
-    try {
-      this.session = new SyncSession(this.lowered.bytes, sessionOptions());
-    } catch (e) {
-      // onnxruntime's message names the failing node, and node names carry the primitive and the layer.
-      throw new Error(`@mmx/onnx: onnxruntime rejected the lowered program: ${(e as Error).message}`);
+    this.binding = currentBinding();
+    if (this.binding.createSessionSync) {
+      try {
+        this.session = this.binding.createSessionSync(this.lowered.bytes);
+      } catch (e) {
+        // onnxruntime's message names the failing node, and node names carry the primitive and the layer.
+        throw rejected(e);
+      }
+    } else {
+      const pending = this.binding.createSession(this.lowered.bytes).catch((e: unknown) => Promise.reject(rejected(e)));
+      // The error surfaces at the first runAsync; a program never run must not leave an unhandled rejection.
+      pending.catch(() => {});
+      this.pending = pending;
     }
   }
 
-  run(inputs: readonly Array[]): Array[] {
-    const { inputNames, inAvals, outputNames, outAvals } = this.lowered;
+  private feeds(inputs: readonly Array[]): Record<string, HostTensor> {
+    const { inputNames, inAvals } = this.lowered;
     if (inputs.length !== inputNames.length) throw new Error(`jit: the program takes ${inputNames.length} inputs, got ${inputs.length}`);
-    const feeds: Record<string, OrtTensor> = {};
+    const feeds: Record<string, HostTensor> = {};
     inputs.forEach((x, i) => {
       const aval = inAvals[i]!;
       if (!x.aval.equals(aval)) throw new TypeError(`jit: input ${i} is ${x.aval}, the program expects ${aval}`);
-      feeds[inputNames[i]!] = new this.Tensor(ORT_TYPE[aval.dtype], hostValues(x) as never, aval.shape as number[]);
+      feeds[inputNames[i]!] = { type: ORT_TYPE[aval.dtype], data: hostValues(x), dims: aval.shape };
     });
+    return feeds;
+  }
+
+  run(inputs: readonly Array[]): Array[] {
+    const session = this.session;
+    if (!session?.runInto) {
+      throw new AsyncProgramError(`jit: the onnx backend runs programs asynchronously on ${this.binding.name}: call \`await f.callAsync(...)\` instead of \`f(...)\``);
+    }
+    const feeds = this.feeds(inputs);
+    const { outputNames, outAvals } = this.lowered;
     const buffers = outAvals.map((aval) => takeHostBuffer(aval.dtype, aval.size));
-    const fetches: Record<string, OrtTensor> = {};
-    outputNames.forEach((name, i) => (fetches[name] = new this.Tensor(ORT_TYPE[outAvals[i]!.dtype], buffers[i] as never, outAvals[i]!.shape as number[])));
+    const outputs: Record<string, HostTensor> = {};
+    outputNames.forEach((name, i) => (outputs[name] = { type: ORT_TYPE[outAvals[i]!.dtype], data: buffers[i]!, dims: outAvals[i]!.shape }));
     try {
-      this.session.run(feeds, fetches);
+      session.runInto(feeds, outputs);
     } catch (e) {
       throw new Error(`@mmx/onnx: the program failed in onnxruntime: ${(e as Error).message}`);
     }
     return buffers.map((buffer, i) => wrap(buffer, outAvals[i]!));
   }
 
+  async runAsync(inputs: readonly Array[]): Promise<Array[]> {
+    if (this.session?.runInto) return this.run(inputs);
+    const feeds = this.feeds(inputs);
+    const session = this.session ?? (await this.pending!);
+    let values: Record<string, TypedArray>;
+    try {
+      values = await session.run(feeds);
+    } catch (e) {
+      throw new Error(`@mmx/onnx: the program failed in ${this.binding.name}: ${(e as Error).message}`);
+    }
+    const { outputNames, outAvals } = this.lowered;
+    return outputNames.map((name, i) => wrap(values[name]!, outAvals[i]!));
+  }
+
   dispose(): void {
-    this.session.dispose();
+    this.session?.dispose();
+    this.pending?.then(
+      (s) => s.dispose(),
+      () => {},
+    );
   }
 }
 

@@ -1,4 +1,3 @@
-import { writeFileSync } from "node:fs";
 import { makeJaxpr, tree, type DType } from "@mmx/core";
 import { lowerToOnnx } from "./lower-jaxpr.js";
 
@@ -14,8 +13,17 @@ export interface ExportedOnnx {
   readonly bytes: Uint8Array;
   readonly inputs: readonly OnnxTensorSpec[];
   readonly outputs: readonly OnnxTensorSpec[];
-  /** Writes the model to a `.onnx` file. */
+  /** Writes the model to a `.onnx` file (Node; in a browser, offer `bytes` as a download instead). */
   save(path: string): void;
+}
+
+/** How `save` writes bytes on this platform: set by the platform entry. */
+let writeBytes: (path: string, bytes: Uint8Array) => void = () => {
+  throw new Error("this platform cannot write files; use the model's bytes (in a browser, offer them as a Blob download)");
+};
+
+export function setFileWriter(writer: (path: string, bytes: Uint8Array) => void): void {
+  writeBytes = writer;
 }
 
 /** `[0].w` -> `input_0_w`; a lone leaf is just `input`. */
@@ -48,7 +56,7 @@ export function exportOnnx<F extends (...args: any[]) => unknown>(f: F, ...examp
     outputs: spec(lowered.outputNames, lowered.outAvals),
     save(path: string) {
       try {
-        writeFileSync(path, lowered.bytes);
+        writeBytes(path, lowered.bytes);
       } catch (e) {
         throw new Error(`exportOnnx: could not write ${path}: ${(e as Error).message}`);
       }

@@ -17,6 +17,9 @@ export const ONNX_DTYPE: Readonly<Record<DType, DataTypeCode>> = { float32: Data
 // Attribute values, tagged by their ONNX type.
 export type Attr = { int: number } | { ints: readonly number[] } | { float: number } | { floats: readonly number[] } | { string: string } | { tensor: TensorMessage };
 export const int = (v: number): Attr => ({ int: v });
+/** The most inputs one Concat node gets (see GraphBuilder.concat). */
+export const MAX_CONCAT_INPUTS = 6;
+
 export const ints = (v: readonly number[]): Attr => ({ ints: v });
 export const float = (v: number): Attr => ({ float: v });
 export const str = (v: string): Attr => ({ string: v });
@@ -121,6 +124,19 @@ export class GraphBuilder {
   /** Adds one node with one output. */
   op(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}): string {
     return this.node(opType, inputs, attrs, 1)[0]!;
+  }
+
+  /**
+   * Concat along `axis`, nested so that no node has more than MAX_CONCAT_INPUTS inputs: WebGPU gives a shader 8
+   * storage buffers unless more are requested, and onnxruntime-web's WebGPU Concat binds each input and its output
+   * to one (with more, its pipeline fails validation and the whole batch of work is dropped).
+   */
+  concat(inputs: readonly string[], axis: number): string {
+    if (inputs.length === 1) return inputs[0]!;
+    if (inputs.length <= MAX_CONCAT_INPUTS) return this.op("Concat", inputs, { axis: { int: axis } });
+    const groups: string[] = [];
+    for (let i = 0; i < inputs.length; i += MAX_CONCAT_INPUTS) groups.push(this.concat(inputs.slice(i, i + MAX_CONCAT_INPUTS), axis));
+    return this.concat(groups, axis);
   }
 
   /** A node writing to a given name (graph outputs). */

@@ -47,7 +47,8 @@ export function lowerConvTranspose(b: GraphBuilder, [ct, w]: readonly Value[], p
   const lows = [(kh - 1) * dh - pt, (kw - 1) * dw - pl];
   const highs = [(kh - 1) * dh - pb, (kw - 1) * dw - pr];
   if (opts.inputGrad === "flip" && sh === 1 && sw === 1 && [...lows, ...highs].every((v) => v >= 0)) {
-    const out = b.op("Conv", [ctNCHW, hwioToFlippedIOHW(b, w!)], { pads: ints([lows[0]!, lows[1]!, highs[0]!, highs[1]!]), dilations: ints([dh, dw]) });
+    // strides written out although 1 is ONNX's default: onnxruntime-web's WebGPU Conv requires the attribute.
+    const out = b.op("Conv", [ctNCHW, hwioToFlippedIOHW(b, w!)], { strides: ints([1, 1]), pads: ints([lows[0]!, lows[1]!, highs[0]!, highs[1]!]), dilations: ints([dh, dw]) });
     return toNHWC(b, out);
   }
   // Rows of the padded input that no window reached get zeros through output_padding.
@@ -109,10 +110,10 @@ export function lowerConvFilterGrad(b: GraphBuilder, [x, ct]: readonly Value[], 
   if (strategy === "taps") {
     // One Gemm per tap: [Ci, rows] @ [rows, Co].
     const grads = taps.map((t) => b.op("Gemm", [b.op("Reshape", [t, b.int64s([rows, ci])]), ct2], { transA: { int: 1 } }));
-    const stacked = grads.length === 1 ? grads[0]! : b.op("Concat", grads, { axis: { int: 0 } });
+    const stacked = b.concat(grads, 0);
     return b.op("Reshape", [stacked, b.int64s([kh, kw, ci, co])]);
   }
-  const patches = taps.length === 1 ? taps[0]! : b.op("Concat", taps, { axis: { int: 3 } }); // [N, OH, OW, KH·KW·Ci]
+  const patches = b.concat(taps, 3); // [N, OH, OW, KH·KW·Ci]
   const cols = b.op("Reshape", [patches, b.int64s([rows, kh * kw * ci])]);
   const grad = b.op("Gemm", [cols, ct2], { transA: { int: 1 } }); // [KH·KW·Ci, Co]
   return b.op("Reshape", [grad, b.int64s([kh, kw, ci, co])]);

@@ -105,10 +105,10 @@ export function lowerMaxPoolRoute(b: GraphBuilder, ct: Value, x: Value, p: PoolP
       if (!last) taken = taken ? b.op("Or", [taken, hit]) : hit;
       cols.push(b.op("Unsqueeze", [b.op("Where", [first, ct4, zero]), b.int64s([3])])); // [n, oh, ow, 1, c]
     }
-    const row = cols.length === 1 ? cols[0]! : b.op("Concat", cols, { axis: int(3) }); // [n, oh, ow, kw, c]
+    const row = b.concat(cols, 3); // [n, oh, ow, kw, c]
     rows.push(b.op("Unsqueeze", [row, b.int64s([2])])); // [n, oh, 1, ow, kw, c]
   }
-  const stacked = rows.length === 1 ? rows[0]! : b.op("Concat", rows, { axis: int(2) });
+  const stacked = b.concat(rows, 2);
   let grid = b.op("Reshape", [stacked, b.int64s([n, oh * kh, ow * kw, c])]);
   // Back to the unpadded frame: rows pt .. pt+h-1 and columns pl .. pl+w-1 of the padded grid.
   const lackH = Math.max(0, pt + h - oh * kh);

@@ -210,7 +210,7 @@ export const onnxLowerings: OnnxLoweringTable = {
     if (s.length === shape.length && s.every((d, i) => d === shape[i])) return x!.name;
     return b.op("Expand", [x!.name, b.int64s(shape)]);
   },
-  concatenate: (b, xs, { axis }) => (xs.length === 1 ? xs[0]!.name : b.op("Concat", xs.map((x) => x.name), { axis: int(axis) })),
+  concatenate: (b, xs, { axis }) => b.concat(xs.map((x) => x.name), axis),
   slice: (b, [x], { begin, size }) => {
     const s = x!.aval.shape;
     if (begin.every((v, i) => v === 0 && size[i] === s[i])) return x!.name;

@@ -1,6 +1,9 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
+import { OrtUnavailableError } from "./runtime.js";
+
+export { OrtUnavailableError };
 
 /**
  * Synchronous access to onnxruntime-node. mmx's `Program.run` is synchronous (jit returns arrays,
@@ -56,12 +59,6 @@ export function ortRuntime(): OrtRuntime {
   return runtime;
 }
 
-export class OrtUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "OrtUnavailableError";
-  }
-}
 
 function loadRuntime(): OrtRuntime {
   const require = createRequire(import.meta.url);

@@ -37,7 +37,7 @@ describe("the backend plan of a test run (MMX_BACKENDS)", () => {
   });
 
   it("fails on an unknown name, listing the known ones", async () => {
-    await expect(planBackends("cpu,cuda9")).rejects.toThrow(/unknown backend 'cuda9'; known: cpu, wasm, webgpu/);
+    await expect(planBackends("cpu,cuda9")).rejects.toThrow(/unknown backend 'cuda9'; known: cpu, wasm, webgl, webgpu/);
   });
 
   it.skipIf(!unavailable)(`fails when a requested backend cannot run here (${unavailable?.name}), saying why`, async () => {

@@ -1,4 +1,5 @@
 import { availableBackends, KNOWN_BACKENDS, type BackendName } from "../backend.js";
+import { envVar, envVars } from "../env.js";
 
 /**
  * Which backends a test run covers. `MMX_BACKENDS=cpu,wasm,webgpu` asks for exactly those, and a requested backend
@@ -45,7 +46,7 @@ export interface PlanOptions {
   readonly exclude?: Readonly<Partial<Record<BackendName, string>>>;
 }
 
-export async function planBackends(requested: string | undefined = process.env["MMX_BACKENDS"], opts: PlanOptions = {}): Promise<BackendPlan> {
+export async function planBackends(requested: string | undefined = envVar("MMX_BACKENDS"), opts: PlanOptions = {}): Promise<BackendPlan> {
   const wanted = parseBackendList(requested);
   for (const name of wanted ?? []) {
     if (!KNOWN_BACKENDS.includes(name as BackendName)) {
@@ -92,7 +93,7 @@ const SLOW_BACKENDS: Readonly<Record<string, number>> = { webgpu: 2 };
  * fast-check's numRuns for a property suite on `backend`: MMX_PROPERTY_RUNS_<BACKEND> when set, else
  * MMX_PROPERTY_RUNS (or `base`), divided on slow backends (webgpu: by 2, at least 2 runs).
  */
-export function propertyRuns(backend: string, base: number, env: Readonly<Record<string, string | undefined>> = process.env): number {
+export function propertyRuns(backend: string, base: number, env: Readonly<Record<string, string | undefined>> = envVars()): number {
   const explicit = Number(env[`MMX_PROPERTY_RUNS_${backend.toUpperCase()}`]);
   if (Number.isInteger(explicit) && explicit > 0) return explicit;
   const all = Number(env["MMX_PROPERTY_RUNS"]);

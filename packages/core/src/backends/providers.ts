@@ -3,7 +3,12 @@ import { describeTensorflowPackage, loadTensorflowBackend } from "./tensorflow.j
 import { registerWebgpuBackend } from "./webgpu.js";
 import { webgpuAvailableQuietly } from "./webgpu-quiet-probe.js";
 
-/** The optional backends mmx knows how to load, each only when its packages are present. */
+/** The backends of Node: wasm (always there) and the optional ones, each loaded only when its packages are present. */
+registerBackendProvider("wasm", {
+  register: async () => {},
+  probe: async () => ({ ok: true, detail: "tfjs wasm (XNNPACK, SIMD, one thread in Node)" }),
+});
+
 registerBackendProvider("webgpu", {
   register: () => registerWebgpuBackend(),
   // Listing backends does not ask for webgpu: Dawn's stderr output stays in a child process.

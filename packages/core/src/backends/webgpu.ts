@@ -1,5 +1,5 @@
 /**
- * The tfjs WebGPU backend in Node, on Dawn: the `webgpu` npm package ships `dawn.node`, Chromium's WebGPU
+ * The tfjs WebGPU backend in Node, on Dawn (a browser's is ./webgpu-browser.ts): the `webgpu` npm package ships `dawn.node`, Chromium's WebGPU
  * implementation as a Node addon, and `@tensorflow/tfjs-backend-webgpu` runs on it once `navigator.gpu` and the
  * WebGPU globals (`GPUBufferUsage`, `GPUMapMode`, ...) exist. Both packages are optional: they are imported
  * dynamically, so this module loads (and `webgpuAvailable()` answers) without them.
@@ -46,7 +46,20 @@
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import * as tf from "@tensorflow/tfjs-core";
+import {
+  ensureWebgpuFactory,
+  firstLine,
+  hookDevices,
+  isObject,
+  messageOf,
+  probeAdapter,
+  TFJS_WEBGPU_PACKAGE,
+  WebgpuUnavailableError,
+  type GpuLike,
+  type WebgpuAvailability,
+} from "./webgpu-common.js";
+
+export { setWebgpuCpuForward, takeWebgpuErrors, WebgpuUnavailableError, type WebgpuAvailability } from "./webgpu-common.js";
 
 export interface WebgpuOptions {
   /**
@@ -59,56 +72,18 @@ export interface WebgpuOptions {
   flags?: readonly string[];
 }
 
-export type WebgpuAvailability = { ok: true; adapter: string } | { ok: false; reason: string };
-
-/** Dawn's (or our) answer to "no WebGPU here": says what to install and which variable points Dawn at a driver. */
-export class WebgpuUnavailableError extends Error {
-  override readonly name = "WebgpuUnavailableError";
-}
-
-// ---- the parts of WebGPU / dawn.node / tfjs-backend-webgpu used here, typed structurally (no @webgpu/types) ----
-
-interface AdapterInfoLike {
-  readonly vendor?: string;
-  readonly architecture?: string;
-  readonly device?: string;
-  readonly description?: string;
-}
-interface DeviceLike {
-  destroy(): void;
-  addEventListener?(type: "uncapturederror", listener: (event: { error?: { message?: string } }) => void): void;
-}
-interface AdapterLike {
-  readonly info?: AdapterInfoLike;
-  readonly features: { has(name: string): boolean };
-  readonly limits: Readonly<Record<string, number>>;
-  requestDevice(descriptor?: object): Promise<DeviceLike>;
-}
-interface GpuLike {
-  requestAdapter(options?: { powerPreference?: "low-power" | "high-performance" }): Promise<AdapterLike | null>;
-}
 interface DawnModule {
   create(flags: string[]): GpuLike;
   globals: Record<string, unknown>;
 }
-type WebgpuBackendCtor = new (device: DeviceLike, adapterInfo?: AdapterInfoLike) => tf.KernelBackend;
 
 const DAWN_PACKAGE = "webgpu";
-const TFJS_WEBGPU_PACKAGE = "@tensorflow/tfjs-backend-webgpu";
 const INSTALL_HINT =
   "Without a GPU, install Mesa's lavapipe software Vulkan: on Debian bookworm run `bash .ci/setup-webgpu.sh` " +
   "(installs libvulkan1 and mesa-vulkan-drivers, Mesa >= 25, from bookworm-backports; bookworm's own Mesa 22 " +
   "lavapipe is rejected by Dawn); with a GPU, install libvulkan1 and its Vulkan driver. Then point the Vulkan " +
   "loader at the driver's ICD json with VK_DRIVER_FILES (older loaders: VK_ICD_FILENAMES), e.g. " +
   "VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.json, or pass registerWebgpuBackend({ icdPath }).";
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function firstLine(e: unknown): string {
-  return messageOf(e).split("\n", 1)[0] ?? "";
-}
 
 async function importOptional(specifier: string): Promise<unknown> {
   try {
@@ -120,10 +95,6 @@ async function importOptional(specifier: string): Promise<unknown> {
         `Install '${DAWN_PACKAGE}' and '${TFJS_WEBGPU_PACKAGE}' to use the webgpu backend.`,
     );
   }
-}
-
-function isObject(x: unknown): x is Record<string, unknown> {
-  return (typeof x === "object" || typeof x === "function") && x !== null;
 }
 
 async function loadDawn(): Promise<DawnModule> {
@@ -141,13 +112,6 @@ function applyIcdPath(icdPath: string | undefined): void {
   }
   process.env["VK_DRIVER_FILES"] = icdPath;
   process.env["VK_ICD_FILENAMES"] = icdPath;
-}
-
-function describeAdapter(adapter: AdapterLike): string {
-  const info = adapter.info ?? {};
-  const name = info.description || info.device || "unknown adapter";
-  const kind = [info.vendor, info.architecture].filter(Boolean).join("/");
-  return kind ? `${name} (${kind})` : name;
 }
 
 function noAdapterReason(): string {
@@ -186,12 +150,7 @@ async function doProbe(options: WebgpuOptions): Promise<Probe> {
     );
   }
   const gpu = dawn.create([...(options.flags ?? [])]);
-  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
-  if (adapter === null) throw new WebgpuUnavailableError(noAdapterReason());
-  // An adapter can still fail to give a device (limits, lost driver): try one, as tfjs will, and free it.
-  const device = await adapter.requestDevice();
-  device.destroy();
-  return { dawn, gpu, adapter: describeAdapter(adapter) };
+  return { dawn, gpu, adapter: await probeAdapter(gpu, noAdapterReason) };
 }
 
 function icdInEffect(): string | undefined {
@@ -222,47 +181,6 @@ export async function webgpuAvailable(options: WebgpuOptions = {}): Promise<Webg
   } catch (e) {
     return { ok: false, reason: messageOf(e) };
   }
-}
-
-// ---- WebGPU validation errors: a shader that fails to compile makes Dawn drop the whole command buffer it was
-// recorded in, so every result of that batch silently keeps stale buffer contents. They are recorded here. ----
-
-const uncaptured: string[] = [];
-const MAX_RECORDED = 100;
-const hookedGpus = new WeakSet<object>();
-
-function recordUncaptured(event: { error?: { message?: string } }): void {
-  const message = event.error?.message ?? "unknown WebGPU error";
-  if (uncaptured.length === 0) {
-    console.error(`[mmx webgpu] a WebGPU error: results computed since the previous one may be invalid: ${message.split("\n", 1)[0]}`);
-  }
-  if (uncaptured.length < MAX_RECORDED) uncaptured.push(message);
-}
-
-/**
- * The WebGPU errors (validation, out of memory, internal) raised on the devices tfjs created since the last call,
- * emptied by the call. Any error means that results of the batch it happened in are invalid: tests assert none.
- */
-export function takeWebgpuErrors(): string[] {
-  return uncaptured.splice(0, uncaptured.length);
-}
-
-/** Makes every device requested through `gpu` report its uncaptured errors to `takeWebgpuErrors()`. */
-function hookDevices(gpu: GpuLike): void {
-  if (hookedGpus.has(gpu)) return;
-  hookedGpus.add(gpu);
-  const requestAdapter = gpu.requestAdapter.bind(gpu);
-  gpu.requestAdapter = async (options) => {
-    const adapter = await requestAdapter(options);
-    if (adapter === null) return null;
-    const requestDevice = adapter.requestDevice.bind(adapter);
-    adapter.requestDevice = async (descriptor) => {
-      const device = await requestDevice(descriptor);
-      device.addEventListener?.("uncapturederror", recordUncaptured);
-      return device;
-    };
-    return adapter;
-  };
 }
 
 function installGlobals(dawn: DawnModule, gpu: GpuLike): void {
@@ -298,42 +216,11 @@ function installGlobals(dawn: DawnModule, gpu: GpuLike): void {
   }
 }
 
-/** The factory of tfjs-backend-webgpu 4.22 (src/base.ts), for when that module was imported before navigator.gpu. */
-function registerOwnFactory(gpu: GpuLike, Backend: WebgpuBackendCtor): void {
-  tf.registerBackend(
-    "webgpu",
-    async () => {
-      const lowPower = tf.env().getBool("WEBGPU_USE_LOW_POWER_GPU");
-      const adapter = await gpu.requestAdapter({ powerPreference: lowPower ? "low-power" : "high-performance" });
-      if (adapter === null) throw new WebgpuUnavailableError(noAdapterReason());
-      const requiredFeatures = ["timestamp-query", "bgra8unorm-storage"].filter((f) => adapter.features.has(f));
-      const limitNames = [
-        "maxComputeWorkgroupStorageSize",
-        "maxComputeWorkgroupsPerDimension",
-        "maxStorageBufferBindingSize",
-        "maxBufferSize",
-        "maxComputeWorkgroupSizeX",
-        "maxComputeInvocationsPerWorkgroup",
-      ];
-      const requiredLimits = Object.fromEntries(limitNames.map((n) => [n, adapter.limits[n]]));
-      const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
-      return new Backend(device, adapter.info);
-    },
-    3,
-  );
-}
-
 async function doRegister(options: WebgpuOptions): Promise<void> {
   const { dawn, gpu } = await getProbe(options);
   installGlobals(dawn, gpu);
   // Registers 'webgpu' with tfjs-core on its first import, now that navigator.gpu exists.
-  const mod = await importOptional(TFJS_WEBGPU_PACKAGE);
-  if (tf.findBackendFactory("webgpu") !== null) return;
-  const Backend = isObject(mod) ? mod["WebGPUBackend"] : undefined;
-  if (typeof Backend !== "function") {
-    throw new WebgpuUnavailableError(`WebGPU: '${TFJS_WEBGPU_PACKAGE}' exports no WebGPUBackend class.`);
-  }
-  registerOwnFactory(gpu, Backend as WebgpuBackendCtor);
+  ensureWebgpuFactory(await importOptional(TFJS_WEBGPU_PACKAGE), gpu, noAdapterReason);
 }
 
 /**
@@ -351,16 +238,4 @@ export async function registerWebgpuBackend(options: WebgpuOptions = {}): Promis
     });
   }
   return registered;
-}
-
-/**
- * tfjs-webgpu runs an operation on the CPU when all its inputs are small (< 1000 elements) and still on the host
- * (WEBGPU_CPU_FORWARD, on by default: it saves a dispatch). Tests turn it off so that the GPU kernels, not those
- * shortcuts, are what they check. Call after the webgpu backend is registered (`setBackend('webgpu')`).
- */
-export function setWebgpuCpuForward(enabled: boolean): void {
-  if (tf.findBackendFactory("webgpu") === null) {
-    throw new WebgpuUnavailableError("setWebgpuCpuForward: the webgpu backend is not registered yet; call setBackend('webgpu') first");
-  }
-  tf.env().set("WEBGPU_CPU_FORWARD", enabled);
 }

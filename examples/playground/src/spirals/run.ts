@@ -1,0 +1,88 @@
+import { dispose, np, type Array } from "@mmx/core";
+import { batchIndices, epochOrder, gatherRows, type HostArray } from "@mmx/data";
+import { bceSoftmax } from "@mmx/losses";
+import { trainStep, type TrainState, type TrainStep } from "@mmx/mixup";
+import type { Model } from "@mmx/nn";
+import { cosine, sgd } from "@mmx/optim";
+import * as random from "@mmx/random";
+import type { Method } from "./methods.js";
+import { SPIRALS, type SpiralSettings } from "./settings.js";
+
+export interface TrainData {
+  x: HostArray<Float32Array>;
+  y: HostArray<Int32Array>;
+}
+
+/**
+ * One method's training run: its state, and a step rebuilt whenever the settings change (the state carries over,
+ * so a new α or learning rate applies from the next step). Every method sees the same batches in the same order
+ * and starts from the same weights: only the mixing differs.
+ */
+export class MethodRun {
+  state: TrainState;
+  steps = 0;
+  /** The training loss of every step so far. */
+  readonly losses: number[] = [];
+  private step: TrainStep;
+  /** Steps built so far, by the settings they depend on: dragging a slider back and forth reuses them. */
+  private readonly built = new Map<string, TrainStep>();
+  private pending: Array[] = [];
+  private order: Int32Array[] = [];
+  private epoch = 0;
+
+  constructor(
+    readonly method: Method,
+    private readonly model: Model,
+    private readonly data: TrainData,
+    settings: SpiralSettings,
+    initialParams: () => TrainState["params"],
+  ) {
+    this.step = this.build(settings);
+    this.state = this.step.init(initialParams());
+  }
+
+  /** Applies new settings from the next step on. */
+  update(settings: SpiralSettings): void {
+    this.step = this.build(settings);
+  }
+
+  private build(s: SpiralSettings): TrainStep {
+    const key = JSON.stringify(s);
+    const known = this.built.get(key);
+    if (known) return known;
+    const boundaryOf = (name: string) => this.model.mixupLayers[this.model.mixupLayerNames.indexOf(name)]!;
+    const policy = this.method.policy(s, boundaryOf);
+    const step = trainStep({ model: this.model, loss: bceSoftmax, optimizer: sgd({ lr: cosine({ base: s.lr, steps: s.steps, final: s.lr / 50 }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}) });
+    this.built.set(key, step);
+    return step;
+  }
+
+  /** Runs one step (awaited: some backends run programs asynchronously); its loss is read later, by {@link collect}. */
+  async runStep(): Promise<void> {
+    if (this.order.length === 0) {
+      this.order = batchIndices(epochOrder(this.data.y.shape[0]!, { key: random.foldIn(random.key(3), this.epoch++) }), SPIRALS.batch, true);
+    }
+    const rows = this.order.shift()!;
+    const x = np.array(gatherRows(this.data.x, rows).data, { shape: [rows.length, 2] });
+    const y = np.array(gatherRows(this.data.y, rows).data, { shape: [rows.length], dtype: "int32" });
+    const r = await this.step.callAsync(this.state, x, y, random.foldIn(random.key(4), this.steps++));
+    dispose([x, y]);
+    this.state = r.state;
+    this.pending.push(r.loss);
+  }
+
+  /** Reads the losses of the steps run since the last call (waits for them on an asynchronous backend). */
+  async collect(): Promise<void> {
+    const pending = this.pending;
+    this.pending = [];
+    for (const loss of pending) {
+      this.losses.push((await loss.data())[0]!);
+      loss.dispose();
+    }
+  }
+
+  dispose(): void {
+    dispose([...this.pending, this.state.params, this.state.opt]);
+    this.pending = [];
+  }
+}
