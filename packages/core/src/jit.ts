@@ -183,6 +183,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
     } finally {
       for (const t of temporaries) t.dispose();
     }
+    if (donateNums.size > 0) donate(args, donateNums, donatedTo);
     if (opts.checkFinite) await Promise.all(outs.map(async (o, i) => o.dtype === "float32" && assertFinite(await o.data(), o, leafPaths(entry.outTree)[i]!)));
     return unflatten(entry.outTree, outs);
   };
