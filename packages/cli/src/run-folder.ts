@@ -33,8 +33,8 @@ function kindOf(path: string): "folder" | "other" | "missing" {
     return statSync(path).isDirectory() ? "folder" : "other";
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return "missing";
-    if (code === "ENOTDIR") return "other";
+    // ENOTDIR: a part of the path is a file; climbing up finds which.
+    if (code === "ENOENT" || code === "ENOTDIR") return "missing";
     throw e;
   }
 }

@@ -1,4 +1,5 @@
 import { Array, jit, np, tree, valueAndGrad, type PyTree } from "@mmx/core";
+import { checkLabels } from "@mmx/losses";
 import type { Optimizer, OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import type { BoundaryRef } from "./boundaries.js";
@@ -54,15 +55,19 @@ export function trainStep<S extends OptimizerState>(opts: TrainStepOptions<S>): 
     const r = model.apply(p, x, { train: true, state: st });
     return { out: r.out, state: r.state };
   };
+  /** The model's class count (its output's last axis), learnt when the step is first traced. */
+  let classes: number | undefined;
   const program = jit(
     (layer: BoundaryRef | null, params: PyTree, opt: S, modelState: PyTree, x: Array, y: Array, lambda: Array, perm: Array) => {
       const objective = (p: PyTree) => {
         if (layer === null) {
           const r = forward(p, x, modelState);
-          const targets = y.dtype === "int32" ? np.oneHot(y, r.out.shape[r.out.ndim - 1]!) : y;
+          classes = r.out.shape[r.out.ndim - 1]!;
+          const targets = y.dtype === "int32" ? np.oneHot(y, classes) : y;
           return [loss(r.out, targets), r.state];
         }
         const r = mixup(layer, lambda)(forward)(p, x, y, perm, modelState);
+        classes = r.out.shape[r.out.ndim - 1]!;
         return [loss(r.out, r.targets), r.state];
       };
       const [[value, state], grads] = valueAndGrad(objective, { hasAux: true })(params);
@@ -77,7 +82,20 @@ export function trainStep<S extends OptimizerState>(opts: TrainStepOptions<S>): 
     const draw = policy && policy.alpha > 0 ? policy.sample(key, batch) : null;
     const lambda = draw ? (typeof draw.lambda === "number" ? np.array(draw.lambda) : draw.lambda) : np.array(1);
     const perm = draw ? draw.perm : np.arange(batch);
-    const out = program(draw ? draw.layer : null, state.params, state.opt, state.modelState, x, y, lambda, perm) as TrainState<S> & { loss: Array };
+    const layer = draw ? draw.layer : null;
+    if (y instanceof Array && y.ndim === 1) {
+      // Labels are checked on the host before the step runs: inside the compiled step they are not
+      // known, and one outside [0, classes) would make an all-zero target row (a finite, wrong loss).
+      try {
+        if (y.dtype !== "int32") checkLabels(y, 0, "trainStep");
+        if (classes === undefined) program.lower(layer, state.params, state.opt, state.modelState, x, y, lambda, perm);
+        checkLabels(y, classes!, "trainStep");
+      } catch (e) {
+        for (const a of [lambda, perm]) a.dispose();
+        throw e;
+      }
+    }
+    const out = program(layer, state.params, state.opt, state.modelState, x, y, lambda, perm) as TrainState<S> & { loss: Array };
     for (const a of [lambda, perm]) a.dispose();
     for (const leaf of tree.leaves([state.params, state.opt, state.modelState])) (leaf as Array).dispose();
     return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer: draw ? draw.layer : null };
