@@ -48,7 +48,8 @@ export function checkParamsFit(expected: { params: PyTree; opt: PyTree; modelSta
 function suspects(config: TrainConfig, given: readonly string[]): { flag: string; why: string; given: boolean }[] {
   const out: { flag: string; why: string; given: boolean; weight: number }[] = [];
   const shrink = config.lr * config.weightDecay;
-  if (shrink >= 1) out.push({ flag: "wd", why: `--wd ${config.weightDecay} with --lr ${config.lr}: each step scales the weights by 1 - lr·wd = ${1 - shrink}`, given: given.includes("wd"), weight: shrink });
+  // A huge rate makes lr·wd large with any decay: then the rate is to blame, not the decay.
+  if (shrink >= 1 && (config.lr < 1 || given.includes("wd"))) out.push({ flag: "wd", why: `--wd ${config.weightDecay} with --lr ${config.lr}: each step scales the weights by 1 - lr·wd = ${1 - shrink}`, given: given.includes("wd"), weight: shrink });
   if (config.lr >= 1) out.push({ flag: "lr", why: `--lr ${config.lr} is large for SGD`, given: given.includes("lr"), weight: config.lr });
   if (config.momentum >= 0.99) out.push({ flag: "momentum", why: `--momentum ${config.momentum} is close to 1`, given: given.includes("momentum"), weight: 1 / (1 - config.momentum) });
   return out.sort((a, b) => Number(b.given) - Number(a.given) || b.weight - a.weight);
