@@ -66,6 +66,26 @@ beforeAll(async () => {
   writeFileSync(join(broken, "checkpoint.mmx"), "MMXCKPT2garbage");
 });
 
+describe("flags are checked before anything loads, each error naming its flag", () => {
+  it("--seed 1e20, --steps 0, --step-size -1, --top -2, --pgd with --eps 0, --lr 0", async () => {
+    const cases: [string[], string][] = [
+      [["train", "--seed", "1e20"], "mmx train: --seed must be a whole number of at most 9007199254740991 in size, got '1e20'\n"],
+      [["train", "--lr", "0"], "mmx train: --lr must be > 0, got '0'\n"],
+      [["train", "--momentum", "-0.5"], "mmx train: --momentum must be in [0, 1], got '-0.5'\n"],
+      [["attack", "/nonexistent", "--pgd", "--steps", "0"], "mmx attack: --steps must be >= 1, got '0'\n"],
+      [["attack", "/nonexistent", "--pgd", "--step-size", "-1"], "mmx attack: --step-size must be > 0, got '-1'\n"],
+      [["attack", "/nonexistent", "--pgd", "--eps", "0"], "mmx attack: --pgd with --eps 0 has no default step size (eps/4 = 0); give --eps > 0 or --step-size\n"],
+      [["spectra", "/nonexistent", "--top", "-2"], "mmx spectra: --top must be >= 1, got '-2'\n"],
+      [["reproduce", "--jobs", "0"], "mmx reproduce: --jobs must be >= 1, got '0'\n"],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await run(argv);
+      expect(r.code, argv.join(" ")).toBe(2);
+      expect(r.stderr, argv.join(" ")).toBe(message);
+    }
+  });
+});
+
 describe("generated argument vectors never crash mmx (exit 0 or 2, no stack trace)", () => {
   it("train", async () => {
     const out = fc.oneof({ weight: 4, arbitrary: fc.constant("fresh") }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE, "under-file") }).map((o) => (o === "fresh" ? join(tempDir(), "run") : o === "under-file" ? join(file, "run") : o));
