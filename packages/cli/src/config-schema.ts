@@ -23,8 +23,9 @@ const flag: Check = (v) => (typeof v === "boolean" ? undefined : "must be true o
 /** One rule per field of TrainConfig: a field added to the config without a rule does not compile. */
 const RULES: { readonly [K in keyof TrainConfig]-?: FieldRule } = {
   dataset: { check: oneOf(DATASETS) },
-  spiralsTrain: { check: int(1) },
-  spiralsTest: { check: int(1) },
+  // Image datasets record 0 here (the demo's configs do): the spirals need at least one point.
+  spiralsTrain: { check: int(0) },
+  spiralsTest: { check: int(0) },
   spiralsNoise: { check: number((x) => x >= 0, ">= 0") },
   trainLimit: { check: int(1), optional: true },
   testLimit: { check: int(1), optional: true },
@@ -51,6 +52,7 @@ const RULES: { readonly [K in keyof TrainConfig]-?: FieldRule } = {
 
 /** Rules between fields, checked once each field is valid on its own. */
 const CROSS_CHECKS: readonly ((c: TrainConfig) => string | undefined)[] = [
+  (c) => (c.dataset === "spirals" && !(c.spiralsTrain >= 1 && c.spiralsTest >= 1) ? `'spiralsTrain' and 'spiralsTest' are ${c.spiralsTrain} and ${c.spiralsTest}; the spirals need at least 1 point each` : undefined),
   (c) => (c.method !== "none" && !(c.alpha > 0) ? `'alpha' is ${c.alpha}; it must be > 0 for ${c.method} mixup` : undefined),
   (c) => (c.method === "none" && c.layers.length > 0 ? `'layers' is [${c.layers.join(",")}], but method 'none' mixes nowhere` : undefined),
   (c) => (c.method === "input" && !(c.layers.length === 1 && c.layers[0] === 0) ? `'layers' is [${c.layers.join(",")}], but input mixup mixes at the input only ([0])` : undefined),

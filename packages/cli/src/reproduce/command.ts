@@ -18,7 +18,7 @@ export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
   { name: "regime", kind: "string", choices: REGIME_NAMES, help: "standard: spirals and 10,000 Fashion-MNIST images, briefly; small-data: 3,000 Fashion-MNIST images for 60 epochs, where no mixup overfits", defaultText: "standard" },
   { name: "full", kind: "flag", help: "the longer preset of the standard regime: more data, more epochs (tens of minutes)" },
   { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests; full: standard regime only)", defaultText: "default (either regime: under 10 minutes on 2 cores, measured in docs/demo.md)" },
-  { name: "epochs", kind: "int", placeholder: "N", help: "train every dataset for N epochs instead of the preset's (the cosine schedule spans the N epochs)", defaultText: "the preset's", min: 1 },
+  { name: "epochs", kind: "int", placeholder: "N", help: "train every dataset for N epochs instead of the preset's (the cosine schedule spans the N epochs)", defaultText: "the preset's" },
   { name: "out", kind: "string", placeholder: "DIR", help: "where runs, summary and plots go", defaultText: "runs/reproduce, or runs/reproduce-small-data" },
   { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
   { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each; onnx gets cores / N intra-op threads each)", defaultText: "2, or 1 on a 1-core machine", min: 1 },
