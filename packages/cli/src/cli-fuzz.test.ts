@@ -88,7 +88,8 @@ describe("flags are checked before anything loads, each error naming its flag", 
 
 describe("generated argument vectors never crash mmx (exit 0 or 2, no stack trace)", () => {
   it("train", async () => {
-    const out = fc.oneof({ weight: 4, arbitrary: fc.constant("fresh") }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE, "under-file") }).map((o) => (o === "fresh" ? join(tempDir(), "run") : o === "under-file" ? join(file, "run") : o));
+    // Odd folder names, but always inside a fresh temporary folder: a valid run must not land in the working directory.
+    const out = fc.oneof({ weight: 4, arbitrary: fc.constant("run") }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE, "under-file") }).map((o) => (o === "under-file" ? join(file, "run") : o.includes("\0") ? `${tempDir()}/${o}` : join(tempDir(), o)));
     // Small runs unless the generator overrides these: a valid vector trains for a moment, not minutes.
     const small = { "n-train": fc.constant("64"), "n-test": fc.constant("32"), batch: fc.constant("32"), epochs: fc.constant("1"), hidden: fc.constant("4") };
     await fc.assert(fc.asyncProperty(argvFor(TRAIN_OPTIONS, { out, resume: fc.constant(undefined), quiet: fc.constant(""), backend: fc.constant("wasm"), ...small }), async (argv) => expectNoCrash(["train", ...argv])), { numRuns: 2 * RUNS });

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "./errors.js";
@@ -65,10 +65,11 @@ export interface RunLock {
  * Takes ownership of run folder `dir` (creating it): the lock file is created with O_EXCL, so of two
  * runs started at once exactly one gets it. A lock left by a run that died (its pid is gone on this
  * host) is taken over, with a note through `log`; a live run's lock is a UsageError saying who holds
- * it. Temporary files that a killed writer left in the folder are removed once the lock is held.
+ * it. Temporary files that a killed writer left in the folder are removed once the lock is held. A
+ * folder made here and still empty at release (the run failed before writing) is removed again.
  */
 export function acquireRunLock(dir: string, command: string, log: (line: string) => void = () => {}): RunLock {
-  mkdirSync(dir, { recursive: true });
+  const created = mkdirSync(dir, { recursive: true }) !== undefined;
   const path = join(dir, LOCK_FILE);
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command };
   for (let attempt = 0; ; attempt++) {
@@ -105,6 +106,12 @@ export function acquireRunLock(dir: string, command: string, log: (line: string)
     release() {
       const now = readLock(path);
       if (now !== "missing" && now !== "unreadable" && sameLock(now, owner)) rmSync(path, { force: true });
+      // A run that failed before writing anything leaves no empty folder behind.
+      try {
+        if (created && readdirSync(dir).length === 0) rmdirSync(dir);
+      } catch {
+        // Another run has put its lock there in the meantime, or it is gone already: leave it.
+      }
     },
   };
 }
@@ -114,7 +121,13 @@ function tryCreate(path: string, owner: LockOwner): boolean {
   try {
     fd = openSync(path, "wx");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    // The folder went away: a run that failed before writing anything removed it on release.
+    if (code === "ENOENT") {
+      mkdirSync(dirname(path), { recursive: true });
+      return false;
+    }
     throw e;
   }
   try {
