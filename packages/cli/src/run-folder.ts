@@ -69,7 +69,8 @@ export interface RunLock {
  * folder made here and still empty at release (the run failed before writing) is removed again.
  */
 export function acquireRunLock(dir: string, command: string, log: (line: string) => void = () => {}): RunLock {
-  const created = mkdirSync(dir, { recursive: true }) !== undefined;
+  /** The outermost folder this call made (mkdir -p), if it made any. */
+  const created = mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK_FILE);
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command };
   for (let attempt = 0; ; attempt++) {
@@ -108,7 +109,11 @@ export function acquireRunLock(dir: string, command: string, log: (line: string)
       if (now !== "missing" && now !== "unreadable" && sameLock(now, owner)) rmSync(path, { force: true });
       // A run that failed before writing anything leaves no empty folder behind.
       try {
-        if (created && readdirSync(dir).length === 0) rmdirSync(dir);
+        if (created === undefined) return;
+        for (let d = resolve(dir); readdirSync(d).length === 0; d = dirname(d)) {
+          rmdirSync(d);
+          if (d === resolve(created)) break;
+        }
       } catch {
         // Another run has put its lock there in the meantime, or it is gone already: leave it.
       }
