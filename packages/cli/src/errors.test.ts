@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { asUserError, UsageError } from "./errors.js";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { main, REPORT_BUG } from "./main.js";
+import { run, tempDir } from "./test-helpers.js";
 
 describe("user errors and bugs", () => {
   it("a file-system failure of the user's machine (a full disk, no permission) is a user error naming the path", () => {
@@ -20,5 +23,13 @@ describe("user errors and bugs", () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^mmx eval: internal error: TypeError: stdout is closed\n\s+at /);
     expect(r.err.trim().split("\n").pop()).toBe(REPORT_BUG);
+  });
+
+  it("a malformed data file is a user error naming it (exit 2), not a bug", async () => {
+    const dir = tempDir();
+    for (const f of [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`).concat("test_batch.bin")) writeFileSync(join(dir, f), "short");
+    const r = await run(["train", "--dataset", "cifar10", "--data-dir", dir, "--train-limit", "8", "--test-limit", "8", "--backend", "wasm", "--quiet", "--out", join(tempDir(), "run")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^mmx: .*${join(dir, "data_batch_1.bin")} is truncated or malformed: 5 bytes is not a whole number of 3073-byte records.*\n$`));
   });
 });
