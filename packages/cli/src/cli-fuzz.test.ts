@@ -77,12 +77,18 @@ describe("flags are checked before anything loads, each error naming its flag", 
       [["attack", "/nonexistent", "--pgd", "--eps", "0"], "mmx attack: --pgd with --eps 0 has no default step size (eps/4 = 0); give --eps > 0 or --step-size\n"],
       [["spectra", "/nonexistent", "--top", "-2"], "mmx spectra: --top must be >= 1, got '-2'\n"],
       [["reproduce", "--jobs", "0"], "mmx reproduce: --jobs must be >= 1, got '0'\n"],
+      [["train", "--n-train", "1e12"], "mmx train: --n-train must be in [1, 10000000], got '1e12'\n"],
+      [["train", "--hidden", "1e20"], "mmx: --hidden must list positive whole numbers, got '1e20'\n"],
     ];
     for (const [argv, message] of cases) {
       const r = await run(argv);
       expect(r.code, argv.join(" ")).toBe(2);
       expect(r.stderr, argv.join(" ")).toBe(message);
     }
+    // Valid, but too large to allocate: the user's choice, not a crash.
+    const huge = await run(["train", "--hidden", "100000", "--n-train", "64", "--batch", "32", "--backend", "wasm", "--quiet", "--out", join(tempDir(), "run")]);
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toMatch(/^mmx: the model is too large to allocate with --hidden 100000: .*\n$/);
   });
 });
 

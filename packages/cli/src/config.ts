@@ -39,6 +39,9 @@ export interface TrainConfig extends DataConfig {
 /** The paper's α: 1 for input mixup, 2 for manifold mixup (CIFAR-10, SVHN). */
 export const DEFAULT_ALPHA: Readonly<Record<Method, number>> = { none: 0, input: 1, manifold: 2 };
 
+/** The most spiral points a split may have: far more than the task needs, and within one array. */
+const SPIRALS_MAX_POINTS = 10_000_000;
+
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "dataset", kind: "string", choices: DATASETS, help: "what to train on", defaultText: "spirals" },
   { name: "model", kind: "string", choices: MODELS, help: "the network", defaultText: "spiral-net on spirals, mlp on (fashion-)mnist, preact-resnet18 on cifar10" },
@@ -61,9 +64,9 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "resume", kind: "flag", help: "continue the run in --out from its last checkpoint" },
   { name: "train-limit", kind: "int", placeholder: "N", help: "image datasets: train on the first N examples", min: 1 },
   { name: "test-limit", kind: "int", placeholder: "N", help: "image datasets: test on the first N examples", min: 1 },
-  { name: "n-train", kind: "int", placeholder: "N", help: "spirals: training points", defaultText: String(DATA_DEFAULTS.spiralsTrain), min: 1 },
-  { name: "n-test", kind: "int", placeholder: "N", help: "spirals: test points", defaultText: String(DATA_DEFAULTS.spiralsTest), min: 1 },
-  { name: "noise", kind: "number", help: "spirals: noise standard deviation", defaultText: String(DATA_DEFAULTS.spiralsNoise), min: 0 },
+  { name: "n-train", kind: "int", placeholder: "N", help: "spirals: training points", defaultText: String(DATA_DEFAULTS.spiralsTrain), min: 1, max: SPIRALS_MAX_POINTS },
+  { name: "n-test", kind: "int", placeholder: "N", help: "spirals: test points", defaultText: String(DATA_DEFAULTS.spiralsTest), min: 1, max: SPIRALS_MAX_POINTS },
+  { name: "noise", kind: "number", help: "spirals: noise standard deviation", defaultText: String(DATA_DEFAULTS.spiralsNoise), min: 0, max: 1000 },
   { name: "data-seed", kind: "int", placeholder: "S", help: "spirals: seeds the points", defaultText: "0", min: 0 },
   { name: "data-dir", kind: "string", placeholder: "DIR", help: "cifar10: folder of the binary batch files" },
   { name: "quiet", kind: "flag", help: "no progress output" },
@@ -97,13 +100,13 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
   if (layerRefs && method !== "manifold") throw new UsageError(`--layers applies to --method manifold only (input mixup mixes at the input, layer 0; --method none mixes nowhere)`);
   const hidden = getList(args, "hidden")?.map((h) => {
     const v = Number(h);
-    if (!(Number.isInteger(v) && v >= 1)) throw new UsageError(`--hidden must list positive whole numbers, got '${h}'`);
+    if (!(Number.isSafeInteger(v) && v >= 1)) throw new UsageError(`--hidden must list positive whole numbers, got '${h}'`);
     return v;
   });
   const schedule = (getString(args, "schedule") ?? "constant") as ScheduleName;
   const milestones = (getList(args, "milestones") ?? []).map((m) => {
     const v = Number(m);
-    if (!(Number.isInteger(v) && v >= 1)) throw new UsageError(`--milestones must list epochs (whole numbers >= 1), got '${m}'`);
+    if (!(Number.isSafeInteger(v) && v >= 1)) throw new UsageError(`--milestones must list epochs (whole numbers >= 1), got '${m}'`);
     return v;
   });
   if (milestones.length > 0 && schedule !== "multistep") throw new UsageError("--milestones needs --schedule multistep");

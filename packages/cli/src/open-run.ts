@@ -6,7 +6,7 @@ import { loadData, type LoadedData } from "./datasets.js";
 import type { Trained } from "./analysis.js";
 import { checkParamsFit } from "./divergence.js";
 import { blame } from "./errors.js";
-import { buildModel } from "./models.js";
+import { buildModel, initModel } from "./models.js";
 import { key } from "@mmx/random";
 import { requireRun, runFiles } from "./run-files.js";
 
@@ -32,7 +32,7 @@ export async function openRun(dir: string | undefined, command: string, backend?
   const { model, input } = blame(source, () => buildModel(info.config.model, data, info.config.hidden));
   const ckpt = loadCheckpoint(path);
   dispose(ckpt.opt);
-  const fresh = model.init(key(0), [-1, ...input]);
+  const fresh = initModel(model, key(0), input, info.config.hidden);
   try {
     checkParamsFit({ params: fresh.params, modelState: fresh.state, opt: null }, { params: ckpt.params, modelState: ckpt.modelState, opt: null }, source);
   } catch (e) {

@@ -15,7 +15,7 @@ import { loadData, reshapeBatch, type LoadedData } from "./datasets.js";
 import { checkParamsFit, divergenceError, nonFiniteIn } from "./divergence.js";
 import { blame, UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
-import { buildModel } from "./models.js";
+import { buildModel, initModel } from "./models.js";
 import type { ProgressSink } from "./progress.js";
 import { acquireRunLock, checkOutFolder } from "./run-folder.js";
 import { type EpochRecord, readMetrics, runFiles } from "./run-files.js";
@@ -125,7 +125,7 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
   let metrics: EpochRecord[] = [];
   /** The epoch of the checkpoint on disk that this run wrote or resumed from. */
   let savedEpoch: number | undefined;
-  const init = model.init(keys.init, [-1, ...input]);
+  const init = initModel(model, keys.init, input, config.hidden);
   if (opts.resume) {
     const ckpt = loadCheckpoint(files.checkpoint);
     if (ckpt.backend !== getBackend()) log(`note: ${files.checkpoint} was written on ${ckpt.backend}; continuing on ${getBackend()} is not bit-exact`);
