@@ -58,3 +58,42 @@ describe("--resume", () => {
     expect((await run(["train", "--resume", "--out", out, "--epochs", "2", "--quiet"])).stderr).toMatch(/metrics\.json has undefined as 'step' of record 0; it must be a whole number >= 0; repair or delete it/);
   });
 });
+
+describe("the state check", () => {
+  it("finds NaN and ±Inf anywhere in the state, on wasm and (where it runs) onnx, and names where", async () => {
+    const { np, setBackend, getBackend, dispose } = await import("@mmx/core");
+    const { nonFiniteIn } = await import("./divergence.js");
+    const backends = ["wasm"];
+    try {
+      await import("@mmx/onnx");
+      await setBackend("onnx");
+      backends.push("onnx");
+    } catch (e) {
+      console.log(`skipped onnx: ${(e as Error).message.split("\n")[0]}`);
+    }
+    const before = getBackend();
+    for (const backend of backends) {
+      await setBackend(backend);
+      for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        const state = { params: { a: np.array([1, 2]), b: np.array([0, bad, 3]) }, opt: { count: np.array(3, { dtype: "int32" }) } };
+        expect(nonFiniteIn(state), `${backend} ${bad}`).toBe("the updated state holds non-finite values (first at params.b)");
+        dispose([state.params, state.opt]);
+      }
+      const fine = { w: np.array([3e38, -3e38, 0]) };
+      expect(nonFiniteIn(fine), backend).toBeUndefined();
+      dispose(fine);
+    }
+    await setBackend(before);
+  });
+
+  it("saveCheckpoint refuses non-finite arrays (nothing is written)", async () => {
+    const { np, dispose } = await import("@mmx/core");
+    const { saveCheckpoint } = await import("./checkpoint.js");
+    const path = join(tempDir(), "c.mmx");
+    const params = { w: np.array([1, Number.NaN]) };
+    const config = JSON.parse(JSON.stringify({ dataset: "spirals" }));
+    await expect(saveCheckpoint(path, { config, epoch: 1, step: 1, backend: "wasm", params, opt: {}, modelState: {} })).rejects.toThrow(/refusing to write .*c\.mmx: array 0 \(float32 \[2\]\) holds non-finite values/);
+    expect(existsSync(path)).toBe(false);
+    dispose(params);
+  });
+});
