@@ -126,7 +126,7 @@ for (const backend of plan.run) {
         const { first } = parts(c.rm, params, c.k);
         // The model cut at boundary k returns the mixed state itself as its output; its labels are
         // class 0, valid for any output width (the targets are not what this property checks).
-        const y = np.array(new Array(x.shape[0]).fill(0), { dtype: "int32" });
+        const y = np.array(globalThis.Array.from({ length: x.shape[0]! }, () => 0), { dtype: "int32" });
         const mixed = mixup(c.k, c.lambda)(first)(params, x, y, c.perm).out;
         const h = capture(c.k)(f)(params, x);
         return { mixed, a: h, b: np.take(h, permArray(c.perm)) };
