@@ -4,7 +4,7 @@ import { loadCheckpoint, readCheckpointInfo } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
 import { loadData, type LoadedData } from "./datasets.js";
 import type { Trained } from "./analysis.js";
-import { checkParamsFit } from "./divergence.js";
+import { checkParamsFit } from "./params-fit.js";
 import { blame } from "./errors.js";
 import { buildModel, initModel } from "./models.js";
 import { key } from "@mmx/random";
