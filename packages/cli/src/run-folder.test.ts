@@ -83,7 +83,7 @@ describe("run-folder lock", () => {
     expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ i: 19 });
   });
 
-  it("two real `mmx train` processes into one --out: one trains, the other is refused, and the folder holds one run", async () => {
+  it("two real `mmx train` processes into one --out: one trains, the other is refused, and the folder holds one run", { timeout: 180_000 }, async () => {
     const out = join(tempDir(), "shared");
     const args = (seed: number) => ["train", ...COMMON, "--n-train", "256", "--epochs", "6", "--seed", String(seed), "--out", out];
     const [a, b] = await Promise.all([spawnMmx(args(1)).done, spawnMmx(args(2)).done]);
