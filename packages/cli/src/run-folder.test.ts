@@ -31,6 +31,8 @@ describe("--out", () => {
     const under = await run(["train", ...TINY, "--out", join(file, "a", "b")]);
     expect(under.code).toBe(2);
     expect(under.stderr).toBe(`mmx: --out ${join(file, "a", "b")} lies under ${file}, which is a file, not a folder\n`);
+    // A folder that cannot be made (Node's own recursive mkdir never returns for one under /proc).
+    if (existsSync("/proc/self")) expect((await run(["train", ...TINY, "--out", "/proc/mmx-no-such/run"])).stderr).toMatch(/^mmx: --out \/proc\/mmx-no-such\/run: cannot (make the folder \/proc\/mmx-no-such|write in \/proc)/);
     const reproduce = await run(["reproduce", "--preset", "tiny", "--out", join(file, "r")]);
     expect(reproduce.code).toBe(2);
     expect(reproduce.stderr).toMatch(/lies under .*which is a file/);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "./errors.js";
@@ -69,11 +69,12 @@ export interface RunLock {
  * folder made here and still empty at release (the run failed before writing) is removed again.
  */
 export function acquireRunLock(dir: string, command: string, log: (line: string) => void = () => {}): RunLock {
-  /** The outermost folder this call made (mkdir -p), if it made any. */
-  const created = mkdirSync(dir, { recursive: true });
+  /** The outermost folder this call made, if it made any. */
+  const created = makeFolder(dir);
   const path = join(dir, LOCK_FILE);
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command };
   for (let attempt = 0; ; attempt++) {
+    if (attempt > 50) throw new UsageError(`--out ${dir}: cannot take the run folder's lock ${path} (it keeps changing)`);
     if (tryCreate(path, owner)) break;
     const held = readLock(path);
     if (held === "missing") continue;
@@ -121,6 +122,28 @@ export function acquireRunLock(dir: string, command: string, log: (line: string)
   };
 }
 
+/**
+ * `mkdir -p`, one folder at a time: Node's recursive mkdir never returns for a path under /proc. Returns
+ * the outermost folder it made, or undefined if `dir` existed; a folder that cannot be made is a
+ * UsageError naming it.
+ */
+export function makeFolder(dir: string): string | undefined {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    if (dirname(d) === d) break;
+    missing.unshift(d);
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST") throw new UsageError(`--out ${dir}: cannot make the folder ${d} (${code ?? (e as Error).message})`);
+    }
+  }
+  return missing[0];
+}
+
 function tryCreate(path: string, owner: LockOwner): boolean {
   let fd: number;
   try {
@@ -130,7 +153,7 @@ function tryCreate(path: string, owner: LockOwner): boolean {
     if (code === "EEXIST") return false;
     // The folder went away: a run that failed before writing anything removed it on release.
     if (code === "ENOENT") {
-      mkdirSync(dirname(path), { recursive: true });
+      makeFolder(dirname(path));
       return false;
     }
     throw e;

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { FASHION_MNIST_CLASSES } from "@mmx/data";
@@ -7,7 +7,7 @@ import { type BackendChoice, resolveBackend, setRunThreads, threadsPerRun, useBa
 import type { CliIo } from "../commands.js";
 import { describeMethod } from "../config.js";
 import { UsageError } from "../errors.js";
-import { checkOutFolder } from "../run-folder.js";
+import { checkOutFolder, makeFolder } from "../run-folder.js";
 import { formatDuration, Progress } from "../progress.js";
 import { runAll, workerCount, type RunOutcome } from "./pipeline.js";
 import { findPreset, REGIME_NAMES, withEpochs, type Preset } from "./presets.js";
@@ -100,7 +100,7 @@ export async function reproduceCommand(argv: readonly string[], io: CliIo): Prom
   const preset = epochs === undefined ? found : withEpochs(found, epochs);
   const out = getString(args, "out") ?? (regime === "standard" ? "runs/reproduce" : `runs/reproduce-${regime}`);
   checkOutFolder(out);
-  mkdirSync(out, { recursive: true });
+  makeFolder(out);
   const progress = new Progress(getFlag(args, "quiet") ? null : io.stderr);
   progress.log(`mmx reproduce (${preset.regime === "standard" ? "" : `${preset.regime} regime, `}${preset.name}): ${preset.plans.length * preset.methods.length * preset.seeds.length} runs into ${out}`);
   const jobs = getNumber(args, "jobs") ?? defaultJobs();
