@@ -14,6 +14,11 @@ export interface OptionSpec {
   readonly placeholder?: string;
   /** Shown in the help only; defaults are applied by the command. */
   readonly defaultText?: string;
+  /** For `number` and `int` options: the valid range, checked as the arguments are read. */
+  readonly min?: number;
+  /** `min` itself is not valid (a learning rate > 0). */
+  readonly minExclusive?: boolean;
+  readonly max?: number;
 }
 
 export type OptionValue = string | number | boolean | string[];
@@ -101,12 +106,13 @@ function convert(text: string, spec: OptionSpec, command: string): OptionValue {
     case "number": {
       const v = Number(text);
       if (text.trim() === "" || !Number.isFinite(v)) throw new UsageError(`${where} must be a number, got '${text}'`);
-      return v;
+      return inRange(v, text, spec, where);
     }
     case "int": {
       const v = Number(text);
       if (text.trim() === "" || !Number.isInteger(v)) throw new UsageError(`${where} must be a whole number, got '${text}'`);
-      return v;
+      if (!Number.isSafeInteger(v)) throw new UsageError(`${where} must be a whole number of at most ${Number.MAX_SAFE_INTEGER} in size, got '${text}'`);
+      return inRange(v, text, spec, where);
     }
     case "list": {
       const items = text.split(",").map((s) => s.trim());
@@ -116,6 +122,22 @@ function convert(text: string, spec: OptionSpec, command: string): OptionValue {
     case "flag":
       return true;
   }
+}
+
+function inRange(v: number, text: string, spec: OptionSpec, where: string): number {
+  const low = spec.min === undefined ? true : spec.minExclusive ? v > spec.min : v >= spec.min;
+  const high = spec.max === undefined || v <= spec.max;
+  if (!(low && high)) throw new UsageError(`${where} must be ${describeRange(spec)}, got '${text}'`);
+  return v;
+}
+
+/** "> 0", ">= 1", "in [0, 1)": the range of a numeric option, for its error and its help. */
+export function describeRange(spec: OptionSpec): string {
+  const { min, max, minExclusive } = spec;
+  if (min !== undefined && max !== undefined) return `in ${minExclusive ? "(" : "["}${min}, ${max}]`;
+  if (min !== undefined) return `${minExclusive ? ">" : ">="} ${min}`;
+  if (max !== undefined) return `<= ${max}`;
+  return "a number";
 }
 
 function describeKind(spec: OptionSpec): string {

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import { dirname } from "node:path";
+import { tempPathFor } from "./run-folder.js";
 
 /** The file-system calls an atomic write makes; tests pass a faulty one to simulate a crash. */
 export interface FileIo {
@@ -22,11 +23,12 @@ export const nodeIo: FileIo = {
 
 /**
  * Writes `chunks` to `path` so that a reader (or a crash) sees either the old file or the whole new
- * one, never a part: write `path.tmp`, flush it to disk, rename it over `path` (atomic on POSIX), then
- * flush the folder so the rename itself survives a power cut. A failed write removes the temp file.
+ * one, never a part: write a temporary file unique to this writer (`path.<pid>.<random>.tmp`, so that
+ * two writers never share one), flush it to disk, rename it over `path` (atomic on POSIX), then flush
+ * the folder so the rename itself survives a power cut. A failed write removes the temp file.
  */
 export function writeFileAtomic(path: string, chunks: readonly Uint8Array[], io: FileIo = nodeIo): void {
-  const tmp = `${path}.tmp`;
+  const tmp = tempPathFor(path);
   let fd: number | undefined;
   try {
     fd = io.openSync(tmp, "w");

@@ -4,7 +4,7 @@ import { formatOptions, getFlag, getNumber, getString, parseArgs, type OptionSpe
 import { attackAccuracy, spectraAt } from "./analysis.js";
 import { describeChoice, resolveBackend } from "./backends.js";
 import { readCheckpointInfo } from "./checkpoint.js";
-import { conflictingOptions, resolveLayers, trainConfigFromArgs, TRAIN_OPTIONS, type TrainConfig } from "./config.js";
+import { conflictingOptions, resolveLayers, scheduleChange, trainConfigFromArgs, TRAIN_OPTIONS, type TrainConfig } from "./config.js";
 import { datasetShape } from "./datasets.js";
 import { UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
@@ -12,6 +12,7 @@ import { buildModel } from "./models.js";
 import { openRun } from "./open-run.js";
 import { Progress, type ProgressStream } from "./progress.js";
 import { writeJsonAtomic } from "./atomic-file.js";
+import { checkOutFolder } from "./run-folder.js";
 import { requireRun, resultFile, runFiles } from "./run-files.js";
 import { train } from "./train.js";
 
@@ -60,6 +61,8 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     const info = readCheckpointInfo(runFiles(out).checkpoint);
     const epochs = getNumber(args, "epochs") ?? info.config.epochs;
     if (!(Number.isInteger(epochs) && epochs >= info.epoch)) throw new UsageError(`--epochs ${epochs}: the run in ${out} has already trained ${info.epoch} epochs`);
+    const reshaped = scheduleChange(info.config, epochs);
+    if (reshaped) throw new UsageError(`mmx train --resume: --epochs ${epochs} ${reshaped}; resume with --epochs ${info.config.epochs}, or start a new run`);
     config = { ...info.config, epochs, backend: getString(args, "backend") ?? info.backend };
     if (info.epoch >= epochs) {
       io.stdout(`${out} has already trained ${info.epoch} of ${epochs} epochs; nothing to do (raise --epochs to train longer)\n`);
@@ -68,11 +71,13 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     progress.log(`resuming ${out} at epoch ${info.epoch + 1} of ${epochs} (step ${info.step}) on ${config.backend}`);
   } else {
     const { layerRefs, backend: given, ...rest } = trainConfigFromArgs(args);
+    out = getString(args, "out") ?? `runs/${rest.dataset}-${rest.method}-s${rest.seed}`;
+    checkOutFolder(out);
     const { model, hidden } = buildModel(rest.model, datasetShape(rest.dataset), rest.hidden);
+    const layers = resolveLayers(rest.method, layerRefs, model);
     const backend = await resolveBackend(given);
     progress.log(describeChoice(backend));
-    config = { ...rest, ...(hidden ? { hidden } : {}), ...resolveLayers(rest.method, layerRefs, model), backend: backend.name };
-    out = getString(args, "out") ?? `runs/${config.dataset}-${config.method}-s${config.seed}`;
+    config = { ...rest, ...(hidden ? { hidden } : {}), ...layers, backend: backend.name };
   }
   const result = await train(config, { out, resume: getFlag(args, "resume") ?? false, progress });
   const last = result.metrics[result.metrics.length - 1]!;
@@ -111,9 +116,9 @@ export const ATTACK_OPTIONS: readonly OptionSpec[] = [
   RUN_OPTION,
   { name: "fgsm", kind: "flag", help: "the fast gradient sign method, one step (the paper's Table 7)", defaultText: "on" },
   { name: "pgd", kind: "flag", help: "projected gradient descent instead (random start)" },
-  { name: "eps", kind: "number", help: "the L∞ radius", defaultText: "0.03" },
-  { name: "steps", kind: "int", placeholder: "N", help: "PGD steps", defaultText: "10" },
-  { name: "step-size", kind: "number", help: "PGD step size", defaultText: "eps/4" },
+  { name: "eps", kind: "number", help: "the L∞ radius", defaultText: "0.03", min: 0 },
+  { name: "steps", kind: "int", placeholder: "N", help: "PGD steps", defaultText: "10", min: 1 },
+  { name: "step-size", kind: "number", help: "PGD step size", defaultText: "eps/4", min: 0, minExclusive: true },
   BACKEND_OPTION,
   JSON_OPTION,
 ];
@@ -125,12 +130,12 @@ export async function attackCommand(argv: readonly string[], io: CliIo): Promise
   const kind = getFlag(args, "pgd") ? "pgd" : "fgsm";
   if (kind === "fgsm" && (args.values.steps !== undefined || args.values["step-size"] !== undefined)) throw new UsageError("mmx attack: --steps and --step-size apply to --pgd; FGSM is one step of size eps");
   const eps = getNumber(args, "eps") ?? 0.03;
-  if (!(eps >= 0)) throw new UsageError(`--eps must be >= 0, got ${eps}`);
+  const steps = getNumber(args, "steps");
+  const stepSize = getNumber(args, "step-size");
+  if (kind === "pgd" && stepSize === undefined && !(eps > 0)) throw new UsageError(`mmx attack: --pgd with --eps ${eps} has no default step size (eps/4 = 0); give --eps > 0 or --step-size`);
   const dir = runArg(args, "attack");
   const run = await openRun(dir, "attack", getString(args, "backend"), (l) => io.stderr.write(`${l}\n`));
   try {
-    const steps = getNumber(args, "steps");
-    const stepSize = getNumber(args, "step-size");
     const r = await attackAccuracy(run, run.data.test, { kind, eps, clip: run.data.clip, ...(steps !== undefined ? { steps } : {}), ...(stepSize !== undefined ? { stepSize } : {}) });
     const result = {
       run: dir, epoch: run.epoch, attack: kind, eps, ...(kind === "pgd" ? { steps: steps ?? 10, stepSize: stepSize ?? eps / 4 } : {}),
@@ -153,7 +158,7 @@ export const SPECTRA_OPTIONS: readonly OptionSpec[] = [
   RUN_OPTION,
   { name: "layer", kind: "string", placeholder: "K", help: "the boundary (index, 0 = input, or name) whose representations to measure", defaultText: "the last of the model's mixing set" },
   { name: "split", kind: "string", choices: ["test", "train"], help: "which split's examples", defaultText: "test" },
-  { name: "top", kind: "int", placeholder: "N", help: "singular values to print per class", defaultText: "5" },
+  { name: "top", kind: "int", placeholder: "N", help: "singular values to print per class", defaultText: "5", min: 1 },
   BACKEND_OPTION,
   JSON_OPTION,
 ];

@@ -52,32 +52,35 @@ export const DEFAULT_LR: Readonly<Record<DatasetName, Readonly<Record<LossName, 
 /** The paper's α: 1 for input mixup, 2 for manifold mixup (CIFAR-10, SVHN). */
 export const DEFAULT_ALPHA: Readonly<Record<Method, number>> = { none: 0, input: 1, manifold: 2 };
 
+/** The most spiral points a split may have: far more than the task needs, and within one array. */
+const SPIRALS_MAX_POINTS = 10_000_000;
+
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "dataset", kind: "string", choices: DATASETS, help: "what to train on", defaultText: "spirals" },
   { name: "model", kind: "string", choices: MODELS, help: "the network", defaultText: "spiral-net on spirals, mlp on (fashion-)mnist, preact-resnet18 on cifar10" },
   { name: "hidden", kind: "list", placeholder: "N,N", help: "widths: mlp hidden sizes, spiral-net width, PreActResNet first-stage channels" },
   { name: "method", kind: "string", choices: METHODS, help: "no mixup, input mixup or manifold mixup", defaultText: "manifold" },
-  { name: "alpha", kind: "number", help: "λ ~ Beta(α, α)", defaultText: "1 for input, 2 for manifold" },
+  { name: "alpha", kind: "number", help: "λ ~ Beta(α, α)", defaultText: "1 for input, 2 for manifold", min: 0 },
   { name: "layers", kind: "list", placeholder: "K,K", help: "eligible boundaries (indices, 0 = input, or names) for manifold mixup", defaultText: "the model's mixing set" },
   { name: "loss", kind: "string", choices: LOSSES, help: "bce: BCE on softmax (the official code's); ce: soft-target cross-entropy", defaultText: "bce" },
-  { name: "epochs", kind: "int", placeholder: "N", help: "epochs to train (with --resume: the new total)", defaultText: "10" },
-  { name: "batch", kind: "int", placeholder: "N", help: "batch size (the last, smaller batch of an epoch is dropped)", defaultText: "128" },
-  { name: "lr", kind: "number", help: "SGD learning rate", defaultText: "0.05 on spirals; 0.5 on (fashion-)mnist with bce, 0.1 with ce; 0.1 on cifar10" },
-  { name: "momentum", kind: "number", help: "SGD momentum", defaultText: "0.9" },
+  { name: "epochs", kind: "int", placeholder: "N", help: "epochs to train (with --resume: the new total)", defaultText: "10", min: 1 },
+  { name: "batch", kind: "int", placeholder: "N", help: "batch size (the last, smaller batch of an epoch is dropped)", defaultText: "128", min: 1 },
+  { name: "lr", kind: "number", help: "SGD learning rate", defaultText: "0.05 on spirals; 0.5 on (fashion-)mnist with bce, 0.1 with ce; 0.1 on cifar10", min: 0, minExclusive: true },
+  { name: "momentum", kind: "number", help: "SGD momentum", defaultText: "0.9", min: 0, max: 1 },
   { name: "nesterov", kind: "flag", help: "Nesterov momentum (--no-nesterov to turn off)", defaultText: "on" },
-  { name: "wd", kind: "number", help: "weight decay", defaultText: "1e-4" },
+  { name: "wd", kind: "number", help: "weight decay", defaultText: "1e-4", min: 0 },
   { name: "schedule", kind: "string", choices: SCHEDULES, help: "learning-rate schedule", defaultText: "constant" },
   { name: "milestones", kind: "list", placeholder: "E,E", help: "epochs where multistep multiplies the rate by 0.1" },
-  { name: "seed", kind: "int", placeholder: "S", help: "seeds the initialisation, the shuffling and the mixup draws", defaultText: "0" },
+  { name: "seed", kind: "int", placeholder: "S", help: "seeds the initialisation, the shuffling and the mixup draws", defaultText: "0", min: 0 },
   { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends() (cpu, wasm, webgpu, onnx, ...)", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
   { name: "out", kind: "string", placeholder: "DIR", help: "the run folder (config.json, metrics.json, checkpoint.mmx)", defaultText: "runs/<dataset>-<method>-s<seed>" },
   { name: "resume", kind: "flag", help: "continue the run in --out from its last checkpoint" },
-  { name: "train-limit", kind: "int", placeholder: "N", help: "image datasets: train on the first N examples" },
-  { name: "test-limit", kind: "int", placeholder: "N", help: "image datasets: test on the first N examples" },
-  { name: "n-train", kind: "int", placeholder: "N", help: "spirals: training points", defaultText: String(DATA_DEFAULTS.spiralsTrain) },
-  { name: "n-test", kind: "int", placeholder: "N", help: "spirals: test points", defaultText: String(DATA_DEFAULTS.spiralsTest) },
-  { name: "noise", kind: "number", help: "spirals: noise standard deviation", defaultText: String(DATA_DEFAULTS.spiralsNoise) },
-  { name: "data-seed", kind: "int", placeholder: "S", help: "spirals: seeds the points", defaultText: "0" },
+  { name: "train-limit", kind: "int", placeholder: "N", help: "image datasets: train on the first N examples", min: 1 },
+  { name: "test-limit", kind: "int", placeholder: "N", help: "image datasets: test on the first N examples", min: 1 },
+  { name: "n-train", kind: "int", placeholder: "N", help: "spirals: training points", defaultText: String(DATA_DEFAULTS.spiralsTrain), min: 1, max: SPIRALS_MAX_POINTS },
+  { name: "n-test", kind: "int", placeholder: "N", help: "spirals: test points", defaultText: String(DATA_DEFAULTS.spiralsTest), min: 1, max: SPIRALS_MAX_POINTS },
+  { name: "noise", kind: "number", help: "spirals: noise standard deviation", defaultText: String(DATA_DEFAULTS.spiralsNoise), min: 0, max: 1000 },
+  { name: "data-seed", kind: "int", placeholder: "S", help: "spirals: seeds the points", defaultText: "0", min: 0 },
   { name: "data-dir", kind: "string", placeholder: "DIR", help: "cifar10: folder of the binary batch files" },
   { name: "quiet", kind: "flag", help: "no progress output" },
 ];
@@ -110,13 +113,13 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
   if (layerRefs && method !== "manifold") throw new UsageError(`--layers applies to --method manifold only (input mixup mixes at the input, layer 0; --method none mixes nowhere)`);
   const hidden = getList(args, "hidden")?.map((h) => {
     const v = Number(h);
-    if (!(Number.isInteger(v) && v >= 1)) throw new UsageError(`--hidden must list positive whole numbers, got '${h}'`);
+    if (!(Number.isSafeInteger(v) && v >= 1)) throw new UsageError(`--hidden must list positive whole numbers, got '${h}'`);
     return v;
   });
   const schedule = (getString(args, "schedule") ?? "constant") as ScheduleName;
   const milestones = (getList(args, "milestones") ?? []).map((m) => {
     const v = Number(m);
-    if (!(Number.isInteger(v) && v >= 1)) throw new UsageError(`--milestones must list epochs (whole numbers >= 1), got '${m}'`);
+    if (!(Number.isSafeInteger(v) && v >= 1)) throw new UsageError(`--milestones must list epochs (whole numbers >= 1), got '${m}'`);
     return v;
   });
   if (milestones.length > 0 && schedule !== "multistep") throw new UsageError("--milestones needs --schedule multistep");
@@ -187,6 +190,17 @@ export function resolveLayers(method: Method, refs: readonly string[] | undefine
 /** Options given on the command line that would change a saved run's definition (for --resume). */
 export function conflictingOptions(args: ParsedArgs): string[] {
   return RUN_DEFINING_OPTIONS.filter((n) => args.values[n] !== undefined);
+}
+
+/**
+ * Why training `config` (saved) on to `epochs` would not follow the schedule it started with, or
+ * undefined when it would: a cosine schedule spans the run's epochs, so changing them changes the
+ * learning rate of every step (the rate would go back up). Constant and multistep rates do not depend
+ * on the epoch count.
+ */
+export function scheduleChange(config: TrainConfig, epochs: number): string | undefined {
+  if (epochs === config.epochs || config.schedule !== "cosine") return undefined;
+  return `would change the run's cosine schedule, which spans its ${config.epochs} epochs (the learning rate of every later step would differ from the run's)`;
 }
 
 export const describeMethod = (m: Method): string => ({ none: "no mixup", input: "input mixup", manifold: "manifold mixup" })[m];

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import {
   AUGMENTATION_PRESETS,
   augment,
+  DataFileError,
   fashionMnist,
   hostArray,
   ImageDataset,
@@ -69,8 +70,20 @@ export interface LoadedData {
 const CIFAR10_TRAIN_FILES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
 const CIFAR10_TEST_FILES = ["test_batch.bin"];
 
-/** Loads a dataset's train and test splits as host-side batch sources. */
+/**
+ * Loads a dataset's train and test splits as host-side batch sources. A missing, truncated or malformed
+ * data file is a UsageError naming it (and the byte offset, when known).
+ */
 export async function loadData(config: DataConfig, log: (line: string) => void = () => {}): Promise<LoadedData> {
+  try {
+    return await loadSplits(config, log);
+  } catch (e) {
+    if (e instanceof DataFileError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+async function loadSplits(config: DataConfig, log: (line: string) => void): Promise<LoadedData> {
   switch (config.dataset) {
     case "spirals":
       return spiralsData(config);

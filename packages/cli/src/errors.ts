@@ -1,13 +1,41 @@
 /**
- * A mistake in how mmx was called (an unknown option, dataset, model or backend, a bad value): the
- * message says what is wrong and lists what would be valid. `mmx` prints it without a stack trace and
- * exits with status 2.
+ * The one error type for the user's mistakes: how mmx was called (an unknown option, dataset, model or
+ * backend, a bad value), a file it was given or reads back (a run folder, a checkpoint, metrics.json),
+ * or settings that make training diverge. The message is one line that names the culprit (the flag,
+ * file, field or layer) and what would be valid. `mmx` prints it without a stack trace and exits with
+ * status 2; any other error is a bug in mmx (status 1, with the trace and a request to report it).
  */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
   }
+}
+
+/** The file-system failures that come from the user's machine, not from mmx: a full disk, a read-only folder. */
+const ENVIRONMENT_CODES: Readonly<Record<string, string>> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  EROFS: "read-only file system",
+  EISDIR: "is a folder",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EMFILE: "too many open files",
+  ENAMETOOLONG: "the name is too long",
+};
+
+/**
+ * The user-facing error for `e`, or undefined when `e` is a bug: a UsageError as it is, and a Node
+ * file-system error from the user's environment (ENOSPC, EACCES on a path) as a UsageError naming the path.
+ */
+export function asUserError(e: unknown): UsageError | undefined {
+  if (e instanceof UsageError) return e;
+  const err = e as (NodeJS.ErrnoException & { dest?: string }) | undefined;
+  if (err instanceof Error && typeof err.code === "string" && ENVIRONMENT_CODES[err.code] && typeof err.path === "string") {
+    return new UsageError(`cannot ${err.syscall ?? "use"} ${err.dest ?? err.path}: ${ENVIRONMENT_CODES[err.code]} (${err.code})`);
+  }
+  return undefined;
 }
 
 /** "'a', 'b' or 'c'": a list of valid choices for an error message. */
@@ -41,4 +69,14 @@ function editDistance(a: string, b: string): number {
 export function oneOf<T extends string>(value: string, choices: readonly T[], what: string): T {
   if ((choices as readonly string[]).includes(value)) return value as T;
   throw new UsageError(`unknown ${what} '${value}'${didYouMean(value, choices)}; valid ${what}s: ${listChoices(choices)}`);
+}
+
+/** Runs `f`; a UsageError it throws is re-thrown with `source` (the file a bad value came from) in front. */
+export function blame<T>(source: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`${source}: ${e.message}`);
+    throw e;
+  }
 }

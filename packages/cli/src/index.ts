@@ -15,6 +15,8 @@ export { attackAccuracy, features, spectraAt, type Trained, type AttackSpec } fr
 export { openRun, type OpenedRun } from "./open-run.js";
 export { saveCheckpoint, loadCheckpoint, readCheckpointInfo, CheckpointError, type Checkpoint } from "./checkpoint.js";
 export { writeFileAtomic } from "./atomic-file.js";
+export { validateConfig } from "./config-schema.js";
+export { acquireRunLock, checkOutFolder, LOCK_FILE, type RunLock, type LockOwner } from "./run-folder.js";
 export { runFiles, readMetrics, type EpochRecord } from "./run-files.js";
 export { Progress, type ProgressState } from "./progress.js";
 export { reproduce, type ReproduceReport } from "./reproduce/command.js";

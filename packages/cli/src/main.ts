@@ -1,7 +1,5 @@
-import { DataFileError } from "@mmx/data";
-import { CheckpointError } from "./checkpoint.js";
 import { attackCommand, evalCommand, spectraCommand, trainCommand, type CliIo } from "./commands.js";
-import { didYouMean, listChoices, UsageError } from "./errors.js";
+import { asUserError, didYouMean, listChoices, UsageError } from "./errors.js";
 import { reproduceCommand } from "./reproduce/command.js";
 import { SweepFailed } from "./sweep/sweep-failed.js";
 
@@ -37,9 +35,13 @@ export function usage(): string {
 
 const defaultIo = (): CliIo => ({ stdout: (t) => process.stdout.write(t), stderr: process.stderr });
 
+/** The line that follows a bug's stack trace. */
+export const REPORT_BUG = "This is a bug in mmx, not a mistake of yours: please report it, with the command line and the trace above.";
+
 /**
- * Runs `mmx` with these arguments and returns the exit status: 0 on success, 2 for a usage mistake or
- * a missing or broken file (the message says what and lists valid choices), 1 for anything else.
+ * Runs `mmx` with these arguments and returns the exit status: 0 on success, 2 for the user's mistake
+ * (a bad option, a missing, broken or busy file, a diverged run: one line naming the culprit), 1 for a
+ * bug in mmx (its stack trace, then a line asking to report it).
  */
 export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
   const [command, ...rest] = argv;
@@ -53,15 +55,17 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     await entry.run(rest, io);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError || e instanceof DataFileError || e instanceof CheckpointError) {
-      io.stderr.write(`${e.message.startsWith("mmx ") ? "" : "mmx: "}${e.message}\n`);
+    const mistake = asUserError(e);
+    if (mistake) {
+      const line = mistake.message.replace(/\s*\n\s*/g, " ");
+      io.stderr.write(`${line.startsWith("mmx ") ? "" : "mmx: "}${line}\n`);
       return 2;
     }
     if (e instanceof SweepFailed) {
       io.stderr.write(`mmx ${command}: ${e.message}\n`);
       return 1;
     }
-    io.stderr.write(`mmx ${command}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    io.stderr.write(`mmx ${command}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n${REPORT_BUG}\n`);
     return 1;
   }
 }

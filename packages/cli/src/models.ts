@@ -107,3 +107,21 @@ export function buildModel(name: string, dataset: { name: string; exampleShape: 
   const model = entry.build(dataset.exampleShape, dataset.classNames.length, widths);
   return { model, input: model.inputShape.slice(1), ...(widths ? { hidden: widths } : {}) };
 }
+
+/** What an allocation too large for one array says, in @mmx/random and in JavaScript. */
+const TOO_LARGE = /more than 2\^31 - 1|Invalid typed array length|Array buffer allocation failed|Invalid array length/;
+
+/**
+ * `model.init`, with a model too large to allocate (a width such as `--hidden 100000`) reported as the
+ * user's choice rather than a crash.
+ */
+export function initModel(model: nn.Model, k: Parameters<nn.Model["init"]>[0], input: readonly number[], hidden: readonly number[] | undefined): ReturnType<nn.Model["init"]> {
+  try {
+    return model.init(k, [-1, ...input]);
+  } catch (e) {
+    if (e instanceof RangeError && TOO_LARGE.test(e.message)) {
+      throw new UsageError(`the model is too large to allocate${hidden ? ` with --hidden ${hidden.join(",")}` : ""}: ${e.message}`);
+    }
+    throw e;
+  }
+}

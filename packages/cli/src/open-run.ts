@@ -4,7 +4,10 @@ import { loadCheckpoint, readCheckpointInfo } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
 import { loadData, type LoadedData } from "./datasets.js";
 import type { Trained } from "./analysis.js";
-import { buildModel } from "./models.js";
+import { checkParamsFit } from "./params-fit.js";
+import { blame } from "./errors.js";
+import { buildModel, initModel } from "./models.js";
+import { key } from "@mmx/random";
 import { requireRun, runFiles } from "./run-files.js";
 
 export interface OpenedRun extends Trained {
@@ -25,8 +28,18 @@ export async function openRun(dir: string | undefined, command: string, backend?
   const info = readCheckpointInfo(path);
   const used = await useBackend(backend ?? info.backend);
   const data = await loadData(info.config, log);
-  const { model, input } = buildModel(info.config.model, data, info.config.hidden);
+  const source = `checkpoint ${path}`;
+  const { model, input } = blame(source, () => buildModel(info.config.model, data, info.config.hidden));
   const ckpt = loadCheckpoint(path);
   dispose(ckpt.opt);
+  const fresh = initModel(model, key(0), input, info.config.hidden);
+  try {
+    checkParamsFit({ params: fresh.params, modelState: fresh.state, opt: null }, { params: ckpt.params, modelState: ckpt.modelState, opt: null }, source);
+  } catch (e) {
+    dispose([ckpt.params, ckpt.modelState]);
+    throw e;
+  } finally {
+    dispose([fresh.params, fresh.state]);
+  }
   return { config: info.config, data, model, input, params: ckpt.params, modelState: ckpt.modelState, epoch: ckpt.epoch, backend: used };
 }

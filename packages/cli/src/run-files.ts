@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "./errors.js";
 
@@ -33,16 +33,57 @@ export interface EpochRecord {
   examplesPerSecond: number;
 }
 
+/** One rule per field of an epoch record: a field added without a rule does not compile. */
+const RECORD_FIELDS: { readonly [K in keyof EpochRecord]-?: "count" | "number" } = {
+  epoch: "count",
+  step: "count",
+  lr: "number",
+  trainLoss: "number",
+  testError: "number",
+  testNll: "number",
+  testEce: "number",
+  seconds: "number",
+  examplesPerSecond: "number",
+};
+
+/**
+ * The epoch records of a run folder's metrics.json ([] when there is none), checked against the schema:
+ * `{ config, epochs: [...] }` with epochs numbered 1, 2, ... and every field a number. A file that is
+ * not valid JSON or breaks the schema is a UsageError naming it.
+ */
 export function readMetrics(dir: string): EpochRecord[] {
   const path = runFiles(dir).metrics;
   if (!existsSync(path)) return [];
-  return (JSON.parse(readFileSync(path, "utf8")) as { epochs: EpochRecord[] }).epochs;
+  const fail = (why: string): never => {
+    throw new UsageError(`${path} ${why}; repair or delete it (deleting it loses the records of the epochs trained so far)`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(code ? `cannot be read (${code})` : `is not valid JSON (${(e as Error).message})`);
+  }
+  const epochs = (parsed as { epochs?: unknown } | null)?.epochs;
+  if (!globalThis.Array.isArray(epochs)) return fail("is not a metrics file of mmx: it has no 'epochs' list");
+  epochs.forEach((r: unknown, i) => {
+    if (typeof r !== "object" || r === null) fail(`has ${JSON.stringify(r)} as record ${i}, not an object`);
+    for (const [field, kind] of Object.entries(RECORD_FIELDS)) {
+      const v = (r as Record<string, unknown>)[field];
+      // JSON writes NaN and Infinity as null: a diverged epoch's record may hold them.
+      const ok = kind === "count" ? Number.isSafeInteger(v) && (v as number) >= 0 : typeof v === "number" || v === null;
+      if (!ok) fail(`has ${JSON.stringify(v)} as '${field}' of record ${i}; it must be ${kind === "count" ? "a whole number >= 0" : "a number"}`);
+    }
+    if ((r as EpochRecord).epoch !== i + 1) fail(`has record ${i} for epoch ${(r as EpochRecord).epoch}; the records must be epochs 1, 2, ... in order`);
+  });
+  return epochs as EpochRecord[];
 }
 
 /** Checks that `dir` holds a saved run (a checkpoint), with an error that says what is there instead. */
 export function requireRun(dir: string | undefined, command: string): string {
   if (!dir) throw new UsageError(`mmx ${command} needs a run folder: mmx ${command} --run runs/NAME (a folder written by mmx train)`);
   if (!existsSync(dir)) throw new UsageError(`mmx ${command}: no run folder at ${dir}`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`mmx ${command}: ${dir} is a file, not a run folder`);
   const { checkpoint } = runFiles(dir);
   if (!existsSync(checkpoint)) throw new UsageError(`mmx ${command}: ${dir} holds no checkpoint (${checkpoint} is missing); train first with mmx train --out ${dir}`);
   return dir;

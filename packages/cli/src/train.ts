@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dispose, getBackend, type PyTree } from "@mmx/core";
 import { batchCount, batches } from "@mmx/data";
 import { bceSoftmax, softCrossEntropy } from "@mmx/losses";
@@ -9,12 +9,16 @@ import { foldIn, key, type Key } from "@mmx/random";
 import { writeJsonAtomic } from "./atomic-file.js";
 import { useBackend } from "./backends.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import type { TrainConfig } from "./config.js";
+import { resolveLayers, type TrainConfig } from "./config.js";
+import { validateConfig } from "./config-schema.js";
 import { loadData, reshapeBatch, type LoadedData } from "./datasets.js";
-import { UsageError } from "./errors.js";
+import { divergenceError, nonFiniteIn } from "./divergence.js";
+import { checkParamsFit } from "./params-fit.js";
+import { blame, UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
-import { buildModel } from "./models.js";
+import { buildModel, initModel } from "./models.js";
 import type { ProgressSink } from "./progress.js";
+import { acquireRunLock, checkOutFolder } from "./run-folder.js";
 import { StepTimer } from "./step-timer.js";
 import { type EpochRecord, readMetrics, runFiles } from "./run-files.js";
 
@@ -87,14 +91,29 @@ export function makePolicy(config: TrainConfig): MixupPolicy | undefined {
  * the epoch and step counters, so a resumed run takes the same steps as an uninterrupted one.
  */
 export async function train(config: TrainConfig, opts: TrainOptions): Promise<TrainResult> {
-  const files = runFiles(opts.out);
+  validateConfig(config, "train");
+  checkOutFolder(opts.out);
   const log = (line: string) => (opts.progress ? opts.progress.log(line) : undefined);
   await useBackend(config.backend);
+  // The folder is this run's from here on: a second run into it is refused until this one ends.
+  const lock = acquireRunLock(opts.out, opts.resume ? "mmx train --resume" : "mmx train", log);
+  try {
+    return await trainLocked(config, opts, log);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: string) => void): Promise<TrainResult> {
+  const files = runFiles(opts.out);
   if (!opts.resume && !opts.overwrite && existsSync(files.checkpoint)) {
     throw new UsageError(`${opts.out} already holds a run (${files.checkpoint}); continue it with --resume, or choose another --out`);
   }
   const data = opts.data ?? (await loadData(config, log));
-  const { model, input } = buildModel(config.model, data, config.hidden);
+  const source = opts.resume ? `checkpoint ${files.checkpoint}` : "train";
+  const { model, input } = blame(source, () => buildModel(config.model, data, config.hidden));
+  const layers = blame(source, () => resolveLayers(config.method, config.method === "manifold" ? config.layers.map(String) : undefined, model));
+  if (layers.layers.join() !== config.layers.join()) throw new UsageError(`${source}: its config's layers [${config.layers.join(",")}] are not ${config.method} mixup's for this model ([${layers.layers.join(",")}])`);
   const stepsPerEpoch = batchCount(data.trainCount, config.batch, true);
   if (stepsPerEpoch === 0) throw new UsageError(`--batch ${config.batch} is larger than the training set (${data.trainCount} examples of ${data.name})`);
 
@@ -106,18 +125,28 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   let epoch = 0;
   let globalStep = 0;
   let metrics: EpochRecord[] = [];
+  /** The epoch of the checkpoint on disk that this run wrote or resumed from. */
+  let savedEpoch: number | undefined;
+  const init = initModel(model, keys.init, input, config.hidden);
   if (opts.resume) {
     const ckpt = loadCheckpoint(files.checkpoint);
     if (ckpt.backend !== getBackend()) log(`note: ${files.checkpoint} was written on ${ckpt.backend}; continuing on ${getBackend()} is not bit-exact`);
     state = { params: ckpt.params, opt: ckpt.opt as SgdState, modelState: ckpt.modelState };
+    try {
+      checkParamsFit({ params: init.params, modelState: init.state, opt: step.init(init.params, init.state).opt }, state, `checkpoint ${files.checkpoint}`);
+    } finally {
+      dispose([init.params, init.state]);
+    }
     epoch = ckpt.epoch;
+    savedEpoch = epoch;
     globalStep = ckpt.step;
-    metrics = readMetrics(opts.out).filter((m) => m.epoch <= epoch);
+    if (globalStep !== epoch * stepsPerEpoch) throw new UsageError(`checkpoint ${files.checkpoint}: its step ${globalStep} does not match its epoch ${epoch} (${stepsPerEpoch} steps per epoch)`);
+    const recorded = readMetrics(opts.out);
+    metrics = recorded.filter((m) => m.epoch <= epoch);
+    if (metrics.length < epoch) log(`note: ${files.metrics} has records for ${metrics.length} of the ${epoch} epochs trained; the others are lost`);
   } else {
-    const init = model.init(keys.init, [-1, ...input]);
     state = step.init(init.params, init.state);
   }
-  mkdirSync(opts.out, { recursive: true });
   writeJsonAtomic(files.config, config);
 
   const batchOptions = (e: number) => ({
@@ -147,9 +176,11 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
       lastStepEnded = stepEnded;
       dispose([r.loss, b.x, b.y]);
       state = r.state;
-      if (!Number.isFinite(loss)) {
+      // The loss is that of the weights before the update: the updated state is checked too.
+      const broken = Number.isFinite(loss) ? nonFiniteIn(state) : `the loss is ${loss}`;
+      if (broken) {
         dispose([state.params, state.opt, state.modelState]);
-        throw new Error(`training diverged: the loss is ${loss} at epoch ${epoch + 1}, step ${count + 1} (lr ${config.lr}); try a smaller --lr`);
+        throw divergenceError({ config, what: broken, epoch: epoch + 1, step: count + 1, stepsPerEpoch, globalStep: globalStep + 1, checkpoint: files.checkpoint, lastGoodEpoch: savedEpoch });
       }
       lossSum += loss;
       count++;
@@ -193,6 +224,7 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
     });
     writeJsonAtomic(files.metrics, { config, epochs: metrics });
     await saveCheckpoint(files.checkpoint, { config, epoch: epoch + 1, step: globalStep, backend: getBackend(), params: state.params, opt: state.opt, modelState: state.modelState });
+    savedEpoch = epoch + 1;
   }
   dispose(state.opt);
   opts.progress?.done();

@@ -59,8 +59,18 @@ export class StaleCacheError extends Error {
   }
 }
 
-/** Decodes and verifies a cache file's bytes (magic, version, tag, sizes, checksum, label range). */
-export function decodeImageCache(bytes: Uint8Array, path: string, tag: string): CachedImages {
+/** What a cache file must hold to be a hit: the loader's image shape and class count. */
+export interface ExpectedImages {
+  imageShape: readonly [number, number, number];
+  numClasses: number;
+}
+
+/**
+ * Decodes and verifies a cache file's bytes: magic, version, tag, header length, sizes, checksum,
+ * label range, and (given `expected`) the image shape and class count, so that every header field is
+ * pinned to what the loader would build and a file crafted with a valid checksum but other sizes is stale.
+ */
+export function decodeImageCache(bytes: Uint8Array, path: string, tag: string, expected?: ExpectedImages): CachedImages {
   const fail = (reason: string): never => {
     throw new StaleCacheError(path, reason);
   };
@@ -72,9 +82,17 @@ export function decodeImageCache(bytes: Uint8Array, path: string, tag: string): 
   if (FIXED_HEADER + tagLength > bytes.length) fail("header runs past the end of the file");
   const fileTag = new TextDecoder().decode(bytes.subarray(FIXED_HEADER, FIXED_HEADER + tagLength));
   if (fileTag !== tag) fail(`built from "${fileTag}", expected "${tag}"`);
+  const wantHeader = Math.ceil((FIXED_HEADER + tagLength) / 8) * 8;
+  if (headerLength !== wantHeader) fail(`header length ${headerLength}, expected ${wantHeader} for its ${tagLength}-byte tag`);
+  if (expected) {
+    const [eh, ew, ec] = expected.imageShape;
+    if (h !== eh || w !== ew || c !== ec) fail(`images of ${h}x${w}x${c}, expected ${eh}x${ew}x${ec}`);
+    if (numClasses !== expected.numClasses) fail(`${numClasses} classes, expected ${expected.numClasses}`);
+  }
+  if (numClasses < 1 || numClasses > 256) fail(`${numClasses} classes; a byte label allows 1 to 256`);
   const pixelBytes = n * h * w * c;
-  const expected = headerLength + pixelBytes + n;
-  if (bytes.length !== expected) fail(`${bytes.length} bytes, expected ${expected} (truncated or padded)`);
+  const fileBytes = headerLength + pixelBytes + n;
+  if (bytes.length !== fileBytes) fail(`${bytes.length} bytes, expected ${fileBytes} (truncated or padded)`);
   const payload = bytes.subarray(headerLength);
   const actual = crc32(payload);
   if (actual !== checksum) fail(`checksum mismatch (stored ${hex(checksum)}, computed ${hex(actual)})`);
@@ -85,7 +103,7 @@ export function decodeImageCache(bytes: Uint8Array, path: string, tag: string): 
 }
 
 /** Reads and verifies a cache file; a missing file is `undefined`, an unreadable or unusable one a StaleCacheError. */
-export function readImageCache(path: string, tag: string): CachedImages | undefined {
+export function readImageCache(path: string, tag: string, expected?: ExpectedImages): CachedImages | undefined {
   let bytes: Uint8Array;
   try {
     // A plain Uint8Array view, not the Node Buffer: code that copies with `new x.constructor(n)`
@@ -97,7 +115,7 @@ export function readImageCache(path: string, tag: string): CachedImages | undefi
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw new StaleCacheError(path, `cannot be read (${code ?? (e as Error).message})`);
   }
-  return decodeImageCache(bytes, path, tag);
+  return decodeImageCache(bytes, path, tag, expected);
 }
 
 /**

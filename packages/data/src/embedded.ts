@@ -52,7 +52,7 @@ export async function loadEmbedded(source: EmbeddedSource, options: EmbeddedLoad
 
   let images: CachedImages | undefined;
   try {
-    images = readImageCache(file(split), tag);
+    images = readImageCache(file(split), tag, { imageShape: source.imageShape, numClasses: source.classNames.length });
     if (images) report("cache-hit", 1, 1, `${source.name} ${split}: read ${file(split)}`);
   } catch (e) {
     if (!(e instanceof StaleCacheError)) throw e;

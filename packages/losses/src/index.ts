@@ -8,4 +8,5 @@ export { bceSoftmax } from "./bce-softmax.js";
 export { nll, crossEntropy } from "./nll.js";
 export { mse } from "./mse.js";
 export { mixedLoss } from "./mixed-loss.js";
+export { checkLabels } from "./validate.js";
 export type { Loss, LossOptions, Reduction } from "./reduction.js";

@@ -1,4 +1,4 @@
-import { Array, isTracer, np } from "@mmx/core";
+import { Array, canReadSync, np } from "@mmx/core";
 
 /** The logits a classification loss takes: float32 [B, C] with at least one class. */
 export function assertLogits(logits: unknown, what: string): asserts logits is Array {
@@ -9,18 +9,34 @@ export function assertLogits(logits: unknown, what: string): asserts logits is A
 }
 
 /**
- * Class labels for logits [B, C]: int32 [B] with values in [0, C). Values are checked only when they
- * are concrete (eager code); inside a traced function they are not known yet.
+ * The one rule for class labels, shared by every loss and by mixup and trainStep: an int32 vector whose
+ * values lie in [0, classes). A float vector is refused, naming its first value that is not a whole
+ * number (or saying that it must be int32). Values are checked when they can be read here and now: not
+ * inside a traced function (they are not known yet), nor on a backend without synchronous reads.
  */
+export function checkLabels(labels: Array, classes: number, what: string): void {
+  if (!(labels instanceof Array)) throw new TypeError(`${what}: labels must be an int32 Array of class indices, got ${describe(labels)}`);
+  if (labels.ndim !== 1) throw new TypeError(`${what}: labels must be a vector [B] of class indices, got ${describe(labels)}`);
+  const readable = canReadSync(labels);
+  if (labels.dtype !== "int32") {
+    const values = readable ? labels.dataSync() : undefined;
+    const odd = values ? values.findIndex((v) => !Number.isInteger(v)) : -1;
+    const detail = values && odd >= 0 ? `: label ${values[odd]} at index ${odd} is not a class index` : "";
+    throw new TypeError(`${what}: labels must be int32 class indices, got ${describe(labels)}${detail}`);
+  }
+  if (!readable) return;
+  const values = labels.dataSync();
+  const bad = values.findIndex((v) => v < 0 || v >= classes);
+  if (bad >= 0) throw new RangeError(`${what}: label ${values[bad]} at index ${bad} is outside [0, ${classes}) for ${classes} classes`);
+}
+
+/** Class labels for logits [B, C]: int32 [B] with values in [0, C) (see {@link checkLabels}). */
 export function assertLabels(labels: Array, logits: Array, what: string): void {
   const [b, c] = logits.shape as [number, number];
   if (labels.ndim !== 1 || labels.shape[0] !== b) {
     throw new TypeError(`${what}: int32 labels must have shape [${b}] to match logits [${b},${c}], got ${describe(labels)}`);
   }
-  if (isTracer(labels)) return;
-  const values = labels.dataSync();
-  const bad = values.findIndex((v) => v < 0 || v >= c);
-  if (bad >= 0) throw new RangeError(`${what}: label ${values[bad]} at index ${bad} is outside [0, ${c}) for ${c} classes`);
+  checkLabels(labels, c, what);
 }
 
 /**

@@ -122,9 +122,11 @@ for (const backend of plan.run) {
       "5. the mixed hidden state lies elementwise between h and h[perm]",
       caseArb(),
       (c) => {
-        const { params, x, y, f } = setup(c);
+        const { params, x, f } = setup(c);
         const { first } = parts(c.rm, params, c.k);
-        // The model cut at boundary k returns the mixed state itself as its output.
+        // The model cut at boundary k returns the mixed state itself as its output; its labels are
+        // class 0, valid for any output width (the targets are not what this property checks).
+        const y = np.array(globalThis.Array.from({ length: x.shape[0]! }, () => 0), { dtype: "int32" });
         const mixed = mixup(c.k, c.lambda)(first)(params, x, y, c.perm).out;
         const h = capture(c.k)(f)(params, x);
         return { mixed, a: h, b: np.take(h, permArray(c.perm)) };

@@ -1,4 +1,5 @@
 import { Array, evalJaxpr, np, tree } from "@mmx/core";
+import { checkLabels } from "@mmx/losses";
 import { boundaries, boundariesOf, resolveBoundary, type BoundaryRef } from "./boundaries.js";
 import { interpolate } from "./interpolate.js";
 import { traceModel } from "./trace-model.js";
@@ -45,7 +46,9 @@ export function mixup(layer: BoundaryRef, lambda: Lambda): <P, R extends any[]>(
           : evalJaxpr(model.closed, model.inputs, { interpret: (eqn, _ops, evalDefault) => (eqn === model.tags[k - 1] ? mix(evalDefault()) : evalDefault()) });
       const result = tree.unflatten(model.closed.outTree!, outs);
       const out = outputOf(result);
-      const dense = y.dtype === "int32" ? np.oneHot(y, out.shape[out.ndim - 1]!) : y;
+      const classes = out.shape[out.ndim - 1]!;
+      if (y.ndim === 1) checkLabels(y, classes, "mixup");
+      const dense = y.dtype === "int32" ? np.oneHot(y, classes) : y;
       const targets = interpolate(dense, lambda, permutation);
       return result instanceof Array ? { out, targets } : { ...(result as object), out, targets };
     };

@@ -1,4 +1,5 @@
-import { DeviceArray, dispose, jit, np, tree, valueAndGrad, type NDArray as Array, type PyTree } from "@mmx/core";
+import { DeviceArray, dispose, jit, NDArray as Array, np, tree, valueAndGrad, type PyTree } from "@mmx/core";
+import { checkLabels } from "@mmx/losses";
 import type { Optimizer, OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import type { BoundaryRef } from "./boundaries.js";
@@ -77,15 +78,19 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
     const r = model.apply(p, x, { train: true, state: st });
     return { out: r.out, state: r.state };
   };
+  /** The model's class count (its output's last axis), learnt when the step is first traced. */
+  let classes: number | undefined;
   const program = jit(
     (layer: BoundaryRef | null, params: P, opt: S, modelState: PyTree, x: Array, y: Array, lambda: Array, perm: Array) => {
       const objective = (p: P) => {
         if (layer === null) {
           const r = forward(p, x, modelState);
-          const targets = y.dtype === "int32" ? np.oneHot(y, r.out.shape[r.out.ndim - 1]!) : y;
+          classes = r.out.shape[r.out.ndim - 1]!;
+          const targets = y.dtype === "int32" ? np.oneHot(y, classes) : y;
           return [loss(r.out, targets), r.state];
         }
         const r = mixup(layer, lambda)(forward)(p, x, y, perm, modelState);
+        classes = r.out.shape[r.out.ndim - 1]!;
         return [loss(r.out, r.targets), r.state] as [Array, PyTree];
       };
       const [[value, state], grads] = valueAndGrad(objective, { hasAux: true })(params);
@@ -105,7 +110,20 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
     const lambda = draw ? (typeof draw.lambda === "number" ? np.array(draw.lambda) : draw.lambda) : np.array(1);
     const perm = draw ? draw.perm : np.arange(batch);
     const layer = draw ? draw.layer : null;
-    return { args: [layer, state.params, state.opt, state.modelState, x, y, lambda, perm], layer };
+    const args: Args = [layer, state.params, state.opt, state.modelState, x, y, lambda, perm];
+    if (y instanceof Array && y.ndim === 1) {
+      // Labels are checked on the host before the step runs: inside the compiled step they are not
+      // known, and one outside [0, classes) would make an all-zero target row (a finite, wrong loss).
+      try {
+        if (y.dtype !== "int32") checkLabels(y, 0, "trainStep");
+        if (classes === undefined) program.lower(...args);
+        checkLabels(y, classes!, "trainStep");
+      } catch (e) {
+        dispose([lambda, perm]);
+        throw e;
+      }
+    }
+    return { args, layer };
   };
   const finish = (state: TrainState<P, S>, args: Args, layer: BoundaryRef | null, result: Out): StepResult<P, S> => {
     const out = own(result);

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { FASHION_MNIST_CLASSES } from "@mmx/data";
@@ -7,6 +7,7 @@ import { type BackendChoice, resolveBackend, setRunThreads, threadsPerRun, useBa
 import type { CliIo } from "../commands.js";
 import { describeMethod } from "../config.js";
 import { UsageError } from "../errors.js";
+import { checkOutFolder, makeFolder } from "../run-folder.js";
 import { formatDuration, Progress } from "../progress.js";
 import { runAll, workerCount, type RunOutcome } from "./pipeline.js";
 import { findPreset, REGIME_NAMES, withEpochs, type Preset } from "./presets.js";
@@ -20,7 +21,7 @@ export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
   { name: "epochs", kind: "int", placeholder: "N", help: "train every dataset for N epochs instead of the preset's (the cosine schedule spans the N epochs)", defaultText: "the preset's" },
   { name: "out", kind: "string", placeholder: "DIR", help: "where runs, summary and plots go", defaultText: "runs/reproduce, or runs/reproduce-small-data" },
   { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
-  { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each; onnx gets cores / N intra-op threads each)", defaultText: "2, or 1 on a 1-core machine" },
+  { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each; onnx gets cores / N intra-op threads each)", defaultText: "2, or 1 on a 1-core machine", min: 1 },
   { name: "quiet", kind: "flag", help: "no progress output" },
 ];
 
@@ -98,7 +99,8 @@ export async function reproduceCommand(argv: readonly string[], io: CliIo): Prom
   const epochs = getNumber(args, "epochs");
   const preset = epochs === undefined ? found : withEpochs(found, epochs);
   const out = getString(args, "out") ?? (regime === "standard" ? "runs/reproduce" : `runs/reproduce-${regime}`);
-  mkdirSync(out, { recursive: true });
+  checkOutFolder(out);
+  makeFolder(out);
   const progress = new Progress(getFlag(args, "quiet") ? null : io.stderr);
   progress.log(`mmx reproduce (${preset.regime === "standard" ? "" : `${preset.regime} regime, `}${preset.name}): ${preset.plans.length * preset.methods.length * preset.seeds.length} runs into ${out}`);
   const jobs = getNumber(args, "jobs") ?? defaultJobs();

@@ -1,0 +1,94 @@
+import { LOSSES, METHODS, SCHEDULES, type TrainConfig } from "./config.js";
+import { DATASETS } from "./datasets.js";
+import { listChoices, UsageError } from "./errors.js";
+import { MODELS } from "./models.js";
+
+/** What is wrong with a field's value ("must be > 0"), or undefined when it is valid. */
+type Check = (v: unknown) => string | undefined;
+
+interface FieldRule {
+  check: Check;
+  /** Absent is valid (the field has a default meaning). */
+  optional?: boolean;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const int = (min: number): Check => (v) => (Number.isSafeInteger(v) && (v as number) >= min ? undefined : `must be a whole number >= ${min}`);
+const number = (ok: (x: number) => boolean, range: string): Check => (v) => (isNumber(v) && ok(v) ? undefined : `must be a number ${range}`);
+const oneOf = (choices: readonly string[]): Check => (v) => (typeof v === "string" && choices.includes(v) ? undefined : `must be one of ${listChoices(choices)}`);
+const text: Check = (v) => (typeof v === "string" && v.length > 0 ? undefined : "must be a non-empty string");
+const list = (item: Check, what: string): Check => (v) => (globalThis.Array.isArray(v) && v.every((x) => item(x) === undefined) ? undefined : `must be a list of ${what}`);
+const flag: Check = (v) => (typeof v === "boolean" ? undefined : "must be true or false");
+
+/** One rule per field of TrainConfig: a field added to the config without a rule does not compile. */
+const RULES: { readonly [K in keyof TrainConfig]-?: FieldRule } = {
+  dataset: { check: oneOf(DATASETS) },
+  // Image datasets record 0 here (the demo's configs do): the spirals need at least one point.
+  spiralsTrain: { check: int(0) },
+  spiralsTest: { check: int(0) },
+  spiralsNoise: { check: number((x) => x >= 0, ">= 0") },
+  trainLimit: { check: int(1), optional: true },
+  testLimit: { check: int(1), optional: true },
+  dataDir: { check: text, optional: true },
+  dataSeed: { check: int(0) },
+  model: { check: oneOf(MODELS) },
+  hidden: { check: list(int(1), "whole numbers >= 1"), optional: true },
+  method: { check: oneOf(METHODS) },
+  alpha: { check: number((x) => x >= 0, ">= 0") },
+  layers: { check: list(int(0), "boundary indices (whole numbers >= 0)") },
+  layerNames: { check: list(text, "names") },
+  loss: { check: oneOf(LOSSES) },
+  epochs: { check: int(1) },
+  batch: { check: int(1) },
+  lr: { check: number((x) => x > 0, "> 0") },
+  momentum: { check: number((x) => x >= 0 && x < 1, "in [0, 1)") },
+  nesterov: { check: flag },
+  weightDecay: { check: number((x) => x >= 0, ">= 0") },
+  schedule: { check: oneOf(SCHEDULES) },
+  milestones: { check: list(int(1), "epochs (whole numbers >= 1)") },
+  seed: { check: int(0) },
+  backend: { check: text },
+};
+
+/** Rules between fields, checked once each field is valid on its own. */
+const CROSS_CHECKS: readonly ((c: TrainConfig) => string | undefined)[] = [
+  (c) => (c.dataset === "spirals" && !(c.spiralsTrain >= 1 && c.spiralsTest >= 1) ? `'spiralsTrain' and 'spiralsTest' are ${c.spiralsTrain} and ${c.spiralsTest}; the spirals need at least 1 point each` : undefined),
+  (c) => (c.method !== "none" && !(c.alpha > 0) ? `'alpha' is ${c.alpha}; it must be > 0 for ${c.method} mixup` : undefined),
+  (c) => (c.method === "none" && c.layers.length > 0 ? `'layers' is [${c.layers.join(",")}], but method 'none' mixes nowhere` : undefined),
+  (c) => (c.method === "input" && !(c.layers.length === 1 && c.layers[0] === 0) ? `'layers' is [${c.layers.join(",")}], but input mixup mixes at the input only ([0])` : undefined),
+  (c) => (c.method === "manifold" && c.layers.length === 0 ? "'layers' is empty; manifold mixup needs at least one boundary" : undefined),
+  (c) => (c.layerNames.length !== c.layers.length ? `'layerNames' has ${c.layerNames.length} names for ${c.layers.length} layers` : undefined),
+  (c) => (new Set(c.layers).size !== c.layers.length ? `'layers' lists a boundary twice: [${c.layers.join(",")}]` : undefined),
+  (c) => (c.schedule === "multistep" && c.milestones.length === 0 ? "'schedule' is multistep but 'milestones' is empty" : undefined),
+  (c) => (c.schedule !== "multistep" && c.milestones.length > 0 ? `'milestones' is set but 'schedule' is ${c.schedule}` : undefined),
+];
+
+/**
+ * Checks a run's config read back from a file against the schema: every field present with a valid
+ * value (and no field mmx does not know), and the fields consistent with each other. `source` names
+ * where it came from ("checkpoint runs/x/checkpoint.mmx"); every error is a UsageError naming it and
+ * the field.
+ */
+export function validateConfig(raw: unknown, source: string): TrainConfig {
+  const fail = (why: string): never => {
+    throw new UsageError(`${source}: its config ${why}`);
+  };
+  if (typeof raw !== "object" || raw === null || globalThis.Array.isArray(raw)) fail(`is ${raw === null ? "null" : globalThis.Array.isArray(raw) ? "a list" : typeof raw}, not an object of settings`);
+  const record = raw as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (!(key in RULES)) fail(`has an unknown field '${key}' (written by a newer mmx, or edited by hand)`);
+  for (const [key, rule] of Object.entries(RULES) as [keyof TrainConfig, FieldRule][]) {
+    const value = record[key];
+    if (value === undefined) {
+      if (!rule.optional) fail(`lacks the field '${key}'`);
+      continue;
+    }
+    const problem = rule.check(value);
+    if (problem) fail(`field '${key}' is ${JSON.stringify(value)?.slice(0, 80) ?? String(value)}; it ${problem}`);
+  }
+  const config = record as unknown as TrainConfig;
+  for (const check of CROSS_CHECKS) {
+    const problem = check(config);
+    if (problem) fail(`is inconsistent: ${problem}`);
+  }
+  return config;
+}
