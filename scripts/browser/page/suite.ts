@@ -25,6 +25,8 @@ async function run() {
     await useTarget(target);
     const checks: CheckResult[] = [];
     const guard = async (name: string, f: () => Promise<CheckResult | CheckResult[]>) => {
+      // Progress for MMX_BROWSER_LOG=1: a check that hangs is named by the last line.
+      console.info(`suite: ${target.label}: ${name}`);
       try {
         const r = await f();
         checks.push(...(Array.isArray(r) ? r : [r]));
