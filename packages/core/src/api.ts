@@ -7,7 +7,7 @@ import "./eager.js"; // installs the eager (level-0) trace
 export { NDArray, Array, Literal, type Operand } from "./array.js";
 export { FreedArrayError } from "./freed.js";
 export { ShapedArray } from "./aval.js";
-export { DeviceArray, canReadSync } from "./device-array.js";
+export { DeviceArray, canReadSync, isHostResident } from "./device-array.js";
 export { SyncReadUnavailableError } from "./backends/sync-read.js";
 export { takeHostBuffer, hostBufferStats, setHostBufferLimit, type HostBufferStats } from "./backends/host-buffers.js";
 export type { DType, TypedArray } from "./dtype.js";

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Array } from "./array.js";
 import { ShapedArray } from "./aval.js";
 import type { DType, TypedArray } from "./dtype.js";
-import { syncReadBlocked, syncReadError, tensorBackendName } from "./backends/sync-read.js";
+import { syncReadBlocked, syncReadError, tensorBackendName, tensorOnHost } from "./backends/sync-read.js";
 import { isReusedHostBuffer } from "./backends/host-buffers.js";
 import { FreedArrayError, type FreedBy } from "./freed.js";
 
@@ -125,6 +125,14 @@ function ownCopy(values: TypedArray): TypedArray {
  * Whether `dataSync()` and `item()` work: on `x` (a concrete, live array, wherever its data lives), or without an
  * argument on the current backend. False on webgpu in Node (read there with `await x.data()`) and for tracers.
  */
+/**
+ * Whether `x`'s data lives in host memory (the cpu and wasm backends, and onnx's eager arrays): checks that read
+ * values back on every step (labels) do so only there, since a synchronous read from a GPU stalls it.
+ */
+export function isHostResident(x: Array): boolean {
+  return x instanceof DeviceArray && !x.isDisposed && tensorOnHost(x.tensor);
+}
+
 export function canReadSync(x?: Array): boolean {
   if (x === undefined) return !syncReadBlocked(tf.getBackend());
   if (!(x instanceof DeviceArray) || x.isDisposed) return false;

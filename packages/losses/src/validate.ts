@@ -1,4 +1,4 @@
-import { Array, canReadSync, np } from "@mmx/core";
+import { Array, canReadSync, isHostResident, np } from "@mmx/core";
 
 /** The logits a classification loss takes: float32 [B, C] with at least one class. */
 export function assertLogits(logits: unknown, what: string): asserts logits is Array {
@@ -24,7 +24,9 @@ export function checkLabels(labels: Array, classes: number, what: string): void 
     const detail = values && odd >= 0 ? `: label ${values[odd]} at index ${odd} is not a class index` : "";
     throw new TypeError(`${what}: labels must be int32 class indices, got ${describe(labels)}${detail}`);
   }
-  if (!readable) return;
+  // The range is checked where the labels live in host memory (cpu, wasm, onnx's eager arrays): on a GPU a synchronous
+  // read on every step would stall it, so there only the dtype and shape are checked.
+  if (!readable || !isHostResident(labels)) return;
   const values = labels.dataSync();
   const bad = values.findIndex((v) => v < 0 || v >= classes);
   if (bad >= 0) throw new RangeError(`${what}: label ${values[bad]} at index ${bad} is outside [0, ${classes}) for ${classes} classes`);

@@ -5,6 +5,14 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
+/** tfjs backends whose data lives in host memory: reading it back costs a copy, never a device round trip. */
+const HOST_BACKENDS: readonly string[] = ["cpu", "wasm"];
+
+/** Whether this tensor's data lives in host memory (cpu, wasm), so that a synchronous read of it is cheap. */
+export function tensorOnHost(t: tf.Tensor): boolean {
+  return HOST_BACKENDS.includes(tensorBackendName(t));
+}
+
 /** tfjs backends whose synchronous read needs OffscreenCanvas. */
 const NEEDS_OFFSCREEN_CANVAS = ["webgpu"] as const;
 
