@@ -5,16 +5,15 @@ import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
 import { key } from "@mmx/random";
 import { trainStep } from "./index.js";
-import { runReadmeLoop } from "./testing-only/readme-loop.js";
+import { readmeLoopSteps, runReadmeLoop } from "./testing-only/readme-loop.js";
 
 /**
  * The README's training loop, written without a single dispose, on every backend under test (onnx: its own
- * package's suite): flat memory over 10,000 steps, the params given to init never freed, and a donated state
- * that is used again names its donation.
+ * package's suite): flat memory over 10,000 steps in the cross-backend matrix (1,000 in the default suite), the
+ * params given to init never freed, and a donated state that is used again names its donation.
  */
 const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
 if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
-const STEPS = 10_000;
 
 const data = () => ({ x: np.array([[1, 0], [0, 1], [1, 1], [0, 0]]), y: np.array([0, 1, 1, 0], { dtype: "int32" }) });
 
@@ -24,11 +23,12 @@ afterAll(async () => {
 
 for (const backend of plan.run) {
   describe(`${backend}: the README's trainStep loop, with no dispose`, () => {
-    it(`holds a flat tensor count over ${STEPS.toLocaleString("en")} steps (the state even without yielding), and init's params outlive it`, async () => {
-      const r = await runReadmeLoop(backend, STEPS);
+    const steps = readmeLoopSteps(backend);
+    it(`holds a flat tensor count over ${steps.toLocaleString("en")} steps (the state even without yielding), and init's params outlive it`, async () => {
+      const r = await runReadmeLoop(backend, steps);
       // Before collecting, only the unread losses (one scalar per step) wait for the collector: each old state
       // (six arrays) was freed by the step that consumed it.
-      expect(r.uncollected).toEqual([STEPS / 4, STEPS / 4, STEPS / 4, STEPS / 4]);
+      expect(r.uncollected).toEqual([steps / 4, steps / 4, steps / 4, steps / 4]);
       expect(r.counts).toEqual([r.before, r.before, r.before, r.before]);
       expect(r.initParamsIntact).toBe(true); // the user's params were never freed
       expect(r.restartFinite).toBe(true);

@@ -17,6 +17,15 @@ export async function collectGarbage(): Promise<void> {
   }
 }
 
+/**
+ * How many steps the loop runs: 10,000 in the cross-backend matrix (scripts/test-backends.mjs, which sets
+ * MMX_PLAN_FILE; CI runs it on cpu, wasm and onnx), 1,000 in the default suite, which must stay fast, and on webgpu,
+ * whose CI device is a software Vulkan.
+ */
+export function readmeLoopSteps(backend: string): number {
+  return process.env["MMX_PLAN_FILE"] && backend !== "webgpu" ? 10_000 : 1_000;
+}
+
 export interface ReadmeLoopRun {
   /** The tensor count after a warm-up and a collection: where every checkpoint must come back to. */
   before: number;
