@@ -5,13 +5,15 @@
 // provider files from outside the npm registry; during these installs that download is pointed at a closed port, so
 // an install path that still runs it fails here instead of on a user's offline machine.
 // Both documented paths are tried: `allowScripts` in the project's package.json (npm 11) and ONNXRUNTIME_NODE_INSTALL=skip.
+// The first project then typechecks a TypeScript consumer of every packed package as a strict user project would
+// (`skipLibCheck: false`, `moduleResolution: "nodenext"`), so the published .d.ts files need no skipLibCheck.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
-const packages = ["core", "random", "nn", "mixup", "losses", "optim", "onnx"];
+const packages = ["core", "random", "nn", "mixup", "losses", "optim", "onnx", "attacks", "metrics", "data"];
 // global-agent (which onnxruntime-node's install script bootstraps) sends its downloads through these.
 const closedPort = "http://127.0.0.1:9";
 const noOutsideDownloads = { GLOBAL_AGENT_HTTP_PROXY: closedPort, GLOBAL_AGENT_HTTPS_PROXY: closedPort };
@@ -47,6 +49,48 @@ if (getBackend() !== "onnx") throw new Error("the step ran on " + getBackend() +
 if (!Number.isFinite(loss)) throw new Error("the loss of one jitted step on onnx is " + loss);
 console.log("one jitted Manifold Mixup step on onnx, loss " + loss.toFixed(4) + "; " + onnxDevice().detail);
 `;
+
+// A typed consumer of every packed package, checked by tsc against their published .d.ts files (never run).
+const typedConsumer = `
+import { grad, jit, np, type NDArray } from "@mmx/core";
+import { fgsm } from "@mmx/attacks";
+import { batches, spirals } from "@mmx/data";
+import { fashionMnist } from "@mmx/data/node";
+import { bceSoftmax, crossEntropy } from "@mmx/losses";
+import { accuracy } from "@mmx/metrics";
+import { manifoldMixup, mixup, trainStep, type TrainState } from "@mmx/mixup";
+import * as nn from "@mmx/nn";
+import { onnxDevice } from "@mmx/onnx";
+import { sgd, type SgdState } from "@mmx/optim";
+import { key, type Key } from "@mmx/random";
+
+const model = nn.mlp([2, 16, 2]);
+const params: nn.ParamTree = model.init(key(0), [-1, 2]).params;
+const forward = (p: nn.ParamTree, x: NDArray): NDArray => model.apply(p, x).out;
+const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy: manifoldMixup({ alpha: 2, layers: model.mixupLayers }) });
+export const state: TrainState<nn.ParamTree, SgdState> = step.init(params);
+export const next = (x: NDArray, y: NDArray, k: Key): TrainState<nn.ParamTree, SgdState> => step(state, x, y, k).state;
+export const gradient: (x: NDArray) => nn.ParamTree = (x) => grad((p: nn.ParamTree) => np.sum(forward(p, x)))(params);
+export const mixed = (x: NDArray, y: NDArray) => jit(mixup(1, 0.5)(forward))(params, x, y, [1, 0]).targets;
+export const attack = fgsm({ model: forward, loss: crossEntropy, eps: 0.1 });
+export const acc: (logits: NDArray, labels: NDArray) => number = accuracy;
+export const device: string = onnxDevice().detail;
+export const data = [spirals, batches, fashionMnist] as const;
+// @ts-expect-error a string is not a params tree (the published types carry @mmx/nn's ParamTree)
+export const misuse = (x: NDArray, y: NDArray) => mixup(1, 0.5)(forward)("params", x, y, [1, 0]);
+`;
+
+const tsconfig = {
+  compilerOptions: {
+    strict: true,
+    skipLibCheck: false,
+    module: "nodenext",
+    moduleResolution: "nodenext",
+    target: "es2022",
+    noEmit: true,
+  },
+  files: ["consumer.mts"],
+};
 
 const started = Date.now();
 const work = mkdtempSync(join(tmpdir(), "mmx-check-install-"));
@@ -95,6 +139,7 @@ try {
       fail(`the installed packages did not train a step on onnx (${path.name})`, err);
     }
     console.log(`check-install (${path.name}): ${out.trim()}`);
+    if (i === 0) typecheck(project);
   }
   console.log(`check-install: ok, ${Math.round((Date.now() - started) / 1000)} s (npm ${run("npm", ["--version"]).trim()})`);
 } catch (e) {
@@ -103,4 +148,22 @@ try {
   process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+/** tsc, as this repository pins it and installed from the npm cache, over the typed consumer in a user's project. */
+function typecheck(project) {
+  const version = JSON.parse(readFileSync(join(root, "node_modules/typescript/package.json"), "utf8")).version;
+  try {
+    run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--save-dev", `typescript@${version}`], { cwd: project, env: noOutsideDownloads });
+  } catch (err) {
+    fail(`installing typescript@${version} from the npm cache failed`, err);
+  }
+  writeFileSync(join(project, "consumer.mts"), typedConsumer);
+  writeFileSync(join(project, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
+  try {
+    run("node", [join(project, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: project });
+  } catch (err) {
+    fail("the packed packages' types do not check in a strict user project with skipLibCheck: false", err);
+  }
+  console.log(`check-install (types): a consumer of ${packages.map((p) => `@mmx/${p}`).join(", ")} typechecks with strict, skipLibCheck: false, nodenext (typescript ${version})`);
 }

@@ -2,6 +2,7 @@ import { jit, np, tree, valueAndGrad, type Array as MxArray, type PyTree } from 
 import { bceSoftmax } from "@mmx/losses";
 import { inputMixup, manifoldMixup, mixup, trainStep, type BoundaryRef, type MixupPolicy } from "@mmx/mixup";
 import { sgd, type SgdState } from "@mmx/optim";
+import type * as nn from "@mmx/nn";
 import { foldIn, key, type Key } from "@mmx/random";
 import { hostBatch, LR, MIXUP_ALPHA, MOMENTUM, type Workload } from "./workloads.js";
 
@@ -33,7 +34,7 @@ export function mmxStep(w: Workload, mode: Mode) {
   const program = jit(
     (layer: BoundaryRef | null, params: PyTree, opt: SgdState, modelState: PyTree, x: MxArray, y: MxArray, lambda: MxArray, perm: MxArray) => {
       const forward = (p: PyTree, xb: MxArray, st: PyTree) => {
-        const r = model.apply(p, xb, { train: true, state: st });
+        const r = model.apply(p as nn.ParamTree, xb, { train: true, state: st });
         return { out: r.out, state: r.state };
       };
       const objective = (p: PyTree) => {
@@ -114,7 +115,7 @@ export function mmxStep(w: Workload, mode: Mode) {
       const copy = (t: PyTree) => tree.map((a: MxArray) => np.add(a, 0), t);
       const k = foldIn(key(3), 0);
       const reference = trainStep({ model, loss: bceSoftmax, optimizer, ...(policy ? { policy } : {}) });
-      const r = reference({ params: copy(state.params), opt: copy(state.opt) as SgdState, modelState: copy(state.modelState) }, x, y, k);
+      const r = reference({ params: copy(state.params) as nn.ParamTree, opt: copy(state.opt) as SgdState, modelState: copy(state.modelState) }, x, y, k);
       const theirs = (await r.loss.data())[0]!;
       tree.leaves([r.state, r.loss]).forEach((a) => (a as MxArray).dispose());
       const d = draw(k);

@@ -7,7 +7,7 @@
  *   npm start -w @mmx/example-fashion-mnist -- --smoke (seconds: a tiny setting, for CI)
  */
 import { pathToFileURL } from "node:url";
-import { dispose, jit, setBackend, type Array } from "@mmx/core";
+import { jit, setBackend, type NDArray } from "@mmx/core";
 import { batches, fashionMnist, hostArray, type HostArray, type ImageDataset } from "@mmx/data/node";
 import { bceSoftmax } from "@mmx/losses";
 import { metricsAccumulator, type MetricsResult } from "@mmx/metrics";
@@ -58,20 +58,18 @@ async function trainAndTest(model: nn.Model, policy: MixupPolicy | undefined, tr
   let t = 0;
   for (let epoch = 0; epoch < s.epochs; epoch++) {
     for (const b of batches(train, { batchSize: s.batch, key: random.foldIn(random.foldIn(root, 1), epoch), dropLast: true, transform: flat })) {
-      const r = step(state, b.x, b.y, random.foldIn(random.foldIn(root, 2), t++));
-      dispose([r.loss, b.x, b.y]);
-      state = r.state;
+      ({ state } = step(state, b.x, b.y, random.foldIn(random.foldIn(root, 2), t++)));
     }
+    // Yield once an epoch: the collector frees the epoch's batches and losses between tasks, never inside a
+    // synchronous loop (docs/ownership.md); the old states were already donated to the step.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   // Test: the last epoch's model, batch by batch.
-  const forward = jit((p: unknown, x: Array) => model.apply(p, x).out);
+  const forward = jit((p: nn.ParamTree, x: NDArray) => model.apply(p, x).out);
   const acc = metricsAccumulator();
   for (const b of batches(test, { batchSize: 1000, shuffle: false, key: root, transform: flat })) {
-    const logits = forward(state.params, b.x);
-    acc.add(logits, b.y);
-    dispose([logits, b.x, b.y]);
+    acc.add(forward(state.params, b.x), b.y);
   }
-  dispose([state.params, state.opt]);
   return acc.result();
 }
 

@@ -8,7 +8,7 @@
  *   npm start -w @mmx/example-fgsm -- --smoke (seconds: a tiny setting, for CI)
  */
 import { pathToFileURL } from "node:url";
-import { dispose, setBackend, type Array } from "@mmx/core";
+import { setBackend, type NDArray } from "@mmx/core";
 import { fgsm, robustAccuracy } from "@mmx/attacks";
 import { batches, fashionMnist, hostArray, type HostArray } from "@mmx/data/node";
 import { bceSoftmax, crossEntropy } from "@mmx/losses";
@@ -29,7 +29,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const test = await fashionMnist({ split: "test", limit: s.test });
   const model = nn.mlp([784, s.hidden, s.hidden, 10]);
   // What the attack differentiates: logits of (params, x), and the loss of the true labels.
-  const logits = (p: unknown, x: Array) => model.apply(p, x).out;
+  const logits = (p: nn.ParamTree, x: NDArray) => model.apply(p, x).out;
   const methods: [string, MixupPolicy | undefined][] = [
     ["no mixup", undefined],
     ["input mixup (α=1)", inputMixup({ alpha: 1 })],
@@ -46,10 +46,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     let t = 0;
     for (let epoch = 0; epoch < s.epochs; epoch++) {
       for (const b of batches(train, { batchSize: s.batch, key: random.foldIn(random.key(1), epoch), dropLast: true, transform: flat })) {
-        const r = step(state, b.x, b.y, random.foldIn(random.key(2), t++));
-        dispose([r.loss, b.x, b.y]);
-        state = r.state;
+        ({ state } = step(state, b.x, b.y, random.foldIn(random.key(2), t++)));
       }
+      // Yield once an epoch: the collector frees the epoch's batches and losses between tasks, never inside a
+      // synchronous loop (docs/ownership.md); the old states were already donated to the step.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const cells: string[] = [];
     let clean = 0;
@@ -57,12 +58,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       const attack = fgsm({ model: logits, loss: crossEntropy, eps, clip: [0, 1] });
       const testBatches = [...batches(test, { batchSize: 500, shuffle: false, key: random.key(0), transform: flat })];
       const r = await robustAccuracy({ attack, model: logits, params: state.params, batches: testBatches });
-      testBatches.forEach((b) => dispose([b.x, b.y]));
       clean = r.clean;
       cells.push((100 * r.adversarial).toFixed(1).padStart(9));
     }
     lines.push(`${name.padEnd(22)}${(100 * clean).toFixed(1).padStart(8)}${cells.join("")}`);
-    dispose([state.params, state.opt]);
   }
   const text = lines.join("\n");
   console.log(text);

@@ -9,7 +9,7 @@
  *   npm start -w @mmx/example-flattening -- --smoke (seconds: a tiny setting, for CI)
  */
 import { pathToFileURL } from "node:url";
-import { dispose, setBackend, type Array } from "@mmx/core";
+import { setBackend, type NDArray } from "@mmx/core";
 import { batches, hostArray, mnist, toArray, type HostArray } from "@mmx/data/node";
 import { bceSoftmax } from "@mmx/losses";
 import { classSpectra } from "@mmx/metrics";
@@ -56,18 +56,16 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     let t = 0;
     for (let epoch = 0; epoch < s.epochs; epoch++) {
       for (const b of batches(train, { batchSize: s.batch, key: random.foldIn(random.key(1), epoch), dropLast: true, transform: flat })) {
-        const r = step(state, b.x, b.y, random.foldIn(random.key(2), t++));
-        dispose([r.loss, b.x, b.y]);
-        state = r.state;
+        ({ state } = step(state, b.x, b.y, random.foldIn(random.key(2), t++)));
       }
+      // Yield once an epoch: the collector frees the epoch's batches and losses between tasks, never inside a
+      // synchronous loop (docs/ownership.md); the old states were already donated to the step.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     // capture(k) turns the model into the function that returns its value at boundary k.
-    const hidden = capture(layer)((p, x: Array) => model.apply(p, x).out);
-    const x = toArray(flat(test.host.x));
-    const features = hidden(state.params, x);
-    const spectra = classSpectra(features, test.labels, { numClasses: 10 });
+    const hidden = capture(layer)((p: nn.ParamTree, x: NDArray) => model.apply(p, x).out);
+    const spectra = classSpectra(hidden(state.params, toArray(flat(test.host.x))), test.labels, { numClasses: 10 });
     lines.push(`${name.padEnd(22)}${spectra.mean.largest.toFixed(2).padStart(10)}${spectra.mean.restSum.toFixed(2).padStart(18)}`);
-    dispose([x, features, state.params, state.opt]);
   }
   const text = lines.join("\n");
   console.log(text);

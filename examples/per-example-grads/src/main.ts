@@ -23,7 +23,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const [x, y] = [toArray(data.x), toArray(data.y)];
 
   /** One example's loss: its input [2] and label [] become a batch of one. */
-  const loss = (p: unknown, xi: Array, yi: Array) => {
+  const loss = (p: nn.ParamTree, xi: Array, yi: Array) => {
     const logits = model.apply(p, np.reshape(xi, [1, 2])).out;
     return np.neg(np.sum(np.mul(np.oneHot(np.reshape(yi, [1]), 2), np.logSoftmax(logits))));
   };

@@ -18,7 +18,7 @@ export interface Trained {
 
 /** The model as the attacks and `capture` see it: logits of ({ params, state }, x), in evaluation mode. */
 export function asFunction(model: nn.Model): (p: { params: PyTree; state: PyTree }, x: Array) => Array {
-  return (p, x) => model.apply(p.params, x, { train: false, state: p.state }).out;
+  return (p, x) => model.apply(p.params as nn.ParamTree, x, { train: false, state: p.state }).out;
 }
 
 /** The test batches in order, each freed once the consumer moves on to the next. */

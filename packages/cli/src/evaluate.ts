@@ -11,7 +11,7 @@ const forwards = new WeakMap<nn.Model, (params: PyTree, state: PyTree, x: Array)
 export function evalForward(model: nn.Model): (params: PyTree, state: PyTree, x: Array) => Array {
   let f = forwards.get(model);
   if (!f) {
-    f = jit((params: PyTree, state: PyTree, x: Array) => model.apply(params, x, { train: false, state }).out) as (params: PyTree, state: PyTree, x: Array) => Array;
+    f = jit((params: PyTree, state: PyTree, x: Array) => model.apply(params as nn.ParamTree, x, { train: false, state }).out) as (params: PyTree, state: PyTree, x: Array) => Array;
     forwards.set(model, f);
   }
   return f;

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { grad, np, tidy, tree, type Array } from "@mmx/core";
 import { key } from "@mmx/random";
+import type { ParamTree } from "@mmx/nn";
 import { assertAllClose, describePlan, EXECUTOR_ONLY_BACKENDS, inputFor, involutionOf, planBackends, propertyRuns, randomModel, readTree, useTestBackend, type RandomModel, type Read, mixupCase, mixupCaseData, type MixupCase } from "@mmx/testing";
 import { capture, manifoldMixup, mixup } from "./index.js";
 
@@ -172,7 +173,7 @@ for (const backend of plan.run) {
         const { params, x, y, f } = setup(c);
         const perm = permArray(c.perm);
         const ce = (out: Array, targets: Array) => np.mean(np.neg(np.sum(np.mul(targets, np.logSoftmax(out)), { axis: -1 })));
-        const viaMixup = grad((p: unknown) => {
+        const viaMixup = grad((p: ParamTree) => {
           const { out, targets } = mixup(c.k, c.lambda)(f)(p, x, y, perm);
           return ce(out, targets);
         })(params);

@@ -13,7 +13,7 @@ describe("labels outside [0, classes), or not whole numbers", () => {
   const model = nn.mlp([4, 8, 3]);
   const x = np.array(Array.from({ length: 16 }, (_, i) => Math.sin(i)), { shape: [4, 4] });
   const params = model.init(key(0), [-1, 4]).params;
-  const f = (p: unknown, xs: typeof x) => model.apply(p, xs, { train: true }).out;
+  const f = (p: nn.ParamTree, xs: typeof x) => model.apply(p, xs, { train: true }).out;
 
   it("are refused by nll, mixup and every trainStep (clean, input, manifold) with the same message naming label and position", () => {
     for (const [labels, bad, at] of [[[0, 1, 3, 2], 3, 2], [[0, -1, 1, 2], -1, 1], [[0, 1, 2, 7], 7, 3]] as const) {

@@ -71,8 +71,8 @@ describe("trainStep", () => {
       const k = key(7);
       // By hand, eagerly.
       const draw = policy.sample(k, 6);
-      const f = (p: unknown, xs: Array) => model.apply(p, xs, { train: true }).out;
-      const [, grads] = valueAndGrad((p: unknown) => {
+      const f = (p: nn.ParamTree, xs: Array) => model.apply(p, xs, { train: true }).out;
+      const [, grads] = valueAndGrad((p: nn.ParamTree) => {
         const { out, targets } = mixup(draw.layer, draw.lambda)(f)(p, x, y, draw.perm);
         return bceSoftmax(out, targets);
       })(params);

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { jit, np, tidy, type Array } from "@mmx/core";
 import { key, normalValues, uniformValues } from "@mmx/random";
-import { batchNorm, LayerOptionError, wideResNet, type Sequential } from "./index.js";
+import { batchNorm, LayerOptionError, wideResNet, type ParamTree, type Sequential } from "./index.js";
 import { expectAllClose } from "./testing-only/close.js";
 
 interface Ref {
@@ -102,7 +102,7 @@ describe("batchNorm against a hand-written reference", () => {
     tidy(() => {
       const layer = batchNorm({ momentum: 0.5 });
       const { params, state } = layer.init(key(0), [-1, 2]);
-      const f = jit((p: unknown, s: unknown, x: Array) => layer.apply(p, x, { train: true, state: s }).state);
+      const f = jit((p: ParamTree, s: unknown, x: Array) => layer.apply(p, x, { train: true, state: s }).state);
       const x = np.array([[0, 10], [2, 14]]);
       let s: any = state;
       for (let i = 0; i < 3; i++) s = f(params, s, x);

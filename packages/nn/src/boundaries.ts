@@ -1,6 +1,6 @@
 import { Array, makeJaxpr, ShapedArray, tree } from "@mmx/core";
 import { assertInputShape } from "./define.js";
-import type { Layer, Shape, Tree } from "./layer.js";
+import type { Layer, ParamTree, Shape, Tree } from "./layer.js";
 import { abstractOf } from "./spec.js";
 
 /** A layer boundary: index 0 is the input, index i >= 1 the i-th tag in trace order. */
@@ -28,7 +28,7 @@ export function boundaries(model: Layer, params: Tree | null, input: Array | Sha
   const spec = params === null || (model.hasState && (state === undefined || state === null)) ? model.spec(traced) : null;
   const p = params === null ? abstractOf(spec!.params) : abstractLeaves(params);
   const s = model.hasState ? (state === undefined || state === null ? abstractOf(spec!.state) : abstractLeaves(state)) : {};
-  const closed = makeJaxpr((pp: Tree, ss: Tree, x: Array) => model.apply(pp, x, { train: false, state: ss }).out)(p, s, new ShapedArray(traced, "float32"));
+  const closed = makeJaxpr((pp: ParamTree, ss: Tree, x: Array) => model.apply(pp, x, { train: false, state: ss }).out)(p, s, new ShapedArray(traced, "float32"));
   const untrace = (sh: readonly number[]) => (batchFree && sh.length > 0 ? [-1, ...sh.slice(1)] : [...sh]);
   const found: Boundary[] = [{ index: 0, name: "input", shape: untrace(traced) }];
   for (const eqn of closed.jaxpr.eqns) {

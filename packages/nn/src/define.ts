@@ -1,7 +1,7 @@
 import { Array, currentScope, makeJaxpr, namedScope, ShapedArray, type ClosedJaxpr } from "@mmx/core";
 import { foldIn, type Key } from "@mmx/random";
 import { checkAgainstSpec, checkChildKeys, LayerOptionError, LayerShapeError, shapeError } from "./errors.js";
-import type { Applied, ApplyOptions, Initialized, Layer, LayerSpec, Shape, Tree } from "./layer.js";
+import type { Applied, ApplyOptions, Initialized, Layer, LayerSpec, ParamTree, Shape, Tree } from "./layer.js";
 import { materialize, pathHash, zerosOf } from "./spec.js";
 
 /** What a leaf layer's forward function sees besides its params and input. */
@@ -177,7 +177,7 @@ export function defineCompound(def: CompoundDefinition): Layer {
       const run: RunChild = (name, h) =>
         namedScope(name, () => {
           const c = child(name);
-          const r = c.apply(c.hasParams ? p[name] : {}, h, {
+          const r = c.apply(c.hasParams ? (p[name] as ParamTree) : {}, h, {
             train,
             ...(keyChildren.has(name) && opts.key !== undefined ? { key: foldIn(opts.key, pathHash(name)) } : {}),
             ...(c.hasState ? { state: s[name] } : {}),

@@ -23,6 +23,7 @@ import {
   sequential,
   smallCnn,
   wideResNet,
+  type ParamTree,
 } from "./index.js";
 
 /** The error `fn` throws (fails the test when it throws none). */
@@ -75,7 +76,7 @@ describe("an input that does not fit names the layer path, the expected and the 
     tidy(() => {
       const model = mlp([4, 3]);
       const { params } = model.init(key(0), [-1, 4]);
-      const f = jit((p: unknown, x: Array) => model.apply(p, x).out);
+      const f = jit((p: ParamTree, x: Array) => model.apply(p, x).out);
       expect(() => f(params, np.ones([2, 6]))).toThrow("mlp layer: the input has shape [2,6], expected [N,4]");
     });
   });

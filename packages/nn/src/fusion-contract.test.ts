@@ -7,15 +7,15 @@
 import { describe, expect, it } from "vitest";
 import { grad, linearBiasReluGroups, makeJaxpr, np, type Array, type Jaxpr } from "@mmx/core";
 import { key } from "@mmx/random";
-import { conv2d, dense, flatten, relu, sequential, type Layer } from "./index.js";
+import { conv2d, dense, flatten, relu, sequential, type Layer, type ParamTree } from "./index.js";
 
 const groupsOf = (jaxpr: Jaxpr) => linearBiasReluGroups(jaxpr).map((g) => `${g.linear.primitive}+add${g.relu ? "+relu" : ""}`);
 
 function traced(model: Layer, inputShape: number[]) {
   const { params } = model.init(key(1), inputShape);
   const x = np.zeros(inputShape);
-  const forward = (p: unknown, xb: Array) => model.apply(p, xb).out;
-  const loss = (p: unknown, xb: Array) => np.sum(np.square(forward(p, xb)));
+  const forward = (p: ParamTree, xb: Array) => model.apply(p, xb).out;
+  const loss = (p: ParamTree, xb: Array) => np.sum(np.square(forward(p, xb)));
   return { forward: makeJaxpr(forward)(params, x).jaxpr, backward: makeJaxpr(grad(loss))(params, x).jaxpr };
 }
 

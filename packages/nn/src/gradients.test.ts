@@ -28,6 +28,7 @@ import {
   wideBasic,
   type ApplyOptions,
   type Layer,
+  type ParamTree,
 } from "./index.js";
 import { expectAllClose } from "./testing-only/close.js";
 
@@ -178,14 +179,14 @@ describe("layer gradients through core's grad agree with tfjs's tape", () => {
     tidy(() => {
       const { params, state } = c.layer.init(key(i), c.inShape);
       // Non-trivial batch-norm params and state, so their gradients and uses are exercised.
-      const perturb = (t: unknown, seed: number) => tree.map((a: Array) => np.add(a, np.array(normalValues(key(seed), [a.size]).map((v) => 0.3 * v), { shape: a.shape })), t);
+      const perturb = (t: unknown, seed: number) => tree.map((a: Array) => np.add(a, np.array(normalValues(key(seed), [a.size]).map((v) => 0.3 * v), { shape: a.shape })), t) as ParamTree;
       const p = perturb(params, 1000 + i);
       const s = tree.map((a: Array) => np.abs(a), perturb(state, 2000 + i));
       const x = np.array(normalValues(key(3000 + i), [c.inShape.reduce((a, d) => a * d, 1)]), { shape: c.inShape });
       const opts = { ...c.opts, state: s };
       const out = c.layer.apply(p, x, opts).out;
       const r = np.array(normalValues(key(4000 + i), [out.size]), { shape: out.shape });
-      const [gp, gx] = grad((pp: unknown, xx: Array) => np.sum(np.mul(c.layer.apply(pp, xx, opts).out, r)), { argnums: [0, 1] })(p, x) as [unknown, Array];
+      const [gp, gx] = grad((pp: ParamTree, xx: Array) => np.sum(np.mul(c.layer.apply(pp, xx, opts).out, r)), { argnums: [0, 1] })(p, x) as [unknown, Array];
 
       const [paths, leaves] = byPath(p);
       const [statePaths, stateLeaves] = byPath(s);

@@ -4,7 +4,7 @@
  * of a `sequential` is a `tag`ged boundary named by its path, which `mixup(k)` finds in the traced
  * program; the models state the boundaries the paper mixes at.
  */
-export type { Applied, ApplyOptions, Initialized, Layer, LayerSpec, Shape, Tree } from "./layer.js";
+export type { Applied, ApplyOptions, Initialized, Layer, LayerSpec, ParamList, ParamRecord, ParamTree, Shape, Tree } from "./layer.js";
 export { ParamSpec, countParams, shapesByPath, materialize, abstractOf, type Initializer, type SpecTree } from "./spec.js";
 export { torchUniform, constant } from "./initializers.js";
 export { LayerShapeError, ParamsMismatchError, LayerOptionError } from "./errors.js";

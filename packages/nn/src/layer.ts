@@ -11,6 +11,19 @@ export type Shape = readonly number[];
 /** A plain tree (nested objects / lists) of arrays: a layer's params or its state. */
 export type Tree = unknown;
 
+/**
+ * A layer's params as `init` makes them and `apply` reads them: nested records and lists of arrays. Typed (where
+ * `Tree` is not) so that handing a model anything else, a string or a number, fails to compile in user code and in
+ * the transforms that carry the params type (`grad`, `mixup`, `trainStep`).
+ */
+export type ParamTree = Array | ParamList | ParamRecord;
+/** A list of param trees (a `sequential` built from a list keys its children "0", "1", ... instead). */
+export interface ParamList extends ReadonlyArray<ParamTree> {}
+/** Param trees by name: a dense layer's `{ weight, bias }`, a sequential's children. */
+export interface ParamRecord {
+  readonly [name: string]: ParamTree;
+}
+
 export interface ApplyOptions {
   /** Training mode: batch norm uses batch statistics (and updates its running ones), dropout drops. */
   train?: boolean;
@@ -34,7 +47,7 @@ export interface LayerSpec {
 }
 
 export interface Initialized {
-  params: Tree;
+  params: ParamTree;
   state: Tree;
   outputShape: Shape;
 }
@@ -69,5 +82,5 @@ export interface Layer {
   /** Parameters (PyTorch's default initialisation) and initial state for inputs of `inputShape`. */
   init(key: Key, inputShape: Shape): Initialized;
   /** The output for input `x` and the new state. Pure: nothing is mutated. Traceable. */
-  apply(params: Tree, x: Array, opts?: ApplyOptions): Applied;
+  apply(params: ParamTree, x: Array, opts?: ApplyOptions): Applied;
 }

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { np, tidy } from "@mmx/core";
 import { key } from "@mmx/random";
-import { boundaries, countParams, mlp, preActResNet18, preActResNet34, shapesByPath, smallCnn, spiralNet, wideResNet, type Model } from "./index.js";
+import { boundaries, countParams, mlp, preActResNet18, preActResNet34, shapesByPath, smallCnn, spiralNet, wideResNet, type Model, type ParamTree } from "./index.js";
 import { torchBoundaryShape, torchLayout, torchNames } from "./testing-only/torch-names.js";
 
 interface FixtureModel {
@@ -129,7 +129,7 @@ describe("model boundaries", () => {
     const m = preActResNet18(10, { initialChannels: 4 });
     const { abstractOf } = await import("./spec.js");
     const s = m.spec([2, 32, 32, 3]);
-    const closed = makeJaxpr((p: unknown, st: unknown, x: any) => m.apply(p, x, { state: st }).out)(abstractOf(s.params), abstractOf(s.state), new ShapedArray([2, 32, 32, 3], "float32"));
+    const closed = makeJaxpr((p: ParamTree, st: unknown, x: any) => m.apply(p, x, { state: st }).out)(abstractOf(s.params), abstractOf(s.state), new ShapedArray([2, 32, 32, 3], "float32"));
     const convScopes = closed.jaxpr.eqns.filter((e) => e.primitive === "conv").map((e) => e.scope);
     expect(convScopes.slice(0, 4)).toEqual(["conv1", "layer1.0.conv1", "layer1.0.conv2", "layer1.1.conv1"]);
     expect(convScopes).toContain("layer2.0.shortcut");

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, jit, lax, np, planBackends, propertyRuns, readTree, setBackend, setWebgpuCpuForward, tidy, tree, valueAndGrad, type Array } from "@mmx/core";
 import { key } from "@mmx/random";
-import { dense, relu, sequential } from "./index.js";
+import { dense, relu, sequential, type ParamTree } from "./index.js";
 
 const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
 if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
@@ -32,11 +32,11 @@ const reluGradOf = (v: number, g: number) => (Number.isNaN(v) ? Number.NaN : v >
 
 const model = sequential({ h1: dense(6), a1: relu, h2: dense(5), a2: relu, out: dense(3) }, { inputShape: [-1, 4] });
 
-function loss(params: unknown, x: Array, labels: Array): Array {
+function loss(params: ParamTree, x: Array, labels: Array): Array {
   const logits = model.apply(params, x).out;
   return np.mean(np.neg(np.sum(np.mul(np.oneHot(labels, 3), np.logSoftmax(logits)), { axis: -1 })));
 }
-const sgdStep = (params: unknown, x: Array, labels: Array) => {
+const sgdStep = (params: ParamTree, x: Array, labels: Array) => {
   const [l, g] = valueAndGrad(loss)(params, x, labels) as [Array, unknown];
   return [l, tree.map((p: Array, d: Array) => np.sub(p, np.mul(d, 0.1)), params, g)];
 };
@@ -80,7 +80,7 @@ for (const backend of plan.run) {
             tidy(() => {
               const x = np.array(xs, { shape: [n, 4] });
               const labels = np.array(ys, { dtype: "int32" });
-              const forward = (p: unknown, xb: Array) => model.apply(p, xb).out;
+              const forward = (p: ParamTree, xb: Array) => model.apply(p, xb).out;
               const eager = [forward(init.params, x), ...(tree.leaves(sgdStep(init.params, x, labels)) as Array[])];
               const jitted = [jit(forward)(init.params, x), ...(tree.leaves(jit(sgdStep)(init.params, x, labels)) as Array[])];
               return { eager, jitted };

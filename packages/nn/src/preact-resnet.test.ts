@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dispose, getBackend, jit, keep, np, setBackend, tidy, tree, valueAndGrad, type Array } from "@mmx/core";
 import { key, normal, split } from "@mmx/random";
-import { countParams, preActResNet18, shapesByPath, type Model } from "./index.js";
+import { countParams, preActResNet18, shapesByPath, type Model, type ParamTree } from "./index.js";
 import { maxRelDiff } from "./testing-only/close.js";
 
 const model = preActResNet18(10);
@@ -35,7 +35,7 @@ function step(m: Model, wrt: (shape: readonly number[]) => boolean) {
     const chosen = leaves.map((l) => wrt((l as Array).shape));
     const loss = (free: Array[], input: Array) => {
       let i = 0;
-      const full = tree.unflatten(def, leaves.map((l, j) => (chosen[j] ? free[i++]! : l)));
+      const full = tree.unflatten(def, leaves.map((l, j) => (chosen[j] ? free[i++]! : l))) as ParamTree;
       const { out, state: next } = m.apply(full, input, { train: true, state: s });
       return [np.sum(np.mul(out, rr)), { out, state: next }] as const;
     };

@@ -28,6 +28,7 @@ import {
   tanh,
   type Layer,
   type Sequential,
+  type ParamTree,
 } from "./index.js";
 import { expectAllClose } from "./testing-only/close.js";
 
@@ -121,7 +122,7 @@ describe("sequential", () => {
           const b = aOut.length === 2 ? sequential(tail) : relu;
           const seq = sequential([a, b]);
           const { params, state } = seq.init(key(seed), shape);
-          const p = params as Record<string, unknown>;
+          const p = params as { [name: string]: ParamTree };
           const s = state as Record<string, unknown>;
           const x = values(seed + 1, shape);
           const ha = a.apply(p["0"] ?? {}, x, { state: s["0"] ?? {} }).out;
@@ -161,7 +162,7 @@ describe("sequential", () => {
       expect(Object.keys(state as object)).toEqual(["2"]);
       const x = values(2, [5, 4]);
       const eager = model.apply(params, x, { train: true, state });
-      const f = jit((p: unknown, s: unknown, xx: Array) => model.apply(p, xx, { train: true, state: s }));
+      const f = jit((p: ParamTree, s: unknown, xx: Array) => model.apply(p, xx, { train: true, state: s }));
       const jitted = f(params, state, x) as { out: Array; state: any };
       expectAllClose(jitted.out.dataSync(), eager.out.dataSync());
       expectAllClose(jitted.state["2"].runningVar.dataSync(), (eager.state as any)["2"].runningVar.dataSync());

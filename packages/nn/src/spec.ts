@@ -1,5 +1,6 @@
 import { Array, np, ShapedArray, tree } from "@mmx/core";
 import { foldIn, type Key } from "@mmx/random";
+import type { ParamTree } from "./layer.js";
 
 /** Draws one parameter's initial value; `key` is already specific to the parameter. */
 export type Initializer = (key: Key, shape: readonly number[]) => Array;
@@ -42,14 +43,14 @@ export function pathHash(path: string): number {
  * parameter's initial value depends only on the key and its path: a slice of a sequential initialises
  * to the same values as the matching part of the whole.
  */
-export function materialize(specs: SpecTree, key: Key): unknown {
+export function materialize(specs: SpecTree, key: Key): ParamTree {
   const [leaves, def] = tree.flatten(specs);
   const paths = tree.leafPaths(def);
   const values = leaves.map((leaf, i) => {
     if (!(leaf instanceof ParamSpec)) throw new TypeError(`internal error: spec leaf ${paths[i]} is not a ParamSpec`);
     return leaf.initializer(leaf.constant ? key : foldIn(key, pathHash(paths[i]!)), leaf.shape);
   });
-  return tree.unflatten(def, values);
+  return tree.unflatten(def, values) as ParamTree;
 }
 
 /** The abstract values (ShapedArray leaves) of a spec tree: arguments for `makeJaxpr` that need no data. */
@@ -58,8 +59,8 @@ export function abstractOf(specs: SpecTree): unknown {
 }
 
 /** Zeros of a spec tree's shapes: inside a trace they are equations, not allocations. */
-export function zerosOf(specs: SpecTree): unknown {
-  return tree.map((s: ParamSpec) => np.zeros(s.shape), specs);
+export function zerosOf(specs: SpecTree): ParamTree {
+  return tree.map((s: ParamSpec) => np.zeros(s.shape), specs) as ParamTree;
 }
 
 /** The number of scalars in a tree whose leaves are arrays, ShapedArrays or ParamSpecs. */

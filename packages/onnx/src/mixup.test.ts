@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { dispose, grad, jit, np, setBackend, tree, type Array } from "@mmx/core";
 import { mixup } from "@mmx/mixup";
+import type { ParamTree } from "@mmx/nn";
 import { assertAllClose, involutionOf, randomModel, mixupCase, mixupCaseData, type MixupCase } from "@mmx/testing";
 import "./index.js";
 import { onnxUnderTest } from "./testing-only/under-test.js";
@@ -30,7 +31,7 @@ async function onOnnx<T>(c: Case, compute: (s: ReturnType<typeof setup>, lambda:
   await setBackend("onnx");
   const s = setup(c);
   const lambda = np.array(c.lambda);
-  const run = jit((params: unknown, x: Array, y: Array, perm: Array, lam: Array) => compute({ ...s, params, x, y, perm }, lam));
+  const run = jit((params: ParamTree, x: Array, y: Array, perm: Array, lam: Array) => compute({ ...s, params, x, y, perm }, lam));
   const out = run(s.params, s.x, s.y, s.perm, lambda);
   const values = read(out);
   dispose([out, s.params, s.x, s.y, s.perm, lambda]);
@@ -84,7 +85,7 @@ describe.runIf(underTest)("onnx: mixup invariants, jitted", () => {
       fc.asyncProperty(caseArb(randomModel({ activations: ["tanh", "gelu", "relu"] })), async (c) => {
         const ce = (out: Array, targets: Array) => np.mean(np.neg(np.sum(np.mul(targets, np.logSoftmax(out)), { axis: -1 })));
         const compute = (s: ReturnType<typeof setup>, lam: Array) => {
-          const loss = (p: unknown) => {
+          const loss = (p: ParamTree) => {
             const { out, targets } = mixup(c.k, lam)(s.f)(p, s.x, s.y, s.perm);
             return ce(out, targets);
           };

@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { grad, jit, lax, np, readTree, setBackend, tidy, tree, valueAndGrad, type Array } from "@mmx/core";
-import { dense, relu, sequential } from "@mmx/nn";
+import { dense, relu, sequential, type ParamTree } from "@mmx/nn";
 import { key } from "@mmx/random";
 import "./index.js";
 
@@ -29,8 +29,8 @@ function expectSame(actual: readonly number[], expected: readonly number[], what
 }
 
 const model = sequential({ h1: dense(6), a1: relu, h2: dense(5), a2: relu, out: dense(3) }, { inputShape: [-1, 4] });
-const loss = (params: unknown, x: Array, labels: Array) => np.mean(np.neg(np.sum(np.mul(np.oneHot(labels, 3), np.logSoftmax(model.apply(params, x).out)), { axis: -1 })));
-const step = (params: unknown, x: Array, labels: Array) => {
+const loss = (params: ParamTree, x: Array, labels: Array) => np.mean(np.neg(np.sum(np.mul(np.oneHot(labels, 3), np.logSoftmax(model.apply(params, x).out)), { axis: -1 })));
+const step = (params: ParamTree, x: Array, labels: Array) => {
   const [l, g] = valueAndGrad(loss)(params, x, labels) as [Array, unknown];
   return [model.apply(params, x).out, l, tree.map((p: Array, d: Array) => np.sub(p, np.mul(d, 0.1)), params, g)];
 };

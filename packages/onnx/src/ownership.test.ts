@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { grad, hostBufferStats, jit, memory, np, setBackend, type NDArray } from "@mmx/core";
 import { collectGarbage } from "../../core/src/test-util/gc.js";
 import "./index.js";
+import { readmeLoopSteps, runReadmeLoop } from "../../mixup/src/testing-only/readme-loop.js";
 import { onnxUnderTest } from "./testing-only/under-test.js";
 
 /**
@@ -58,4 +59,15 @@ describe.skipIf(!underTest)("onnx: ownership", () => {
     expect(memory().numTensors).toBe(before);
     expect(hostBufferStats().allocated - allocated).toBeLessThanOrEqual(2);
   });
+
+  const steps = readmeLoopSteps("onnx");
+  it(`the README's trainStep loop without dispose: a flat tensor count over ${steps.toLocaleString("en")} steps, init's params never freed`, async () => {
+    const r = await runReadmeLoop("onnx", steps);
+    // Before collecting, only the unread losses (one scalar per step) wait for the collector: each old state was
+    // donated to the step that consumed it.
+    expect(r.uncollected).toEqual([steps / 4, steps / 4, steps / 4, steps / 4]);
+    expect(r.counts).toEqual([r.before, r.before, r.before, r.before]);
+    expect(r.initParamsIntact).toBe(true);
+    expect(r.restartFinite).toBe(true);
+  }, 120_000);
 });

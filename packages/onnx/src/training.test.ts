@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { dispose, grad, jit, lax, memory, np, setBackend, tree, type Array } from "@mmx/core";
 import { bceSoftmax } from "@mmx/losses";
-import { manifoldMixup, trainStep, type TrainState } from "@mmx/mixup";
+import { manifoldMixup, trainStep } from "@mmx/mixup";
 import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
 import { foldIn, key } from "@mmx/random";
@@ -32,7 +32,7 @@ async function train(backend: string, make: () => nn.Model, inputShape: number[]
   const policy = mixup ? manifoldMixup({ alpha: 2, layers: model.mixupLayers }) : undefined;
   const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.05, momentum: 0.9, nesterov: true }), ...(policy ? { policy } : {}) });
   const init = model.init(key(0), [-1, ...inputShape.slice(1)]);
-  let state: TrainState = step.init(init.params, init.state);
+  let state = step.init(init.params, init.state);
   const { x, y } = batch(inputShape, 10, 3);
   const losses: number[] = [];
   for (let i = 0; i < steps; i++) {

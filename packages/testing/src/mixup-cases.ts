@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { np, type Array } from "@mmx/core";
+import type * as nn from "@mmx/nn";
 import { inputFor, permutationOf, randomModel, type RandomModel } from "./models.js";
 
 /**
@@ -34,5 +35,5 @@ export function mixupCaseData(c: MixupCase) {
     globalThis.Array.from({ length: batch }, (_, i) => (i * 7 + c.seed) % c.rm.numClasses),
     { dtype: "int32" },
   );
-  return { params, x, y, f: (p: unknown, xs: Array) => c.rm.apply(p, xs) };
+  return { params, x, y, f: (p: nn.ParamTree, xs: Array) => c.rm.apply(p, xs) };
 }

@@ -19,9 +19,9 @@ export interface RandomModel {
   /** Boundaries before the head: mixing at any of these is valid (0 = the input). */
   readonly mixableBoundaries: number;
   /** Parameters from a seed (PyTorch's default initialisation). */
-  init(seed: number): unknown;
+  init(seed: number): nn.ParamTree;
   /** The plain model function, `(params, x) => logits`. */
-  apply(params: unknown, x: Array): Array;
+  apply(params: nn.ParamTree, x: Array): Array;
 }
 
 export type Activation = "relu" | "tanh" | "gelu";

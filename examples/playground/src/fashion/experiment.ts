@@ -77,7 +77,7 @@ class FashionRun {
 export class FashionExperiment {
   readonly model = nn.mlp([...FASHION_MODEL.sizes]);
   runs: FashionRun[] = [];
-  private readonly logits = (p: PyTree, x: Array) => this.model.apply(p, x).out;
+  private readonly logits = (p: PyTree, x: Array) => this.model.apply(p as nn.ParamTree, x).out;
   private readonly predict = jit(this.logits);
   private testX: Array | undefined;
   private testY: Array | undefined;

@@ -1,7 +1,7 @@
 import { dispose, grad, makeJaxpr, np, type Array, type ClosedJaxpr, type PyTree } from "@mmx/core";
 import { bceSoftmax } from "@mmx/losses";
 import { mixup } from "@mmx/mixup";
-import type { Model } from "@mmx/nn";
+import type { Model, ParamTree } from "@mmx/nn";
 import { cosine, sgd, type OptimizerState } from "@mmx/optim";
 
 export type StepView = "forward" | "step";
@@ -13,7 +13,7 @@ export type StepView = "forward" | "step";
  */
 export function stepJaxprs(model: Model, params: PyTree, layer: number, opts: { batch: number; perExample: boolean; view: StepView; lr?: number; steps?: number }): { clean: ClosedJaxpr; mixed: ClosedJaxpr } {
   const { batch, perExample, view } = opts;
-  const forward = (p: PyTree, x: Array) => model.apply(p, x).out;
+  const forward = (p: PyTree, x: Array) => model.apply(p as ParamTree, x).out;
   const cleanLoss = (p: PyTree, x: Array, y: Array) => bceSoftmax(forward(p, x), np.oneHot(y, 2));
   const mixedLoss = (p: PyTree, x: Array, y: Array, perm: Array, lambda: Array) => {
     const r = mixup(layer, lambda)(forward)(p, x, y, perm);

@@ -1,6 +1,6 @@
 import { Array, dispose, jit, np, type Jitted, type PyTree } from "@mmx/core";
 import { capture } from "@mmx/mixup";
-import type { Model } from "@mmx/nn";
+import type { Model, ParamTree } from "@mmx/nn";
 import { SPIRALS } from "./settings.js";
 
 /** A square of the plane, [x0, x1] × [y0, y1], and the centres of an n × n grid over it (rows from the top). */
@@ -36,7 +36,7 @@ export class SpiralViews {
   constructor(model: Model) {
     const bottleneck = model.mixupLayers[model.mixupLayerNames.indexOf("bottleneck")]!;
     const head = model.slice(model.names.indexOf("bottleneck") + 1);
-    const logits = (p: PyTree, x: Array) => model.apply(p, x).out;
+    const logits = (p: PyTree, x: Array) => model.apply(p as ParamTree, x).out;
     this.probs = jit((p: PyTree, x: Array) => np.softmax(logits(p, x), -1));
     this.codes = jit((p: PyTree, x: Array) => capture(bottleneck)(logits)(p, x));
     this.headProbs = jit((p: PyTree, h: Array) => np.softmax(head.apply(head.pick(p), h).out, -1));

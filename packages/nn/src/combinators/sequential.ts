@@ -1,6 +1,6 @@
 import { currentScope, tag, type Array } from "@mmx/core";
 import { defineCompound } from "../define.js";
-import type { Layer, Shape } from "../layer.js";
+import type { Layer, ParamTree, Shape } from "../layer.js";
 import { shapeError } from "../errors.js";
 
 export interface SequentialOptions {
@@ -28,7 +28,7 @@ export interface Sequential extends Layer {
    */
   slice(start?: number, end?: number): Sequential;
   /** The part of a params or state tree of a larger sequential (one with these children) that this one uses. */
-  pick(t: unknown): Record<string, unknown>;
+  pick(t: unknown): { [name: string]: ParamTree };
 }
 
 function childrenOf(layers: readonly Layer[] | Readonly<Record<string, Layer>>): [string, Layer][] {
@@ -106,7 +106,7 @@ function build(entries: [string, Layer][], opts: SequentialOptions): Sequential 
     },
     pick(t: unknown) {
       const obj = (t ?? {}) as Record<string, unknown>;
-      return Object.fromEntries(names.filter((n) => n in obj).map((n) => [n, obj[n]]));
+      return Object.fromEntries(names.filter((n) => n in obj).map((n) => [n, obj[n] as ParamTree]));
     },
   };
   return Object.freeze(seq);

@@ -1,6 +1,6 @@
 import { dispose, np } from "@mmx/core";
 import { bceSoftmax } from "@mmx/losses";
-import { manifoldMixup, trainStep, type TrainState } from "@mmx/mixup";
+import { manifoldMixup, trainStep } from "@mmx/mixup";
 import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
 import { foldIn, key } from "@mmx/random";
@@ -35,7 +35,7 @@ export function trainingLoop(name: WorkloadName, mode: Mode) {
   const policy = mode === "manifold" ? manifoldMixup({ alpha: 2, layers: model.mixupLayers }) : undefined;
   const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9, nesterov: true }), ...(policy ? { policy } : {}) });
   const init = model.init(key(0), [-1, ...w.input]);
-  let state: TrainState = step.init(init.params, init.state);
+  let state = step.init(init.params, init.state);
   const { x, y } = batchOf(w.input, w.batch);
   let i = 0;
   let lastLoss = NaN;
