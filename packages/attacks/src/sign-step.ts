@@ -1,4 +1,4 @@
-import { Array, isTracer, jit, np, valueAndGrad, type PyTree } from "@mmx/core";
+import { Array, canReadSync, isTracer, jit, np, valueAndGrad, type PyTree } from "@mmx/core";
 import type { Attack, AttackSettings, ClipRange, Loss, Model } from "./types.js";
 
 /** Draws float32 values uniform in [0, 1) of a shape: where a random start comes from. */
@@ -31,6 +31,20 @@ export function signGradientAttack(config: SignStepConfig): Attack {
     return [toRange(projected), value];
   });
   const lossAt = jit((params: PyTree, x: Array, y: PyTree) => loss(model(params, x), y));
+  /** The model's output, traced only (for its class count): compiled once per input shape, never run. */
+  const outputOf = jit((params: PyTree, x: Array) => model(params, x));
+
+  // Inside the compiled step the labels are not known, so the loss cannot check them: a label outside
+  // [0, classes) would be a zero one-hot row and a wrong, finite gradient. Checked here, before it runs.
+  const checkLabels = (params: PyTree, x: Array, y: PyTree): void => {
+    if (!(y instanceof Array) || y.dtype !== "int32" || y.ndim !== 1 || isTracer(y) || !canReadSync(y)) return;
+    const out = outputOf.lower(params, x).outAvals[0];
+    const classes = out && out.shape.length === 2 ? out.shape[1]! : undefined;
+    if (classes === undefined) return;
+    const values = y.dataSync();
+    const bad = values.findIndex((v) => v < 0 || v >= classes);
+    if (bad >= 0) throw new RangeError(`${kind}: label ${values[bad]} at index ${bad} is outside [0, ${classes}) for the model's ${classes} classes`);
+  };
   // A uniform point of the eps-ball around x0, then clipped (it stays in the ball).
   const randomPoint = jit((x0: Array, u: Array) => toRange(np.add(x0, np.mul(np.sub(np.mul(u, 2), 1), eps))));
 
@@ -49,6 +63,7 @@ export function signGradientAttack(config: SignStepConfig): Attack {
 
   const run = (params: PyTree, x: Array, y: PyTree, losses?: number[]): Array => {
     checkInput(x, clip, kind);
+    checkLabels(params, x, y);
     let current = start(x);
     try {
       for (let t = 0; t < steps; t++) {
@@ -80,6 +95,7 @@ export function signGradientAttack(config: SignStepConfig): Attack {
   attack.clearCache = () => {
     step.clearCache();
     lossAt.clearCache();
+    outputOf.clearCache();
     randomPoint.clearCache();
   };
   return attack;
@@ -88,6 +104,7 @@ export function signGradientAttack(config: SignStepConfig): Attack {
 function checkInput(x: Array, clip: ClipRange, what: string): void {
   if (!(x instanceof Array)) throw new TypeError(`${what}: x must be an mmx Array, got ${x === null ? "null" : typeof x}`);
   if (x.dtype !== "float32") throw new TypeError(`${what}: x must be float32 to take a gradient, got ${x.dtype}[${x.shape.join(",")}]`);
+  if (x.ndim === 0 || x.shape[0] === 0) throw new RangeError(`${what}: x must hold a batch of at least one example, got ${x.dtype}[${x.shape.join(",")}]`);
   if (!clip || isTracer(x) || x.size === 0) return;
   // An input outside the clip range (normalised images, say) would be silently clipped: refuse it.
   const [lo, hi] = (extent(x) as Array[]).map((a) => {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "./errors.js";
@@ -14,9 +14,12 @@ export function checkOutFolder(dir: string, flag = "--out"): void {
   for (;;) {
     const kind = kindOf(existing);
     if (kind === "folder") break;
+    const where = existing === resolve(dir) ? `${flag} ${dir}` : `${flag} ${dir} lies under ${existing}, which`;
     if (kind === "other") {
-      throw new UsageError(existing === resolve(dir) ? `${flag} ${dir} is a file, not a folder; give a folder for the run` : `${flag} ${dir} lies under ${existing}, which is a file, not a folder`);
+      throw new UsageError(existing === resolve(dir) ? `${flag} ${dir} is a file, not a folder; give a folder for the run` : `${where} is a file, not a folder`);
     }
+    if (kind === "loop") throw new UsageError(`${where} is a symbolic link that leads back to itself (ELOOP)`);
+    if (kind === "dangling") throw new UsageError(`${where} is a symbolic link to ${readlinkSync(existing)}, which does not exist; make that folder or remove the link`);
     const parent = dirname(existing);
     if (parent === existing) break;
     existing = parent;
@@ -28,11 +31,14 @@ export function checkOutFolder(dir: string, flag = "--out"): void {
   }
 }
 
-function kindOf(path: string): "folder" | "other" | "missing" {
+function kindOf(path: string): "folder" | "other" | "missing" | "dangling" | "loop" {
   try {
     return statSync(path).isDirectory() ? "folder" : "other";
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? "loop" : "missing";
+    // A link to nothing: making the folder would fail with EEXIST on the link itself.
+    if (code === "ENOENT" && lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) return "dangling";
     // ENOTDIR: a part of the path is a file; climbing up finds which.
     if (code === "ENOENT" || code === "ENOTDIR") return "missing";
     throw e;
@@ -169,14 +175,18 @@ function tryCreate(path: string, owner: LockOwner): boolean {
 function readLock(path: string): LockOwner | "missing" | "unreadable" {
   let text: string;
   try {
+    // A folder or a FIFO by that name is no lock a run wrote (and reading a FIFO would wait forever).
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new UsageError(`${path} is ${stat.isDirectory() ? "a folder" : "not a regular file"}, not a lock file of mmx; remove it`);
     text = readFileSync(path, "utf8");
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return "missing";
     return "unreadable";
   }
   try {
     const v = JSON.parse(text) as Partial<LockOwner>;
-    if (Number.isSafeInteger(v.pid) && typeof v.host === "string" && typeof v.startedAt === "string" && typeof v.command === "string") return v as LockOwner;
+    if (Number.isSafeInteger(v.pid) && (v.pid as number) >= 1 && typeof v.host === "string" && typeof v.startedAt === "string" && typeof v.command === "string") return v as LockOwner;
   } catch {
     // A lock file cut short: judged by its age below.
   }

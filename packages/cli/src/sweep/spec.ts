@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { decimal } from "../args.js";
 import { LOSSES, METHODS, type LossName, type Method, type ScheduleName } from "../config.js";
 import { DATASETS, type DatasetName } from "../datasets.js";
 import { didYouMean, listChoices, UsageError } from "../errors.js";
@@ -157,7 +158,7 @@ export const FLAG_SHAPES: { readonly [K in keyof SweepSpec]-?: "list" | "sets" |
 export function fieldFromFlag(field: keyof SweepSpec, flagText: string): unknown {
   const item = (s: string): unknown => {
     const t = s.trim();
-    return t !== "" && Number.isFinite(Number(t)) ? Number(t) : t;
+    return Number.isFinite(decimal(t)) ? decimal(t) : t;
   };
   switch (FLAG_SHAPES[field]) {
     case "value":
