@@ -5,7 +5,8 @@ import type { TrainConfig } from "./config.js";
 import { loadData, type LoadedData } from "./datasets.js";
 import type { Trained } from "./analysis.js";
 import { checkParamsFit } from "./params-fit.js";
-import { blame, blameAsync } from "./errors.js";
+import { blame, blameAsync, UsageError } from "./errors.js";
+import { batchCount } from "@mmx/data";
 import { buildModel, initModel } from "./models.js";
 import { key } from "@mmx/random";
 import { requireRun, runFiles } from "./run-files.js";
@@ -32,6 +33,9 @@ export async function openRun(dir: string | undefined, command: string, backend?
   if (backend !== undefined) await useBackend(backend);
   const data = await blameAsync(source, () => loadData(info.config, log));
   const { model, input } = blame(source, () => buildModel(info.config.model, data, info.config.hidden));
+  // The step is not used here, but a checkpoint whose step and epoch disagree was edited or is not this data's.
+  const stepsPerEpoch = batchCount(data.trainCount, info.config.batch, true);
+  if (info.step !== info.epoch * stepsPerEpoch) throw new UsageError(`${source}: its step ${info.step} does not match its epoch ${info.epoch} (${stepsPerEpoch} steps per epoch)`);
   const ckpt = loadCheckpoint(path);
   dispose(ckpt.opt);
   const fresh = initModel(model, key(0), input, info.config.hidden);

@@ -59,10 +59,11 @@ export function readMetrics(dir: string): EpochRecord[] {
   const fail = (why: string): never => {
     throw new UsageError(`${path} ${why}; repair or delete it (deleting it loses the records of the epochs trained so far)`);
   };
+  // A FIFO by that name would make the read wait forever.
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat && !stat.isFile()) return fail(stat.isDirectory() ? "is a folder, not a file" : "is not a regular file");
   let parsed: unknown;
   try {
-    // A FIFO by that name would make the read wait forever.
-    if (!statSync(path).isFile()) return fail("is not a regular file");
     parsed = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -36,9 +36,17 @@ function kindOf(path: string): "folder" | "other" | "missing" | "dangling" | "lo
     return statSync(path).isDirectory() ? "folder" : "other";
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ELOOP") return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? "loop" : "missing";
+    // lstat fails too when a folder above is the loop: climbing up finds which.
+    const isLink = () => {
+      try {
+        return lstatSync(path).isSymbolicLink();
+      } catch {
+        return false;
+      }
+    };
+    if (code === "ELOOP") return isLink() ? "loop" : "missing";
     // A link to nothing: making the folder would fail with EEXIST on the link itself.
-    if (code === "ENOENT" && lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) return "dangling";
+    if (code === "ENOENT" && isLink()) return "dangling";
     // ENOTDIR: a part of the path is a file; climbing up finds which.
     if (code === "ENOENT" || code === "ENOTDIR") return "missing";
     throw e;
