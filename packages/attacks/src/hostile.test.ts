@@ -25,3 +25,15 @@ describe("the attacks check labels and the batch before the compiled step, where
     expect(() => fgsm({ model: mlp, loss: crossEntropy, eps: 0.1 })(params, np.zeros([0, 6]), np.zeros([0], "int32"))).toThrow(/^fgsm: x must hold a batch of at least one example, got float32\[0,6\]$/);
   });
 });
+
+describe("robustAccuracy when the model's output is NaN", () => {
+  it("an attacked row whose logits hold NaN is neither right nor wrong: that accuracy is NaN, the clean one stays a count", async () => {
+    const { robustAccuracy } = await import("./index.js");
+    // An "attack" that pushes one input to NaN: the model's logits for that row are NaN.
+    const x = randomArray([4, 6], stream(9), 0.2, 0.8);
+    const poison = Object.assign((_: unknown, xx: ReturnType<typeof np.array>) => np.mul(xx, np.array([[1], [Number.NaN], [1], [1]])), { withLosses: () => { throw new Error("unused"); }, settings: {}, clearCache: () => {} });
+    const r = await robustAccuracy({ attack: poison as never, model: mlp, params, batches: [{ x, y: np.array([0, 1, 2, 1], { dtype: "int32" }) }] });
+    expect(Number.isFinite(r.clean)).toBe(true);
+    expect(r.adversarial).toBeNaN();
+  });
+});

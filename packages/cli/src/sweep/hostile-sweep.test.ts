@@ -36,6 +36,12 @@ describe("sweep specs: fields by any name, odd files, grids too large", () => {
     await expectRefused(["sweep", fifo], /^mmx sweep: the spec \S+ is not a regular file; give a JSON file$/);
   });
 
+  it("sweep report of a file names it as one", async () => {
+    const file = join(tempDir(), "f");
+    writeFileSync(file, "x");
+    await expectRefused(["sweep", "report", file], /^mmx sweep report: \S+ is a file, not a sweep folder$/);
+  });
+
   it(`a grid of more than ${MAX_CELLS} cells is refused before any cell is made, naming its axes`, async () => {
     const seeds = Array.from({ length: 200 }, (_, i) => i).join(",");
     const alphas = Array.from({ length: 60 }, (_, i) => (i + 1) / 10).join(",");
