@@ -71,6 +71,10 @@ describe("odd --out paths are one-line errors naming the path", () => {
   }
 });
 
+it("--out / (the root of the file system, writable by root) is refused, however it is spelled", async () => {
+  for (const root of ["/", "//", "/.", "/tmp/.."]) await expectRefused(["train", ...TINY, "--out", root], new RegExp(`^mmx: --out ${root.replace(/\./g, "\\.")} is the root of the file system; give a folder for the run$`));
+});
+
 describe("hand-edited run folders: each a one-line error naming the file and where a value came from", () => {
   const old = (path: string) => utimesSync(path, 0, 0);
   const cases: [string, (dir: string) => void, "eval" | "resume", RegExp][] = [

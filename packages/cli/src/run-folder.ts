@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, parse, resolve } from "node:path";
 import { UsageError } from "./errors.js";
 
 /**
@@ -10,6 +10,8 @@ import { UsageError } from "./errors.js";
  */
 export function checkOutFolder(dir: string, flag = "--out"): void {
   if (dir.includes("\0")) throw new UsageError(`${flag} ${JSON.stringify(dir)}: a path cannot hold a NUL character`);
+  // A run's files and lock would land among the system's folders (and root may write there).
+  if (resolve(dir) === parse(resolve(dir)).root) throw new UsageError(`${flag} ${dir} is the root of the file system; give a folder for the run`);
   let existing = resolve(dir);
   for (;;) {
     const kind = kindOf(existing);
