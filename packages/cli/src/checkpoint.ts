@@ -217,6 +217,14 @@ function readRaw(path: string): { header: Header; data: Uint8Array } {
     } else if (crc32(data, crc32(headerBytes)) !== storedCrc) {
       throw fail("its header and data do not match their CRC-32 (the file is corrupt)");
     }
+    // mmx never writes a non-finite checkpoint (saveCheckpoint refuses): one holding NaN or Inf was made
+    // elsewhere, and would train on as a divergence blamed on the learning rate.
+    for (const [i, e] of header.arrays.entries()) {
+      if (e.dtype !== "float32") continue;
+      const values = new Float32Array(data.buffer, data.byteOffset + e.offset, e.bytes / 4);
+      const bad = values.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw fail(`array ${i} (float32 [${e.shape.join(",")}]) holds ${values[bad]} at element ${bad}; mmx never saves a non-finite state`);
+    }
     header.config = validateConfig(header.config, `checkpoint ${path}`);
     if (header.epoch > header.config.epochs) throw fail(`its header says epoch ${header.epoch}, beyond the ${header.config.epochs} epochs of its config`);
     return { header, data };

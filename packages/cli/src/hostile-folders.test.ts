@@ -88,6 +88,14 @@ describe("hand-edited run folders: each a one-line error naming the file and whe
     ["the checkpoint names an unknown backend", (d) => editHeader(d, (h) => (h.backend = "gpt5")), "eval", /^mmx: checkpoint \S+checkpoint\.mmx \(trained on backend 'gpt5'; --backend chooses another\): unknown backend 'gpt5'/],
     ["the checkpoint names an unknown backend (resume)", (d) => editHeader(d, (h) => (h.backend = "gpt5")), "resume", /^mmx: checkpoint \S+checkpoint\.mmx \(trained on backend 'gpt5'; --backend chooses another\): unknown backend 'gpt5'/],
     ["the checkpoint's data folder is missing", (d) => editHeader(d, (h) => Object.assign(h.config, { dataset: "cifar10", dataDir: "/nonexistent-mmx", model: "preact-resnet18", spiralsTrain: 0, spiralsTest: 0, hidden: undefined })), "eval", /^mmx: checkpoint \S+checkpoint\.mmx: cifar10: missing data file \/nonexistent-mmx\/data_batch_1\.bin/],
+    ["the checkpoint holds NaN (made elsewhere, CRC fixed up)", (d) => {
+      const path = runFiles(d).checkpoint;
+      const bytes = readFileSync(path);
+      const length = bytes.readUInt32LE(8);
+      bytes.writeFloatLE(Number.NaN, 16 + length);
+      bytes.writeUInt32LE(crc32(bytes.subarray(16 + length), crc32(bytes.subarray(16, 16 + length))), 12);
+      writeFileSync(path, bytes);
+    }, "resume", /checkpoint \S+checkpoint\.mmx is unreadable: array 0 \(float32 \[[\d,]+\]\) holds NaN at element 0; mmx never saves a non-finite state$/],
     ["the checkpoint's step disagrees with its epoch", (d) => editHeader(d, (h) => (h.step = 3)), "eval", /^mmx: checkpoint \S+checkpoint\.mmx: its step 3 does not match its epoch 1 \(2 steps per epoch\)$/],
   ];
   for (const [what, edit, command, message] of cases) {
