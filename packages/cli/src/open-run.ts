@@ -38,7 +38,7 @@ export async function openRun(dir: string | undefined, command: string, backend?
   if (info.step !== info.epoch * stepsPerEpoch) throw new UsageError(`${source}: its step ${info.step} does not match its epoch ${info.epoch} (${stepsPerEpoch} steps per epoch)`);
   const ckpt = loadCheckpoint(path);
   dispose(ckpt.opt);
-  const fresh = initModel(model, key(0), input, info.config.hidden);
+  const fresh = blame(source, () => initModel(model, key(0), input, info.config.hidden));
   try {
     checkParamsFit({ params: fresh.params, modelState: fresh.state, opt: null }, { params: ckpt.params, modelState: ckpt.modelState, opt: null }, source);
   } catch (e) {

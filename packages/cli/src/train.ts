@@ -129,7 +129,8 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
   let metrics: EpochRecord[] = [];
   /** The epoch of the checkpoint on disk that this run wrote or resumed from. */
   let savedEpoch: number | undefined;
-  const init = initModel(model, keys.init, input, config.hidden);
+  const makeInit = () => initModel(model, keys.init, input, config.hidden);
+  const init = opts.resume ? blame(source, makeInit) : makeInit();
   if (opts.resume) {
     const ckpt = loadCheckpoint(files.checkpoint);
     if (ckpt.backend !== getBackend()) log(`note: ${files.checkpoint} was written on ${ckpt.backend}; continuing on ${getBackend()} is not bit-exact`);
