@@ -24,26 +24,30 @@ export function signGradientAttack(config: SignStepConfig): Attack {
   const { kind, eps, stepSize, steps, clip } = settings;
 
   const toRange = (x: Array): Array => (clip ? np.clip(x, clip[0], clip[1]) : x);
+  /** The model's class count, learnt when the step is traced (the labels are checked against it). */
+  let classes: number | undefined;
   const step = jit((params: PyTree, x: Array, x0: Array, y: PyTree) => {
-    const [value, g] = valueAndGrad((xx: Array) => loss(model(params, xx), y))(x) as [Array, Array];
+    const [value, g] = valueAndGrad((xx: Array) => {
+      const out = model(params, xx);
+      if (out instanceof Array && out.ndim === 2) classes = out.shape[1];
+      return loss(out, y);
+    })(x) as [Array, Array];
     const moved = np.add(x, np.mul(np.sign(g), stepSize));
     const projected = np.clip(moved, np.sub(x0, eps), np.add(x0, eps));
     return [toRange(projected), value];
   });
   const lossAt = jit((params: PyTree, x: Array, y: PyTree) => loss(model(params, x), y));
-  /** The model's output, traced only (for its class count): compiled once per input shape, never run. */
-  const outputOf = jit((params: PyTree, x: Array) => model(params, x));
-
   // Inside the compiled step the labels are not known, so the loss cannot check them: a label outside
   // [0, classes) would be a zero one-hot row and a wrong, finite gradient. Checked here, before it runs.
   const checkLabels = (params: PyTree, x: Array, y: PyTree): void => {
     if (!(y instanceof Array) || y.dtype !== "int32" || y.ndim !== 1 || isTracer(y) || !canReadSync(y)) return;
-    const out = outputOf.lower(params, x).outAvals[0];
-    const classes = out && out.shape.length === 2 ? out.shape[1]! : undefined;
+    // Tracing the step (cached: the run below reuses it) tells the class count.
+    if (classes === undefined) step.lower(params, x, x, y);
     if (classes === undefined) return;
+    const known = classes;
     const values = y.dataSync();
-    const bad = values.findIndex((v) => v < 0 || v >= classes);
-    if (bad >= 0) throw new RangeError(`${kind}: label ${values[bad]} at index ${bad} is outside [0, ${classes}) for the model's ${classes} classes`);
+    const bad = values.findIndex((v) => v < 0 || v >= known);
+    if (bad >= 0) throw new RangeError(`${kind}: label ${values[bad]} at index ${bad} is outside [0, ${known}) for the model's ${known} classes`);
   };
   // A uniform point of the eps-ball around x0, then clipped (it stays in the ball).
   const randomPoint = jit((x0: Array, u: Array) => toRange(np.add(x0, np.mul(np.sub(np.mul(u, 2), 1), eps))));
@@ -95,7 +99,6 @@ export function signGradientAttack(config: SignStepConfig): Attack {
   attack.clearCache = () => {
     step.clearCache();
     lossAt.clearCache();
-    outputOf.clearCache();
     randomPoint.clearCache();
   };
   return attack;
