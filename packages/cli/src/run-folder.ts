@@ -78,16 +78,16 @@ export interface RunLock {
 }
 
 /**
- * Takes ownership of run folder `dir` (creating it): the lock file is created with O_EXCL, so of two
+ * Takes ownership of run folder `dir` (creating it; a sweep folder names its own `lockFile`): the lock file is created with O_EXCL, so of two
  * runs started at once exactly one gets it. A lock left by a run that died (its pid is gone on this
  * host) is taken over, with a note through `log`; a live run's lock is a UsageError saying who holds
  * it. Temporary files that a killed writer left in the folder are removed once the lock is held. A
  * folder made here and still empty at release (the run failed before writing) is removed again.
  */
-export function acquireRunLock(dir: string, command: string, log: (line: string) => void = () => {}): RunLock {
+export function acquireRunLock(dir: string, command: string, log: (line: string) => void = () => {}, lockFile: string = LOCK_FILE): RunLock {
   /** The outermost folder this call made, if it made any. */
   const created = makeFolder(dir);
-  const path = join(dir, LOCK_FILE);
+  const path = join(dir, lockFile);
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command };
   for (let attempt = 0; ; attempt++) {
     if (attempt > 50) throw new UsageError(`--out ${dir}: cannot take the run folder's lock ${path} (it keeps changing)`);

@@ -65,8 +65,8 @@ export function vjpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
   return { outs, outTree, backward };
 }
 
-/** A tree's leaves as arrays; numbers become float32 scalars. */
-function arrayLeaves(tree: PyTree, what: string): [Array[], TreeDef] {
+/** A tree's leaves as arrays; numbers become float32 scalars (shared by vjp and jvp). */
+export function arrayLeaves(tree: PyTree, what: string): [Array[], TreeDef] {
   const [ls, def] = flatten(tree);
   const paths = leafPaths(def);
   return [

@@ -1,4 +1,5 @@
 import { Array, Literal } from "./array.js";
+import { arrayLeaves } from "./autodiff.js";
 import { isFloat } from "./dtype.js";
 import { Var, type Atom } from "./jaxpr.js";
 import { describeValue, traceFlat } from "./jaxpr-trace.js";
@@ -43,20 +44,6 @@ export function jvpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
   const outs = jaxpr.outs.map((a) => materialize(read(a)));
   const outTangents = jaxpr.outs.map((a) => readTangent(a) ?? np.zeros(a.aval.shape, a.aval.dtype));
   return { outs, outTangents, outTree };
-}
-
-/** A tree's leaves as arrays; numbers become float32 scalars. */
-function arrayLeaves(tree: PyTree, what: string): [Array[], TreeDef] {
-  const [ls, def] = flatten(tree);
-  const paths = leafPaths(def);
-  return [
-    ls.map((l, i) => {
-      if (l instanceof Array) return l;
-      if (typeof l === "number") return np.full([], l);
-      throw new TypeError(`${what}: leaf ${paths[i]} is ${describeValue(l)}; expected an array or a number`);
-    }),
-    def,
-  ];
 }
 
 /** Frees eager intermediates when nothing is being traced; under a trace there are none to free. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, extname } from "node:path";
 import { formatOptions, getFlag, getNumber, getString, parseArgs, type OptionSpec } from "../args.js";
@@ -6,6 +6,7 @@ import { writeJsonAtomic } from "../atomic-file.js";
 import { resolveBackend, useBackend } from "../backends.js";
 import type { CliIo } from "../commands.js";
 import { UsageError } from "../errors.js";
+import { acquireRunLock } from "../run-folder.js";
 import { formatDuration, Progress } from "../progress.js";
 import { expandCells, type Cell } from "./cells.js";
 import { runOnQueue } from "./distributed.js";
@@ -16,7 +17,6 @@ import { readCellResult, type CellResult } from "./run-cell.js";
 import { cellRunner } from "./runner.js";
 import { checkSpec, fieldFromFlag, FLAG_SHAPES, readSpecFile, SPEC_FIELDS, type SweepSpec } from "./spec.js";
 import { SweepStatus } from "./status.js";
-import { lockFolder } from "./folder-lock.js";
 import { SweepFailed } from "./sweep-failed.js";
 
 const kebab = (field: string) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -99,13 +99,12 @@ export async function sweepCommand(argv: readonly string[], io: CliIo): Promise<
   if (queue) await probeQueue(queue);
 
   const out = getString(args, "out") ?? (specPath ? `runs/sweep-${basename(specPath, extname(specPath))}` : "runs/sweep");
-  mkdirSync(out, { recursive: true });
   const files = sweepFiles(out);
-  const release = lockFolder(files.lock, out);
+  const lock = acquireRunLock(out, "mmx sweep", (line) => io.stderr.write(`${line}\n`), basename(files.lock));
   try {
     await runSweep({ out, files, spec, backend: choice, cells, queue, jobs, attempts, patience, progress, io });
   } finally {
-    release();
+    lock.release();
   }
 }
 

@@ -148,10 +148,11 @@ describe("mmx sweep: embedded (this thread under the test runner)", () => {
     const json = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
     expect(json.rows.map((r: { method: string; seeds: number[] }) => [r.method, r.seeds])).toEqual([["none", [0, 1]], ["manifold", [0, 1]]]);
     // One sweep process per folder: a live holder of its lock is named.
-    writeFileSync(join(out, "sweep.lock"), JSON.stringify({ host: hostname(), pid: process.pid }));
+    const holder = { pid: process.pid, host: hostname(), startedAt: "2026-01-01T00:00:00.000Z", command: "mmx sweep" };
+    writeFileSync(join(out, "sweep.lock"), JSON.stringify(holder));
     const locked = await run(["sweep", ...grid, "--out", out]);
     expect(locked.code).toBe(2);
-    expect(oneLine(locked.stderr)).toEqual([`mmx sweep: ${out} is in use by process ${process.pid} on ${hostname()} (${join(out, "sweep.lock")}); wait for it, or remove ${join(out, "sweep.lock")} if that process is gone`]);
+    expect(oneLine(locked.stderr)).toEqual([`mmx: ${out} is in use by mmx sweep (pid ${process.pid} on ${hostname()}, started ${holder.startedAt}); wait for it to finish or choose another --out`]);
     rmSync(join(out, "sweep.lock"));
 
     const plotted = await run(["sweep", "report", out]);
