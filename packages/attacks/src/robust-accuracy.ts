@@ -33,10 +33,18 @@ export interface RobustAccuracy {
 // One counting program per model, shared by every call (jit caches by shapes inside it).
 const counters = new WeakMap<Model, ReturnType<typeof makeCounter>>();
 
+/**
+ * How many rows the model classifies right, and how many have a prediction at all: a row of logits holding
+ * NaN (an input so far out that the model overflows) is neither right nor wrong, and makes the accuracy NaN.
+ */
 function makeCounter(model: Model) {
   return jit((params: PyTree, x: Array, labels: Array) => {
-    const predicted = np.argmax(model(params, x), -1);
-    return np.sum(np.astype(np.equal(predicted, np.astype(labels, predicted.dtype)), "int32"));
+    const logits = model(params, x);
+    const predicted = np.argmax(logits, -1);
+    // NaN is the one value not equal to itself.
+    const defined = np.min(np.astype(np.equal(logits, logits), "int32"), { axis: -1 });
+    const correct = np.sum(np.astype(np.equal(predicted, np.astype(labels, predicted.dtype)), "int32"));
+    return [correct, np.sum(defined)];
   });
 }
 
@@ -75,10 +83,10 @@ export async function robustAccuracy<P extends PyTree, Y extends PyTree>(opts: R
       if (!(labels instanceof Array) || labels.ndim !== 1 || labels.shape[0] !== rows) {
         throw new TypeError(`robustAccuracy: batch ${index}: labels must be an array of shape [${rows}], got ${labels instanceof Array ? `${labels.dtype}[${labels.shape.join(",")}]` : typeof labels}`);
       }
-      cleanCorrect += readCount(counter(params, x, labels));
+      cleanCorrect += readCount(counter(params, x, labels) as [Array, Array], rows);
       const adv = attack(params, x, y);
       try {
-        adversarialCorrect += readCount(counter(params, adv, labels));
+        adversarialCorrect += readCount(counter(params, adv, labels) as [Array, Array], rows);
       } finally {
         adv.dispose();
       }
@@ -92,8 +100,10 @@ export async function robustAccuracy<P extends PyTree, Y extends PyTree>(opts: R
   return { count, clean: cleanCorrect / count, adversarial: adversarialCorrect / count, cleanCorrect, adversarialCorrect };
 }
 
-function readCount(a: Array): number {
-  const v = a.item();
-  a.dispose();
-  return v;
+/** The count of right rows, or NaN when a row had no prediction (NaN logits). */
+function readCount([correct, definedRows]: [Array, Array], rows: number): number {
+  const [v, defined] = [correct.item(), definedRows.item()];
+  correct.dispose();
+  definedRows.dispose();
+  return defined < rows ? Number.NaN : v;
 }

@@ -1,4 +1,4 @@
-import { Array, isTracer, jit, np, valueAndGrad, type PyTree } from "@mmx/core";
+import { Array, canReadSync, isTracer, jit, np, valueAndGrad, type PyTree } from "@mmx/core";
 import type { Attack, AttackSettings, ClipRange, Loss, Model } from "./types.js";
 
 /** Draws float32 values uniform in [0, 1) of a shape: where a random start comes from. */
@@ -24,13 +24,31 @@ export function signGradientAttack(config: SignStepConfig): Attack {
   const { kind, eps, stepSize, steps, clip } = settings;
 
   const toRange = (x: Array): Array => (clip ? np.clip(x, clip[0], clip[1]) : x);
+  /** The model's class count, learnt when the step is traced (the labels are checked against it). */
+  let classes: number | undefined;
   const step = jit((params: PyTree, x: Array, x0: Array, y: PyTree) => {
-    const [value, g] = valueAndGrad((xx: Array) => loss(model(params, xx), y))(x) as [Array, Array];
+    const [value, g] = valueAndGrad((xx: Array) => {
+      const out = model(params, xx);
+      if (out instanceof Array && out.ndim === 2) classes = out.shape[1];
+      return loss(out, y);
+    })(x) as [Array, Array];
     const moved = np.add(x, np.mul(np.sign(g), stepSize));
     const projected = np.clip(moved, np.sub(x0, eps), np.add(x0, eps));
     return [toRange(projected), value];
   });
   const lossAt = jit((params: PyTree, x: Array, y: PyTree) => loss(model(params, x), y));
+  // Inside the compiled step the labels are not known, so the loss cannot check them: a label outside
+  // [0, classes) would be a zero one-hot row and a wrong, finite gradient. Checked here, before it runs.
+  const checkLabels = (params: PyTree, x: Array, y: PyTree): void => {
+    if (!(y instanceof Array) || y.dtype !== "int32" || y.ndim !== 1 || isTracer(y) || !canReadSync(y)) return;
+    // Tracing the step (cached: the run below reuses it) tells the class count.
+    if (classes === undefined) step.lower(params, x, x, y);
+    if (classes === undefined) return;
+    const known = classes;
+    const values = y.dataSync();
+    const bad = values.findIndex((v) => v < 0 || v >= known);
+    if (bad >= 0) throw new RangeError(`${kind}: label ${values[bad]} at index ${bad} is outside [0, ${known}) for the model's ${known} classes`);
+  };
   // A uniform point of the eps-ball around x0, then clipped (it stays in the ball).
   const randomPoint = jit((x0: Array, u: Array) => toRange(np.add(x0, np.mul(np.sub(np.mul(u, 2), 1), eps))));
 
@@ -49,6 +67,7 @@ export function signGradientAttack(config: SignStepConfig): Attack {
 
   const run = (params: PyTree, x: Array, y: PyTree, losses?: number[]): Array => {
     checkInput(x, clip, kind);
+    checkLabels(params, x, y);
     let current = start(x);
     try {
       for (let t = 0; t < steps; t++) {
@@ -88,6 +107,7 @@ export function signGradientAttack(config: SignStepConfig): Attack {
 function checkInput(x: Array, clip: ClipRange, what: string): void {
   if (!(x instanceof Array)) throw new TypeError(`${what}: x must be an mmx Array, got ${x === null ? "null" : typeof x}`);
   if (x.dtype !== "float32") throw new TypeError(`${what}: x must be float32 to take a gradient, got ${x.dtype}[${x.shape.join(",")}]`);
+  if (x.ndim === 0 || x.shape[0] === 0) throw new RangeError(`${what}: x must hold a batch of at least one example, got ${x.dtype}[${x.shape.join(",")}]`);
   if (!clip || isTracer(x) || x.size === 0) return;
   // An input outside the clip range (normalised images, say) would be silently clipped: refuse it.
   const [lo, hi] = (extent(x) as Array[]).map((a) => {

@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseArgs, type OptionSpec } from "./args.js";
+import { decimal, parseArgs, type OptionSpec } from "./args.js";
 import { availableBackends } from "@mmx/core";
 import { listChoices, UsageError } from "./errors.js";
 import { run, tempDir } from "./test-helpers.js";
@@ -101,5 +102,30 @@ describe("mmx errors", () => {
     const help = await run(["train", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--method none\|input\|manifold +no mixup, input mixup or manifold mixup \(default: manifold\)/);
+  });
+});
+
+describe("numbers are read as decimals only", () => {
+  it("any finite number as JavaScript prints it reads back as itself", () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => {
+        // String(-0) is "0".
+        expect(decimal(String(x))).toBe(Object.is(x, -0) ? 0 : x);
+      }),
+    );
+  });
+
+  it("hex, binary, octal, empty, unicode digits and separators are not numbers (Number() would read the first three, and '' as 0)", () => {
+    const notDecimal = fc.oneof(
+      fc.tuple(fc.constantFrom("0x", "0X", "0b", "0o", "-0x"), fc.stringMatching(/^[0-9a-f]{1,4}$/)).map(([p, d]) => p + d),
+      fc.constantFrom("", " ", "٣", "３", "1_000", "1,5", "Infinity", "-Infinity", "NaN", "1e", "e5", ".", "+-1", "1..2", "1e1.5", "\u00a0"),
+    );
+    fc.assert(
+      fc.property(notDecimal, (text) => {
+        expect(decimal(text)).toBeNaN();
+        expect(() => parseArgs(["--lr", text], SPECS, "t")).toThrow(UsageError);
+        expect(() => parseArgs([`--epochs=${text}`], SPECS, "t")).toThrow(UsageError);
+      }),
+    );
   });
 });

@@ -19,6 +19,8 @@ export interface OptionSpec {
   /** `min` itself is not valid (a learning rate > 0). */
   readonly minExclusive?: boolean;
   readonly max?: number;
+  /** `max` itself is not valid (a momentum < 1). */
+  readonly maxExclusive?: boolean;
 }
 
 export type OptionValue = string | number | boolean | string[];
@@ -104,13 +106,13 @@ function convert(text: string, spec: OptionSpec, command: string): OptionValue {
       }
       return text;
     case "number": {
-      const v = Number(text);
-      if (text.trim() === "" || !Number.isFinite(v)) throw new UsageError(`${where} must be a number, got '${text}'`);
+      const v = decimal(text);
+      if (!Number.isFinite(v)) throw new UsageError(`${where} must be a number, got '${text}'`);
       return inRange(v, text, spec, where);
     }
     case "int": {
-      const v = Number(text);
-      if (text.trim() === "" || !Number.isInteger(v)) throw new UsageError(`${where} must be a whole number, got '${text}'`);
+      const v = decimal(text);
+      if (!Number.isInteger(v)) throw new UsageError(`${where} must be a whole number, got '${text}'`);
       if (!Number.isSafeInteger(v)) throw new UsageError(`${where} must be a whole number of at most ${Number.MAX_SAFE_INTEGER} in size, got '${text}'`);
       return inRange(v, text, spec, where);
     }
@@ -124,19 +126,24 @@ function convert(text: string, spec: OptionSpec, command: string): OptionValue {
   }
 }
 
+/** A decimal number ("0.1", "-2", "1e-3", "  5 "), or NaN for anything else: Number() would also read "0x10", "0b1" and "" (as 16, 1 and 0). */
+export function decimal(text: string): number {
+  return /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(text) ? Number(text) : Number.NaN;
+}
+
 function inRange(v: number, text: string, spec: OptionSpec, where: string): number {
   const low = spec.min === undefined ? true : spec.minExclusive ? v > spec.min : v >= spec.min;
-  const high = spec.max === undefined || v <= spec.max;
+  const high = spec.max === undefined || (spec.maxExclusive ? v < spec.max : v <= spec.max);
   if (!(low && high)) throw new UsageError(`${where} must be ${describeRange(spec)}, got '${text}'`);
   return v;
 }
 
 /** "> 0", ">= 1", "in [0, 1)": the range of a numeric option, for its error and its help. */
 export function describeRange(spec: OptionSpec): string {
-  const { min, max, minExclusive } = spec;
-  if (min !== undefined && max !== undefined) return `in ${minExclusive ? "(" : "["}${min}, ${max}]`;
+  const { min, max, minExclusive, maxExclusive } = spec;
+  if (min !== undefined && max !== undefined) return `in ${minExclusive ? "(" : "["}${min}, ${max}${maxExclusive ? ")" : "]"}`;
   if (min !== undefined) return `${minExclusive ? ">" : ">="} ${min}`;
-  if (max !== undefined) return `<= ${max}`;
+  if (max !== undefined) return `${maxExclusive ? "<" : "<="} ${max}`;
   return "a number";
 }
 

@@ -117,6 +117,27 @@ describe("checkpoints against hostile bytes", () => {
     expect(String(edit((h) => (h.arrays[0].shape = [3, 2])))).toMatch(/array 0 \(float32 \[3,2\]\) says 4 bytes; its shape needs 24/);
     expect(String(edit((h) => (h.config.hidden = [0])))).toMatch(/config field 'hidden' is \[0\]; it must be a list of whole numbers >= 1/);
     expect(String(edit((h) => (h.epoch = -1)))).toMatch(/field 'epoch' is -1; it must be a whole number >= 0/);
+    // What a flag cannot ask for, a file cannot either: the spirals' size and noise have the flags' bounds.
+    expect(String(edit((h) => (h.config.spiralsTrain = 1e10)))).toMatch(/config field 'spiralsTrain' is 10000000000; it must be a whole number in \[0, 10000000\]$/);
+    expect(String(edit((h) => (h.config.spiralsNoise = 1e300)))).toMatch(/config field 'spiralsNoise' is 1e\+300; it must be a number in \[0, 1000\]$/);
+    expect(String(edit((h) => (h.epoch = 3)))).toMatch(/its header says epoch 3, beyond the 2 epochs of its config$/);
+  });
+
+  it("a header or config with a field mmx does not know, whatever its name (__proto__, constructor, ...), is refused naming it", async () => {
+    const { header, data } = await sample();
+    const name = fc.oneof(fc.constantFrom("__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "crc32", "evil"), fc.string({ minLength: 1, maxLength: 8 }));
+    fc.assert(
+      fc.property(name, fc.boolean(), HOSTILE_VALUES, (key, inConfig, value) => {
+        const known = inConfig ? Object.keys(CONFIG) : Object.keys(header);
+        fc.pre(!known.includes(key));
+        // Through JSON text, as a hand edit makes it: "__proto__" then is an own field, not the prototype.
+        const field = `${JSON.stringify(key)}:${JSON.stringify(value) ?? "null"},`;
+        const text = inConfig ? JSON.stringify(header).replace('"config":{', `"config":{${field}`) : JSON.stringify(header).replace(/^\{/, `{${field}`);
+        const result = attempt(encode(JSON.parse(text), data));
+        expect(String(result)).toContain(`unknown field ${inConfig ? `'${key}'` : JSON.stringify(key)}`);
+      }),
+      { numRuns: 80 },
+    );
   });
 
   it("a folder or a huge file named checkpoint.mmx is refused without reading it", async () => {

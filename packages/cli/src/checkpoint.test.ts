@@ -38,9 +38,12 @@ const CONFIG: TrainConfig = {
   backend: "wasm",
 };
 
+/** The config of the sample checkpoints: they say epochs 4 and 5, within its epoch count. */
+const SAVED: TrainConfig = { ...CONFIG, epochs: 10 };
+
 function sample(): Checkpoint {
   return {
-    config: CONFIG,
+    config: SAVED,
     epoch: 4,
     step: 40,
     backend: "wasm",
@@ -60,12 +63,12 @@ describe("checkpoints", () => {
     const back = loadCheckpoint(path);
     expect(back.epoch).toBe(4);
     expect(back.step).toBe(40);
-    expect(back.config).toEqual(CONFIG);
+    expect(back.config).toEqual(SAVED);
     for (const k of ["params", "opt", "modelState"] as const) {
       expect(tree.structure(back[k]).toString()).toBe(tree.structure(c[k]).toString());
       expect(bytesOf(back[k])).toEqual(bytesOf(c[k]));
     }
-    expect(readCheckpointInfo(path)).toEqual({ config: CONFIG, epoch: 4, step: 40, backend: "wasm" });
+    expect(readCheckpointInfo(path)).toEqual({ config: SAVED, epoch: 4, step: 40, backend: "wasm" });
     dispose([c.params, c.opt, back.params, back.opt]);
   });
 

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { Array, np, type PyTree } from "@mmx/core";
 import { type FileIo, nodeIo, writeFileAtomic } from "./atomic-file.js";
@@ -166,10 +166,12 @@ function readRaw(path: string): { header: Header; data: Uint8Array } {
   const fail = (why: string) => new CheckpointError(path, `checkpoint ${path} is unreadable: ${why}`);
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    // O_NONBLOCK: opening a FIFO by that name would otherwise wait for a writer forever (fstat below refuses it).
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new CheckpointError(path, `no checkpoint at ${path}`);
+    if (code === "ELOOP") throw new CheckpointError(path, `checkpoint ${path} is a symbolic link that leads back to itself`);
     if (code === "EISDIR") throw new CheckpointError(path, `checkpoint ${path} is a folder, not a file`);
     throw new CheckpointError(path, `cannot read checkpoint ${path} (${code ?? (e as Error).message})`);
   }
@@ -215,7 +217,16 @@ function readRaw(path: string): { header: Header; data: Uint8Array } {
     } else if (crc32(data, crc32(headerBytes)) !== storedCrc) {
       throw fail("its header and data do not match their CRC-32 (the file is corrupt)");
     }
+    // mmx never writes a non-finite checkpoint (saveCheckpoint refuses): one holding NaN or Inf was made
+    // elsewhere, and would train on as a divergence blamed on the learning rate.
+    for (const [i, e] of header.arrays.entries()) {
+      if (e.dtype !== "float32") continue;
+      const values = new Float32Array(data.buffer, data.byteOffset + e.offset, e.bytes / 4);
+      const bad = values.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw fail(`array ${i} (float32 [${e.shape.join(",")}]) holds ${values[bad]} at element ${bad}; mmx never saves a non-finite state`);
+    }
     header.config = validateConfig(header.config, `checkpoint ${path}`);
+    if (header.epoch > header.config.epochs) throw fail(`its header says epoch ${header.epoch}, beyond the ${header.config.epochs} epochs of its config`);
     return { header, data };
   } finally {
     closeSync(fd);
@@ -223,6 +234,14 @@ function readRaw(path: string): { header: Header; data: Uint8Array } {
 }
 
 const DTYPE_BYTES: Readonly<Record<DType, number>> = { float32: 4, int32: 4 };
+
+/** Every field a header may hold: one written by a newer mmx, or by hand, is refused rather than ignored. */
+const HEADER_FIELD_FORMATS: { readonly [K in keyof Header]-?: "every format" | "format 1" } = {
+  format: "every format", config: "every format", epoch: "every format", step: "every format", backend: "every format",
+  savedAt: "every format", trees: "every format", arrays: "every format", dataBytes: "every format", crc32: "format 1",
+};
+const HEADER_FIELDS = Object.keys(HEADER_FIELD_FORMATS).filter((k) => HEADER_FIELD_FORMATS[k as keyof Header] === "every format");
+const HEADER_FIELDS_V1 = Object.keys(HEADER_FIELD_FORMATS);
 
 /** Checks every field of a parsed header (but the config, checked by its own schema); `fail` makes the error. */
 function checkHeader(raw: unknown, format: number, fail: (why: string) => Error): Header {
@@ -234,6 +253,9 @@ function checkHeader(raw: unknown, format: number, fail: (why: string) => Error)
     return v as number;
   };
   if (h.format !== format) throw fail(`says format ${JSON.stringify(h.format)} inside a format ${format} file`);
+  const known = format === 1 ? HEADER_FIELDS_V1 : HEADER_FIELDS;
+  const unknown = Object.keys(h).find((k) => !known.includes(k));
+  if (unknown !== undefined) throw fail(`has an unknown field ${JSON.stringify(unknown)} (written by a newer mmx, or edited by hand)`);
   count("epoch");
   count("step");
   if (typeof h.backend !== "string" || h.backend === "") throw fail(`field 'backend' is ${JSON.stringify(h.backend)}; it must name a backend`);

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { REPRODUCE_OPTIONS } from "./reproduce/command.js";
 import { run, tempDir } from "./test-helpers.js";
 
 /** Values no option accepts, or only some: out of range, not numbers, too big, empty, odd paths. */
-const HOSTILE = ["-1", "0", "1e20", "NaN", "Infinity", "-0", "1.5", "", "abc", "0x10", "1e-400", " ", "9007199254740993", "-1e308", "2,3", ",", "../x", "\u0000", "--", "-h"];
+const HOSTILE = ["-1", "0", "1e20", "NaN", "Infinity", "-0", "1.5", "", "abc", "0x10", "0b11", "٣", "1_0", "1e-400", " ", "9007199254740993", "-1e308", "2,3", ",", "../x", "\u0000", "--", "-h", "/"];
 
 /** What a valid value looks like, per option, kept small so that a run the generator makes valid finishes in a moment. */
 const VALID: Readonly<Record<string, readonly string[]>> = {
@@ -71,7 +71,11 @@ describe("flags are checked before anything loads, each error naming its flag", 
     const cases: [string[], string][] = [
       [["train", "--seed", "1e20"], "mmx train: --seed must be a whole number of at most 9007199254740991 in size, got '1e20'\n"],
       [["train", "--lr", "0"], "mmx train: --lr must be > 0, got '0'\n"],
-      [["train", "--momentum", "-0.5"], "mmx train: --momentum must be in [0, 1], got '-0.5'\n"],
+      [["train", "--momentum", "-0.5"], "mmx train: --momentum must be in [0, 1), got '-0.5'\n"],
+      [["train", "--momentum", "1"], "mmx train: --momentum must be in [0, 1), got '1'\n"],
+      [["train", "--lr", "0x10"], "mmx train: --lr must be a number, got '0x10'\n"],
+      [["train", "--epochs="], "mmx train: --epochs must be a whole number, got ''\n"],
+      [["train", "--hidden", "0b11"], "mmx: --hidden must list positive whole numbers, got '0b11'\n"],
       [["attack", "/nonexistent", "--pgd", "--steps", "0"], "mmx attack: --steps must be >= 1, got '0'\n"],
       [["attack", "/nonexistent", "--pgd", "--step-size", "-1"], "mmx attack: --step-size must be > 0, got '-1'\n"],
       [["attack", "/nonexistent", "--pgd", "--eps", "0"], "mmx attack: --pgd with --eps 0 has no default step size (eps/4 = 0); give --eps > 0 or --step-size\n"],
@@ -95,7 +99,10 @@ describe("flags are checked before anything loads, each error naming its flag", 
 describe("generated argument vectors never crash mmx (exit 0 or 2, no stack trace)", () => {
   it("train", async () => {
     // Odd folder names, but always inside a fresh temporary folder: a valid run must not land in the working directory.
-    const out = fc.oneof({ weight: 4, arbitrary: fc.constant("run") }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE, "under-file") }).map((o) => (o === "under-file" ? join(file, "run") : o.includes("\0") ? `${tempDir()}/${o}` : join(tempDir(), o)));
+    const links = { loop: () => { const d = tempDir(); symlinkSync(join(d, "loop"), join(d, "loop")); return join(d, "loop"); }, dangling: () => { const d = tempDir(); symlinkSync(join(d, "none"), join(d, "dangling")); return join(d, "dangling"); } };
+    const out = fc
+      .oneof({ weight: 4, arbitrary: fc.constant("run") }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE, "under-file", "loop", "dangling") })
+      .map((o) => (o === "under-file" ? join(file, "run") : o === "loop" || o === "dangling" ? links[o]() : o.includes("\0") ? `${tempDir()}/${o}` : join(tempDir(), o)));
     // Small runs unless the generator overrides these: a valid vector trains for a moment, not minutes.
     const small = { "n-train": fc.constant("64"), "n-test": fc.constant("32"), batch: fc.constant("32"), epochs: fc.constant("1"), hidden: fc.constant("4") };
     await fc.assert(fc.asyncProperty(argvFor(TRAIN_OPTIONS, { out, resume: fc.constant(undefined), quiet: fc.constant(""), backend: fc.constant("wasm"), ...small }), async (argv) => expectNoCrash(["train", ...argv])), { numRuns: 2 * RUNS });

@@ -2,18 +2,18 @@ import { dispose } from "@mmx/core";
 import * as nn from "@mmx/nn";
 import { formatOptions, getFlag, getNumber, getString, parseArgs, type OptionSpec } from "./args.js";
 import { attackAccuracy, spectraAt } from "./analysis.js";
-import { describeChoice, resolveBackend } from "./backends.js";
+import { describeChoice, resolveBackend, useBackend } from "./backends.js";
 import { readCheckpointInfo } from "./checkpoint.js";
 import { conflictingOptions, resolveLayers, scheduleChange, trainConfigFromArgs, TRAIN_OPTIONS, type TrainConfig } from "./config.js";
 import { datasetShape } from "./datasets.js";
-import { UsageError } from "./errors.js";
+import { blameAsync, UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { buildModel } from "./models.js";
 import { openRun } from "./open-run.js";
 import { Progress, type ProgressStream } from "./progress.js";
 import { writeJsonAtomic } from "./atomic-file.js";
 import { checkOutFolder } from "./run-folder.js";
-import { requireRun, resultFile, runFiles } from "./run-files.js";
+import { checkNoForeignRunFiles, requireRun, resultFile, runFiles } from "./run-files.js";
 import { train } from "./train.js";
 
 /** Where a command writes: results to stdout, progress and notes to stderr. */
@@ -64,6 +64,10 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     const reshaped = scheduleChange(info.config, epochs);
     if (reshaped) throw new UsageError(`mmx train --resume: --epochs ${epochs} ${reshaped}; resume with --epochs ${info.config.epochs}, or start a new run`);
     config = { ...info.config, epochs, backend: getString(args, "backend") ?? info.backend };
+    if (getString(args, "backend") === undefined) {
+      const checkpoint = runFiles(out).checkpoint;
+      await blameAsync(`checkpoint ${checkpoint} (trained on backend '${info.backend}'; --backend chooses another)`, () => useBackend(info.backend));
+    }
     if (info.epoch >= epochs) {
       io.stdout(`${out} has already trained ${info.epoch} of ${epochs} epochs; nothing to do (raise --epochs to train longer)\n`);
       return;
@@ -73,6 +77,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     const { layerRefs, backend: given, ...rest } = trainConfigFromArgs(args);
     out = getString(args, "out") ?? `runs/${rest.dataset}-${rest.method}-s${rest.seed}`;
     checkOutFolder(out);
+    checkNoForeignRunFiles(out);
     const { model, hidden } = buildModel(rest.model, datasetShape(rest.dataset), rest.hidden);
     const layers = resolveLayers(rest.method, layerRefs, model);
     const backend = await resolveBackend(given);

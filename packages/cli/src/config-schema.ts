@@ -1,4 +1,4 @@
-import { LOSSES, METHODS, SCHEDULES, type TrainConfig } from "./config.js";
+import { LOSSES, METHODS, SCHEDULES, SPIRALS_MAX_NOISE, SPIRALS_MAX_POINTS, type TrainConfig } from "./config.js";
 import { DATASETS } from "./datasets.js";
 import { listChoices, UsageError } from "./errors.js";
 import { MODELS } from "./models.js";
@@ -13,7 +13,8 @@ interface FieldRule {
 }
 
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
-const int = (min: number): Check => (v) => (Number.isSafeInteger(v) && (v as number) >= min ? undefined : `must be a whole number >= ${min}`);
+const int = (min: number, max?: number): Check => (v) =>
+  Number.isSafeInteger(v) && (v as number) >= min && (max === undefined || (v as number) <= max) ? undefined : max === undefined ? `must be a whole number >= ${min}` : `must be a whole number in [${min}, ${max}]`;
 const number = (ok: (x: number) => boolean, range: string): Check => (v) => (isNumber(v) && ok(v) ? undefined : `must be a number ${range}`);
 const oneOf = (choices: readonly string[]): Check => (v) => (typeof v === "string" && choices.includes(v) ? undefined : `must be one of ${listChoices(choices)}`);
 const text: Check = (v) => (typeof v === "string" && v.length > 0 ? undefined : "must be a non-empty string");
@@ -24,9 +25,10 @@ const flag: Check = (v) => (typeof v === "boolean" ? undefined : "must be true o
 const RULES: { readonly [K in keyof TrainConfig]-?: FieldRule } = {
   dataset: { check: oneOf(DATASETS) },
   // Image datasets record 0 here (the demo's configs do): the spirals need at least one point.
-  spiralsTrain: { check: int(0) },
-  spiralsTest: { check: int(0) },
-  spiralsNoise: { check: number((x) => x >= 0, ">= 0") },
+  // The same bounds as the options that set these (--n-train, --noise): a file cannot ask for more than a flag can.
+  spiralsTrain: { check: int(0, SPIRALS_MAX_POINTS) },
+  spiralsTest: { check: int(0, SPIRALS_MAX_POINTS) },
+  spiralsNoise: { check: number((x) => x >= 0 && x <= SPIRALS_MAX_NOISE, `in [0, ${SPIRALS_MAX_NOISE}]`) },
   trainLimit: { check: int(1), optional: true },
   testLimit: { check: int(1), optional: true },
   dataDir: { check: text, optional: true },
@@ -75,7 +77,8 @@ export function validateConfig(raw: unknown, source: string): TrainConfig {
   };
   if (typeof raw !== "object" || raw === null || globalThis.Array.isArray(raw)) fail(`is ${raw === null ? "null" : globalThis.Array.isArray(raw) ? "a list" : typeof raw}, not an object of settings`);
   const record = raw as Record<string, unknown>;
-  for (const key of Object.keys(record)) if (!(key in RULES)) fail(`has an unknown field '${key}' (written by a newer mmx, or edited by hand)`);
+  // Own fields only: "__proto__" or "constructor" are in every object's prototype chain.
+  for (const key of Object.keys(record)) if (!Object.hasOwn(RULES, key)) fail(`has an unknown field '${key}' (written by a newer mmx, or edited by hand)`);
   for (const [key, rule] of Object.entries(RULES) as [keyof TrainConfig, FieldRule][]) {
     const value = record[key];
     if (value === undefined) {

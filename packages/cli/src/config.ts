@@ -1,5 +1,5 @@
 import * as nn from "@mmx/nn";
-import { getFlag, getList, getNumber, getString, type OptionSpec, type ParsedArgs } from "./args.js";
+import { decimal, getFlag, getList, getNumber, getString, type OptionSpec, type ParsedArgs } from "./args.js";
 import { DATA_DEFAULTS, DATASETS, type DataConfig, type DatasetName } from "./datasets.js";
 import { oneOf, UsageError } from "./errors.js";
 import { DEFAULT_MODEL, MODELS, type ModelName } from "./models.js";
@@ -53,7 +53,9 @@ export const DEFAULT_LR: Readonly<Record<DatasetName, Readonly<Record<LossName, 
 export const DEFAULT_ALPHA: Readonly<Record<Method, number>> = { none: 0, input: 1, manifold: 2 };
 
 /** The most spiral points a split may have: far more than the task needs, and within one array. */
-const SPIRALS_MAX_POINTS = 10_000_000;
+export const SPIRALS_MAX_POINTS = 10_000_000;
+/** The largest spiral noise: far beyond any that leaves the arms apart. */
+export const SPIRALS_MAX_NOISE = 1000;
 
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "dataset", kind: "string", choices: DATASETS, help: "what to train on", defaultText: "spirals" },
@@ -66,7 +68,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "epochs", kind: "int", placeholder: "N", help: "epochs to train (with --resume: the new total)", defaultText: "10", min: 1 },
   { name: "batch", kind: "int", placeholder: "N", help: "batch size (the last, smaller batch of an epoch is dropped)", defaultText: "128", min: 1 },
   { name: "lr", kind: "number", help: "SGD learning rate", defaultText: "0.05 on spirals; 0.5 on (fashion-)mnist with bce, 0.1 with ce; 0.1 on cifar10", min: 0, minExclusive: true },
-  { name: "momentum", kind: "number", help: "SGD momentum", defaultText: "0.9", min: 0, max: 1 },
+  { name: "momentum", kind: "number", help: "SGD momentum", defaultText: "0.9", min: 0, max: 1, maxExclusive: true },
   { name: "nesterov", kind: "flag", help: "Nesterov momentum (--no-nesterov to turn off)", defaultText: "on" },
   { name: "wd", kind: "number", help: "weight decay", defaultText: "1e-4", min: 0 },
   { name: "schedule", kind: "string", choices: SCHEDULES, help: "learning-rate schedule", defaultText: "constant" },
@@ -79,7 +81,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "test-limit", kind: "int", placeholder: "N", help: "image datasets: test on the first N examples", min: 1 },
   { name: "n-train", kind: "int", placeholder: "N", help: "spirals: training points", defaultText: String(DATA_DEFAULTS.spiralsTrain), min: 1, max: SPIRALS_MAX_POINTS },
   { name: "n-test", kind: "int", placeholder: "N", help: "spirals: test points", defaultText: String(DATA_DEFAULTS.spiralsTest), min: 1, max: SPIRALS_MAX_POINTS },
-  { name: "noise", kind: "number", help: "spirals: noise standard deviation", defaultText: String(DATA_DEFAULTS.spiralsNoise), min: 0, max: 1000 },
+  { name: "noise", kind: "number", help: "spirals: noise standard deviation", defaultText: String(DATA_DEFAULTS.spiralsNoise), min: 0, max: SPIRALS_MAX_NOISE },
   { name: "data-seed", kind: "int", placeholder: "S", help: "spirals: seeds the points", defaultText: "0", min: 0 },
   { name: "data-dir", kind: "string", placeholder: "DIR", help: "cifar10: folder of the binary batch files" },
   { name: "quiet", kind: "flag", help: "no progress output" },
@@ -112,13 +114,13 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
   const layerRefs = getList(args, "layers");
   if (layerRefs && method !== "manifold") throw new UsageError(`--layers applies to --method manifold only (input mixup mixes at the input, layer 0; --method none mixes nowhere)`);
   const hidden = getList(args, "hidden")?.map((h) => {
-    const v = Number(h);
+    const v = decimal(h);
     if (!(Number.isSafeInteger(v) && v >= 1)) throw new UsageError(`--hidden must list positive whole numbers, got '${h}'`);
     return v;
   });
   const schedule = (getString(args, "schedule") ?? "constant") as ScheduleName;
   const milestones = (getList(args, "milestones") ?? []).map((m) => {
-    const v = Number(m);
+    const v = decimal(m);
     if (!(Number.isSafeInteger(v) && v >= 1)) throw new UsageError(`--milestones must list epochs (whole numbers >= 1), got '${m}'`);
     return v;
   });

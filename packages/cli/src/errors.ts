@@ -23,6 +23,7 @@ const ENVIRONMENT_CODES: Readonly<Record<string, string>> = {
   ENOTDIR: "a part of the path is a file, not a folder",
   EMFILE: "too many open files",
   ENAMETOOLONG: "the name is too long",
+  ELOOP: "too many symbolic links (a link that points back to itself)",
 };
 
 /**
@@ -75,6 +76,16 @@ export function oneOf<T extends string>(value: string, choices: readonly T[], wh
 export function blame<T>(source: string, f: () => T): T {
   try {
     return f();
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`${source}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** {@link blame} for an async `f`. */
+export async function blameAsync<T>(source: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
   } catch (e) {
     if (e instanceof UsageError) throw new UsageError(`${source}: ${e.message}`);
     throw e;

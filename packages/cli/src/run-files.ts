@@ -1,5 +1,7 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { TrainConfig } from "./config.js";
+import { validateConfig } from "./config-schema.js";
 import { UsageError } from "./errors.js";
 
 /** The files of a run folder. */
@@ -57,6 +59,9 @@ export function readMetrics(dir: string): EpochRecord[] {
   const fail = (why: string): never => {
     throw new UsageError(`${path} ${why}; repair or delete it (deleting it loses the records of the epochs trained so far)`);
   };
+  // A FIFO by that name would make the read wait forever.
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat && !stat.isFile()) return fail(stat.isDirectory() ? "is a folder, not a file" : "is not a regular file");
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, "utf8"));
@@ -85,6 +90,41 @@ export function requireRun(dir: string | undefined, command: string): string {
   if (!existsSync(dir)) throw new UsageError(`mmx ${command}: no run folder at ${dir}`);
   if (!statSync(dir).isDirectory()) throw new UsageError(`mmx ${command}: ${dir} is a file, not a run folder`);
   const { checkpoint } = runFiles(dir);
-  if (!existsSync(checkpoint)) throw new UsageError(`mmx ${command}: ${dir} holds no checkpoint (${checkpoint} is missing); train first with mmx train --out ${dir}`);
+  // lstat: a broken or looping link is a checkpoint that cannot be read (its reader says so), not a missing one.
+  if (!lstatSync(checkpoint, { throwIfNoEntry: false })) throw new UsageError(`mmx ${command}: ${dir} holds no checkpoint (${checkpoint} is missing); train first with mmx train --out ${dir}`);
   return dir;
+}
+
+/**
+ * The config a run folder's config.json holds, or why it is not a run's config ("is not valid JSON",
+ * "its config lacks the field 'model'"); undefined when there is none. config.json is written for
+ * people and never trusted: the checkpoint holds the run's settings.
+ */
+export function readConfigFile(dir: string): { config: TrainConfig } | { problem: string } | undefined {
+  const path = runFiles(dir).config;
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  if (!stat.isFile()) return { problem: "is not a regular file" };
+  try {
+    return { config: validateConfig(JSON.parse(readFileSync(path, "utf8")), path) };
+  } catch (e) {
+    if (e instanceof UsageError) return { problem: e.message.slice(path.length + 2) };
+    return { problem: e instanceof SyntaxError ? `is not valid JSON (${e.message})` : `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  }
+}
+
+/**
+ * Refuses a folder for a new run when a file the run would replace (config.json, metrics.json) is not
+ * one mmx wrote: `--out .` in a project that has its own config.json must not overwrite it.
+ */
+export function checkNoForeignRunFiles(dir: string, flag = "--out"): void {
+  const files = runFiles(dir);
+  const config = readConfigFile(dir);
+  if (config && "problem" in config) throw new UsageError(`${flag} ${dir} holds a config.json that is not a run's (${files.config} ${config.problem}); a new run would overwrite it: choose another ${flag}, or move the file`);
+  try {
+    readMetrics(dir);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    throw new UsageError(`${flag} ${dir} holds a metrics.json that is not a run's (${e.message.replace(/; repair or delete it.*$/, "")}); a new run would overwrite it: choose another ${flag}, or move the file`);
+  }
 }

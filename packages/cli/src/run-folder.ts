@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, parse, resolve } from "node:path";
 import { UsageError } from "./errors.js";
 
 /**
@@ -10,13 +10,18 @@ import { UsageError } from "./errors.js";
  */
 export function checkOutFolder(dir: string, flag = "--out"): void {
   if (dir.includes("\0")) throw new UsageError(`${flag} ${JSON.stringify(dir)}: a path cannot hold a NUL character`);
+  // A run's files and lock would land among the system's folders (and root may write there).
+  if (resolve(dir) === parse(resolve(dir)).root) throw new UsageError(`${flag} ${dir} is the root of the file system; give a folder for the run`);
   let existing = resolve(dir);
   for (;;) {
     const kind = kindOf(existing);
     if (kind === "folder") break;
+    const where = existing === resolve(dir) ? `${flag} ${dir}` : `${flag} ${dir} lies under ${existing}, which`;
     if (kind === "other") {
-      throw new UsageError(existing === resolve(dir) ? `${flag} ${dir} is a file, not a folder; give a folder for the run` : `${flag} ${dir} lies under ${existing}, which is a file, not a folder`);
+      throw new UsageError(existing === resolve(dir) ? `${flag} ${dir} is a file, not a folder; give a folder for the run` : `${where} is a file, not a folder`);
     }
+    if (kind === "loop") throw new UsageError(`${where} is a symbolic link that leads back to itself (ELOOP)`);
+    if (kind === "dangling") throw new UsageError(`${where} is a symbolic link to ${readlinkSync(existing)}, which does not exist; make that folder or remove the link`);
     const parent = dirname(existing);
     if (parent === existing) break;
     existing = parent;
@@ -28,11 +33,22 @@ export function checkOutFolder(dir: string, flag = "--out"): void {
   }
 }
 
-function kindOf(path: string): "folder" | "other" | "missing" {
+function kindOf(path: string): "folder" | "other" | "missing" | "dangling" | "loop" {
   try {
     return statSync(path).isDirectory() ? "folder" : "other";
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    // lstat fails too when a folder above is the loop: climbing up finds which.
+    const isLink = () => {
+      try {
+        return lstatSync(path).isSymbolicLink();
+      } catch {
+        return false;
+      }
+    };
+    if (code === "ELOOP") return isLink() ? "loop" : "missing";
+    // A link to nothing: making the folder would fail with EEXIST on the link itself.
+    if (code === "ENOENT" && isLink()) return "dangling";
     // ENOTDIR: a part of the path is a file; climbing up finds which.
     if (code === "ENOENT" || code === "ENOTDIR") return "missing";
     throw e;
@@ -169,14 +185,18 @@ function tryCreate(path: string, owner: LockOwner): boolean {
 function readLock(path: string): LockOwner | "missing" | "unreadable" {
   let text: string;
   try {
+    // A folder or a FIFO by that name is no lock a run wrote (and reading a FIFO would wait forever).
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new UsageError(`${path} is ${stat.isDirectory() ? "a folder" : "not a regular file"}, not a lock file of mmx; remove it`);
     text = readFileSync(path, "utf8");
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return "missing";
     return "unreadable";
   }
   try {
     const v = JSON.parse(text) as Partial<LockOwner>;
-    if (Number.isSafeInteger(v.pid) && typeof v.host === "string" && typeof v.startedAt === "string" && typeof v.command === "string") return v as LockOwner;
+    if (Number.isSafeInteger(v.pid) && (v.pid as number) >= 1 && typeof v.host === "string" && typeof v.startedAt === "string" && typeof v.command === "string") return v as LockOwner;
   } catch {
     // A lock file cut short: judged by its age below.
   }

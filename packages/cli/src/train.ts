@@ -14,13 +14,13 @@ import { validateConfig } from "./config-schema.js";
 import { loadData, reshapeBatch, type LoadedData } from "./datasets.js";
 import { divergenceError, nonFiniteIn } from "./divergence.js";
 import { checkParamsFit } from "./params-fit.js";
-import { blame, UsageError } from "./errors.js";
+import { blame, blameAsync, UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { buildModel, initModel } from "./models.js";
 import type { ProgressSink } from "./progress.js";
 import { acquireRunLock, checkOutFolder } from "./run-folder.js";
 import { StepTimer } from "./step-timer.js";
-import { type EpochRecord, readMetrics, runFiles } from "./run-files.js";
+import { checkNoForeignRunFiles, type EpochRecord, readConfigFile, readMetrics, runFiles } from "./run-files.js";
 
 export interface TrainOptions {
   /** The run folder. */
@@ -109,8 +109,10 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
   if (!opts.resume && !opts.overwrite && existsSync(files.checkpoint)) {
     throw new UsageError(`${opts.out} already holds a run (${files.checkpoint}); continue it with --resume, or choose another --out`);
   }
-  const data = opts.data ?? (await loadData(config, log));
+  if (!opts.resume) checkNoForeignRunFiles(opts.out);
   const source = opts.resume ? `checkpoint ${files.checkpoint}` : "train";
+  // On --resume the data's settings (a cifar10 data folder) come from the checkpoint: the error says so.
+  const data = opts.data ?? (opts.resume ? await blameAsync(source, () => loadData(config, log)) : await loadData(config, log));
   const { model, input } = blame(source, () => buildModel(config.model, data, config.hidden));
   const layers = blame(source, () => resolveLayers(config.method, config.method === "manifold" ? config.layers.map(String) : undefined, model));
   if (layers.layers.join() !== config.layers.join()) throw new UsageError(`${source}: its config's layers [${config.layers.join(",")}] are not ${config.method} mixup's for this model ([${layers.layers.join(",")}])`);
@@ -127,7 +129,8 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
   let metrics: EpochRecord[] = [];
   /** The epoch of the checkpoint on disk that this run wrote or resumed from. */
   let savedEpoch: number | undefined;
-  const init = initModel(model, keys.init, input, config.hidden);
+  const makeInit = () => initModel(model, keys.init, input, config.hidden);
+  const init = opts.resume ? blame(source, makeInit) : makeInit();
   if (opts.resume) {
     const ckpt = loadCheckpoint(files.checkpoint);
     if (ckpt.backend !== getBackend()) log(`note: ${files.checkpoint} was written on ${ckpt.backend}; continuing on ${getBackend()} is not bit-exact`);
@@ -144,6 +147,12 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
     const recorded = readMetrics(opts.out);
     metrics = recorded.filter((m) => m.epoch <= epoch);
     if (metrics.length < epoch) log(`note: ${files.metrics} has records for ${metrics.length} of the ${epoch} epochs trained; the others are lost`);
+    const written = readConfigFile(opts.out);
+    // The epoch count and backend may change on resume (and config.json may be from a resume killed before its first checkpoint).
+    const settings = (c: TrainConfig) => JSON.stringify({ ...c, epochs: 0, backend: "" });
+    if (written && ("problem" in written || settings(written.config) !== settings(config))) {
+      log(`note: ${files.config} ${"problem" in written ? written.problem : "differs from the checkpoint's config"}; it is not read: the run continues with the checkpoint's settings, and config.json is rewritten from them`);
+    }
   } else {
     state = step.init(init.params, init.state);
   }

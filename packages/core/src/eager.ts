@@ -19,6 +19,9 @@ export function runPrimitive<P extends Primitive>(
   outAval: ShapedArray,
   lower: TfLowering<P> = tfjsLowering(primitive, getEagerBackend()),
 ): tf.Tensor {
+  // An empty result has no values to compute, and some tfjs kernels give the wrong shape for one
+  // (broadcastTo and where on cpu give [1] for [0]): it is made directly.
+  if (outAval.size === 0) return tf.zeros([...outAval.shape], outAval.dtype);
   let out = lower(inputs, params);
   // Some lowerings return an operand itself (identities); callers own what they get back.
   if (inputs.includes(out)) out = tf.clone(out);

@@ -136,6 +136,8 @@ export class TfjsProgram implements Program {
 
   private runStep(step: Step, operands: tf.Tensor[]): tf.Tensor {
     const { kernel } = step;
+    // An empty result has no values to compute (see runPrimitive): made directly, whatever the kernel.
+    if (kernel.out.aval.size === 0) return tf.zeros([...kernel.out.aval.shape], kernel.out.aval.dtype);
     try {
       const out = tf.tidy(() => {
         const t = kernel.run(operands);

@@ -110,6 +110,9 @@ function* generate({ x, y, decode }: HostSource, groups: Int32Array[], transform
     if (decode) bx = decode(bx);
     if (transform) {
       bx = transform(bx, foldIn(transformKey!, index));
+      if (typeof bx !== "object" || bx === null || !globalThis.Array.isArray((bx as HostArray).shape) || !ArrayBuffer.isView((bx as HostArray).data)) {
+        throw new TypeError(`batches: the transform must return a host array { data, shape } (as hostArray makes), got ${bx === null ? "null" : typeof bx}`);
+      }
       if (bx.shape[0] !== indices.length) throw new TypeError(`batches: the transform returned ${bx.shape[0]} rows for a batch of ${indices.length}`);
     }
     const xa = toArray(bx);
@@ -141,6 +144,7 @@ export async function forEachBatch(source: BatchSource, options: BatchOptions, f
 /** The number of batches an epoch of `n` examples gives. */
 export function batchCount(n: number, batchSize: number, dropLast = false): number {
   checkBatchSize(batchSize, "batchCount");
+  if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`batchCount: n must be a whole number >= 0 (the examples), got ${n}`);
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -102,20 +102,60 @@ export function decodeImageCache(bytes: Uint8Array, path: string, tag: string, e
   return { pixels: payload.subarray(0, pixelBytes), labels, imageShape: [h, w, c], numClasses };
 }
 
-/** Reads and verifies a cache file; a missing file is `undefined`, an unreadable or unusable one a StaleCacheError. */
+/**
+ * Reads and verifies a cache file; a missing file is `undefined`, an unreadable or unusable one a StaleCacheError.
+ * The header is read first: a file whose size differs from what its header implies, or (given `expected`) whose
+ * images or classes differ from the loader's, is refused without reading the rest, however large it is.
+ */
 export function readImageCache(path: string, tag: string, expected?: ExpectedImages): CachedImages | undefined {
-  let bytes: Uint8Array;
+  let fd: number;
   try {
-    // A plain Uint8Array view, not the Node Buffer: code that copies with `new x.constructor(n)`
-    // would otherwise call the deprecated Buffer(n) (DEP0005).
-    const file = readFileSync(path);
-    bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
+    // O_NONBLOCK: a FIFO by that name would otherwise wait for a writer forever (fstat below refuses it).
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw new StaleCacheError(path, `cannot be read (${code ?? (e as Error).message})`);
   }
-  return decodeImageCache(bytes, path, tag, expected);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new StaleCacheError(path, stat.isDirectory() ? "is a folder, not a file" : "is not a regular file");
+    const head = readAt(fd, 0, Math.min(stat.size, FIXED_HEADER));
+    if (head.length === FIXED_HEADER) checkSizeFromHeader(head, stat.size, path, expected);
+    // A plain Uint8Array, not a Node Buffer: code that copies with `new x.constructor(n)` would
+    // otherwise call the deprecated Buffer(n) (DEP0005).
+    return decodeImageCache(readAt(fd, 0, stat.size), path, tag, expected);
+  } catch (e) {
+    if (e instanceof StaleCacheError) throw e;
+    throw new StaleCacheError(path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The header's sizes against the file's and the loader's, before the payload is read. */
+function checkSizeFromHeader(head: Uint8Array, fileSize: number, path: string, expected: ExpectedImages | undefined): void {
+  for (let i = 0; i < 8; i++) if (head[i] !== MAGIC.charCodeAt(i)) throw new StaleCacheError(path, "not an mmx image cache (bad magic)");
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const [headerLength, n, h, w, c, numClasses] = [12, 16, 20, 24, 28, 32].map((at) => view.getUint32(at, true)) as [number, number, number, number, number, number];
+  if (expected) {
+    const [eh, ew, ec] = expected.imageShape;
+    if (h !== eh || w !== ew || c !== ec) throw new StaleCacheError(path, `images of ${h}x${w}x${c}, expected ${eh}x${ew}x${ec}`);
+    if (numClasses !== expected.numClasses) throw new StaleCacheError(path, `${numClasses} classes, expected ${expected.numClasses}`);
+  }
+  const implied = headerLength + n * h * w * c + n;
+  if (implied !== fileSize) throw new StaleCacheError(path, `${fileSize} bytes, but its header implies ${implied} (truncated or padded); not read`);
+}
+
+function readAt(fd: number, position: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const got = readSync(fd, out, done, length - done, position + done);
+    if (got === 0) break;
+    done += got;
+  }
+  return done === length ? out : out.subarray(0, done);
 }
 
 /**

@@ -66,7 +66,9 @@ export async function loadEmbedded(source: EmbeddedSource, options: EmbeddedLoad
         report("write", i + 1, SPLITS.length, `${source.name}: wrote ${file(s)}`);
       } catch (e) {
         // The data is still correct; only the next load will be slow again.
-        process.emitWarning(`${caller}: could not write the cache file ${file(s)}: ${(e as Error).message}`);
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === "EEXIST" || code === "ENOTDIR" ? `${dir} is not a folder (a file is in the way)` : (e as Error).message;
+        process.emitWarning(`${caller}: could not write the cache file ${file(s)}: ${why}; each load will rebuild it from ${source.packageName} until the cache folder (MMX_CACHE_DIR, or cacheDir) is one this user can write`);
       }
     });
     images = built[split];

@@ -1,6 +1,6 @@
 import { Array, np } from "@mmx/core";
 import { type LossOptions, reduce } from "./reduction.js";
-import { assertLabels, describe, sameShape } from "./validate.js";
+import { assertLabels, checkBatch, describe, sameShape } from "./validate.js";
 
 /**
  * Mean squared error over all elements, as PyTorch's `nn.MSELoss()`. `target` is float32 of pred's
@@ -12,6 +12,7 @@ export function mse(pred: Array, target: Array, options?: LossOptions): Array {
   if (!(pred instanceof Array) || pred.dtype !== "float32" || pred.ndim < 1) {
     throw new TypeError(`${what}: pred must be a float32 Array with a batch axis, got ${describe(pred)}`);
   }
+  checkBatch(pred, what);
   if (!(target instanceof Array)) throw new TypeError(`${what}: target must be an Array, got ${describe(target)}`);
   let t = target;
   if (target.dtype === "int32" && pred.ndim === 2) {

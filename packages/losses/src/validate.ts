@@ -6,6 +6,12 @@ export function assertLogits(logits: unknown, what: string): asserts logits is A
   if (logits.dtype !== "float32" || logits.ndim !== 2 || logits.shape[1]! < 1) {
     throw new TypeError(`${what}: logits must be float32 [B, C] with C >= 1, got ${describe(logits)}`);
   }
+  checkBatch(logits, what);
+}
+
+/** A loss of an empty batch is a mistake (its mean is undefined): refused with the shape, under every reduction. */
+export function checkBatch(outputs: Array, what: string): void {
+  if (outputs.ndim >= 1 && outputs.shape[0] === 0) throw new RangeError(`${what}: the batch is empty (${describe(outputs)}); a loss needs at least one example`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Array } from "@mmx/core";
 import { CalibrationBins, checkBins, type ReliabilityBin } from "./calibration.js";
-import { hostLabels, hostScores, type Labels } from "./host.js";
+import { hostLabels, hostScores, NO_PREDICTION, type Labels } from "./host.js";
 import { logitRows } from "./rows.js";
 
 /** A dataset's metrics, as `metricsAccumulator().result()` gives them. */
@@ -34,6 +34,8 @@ export function metricsAccumulator(opts: { bins?: number } = {}): MetricsAccumul
   let count = 0;
   let correct = 0;
   let nllSum = 0;
+  /** Rows whose scores held NaN: they have no prediction, so accuracy and error are NaN (as NLL and ECE are). */
+  let undefinedRows = 0;
   return {
     add(logits, labels) {
       const m = hostScores(logits, "metricsAccumulator.add");
@@ -44,6 +46,7 @@ export function metricsAccumulator(opts: { bins?: number } = {}): MetricsAccumul
       const y = hostLabels(labels, m.rows, m.cols, "metricsAccumulator.add");
       const stats = logitRows(m, y);
       for (let i = 0; i < m.rows; i++) {
+        if (stats.predicted[i] === NO_PREDICTION) undefinedRows++;
         if (stats.predicted[i] === y[i]) correct++;
         nllSum -= stats.logProbTrue[i]!;
       }
@@ -54,8 +57,8 @@ export function metricsAccumulator(opts: { bins?: number } = {}): MetricsAccumul
       if (count === 0) throw new RangeError("metricsAccumulator.result: no examples were added");
       return {
         count,
-        accuracy: correct / count,
-        error: (count - correct) / count,
+        accuracy: undefinedRows > 0 ? Number.NaN : correct / count,
+        error: undefinedRows > 0 ? Number.NaN : (count - correct) / count,
         nll: nllSum / count,
         ece: calibration.ece(),
         reliability: calibration.table(),

@@ -39,6 +39,8 @@ export class CalibrationBins {
   readonly confidenceSums: Float64Array;
   readonly correctCounts: Float64Array;
   total = 0;
+  /** Rows whose confidence is NaN (scores holding NaN): they belong to no bin, and make the ECE NaN. */
+  undefinedRows = 0;
 
   constructor(readonly bins: number) {
     this.counts = new Float64Array(bins);
@@ -54,6 +56,10 @@ export class CalibrationBins {
   add(stats: RowStats, labels: Int32Array): void {
     for (let i = 0; i < labels.length; i++) {
       const c = stats.confidence[i]!;
+      if (Number.isNaN(c)) {
+        this.undefinedRows++;
+        continue;
+      }
       const b = this.binOf(c);
       this.counts[b]!++;
       this.confidenceSums[b]! += c;
@@ -64,6 +70,7 @@ export class CalibrationBins {
 
   /** ECE = Σ_m |B_m|/N · |acc(B_m) − conf(B_m)| = Σ_m |correct_m − Σ conf_m| / N. */
   ece(): number {
+    if (this.undefinedRows > 0) return Number.NaN;
     let s = 0;
     for (let b = 0; b < this.bins; b++) s += Math.abs(this.correctCounts[b]! - this.confidenceSums[b]!);
     return s / this.total;

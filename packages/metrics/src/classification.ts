@@ -1,5 +1,5 @@
 import type { Array } from "@mmx/core";
-import { argmaxRows, hostLabels, hostScores, type Labels } from "./host.js";
+import { argmaxRows, hostLabels, hostScores, NO_PREDICTION, type Labels } from "./host.js";
 import { logitRows } from "./rows.js";
 
 function nonEmpty(rows: number, cols: number, what: string): void {
@@ -15,6 +15,7 @@ export function accuracy(logits: Array, labels: Labels): number {
   nonEmpty(m.rows, m.cols, "accuracy");
   const y = hostLabels(labels, m.rows, m.cols, "accuracy");
   const predicted = argmaxRows(m);
+  if (predicted.includes(NO_PREDICTION)) return Number.NaN;
   let correct = 0;
   for (let i = 0; i < m.rows; i++) if (predicted[i] === y[i]) correct++;
   return correct / m.rows;
@@ -26,6 +27,7 @@ export function error(logits: Array, labels: Labels): number {
   nonEmpty(m.rows, m.cols, "error");
   const y = hostLabels(labels, m.rows, m.cols, "error");
   const predicted = argmaxRows(m);
+  if (predicted.includes(NO_PREDICTION)) return Number.NaN;
   let wrong = 0;
   for (let i = 0; i < m.rows; i++) if (predicted[i] !== y[i]) wrong++;
   return wrong / m.rows;

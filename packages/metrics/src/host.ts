@@ -38,11 +38,17 @@ export function hostLabels(labels: Labels, rows: number, cols: number, what: str
       if (labels.shape[0] !== rows || labels.shape[1] !== cols) {
         throw new TypeError(`${what}: one-hot labels ${describe(labels)} do not match the scores' [${rows},${cols}]`);
       }
-      return argmaxRows({ values, rows, cols });
+      const classes = argmaxRows({ values, rows, cols });
+      const odd = classes.indexOf(NO_PREDICTION);
+      if (odd >= 0) throw new RangeError(`${what}: one-hot label row ${odd} holds NaN`);
+      return classes;
     }
     if (labels.ndim !== 1) throw new TypeError(`${what}: expected labels of shape [N] or one-hot [N, C], got ${describe(labels)}`);
   } else if (labels !== null && typeof labels === "object" && typeof (labels as ArrayLike<number>).length === "number") {
     values = labels;
+    // Number() would read "1" and true as 1: a label is a number.
+    const odd = globalThis.Array.prototype.findIndex.call(values, (v: unknown) => typeof v !== "number");
+    if (odd >= 0) throw new TypeError(`${what}: label ${odd} is ${JSON.stringify((values as ArrayLike<unknown>)[odd])}, not a number`);
   } else {
     throw new TypeError(`${what}: expected labels as an mmx Array or an array of numbers, got ${describe(labels)}`);
   }
@@ -58,14 +64,24 @@ export function hostLabels(labels: Labels, rows: number, cols: number, what: str
   return out;
 }
 
-/** The first index of each row's maximum (as np.argmax). */
+/** What argmaxRows gives a row holding NaN. */
+export const NO_PREDICTION = -1;
+
+/**
+ * The first index of each row's maximum (as np.argmax), or NO_PREDICTION for a row holding NaN: it has
+ * no prediction, and the metrics made from it are NaN (a NaN must not count as a correct or wrong guess).
+ */
 export function argmaxRows(m: HostMatrix): Int32Array {
   const out = new Int32Array(m.rows);
   for (let i = 0; i < m.rows; i++) {
     let best = 0;
     let bestValue = Number(m.values[i * m.cols]);
-    for (let j = 1; j < m.cols; j++) {
+    for (let j = 0; j < m.cols; j++) {
       const v = Number(m.values[i * m.cols + j]);
+      if (Number.isNaN(v)) {
+        best = NO_PREDICTION;
+        break;
+      }
       if (v > bestValue) {
         bestValue = v;
         best = j;

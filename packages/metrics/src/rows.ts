@@ -1,4 +1,4 @@
-import { argmaxRows, type HostMatrix } from "./host.js";
+import { argmaxRows, NO_PREDICTION, type HostMatrix } from "./host.js";
 
 /** What every classification metric needs from one example. */
 export interface RowStats {
@@ -23,6 +23,10 @@ export function logitRows(m: HostMatrix, labels: Int32Array): LogitRowStats {
   const logProbTrue = new Float64Array(m.rows);
   for (let i = 0; i < m.rows; i++) {
     const base = i * m.cols;
+    if (predicted[i] === NO_PREDICTION) {
+      [confidence[i], logProbTrue[i]] = [Number.NaN, Number.NaN];
+      continue;
+    }
     const top = Number(m.values[base + predicted[i]!]);
     let s = 0;
     for (let j = 0; j < m.cols; j++) s += Math.exp(Number(m.values[base + j]) - top);
@@ -36,7 +40,7 @@ export function logitRows(m: HostMatrix, labels: Int32Array): LogitRowStats {
 export function probRows(m: HostMatrix): RowStats {
   const predicted = argmaxRows(m);
   const confidence = new Float64Array(m.rows);
-  for (let i = 0; i < m.rows; i++) confidence[i] = Number(m.values[i * m.cols + predicted[i]!]);
+  for (let i = 0; i < m.rows; i++) confidence[i] = predicted[i] === NO_PREDICTION ? Number.NaN : Number(m.values[i * m.cols + predicted[i]!]);
   return { predicted, confidence };
 }
 

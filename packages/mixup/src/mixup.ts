@@ -3,7 +3,7 @@ import { checkLabels } from "@mmx/losses";
 import { boundaries, boundariesOf, resolveBoundary, type BoundaryRef } from "./boundaries.js";
 import { interpolate } from "./interpolate.js";
 import { traceModel } from "./trace-model.js";
-import { checkLambda, checkPerm, checkTargets, type Lambda } from "./validate.js";
+import { checkLambda, checkPerm, checkTargets, checkTargetShape, type Lambda } from "./validate.js";
 
 /** A model function: params, a batch x, and anything else it needs (state, flags). */
 export type ModelFn<P = any, R extends any[] = any[]> = (params: P, x: Array, ...rest: R) => Array | { out: Array };
@@ -47,6 +47,7 @@ export function mixup(layer: BoundaryRef, lambda: Lambda): <P, R extends any[]>(
       const result = tree.unflatten(model.closed.outTree!, outs);
       const out = outputOf(result);
       const classes = out.shape[out.ndim - 1]!;
+      checkTargetShape("mixup", y, batch, classes);
       if (y.ndim === 1) checkLabels(y, classes, "mixup");
       const dense = y.dtype === "int32" ? np.oneHot(y, classes) : y;
       const targets = interpolate(dense, lambda, permutation);

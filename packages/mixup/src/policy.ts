@@ -41,7 +41,10 @@ export interface ManifoldMixupOptions {
  */
 export function manifoldMixup(opts: ManifoldMixupOptions): MixupPolicy {
   const { alpha, layers, perExample = false, lambdaMax = false } = opts;
-  if (typeof alpha !== "number" || Number.isNaN(alpha)) throw new RangeError(`manifoldMixup: alpha must be a number, got ${alpha}`);
+  if (typeof alpha !== "number" || !Number.isFinite(alpha)) throw new RangeError(`manifoldMixup: alpha must be a finite number, got ${typeof alpha === "number" ? alpha : JSON.stringify(alpha)}`);
+  for (const [name, value] of [["perExample", perExample], ["lambdaMax", lambdaMax]] as const) {
+    if (typeof value !== "boolean") throw new TypeError(`manifoldMixup: ${name} must be true or false, got ${JSON.stringify(value)}`);
+  }
   if (!globalThis.Array.isArray(layers) || layers.length === 0) throw new RangeError("manifoldMixup: layers must list at least one eligible boundary (0 = the input)");
   for (const l of layers) {
     if (!(typeof l === "string" ? l.length > 0 : Number.isInteger(l) && l >= 0)) throw new RangeError(`manifoldMixup: ${JSON.stringify(l)} is not a boundary (an index >= 0 or a tag name)`);

@@ -105,6 +105,7 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
   type Out = TrainState<P, S> & { loss: Array };
   /** The policy's draw for a batch, as the program's arguments (lambda and perm are freed by `finish`). */
   const prepare = (state: TrainState<P, S>, x: Array, y: Array, key: Key): { args: Args; layer: BoundaryRef | null } => {
+    checkStepInputs(state, x, y);
     const batch = x.shape[0]!;
     const draw = policy && policy.alpha > 0 ? policy.sample(key, batch) : null;
     const lambda = draw ? (typeof draw.lambda === "number" ? np.array(draw.lambda) : draw.lambda) : np.array(1);
@@ -149,4 +150,16 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
   step.init = (params, modelState = {}) => ({ params, opt: own(optimizer.init(params)), modelState });
   Object.defineProperty(step, "programs", { get: () => program.cacheSize });
   return step;
+}
+
+/** What a step is given, checked before anything is drawn or traced: each mistake named, not a property read of null. */
+function checkStepInputs(state: unknown, x: unknown, y: unknown): void {
+  const s = state as Partial<TrainState> | null;
+  if (typeof s !== "object" || s === null || !("params" in s) || !("opt" in s)) {
+    throw new TypeError(`trainStep: state must be { params, opt, modelState } (from step.init(params) or a previous step), got ${s === null ? "null" : typeof s}`);
+  }
+  if (!(x instanceof Array) || x.ndim === 0) throw new TypeError(`trainStep: x must be an mmx Array with a batch axis, got ${x instanceof Array ? `${x.dtype}[]` : x === null ? "null" : typeof x}`);
+  if (x.shape[0] === 0) throw new RangeError(`trainStep: the batch is empty (x is ${x.dtype}[${x.shape.join(",")}]); a step needs at least one example`);
+  if (!(y instanceof Array) || y.ndim === 0) throw new TypeError(`trainStep: y must be int32 labels [B] or target rows [B, C] (an mmx Array), got ${y instanceof Array ? `${y.dtype}[]` : y === null ? "null" : typeof y}`);
+  if (y.shape[0] !== x.shape[0]) throw new RangeError(`trainStep: y has ${y.shape[0]} examples (${y.dtype}[${y.shape.join(",")}]) but x has ${x.shape[0]}`);
 }

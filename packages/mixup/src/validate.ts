@@ -26,6 +26,7 @@ export function checkLambda(what: string, lambda: Lambda, batch: number): void {
 
 /** Accepts an int32 array or a list of numbers; returns the array form. */
 export function checkPerm(what: string, perm: Array | readonly number[], batch: number): Array {
+  if (!(perm instanceof Array) && !globalThis.Array.isArray(perm)) throw new TypeError(`${what}: perm must be an int32 array or a list of numbers (a permutation of 0..${batch - 1}), got ${perm === null ? "null" : typeof perm}`);
   const isList = !(perm instanceof Array);
   if (isList) checkPermValues(what, perm, batch);
   const arr = perm instanceof Array ? perm : np.array([...perm], { shape: [perm.length], dtype: "int32" });
@@ -49,4 +50,15 @@ function checkPermValues(what: string, values: ArrayLike<number>, batch: number)
 export function checkTargets(what: string, y: Array, batch: number): void {
   if (!(y instanceof Array)) throw new TypeError(`${what}: y must be an array, got ${typeof y}`);
   if (y.ndim === 0 || y.shape[0] !== batch) throw new RangeError(`${what}: y has batch ${y.shape[0] ?? "none"} (${y.aval}) but x has ${batch} examples`);
+}
+
+/**
+ * The targets against the model's output, once its class count C is known: int32 labels [B] or float32
+ * rows [B, C]. Other shapes would mix into targets that do not match the output ([B, C'] or [B, C, C]).
+ */
+export function checkTargetShape(what: string, y: Array, batch: number, classes: number): void {
+  if (y.ndim === 1 && y.dtype === "int32") return;
+  if (y.dtype === "float32" && y.ndim === 2 && y.shape[0] === batch && y.shape[1] === classes) return;
+  if (y.ndim === 1) return; // float labels: checkLabels names the first value that is not a class index
+  throw new TypeError(`${what}: y must be int32 labels [${batch}] or float32 target rows [${batch},${classes}] for the model's ${classes} classes, got ${y.aval}`);
 }

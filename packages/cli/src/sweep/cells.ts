@@ -56,6 +56,9 @@ function sharedFlags(spec: SweepSpec, dataset: DatasetName): string[] {
   return flags.filter(([, v]) => v !== undefined).flatMap(([k, v]) => [`--${k}`, String(v)]);
 }
 
+/** The most cells one sweep expands: far more than a paper's grids, few enough to check each in seconds. */
+export const MAX_CELLS = 10_000;
+
 /**
  * Every cell of the grid, in a fixed order (datasets, models, sizes, epochs, methods, α, eligible sets,
  * seeds). Each cell's config comes from `mmx train`'s own option parsing and checks, so a cell is
@@ -63,6 +66,15 @@ function sharedFlags(spec: SweepSpec, dataset: DatasetName): string[] {
  * the cell. `none` takes no α and no eligible set, `input` no eligible set (it mixes at the input).
  */
 export function expandCells(spec: SweepSpec, backend: string, where: string): Cell[] {
+  // Counted before anything is made: a grid of millions would otherwise spend minutes (and memory) being checked.
+  const axes: [string, number][] = [
+    ["datasets", spec.datasets.length], ["models", spec.models?.length ?? 1], ["trainSizes", spec.trainSizes?.length ?? 1], ["epochs", spec.epochs.length],
+    ["methods", spec.methods.length], ["alphas", spec.alphas?.length ?? 1], ["eligible", spec.eligible?.length ?? 1], ["seeds", spec.seeds.length],
+  ];
+  const bound = axes.reduce((n, [, k]) => n * k, 1);
+  if (bound > MAX_CELLS) {
+    throw new UsageError(`${where}: the grid has up to ${bound} cells (${axes.filter(([, k]) => k > 1).map(([a, k]) => `${k} ${a}`).join(" × ")}), more than the ${MAX_CELLS} one sweep takes; split it into several sweeps`);
+  }
   const cells: Cell[] = [];
   const seen = new Set<string>();
   for (const dataset of spec.datasets) {

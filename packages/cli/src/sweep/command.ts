@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, extname } from "node:path";
 import { formatOptions, getFlag, getNumber, getString, parseArgs, type OptionSpec } from "../args.js";
@@ -190,6 +190,7 @@ async function reportCommand(argv: readonly string[], io: CliIo): Promise<void> 
   const out = args.positionals[0];
   if (!out) throw new UsageError("mmx sweep report needs the sweep folder: mmx sweep report runs/sweep-NAME");
   if (!existsSync(out)) throw new UsageError(`mmx sweep report: no sweep folder at ${out}`);
+  if (!statSync(out).isDirectory()) throw new UsageError(`mmx sweep report: ${out} is a file, not a sweep folder`);
   const r = await sweepReport(out, { plots: !getFlag(args, "no-plots") });
   io.stdout(`${r.table}\n\n${r.rankings.join("\n")}${r.rankings.length ? "\n" : ""}${r.plots.length ? `\nplots: ${r.plots.filter((p) => p.endsWith(".png")).join(", ")} (and .svg)\n` : ""}report: ${out}/report.md, ${out}/report.json\n`);
 }

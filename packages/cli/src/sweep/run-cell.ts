@@ -1,10 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { dispose } from "@mmx/core";
 import { attackAccuracy } from "../analysis.js";
 import { writeJsonAtomic } from "../atomic-file.js";
 import { useBackend } from "../backends.js";
 import { readCheckpointInfo } from "../checkpoint.js";
+import { validateConfig } from "../config-schema.js";
+import { blame, UsageError } from "../errors.js";
 import { loadData, type LoadedData } from "../datasets.js";
 import type { ProgressSink } from "../progress.js";
 import { runFiles, type EpochRecord } from "../run-files.js";
@@ -28,16 +30,46 @@ export interface CellResult {
 /** The file beside a cell's run files that says it is finished: written last, atomically. */
 export const cellResultFile = (dir: string) => join(dir, "cell.json");
 
-/** A finished cell's result, or undefined when `dir` holds none for this id (absent, partial or another cell's). */
+/**
+ * A finished cell's result, or undefined when `dir` holds none for this id (absent, or another cell's).
+ * A cell.json that is not one mmx wrote (not JSON, a field missing or of the wrong kind, a config that
+ * breaks the run schema) is a UsageError naming the file and the field: the report would otherwise
+ * average garbage, and the sweep would count the cell as done.
+ */
 export function readCellResult(dir: string, id: string): CellResult | undefined {
   const path = cellResultFile(dir);
-  if (!existsSync(path)) return undefined;
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  const fail = (why: string): never => {
+    throw new UsageError(`${path} ${why}; delete it and run the sweep again to re-run the cell`);
+  };
+  if (!stat.isFile()) fail("is not a regular file");
+  let raw: unknown;
   try {
-    const r = JSON.parse(readFileSync(path, "utf8")) as CellResult;
-    return r.id === id ? r : undefined;
-  } catch {
-    return undefined;
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    return fail(`is not valid JSON (${(e as Error).message.split("\n")[0]})`);
   }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return fail("is not a cell result of mmx (not an object)");
+  const r = raw as Record<string, unknown>;
+  if (r.id !== id) return undefined;
+  for (const field of ["label", "group", "context"] as const) if (typeof r[field] !== "string") fail(`has ${JSON.stringify(r[field])} as '${field}'; it must be text`);
+  blame(path, () => validateConfig(r.config, "the cell"));
+  const isNumber = (v: unknown) => typeof v === "number" || v === null;
+  const record = (v: unknown, where: string) => {
+    if (typeof v !== "object" || v === null) fail(`has ${JSON.stringify(v)} as '${where}'; it must be an epoch record`);
+    for (const field of ["epoch", "step", "lr", "trainLoss", "testError", "testNll", "testEce", "seconds", "examplesPerSecond"]) {
+      if (!isNumber((v as Record<string, unknown>)[field])) fail(`has ${JSON.stringify((v as Record<string, unknown>)[field])} as '${where}.${field}'; it must be a number`);
+    }
+  };
+  record(r.final, "final");
+  if (!Array.isArray(r.curve)) fail("has no 'curve' list");
+  (r.curve as unknown[]).forEach((e, i) => record(e, `curve[${i}]`));
+  const fgsm = r.fgsm as Record<string, unknown> | null;
+  if (typeof fgsm !== "object" || fgsm === null) fail(`has ${JSON.stringify(fgsm)} as 'fgsm'`);
+  for (const field of ["eps", "clean", "adversarial", "count"]) if (!isNumber(fgsm![field])) fail(`has ${JSON.stringify(fgsm![field])} as 'fgsm.${field}'; it must be a number`);
+  if (!isNumber(r.trainSeconds)) fail(`has ${JSON.stringify(r.trainSeconds)} as 'trainSeconds'; it must be a number`);
+  return raw as CellResult;
 }
 
 /** Loaded datasets, per thread: the cells of one data config share a load. */

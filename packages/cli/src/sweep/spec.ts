@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { decimal } from "../args.js";
 import { LOSSES, METHODS, type LossName, type Method, type ScheduleName } from "../config.js";
 import { DATASETS, type DatasetName } from "../datasets.js";
 import { didYouMean, listChoices, UsageError } from "../errors.js";
@@ -104,7 +105,8 @@ export function checkSpec(raw: unknown, where: string, nameOf: (field: string) =
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new UsageError(`${where}: a sweep spec is a JSON object of axes ({"methods": [...], "seeds": [...]}), got ${Array.isArray(raw) ? "a list" : JSON.stringify(raw)}`);
   const out: Record<string, unknown> = { ...DEFAULTS };
   for (const [name, value] of Object.entries(raw)) {
-    const read = FIELDS[name as keyof SweepSpec] as Reader<unknown> | undefined;
+    // Own fields only: "constructor" or "__proto__" would otherwise find Object's.
+    const read = Object.hasOwn(FIELDS, name) ? (FIELDS[name as keyof SweepSpec] as Reader<unknown>) : undefined;
     if (!read) throw new UsageError(`${where}: unknown field '${name}'${didYouMean(name, SPEC_FIELDS)}; valid fields: ${SPEC_FIELDS.join(", ")}`);
     out[name] = read(value, nameOf(name));
   }
@@ -115,8 +117,12 @@ export function checkSpec(raw: unknown, where: string, nameOf: (field: string) =
 export function readSpecFile(path: string): SweepSpec {
   let textRead: string;
   try {
+    // A FIFO by that name would make the read wait forever; a folder is named as one.
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new UsageError(`mmx sweep: the spec ${path} is ${stat.isDirectory() ? "a folder" : "not a regular file"}; give a JSON file`);
     textRead = readFileSync(path, "utf8");
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`mmx sweep: cannot read the spec ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   let raw: unknown;
@@ -157,7 +163,7 @@ export const FLAG_SHAPES: { readonly [K in keyof SweepSpec]-?: "list" | "sets" |
 export function fieldFromFlag(field: keyof SweepSpec, flagText: string): unknown {
   const item = (s: string): unknown => {
     const t = s.trim();
-    return t !== "" && Number.isFinite(Number(t)) ? Number(t) : t;
+    return Number.isFinite(decimal(t)) ? decimal(t) : t;
   };
   switch (FLAG_SHAPES[field]) {
     case "value":
