@@ -9,7 +9,7 @@ import { inputMixup, manifoldMixup, mixup, trainStep } from "./index.js";
 
 const model = nn.mlp([2, 4, 3]);
 const params = model.init(key(0), [-1, 2]).params;
-const f = (p: unknown, xs: ReturnType<typeof np.array>) => model.apply(p, xs, { train: false }).out;
+const f = (p: nn.ParamTree, xs: ReturnType<typeof np.array>) => model.apply(p, xs, { train: false }).out;
 const x = np.array([[1, 2], [3, 4], [5, 6], [7, 8]]);
 const labels = np.array([0, 1, 2, 0], { dtype: "int32" });
 
