@@ -132,7 +132,8 @@ describe("checkpoints against hostile bytes", () => {
         fc.pre(!known.includes(key));
         // Through JSON text, as a hand edit makes it: "__proto__" then is an own field, not the prototype.
         const field = `${JSON.stringify(key)}:${JSON.stringify(value) ?? "null"},`;
-        const text = inConfig ? JSON.stringify(header).replace('"config":{', `"config":{${field}`) : JSON.stringify(header).replace(/^\{/, `{${field}`);
+        // A function as replacement: a key such as "$`" would otherwise be read as a replacement pattern.
+        const text = inConfig ? JSON.stringify(header).replace('"config":{', () => `"config":{${field}`) : JSON.stringify(header).replace(/^\{/, () => `{${field}`);
         const result = attempt(encode(JSON.parse(text), data));
         expect(String(result)).toContain(`unknown field ${inConfig ? `'${key}'` : JSON.stringify(key)}`);
       }),

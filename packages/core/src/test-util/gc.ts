@@ -17,3 +17,11 @@ export async function collectGarbage(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }
+
+/**
+ * Collects until `done()` holds, a bounded number of rounds: the collector may take more than one pass (and a
+ * finalizer more than one turn of the event loop) to reach an object, so one round can be too early.
+ */
+export async function collectUntil(done: () => boolean, rounds = 10): Promise<void> {
+  for (let i = 0; i < rounds && !done(); i++) await collectGarbage();
+}
