@@ -29,7 +29,7 @@ const values = async (a: Array) => globalThis.Array.from(await a.data(), Number)
 export async function trainsMlp(steps = 40): Promise<CheckResult & { losses: number[] }> {
   const model = nn.mlp([2, 32, 32, 2]);
   const step = trainStep({ model, loss: softCrossEntropy, optimizer: adam({ lr: 0.02 }), policy: manifoldMixup({ alpha: 2, layers: model.mixupLayers }) });
-  const cleanLoss = jit((p: unknown, xs: Array, ys: Array) => softCrossEntropy(model.apply(p, xs).out, np.oneHot(ys, 2)));
+  const cleanLoss = jit((p: nn.ParamTree, xs: Array, ys: Array) => softCrossEntropy(model.apply(p, xs).out, np.oneHot(ys, 2)));
   const { x, y } = spirals({ n: 128 }, key(0));
   let state = step.init(model.init(key(1), [-1, 2]).params);
   const readClean = async () => {
@@ -112,7 +112,7 @@ export function comparePrimitives(got: Record<string, number[][]>, reference: Re
 interface Invariant {
   readonly name: string;
   /** The arrays to compare, pairwise: [a0, b0, a1, b1, ...]. */
-  readonly compute: (c: MixupCase, params: unknown, x: Array, y: Array, f: (p: unknown, xs: Array) => Array) => Array[];
+  readonly compute: (c: MixupCase, params: nn.ParamTree, x: Array, y: Array, f: (p: nn.ParamTree, xs: Array) => Array) => Array[];
 }
 
 const INVARIANTS: readonly Invariant[] = [
@@ -158,7 +158,7 @@ export async function mixupInvariants(runs = 4): Promise<CheckResult[]> {
       await fc.assert(
         fc.asyncProperty(mixupCase(), async (c) => {
           const { params, x, y, f } = mixupCaseData(c);
-          const program = jit((p: unknown, xs: Array, ys: Array) => inv.compute(c, p, xs, ys, f));
+          const program = jit((p: nn.ParamTree, xs: Array, ys: Array) => inv.compute(c, p, xs, ys, f));
           const arrays = (await program.callAsync(params, x, y)) as Array[];
           const read = await Promise.all(arrays.map(values));
           for (const a of [...arrays, x, y, ...(tree.leaves(params) as Array[])]) a.dispose();
