@@ -206,7 +206,8 @@ function readRaw(path: string): { header: Header; data: Uint8Array } {
     try {
       parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(headerBytes));
     } catch (e) {
-      throw fail(`its header is not valid JSON (${(e as Error).message})`);
+      // The parser quotes the bytes it choked on, which may hold a newline or other control characters: one line.
+      throw fail(`its header is not valid JSON (${(e as Error).message.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)})`);
     }
     const header = checkHeader(parsed, v1 ? 1 : FORMAT, (why) => fail(`its header ${why}`));
     const dataAt = headerAt + headerLength;
