@@ -10,5 +10,20 @@ export { capture } from "./capture.js";
 export { boundaries, resolveBoundary, type Boundary, type BoundaryRef } from "./boundaries.js";
 export { interpolate } from "./interpolate.js";
 export type { Lambda, PermInput } from "./validate.js";
-export { manifoldMixup, inputMixup, type MixupPolicy, type MixupDraw, type ManifoldMixupOptions } from "./policy.js";
+export {
+  manifoldMixup,
+  inputMixup,
+  LAMBDA_MODES,
+  type MixupPolicy,
+  type MixupDraw,
+  type ManifoldMixupOptions,
+  type LambdaMode,
+  type CutMixOptions,
+  type PatchUpOptions,
+  type NoiseOptions,
+  type AlphaSchedule,
+  type Progress,
+} from "./policy.js";
+export { derangementIndices, drawPairing, type Pairing } from "./pairing.js";
+export { cutmixBox, boxMask, blockMask, keptArea, type Box } from "./masks.js";
 export { trainStep, type TrainStep, type TrainStepOptions, type TrainState, type StepResult, type TrainableModel } from "./train-step.js";
