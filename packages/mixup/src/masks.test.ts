@@ -80,7 +80,7 @@ describe("PatchUp block masks", () => {
       fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 1e6 }), (h, w, b, seed) => {
         const mask = blockMask(key(seed), h, w, 0.4, b);
         const side = Math.min(b, h, w);
-        const zero = (r: number, c: number) => r >= 0 && c >= 0 && r + side <= h && c + side <= w && [...Array(side * side).keys()].every((t) => mask[(r + Math.floor(t / side)) * w + c + (t % side)] === 0);
+        const zero = (r: number, c: number) => r >= 0 && c >= 0 && r + side <= h && c + side <= w && [...globalThis.Array(side * side).keys()].every((t) => mask[(r + Math.floor(t / side)) * w + c + (t % side)] === 0);
         for (let r = 0; r < h; r++) {
           for (let c = 0; c < w; c++) {
             if (mask[r * w + c] !== 0) continue;

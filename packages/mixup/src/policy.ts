@@ -141,7 +141,7 @@ export function manifoldMixup(opts: ManifoldMixupOptions): MixupPolicy {
           draw = maskDraw(pairing, batch, h!, w!, (g) => blockMask(foldIn(k, g), h!, w!, patchup!.gamma, patchup!.blockSize));
         }
       } else if (ways > 2) {
-        draw = dirichletDraw(pairing, batch, ways, mixAlpha, lambdaMax, selfPairs, kLambda, kPerm);
+        draw = dirichletDraw(pairing, batch, lambdaMode === "batch", ways, mixAlpha, lambdaMax, selfPairs, kLambda, kPerm);
       } else {
         draw = lerpDraw(pairing, batch, lambdaMode, mixAlpha, lambdaMax, kLambda);
       }
@@ -188,7 +188,7 @@ function maskDraw(pairing: Pairing, batch: number, h: number, w: number, draw: (
 }
 
 /** Weights ~ Dirichlet(α·1_m) per group (clean examples: all weight on themselves), perms [m, B] with row 0 the identity. */
-function dirichletDraw(pairing: Pairing, batch: number, ways: number, alpha: number, lambdaMax: boolean, selfPairs: boolean, kLambda: Key, kPerm: Key): Omit<MixupDraw, "layer" | "active"> {
+function dirichletDraw(pairing: Pairing, batch: number, perBatch: boolean, ways: number, alpha: number, lambdaMax: boolean, selfPairs: boolean, kLambda: Key, kPerm: Key): Omit<MixupDraw, "layer" | "active"> {
   const draws = dirichletValues(kLambda, new globalThis.Array<number>(ways).fill(alpha), [pairing.groups]);
   if (lambdaMax) {
     for (let g = 0; g < pairing.groups; g++) {
@@ -202,7 +202,6 @@ function dirichletDraw(pairing: Pairing, batch: number, ways: number, alpha: num
   perms.set(pairing.perm, batch);
   for (let j = 2; j < ways; j++) perms.set(partnerIndices(foldIn(kPerm, j), batch, selfPairs), j * batch);
   const perm = np.array(perms, { shape: [ways, batch], dtype: "int32" });
-  const perBatch = pairing.groups === 1 && pairing.group.every((g) => g === 0);
   const rows = perBatch ? draws : new Float32Array(batch * ways);
   if (!perBatch) pairing.group.forEach((g, i) => (g < 0 ? (rows[i * ways] = 1) : rows.set(draws.subarray(g * ways, (g + 1) * ways), i * ways)));
   const weights = np.array(rows, { shape: perBatch ? [ways] : [batch, ways] });
