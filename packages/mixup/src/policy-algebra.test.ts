@@ -8,9 +8,9 @@ import { inputMixup, manifoldMixup, mixup } from "./index.js";
 type P = { s: Array; w: Array };
 const model = (p: P, x: Array) => np.matmul(tag(np.mean(tag(np.mul(x, p.s), "map"), { axis: [1, 2] }), "pooled"), p.w);
 const setup = (batch: number, h = 6, w = 5, c = 3) => {
-  const p: P = { s: np.array(1), w: np.oneHot(np.array(Int32globalThis.Array.from({ length: c }, (_, i) => i), { dtype: "int32" }), c) };
-  const x = np.array(Float32globalThis.Array.from({ length: batch * h * w * c }, (_, i) => Math.sin(i)), { shape: [batch, h, w, c] });
-  const y = np.array(Int32globalThis.Array.from({ length: batch }, (_, i) => i % c), { dtype: "int32" });
+  const p: P = { s: np.array(1), w: np.oneHot(np.array(Int32Array.from({ length: c }, (_, i) => i), { dtype: "int32" }), c) };
+  const x = np.array(Float32Array.from({ length: batch * h * w * c }, (_, i) => Math.sin(i)), { shape: [batch, h, w, c] });
+  const y = np.array(Int32Array.from({ length: batch }, (_, i) => i % c), { dtype: "int32" });
   return { p, x, y, list: mixup.boundaries(model, p, x) };
 };
 const values = (a: number | Array) => (typeof a === "number" ? [a] : [...a.dataSync()]);
