@@ -11,7 +11,7 @@ export { DeviceArray, canReadSync, isHostResident } from "./device-array.js";
 export { SyncReadUnavailableError } from "./backends/sync-read.js";
 export { takeHostBuffer, hostBufferStats, setHostBufferLimit, type HostBufferStats } from "./backends/host-buffers.js";
 export type { DType, TypedArray } from "./dtype.js";
-export type { Shape } from "./shape.js";
+export { shapeEqual, broadcastShapes, type Shape } from "./shape.js";
 
 export * as np from "./np.js";
 export * as lax from "./lax.js";
