@@ -17,7 +17,7 @@ export interface StepTiming {
 export interface Program {
   /**
    * Runs the program on concrete inputs (the jaxpr's invars, in order); the caller owns the outputs. A program
-   * whose runtime only runs asynchronously (onnxruntime-web) throws an AsyncProgramError here.
+   * whose runtime only runs asynchronously (a browser's) throws an AsyncProgramError here.
    */
   run(inputs: readonly Array[]): Array[];
   /**

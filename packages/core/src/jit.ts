@@ -42,7 +42,7 @@ export interface JittedMethods<F extends (...args: any[]) => any> {
   lower(...args: Parameters<F>): ClosedJaxpr;
   /**
    * Runs on these arguments and resolves once the program's outputs exist: the call to use where the backend's
-   * runtime is asynchronous (onnx in a browser, on onnxruntime-web); on every other backend it is the plain call.
+   * runtime is asynchronous (a program whose `run` throws an AsyncProgramError); elsewhere it is the plain call.
    * Keep the arguments alive until it settles.
    */
   callAsync(...args: Parameters<F>): Promise<ReturnType<F>>;
