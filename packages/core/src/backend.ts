@@ -3,6 +3,7 @@
  * it: core's tfjs backends (backends/tfjs-backends.ts and the platform's providers), other packages when they are
  * imported. This module knows no backend by name and no array runtime: providers do the work.
  */
+import { BACKEND_PACKAGES } from "./backend-packages.js";
 
 /** A backend's registered name (`cpu`, `wasm`, `webgl`, `webgpu`, `tensorflow` from core, others from packages). */
 export type BackendName = string;
@@ -45,7 +46,12 @@ export function knownBackends(): BackendName[] {
 export class UnknownBackendError extends Error {
   constructor(name: string) {
     const known = knownBackends().map((b) => `'${b}'`).join(", ");
-    super(`unknown backend ${JSON.stringify(name)}; valid backends are ${known} (a package that provides another registers it when imported)`);
+    const pkg = BACKEND_PACKAGES[name];
+    super(
+      pkg
+        ? `backend ${JSON.stringify(name)} is provided by ${pkg}, which is not loaded: add \`import "${pkg}";\` before using it (registered now: ${known})`
+        : `unknown backend ${JSON.stringify(name)}; valid backends are ${known} (a package that provides another registers it when imported)`,
+    );
     this.name = "UnknownBackendError";
   }
 }

@@ -29,6 +29,8 @@ describe("bad input gives errors that name the culprit", () => {
       `unknown backend "tpu"; valid backends are 'cpu', 'wasm', 'webgl', 'webgpu', 'tensorflow' (a package that provides another registers it when imported)`,
     );
     await expect(setBackend("onnx")).rejects.toThrow(UnknownBackendError);
+    // A backend of mmx's own packages, named before its package is imported, says which import it needs.
+    await expect(setBackend("onnx")).rejects.toThrow(/^backend "onnx" is provided by @mmx\/onnx, which is not loaded: add `import "@mmx\/onnx";` before using it \(registered now: 'cpu', /);
   });
 
   it("grad of a non-scalar, or with respect to integers, says so", () => {
