@@ -1,6 +1,6 @@
-import { DeviceArray, dispose, jit, NDArray as Array, np, tree, valueAndGrad, type PyTree } from "@mmx/core";
+import { DeviceArray, dispose, jit, NDArray as Array, np, tree, valueAndGrad, type ClosedJaxpr, type PyTree, type StepTiming } from "@mmx/core";
 import { checkLabels } from "@mmx/losses";
-import type { Optimizer, OptimizerState } from "@mmx/optim";
+import { applyUpdates, type Optimizer, type OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import type { BoundaryRef } from "./boundaries.js";
 import { mixup } from "./mixup.js";
@@ -55,6 +55,10 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
    */
   callAsync<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): Promise<StepResult<Q, S>>;
   init<Q extends P>(params: Q, modelState?: PyTree): TrainState<Q, S>;
+  /** For tools (benchmarks): the program this step would run on these inputs, traced; nothing runs, nothing is freed. */
+  lower<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): ClosedJaxpr;
+  /** For tools: this step's per-equation timings (each equation synchronised); the state is kept, the step's results freed. */
+  profile<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): StepTiming[];
   /** How many programs were compiled: one per eligible layer used so far (and one for clean steps). */
   readonly programs: number;
 }
@@ -95,8 +99,8 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
       };
       const [[value, state], grads] = valueAndGrad(objective, { hasAux: true })(params);
       // The gradient of params P is a tree like P (its number leaves, if any, become arrays).
-      const updated = optimizer.update(grads as P, opt, params);
-      return { params: updated.params, opt: updated.state, modelState: state, loss: value };
+      const { updates, state: nextOpt } = optimizer.update(grads as P, opt, params);
+      return { params: applyUpdates(params, updates), opt: nextOpt, modelState: state, loss: value };
     },
     { staticArgnums: [0] },
   );
@@ -146,6 +150,25 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
   step.callAsync = async <Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): Promise<StepResult<Q, S>> => {
     const { args, layer } = prepare(state, x, y, key);
     return finish(state, args, layer, (await program.callAsync(...args)) as Out) as StepResult<Q, S>;
+  };
+  step.lower = (state, x, y, key) => {
+    const { args } = prepare(state, x, y, key);
+    try {
+      return program.lower(...args);
+    } finally {
+      dispose([args[6], args[7]]);
+    }
+  };
+  step.profile = (state, x, y, key) => {
+    const { args } = prepare(state, x, y, key);
+    try {
+      const { outputs, timings } = program.profile(...args);
+      const given = new Set(tree.leaves(args));
+      dispose(tree.leaves(outputs).filter((leaf) => !given.has(leaf)));
+      return timings;
+    } finally {
+      dispose([args[6], args[7]]);
+    }
   };
   step.init = (params, modelState = {}) => ({ params, opt: own(optimizer.init(params)), modelState });
   Object.defineProperty(step, "programs", { get: () => program.cacheSize });
