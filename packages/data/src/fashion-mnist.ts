@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type ClassFileLayout, readClassFiles } from "./class-files.js";
+import { classFileSource } from "./class-files.js";
 import { type EmbeddedLoadOptions, type EmbeddedSource, loadEmbedded } from "./embedded.js";
 import type { ImageDataset } from "./image-dataset.js";
 import { FASHION_MNIST_CLASSES } from "./classes.js";
@@ -27,24 +27,18 @@ export function fashionMnist(options: EmbeddedLoadOptions): Promise<ImageDataset
   return loadEmbedded(fashionMnistSource, options, "fashionMnist");
 }
 
-export const fashionMnistSource: EmbeddedSource = {
+export const fashionMnistSource: EmbeddedSource = classFileSource({
   name: "fashion-mnist",
   packageName: "fashion-mnist",
   rule: "test=first 1000 per class, train=next 6000; class-interleaved",
   classNames: FASHION_MNIST_CLASSES,
   imageShape: [28, 28, 1],
-  build: (packageDir, progress) => readClassFiles(CLOTHES_FILES, packageDir, progress),
-};
-
-/** One file per class, its `data` a list of records of 784 bytes (and empty end-of-file markers). */
-const CLOTHES_FILES: ClassFileLayout = {
   caller: "fashionMnist",
+  // One file per class, its `data` a list of records of 784 bytes (and empty end-of-file markers).
   folder: join("src", "clothes"),
-  classes: 10,
-  imageShape: [28, 28, 1],
   decode(records, file) {
     const images: Uint8Array[] = [];
-    (records as unknown[]).forEach((record, i) => {
+    records.forEach((record, i) => {
       if (!globalThis.Array.isArray(record)) throw new Error(`fashionMnist: record ${i} of ${file} is not a list of pixels`);
       if (record.length === 0) return; // an end-of-file marker left from the CSV conversion
       if (record.length !== PIXELS) throw new Error(`fashionMnist: record ${i} of ${file} has ${record.length} pixels, expected ${PIXELS}`);
@@ -64,4 +58,4 @@ const CLOTHES_FILES: ClassFileLayout = {
     }
     return { test: images.slice(0, PER_CLASS_TEST), train: images.slice(PER_CLASS_TEST) };
   },
-};
+});

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type ClassFileLayout, readClassFiles } from "./class-files.js";
+import { classFileSource } from "./class-files.js";
 import { type EmbeddedLoadOptions, type EmbeddedSource, loadEmbedded } from "./embedded.js";
 import type { ImageDataset } from "./image-dataset.js";
 import { MNIST_CLASSES } from "./classes.js";
@@ -23,23 +23,16 @@ export function mnist(options: EmbeddedLoadOptions): Promise<ImageDataset> {
   return loadEmbedded(mnistSource, options, "mnist");
 }
 
-export const mnistSource: EmbeddedSource = {
+export const mnistSource: EmbeddedSource = classFileSource({
   name: "mnist",
   packageName: "mnist",
   rule: "test=last round(n/5) per digit, train=the rest; class-interleaved",
   classNames: MNIST_CLASSES,
   imageShape: [28, 28, 1],
-  build: (packageDir, progress) => readClassFiles(DIGIT_FILES, packageDir, progress),
-};
-
-/** One file per digit, its `data` a flat list of p / 255 values, 784 per image. */
-const DIGIT_FILES: ClassFileLayout = {
   caller: "mnist",
+  // One file per digit, its `data` a flat list of p / 255 values, 784 per image.
   folder: join("src", "digits"),
-  classes: 10,
-  imageShape: [28, 28, 1],
-  decode(data, file) {
-    const values = data as unknown[];
+  decode(values, file) {
     if (values.length % PIXELS !== 0) throw new Error(`mnist: ${file} holds ${values.length} pixels, not a whole number of ${PIXELS}-pixel images`);
     const images: Uint8Array[] = [];
     for (let start = 0; start < values.length; start += PIXELS) {
@@ -60,4 +53,4 @@ const DIGIT_FILES: ClassFileLayout = {
     const nTest = Math.round(images.length / 5);
     return { train: images.slice(0, images.length - nTest), test: images.slice(images.length - nTest) };
   },
-};
+});
