@@ -52,13 +52,9 @@ export function traceMomentum(options: TraceMomentumOptions, what = "traceMoment
         const gScale = dampening === 0 ? 1 : np.where(np.equal(count, 0), 1, 1 - dampening);
         const newBufs: Array[] = [];
         const out = u.leaves.map((g, i) => {
-          const decayed = np.mul(bufs[i]!, momentum);
-          const buf = np.add(decayed, gScale === 1 ? g : np.mul(g, gScale));
+          const buf = np.add(np.mul(bufs[i]!, momentum), gScale === 1 ? g : np.mul(g, gScale));
           newBufs.push(buf);
-          // Nesterov's g + m·buf, written with g = buf - m·old (no dampening) as (1+m)·buf - m·old so
-          // that the gradient is read once: an executor can then fuse its producer into the buffer's
-          // update (onnx: the gradient's Gemm accumulates into m·old).
-          return nesterov ? np.sub(np.mul(buf, 1 + momentum), decayed) : buf;
+          return nesterov ? np.add(g, np.mul(buf, momentum)) : buf;
         });
         return {
           updates: tree.unflatten<typeof updates>(u.def, out),
