@@ -46,7 +46,7 @@ describe("readGradientOnce", () => {
         return np.add(g, np.mul(next, 0.9));
       })(...args);
       expect(readGradientOnce(arrayScale.jaxpr)).toBe(arrayScale.jaxpr);
-      const elementwise = makeJaxpr((x: Array, dy: Array, buf: Array) => {
+      const elementwise = makeJaxpr((_x: Array, _dy: Array, buf: Array) => {
         const g = np.exp(buf);
         const next = np.add(np.mul(buf, 0.9), g);
         return np.add(g, np.mul(next, 0.9));
