@@ -1,4 +1,4 @@
-import { DeviceArray, ELEMENTWISE_PRIMITIVES, Literal, ShapedArray, dce, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type Var } from "@mmx/core";
+import { DeviceArray, ELEMENTWISE_PRIMITIVES, Literal, ShapedArray, dce, unrollScans, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type Var } from "@mmx/core";
 import { GraphBuilder, valueInfo, type Value } from "./graph-builder.js";
 import { DEFAULT_LOWERING_OPTIONS, lowerGemmAccumulate, onnxLowerings, type LoweringOptions, type OnnxLowering } from "./lowerings.js";
 import { encodeModel, type ModelMessage } from "./proto.js";
@@ -115,7 +115,7 @@ export const originOf = (eqn: Eqn) => `${eqn.primitive}@${eqn.scope || "<top>"}`
  * nothing, and each output is the producing node's own output wherever that is possible.
  */
 export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): LoweredModel {
-  const jaxpr = dce(closed.jaxpr);
+  const jaxpr = dce(unrollScans(closed.jaxpr));
   const lowering = opts.lowering ?? DEFAULT_LOWERING_OPTIONS;
   const b = new GraphBuilder();
   const env = new Map<Var, Value>();
