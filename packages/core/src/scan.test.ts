@@ -197,7 +197,7 @@ describe("scan in the IR", () => {
       expect(scans[0]!.outs!.map((v) => v.aval.toString())).toEqual(["f32[1,2]", "f32[3,1,2]", "f32[3]"]);
       expect(closed.toString()).toMatch(/f32\[1,2\] \w+:f32\[3,1,2\] \w+:f32\[3\] = scan\[body=\{ lambda/);
       typecheckJaxpr(closed.jaxpr);
-      const nested = makeJaxpr((x: MxArray) => lax.scan((c: MxArray, row: MxArray) => [np.add(c, lax.scan((d: MxArray, v: MxArray) => [np.mul(d, v), null], 1, row)[0]), null], 0, x))(np.ones([2, 3]));
+      const nested = makeJaxpr((x: MxArray) => lax.scan((c: MxArray, row: MxArray) => [np.add(c, lax.scan((d: MxArray, v: MxArray) => [np.mul(d, v), null], np.full([], 1), row)[0]), null], np.full([], 0), x))(np.ones([2, 3]));
       typecheckJaxpr(nested.jaxpr);
       expect(nested.toString().match(/scan\[/g)).toHaveLength(2);
       // grad of a nested scan: d/dx of sum_i prod_j x_ij.

@@ -52,7 +52,7 @@ const NHWC_TO_NCHW = [0, 3, 1, 2];
  */
 function lowerOnNCHW(b: GraphBuilder, eqn: Eqn, inputs: readonly Value[], lower: OnnxLowering<Primitive>, lowering: LoweringOptions): string | undefined {
   const out = eqn.out.aval;
-  if (!ELEMENTWISE_PRIMITIVES.has(eqn.primitive) || out.ndim !== 4) return undefined;
+  if (!ELEMENTWISE_PRIMITIVES.has(eqn.primitive as Primitive) || out.ndim !== 4) return undefined;
   const channels = out.shape[3]!;
   const same = (s: readonly number[]) => s.length === 4 && s.every((d, i) => d === out.shape[i]);
   let twins = 0;
@@ -99,7 +99,7 @@ const FOLDABLE: Partial<Record<Primitive, (...v: number[]) => number>> = {
 function constantFill(eqn: Eqn, read: (a: Atom) => Value): number | undefined {
   const fillOf = (a: Atom) => (a instanceof Literal ? a.value : read(a).splat);
   if (eqn.primitive === "broadcast_to" || eqn.primitive === "reshape") return fillOf(eqn.inputs[0]!);
-  const fold = FOLDABLE[eqn.primitive];
+  const fold = FOLDABLE[eqn.primitive as Primitive];
   if (!fold || eqn.out.aval.dtype !== "float32") return undefined;
   const values = eqn.inputs.map(fillOf);
   if (values.some((v) => v === undefined)) return undefined;

@@ -11,7 +11,7 @@ export interface RnnParams {
   b: Array;
 }
 
-const values = (n: number, seed: number, scale: number) => Array.from({ length: n }, (_, i) => scale * Math.sin(seed * 7.31 + i * 1.7));
+const values = (n: number, seed: number, scale: number) => globalThis.Array.from({ length: n }, (_, i) => scale * Math.sin(seed * 7.31 + i * 1.7));
 
 /** A small recurrent step (an MLP-ish body): h' = tanh(x·W + h·U + b), y = sum(h'²) and h' itself. */
 export function rnnStep(p: RnnParams, h: Array, x: Array): [Array, { s: Array; h: Array }] {

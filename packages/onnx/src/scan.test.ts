@@ -1,0 +1,87 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { grad, jit, jvp, lax, np, setBackend, tidy, tree, valueAndGrad, vmap, type Array as MxArray } from "@mmx/core";
+import { expectAllClose } from "../../core/src/test-util/close.js";
+import { netInputs, netLoss, rnnInputs, rnnLoop, rnnLoss, rnnScan, type NetParams, type RnnParams } from "../../core/src/test-util/scan-programs.js";
+import { onnxUnderTest } from "./testing-only/under-test.js";
+import "./index.js";
+
+/**
+ * lax.scan as one ONNX program: the jitted scan, its gradient (a reverse scan), its jvp, its vmap and a whole
+ * SGD epoch on onnx, against the JS loop they stand for, run on tfjs's cpu backend.
+ */
+const underTest = await onnxUnderTest();
+
+const flat = (t: unknown): number[] => (tree.leaves(t) as MxArray[]).flatMap((a) => Array.from(a.dataSync(), Number));
+const onBackend = async <T>(backend: string, fn: () => T): Promise<number[]> => {
+  await setBackend(backend);
+  return tidy(() => flat(fn()));
+};
+
+describe.runIf(underTest)("onnx: jitted scans equal the loop on cpu", () => {
+  afterAll(async () => {
+    await setBackend("cpu");
+  });
+
+  for (const [steps, m, n, seed, reverse] of [
+    [3, 2, 3, 4, false],
+    [4, 3, 2, 9, true],
+    [1, 1, 1, 2, false],
+  ] as const) {
+    it(`recurrent body, ${steps} steps ${m}->${n}${reverse ? ", reversed" : ""}: values, grad, jvp and vmap`, async () => {
+      const args = () => {
+        const { p, h0, xs } = rnnInputs(steps, m, n, seed);
+        return [p, h0, xs] as [RnnParams, MxArray, MxArray];
+      };
+      const tangents = () => {
+        const d = rnnInputs(steps, m, n, seed + 11);
+        return [d.p, d.h0, d.xs];
+      };
+      const batch = () => {
+        const [p, h0] = args();
+        return [p, h0, np.stack([0, 1].map((i) => rnnInputs(steps, m, n, seed + 5 * i).xs))] as [RnnParams, MxArray, MxArray];
+      };
+      const f = (p: RnnParams, h: MxArray, x: MxArray) => rnnScan(p, h, x, reverse);
+      const inAxes = [null, null, 0];
+      const cases: [string, () => unknown, () => unknown][] = [
+        ["scan", () => jit(f)(...args()), () => rnnLoop(...args(), reverse)],
+        ["grad", () => jit(grad(rnnLoss(rnnScan, reverse), { argnums: [0, 1, 2] }))(...args()), () => grad(rnnLoss(rnnLoop, reverse), { argnums: [0, 1, 2] })(...args())],
+        [
+          "jvp",
+          () => jit((...a: [RnnParams, MxArray, MxArray]) => jvp(rnnLoss(rnnScan, reverse), a, tangents())[1] as MxArray)(...args()),
+          () => jvp(rnnLoss(rnnLoop, reverse), args(), tangents())[1],
+        ],
+        ["vmap", () => jit(vmap(f, { inAxes }))(...batch()), () => vmap((p: RnnParams, h: MxArray, x: MxArray) => rnnLoop(p, h, x, reverse), { inAxes })(...batch())],
+      ];
+      for (const [what, onnx, reference] of cases) {
+        const want = await onBackend("cpu", reference);
+        const got = await onBackend("onnx", onnx);
+        expectAllClose(got, want, { rtol: 1e-4, atol: 1e-5, what: `onnx ${what}` });
+      }
+    });
+  }
+
+  it("a training epoch as one program: SGD steps over a stacked batch array equal the step loop", async () => {
+    const lr = 0.1;
+    const step = (q: NetParams, b: { x: MxArray; y: MxArray }): [NetParams, MxArray] => {
+      const [loss, g] = valueAndGrad(netLoss)(q, b.x, b.y);
+      return [tree.map((w: MxArray, gw: MxArray) => np.sub(w, np.mul(gw, lr)), q, g), loss];
+    };
+    const want = await onBackend("cpu", () => {
+      const { p, xb, yb } = netInputs(6, 4, 5);
+      let q = p;
+      const losses: MxArray[] = [];
+      for (let i = 0; i < 6; i++) {
+        const [next, loss] = step(q, { x: np.squeeze(np.slice(xb, [i, 0, 0], [1, 4, 3]), 0), y: np.squeeze(np.slice(yb, [i, 0, 0], [1, 4, 1]), 0) });
+        q = next;
+        losses.push(loss);
+      }
+      return [q, np.stack(losses)];
+    });
+    const got = await onBackend("onnx", () => {
+      const { p, xb, yb } = netInputs(6, 4, 5);
+      return jit((q: NetParams, x: MxArray, y: MxArray) => lax.scan(step, q, { x, y }))(p, xb, yb);
+    });
+    expectAllClose(got, want, { what: "epoch on onnx" });
+    expect(want.length).toBeGreaterThan(6);
+  });
+});
