@@ -7,10 +7,10 @@ import { stackedAval } from "./scan-shape.js";
  * Rewrites every scan (nested ones too) as straight-line equations: the body inlined once per step, each
  * step reading its slice of the xs (slice + reshape) and the ys stacked at the end (reshape + concatenate).
  * How an executor without loops runs a scan: the program grows with the length, the dispatch is one
- * program's. A jaxpr without scans comes back unchanged.
+ * program's. `which` picks the scans to unroll (default all). A jaxpr without them comes back unchanged.
  */
-export function unrollScans(jaxpr: Jaxpr): Jaxpr {
-  if (!jaxpr.eqns.some(isScanEqn)) return jaxpr;
+export function unrollScans(jaxpr: Jaxpr, which: (scan: Eqn<"scan">) => boolean = () => true): Jaxpr {
+  if (!jaxpr.eqns.some((e) => isScanEqn(e) && which(e))) return jaxpr;
   const eqns: Eqn[] = [];
   const subst = new Map<Var, Atom>();
   const resolve = (a: Atom): Atom => (a instanceof Var ? (subst.get(a) ?? a) : a);
@@ -19,12 +19,12 @@ export function unrollScans(jaxpr: Jaxpr): Jaxpr {
     return e.out;
   };
   for (const eqn of jaxpr.eqns) {
-    if (!isScanEqn(eqn)) {
+    if (!isScanEqn(eqn) || !which(eqn)) {
       eqns.push(eqn.inputs.some((a) => a instanceof Var && subst.has(a)) ? { ...eqn, inputs: eqn.inputs.map(resolve) } : eqn);
       continue;
     }
     const { numConsts, numCarry, length, reverse } = eqn.params;
-    const body = unrollScans(eqn.params.body);
+    const body = unrollScans(eqn.params.body, which);
     const scope = eqn.scope;
     const inputs = eqn.inputs.map(resolve);
     const consts = inputs.slice(0, numConsts);

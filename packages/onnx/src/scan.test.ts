@@ -3,7 +3,8 @@ import { grad, jit, jvp, lax, np, setBackend, tidy, tree, valueAndGrad, vmap, ty
 import { expectAllClose } from "../../core/src/test-util/close.js";
 import { netInputs, netLoss, rnnInputs, rnnLoop, rnnLoss, rnnScan, type NetParams, type RnnParams } from "../../core/src/test-util/scan-programs.js";
 import { onnxUnderTest } from "./testing-only/under-test.js";
-import "./index.js";
+import { lowerToOnnx } from "./index.js";
+import type { GraphMessage } from "./proto.js";
 
 /**
  * lax.scan as one ONNX program: the jitted scan, its gradient (a reverse scan), its jvp, its vmap and a whole
@@ -16,6 +17,24 @@ const onBackend = async <T>(backend: string, fn: () => T): Promise<number[]> => 
   await setBackend(backend);
   return tidy(() => flat(fn()));
 };
+
+const opTypes = (g: GraphMessage): string[] => g.node.flatMap((n) => [n.op_type, ...n.attribute.flatMap((a) => (a.g ? opTypes(a.g).map((t) => `${n.op_type}/${t}`) : []))]);
+
+describe("the ONNX lowering of scan", () => {
+  it("is one Loop node whose body is the step, nested for nested scans, however long the scan", () => {
+    tidy(() => {
+      const { p, h0, xs } = rnnInputs(50, 2, 3, 1);
+      const ops = opTypes(lowerToOnnx(jit((q: RnnParams, h: MxArray, x: MxArray) => rnnScan(q, h, x)).lower(p, h0, xs)).model.graph);
+      expect(ops.filter((t) => t === "Loop")).toHaveLength(1);
+      expect(ops.filter((t) => t === "Loop/Tanh")).toHaveLength(1);
+      expect(ops.filter((t) => t === "Tanh")).toHaveLength(0);
+      const nested = (x: MxArray) => lax.scan((c: MxArray, row: MxArray) => [np.add(c, lax.scan((d: MxArray, v: MxArray) => [np.mul(d, v), null], np.full([], 1), row)[0]), null], np.full([], 0), x)[0];
+      const nestedOps = opTypes(lowerToOnnx(jit(nested).lower(np.ones([4, 3]))).model.graph);
+      expect(nestedOps).toContain("Loop/Loop");
+      expect(nestedOps).toContain("Loop/Loop/Mul");
+    });
+  });
+});
 
 describe.runIf(underTest)("onnx: jitted scans equal the loop on cpu", () => {
   afterAll(async () => {
@@ -59,6 +78,17 @@ describe.runIf(underTest)("onnx: jitted scans equal the loop on cpu", () => {
       }
     });
   }
+
+  it("nested scans, their gradient, a scan of no steps and foriLoop's int32 counter", async () => {
+    const x = () => np.array([[1, 2, 3], [0.5, -1, 2]]);
+    const nested = (a: MxArray) => lax.scan((c: MxArray, row: MxArray) => [np.add(c, lax.scan((d: MxArray, v: MxArray) => [np.mul(d, v), null], np.full([], 1), row)[0]), null], np.full([], 0), a)[0];
+    const empty = (a: MxArray) => lax.scan((c: MxArray, row: MxArray) => [np.add(c, row), np.mul(row, 2)], np.zeros([3]), a);
+    const fori = (a: MxArray) => lax.foriLoop(1, 4, (i: MxArray, v: MxArray) => np.add(np.mul(v, 0.5), np.astype(i, "float32")), a);
+    const want = await onBackend("cpu", () => [nested(x()), grad(nested)(x()), empty(np.zeros([0, 3])), fori(x()), grad((a: MxArray) => np.sum(fori(a)))(x())]);
+    const got = await onBackend("onnx", () => [jit(nested)(x()), jit(grad(nested))(x()), jit(empty)(np.zeros([0, 3])), jit(fori)(x()), jit(grad((a: MxArray) => np.sum(fori(a))))(x())]);
+    expectAllClose(got, want, { what: "onnx nested / empty / foriLoop" });
+    expectAllClose(want.slice(0, 7), [5, 6, 3, 2, -2, 1, -0.5], { what: "the reference itself" });
+  });
 
   it("a training epoch as one program: SGD steps over a stacked batch array equal the step loop", async () => {
     const lr = 0.1;
