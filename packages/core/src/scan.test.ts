@@ -208,6 +208,40 @@ describe("scan in the IR", () => {
     });
   });
 
+  it("int32 xs and carries (labels, counters) pass through grad, jvp, vmap and jit with no tangent of their own", () => {
+    tidy(() => {
+      const w = np.array([[0.5, -1, 2], [1, 0.25, -0.5]]);
+      const labels = np.array([[0, 2], [1, 1], [2, 0]], { dtype: "int32" });
+      const xs = np.array([[[1, 2], [0, -1]], [[0.5, 0.5], [2, 1]], [[-1, 0], [1, 1]]]);
+      const loss = (ww: MxArray) =>
+        lax.scan(
+          (c: { total: MxArray; n: MxArray }, b: { x: MxArray; y: MxArray }) => {
+            const logits = np.matmul(b.x, ww);
+            const picked = np.sum(np.mul(np.oneHot(b.y, 3), np.logSoftmax(logits)));
+            return [{ total: np.sub(c.total, picked), n: np.add(c.n, 1) }, np.argmax(logits, -1)];
+          },
+          { total: np.full([], 0), n: np.full([], 0, "int32") },
+          { x: xs, y: labels },
+        )[0].total;
+      const looped = (ww: MxArray) => {
+        let total = np.full([], 0);
+        for (let i = 0; i < 3; i++) {
+          const x = np.squeeze(np.slice(xs, [i, 0, 0], [1, 2, 2]), 0);
+          const y = np.squeeze(np.slice(labels, [i, 0], [1, 2]), 0);
+          total = np.sub(total, np.sum(np.mul(np.oneHot(y, 3), np.logSoftmax(np.matmul(x, ww)))));
+        }
+        return total;
+      };
+      const want = grad(looped)(w).dataSync();
+      expectAllClose(grad(loss)(w).dataSync(), want, { what: "grad" });
+      expectAllClose(jit(grad(loss))(w).dataSync(), want, { what: "jit(grad)" });
+      const dir = np.ones([2, 3]);
+      expectAllClose((jvp(loss, [w], [dir])[1] as MxArray).dataSync(), (jvp(looped, [w], [dir])[1] as MxArray).dataSync(), { what: "jvp" });
+      const ws = np.stack([w, np.mul(w, -1)]);
+      expectAllClose((vmap(loss)(ws) as MxArray).dataSync(), [looped(w).item(), looped(np.mul(w, -1)).item()], { what: "vmap" });
+    });
+  });
+
   it("bad input gives one-line errors that name the culprit", () => {
     tidy(() => {
       const xs = { a: np.zeros([3, 2]), b: np.zeros([4]) };

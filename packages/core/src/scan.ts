@@ -4,6 +4,7 @@ import type { ScanParams } from "./higher-order.js";
 import { evalJaxpr, Jaxpr } from "./jaxpr.js";
 import { describeValue, traceFlat } from "./jaxpr-trace.js";
 import { tidy } from "./memory.js";
+import { dce } from "./passes.js";
 import * as np from "./np.js";
 import { scanOutAvals, ScanTypeError, sliceAval } from "./scan-shape.js";
 import { bindMultiple } from "./trace.js";
@@ -65,7 +66,8 @@ const disposeArray = (a: Array) => {
 export function traceBody(fn: (...args: Array[]) => Array[], avals: readonly ShapedArray[]): { body: Jaxpr; consts: Array[] } {
   const { closed } = traceFlat(fn, avals);
   const { jaxpr } = closed;
-  return { body: new Jaxpr([], [...jaxpr.constVars, ...jaxpr.inBinders], jaxpr.eqns, jaxpr.outs), consts: [...closed.consts] };
+  // Rules trace more than the body needs (a VJP step also computes the forward's outputs): drop that here, once.
+  return { body: dce(new Jaxpr([], [...jaxpr.constVars, ...jaxpr.inBinders], jaxpr.eqns, jaxpr.outs)), consts: [...closed.consts] };
 }
 
 export interface ScanOptions {
