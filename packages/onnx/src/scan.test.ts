@@ -90,6 +90,22 @@ describe.runIf(underTest)("onnx: jitted scans equal the loop on cpu", () => {
     expectAllClose(want.slice(0, 7), [5, 6, 3, 2, -2, 1, -0.5], { what: "the reference itself" });
   });
 
+  it("edge forms: no carry (a map), ys that are a constant, a number, the carry or the x itself, an unchanged carry", async () => {
+    const k = () => np.array([1, -2]);
+    const xs = () => np.array([[1, 2], [3, 4], [5, 6]]);
+    const forms = (x: MxArray, c: MxArray) => [
+      lax.scan((_: null, r: MxArray) => [null, np.mul(r, c)], null, x)[1],
+      lax.scan((h: MxArray, r: MxArray) => [h, { k: c, one: 1, h, r }], np.zeros([2]), x, { reverse: true }),
+      lax.scan((h: MxArray, r: MxArray) => [np.add(h, r), h], c, x),
+    ];
+    const want = await onBackend("cpu", () => forms(xs(), k()));
+    const jitted = await onBackend("cpu", () => jit(forms)(xs(), k()));
+    const got = await onBackend("onnx", () => jit(forms)(xs(), k()));
+    expectAllClose(jitted, want, { what: "jit on cpu (unrolled)" });
+    expectAllClose(got, want, { what: "onnx" });
+    expectAllClose(want.slice(0, 6), [1, -4, 3, -8, 5, -12], { what: "the map itself" });
+  });
+
   it("a training epoch as one program: SGD steps over a stacked batch array equal the step loop", async () => {
     const lr = 0.1;
     const step = (q: NetParams, b: { x: MxArray; y: MxArray }): [NetParams, MxArray] => {
