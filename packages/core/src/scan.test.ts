@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   describePlan,
+  dispose,
   EXECUTOR_ONLY_BACKENDS,
   grad,
   isScanEqn,
@@ -9,6 +10,7 @@ import {
   jvp,
   lax,
   makeJaxpr,
+  memory,
   np,
   planBackends,
   propertyRuns,
@@ -18,6 +20,7 @@ import {
   tidy,
   tree,
   typecheckJaxpr,
+  unrollScans,
   valueAndGrad,
   vmap,
   type Array as MxArray,
@@ -197,6 +200,9 @@ describe("scan in the IR", () => {
       expect(scans[0]!.outs!.map((v) => v.aval.toString())).toEqual(["f32[1,2]", "f32[3,1,2]", "f32[3]"]);
       expect(closed.toString()).toMatch(/f32\[1,2\] \w+:f32\[3,1,2\] \w+:f32\[3\] = scan\[body=\{ lambda/);
       typecheckJaxpr(closed.jaxpr);
+      const unrolled = unrollScans(closed.jaxpr);
+      typecheckJaxpr(unrolled);
+      expect(unrolled.eqns.filter(isScanEqn)).toHaveLength(0);
       const nested = makeJaxpr((x: MxArray) => lax.scan((c: MxArray, row: MxArray) => [np.add(c, lax.scan((d: MxArray, v: MxArray) => [np.mul(d, v), null], np.full([], 1), row)[0]), null], np.full([], 0), x))(np.ones([2, 3]));
       typecheckJaxpr(nested.jaxpr);
       expect(nested.toString().match(/scan\[/g)).toHaveLength(2);
@@ -240,6 +246,20 @@ describe("scan in the IR", () => {
       const ws = np.stack([w, np.mul(w, -1)]);
       expectAllClose((vmap(loss)(ws) as MxArray).dataSync(), [looped(w).item(), looped(np.mul(w, -1)).item()], { what: "vmap" });
     });
+  });
+
+  it("an eager scan leaves nothing behind but its results; a jitted one neither", () => {
+    const { p, h0, xs } = rnnInputs(4, 2, 3, 2);
+    const f = (q: RnnParams, h: MxArray, x: MxArray) => rnnScan(q, h, x);
+    const jf = jit(f);
+    dispose(jf(p, h0, xs));
+    for (const run of [f, jf, (q: RnnParams, h: MxArray, x: MxArray) => grad(rnnLoss(rnnScan, false))(q, h, x)]) {
+      const before = memory().numTensors;
+      dispose(run(p, h0, xs));
+      expect(memory().numTensors).toBe(before);
+    }
+    jf.clearCache();
+    dispose([p, h0, xs]);
   });
 
   it("bad input gives one-line errors that name the culprit", () => {

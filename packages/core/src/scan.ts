@@ -49,7 +49,7 @@ function runScanEagerly(operands: readonly Array[], p: ScanParams, outAvals: rea
     for (const c of carry) if (!held.has(c) && !next.includes(c)) disposeArray(c);
     carry = next;
   }
-  const stacked = ys.map((list, k) => (length === 0 ? np.zeros(outAvals[numCarry + k]!.shape, outAvals[numCarry + k]!.dtype) : np.stack(list, 0)));
+  const stacked = tidy(() => ys.map((list, k) => (length === 0 ? np.zeros(outAvals[numCarry + k]!.shape, outAvals[numCarry + k]!.dtype) : np.stack(list, 0))));
   const kept = new Set<Array>([...operands, ...carry]);
   for (const list of ys) for (const y of new Set(list)) if (!kept.has(y)) disposeArray(y);
   return [...carry, ...stacked];
