@@ -1,5 +1,6 @@
 import { Array } from "./array.js";
 import type { ShapedArray } from "./aval.js";
+import { DeviceArray } from "./device-array.js";
 import type { ScanParams } from "./higher-order.js";
 import { evalJaxpr, Jaxpr } from "./jaxpr.js";
 import { describeValue, traceFlat } from "./jaxpr-trace.js";
@@ -8,7 +9,6 @@ import { dce } from "./passes.js";
 import * as np from "./np.js";
 import { scanOutAvals, ScanTypeError, sliceAval } from "./scan-shape.js";
 import { bindMultiple } from "./trace.js";
-import { DeviceArray } from "./device-array.js";
 import { firstDifference, flatten, leafPaths, unflatten, type PyTree, type TreeDef } from "./tree.js";
 
 export { ScanTypeError } from "./scan-shape.js";
