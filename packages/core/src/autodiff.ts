@@ -1,6 +1,7 @@
 import { Array, Literal } from "./array.js";
 import { isFloat } from "./dtype.js";
-import { eqnOuts, isScanEqn, Var, type Atom, type Eqn } from "./jaxpr.js";
+import { bindCustomVjp } from "./custom-vjp.js";
+import { eqnOuts, isCustomVjpEqn, isScanEqn, Var, type Atom, type Eqn } from "./jaxpr.js";
 import type { Primitive } from "./primitives.js";
 import { bindScan } from "./scan.js";
 import { scanForwardWithCarries, scanVjp } from "./scan-rules.js";
@@ -29,8 +30,28 @@ export function vjpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
   const active = new Set<Var>(jaxpr.inBinders);
   /** For each active scan, the carries its steps started from: its residuals. */
   const scanCarries = new Map<Eqn, Array[]>();
+  /** For each active custom_vjp, the residuals its fwd returned. */
+  const customResiduals = new Map<Eqn, Array[]>();
   const isActive = (a: Atom) => a instanceof Var && active.has(a);
   for (const eqn of jaxpr.eqns) {
+    if (isCustomVjpEqn(eqn)) {
+      const operands = eqn.inputs.map((a) => materialize(read(a)));
+      const { numConsts, name } = eqn.params;
+      const activeConst = eqn.inputs.slice(0, numConsts).findIndex(isActive);
+      if (activeConst >= 0) throw new TypeError(`customVjp(${name}): f closes over a ${operands[activeConst]!.aval} that is being differentiated; pass it to f as an argument`);
+      const live = eqn.inputs.some(isActive);
+      const results = atScope(eqn.scope, () => {
+        if (!live) return bindCustomVjp(operands, eqn.params);
+        const { outs, residuals } = eqn.params.fwd(operands.slice(numConsts));
+        customResiduals.set(eqn, residuals);
+        return outs;
+      });
+      eqnOuts(eqn).forEach((v, k) => {
+        env.set(v, results[k]!);
+        if (live && isFloat(v.aval.dtype)) active.add(v);
+      });
+      continue;
+    }
     if (isScanEqn(eqn)) {
       const operands = eqn.inputs.map((a) => materialize(read(a)));
       const live = eqn.inputs.some(isActive);
@@ -63,6 +84,26 @@ export function vjpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
     });
     for (let i = jaxpr.eqns.length - 1; i >= 0; i--) {
       const eqn = jaxpr.eqns[i]!;
+      if (isCustomVjpEqn(eqn)) {
+        const residuals = customResiduals.get(eqn);
+        const outCts = eqnOuts(eqn).map((v) => ctEnv.get(v) ?? null);
+        if (!residuals || outCts.every((c) => c === null)) continue;
+        eqnOuts(eqn).forEach((v) => ctEnv.delete(v));
+        atScope(eqn.scope, () => {
+          const cts = eqn.params.bwd(
+            residuals,
+            eqnOuts(eqn).map((v, k) => outCts[k] ?? np.zeros(v.aval.shape, v.aval.dtype)),
+          );
+          eqn.inputs.slice(eqn.params.numConsts).forEach((a, j) => {
+            const c = cts[j];
+            if (c && a instanceof Var && active.has(a)) {
+              if (!c.aval.equals(a.aval)) throw new TypeError(`customVjp(${eqn.params.name}): bwd gives a ${c.aval} cotangent for an argument leaf of ${a.aval}`);
+              accumulate(a, c);
+            }
+          });
+        });
+        continue;
+      }
       if (isScanEqn(eqn)) {
         const carries = scanCarries.get(eqn);
         const outCts = eqnOuts(eqn).map((v) => ctEnv.get(v) ?? null);

@@ -1,3 +1,4 @@
+import type { Array } from "./array.js";
 import type { Jaxpr } from "./jaxpr.js";
 
 /**
@@ -8,6 +9,7 @@ import type { Jaxpr } from "./jaxpr.js";
  */
 export interface HigherOrderParams {
   scan: ScanParams;
+  custom_vjp: CustomVjpParams;
 }
 export type HigherOrderPrimitive = keyof HigherOrderParams;
 
@@ -24,4 +26,20 @@ export interface ScanParams {
   readonly length: number;
   /** Walk the xs from the last to the first (ys are still stored at their own index). */
   readonly reverse: boolean;
+}
+
+/**
+ * `custom_vjp`: `body` (f, closed: invars `[consts..., args...]`) evaluated as is by every transform but grad,
+ * which runs `fwd` instead (f's outputs and residuals, from the args) and takes the args' cotangents from `bwd`.
+ * The constants are what f closed over; they get no cotangent (differentiating them is an error).
+ */
+export interface CustomVjpParams {
+  readonly body: Jaxpr;
+  readonly numConsts: number;
+  /** f's flat outputs followed by the flat residuals, from the flat args. */
+  readonly fwd: (args: readonly Array[]) => { outs: Array[]; residuals: Array[] };
+  /** The flat args' cotangents (null: zero) from the residuals and the flat outputs' cotangents. */
+  readonly bwd: (residuals: readonly Array[], cts: readonly Array[]) => (Array | null)[];
+  /** The name the user gave f (for printing and errors). */
+  readonly name: string;
 }

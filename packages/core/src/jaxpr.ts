@@ -2,6 +2,7 @@ import { Array, Literal, type Operand } from "./array.js";
 import type { ShapedArray } from "./aval.js";
 import type { HigherOrderParams, HigherOrderPrimitive } from "./higher-order.js";
 import type { Params, Primitive } from "./primitives.js";
+import { bindCustomVjp } from "./custom-vjp.js";
 import { bindScan } from "./scan.js";
 import { scanOutAvals } from "./scan-shape.js";
 import { atScope } from "./scope.js";
@@ -41,6 +42,11 @@ export interface Eqn<P extends EqnPrimitive = EqnPrimitive> {
 /** Every result of an equation: `[out]`, or `outs` for a primitive with several. */
 export function eqnOuts(eqn: Eqn): readonly Var[] {
   return eqn.outs ?? [eqn.out];
+}
+
+/** Narrows an equation to a custom_vjp. */
+export function isCustomVjpEqn(eqn: Eqn): eqn is Eqn<"custom_vjp"> {
+  return eqn.primitive === "custom_vjp";
 }
 
 /** Narrows an equation to a scan. */
@@ -114,6 +120,7 @@ function varNames(given: ReadonlyMap<Var, string> = new Map()): (v: Var) => stri
 
 function formatParam(value: unknown): string {
   if (value instanceof Jaxpr) return printJaxpr(value).replace(/\n/g, "\n      ");
+  if (typeof value === "function") return "<function>";
   if (globalThis.Array.isArray(value)) return value.length === 1 ? `(${formatParam(value[0])},)` : `(${value.map(formatParam).join(",")})`;
   if (typeof value === "string") return value;
   return String(value);
@@ -173,6 +180,12 @@ export function typecheckJaxpr(jaxpr: Jaxpr): void {
       if (isScanEqn(e)) {
         typecheckJaxpr(e.params.body);
         expected = scanOutAvals(inAvals, e.params);
+      } else if (isCustomVjpEqn(e)) {
+        typecheckJaxpr(e.params.body);
+        e.params.body.inBinders.forEach((v, k) => {
+          if (!inAvals[k] || !v.aval.equals(inAvals[k]!)) throw new JaxprTypeError(`operand ${k} is ${inAvals[k]}, f takes ${v.aval}`);
+        });
+        expected = e.params.body.outs.map((o) => o.aval);
       } else expected = [abstractEval(e.primitive as Primitive, inAvals, e.params as never)];
     } catch (err) {
       throw new JaxprTypeError(`${where}: ${(err as Error).message}`);
@@ -220,8 +233,9 @@ export function evalJaxpr(closed: ClosedJaxpr | Jaxpr, args: readonly Array[], o
   const read = (a: Atom): Operand => (a instanceof Var ? env.get(a)! : a);
   for (const eqn of jaxpr.eqns) {
     const operands = eqn.inputs.map(read);
-    if (isScanEqn(eqn)) {
-      const results = atScope(eqn.scope, () => bindScan(operands.map(operandArray), eqn.params));
+    if (isScanEqn(eqn) || isCustomVjpEqn(eqn)) {
+      const arrays = operands.map(operandArray);
+      const results = atScope(eqn.scope, () => (isScanEqn(eqn) ? bindScan(arrays, eqn.params) : bindCustomVjp(arrays, (eqn as Eqn<"custom_vjp">).params)));
       eqn.outs!.forEach((v, k) => env.set(v, results[k]!));
       continue;
     }

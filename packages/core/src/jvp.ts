@@ -1,7 +1,7 @@
 import { Array, Literal } from "./array.js";
 import { arrayLeaves } from "./autodiff.js";
 import { isFloat } from "./dtype.js";
-import { eqnOuts, isScanEqn, Var, type Atom } from "./jaxpr.js";
+import { evalJaxpr, eqnOuts, isCustomVjpEqn, isScanEqn, Var, type Atom } from "./jaxpr.js";
 import type { Primitive } from "./primitives.js";
 import { bindScan } from "./scan.js";
 import { scanJvp } from "./scan-rules.js";
@@ -35,6 +35,18 @@ export function jvpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
   for (const eqn of jaxpr.eqns) {
     atScope(eqn.scope, () => {
       const operands = eqn.inputs.map(read);
+      if (isCustomVjpEqn(eqn)) {
+        // Forward mode differentiates f itself (the custom rule is reverse mode's).
+        const arrays = operands.map(materialize);
+        const ts = eqn.inputs.map(readTangent);
+        const body = eqn.params.body;
+        const { outs, outTangents } = jvpFlat((...xs) => evalJaxpr(body, xs), arrays, arrays.map((a, k) => ts[k] ?? np.zerosLike(a)));
+        eqnOuts(eqn).forEach((v, k) => {
+          env.set(v, outs[k]!);
+          if (isFloat(v.aval.dtype)) tangentOf.set(v, outTangents[k]!);
+        });
+        return;
+      }
       if (isScanEqn(eqn)) {
         const arrays = operands.map(materialize);
         const ts = eqn.inputs.map(readTangent);

@@ -20,7 +20,7 @@ import {
   tidy,
   tree,
   typecheckJaxpr,
-  unrollScans,
+  inlineHigherOrder,
   valueAndGrad,
   vmap,
   type Array as MxArray,
@@ -200,7 +200,7 @@ describe("scan in the IR", () => {
       expect(scans[0]!.outs!.map((v) => v.aval.toString())).toEqual(["f32[1,2]", "f32[3,1,2]", "f32[3]"]);
       expect(closed.toString()).toMatch(/f32\[1,2\] \w+:f32\[3,1,2\] \w+:f32\[3\] = scan\[body=\{ lambda/);
       typecheckJaxpr(closed.jaxpr);
-      const unrolled = unrollScans(closed.jaxpr);
+      const unrolled = inlineHigherOrder(closed.jaxpr);
       typecheckJaxpr(unrolled);
       expect(unrolled.eqns.filter(isScanEqn)).toHaveLength(0);
       const nested = makeJaxpr((x: MxArray) => lax.scan((c: MxArray, row: MxArray) => [np.add(c, lax.scan((d: MxArray, v: MxArray) => [np.mul(d, v), null], np.full([], 1), row)[0]), null], np.full([], 0), x))(np.ones([2, 3]));

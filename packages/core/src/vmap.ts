@@ -1,7 +1,8 @@
 import { Array, Literal } from "./array.js";
 import { ShapedArray } from "./aval.js";
 import { batchRules } from "./batch-rules.js";
-import { eqnOuts, isScanEqn, Var, type Atom } from "./jaxpr.js";
+import { bindCustomVjp, customVjpBatch } from "./custom-vjp.js";
+import { eqnOuts, isCustomVjpEqn, isScanEqn, Var, type Atom, type Eqn } from "./jaxpr.js";
 import type { Primitive } from "./primitives.js";
 import { bindScan } from "./scan.js";
 import { scanBatch } from "./scan-rules.js";
@@ -75,10 +76,17 @@ export function vmapFlat(fn: (...xs: Array[]) => PyTree, args: readonly Array[],
     atScope(eqn.scope, () => {
       const ins = eqn.inputs.map(read);
       const operands = ins.map((x) => x.value);
-      if (isScanEqn(eqn)) {
+      if (isScanEqn(eqn) || isCustomVjpEqn(eqn)) {
         const arrays = operands.map((o) => (o instanceof Literal ? np.full([], o.value, o.aval.dtype) : o));
         const anyBatched = ins.some((x) => x.batched);
-        const results = anyBatched ? scanBatch(arrays, ins.map((x) => x.batched), eqn.params, size) : bindScan(arrays, eqn.params);
+        const flags = ins.map((x) => x.batched);
+        const results = isScanEqn(eqn)
+          ? anyBatched
+            ? scanBatch(arrays, flags, eqn.params, size)
+            : bindScan(arrays, eqn.params)
+          : anyBatched
+            ? customVjpBatch(arrays, flags, (eqn as Eqn<"custom_vjp">).params, size)
+            : bindCustomVjp(arrays, (eqn as Eqn<"custom_vjp">).params);
         eqnOuts(eqn).forEach((v, k) => env.set(v, { value: results[k]!, batched: anyBatched }));
         return;
       }

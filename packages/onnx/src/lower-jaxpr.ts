@@ -1,4 +1,4 @@
-import { DeviceArray, ELEMENTWISE_PRIMITIVES, Literal, ShapedArray, dce, eqnOuts, isScanEqn, unrollScans, type Atom, type ClosedJaxpr, type Eqn, type Jaxpr, type Primitive, type Var } from "@mmx/core";
+import { DeviceArray, ELEMENTWISE_PRIMITIVES, Literal, ShapedArray, dce, eqnOuts, isScanEqn, inlineHigherOrder, type Atom, type ClosedJaxpr, type Eqn, type Jaxpr, type Primitive, type Var } from "@mmx/core";
 import { GraphBuilder, subgraphsOf, valueInfo, type Value } from "./graph-builder.js";
 import { DEFAULT_LOWERING_OPTIONS, lowerGemmAccumulate, onnxLowerings, type LoweringOptions, type OnnxLowering } from "./lowerings.js";
 import { encodeModel, type ModelMessage, type NodeMessage } from "./proto.js";
@@ -203,7 +203,7 @@ export function lowerEquations(b: GraphBuilder, jaxpr: Jaxpr, env: Map<Var, Valu
  */
 export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): LoweredModel {
   // A scan of no steps has no loop to run: its results are its inputs and empty stacks.
-  const jaxpr = dce(unrollScans(closed.jaxpr, (e) => e.params.length === 0));
+  const jaxpr = dce(inlineHigherOrder(closed.jaxpr, (e) => e.params.length === 0));
   const lowering = opts.lowering ?? DEFAULT_LOWERING_OPTIONS;
   const b = new GraphBuilder();
   const env = new Map<Var, Value>();

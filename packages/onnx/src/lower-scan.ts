@@ -1,4 +1,4 @@
-import { dce, Literal, unrollScans, type Atom, type Eqn, type Jaxpr, type Var } from "@mmx/core";
+import { dce, Literal, inlineHigherOrder, type Atom, type Eqn, type Jaxpr, type Var } from "@mmx/core";
 import { GraphBuilder, valueInfo, type Value } from "./graph-builder.js";
 import type { LoweringOptions } from "./lowerings.js";
 import { DataType, type ValueInfoMessage } from "./proto.js";
@@ -19,7 +19,7 @@ const scalarInfo = (name: string, elemType: number): ValueInfoMessage => ({ name
 export function lowerScan(b: GraphBuilder, eqn: Eqn<"scan">, operands: readonly Value[], lowering: LoweringOptions, lowerEquations: LowerEquations): string[] {
   const { numConsts, numCarry, length, reverse } = eqn.params;
   // Nested scans of no steps are unrolled (their results are their inputs); the others become nested Loops.
-  const body = dce(unrollScans(eqn.params.body, (e) => e.params.length === 0));
+  const body = dce(inlineHigherOrder(eqn.params.body, (e) => e.params.length === 0));
   // Every operand's name now, in the outer graph (a constant fill is materialised there, before the Loop).
   const outer = operands.map((v) => ({ name: v.name, aval: v.aval, ...(v.splat !== undefined ? { splat: v.splat } : {}) }));
   const consts = outer.slice(0, numConsts);

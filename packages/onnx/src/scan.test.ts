@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { grad, jit, jvp, lax, np, setBackend, tidy, tree, valueAndGrad, vmap, type Array as MxArray } from "@mmx/core";
+import { customVjp, grad, jit, jvp, lax, np, setBackend, tidy, tree, valueAndGrad, vmap, type Array as MxArray } from "@mmx/core";
 import { expectAllClose } from "../../core/src/test-util/close.js";
 import { netInputs, netLoss, rnnInputs, rnnLoop, rnnLoss, rnnScan, type NetParams, type RnnParams } from "../../core/src/test-util/scan-programs.js";
 import { onnxUnderTest } from "./testing-only/under-test.js";
@@ -104,6 +104,21 @@ describe.runIf(underTest)("onnx: jitted scans equal the loop on cpu", () => {
     expectAllClose(jitted, want, { what: "jit on cpu (unrolled)" });
     expectAllClose(got, want, { what: "onnx" });
     expectAllClose(want.slice(0, 6), [1, -4, 3, -8, 5, -12], { what: "the map itself" });
+  });
+
+  it("customVjp: jit(grad) on onnx uses the rule (a softplus whose plain derivative is NaN at 95), also inside a scan", async () => {
+    const softplus = customVjp(
+      (x: MxArray) => np.log(np.add(1, np.exp(x))),
+      (x: MxArray) => [np.log(np.add(1, np.exp(x))), np.sigmoid(x)] as const,
+      (s: MxArray, ct: MxArray) => [np.mul(ct, s)],
+    );
+    const x = () => np.array([-3, 0, 0.7, 95]);
+    const got = await onBackend("onnx", () => [
+      jit(grad((v: MxArray) => np.sum(softplus(v))))(x()),
+      jit(grad((v: MxArray) => lax.scan((c: MxArray, e: MxArray) => [np.add(c, softplus(e)), null], np.full([], 0), v)[0]))(x()),
+    ]);
+    const sigmoid = [-3, 0, 0.7, 95].map((v) => 1 / (1 + Math.exp(-v)));
+    expectAllClose(got, [...sigmoid, ...sigmoid], { what: "onnx customVjp" });
   });
 
   it("a training epoch as one program: SGD steps over a stacked batch array equal the step loop", async () => {

@@ -1,16 +1,17 @@
 import { Literal } from "./array.js";
 import { ShapedArray } from "./aval.js";
-import { eqnOuts, isScanEqn, Jaxpr, Var, type Atom, type Eqn } from "./jaxpr.js";
+import { eqnOuts, isCustomVjpEqn, isScanEqn, Jaxpr, Var, type Atom, type Eqn } from "./jaxpr.js";
 import { stackedAval } from "./scan-shape.js";
 
 /**
- * Rewrites every scan (nested ones too) as straight-line equations: the body inlined once per step, each
- * step reading its slice of the xs (slice + reshape) and the ys stacked at the end (reshape + concatenate).
- * How an executor without loops runs a scan: the program grows with the length, the dispatch is one
- * program's. `which` picks the scans to unroll (default all). A jaxpr without them comes back unchanged.
+ * Rewrites higher-order equations as straight-line ones, for executors: every custom_vjp becomes its f (only
+ * grad reads its rule, and grad has run by now), and every scan that `unroll` picks (default all, nested ones
+ * too) its body inlined once per step, each step reading its slice of the xs (slice + reshape) and the ys
+ * stacked at the end (reshape + concatenate). How an executor without loops runs a scan: the program grows
+ * with the length, the dispatch is one program's. A jaxpr with nothing to rewrite comes back unchanged.
  */
-export function unrollScans(jaxpr: Jaxpr, which: (scan: Eqn<"scan">) => boolean = () => true): Jaxpr {
-  if (!jaxpr.eqns.some((e) => isScanEqn(e) && which(e))) return jaxpr;
+export function inlineHigherOrder(jaxpr: Jaxpr, unroll: (scan: Eqn<"scan">) => boolean = () => true): Jaxpr {
+  if (!jaxpr.eqns.some((e) => isCustomVjpEqn(e) || (isScanEqn(e) && unroll(e)))) return jaxpr;
   const eqns: Eqn[] = [];
   const subst = new Map<Var, Atom>();
   const resolve = (a: Atom): Atom => (a instanceof Var ? (subst.get(a) ?? a) : a);
@@ -18,13 +19,32 @@ export function unrollScans(jaxpr: Jaxpr, which: (scan: Eqn<"scan">) => boolean 
     eqns.push(e);
     return e.out;
   };
+  /** Copies a body's equations with fresh variables, its binders read as `inputs`; gives its outputs. */
+  const inline = (body: Jaxpr, inputs: readonly Atom[]): Atom[] => {
+    const env = new Map<Var, Atom>();
+    body.inBinders.forEach((v, k) => env.set(v, inputs[k]!));
+    const read = (a: Atom): Atom => (a instanceof Var ? (env.get(a) ?? a) : a);
+    for (const e of body.eqns) {
+      const outs = eqnOuts(e).map((v) => new Var(v.aval));
+      eqnOuts(e).forEach((v, k) => env.set(v, outs[k]!));
+      eqns.push({ ...e, inputs: e.inputs.map(read), out: outs[0]!, ...(e.outs ? { outs } : {}) });
+    }
+    return body.outs.map(read);
+  };
   for (const eqn of jaxpr.eqns) {
-    if (!isScanEqn(eqn) || !which(eqn)) {
-      eqns.push(eqn.inputs.some((a) => a instanceof Var && subst.has(a)) ? { ...eqn, inputs: eqn.inputs.map(resolve) } : eqn);
+    if (isCustomVjpEqn(eqn)) {
+      const outs = inline(inlineHigherOrder(eqn.params.body, unroll), eqn.inputs.map(resolve));
+      eqnOuts(eqn).forEach((v, k) => subst.set(v, outs[k]!));
+      continue;
+    }
+    if (!isScanEqn(eqn) || !unroll(eqn)) {
+      const inputs = eqn.inputs.map(resolve);
+      const params = isScanEqn(eqn) ? { ...eqn.params, body: inlineHigherOrder(eqn.params.body, unroll) } : eqn.params;
+      eqns.push(inputs.some((a, k) => a !== eqn.inputs[k]) || params !== eqn.params ? { ...eqn, inputs, params } : eqn);
       continue;
     }
     const { numConsts, numCarry, length, reverse } = eqn.params;
-    const body = unrollScans(eqn.params.body, which);
+    const body = inlineHigherOrder(eqn.params.body, unroll);
     const scope = eqn.scope;
     const inputs = eqn.inputs.map(resolve);
     const consts = inputs.slice(0, numConsts);
@@ -34,16 +54,7 @@ export function unrollScans(jaxpr: Jaxpr, which: (scan: Eqn<"scan">) => boolean 
     const ys: Atom[][] = globalThis.Array.from({ length: numYs }, () => []);
     for (let t = 0; t < length; t++) {
       const i = reverse ? length - 1 - t : t;
-      const env = new Map<Var, Atom>();
-      const bodyIn = [...consts, ...carry, ...xs.map((x) => sliceStep(x as Var, i, scope, emit))];
-      body.inBinders.forEach((v, k) => env.set(v, bodyIn[k]!));
-      const read = (a: Atom): Atom => (a instanceof Var ? (env.get(a) ?? a) : a);
-      for (const e of body.eqns) {
-        const outs = eqnOuts(e).map((v) => new Var(v.aval));
-        eqnOuts(e).forEach((v, k) => env.set(v, outs[k]!));
-        eqns.push({ ...e, inputs: e.inputs.map(read), out: outs[0]!, ...(e.outs ? { outs } : {}) });
-      }
-      const outs = body.outs.map(read);
+      const outs = inline(body, [...consts, ...carry, ...xs.map((x) => sliceStep(x as Var, i, scope, emit))]);
       carry = outs.slice(0, numCarry);
       outs.slice(numCarry).forEach((y, k) => (ys[k]![i] = y));
     }
