@@ -1,10 +1,7 @@
 import { Array, Literal } from "./array.js";
 import { isFloat } from "./dtype.js";
-import { bindCustomVjp } from "./custom-vjp.js";
-import { eqnOuts, isCustomVjpEqn, isScanEqn, Var, type Atom, type Eqn } from "./jaxpr.js";
+import { eqnOuts, isHigherOrderEqn, rulesOf, Var, type Atom, type Eqn } from "./jaxpr.js";
 import type { Primitive } from "./primitives.js";
-import { bindScan } from "./scan.js";
-import { scanForwardWithCarries, scanVjp } from "./scan-rules.js";
 import { traceFlat, describeValue } from "./jaxpr-trace.js";
 import { tidy } from "./memory.js";
 import { atScope } from "./scope.js";
@@ -28,37 +25,18 @@ export function vjpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
 
   // Only equations downstream of a primal carry cotangents.
   const active = new Set<Var>(jaxpr.inBinders);
-  /** For each active scan, the carries its steps started from: its residuals. */
-  const scanCarries = new Map<Eqn, Array[]>();
-  /** For each active custom_vjp, the residuals its fwd returned. */
-  const customResiduals = new Map<Eqn, Array[]>();
+  /** For each higher-order equation with a differentiated operand, what its backward pass reads. */
+  const residualsOf = new Map<Eqn, Array[]>();
   const isActive = (a: Atom) => a instanceof Var && active.has(a);
   for (const eqn of jaxpr.eqns) {
-    if (isCustomVjpEqn(eqn)) {
+    if (isHigherOrderEqn(eqn)) {
       const operands = eqn.inputs.map((a) => materialize(read(a)));
-      const { numConsts, name } = eqn.params;
-      const activeConst = eqn.inputs.slice(0, numConsts).findIndex(isActive);
-      if (activeConst >= 0) throw new TypeError(`customVjp(${name}): f closes over a ${operands[activeConst]!.aval} that is being differentiated; pass it to f as an argument`);
-      const live = eqn.inputs.some(isActive);
+      const flags = eqn.inputs.map(isActive);
+      const live = flags.some(Boolean);
       const results = atScope(eqn.scope, () => {
-        if (!live) return bindCustomVjp(operands, eqn.params);
-        const { outs, residuals } = eqn.params.fwd(operands.slice(numConsts));
-        customResiduals.set(eqn, residuals);
-        return outs;
-      });
-      eqnOuts(eqn).forEach((v, k) => {
-        env.set(v, results[k]!);
-        if (live && isFloat(v.aval.dtype)) active.add(v);
-      });
-      continue;
-    }
-    if (isScanEqn(eqn)) {
-      const operands = eqn.inputs.map((a) => materialize(read(a)));
-      const live = eqn.inputs.some(isActive);
-      const results = atScope(eqn.scope, () => {
-        if (!live) return bindScan(operands, eqn.params);
-        const { outs, carries } = scanForwardWithCarries(operands, eqn.params);
-        scanCarries.set(eqn, carries);
+        if (!live) return rulesOf(eqn).bind(operands, eqn.params);
+        const { outs, residuals } = rulesOf(eqn).vjpForward(operands, flags, eqn.params);
+        residualsOf.set(eqn, residuals);
         return outs;
       });
       eqnOuts(eqn).forEach((v, k) => {
@@ -84,33 +62,13 @@ export function vjpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
     });
     for (let i = jaxpr.eqns.length - 1; i >= 0; i--) {
       const eqn = jaxpr.eqns[i]!;
-      if (isCustomVjpEqn(eqn)) {
-        const residuals = customResiduals.get(eqn);
+      if (isHigherOrderEqn(eqn)) {
+        const residuals = residualsOf.get(eqn);
         const outCts = eqnOuts(eqn).map((v) => ctEnv.get(v) ?? null);
         if (!residuals || outCts.every((c) => c === null)) continue;
         eqnOuts(eqn).forEach((v) => ctEnv.delete(v));
         atScope(eqn.scope, () => {
-          const cts = eqn.params.bwd(
-            residuals,
-            eqnOuts(eqn).map((v, k) => outCts[k] ?? np.zeros(v.aval.shape, v.aval.dtype)),
-          );
-          eqn.inputs.slice(eqn.params.numConsts).forEach((a, j) => {
-            const c = cts[j];
-            if (c && a instanceof Var && active.has(a)) {
-              if (!c.aval.equals(a.aval)) throw new TypeError(`customVjp(${eqn.params.name}): bwd gives a ${c.aval} cotangent for an argument leaf of ${a.aval}`);
-              accumulate(a, c);
-            }
-          });
-        });
-        continue;
-      }
-      if (isScanEqn(eqn)) {
-        const carries = scanCarries.get(eqn);
-        const outCts = eqnOuts(eqn).map((v) => ctEnv.get(v) ?? null);
-        if (!carries || outCts.every((c) => c === null)) continue;
-        eqnOuts(eqn).forEach((v) => ctEnv.delete(v));
-        atScope(eqn.scope, () => {
-          const inCts = scanVjp(outCts, eqn.inputs.map((a) => materialize(read(a))), carries, eqn.params);
+          const inCts = rulesOf(eqn).vjpBackward(outCts, eqn.inputs.map((a) => materialize(read(a))), residuals, eqn.params);
           eqn.inputs.forEach((a, j) => {
             const c = inCts[j];
             if (c && a instanceof Var && active.has(a)) accumulate(a, c);

@@ -13,6 +13,9 @@ export interface HigherOrderParams {
 }
 export type HigherOrderPrimitive = keyof HigherOrderParams;
 
+/** Every higher-order primitive (typed: one added to `HigherOrderParams` must be listed). */
+export const HIGHER_ORDER_PRIMITIVES: ReadonlySet<string> = new Set(Object.keys({ scan: true, custom_vjp: true } satisfies { [P in HigherOrderPrimitive]: true }));
+
 /**
  * `scan`: runs `body` `length` times, threading a carry. Operands are `[consts..., init carry..., xs...]`, each
  * x with a leading axis of `length`; results are `[final carry..., ys...]`, each y stacked on a leading axis of

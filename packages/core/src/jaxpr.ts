@@ -1,10 +1,8 @@
 import { Array, Literal, type Operand } from "./array.js";
 import type { ShapedArray } from "./aval.js";
-import type { HigherOrderParams, HigherOrderPrimitive } from "./higher-order.js";
+import { HIGHER_ORDER_PRIMITIVES, type HigherOrderParams, type HigherOrderPrimitive } from "./higher-order.js";
+import { higherOrderRules, type HigherOrderRules } from "./higher-order-rules.js";
 import type { Params, Primitive } from "./primitives.js";
-import { bindCustomVjp } from "./custom-vjp.js";
-import { bindScan } from "./scan.js";
-import { scanOutAvals } from "./scan-shape.js";
 import { atScope } from "./scope.js";
 import { abstractEval, bind } from "./trace.js";
 import type { TreeDef } from "./tree.js";
@@ -42,6 +40,21 @@ export interface Eqn<P extends EqnPrimitive = EqnPrimitive> {
 /** Every result of an equation: `[out]`, or `outs` for a primitive with several. */
 export function eqnOuts(eqn: Eqn): readonly Var[] {
   return eqn.outs ?? [eqn.out];
+}
+
+/** Narrows an equation to a higher-order primitive (scan, custom_vjp): its rules are `higherOrderRules`. */
+export function isHigherOrderEqn(eqn: Eqn): eqn is Eqn<HigherOrderPrimitive> {
+  return HIGHER_ORDER_PRIMITIVES.has(eqn.primitive);
+}
+
+/** Narrows an equation to a primitive of the table (one result; its rules are the `RuleTable`s). */
+export function isFirstOrderEqn(eqn: Eqn): eqn is Eqn<Primitive> {
+  return !HIGHER_ORDER_PRIMITIVES.has(eqn.primitive);
+}
+
+/** The rules of a higher-order equation's primitive. */
+export function rulesOf(eqn: Eqn<HigherOrderPrimitive>): HigherOrderRules<HigherOrderPrimitive> {
+  return higherOrderRules[eqn.primitive] as HigherOrderRules<HigherOrderPrimitive>;
 }
 
 /** Narrows an equation to a custom_vjp. */
@@ -177,15 +190,9 @@ export function typecheckJaxpr(jaxpr: Jaxpr): void {
     const inAvals = e.inputs.map((a) => read(a, where));
     let expected: readonly ShapedArray[];
     try {
-      if (isScanEqn(e)) {
+      if (isHigherOrderEqn(e)) {
         typecheckJaxpr(e.params.body);
-        expected = scanOutAvals(inAvals, e.params);
-      } else if (isCustomVjpEqn(e)) {
-        typecheckJaxpr(e.params.body);
-        e.params.body.inBinders.forEach((v, k) => {
-          if (!inAvals[k] || !v.aval.equals(inAvals[k]!)) throw new JaxprTypeError(`operand ${k} is ${inAvals[k]}, f takes ${v.aval}`);
-        });
-        expected = e.params.body.outs.map((o) => o.aval);
+        expected = rulesOf(e).outAvals(inAvals, e.params);
       } else expected = [abstractEval(e.primitive as Primitive, inAvals, e.params as never)];
     } catch (err) {
       throw new JaxprTypeError(`${where}: ${(err as Error).message}`);
@@ -233,9 +240,9 @@ export function evalJaxpr(closed: ClosedJaxpr | Jaxpr, args: readonly Array[], o
   const read = (a: Atom): Operand => (a instanceof Var ? env.get(a)! : a);
   for (const eqn of jaxpr.eqns) {
     const operands = eqn.inputs.map(read);
-    if (isScanEqn(eqn) || isCustomVjpEqn(eqn)) {
+    if (isHigherOrderEqn(eqn)) {
       const arrays = operands.map(operandArray);
-      const results = atScope(eqn.scope, () => (isScanEqn(eqn) ? bindScan(arrays, eqn.params) : bindCustomVjp(arrays, (eqn as Eqn<"custom_vjp">).params)));
+      const results = atScope(eqn.scope, () => rulesOf(eqn).bind(arrays, eqn.params));
       eqn.outs!.forEach((v, k) => env.set(v, results[k]!));
       continue;
     }

@@ -1,10 +1,8 @@
 import { Array, Literal } from "./array.js";
 import { arrayLeaves } from "./autodiff.js";
 import { isFloat } from "./dtype.js";
-import { evalJaxpr, eqnOuts, isCustomVjpEqn, isScanEqn, Var, type Atom } from "./jaxpr.js";
+import { eqnOuts, isHigherOrderEqn, rulesOf, Var, type Atom } from "./jaxpr.js";
 import type { Primitive } from "./primitives.js";
-import { bindScan } from "./scan.js";
-import { scanJvp } from "./scan-rules.js";
 import { describeValue, traceFlat } from "./jaxpr-trace.js";
 import { jvpRules, type Tangent } from "./jvp-rules.js";
 import { tidy } from "./memory.js";
@@ -35,22 +33,11 @@ export function jvpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
   for (const eqn of jaxpr.eqns) {
     atScope(eqn.scope, () => {
       const operands = eqn.inputs.map(read);
-      if (isCustomVjpEqn(eqn)) {
-        // Forward mode differentiates f itself (the custom rule is reverse mode's).
+      if (isHigherOrderEqn(eqn)) {
         const arrays = operands.map(materialize);
         const ts = eqn.inputs.map(readTangent);
-        const body = eqn.params.body;
-        const { outs, outTangents } = jvpFlat((...xs) => evalJaxpr(body, xs), arrays, arrays.map((a, k) => ts[k] ?? np.zerosLike(a)));
-        eqnOuts(eqn).forEach((v, k) => {
-          env.set(v, outs[k]!);
-          if (isFloat(v.aval.dtype)) tangentOf.set(v, outTangents[k]!);
-        });
-        return;
-      }
-      if (isScanEqn(eqn)) {
-        const arrays = operands.map(materialize);
-        const ts = eqn.inputs.map(readTangent);
-        const { outs, outTangents } = ts.every((t) => t === null) ? { outs: bindScan(arrays, eqn.params), outTangents: [] } : scanJvp(arrays, ts, eqn.params);
+        const rules = rulesOf(eqn);
+        const { outs, outTangents } = ts.every((t) => t === null) ? { outs: rules.bind(arrays, eqn.params), outTangents: [] } : rules.jvp(arrays, ts, eqn.params);
         eqnOuts(eqn).forEach((v, k) => {
           env.set(v, outs[k]!);
           const t = outTangents[k];

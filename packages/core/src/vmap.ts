@@ -1,11 +1,8 @@
 import { Array, Literal } from "./array.js";
 import { ShapedArray } from "./aval.js";
 import { batchRules } from "./batch-rules.js";
-import { bindCustomVjp, customVjpBatch } from "./custom-vjp.js";
-import { eqnOuts, isCustomVjpEqn, isScanEqn, Var, type Atom, type Eqn } from "./jaxpr.js";
+import { eqnOuts, isHigherOrderEqn, rulesOf, Var, type Atom } from "./jaxpr.js";
 import type { Primitive } from "./primitives.js";
-import { bindScan } from "./scan.js";
-import { scanBatch } from "./scan-rules.js";
 import { describeValue, traceFlat } from "./jaxpr-trace.js";
 import { eagerScope } from "./jvp.js";
 import * as np from "./np.js";
@@ -76,17 +73,11 @@ export function vmapFlat(fn: (...xs: Array[]) => PyTree, args: readonly Array[],
     atScope(eqn.scope, () => {
       const ins = eqn.inputs.map(read);
       const operands = ins.map((x) => x.value);
-      if (isScanEqn(eqn) || isCustomVjpEqn(eqn)) {
+      if (isHigherOrderEqn(eqn)) {
         const arrays = operands.map((o) => (o instanceof Literal ? np.full([], o.value, o.aval.dtype) : o));
         const anyBatched = ins.some((x) => x.batched);
-        const flags = ins.map((x) => x.batched);
-        const results = isScanEqn(eqn)
-          ? anyBatched
-            ? scanBatch(arrays, flags, eqn.params, size)
-            : bindScan(arrays, eqn.params)
-          : anyBatched
-            ? customVjpBatch(arrays, flags, (eqn as Eqn<"custom_vjp">).params, size)
-            : bindCustomVjp(arrays, (eqn as Eqn<"custom_vjp">).params);
+        const rules = rulesOf(eqn);
+        const results = anyBatched ? rules.batch(arrays, ins.map((x) => x.batched), eqn.params, size) : rules.bind(arrays, eqn.params);
         eqnOuts(eqn).forEach((v, k) => env.set(v, { value: results[k]!, batched: anyBatched }));
         return;
       }
