@@ -15,6 +15,10 @@ export const MATRIX_FILES = [
   // jvp and vmap against their references over random programs, on every backend.
   "packages/core/src/jvp.test.ts",
   "packages/core/src/vmap.test.ts",
+  // lax.scan against the unrolled loop (values, grad, jvp, vmap, jit), eager backends here and jitted on onnx.
+  "packages/core/src/scan.test.ts",
+  "packages/core/src/custom-vjp.test.ts",
+  "packages/onnx/src/scan.test.ts",
   // onnx runs jitted programs only: its own suites (every primitive and VJP, the invariants, jitted) stand in for
   // the eager ones above, which list it as skipped.
   "packages/onnx/src/primitives.test.ts",

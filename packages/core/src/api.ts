@@ -25,6 +25,11 @@ export type { Primitive, Params, PrimitiveParams, ConvParams, PoolParams, Paddin
 export { PRIMITIVE_KINDS, primitivesOfKind, ELEMENTWISE_PRIMITIVES, IDENTITY_PRIMITIVES, type PrimitiveKind, type PrimitiveOfKind } from "./primitives.js";
 export { windowCellCounts } from "./pool-windows.js";
 export { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr, typecheckJaxpr, JaxprTypeError, type Atom, type Eqn, type EqnInterpreter } from "./jaxpr.js";
+export { eqnOuts, isHigherOrderEqn, isFirstOrderEqn, isScanEqn, isCustomVjpEqn, type EqnPrimitive, type EqnParams } from "./jaxpr.js";
+export { ScanTypeError } from "./scan.js";
+export { customVjp } from "./custom-vjp.js";
+export { inlineHigherOrder } from "./inline-higher-order.js";
+export type { HigherOrderPrimitive, HigherOrderParams, ScanParams, CustomVjpParams } from "./higher-order.js";
 export { prettyJaxpr, type PrettyJaxprOptions } from "./jaxpr-pretty.js";
 export { makeJaxpr } from "./jaxpr-trace.js";
 export { dce } from "./passes.js";

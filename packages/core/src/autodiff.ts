@@ -1,6 +1,7 @@
 import { Array, Literal } from "./array.js";
 import { isFloat } from "./dtype.js";
-import { Var, type Atom } from "./jaxpr.js";
+import { eqnOuts, isHigherOrderEqn, rulesOf, Var, type Atom, type Eqn } from "./jaxpr.js";
+import type { Primitive } from "./primitives.js";
 import { traceFlat, describeValue } from "./jaxpr-trace.js";
 import { tidy } from "./memory.js";
 import { atScope } from "./scope.js";
@@ -24,14 +25,30 @@ export function vjpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
 
   // Only equations downstream of a primal carry cotangents.
   const active = new Set<Var>(jaxpr.inBinders);
+  /** For each higher-order equation with a differentiated operand, what its backward pass reads. */
+  const residualsOf = new Map<Eqn, Array[]>();
+  const isActive = (a: Atom) => a instanceof Var && active.has(a);
   for (const eqn of jaxpr.eqns) {
-    env.set(eqn.out, atScope(eqn.scope, () => bind(eqn.primitive, eqn.inputs.map(read), eqn.params as never)));
+    if (isHigherOrderEqn(eqn)) {
+      const operands = eqn.inputs.map((a) => materialize(read(a)));
+      const flags = eqn.inputs.map(isActive);
+      const live = flags.some(Boolean);
+      const results = atScope(eqn.scope, () => {
+        if (!live) return rulesOf(eqn).bind(operands, eqn.params);
+        const { outs, residuals } = rulesOf(eqn).vjpForward(operands, flags, eqn.params);
+        residualsOf.set(eqn, residuals);
+        return outs;
+      });
+      eqnOuts(eqn).forEach((v, k) => {
+        env.set(v, results[k]!);
+        if (live && isFloat(v.aval.dtype)) active.add(v);
+      });
+      continue;
+    }
+    env.set(eqn.out, atScope(eqn.scope, () => bind(eqn.primitive as Primitive, eqn.inputs.map(read), eqn.params as never)));
     if (isFloat(eqn.out.aval.dtype) && eqn.inputs.some((a) => a instanceof Var && active.has(a))) active.add(eqn.out);
   }
-  const outs = jaxpr.outs.map((a) => {
-    const v = read(a);
-    return v instanceof Literal ? np.full([], v.value, v.aval.dtype) : v;
-  });
+  const outs = jaxpr.outs.map((a) => materialize(read(a)));
 
   const backward = (cts: readonly (Array | null)[]): Array[] => {
     const ctEnv = new Map<Var, Array>();
@@ -45,10 +62,24 @@ export function vjpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
     });
     for (let i = jaxpr.eqns.length - 1; i >= 0; i--) {
       const eqn = jaxpr.eqns[i]!;
+      if (isHigherOrderEqn(eqn)) {
+        const residuals = residualsOf.get(eqn);
+        const outCts = eqnOuts(eqn).map((v) => ctEnv.get(v) ?? null);
+        if (!residuals || outCts.every((c) => c === null)) continue;
+        eqnOuts(eqn).forEach((v) => ctEnv.delete(v));
+        atScope(eqn.scope, () => {
+          const inCts = rulesOf(eqn).vjpBackward(outCts, eqn.inputs.map((a) => materialize(read(a))), residuals, eqn.params);
+          eqn.inputs.forEach((a, j) => {
+            const c = inCts[j];
+            if (c && a instanceof Var && active.has(a)) accumulate(a, c);
+          });
+        });
+        continue;
+      }
       const ct = ctEnv.get(eqn.out);
       if (!ct) continue;
       ctEnv.delete(eqn.out);
-      const rule = vjpRules[eqn.primitive] as (ct: Array, ops: unknown[], out: Array, params: unknown) => Cotangent[];
+      const rule = vjpRules[eqn.primitive as Primitive] as (ct: Array, ops: unknown[], out: Array, params: unknown) => Cotangent[];
       // The backward equations of a layer carry that layer's path, as its forward ones do.
       atScope(eqn.scope, () => {
         const inCts = rule(ct, eqn.inputs.map(read), env.get(eqn.out)!, eqn.params);
@@ -64,6 +95,8 @@ export function vjpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
   };
   return { outs, outTree, backward };
 }
+
+const materialize = (v: Array | Literal): Array => (v instanceof Literal ? np.full([], v.value, v.aval.dtype) : v);
 
 /** A tree's leaves as arrays; numbers become float32 scalars (shared by vjp and jvp). */
 export function arrayLeaves(tree: PyTree, what: string): [Array[], TreeDef] {

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Literal } from "./array.js";
 import { matchLinearBiasRelu, VarReaders } from "./fusion-patterns.js";
-import { Var, type Atom, type Eqn, type Jaxpr } from "./jaxpr.js";
+import { isHigherOrderEqn, Var, type Atom, type Eqn, type Jaxpr } from "./jaxpr.js";
 import { explicitPadding, tfjsLowering } from "./lowering/tfjs.js";
 import type { BinaryPrimitive, Params, Primitive } from "./primitives.js";
 import { broadcastShapes, shapeEqual } from "./shape.js";
@@ -44,7 +44,8 @@ export interface PlanOptions {
 
 export function planKernels(jaxpr: Jaxpr, backend: string, opts: PlanOptions = {}): Kernel[] {
   const single = (eqn: Eqn, inputs: readonly Atom[] = eqn.inputs): Kernel => {
-    const lower = tfjsLowering(eqn.primitive, backend);
+    if (isHigherOrderEqn(eqn)) throw new Error(`internal error: a ${eqn.primitive} reached the tfjs kernel planner (inlineHigherOrder runs first)`);
+    const lower = tfjsLowering(eqn.primitive as Primitive, backend);
     return { name: eqn.primitive, scope: eqn.scope, inputs, out: eqn.out, run: (xs) => lower(xs, eqn.params as never) };
   };
   if (!(opts.fuse ?? FUSING_BACKENDS.has(backend))) return jaxpr.eqns.map((e) => single(e));

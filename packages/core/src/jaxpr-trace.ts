@@ -1,6 +1,7 @@
 import { Array, Literal, type Operand } from "./array.js";
 import { ShapedArray } from "./aval.js";
 import { ClosedJaxpr, Jaxpr, Var, type Atom, type Eqn } from "./jaxpr.js";
+import type { HigherOrderParams, HigherOrderPrimitive } from "./higher-order.js";
 import type { Params, Primitive } from "./primitives.js";
 import { currentScope } from "./scope.js";
 import { Trace, Tracer, withNewMain, type MainTrace } from "./trace.js";
@@ -54,8 +55,17 @@ class JaxprTrace extends Trace {
   processPrimitive<P extends Primitive>(primitive: P, operands: readonly Operand[], params: Params<P>, outAval: ShapedArray): Array {
     const inputs: Atom[] = operands.map((x) => (x instanceof Literal ? x : this.builder.varOf(x as JaxprTracer)));
     const out = this.builder.newTracer(this.main, outAval);
-    this.builder.eqns.push({ primitive, inputs, params, out: this.builder.varOf(out), scope: currentScope() });
+    this.builder.eqns.push({ primitive, inputs, params: params as never, out: this.builder.varOf(out), scope: currentScope() });
     return out;
+  }
+
+  override processMultiple<P extends HigherOrderPrimitive>(primitive: P, operands: readonly Array[], params: HigherOrderParams[P], outAvals: readonly ShapedArray[]): Array[] {
+    const inputs = operands.map((x) => this.builder.varOf(x as JaxprTracer));
+    const outs = outAvals.map((a) => this.builder.newTracer(this.main, a));
+    const outVars = outs.map((t) => this.builder.varOf(t));
+    if (outVars.length === 0) return [];
+    this.builder.eqns.push({ primitive, inputs, params: params as never, out: outVars[0]!, outs: outVars, scope: currentScope() });
+    return outs;
   }
 }
 

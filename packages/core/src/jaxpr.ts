@@ -1,5 +1,7 @@
 import { Array, Literal, type Operand } from "./array.js";
 import type { ShapedArray } from "./aval.js";
+import { HIGHER_ORDER_PRIMITIVES, type HigherOrderParams, type HigherOrderPrimitive } from "./higher-order.js";
+import { higherOrderRules, type HigherOrderRules } from "./higher-order-rules.js";
 import type { Params, Primitive } from "./primitives.js";
 import { atScope } from "./scope.js";
 import { abstractEval, bind } from "./trace.js";
@@ -19,13 +21,50 @@ export class Var {
 /** An equation operand: a variable or a scalar literal written in the program. */
 export type Atom = Var | Literal;
 
-export interface Eqn<P extends Primitive = Primitive> {
+/** What an equation applies: a primitive of the table, or a higher-order one (scan) with several results. */
+export type EqnPrimitive = Primitive | HigherOrderPrimitive;
+export type EqnParams<P extends EqnPrimitive> = P extends Primitive ? Params<P> : P extends HigherOrderPrimitive ? HigherOrderParams[P] : never;
+
+export interface Eqn<P extends EqnPrimitive = EqnPrimitive> {
   readonly primitive: P;
   readonly inputs: readonly Atom[];
-  readonly params: Params<P>;
+  readonly params: EqnParams<P>;
+  /** The result; for a primitive with several results (scan), the first of `outs`. */
   readonly out: Var;
+  /** Every result, in order, for a primitive with several (scan); absent for the others. Read it with `eqnOuts`. */
+  readonly outs?: readonly Var[];
   /** The named scope (layer path) the primitive was bound in, or "". */
   readonly scope: string;
+}
+
+/** Every result of an equation: `[out]`, or `outs` for a primitive with several. */
+export function eqnOuts(eqn: Eqn): readonly Var[] {
+  return eqn.outs ?? [eqn.out];
+}
+
+/** Narrows an equation to a higher-order primitive (scan, custom_vjp): its rules are `higherOrderRules`. */
+export function isHigherOrderEqn(eqn: Eqn): eqn is Eqn<HigherOrderPrimitive> {
+  return HIGHER_ORDER_PRIMITIVES.has(eqn.primitive);
+}
+
+/** Narrows an equation to a primitive of the table (one result; its rules are the `RuleTable`s). */
+export function isFirstOrderEqn(eqn: Eqn): eqn is Eqn<Primitive> {
+  return !HIGHER_ORDER_PRIMITIVES.has(eqn.primitive);
+}
+
+/** The rules of a higher-order equation's primitive. */
+export function rulesOf(eqn: Eqn<HigherOrderPrimitive>): HigherOrderRules<HigherOrderPrimitive> {
+  return higherOrderRules[eqn.primitive] as HigherOrderRules<HigherOrderPrimitive>;
+}
+
+/** Narrows an equation to a custom_vjp. */
+export function isCustomVjpEqn(eqn: Eqn): eqn is Eqn<"custom_vjp"> {
+  return eqn.primitive === "custom_vjp";
+}
+
+/** Narrows an equation to a scan. */
+export function isScanEqn(eqn: Eqn): eqn is Eqn<"scan"> {
+  return eqn.primitive === "scan";
 }
 
 export class Jaxpr {
@@ -93,6 +132,8 @@ function varNames(given: ReadonlyMap<Var, string> = new Map()): (v: Var) => stri
 }
 
 function formatParam(value: unknown): string {
+  if (value instanceof Jaxpr) return printJaxpr(value).replace(/\n/g, "\n      ");
+  if (typeof value === "function") return "<function>";
   if (globalThis.Array.isArray(value)) return value.length === 1 ? `(${formatParam(value[0])},)` : `(${value.map(formatParam).join(",")})`;
   if (typeof value === "string") return value;
   return String(value);
@@ -116,7 +157,7 @@ export function printJaxpr(jaxpr: Jaxpr, opts: { inNames?: readonly string[] } =
   const binder = (v: Var) => `${name(v)}:${v.aval}`;
   const atom = (a: Atom) => (a instanceof Var ? name(a) : a.toString());
   const head = `{ lambda ${jaxpr.constVars.map(binder).join(" ")}; ${jaxpr.inBinders.map(binder).join(" ")}. let`;
-  const lines = jaxpr.eqns.map((e) => `    ${binder(e.out)} = ${e.primitive}${formatParams(e.params)} ${e.inputs.map(atom).join(" ")}`);
+  const lines = jaxpr.eqns.map((e) => `    ${eqnOuts(e).map(binder).join(" ")} = ${e.primitive}${formatParams(e.params)} ${e.inputs.map(atom).join(" ")}`);
   const tail = `  in (${jaxpr.outs.map(atom).join(", ")}) }`;
   return [head, ...lines, tail].join("\n");
 }
@@ -147,14 +188,21 @@ export function typecheckJaxpr(jaxpr: Jaxpr): void {
   jaxpr.eqns.forEach((e, i) => {
     const where = `equation ${i} (${e.primitive})`;
     const inAvals = e.inputs.map((a) => read(a, where));
-    let expected: ShapedArray;
+    let expected: readonly ShapedArray[];
     try {
-      expected = abstractEval(e.primitive, inAvals, e.params as never);
+      if (isHigherOrderEqn(e)) {
+        typecheckJaxpr(e.params.body);
+        expected = rulesOf(e).outAvals(inAvals, e.params);
+      } else expected = [abstractEval(e.primitive as Primitive, inAvals, e.params as never)];
     } catch (err) {
       throw new JaxprTypeError(`${where}: ${(err as Error).message}`);
     }
-    if (!expected.equals(e.out.aval)) throw new JaxprTypeError(`${where}: binds ${e.out.aval} but its rule gives ${expected}`);
-    bindVar(e.out, where);
+    const outs = eqnOuts(e);
+    if (outs.length !== expected.length) throw new JaxprTypeError(`${where}: binds ${outs.length} results but its rule gives ${expected.length}`);
+    outs.forEach((v, k) => {
+      if (!expected[k]!.equals(v.aval)) throw new JaxprTypeError(`${where}: binds ${v.aval} but its rule gives ${expected[k]}`);
+      bindVar(v, where);
+    });
   });
   jaxpr.outs.forEach((a) => read(a, "outputs"));
 }
@@ -163,7 +211,7 @@ export function typecheckJaxpr(jaxpr: Jaxpr): void {
 // Evaluation
 
 /**
- * An interpreter hook: called for each equation with its evaluated operands and a thunk that binds
+ * An interpreter hook: called for each single-result equation (a scan runs as usual, its body uninterpreted) with its evaluated operands and a thunk that binds
  * the primitive as usual. Returning something else replaces the equation's value: this is how
  * transforms such as mixup act at a point of a program without editing the function that made it.
  */
@@ -192,7 +240,13 @@ export function evalJaxpr(closed: ClosedJaxpr | Jaxpr, args: readonly Array[], o
   const read = (a: Atom): Operand => (a instanceof Var ? env.get(a)! : a);
   for (const eqn of jaxpr.eqns) {
     const operands = eqn.inputs.map(read);
-    const evalDefault = () => atScope(eqn.scope, () => bind(eqn.primitive, operands, eqn.params as never));
+    if (isHigherOrderEqn(eqn)) {
+      const arrays = operands.map(operandArray);
+      const results = atScope(eqn.scope, () => rulesOf(eqn).bind(arrays, eqn.params));
+      eqn.outs!.forEach((v, k) => env.set(v, results[k]!));
+      continue;
+    }
+    const evalDefault = () => atScope(eqn.scope, () => bind(eqn.primitive as Primitive, operands, eqn.params as never));
     env.set(eqn.out, opts.interpret ? opts.interpret(eqn, operands, evalDefault) : evalDefault());
   }
   return jaxpr.outs.map((a) => {
@@ -200,6 +254,8 @@ export function evalJaxpr(closed: ClosedJaxpr | Jaxpr, args: readonly Array[], o
     return v instanceof Literal ? literalArray(v) : v;
   });
 }
+
+const operandArray = (o: Operand): Array => (o instanceof Literal ? literalArray(o) : o);
 
 /** A literal output of a jaxpr becomes a scalar array (broadcast_to of the literal to shape []). */
 function literalArray(lit: Literal): Array {

@@ -1,7 +1,8 @@
 import { Array, Literal } from "./array.js";
 import { arrayLeaves } from "./autodiff.js";
 import { isFloat } from "./dtype.js";
-import { Var, type Atom } from "./jaxpr.js";
+import { eqnOuts, isHigherOrderEqn, rulesOf, Var, type Atom } from "./jaxpr.js";
+import type { Primitive } from "./primitives.js";
 import { describeValue, traceFlat } from "./jaxpr-trace.js";
 import { jvpRules, type Tangent } from "./jvp-rules.js";
 import { tidy } from "./memory.js";
@@ -26,21 +27,33 @@ export function jvpFlat(fn: (...xs: Array[]) => PyTree, primals: readonly Array[
     if (isFloat(v.aval.dtype)) tangentOf.set(v, tangents[i]!);
   });
   const read = (a: Atom) => (a instanceof Var ? env.get(a)! : a);
+  const materialize = (v: Array | Literal) => (v instanceof Literal ? np.full([], v.value, v.aval.dtype) : v);
   const readTangent = (a: Atom): Tangent => (a instanceof Var ? (tangentOf.get(a) ?? null) : null);
 
   for (const eqn of jaxpr.eqns) {
     atScope(eqn.scope, () => {
       const operands = eqn.inputs.map(read);
-      const out = bind(eqn.primitive, operands, eqn.params as never);
+      if (isHigherOrderEqn(eqn)) {
+        const arrays = operands.map(materialize);
+        const ts = eqn.inputs.map(readTangent);
+        const rules = rulesOf(eqn);
+        const { outs, outTangents } = ts.every((t) => t === null) ? { outs: rules.bind(arrays, eqn.params), outTangents: [] } : rules.jvp(arrays, ts, eqn.params);
+        eqnOuts(eqn).forEach((v, k) => {
+          env.set(v, outs[k]!);
+          const t = outTangents[k];
+          if (t) tangentOf.set(v, t);
+        });
+        return;
+      }
+      const out = bind(eqn.primitive as Primitive, operands, eqn.params as never);
       env.set(eqn.out, out);
       const ts = eqn.inputs.map(readTangent);
       if (!isFloat(eqn.out.aval.dtype) || ts.every((t) => t === null)) return;
-      const rule = jvpRules[eqn.primitive] as (ops: unknown[], ts: Tangent[], out: Array, params: unknown) => Tangent;
+      const rule = jvpRules[eqn.primitive as Primitive] as (ops: unknown[], ts: Tangent[], out: Array, params: unknown) => Tangent;
       const t = rule(operands, ts, out, eqn.params);
       if (t) tangentOf.set(eqn.out, t);
     });
   }
-  const materialize = (v: Array | Literal) => (v instanceof Literal ? np.full([], v.value, v.aval.dtype) : v);
   const outs = jaxpr.outs.map((a) => materialize(read(a)));
   const outTangents = jaxpr.outs.map((a) => readTangent(a) ?? np.zeros(a.aval.shape, a.aval.dtype));
   return { outs, outTangents, outTree };

@@ -82,3 +82,6 @@ export function tag(x: Array, name: string): Array {
   if (typeof name !== "string" || name.length === 0) throw new TypeError(`tag: the name must be a non-empty string, got ${JSON.stringify(name)}`);
   return bind("tag", [x], { name });
 }
+
+/** Loops as one primitive: `scan(f, init, xs)` and `foriLoop(lo, hi, body, init)` (see scan.ts). */
+export { scan, foriLoop, type ScanOptions } from "./scan.js";

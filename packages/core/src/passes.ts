@@ -1,4 +1,4 @@
-import { Jaxpr, Var, type Atom, type Eqn } from "./jaxpr.js";
+import { eqnOuts, Jaxpr, Var, type Atom, type Eqn } from "./jaxpr.js";
 
 /** Dead-code elimination: drops equations whose results no output needs (every primitive is pure). */
 export function dce(jaxpr: Jaxpr): Jaxpr {
@@ -6,7 +6,7 @@ export function dce(jaxpr: Jaxpr): Jaxpr {
   const kept: Eqn[] = [];
   for (let i = jaxpr.eqns.length - 1; i >= 0; i--) {
     const eqn = jaxpr.eqns[i]!;
-    if (!live.has(eqn.out)) continue;
+    if (!eqnOuts(eqn).some((v) => live.has(v))) continue;
     kept.push(eqn);
     for (const a of eqn.inputs) if (a instanceof Var) live.add(a);
   }

@@ -9,6 +9,7 @@ import { Var, type Atom, type ClosedJaxpr } from "./jaxpr.js";
 import { dce, inlineIdentities } from "./passes.js";
 import { IDENTITY_PRIMITIVES } from "./primitives.js";
 import { shapeEqual } from "./shape.js";
+import { inlineHigherOrder } from "./inline-higher-order.js";
 
 /** Backends whose kernels run to completion inside the call: a profile needs no read to time them. */
 const SYNCHRONOUS_BACKENDS: ReadonlySet<string> = new Set(["cpu", "wasm"]);
@@ -40,7 +41,8 @@ export class TfjsProgram implements Program {
   private disposed = false;
 
   constructor(closed: ClosedJaxpr, opts: PlanOptions = {}) {
-    const jaxpr = inlineIdentities(dce(closed.jaxpr), IDENTITY_PRIMITIVES);
+    // tfjs has no loops: a scan runs unrolled (one kernel per step's equation, as the eager loop would).
+    const jaxpr = inlineIdentities(dce(inlineHigherOrder(closed.jaxpr)), IDENTITY_PRIMITIVES);
     const slotOf = new Map<Var, number>();
     const newSlot = (v: Var) => {
       slotOf.set(v, slotOf.size);

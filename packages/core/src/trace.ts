@@ -1,6 +1,7 @@
 import { Array, Literal, type Operand } from "./array.js";
 import type { ShapedArray } from "./aval.js";
 import type { DType, TypedArray } from "./dtype.js";
+import type { HigherOrderParams, HigherOrderPrimitive } from "./higher-order.js";
 import type { Params, Primitive } from "./primitives.js";
 import { currentScope } from "./scope.js";
 import { RuleError, shapeRules } from "./shape-rules.js";
@@ -23,6 +24,20 @@ export abstract class Trace {
   /** Brings a value from a lower level (a concrete array, or an outer tracer) into this trace. */
   abstract lift(x: Array): Array;
   abstract processPrimitive<P extends Primitive>(primitive: P, operands: readonly Operand[], params: Params<P>, outAval: ShapedArray): Array;
+
+  /**
+   * A primitive with several results (scan): `evaluate` runs it on operands of this level. The eager trace
+   * does just that; a staging trace overrides it to record one equation.
+   */
+  processMultiple<P extends HigherOrderPrimitive>(
+    _primitive: P,
+    operands: readonly Array[],
+    _params: HigherOrderParams[P],
+    _outAvals: readonly ShapedArray[],
+    evaluate: (operands: readonly Array[]) => Array[],
+  ): Array[] {
+    return evaluate(operands);
+  }
 
   raise(x: Array): Array {
     if (x instanceof Tracer) {
@@ -154,6 +169,21 @@ export function bind<P extends Primitive>(primitive: P, operands: readonly Opera
   const raised = operands.map((x) => (x instanceof Literal ? x : trace.raise(x)));
   const outAval = abstractEval(primitive, raised.map((x) => x.aval), params);
   return trace.processPrimitive(primitive, raised, params, outAval);
+}
+
+/**
+ * Applies a primitive with several results (scan) at whichever trace owns its operands, its result types
+ * already computed; `evaluate` is how the eager trace runs it.
+ */
+export function bindMultiple<P extends HigherOrderPrimitive>(
+  primitive: P,
+  operands: readonly Array[],
+  params: HigherOrderParams[P],
+  outAvals: readonly ShapedArray[],
+  evaluate: (operands: readonly Array[]) => Array[],
+): Array[] {
+  const trace = topTrace(operands);
+  return trace.processMultiple(primitive, operands.map((x) => trace.raise(x)), params, outAvals, evaluate);
 }
 
 /** A JS number meeting an array becomes a literal of that array's dtype. */

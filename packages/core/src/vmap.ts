@@ -1,7 +1,8 @@
 import { Array, Literal } from "./array.js";
 import { ShapedArray } from "./aval.js";
 import { batchRules } from "./batch-rules.js";
-import { Var, type Atom } from "./jaxpr.js";
+import { eqnOuts, isHigherOrderEqn, rulesOf, Var, type Atom } from "./jaxpr.js";
+import type { Primitive } from "./primitives.js";
 import { describeValue, traceFlat } from "./jaxpr-trace.js";
 import { eagerScope } from "./jvp.js";
 import * as np from "./np.js";
@@ -72,11 +73,19 @@ export function vmapFlat(fn: (...xs: Array[]) => PyTree, args: readonly Array[],
     atScope(eqn.scope, () => {
       const ins = eqn.inputs.map(read);
       const operands = ins.map((x) => x.value);
-      if (!ins.some((x) => x.batched)) {
-        env.set(eqn.out, { value: bind(eqn.primitive, operands, eqn.params as never), batched: false });
+      if (isHigherOrderEqn(eqn)) {
+        const arrays = operands.map((o) => (o instanceof Literal ? np.full([], o.value, o.aval.dtype) : o));
+        const anyBatched = ins.some((x) => x.batched);
+        const rules = rulesOf(eqn);
+        const results = anyBatched ? rules.batch(arrays, ins.map((x) => x.batched), eqn.params, size) : rules.bind(arrays, eqn.params);
+        eqnOuts(eqn).forEach((v, k) => env.set(v, { value: results[k]!, batched: anyBatched }));
         return;
       }
-      const rule = batchRules[eqn.primitive] as (ops: unknown[], b: boolean[], params: unknown, size: number) => Array;
+      if (!ins.some((x) => x.batched)) {
+        env.set(eqn.out, { value: bind(eqn.primitive as Primitive, operands, eqn.params as never), batched: false });
+        return;
+      }
+      const rule = batchRules[eqn.primitive as Primitive] as (ops: unknown[], b: boolean[], params: unknown, size: number) => Array;
       env.set(eqn.out, { value: rule(operands, ins.map((x) => x.batched), eqn.params, size), batched: true });
     });
   }

@@ -1,5 +1,5 @@
 import type { DType, ShapedArray } from "@mmx/core";
-import { AttributeType, DataType, type AttributeMessage, type DataTypeCode, type NodeMessage, type TensorMessage, type ValueInfoMessage } from "./proto.js";
+import { AttributeType, DataType, type AttributeMessage, type DataTypeCode, type GraphMessage, type NodeMessage, type TensorMessage, type ValueInfoMessage } from "./proto.js";
 
 /** A value of the graph being built: its ONNX name and its mmx type. */
 export interface Value {
@@ -15,7 +15,7 @@ export interface Value {
 export const ONNX_DTYPE: Readonly<Record<DType, DataTypeCode>> = { float32: DataType.FLOAT, int32: DataType.INT32, bool: DataType.BOOL };
 
 // Attribute values, tagged by their ONNX type.
-export type Attr = { int: number } | { ints: readonly number[] } | { float: number } | { floats: readonly number[] } | { string: string } | { tensor: TensorMessage };
+export type Attr = { int: number } | { ints: readonly number[] } | { float: number } | { floats: readonly number[] } | { string: string } | { tensor: TensorMessage } | { graph: GraphMessage };
 export const int = (v: number): Attr => ({ int: v });
 /** The most inputs one Concat node gets (see GraphBuilder.concat). */
 export const MAX_CONCAT_INPUTS = 6;
@@ -30,6 +30,7 @@ function attribute(name: string, a: Attr): AttributeMessage {
   if ("float" in a) return { name, type: AttributeType.FLOAT, f: a.float };
   if ("floats" in a) return { name, type: AttributeType.FLOATS, floats: [...a.floats] };
   if ("string" in a) return { name, type: AttributeType.STRING, s: new TextEncoder().encode(a.string) };
+  if ("graph" in a) return { name, type: AttributeType.GRAPH, g: a.graph };
   return { name, type: AttributeType.TENSOR, t: a.tensor };
 }
 
@@ -41,6 +42,17 @@ export function tensorMessage(name: string, dims: readonly number[], dataType: D
 
 export function valueInfo(name: string, dtype: DType, shape: readonly number[]): ValueInfoMessage {
   return { name, type: { tensor_type: { elem_type: ONNX_DTYPE[dtype], shape: { dim: shape.map((d) => ({ dim_value: d })) } } } };
+}
+
+/** The subgraphs a node holds (a Loop's body). */
+export const subgraphsOf = (n: NodeMessage): GraphMessage[] => n.attribute.flatMap((a) => (a.g ? [a.g] : []));
+
+/**
+ * The names a node reads: its inputs, and what its subgraphs read from the enclosing scope (a superset: every
+ * name read inside them).
+ */
+export function nodeReads(n: NodeMessage): string[] {
+  return [...n.input, ...subgraphsOf(n).flatMap((g) => g.node.flatMap(nodeReads))];
 }
 
 /**
@@ -65,18 +77,24 @@ export class GraphBuilder {
       const n = this.nodes[i]!;
       if (!n.output.some((o) => wanted.has(o))) continue;
       kept.push(n);
-      for (const x of n.input) wanted.add(x);
+      for (const x of nodeReads(n)) wanted.add(x);
     }
     kept.reverse();
     this.nodes.splice(0, this.nodes.length, ...kept);
-    const used = new Set(this.nodes.flatMap((n) => n.input));
+    const used = new Set(this.nodes.flatMap(nodeReads));
     const inits = this.initializers.filter((t) => used.has(t.name) || wanted.has(t.name));
     this.initializers.splice(0, this.initializers.length, ...inits);
   }
 
-  /** A new value name: `v<n>_<hint>`, which no input, output or parameter name takes. */
+  /**
+   * @param prefix starts every name this builder makes: a subgraph's builder (a Loop's body) gets its own, so that
+   * its names never shadow the enclosing graph's.
+   */
+  constructor(readonly prefix = "") {}
+
+  /** A new value name: `<prefix>v<n>_<hint>`, which no input, output or parameter name takes. */
   fresh(hint: string): string {
-    return `v${this.counter++}_${hint}`;
+    return `${this.prefix}v${this.counter++}_${hint}`;
   }
 
   private readonly emitted = new Map<string, string[]>();

@@ -1,12 +1,13 @@
-import { DeviceArray, ELEMENTWISE_PRIMITIVES, Literal, ShapedArray, dce, shapeEqual, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type Var } from "@mmx/core";
-import { GraphBuilder, valueInfo, type Value } from "./graph-builder.js";
+import { DeviceArray, ELEMENTWISE_PRIMITIVES, Literal, ShapedArray, dce, eqnOuts, isScanEqn, inlineHigherOrder, shapeEqual, type Atom, type ClosedJaxpr, type Eqn, type Jaxpr, type Primitive, type Var } from "@mmx/core";
+import { GraphBuilder, subgraphsOf, valueInfo, type Value } from "./graph-builder.js";
 import { DEFAULT_LOWERING_OPTIONS, lowerGemmAccumulate, onnxLowerings, type LoweringOptions, type OnnxLowering } from "./lowerings.js";
-import { encodeModel, type ModelMessage } from "./proto.js";
+import { encodeModel, type ModelMessage, type NodeMessage } from "./proto.js";
 import { planFusions, readsOf } from "./fusions.js";
 import { readGradientOnce } from "./read-gradient-once.js";
 import { lowerMaxPoolRoute } from "./lower-pool.js";
 import { lowerConv } from "./lower-conv.js";
 import { toNHWC } from "./layout.js";
+import { lowerScan } from "./lower-scan.js";
 
 export const OPSET = 17;
 /** The IR version that goes with opset 17. */
@@ -53,7 +54,7 @@ const NHWC_TO_NCHW = [0, 3, 1, 2];
  */
 function lowerOnNCHW(b: GraphBuilder, eqn: Eqn, inputs: readonly Value[], lower: OnnxLowering<Primitive>, lowering: LoweringOptions): string | undefined {
   const out = eqn.out.aval;
-  if (!ELEMENTWISE_PRIMITIVES.has(eqn.primitive) || out.ndim !== 4) return undefined;
+  if (!ELEMENTWISE_PRIMITIVES.has(eqn.primitive as Primitive) || out.ndim !== 4) return undefined;
   const channels = out.shape[3]!;
   const same = (s: readonly number[]) => shapeEqual(s, out.shape);
   let twins = 0;
@@ -100,7 +101,7 @@ const FOLDABLE: Partial<Record<Primitive, (...v: number[]) => number>> = {
 function constantFill(eqn: Eqn, read: (a: Atom) => Value): number | undefined {
   const fillOf = (a: Atom) => (a instanceof Literal ? a.value : read(a).splat);
   if (eqn.primitive === "broadcast_to" || eqn.primitive === "reshape") return fillOf(eqn.inputs[0]!);
-  const fold = FOLDABLE[eqn.primitive];
+  const fold = FOLDABLE[eqn.primitive as Primitive];
   if (!fold || eqn.out.aval.dtype !== "float32") return undefined;
   const values = eqn.inputs.map(fillOf);
   if (values.some((v) => v === undefined)) return undefined;
@@ -110,39 +111,20 @@ function constantFill(eqn: Eqn, read: (a: Atom) => Value): number | undefined {
 /** How a node that lowers an equation is named: `primitive@layer`, so that runtime errors name the layer. */
 export const originOf = (eqn: Eqn) => `${eqn.primitive}@${eqn.scope || "<top>"}`;
 
+/** A literal becomes a shared scalar constant (a splat); a variable is what `env` bound it to. */
+function readAtom(b: GraphBuilder, env: ReadonlyMap<Var, Value>, a: Atom): Value {
+  if (a instanceof Literal) return { name: b.scalar(a.value, a.aval.dtype), aval: a.aval, splat: a.value };
+  const v = env.get(a);
+  if (!v) throw new Error("internal error: a variable is read before it is bound");
+  return v;
+}
+
 /**
- * Lowers a closed jaxpr (a whole program: forward, backward, update) to one ONNX model. Constants
- * become initializers, literals shared scalar initializers, identities (tag, stop_gradient) cost
- * nothing, and each output is the producing node's own output wherever that is possible.
+ * Lowers a jaxpr's equations into `b`, binding each result in `env` (which holds its inputs and constants
+ * already): the whole program, or a scan's body into its Loop's subgraph.
  */
-export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): LoweredModel {
-  const jaxpr = dce(readGradientOnce(closed.jaxpr));
-  const lowering = opts.lowering ?? DEFAULT_LOWERING_OPTIONS;
-  const b = new GraphBuilder();
-  const env = new Map<Var, Value>();
-  const graphSources = new Set<string>();
-
-  const inputNames = jaxpr.inBinders.map((_, i) => opts.inputNames?.[i] ?? `in_${i}`);
-  if (new Set(inputNames).size !== inputNames.length) throw new Error(`@mmx/onnx: input names repeat: ${inputNames.join(", ")}`);
-  jaxpr.inBinders.forEach((v, i) => {
-    env.set(v, { name: inputNames[i]!, aval: v.aval });
-    graphSources.add(inputNames[i]!);
-  });
-  jaxpr.constVars.forEach((v, i) => {
-    const c = closed.consts[i];
-    if (!(c instanceof DeviceArray)) throw new Error("@mmx/onnx: a constant of the program is not a concrete array (was the function traced inside another transformation?)");
-    const name = `param_${i}`;
-    b.initializer(name, v.aval.dtype, v.aval.shape, c.dataSync());
-    env.set(v, { name, aval: v.aval });
-    graphSources.add(name);
-  });
-
-  const read = (a: Atom): Value => {
-    if (a instanceof Literal) return { name: b.scalar(a.value, a.aval.dtype), aval: a.aval, splat: a.value };
-    const v = env.get(a);
-    if (!v) throw new Error("internal error: a variable is read before it is bound");
-    return v;
-  };
+export function lowerEquations(b: GraphBuilder, jaxpr: Jaxpr, env: Map<Var, Value>, lowering: LoweringOptions): void {
+  const read = (a: Atom): Value => readAtom(b, env, a);
 
   // Fusions first, then liveness under them: equations that only a fused pattern read are not lowered.
   const fusions = planFusions(jaxpr);
@@ -150,7 +132,7 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
   const needed = new Set<Eqn>();
   for (let i = jaxpr.eqns.length - 1; i >= 0; i--) {
     const e = jaxpr.eqns[i]!;
-    if (!live.has(e.out)) continue;
+    if (!eqnOuts(e).some((v) => live.has(v))) continue;
     needed.add(e);
     for (const a of readsOf(e, fusions.get(e))) if (!(a instanceof Literal)) live.add(a);
   }
@@ -159,6 +141,17 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
     if (!needed.has(eqn)) continue;
     const origin = originOf(eqn);
     b.origin = origin;
+    if (isScanEqn(eqn)) {
+      let names: string[];
+      try {
+        names = lowerScan(b, eqn, eqn.inputs.map(read), lowering, lowerEquations);
+      } catch (e) {
+        if (e instanceof OnnxLoweringError) throw e;
+        throw new OnnxLoweringError(eqn.primitive, eqn.scope, (e as Error).message);
+      }
+      eqnOuts(eqn).forEach((v, k) => env.set(v, { name: names[k]!, aval: v.aval }));
+      continue;
+    }
     // A constant fill (broadcast_to of a literal, or a broadcast or reshape of a fill) is
     // materialised only if some reader needs the full array.
     const fusion = fusions.get(eqn);
@@ -201,6 +194,39 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
     }
     env.set(eqn.out, { name, aval: eqn.out.aval });
   }
+}
+
+/**
+ * Lowers a closed jaxpr (a whole program: forward, backward, update) to one ONNX model. Constants
+ * become initializers, literals shared scalar initializers, identities (tag, stop_gradient) cost
+ * nothing, and each output is the producing node's own output wherever that is possible.
+ */
+export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): LoweredModel {
+  // A scan of no steps has no loop to run: its results are its inputs and empty stacks.
+  // Nesterov's direction is rewritten to read its gradient once, so that the gradient's matmul can accumulate.
+  const jaxpr = dce(readGradientOnce(inlineHigherOrder(closed.jaxpr, (e) => e.params.length === 0)));
+  const lowering = opts.lowering ?? DEFAULT_LOWERING_OPTIONS;
+  const b = new GraphBuilder();
+  const env = new Map<Var, Value>();
+  const graphSources = new Set<string>();
+
+  const inputNames = jaxpr.inBinders.map((_, i) => opts.inputNames?.[i] ?? `in_${i}`);
+  if (new Set(inputNames).size !== inputNames.length) throw new Error(`@mmx/onnx: input names repeat: ${inputNames.join(", ")}`);
+  jaxpr.inBinders.forEach((v, i) => {
+    env.set(v, { name: inputNames[i]!, aval: v.aval });
+    graphSources.add(inputNames[i]!);
+  });
+  jaxpr.constVars.forEach((v, i) => {
+    const c = closed.consts[i];
+    if (!(c instanceof DeviceArray)) throw new Error("@mmx/onnx: a constant of the program is not a concrete array (was the function traced inside another transformation?)");
+    const name = `param_${i}`;
+    b.initializer(name, v.aval.dtype, v.aval.shape, c.dataSync());
+    env.set(v, { name, aval: v.aval });
+    graphSources.add(name);
+  });
+
+  lowerEquations(b, jaxpr, env, lowering);
+  const read = (a: Atom): Value => readAtom(b, env, a);
 
   // Outputs: rename the producing node's output where it is produced by a node and not yet an output;
   // otherwise (an input, a constant, a literal, a repeated output) copy it with Identity.
@@ -221,10 +247,15 @@ export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): Lower
   });
   b.sweep([...jaxpr.outs.map((a) => read(a).name), ...outputNames]);
   const rename = (n: string) => renamed.get(n) ?? n;
-  for (const node of b.nodes) {
-    node.input = node.input.map(rename);
-    node.output = node.output.map(rename);
-  }
+  const renameAll = (nodes: NodeMessage[]) => {
+    for (const node of nodes) {
+      node.input = node.input.map(rename);
+      node.output = node.output.map(rename);
+      // A Loop's body reads outer values by name.
+      for (const g of subgraphsOf(node)) renameAll(g.node);
+    }
+  };
+  renameAll(b.nodes);
 
   const inAvals = jaxpr.inBinders.map((v) => v.aval);
   const outAvals = jaxpr.outs.map((a) => a.aval);

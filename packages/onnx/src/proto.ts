@@ -125,7 +125,7 @@ export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 /** AttributeProto.AttributeType codes. */
-export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
+export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7 } as const;
 
 // Plain-object shapes of the messages, as protobufjs's fromObject takes them (keepCase names).
 export interface TensorMessage {
@@ -144,6 +144,8 @@ export interface AttributeMessage {
   t?: TensorMessage;
   floats?: number[];
   ints?: number[];
+  /** A subgraph (a Loop's body). */
+  g?: GraphMessage;
 }
 
 export interface NodeMessage {
