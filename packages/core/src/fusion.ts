@@ -104,7 +104,7 @@ function readBroadcastSource(bcast: Eqn, readers: VarReaders, rewired: Map<Eqn, 
   const bcastReaders = readers.only(bcast.out);
   if (!(source instanceof Var) || source.aval.dtype !== "float32" || !bcastReaders) return;
   for (const reader of bcastReaders) {
-    if (!BROADCASTING_BINARY.has(reader.primitive) || reader.out.aval.dtype !== "float32") continue;
+    if (!BROADCASTING_BINARY.has(reader.primitive as Primitive) || reader.out.aval.dtype !== "float32") continue;
     const current = rewired.get(reader) ?? [...reader.inputs];
     const replaced = current.map((a) => (a === bcast.out ? source : a));
     if (shapeEqual(broadcastShapes(...replaced.map((a) => a.aval.shape)) ?? [], reader.out.aval.shape)) rewired.set(reader, replaced);
