@@ -1,7 +1,9 @@
-import { Array, evalJaxpr, np, tree } from "@mmx/core";
+import { Array, np, tree } from "@mmx/core";
 import { checkLabels } from "@mmx/losses";
 import { boundaries, boundariesOf, resolveBoundary, type BoundaryRef } from "./boundaries.js";
 import { interpolate } from "./interpolate.js";
+import { mixAtBoundary } from "./mix-at.js";
+import { checkPlacement, type PlacementOptions } from "./placement.js";
 import { traceModel } from "./trace-model.js";
 import { checkLambda, checkPerm, checkTargets, checkTargetShape, type Lambda } from "./validate.js";
 
@@ -14,6 +16,9 @@ export type Mixed = { out: Array; targets: Array } & Record<string, unknown>;
 /** The mixed model: it takes the model's own params type (and its extra arguments) after x, y and perm. */
 export type MixedFn<P = any, R extends any[] = any[]> = (params: P, x: Array, y: Array, perm: Array | readonly number[], ...rest: R) => Mixed;
 
+/** Options of the mixup transform: where the mixing applies (`at`, `bn`, `onWarning`: see PlacementOptions). */
+export interface MixupOptions extends PlacementOptions {}
+
 /**
  * `mixup(k, λ)(f)`: the model `f(params, x, ...rest)` with its hidden state at boundary k (0 = the
  * input, i >= 1 = the i-th `tag`, or a tag's name) replaced by `λ·h + (1−λ)·h[perm]`, and the targets
@@ -25,8 +30,13 @@ export type MixedFn<P = any, R extends any[] = any[]> = (params: P, x: Array, y:
  * output when f returns an object with `out`, such as batch-norm state). y is one-hot or soft targets
  * [B, C], or int32 labels [B] (one-hot encoded with C = the output's last axis). λ is a number, a
  * scalar array or one value per example ([B]). g composes with grad and jit.
+ *
+ * `opts.at` says what is mixed at boundary k: "cut" (default) every per-example value live across the
+ * cut after the tag (a residual block's skip path included), "tag" the tagged value only; `opts.bn`
+ * which batch the batch statistics after k come from ("mixed", "clean", "after").
  */
-export function mixup(layer: BoundaryRef, lambda: Lambda): <P, R extends any[]>(f: ModelFn<P, R>) => MixedFn<P, R> {
+export function mixup(layer: BoundaryRef, lambda: Lambda, opts?: MixupOptions): <P, R extends any[]>(f: ModelFn<P, R>) => MixedFn<P, R> {
+  const placement = checkPlacement("mixup", opts);
   return <P, R extends any[]>(f: ModelFn<P, R>): MixedFn<P, R> =>
     (params, x, y, perm, ...rest) => {
       if (!(x instanceof Array) || x.ndim === 0) throw new TypeError("mixup: x must be an array with a batch axis");
@@ -37,13 +47,7 @@ export function mixup(layer: BoundaryRef, lambda: Lambda): <P, R extends any[]>(
       const model = traceModel("mixup", f, [params, x, ...rest]);
       const k = resolveBoundary("mixup", layer, boundariesOf(model));
       const mix = (h: Array) => interpolate(h, lambda, permutation);
-      const outs =
-        k === 0
-          ? evalJaxpr(
-              model.closed,
-              model.inputs.map((a, i) => (i === model.xInput ? mix(a) : a)),
-            )
-          : evalJaxpr(model.closed, model.inputs, { interpret: (eqn, _ops, evalDefault) => (eqn === model.tags[k - 1] ? mix(evalDefault()) : evalDefault()) });
+      const outs = mixAtBoundary("mixup", model, k, mix, placement, f);
       const result = tree.unflatten(model.closed.outTree!, outs);
       const out = outputOf(result);
       const classes = out.shape[out.ndim - 1]!;
@@ -62,5 +66,5 @@ function outputOf(result: unknown): Array {
   throw new TypeError("mixup: the model must return an array (its output) or an object with an `out` array");
 }
 
-/** `mixup.boundaries(f, ...exampleArgs)`: the boundaries mixup can act at, by index, name and shape. */
+/** `mixup.boundaries(f, ...exampleArgs)`: the boundaries mixup can act at, by index, name and shape, with what each cut mixes. */
 mixup.boundaries = boundaries;

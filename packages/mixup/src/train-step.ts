@@ -3,7 +3,8 @@ import { checkLabels } from "@mmx/losses";
 import type { Optimizer, OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import type { BoundaryRef } from "./boundaries.js";
-import { mixup } from "./mixup.js";
+import { mixup, type MixupOptions } from "./mixup.js";
+import { checkPlacement } from "./placement.js";
 import type { MixupPolicy } from "./policy.js";
 
 /** A model as @mmx/nn makes them: `apply(params, x, { train, state }) -> { out, state }`. */
@@ -18,6 +19,8 @@ export interface TrainStepOptions<P = PyTree, S extends OptimizerState = Optimiz
   optimizer: Optimizer<S>;
   /** Manifold or input mixup; without one (or with α <= 0) the step trains on the clean batch. */
   policy?: MixupPolicy;
+  /** Where the policy's mixing applies (cut or tag, the batch-statistics policy, the warning sink): `mixup`'s options. */
+  mixupOptions?: MixupOptions;
   /**
    * Whether `step(state, ...)` frees the state it is given once the new one is made (default true), as a jitted
    * step with JAX's `donate_argnums=(0,)` does: a loop then holds one state, even one that never yields to the
@@ -65,7 +68,8 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
  * The state passed in is donated (see `donate`), so a loop holds one copy; what the user gave `init` is never freed.
  */
 export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>(opts: TrainStepOptions<P, S>): TrainStep<P, S> {
-  const { model, loss, optimizer, policy } = opts;
+  const { model, loss, optimizer, policy, mixupOptions } = opts;
+  if (mixupOptions !== undefined) checkPlacement("trainStep: mixupOptions", mixupOptions);
   const donating = opts.donate ?? true;
   /** Arrays this step made (outputs, init's optimizer state): the only ones donation frees. */
   const made = new WeakSet<object>();
@@ -89,7 +93,7 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
           const targets = y.dtype === "int32" ? np.oneHot(y, classes) : y;
           return [loss(r.out, targets), r.state];
         }
-        const r = mixup(layer, lambda)(forward)(p, x, y, perm, modelState);
+        const r = mixup(layer, lambda, mixupOptions)(forward)(p, x, y, perm, modelState);
         classes = r.out.shape[r.out.ndim - 1]!;
         return [loss(r.out, r.targets), r.state] as [Array, PyTree];
       };
