@@ -2,6 +2,8 @@ import fc from "fast-check";
 import { beforeAll, describe, it } from "vitest";
 import { jit, np, tag, tidy, type Array } from "@mmx/core";
 import { assertAllClose, describePlan, EXECUTOR_ONLY_BACKENDS, inputFor, permutationOf, planBackends, propertyRuns, readTree, useTestBackend } from "@mmx/testing";
+import * as nn from "@mmx/nn";
+import { key } from "@mmx/random";
 import { mixup } from "./index.js";
 
 /**
@@ -155,6 +157,39 @@ for (const backend of plan.run) {
         }),
         { numRuns: propertyRuns(backend, RUNS), seed: 1806 },
       );
+    });
+
+    it("on nn's PreActResNet18 (training mode): equals the blocks before k, the crossing value mixed by hand, the blocks after (eager and jitted)", async () => {
+      const model = nn.preActResNet18(3, { initialChannels: 2 });
+      const L = model.layers as Record<string, nn.Sequential>;
+      // The chain of units in program order: the stem, each block of each stage, the head; the boundary names after each.
+      const units: { layer: nn.Layer; path: string[]; ends: string[] }[] = [{ layer: L["conv1"]!, path: ["conv1"], ends: ["conv1"] }];
+      for (const stage of ["layer1", "layer2", "layer3", "layer4"]) {
+        const blocks = L[stage]!.names;
+        blocks.forEach((b, i) => units.push({ layer: L[stage]!.layers[b]!, path: [stage, b], ends: [`${stage}.${b}`, ...(i === blocks.length - 1 ? [stage] : [])] }));
+      }
+      units.push({ layer: L["head"]!, path: ["head"], ends: ["head"] });
+      const at = (t: unknown, path: string[]) => path.reduce((o, k) => (o as Record<string, unknown> | undefined)?.[k], t);
+      const perm = [2, 0, 1];
+      for (const name of ["conv1", "layer1.0", "layer2"]) {
+        const v = await readTree(
+          tidy(() => {
+            const { params, state } = model.init(key(7), [-1, 32, 32, 3]);
+            const x = inputFor([3, 32, 32, 3], 8);
+            const y = np.array([0, 1, 2], { dtype: "int32" });
+            const forward = (p: nn.ParamTree, xs: Array, st: unknown) => model.apply(p, xs, { train: true, state: st });
+            const mixed = (p: nn.ParamTree, xs: Array, st: unknown) => mixup(name, 0.6)(forward)(p, xs, y, perm, st).out;
+            let h = x;
+            for (const u of units) {
+              h = u.layer.apply((at(params, u.path) ?? {}) as nn.ParamTree, h, { train: true, state: at(state, u.path) ?? {} }).out;
+              if (u.ends.includes(name)) h = np.add(np.mul(h, 0.6), np.mul(np.take(h, np.array(perm, { dtype: "int32" })), 0.4));
+            }
+            return { eager: mixed(params, x, state), jitted: jit(mixed)(params, x, state), expected: h };
+          }),
+        );
+        assertAllClose(v.eager, v.expected, { ...TOL, what: `eager at ${name}` });
+        assertAllClose(v.jitted, v.expected, { ...TOL, what: `jitted at ${name}` });
+      }
     });
   });
 }
