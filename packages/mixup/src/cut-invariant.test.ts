@@ -10,8 +10,8 @@ import { mixup } from "./index.js";
  * The cut-point invariant on random residual programs: mixing at boundary k equals running the program up
  * to k's tag on the batch, interpolating by hand every per-example value that is still read afterwards
  * (skip paths included; batch statistics left as they are), and running the rest on what crossed. The
- * reference finds the crossing values from the program's own op list, not from the traced IR. Eager and
- * jitted, on every backend under test.
+ * reference finds the crossing values from the program's own op list, not from the traced IR. With bn: "clean",
+ * every batch statistic the rest computes is the clean run's instead. Eager and jitted, on every backend under test.
  */
 const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
 if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
