@@ -4,10 +4,28 @@
  */
 export { mixup, type ModelFn, type Mixed, type MixedFn, type MixupOptions } from "./mixup.js";
 export type { PlacementOptions, MixAt, BatchStatsPolicy } from "./placement.js";
+export type { Mixing, MixingKind, LerpMixing, MaskMixing, DirichletMixing, FeatureNoise } from "./mixing.js";
+export { MIXING_RULES, type MixingRule } from "./mixing-rules.js";
+export { keptFraction } from "./mix-mask.js";
 export { capture } from "./capture.js";
 export { boundaries, describeCuts, resolveBoundary, type Boundary, type BoundaryRef, type MixupBoundary } from "./boundaries.js";
 export type { CrossingValue } from "./crossing.js";
 export { interpolate } from "./interpolate.js";
-export type { Lambda } from "./validate.js";
-export { manifoldMixup, inputMixup, type MixupPolicy, type MixupDraw, type ManifoldMixupOptions } from "./policy.js";
+export type { Lambda, PermInput } from "./validate.js";
+export {
+  manifoldMixup,
+  inputMixup,
+  LAMBDA_MODES,
+  type MixupPolicy,
+  type MixupDraw,
+  type ManifoldMixupOptions,
+  type LambdaMode,
+  type CutMixOptions,
+  type PatchUpOptions,
+  type NoiseOptions,
+  type AlphaSchedule,
+  type Progress,
+} from "./policy.js";
+export { derangementIndices, drawPairing, type Pairing } from "./pairing.js";
+export { cutmixBox, boxMask, blockMask, keptArea, type Box } from "./masks.js";
 export { trainStep, type TrainStep, type TrainStepOptions, type TrainState, type StepResult, type TrainableModel } from "./train-step.js";
