@@ -8,9 +8,9 @@ import { hostBatch, LR, MIXUP_ALPHA, MOMENTUM, type Workload } from "./workloads
 export type Mode = "plain" | "input" | "manifold";
 export const MODES: readonly Mode[] = ["plain", "input", "manifold"];
 
-export function policyFor(mode: Mode, mixupLayers: readonly BoundaryRef[]): MixupPolicy | undefined {
+export function policyFor(mode: Mode, eligible: readonly BoundaryRef[]): MixupPolicy | undefined {
   if (mode === "plain") return undefined;
-  return mode === "input" ? inputMixup({ alpha: MIXUP_ALPHA }) : manifoldMixup({ alpha: MIXUP_ALPHA, layers: mixupLayers });
+  return mode === "input" ? inputMixup({ alpha: MIXUP_ALPHA }) : manifoldMixup({ alpha: MIXUP_ALPHA, layers: eligible });
 }
 
 /**
@@ -35,7 +35,7 @@ function forcible(policy: MixupPolicy): { policy: MixupPolicy; forced: { layer?:
 export function mmxStep(w: Workload, mode: Mode) {
   const model = w.model();
   const optimizer = sgd({ lr: LR, momentum: MOMENTUM, nesterov: true });
-  const base = policyFor(mode, model.mixupLayers);
+  const base = policyFor(mode, model.paperBoundaries);
   const forcing = base ? forcible(base) : undefined;
   const step = trainStep({ model, loss: bceSoftmax, optimizer, ...(forcing ? { policy: forcing.policy } : {}) });
 

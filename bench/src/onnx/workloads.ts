@@ -23,7 +23,7 @@ export type Mode = "plain" | "manifold";
 export function trainingLoop(name: WorkloadName, mode: Mode) {
   const w = BENCH_WORKLOADS[name];
   const model = w.model();
-  const policy = mode === "manifold" ? manifoldMixup({ alpha: MIXUP_ALPHA, layers: model.mixupLayers }) : undefined;
+  const policy = mode === "manifold" ? manifoldMixup({ alpha: MIXUP_ALPHA, layers: model.paperBoundaries }) : undefined;
   const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: LR, momentum: MOMENTUM, nesterov: true }), ...(policy ? { policy } : {}) });
   const init = model.init(key(0), [-1, ...w.exampleShape]);
   let state = step.init(init.params, init.state);
@@ -37,7 +37,7 @@ export function trainingLoop(name: WorkloadName, mode: Mode) {
     get programs() {
       return step.programs;
     },
-    eligible: policy ? model.mixupLayers.length : 1,
+    eligible: policy ? model.paperBoundaries.length : 1,
     run() {
       const r = step(state, x, y, foldIn(key(1), i++));
       lastLoss = r.loss.item();

@@ -176,7 +176,7 @@ export function resolveLayers(method: Method, refs: readonly string[] | undefine
   const describe = () => all.map((b) => `${b.index} ${b.name}`).join(", ");
   if (method === "none") return { layers: [], layerNames: [] };
   if (method === "input") return { layers: [0], layerNames: ["input"] };
-  const wanted = refs ?? model.mixupLayers.map(String);
+  const wanted = refs ?? model.paperBoundaries.map(String);
   const layers = wanted.map((ref) => {
     const asIndex = /^\d+$/.test(ref) ? Number(ref) : undefined;
     const hit = asIndex !== undefined ? all[asIndex] : all.find((b) => b.name === ref);

@@ -55,7 +55,7 @@ export interface ReproduceOptions {
 /** The training config of one demo run. */
 export function runConfig(plan: DatasetPlan, method: Preset["methods"][number], seed: number, backend: string): TrainConfig {
   const { model } = buildModel(plan.model, { name: plan.dataset, exampleShape: plan.dataset === "spirals" ? [2] : [28, 28, 1], classNames: plan.dataset === "spirals" ? ["0", "1"] : globalThis.Array.from({ length: 10 }, String) }, plan.hidden);
-  const layers = method.method === "none" ? [] : method.method === "input" ? [0] : [...model.mixupLayers];
+  const layers = method.method === "none" ? [] : method.method === "input" ? [0] : [...model.paperBoundaries];
   const names = nn.boundaries(model, null, model.inputShape);
   return {
     ...dataConfig(plan),
