@@ -1,5 +1,4 @@
-import { Var, type Atom, type Eqn, type Jaxpr, type Primitive, type ShapedArray } from "@mmx/core";
-import { resultsOf } from "./results.js";
+import { eqnOuts, isFirstOrderEqn, Var, type Atom, type Eqn, type Jaxpr, type Primitive, type ShapedArray } from "@mmx/core";
 
 /**
  * How a value of a traced model relates to the examples of its batch x (input binder `xInput`, whose
@@ -177,9 +176,8 @@ function roleOf(eqn: Eqn, operands: readonly BatchRole[]): BatchRole {
   if (!operands.some((r) => r.kind === "batch")) return operands.some((r) => r.kind === "statistic") ? STATISTIC : INDEPENDENT;
   const axes = operands.map((r) => (r.kind === "batch" ? r.axis : null));
   // Higher-order primitives (a scan, with a program inside) are outside the table: not analysed, so not mixable.
-  const rule = (RULES as Partial<Record<string, BatchRule<Primitive>>>)[eqn.primitive];
-  if (!rule || resultsOf(eqn).length !== 1) return entangled(`${eqn.primitive} is not analysed for where it puts the examples`);
-  return rule(eqn, axes, eqn.inputs.map((a) => a.aval));
+  if (!isFirstOrderEqn(eqn)) return entangled(`${eqn.primitive} is not analysed for where it puts the examples`);
+  return (RULES[eqn.primitive] as BatchRule<Primitive>)(eqn, axes, eqn.inputs.map((a) => a.aval));
 }
 
 /** The role of every variable of `jaxpr`, x being input binder `xInput`. */
@@ -189,7 +187,7 @@ export function batchRoles(jaxpr: Jaxpr, xInput: number): Map<Var, BatchRole> {
   const read = (a: Atom) => (a instanceof Var ? (roles.get(a) ?? INDEPENDENT) : INDEPENDENT);
   for (const eqn of jaxpr.eqns) {
     const role = roleOf(eqn, eqn.inputs.map(read));
-    for (const v of resultsOf(eqn)) roles.set(v, role);
+    for (const v of eqnOuts(eqn)) roles.set(v, role);
   }
   return roles;
 }

@@ -1,9 +1,8 @@
-import { dce, evalJaxpr, Jaxpr, np, type Array, type Var } from "@mmx/core";
+import { eqnOuts, dce, evalJaxpr, Jaxpr, np, type Array, type Var } from "@mmx/core";
 import { batchRoles } from "./batch-roles.js";
 import { cutAt, descendants, pastNormalisation, type Cut } from "./cut.js";
 import { describeValue } from "./crossing.js";
 import type { Placement } from "./placement.js";
-import { resultsOf } from "./results.js";
 import { warnStraddle } from "./straddle-warning.js";
 import type { TracedModel } from "./trace-model.js";
 
@@ -75,7 +74,7 @@ export function mixAtBoundary(what: string, model: TracedModel, k: number, mix: 
   }
   // Statistics from the clean batch: the suffix runs on the clean values up to every statistic it computes,
   // and the mixed suffix reads those instead of computing its own.
-  const statistics = suffixEqns.filter((e) => resultsOf(e).length === 1 && roles.get(e.out)?.kind === "statistic").map((e) => e.out);
+  const statistics = suffixEqns.filter((e) => eqnOuts(e).length === 1 && roles.get(e.out)?.kind === "statistic").map((e) => e.out);
   const cleanStats = statistics.length === 0 ? [] : evalJaxpr(dce(new Jaxpr(constVars, suffixBinders, suffixEqns, statistics)), suffixBinders.map((v) => clean.get(v)!), { consts: closed.consts });
   const given = new Set(statistics);
   const mixedSuffix = dce(new Jaxpr(constVars, [...suffixBinders, ...statistics], suffixEqns.filter((e) => !given.has(e.out)), outs));

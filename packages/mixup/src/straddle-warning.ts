@@ -1,5 +1,4 @@
-import type { Var } from "@mmx/core";
-import { resultsOf } from "./results.js";
+import { eqnOuts, type Var } from "@mmx/core";
 import type { TracedModel } from "./trace-model.js";
 
 /** Model functions (or whatever key the caller gives) and the boundaries they were warned about. */
@@ -11,7 +10,7 @@ export function warnStraddle(what: string, model: TracedModel, k: number, statis
   warned.set(warnKey, seen);
   if (seen.has(k)) return;
   seen.add(k);
-  const eqnOf = new Map(model.closed.jaxpr.eqns.flatMap((e) => resultsOf(e).map((v) => [v, e] as const)));
+  const eqnOf = new Map(model.closed.jaxpr.eqns.flatMap((e) => eqnOuts(e).map((v) => [v, e] as const)));
   const scopes = [...new Set(statistics.map((v) => eqnOf.get(v)?.scope ?? ""))].map((s) => (s === "" ? "(top level)" : `"${s}"`));
   const name = k === 0 ? "input" : model.tags[k - 1]!.params.name;
   onWarning(
