@@ -8,4 +8,5 @@ export { boundaries, resolveBoundary, type Boundary, type BoundaryRef } from "./
 export { interpolate } from "./interpolate.js";
 export type { Lambda } from "./validate.js";
 export { manifoldMixup, inputMixup, type MixupPolicy, type MixupDraw, type ManifoldMixupOptions } from "./policy.js";
+export { trainSeeds, type TrainSeeds, type TrainSeedsOptions, type SeedsStepResult } from "./train-seeds.js";
 export { trainStep, type TrainStep, type TrainStepOptions, type TrainState, type StepResult, type TrainableModel } from "./train-step.js";

@@ -65,7 +65,7 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
  * The state passed in is donated (see `donate`), so a loop holds one copy; what the user gave `init` is never freed.
  */
 export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>(opts: TrainStepOptions<P, S>): TrainStep<P, S> {
-  const { model, loss, optimizer, policy } = opts;
+  const { policy } = opts;
   const donating = opts.donate ?? true;
   /** Arrays this step made (outputs, init's optimizer state): the only ones donation frees. */
   const made = new WeakSet<object>();
@@ -74,32 +74,9 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
     return t;
   };
   const donatedBy = "donated to trainStep: step(state) consumes the state passed to it; keep the one it returns (or pass donate: false)";
-  const forward = (p: P, x: Array, st: PyTree) => {
-    const r = model.apply(p, x, { train: true, state: st });
-    return { out: r.out, state: r.state };
-  };
   /** The model's class count (its output's last axis), learnt when the step is first traced. */
   let classes: number | undefined;
-  const program = jit(
-    (layer: BoundaryRef | null, params: P, opt: S, modelState: PyTree, x: Array, y: Array, lambda: Array, perm: Array) => {
-      const objective = (p: P) => {
-        if (layer === null) {
-          const r = forward(p, x, modelState);
-          classes = r.out.shape[r.out.ndim - 1]!;
-          const targets = y.dtype === "int32" ? np.oneHot(y, classes) : y;
-          return [loss(r.out, targets), r.state];
-        }
-        const r = mixup(layer, lambda)(forward)(p, x, y, perm, modelState);
-        classes = r.out.shape[r.out.ndim - 1]!;
-        return [loss(r.out, r.targets), r.state] as [Array, PyTree];
-      };
-      const [[value, state], grads] = valueAndGrad(objective, { hasAux: true })(params);
-      // The gradient of params P is a tree like P (its number leaves, if any, become arrays).
-      const updated = optimizer.update(grads as P, opt, params);
-      return { params: updated.params, opt: updated.state, modelState: state, loss: value };
-    },
-    { staticArgnums: [0] },
-  );
+  const program = jit(stepFunction(opts, (c) => (classes = c)), { staticArgnums: [0] });
 
   type Args = Parameters<typeof program>;
   type Out = TrainState<P, S> & { loss: Array };
@@ -147,9 +124,40 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
     const { args, layer } = prepare(state, x, y, key);
     return finish(state, args, layer, (await program.callAsync(...args)) as Out) as StepResult<Q, S>;
   };
-  step.init = (params, modelState = {}) => ({ params, opt: own(optimizer.init(params)), modelState });
+  step.init = (params, modelState = {}) => ({ params, opt: own(opts.optimizer.init(params)), modelState });
   Object.defineProperty(step, "programs", { get: () => program.cacheSize });
   return step;
+}
+
+/**
+ * One training step as a pure function of (layer, params, opt, modelState, x, y, λ, perm): forward on the
+ * mixed batch (clean where layer is null), backward, and the optimizer update, threading batch-norm state.
+ * `trainStep` jits it per layer; `trainSeeds` jits it mapped over seeds. `onClasses` learns the class count.
+ */
+export function stepFunction<P, S extends OptimizerState>(opts: Pick<TrainStepOptions<P, S>, "model" | "loss" | "optimizer">, onClasses: (classes: number) => void) {
+  const { model, loss, optimizer } = opts;
+  const forward = (p: P, x: Array, st: PyTree) => {
+    const r = model.apply(p, x, { train: true, state: st });
+    return { out: r.out, state: r.state };
+  };
+  return (layer: BoundaryRef | null, params: P, opt: S, modelState: PyTree, x: Array, y: Array, lambda: Array, perm: Array): TrainState<P, S> & { loss: Array } => {
+    const objective = (p: P) => {
+      if (layer === null) {
+        const r = forward(p, x, modelState);
+        const classes = r.out.shape[r.out.ndim - 1]!;
+        onClasses(classes);
+        const targets = y.dtype === "int32" ? np.oneHot(y, classes) : y;
+        return [loss(r.out, targets), r.state];
+      }
+      const r = mixup(layer, lambda)(forward)(p, x, y, perm, modelState);
+      onClasses(r.out.shape[r.out.ndim - 1]!);
+      return [loss(r.out, r.targets), r.state] as [Array, PyTree];
+    };
+    const [[value, state], grads] = valueAndGrad(objective, { hasAux: true })(params);
+    // The gradient of params P is a tree like P (its number leaves, if any, become arrays).
+    const updated = optimizer.update(grads as P, opt, params);
+    return { params: updated.params, opt: updated.state, modelState: state, loss: value };
+  };
 }
 
 /** What a step is given, checked before anything is drawn or traced: each mistake named, not a property read of null. */
