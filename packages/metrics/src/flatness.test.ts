@@ -1,6 +1,6 @@
 import { Matrix, EigenvalueDecomposition, QrDecomposition } from "ml-matrix";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hessian, np, setBackend, tidy, type Array } from "@mmx/core";
+import { hessian, np, setBackend, tidy, type Array as MxArray } from "@mmx/core";
 import { largestHessianEigenvalue } from "./index.js";
 
 /**
@@ -28,7 +28,7 @@ describe("largestHessianEigenvalue", () => {
       tidy(() => {
         const a = np.array(symmetricWith(spectrum));
         // The params split into two leaves: the quadratic sees their concatenation.
-        const loss = (p: { u: Array; w: Array }) => {
+        const loss = (p: { u: MxArray; w: MxArray }) => {
           const x = np.concatenate([p.u, p.w]);
           return np.mul(np.sum(np.mul(x, np.matmul(a, x))), 0.5);
         };
@@ -46,7 +46,7 @@ describe("largestHessianEigenvalue", () => {
     tidy(() => {
       const [d, h, c, n] = [3, 4, 2, 6];
       const sizes = [d * h, h, h * c];
-      const unpack = (theta: Array) => {
+      const unpack = (theta: MxArray) => {
         const w1 = np.reshape(np.slice(theta, [0], [sizes[0]!]), [d, h]);
         const b1 = np.slice(theta, [sizes[0]!], [sizes[1]!]);
         const w2 = np.reshape(np.slice(theta, [sizes[0]! + sizes[1]!], [sizes[2]!]), [h, c]);
@@ -54,12 +54,12 @@ describe("largestHessianEigenvalue", () => {
       };
       const x = np.array(wave(n * d, 0.3), { shape: [n, d] });
       const y = np.array(Array.from({ length: n * c }, (_, i) => (i % c === Math.floor(i / c) % c ? 1 : 0)), { shape: [n, c] });
-      const lossOf = (p: { w1: Array; b1: Array; w2: Array }, xb: Array, yb: Array) => {
+      const lossOf = (p: { w1: MxArray; b1: MxArray; w2: MxArray }, xb: MxArray, yb: MxArray) => {
         const logits = np.matmul(np.tanh(np.add(np.matmul(xb, p.w1), p.b1)), p.w2);
-        return np.mean(np.neg(np.sum(np.mul(yb, np.logSoftmax(logits, -1)), -1)));
+        return np.mean(np.neg(np.sum(np.mul(yb, np.logSoftmax(logits, -1)), { axis: -1 })));
       };
       const theta = np.array(wave(sizes.reduce((s, v) => s + v), 2.1));
-      const explicit = hessian((t: Array) => lossOf(unpack(t), x, y))(theta);
+      const explicit = hessian((t: MxArray) => lossOf(unpack(t), x, y))(theta);
       const size = theta.size;
       const rows = Array.from({ length: size }, (_, i) => Array.from(explicit.dataSync().slice(i * size, (i + 1) * size), Number));
       const eig = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true }).realEigenvalues;
@@ -71,11 +71,11 @@ describe("largestHessianEigenvalue", () => {
 
   it("bad arguments give one-line errors", () => {
     tidy(() => {
-      const loss = (p: Array) => np.sum(np.square(p));
+      const loss = (p: MxArray) => np.sum(np.square(p));
       expect(() => largestHessianEigenvalue(loss, np.zeros([2]), { iters: 0 })).toThrow(/largestHessianEigenvalue: iters must be a positive integer, got 0/);
-      expect(() => largestHessianEigenvalue(loss, np.zeros([2], "int32"))).toThrow(/params leaf .* is not a float32 Array/);
+      expect(() => largestHessianEigenvalue(loss, np.zeros([2], "int32"))).toThrow(/params leaf .* is not a float32 MxArray/);
       expect(() => largestHessianEigenvalue(loss, np.zeros([2]), { start: np.zeros([3]) })).toThrow(/start must be a tree of arrays like the params/);
-      expect(() => largestHessianEigenvalue((p: Array) => np.sum(np.log(p)), np.zeros([2]))).toThrow(/the Hessian-vector product is not finite/);
+      expect(() => largestHessianEigenvalue((p: MxArray) => np.sum(np.log(p)), np.zeros([2]))).toThrow(/the Hessian-vector product is not finite/);
     });
   });
 });

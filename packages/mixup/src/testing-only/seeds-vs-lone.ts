@@ -1,4 +1,4 @@
-import { dispose, np, tree, type Array, type PyTree } from "@mmx/core";
+import { dispose, np, tree, type Array as MxArray, type PyTree } from "@mmx/core";
 import { bceSoftmax } from "@mmx/losses";
 import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
@@ -39,12 +39,12 @@ function following(policy: MixupPolicy, leader: () => Key): MixupPolicy {
   };
 }
 
-const read = (t: unknown) => tree.leaves(t).map((a) => Float64Array.from((a as Array).dataSync()));
+const read = (t: unknown) => tree.leaves(t).map((a) => Float64Array.from((a as MxArray).dataSync()));
 const stepKey = (s: number, t: number) => foldIn(key(100 + s), t);
 
 export interface SeedsCase {
   name: string;
-  model: () => nn.Model;
+  model: () => nn.Model | nn.Sequential;
   policy: (m: nn.Model) => MixupPolicy;
   shared: boolean;
 }
@@ -63,7 +63,7 @@ export const SEEDS_CASES: SeedsCase[] = [
 /** Trains the case both ways on the current backend and compares every step's loss and layer, and the final states. */
 export function checkSeedsAgainstLoneRuns(c: SeedsCase): void {
   const model = c.model();
-  const policy = c.policy(model);
+  const policy = c.policy(model as nn.Model);
   const optimizer = sgd({ lr: 0.2, momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
   const inits = Array.from({ length: SEEDS }, (_, s) => model.init(key(s), [-1, 4]));
   const steps = 4;
@@ -91,8 +91,8 @@ export function checkSeedsAgainstLoneRuns(c: SeedsCase): void {
     let t = 0;
     const lone = trainStep({ model, loss: bceSoftmax, optimizer, policy: following(policy, () => stepKey(0, t)) });
     let st = lone.init(
-      tree.map((a: Array) => np.add(a, 0), inits[s]!.params),
-      tree.map((a: Array) => np.add(a, 0), inits[s]!.state as PyTree),
+      tree.map((a: MxArray) => np.add(a, 0), inits[s]!.params),
+      tree.map((a: MxArray) => np.add(a, 0), inits[s]!.state as PyTree),
     );
     for (t = 0; t < steps; t++) {
       const r = lone(st, batches[s]!.x, batches[s]!.y, stepKey(s, t));
