@@ -73,7 +73,7 @@ describe("largestHessianEigenvalue", () => {
     tidy(() => {
       const loss = (p: MxArray) => np.sum(np.square(p));
       expect(() => largestHessianEigenvalue(loss, np.zeros([2]), { iters: 0 })).toThrow(/largestHessianEigenvalue: iters must be a positive integer, got 0/);
-      expect(() => largestHessianEigenvalue(loss, np.zeros([2], "int32"))).toThrow(/params leaf .* is not a float32 MxArray/);
+      expect(() => largestHessianEigenvalue(loss, np.zeros([2], "int32"))).toThrow(/params leaf .* is not a float32 Array/);
       expect(() => largestHessianEigenvalue(loss, np.zeros([2]), { start: np.zeros([3]) })).toThrow(/start must be a tree of arrays like the params/);
       expect(() => largestHessianEigenvalue((p: MxArray) => np.sum(np.log(p)), np.zeros([2]))).toThrow(/the Hessian-vector product is not finite/);
     });
