@@ -74,7 +74,8 @@ for (const backend of plan.run) {
           expectAllClose(r.out, r.stacked, { what: "vmap vs stacked" });
           expectAllClose(r.jitted, r.out, { what: "jit(vmap) vs vmap" });
         }),
-        { numRuns: propertyRuns(backend, 30) },
+        // Fixed seeds: a failure replays as is.
+        { numRuns: propertyRuns(backend, 30), seed: 1707 },
       );
     });
 
@@ -105,7 +106,7 @@ for (const backend of plan.run) {
           expectAllClose(r.gradVmap, r.summed, { rtol: 1e-4, atol: 1e-4, what: "grad(vmap)" });
           expectAllClose(r.jitGradVmap, r.summed, { rtol: 1e-4, atol: 1e-4, what: "jit(grad(vmap))" });
         }),
-        { numRuns: propertyRuns(backend, 20) },
+        { numRuns: propertyRuns(backend, 20), seed: 1708 },
       );
     });
   });
