@@ -1,6 +1,6 @@
 import { dispose, grad, jit, np, tree, vmap, type Array as MxArray, type PyTree } from "@mmx/core";
 import { bceSoftmax } from "@mmx/losses";
-import { manifoldMixup, trainSeeds, trainStep, type TrainState } from "@mmx/mixup";
+import { manifoldMixup, trainSeeds, trainStep } from "@mmx/mixup";
 import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
 import { foldIn, key } from "@mmx/random";
@@ -66,7 +66,7 @@ async function seedsRow(backend: string, opts: { steps: number; warmup: number }
   const together = trainSeeds({ model, loss: bceSoftmax, optimizer, policy, seeds: SEEDS });
   let state = together.init(inits);
   const alone = trainStep({ model, loss: bceSoftmax, optimizer, policy });
-  let states: TrainState[] = inits.map((p) => alone.init(tree.map((l: MxArray) => np.add(l, 0), p)));
+  let states = inits.map((p) => alone.init(tree.map((l: MxArray) => np.add(l, 0), p) as nn.ParamTree));
   let t = 0;
   const r = await interleaved(
     async () => {
