@@ -53,14 +53,18 @@ function data(batch: number, features: number, classes: number, seed: number) {
   };
 }
 
-/** The mlp workload's model and step (784-512-512-10, batch 128, manifold mixup α = 2, SGD Nesterov). */
-async function seedsRow(backend: string, opts: { steps: number; warmup: number }): Promise<TransformRow> {
+/**
+ * An MLP step (manifold mixup α = 2, SGD Nesterov): the mlp workload's 784-512-512-10 at batch 128, where the
+ * FLOPs dominate, and a small 2-64-64-2 at batch 100 (the spirals' size), where per-step dispatch does.
+ */
+async function seedsRow(backend: string, sizes: readonly number[], batch: number, opts: { steps: number; warmup: number }): Promise<TransformRow> {
   const before = load();
-  const model = nn.mlp([784, 512, 512, 10]);
+  const model = nn.mlp([...sizes]);
+  const [features, classes] = [sizes[0]!, sizes[sizes.length - 1]!];
   const policy = manifoldMixup({ alpha: 2, layers: model.mixupLayers });
   const optimizer = sgd({ lr: 0.1, momentum: 0.9, nesterov: true });
-  const inits = Array.from({ length: SEEDS }, (_, s) => model.init(key(s), [-1, 784]).params);
-  const batches = Array.from({ length: SEEDS }, (_, s) => data(128, 784, 10, s + 1));
+  const inits = Array.from({ length: SEEDS }, (_, s) => model.init(key(s), [-1, features]).params);
+  const batches = Array.from({ length: SEEDS }, (_, s) => data(batch, features, classes, s + 1));
   const xs = np.stack(batches.map((b) => b.x));
   const ys = np.stack(batches.map((b) => b.y));
   const together = trainSeeds({ model, loss: bceSoftmax, optimizer, policy, seeds: SEEDS });
@@ -90,7 +94,7 @@ async function seedsRow(backend: string, opts: { steps: number; warmup: number }
   );
   dispose([xs, ys, inits, state.params, state.opt, ...states.flatMap((s) => [s.params, s.opt]), ...batches.flatMap((b) => [b.x, b.y])]);
   return {
-    name: `mlp step, ${SEEDS} seeds`,
+    name: `mlp ${sizes.join("-")} b${batch} step, ${SEEDS} seeds`,
     backend,
     vmapped: { label: `trainSeeds (${SEEDS} seeds, one program)`, timing: r.a },
     separate: { label: `${SEEDS} trainStep calls`, timing: r.b },
@@ -139,5 +143,5 @@ async function perExampleRow(backend: string, opts: { steps: number; warmup: num
 /** Both rows on the current backend. */
 export async function runTransforms(backend: string, opts: { steps: number; warmup: number; log: (line: string) => void }): Promise<TransformRow[]> {
   opts.log(`transforms on ${backend} (load ${load()})...`);
-  return [await seedsRow(backend, opts), await perExampleRow(backend, opts)];
+  return [await seedsRow(backend, [784, 512, 512, 10], 128, opts), await seedsRow(backend, [2, 64, 64, 2], 100, opts), await perExampleRow(backend, opts)];
 }
