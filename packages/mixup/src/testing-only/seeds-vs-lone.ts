@@ -47,6 +47,8 @@ export interface SeedsCase {
   model: () => nn.Model | nn.Sequential;
   policy: (m: nn.Model) => MixupPolicy;
   shared: boolean;
+  /** One example's shape (4 values); default [4]. */
+  input?: number[];
 }
 
 export const SEEDS_CASES: SeedsCase[] = [
@@ -58,6 +60,14 @@ export const SEEDS_CASES: SeedsCase[] = [
     policy: () => manifoldMixup({ alpha: 2, layers: [0, "fc", "bn"] }),
     shared: false,
   },
+  {
+    // Batched weights take conv's per-seed fallback (one conv per seed), and the filter gradients too.
+    name: "a small CNN (convolutions with per-seed filters)",
+    model: () => nn.sequential({ conv: nn.conv2d(3, 2, { padding: "SAME" }), act: nn.relu, pool: nn.maxPool(2), flat: nn.flatten, out: nn.dense(3, 3) }),
+    policy: () => manifoldMixup({ alpha: 2, layers: [0, "conv", "pool"] }),
+    shared: false,
+    input: [2, 2, 1],
+  },
 ];
 
 /** Trains the case both ways on the current backend and compares every step's loss and layer, and the final states. */
@@ -65,9 +75,15 @@ export function checkSeedsAgainstLoneRuns(c: SeedsCase): void {
   const model = c.model();
   const policy = c.policy(model as nn.Model);
   const optimizer = sgd({ lr: 0.2, momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
-  const inits = Array.from({ length: SEEDS }, (_, s) => model.init(key(s), [-1, 4]));
+  const input = c.input ?? [4];
+  const inits = Array.from({ length: SEEDS }, (_, s) => model.init(key(s), [-1, ...input]));
   const steps = 4;
-  const batches = Array.from({ length: SEEDS }, (_, s) => batchOf(c.shared ? 0 : s, 9));
+  const batches = Array.from({ length: SEEDS }, (_, s) => {
+    const b = batchOf(c.shared ? 0 : s, 9);
+    const x = np.reshape(b.x, [9, ...input]);
+    if (x !== b.x) b.x.dispose();
+    return { x, y: b.y };
+  });
 
   // One program for the seeds.
   const seeds = trainSeeds({ model, loss: bceSoftmax, optimizer, policy, seeds: SEEDS, sharedBatch: c.shared });
