@@ -101,7 +101,10 @@ for (const backend of plan.run) {
               const cts = pullback(u) as MxArray[];
               const [jitOut, jitTangent] = jit((...xs: MxArray[]) => jvp(f, xs, vs))(...args) as [MxArray, MxArray];
               // A central difference along v of <f, u>: the programs' kinks (relu, max, where) are measure zero.
-              const at = (s: number) => dot(f(...args.map((a, j) => np.add(a, np.mul(vs[j]!, s)))), u);
+              const at = (s: number) => {
+                const [x, y, w] = args.map((a, j) => np.add(a, np.mul(vs[j]!, s)));
+                return dot(f(x!, y!, w!), u);
+              };
               return { out, tangent, jitOut, jitTangent, forward: dot(tangent, u), reverse: cts.map((ct, j) => dot(ct, vs[j]!)), plus: at(FD_EPS), minus: at(-FD_EPS) };
             }),
           );
