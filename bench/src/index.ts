@@ -12,6 +12,7 @@ import { runPytorch, type TorchReport } from "./pytorch.js";
 import { findBestTorch, type TorchPeerChoice } from "./torch-peer.js";
 import { renderReport } from "./report.js";
 import { runWorkload, type WorkloadResult } from "./run-workload.js";
+import { runTransforms, type TransformRow } from "./transforms.js";
 import { firstLine, load, matmulPeakGflops, peakRssMb } from "./timing.js";
 import { WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from "./workloads.js";
 
@@ -32,7 +33,9 @@ const USAGE = `options:
   --torch-keep-env                  run PyTorch in the environment as it is (default: the fastest correct OpenBLAS kernels and threads, probed)
   --no-tune                         skip tuning onnxruntime's session options per workload (default: the fastest of 8, probed)
   --no-peers                        skip hand-written tfjs and tfjs-layers
-  --no-profile                      skip the per-primitive profile of the mmx steps`;
+  --no-profile                      skip the per-primitive profile of the mmx steps
+  --no-transforms                   skip the vmap rows (3 seeds in one program, per-example gradients)
+  --transforms-only                 only the vmap rows (default 20 rounds, 5 warm-up; --steps/--warmup set them)`;
 
 interface Options {
   workloads: WorkloadName[];
@@ -46,10 +49,11 @@ interface Options {
   tune: boolean;
   peers: boolean;
   profile: boolean;
+  transforms: "yes" | "no" | "only";
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { workloads: [...WORKLOAD_NAMES], backends: null, cpuAll: false, torch: true, torchKeepEnv: false, tune: true, peers: true, profile: true };
+  const opts: Options = { workloads: [...WORKLOAD_NAMES], backends: null, cpuAll: false, torch: true, torchKeepEnv: false, tune: true, peers: true, profile: true, transforms: "yes" };
   const int = (arg: string, v: string | undefined, min: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${arg} needs an integer >= ${min}, got ${v ?? "nothing"}\n${USAGE}`);
@@ -73,6 +77,8 @@ function parseArgs(argv: string[]): Options {
     else if (arg === "--no-tune") opts.tune = false;
     else if (arg === "--no-peers") opts.peers = false;
     else if (arg === "--no-profile") opts.profile = false;
+    else if (arg === "--no-transforms") opts.transforms = "no";
+    else if (arg === "--transforms-only") opts.transforms = "only";
     else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
   return opts;
@@ -104,6 +110,7 @@ async function main() {
   const cpu = cpuInfo();
   const onnxTuning: Record<string, OnnxTuning> = {};
   const results: WorkloadResult[] = [];
+  const transforms: TransformRow[] = [];
   const peaks: Record<string, number | string> = {};
   for (const backend of backends) {
     try {
@@ -115,7 +122,8 @@ async function main() {
     const n = backend === "cpu" ? 512 : 1024;
     peaks[backend] = await matmulPeakGflops(n, backend === "onnx" ? "jit" : "eager");
     log(`${backend}: ${n}x${n} matmul peak ${(peaks[backend] as number).toFixed(1)} GFLOP/s`);
-    for (const name of opts.workloads) {
+    if (opts.transforms !== "no") transforms.push(...(await runTransforms(backend, { steps: opts.steps ?? 20, warmup: opts.warmup ?? 5, log })));
+    for (const name of opts.transforms === "only" ? [] : opts.workloads) {
       const w = WORKLOADS[name];
       if (backend === "cpu" && !w.onCpu && !opts.cpuAll) {
         notes.push(`${name} on cpu: skipped (tfjs's plain-JavaScript cpu backend takes seconds per step of the conv workloads: ~7 s for one cnn step, measured; --cpu-all runs it)`);
@@ -146,7 +154,7 @@ async function main() {
 
   let torch: TorchReport = { skipped: "--no-torch" };
   let torchPeer: TorchPeerChoice | undefined;
-  if (opts.torch) {
+  if (opts.torch && opts.transforms !== "only") {
     if (!opts.torchKeepEnv) {
       log(`finding PyTorch's best BLAS configuration (load ${load()})...`);
       torchPeer = findBestTorch(cpu, { log });
@@ -165,6 +173,7 @@ async function main() {
     matmulPeakGflops: peaks,
     notes,
     results,
+    transforms,
     torch,
     torchPeer,
     onnxTuning,

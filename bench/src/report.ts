@@ -3,6 +3,7 @@ import { torchPaired, torchTiming, type TorchReport } from "./pytorch.js";
 import type { TorchPeerChoice } from "./torch-peer.js";
 import type { ImplName, WorkloadResult } from "./run-workload.js";
 import { fmt, fmtTiming, type Cell, type Timing } from "./timing.js";
+import type { TransformRow } from "./transforms.js";
 
 export interface Report {
   date: string;
@@ -11,6 +12,8 @@ export interface Report {
   matmulPeakGflops: Record<string, number | string>;
   notes: string[];
   results: WorkloadResult[];
+  /** The vmap rows (see transforms.ts). */
+  transforms?: TransformRow[];
   torch: TorchReport;
   /** How PyTorch's configuration was chosen (absent with --torch-keep-env or --no-torch). */
   torchPeer?: TorchPeerChoice;
@@ -51,6 +54,18 @@ export function renderReport(r: Report): string {
   for (const n of r.notes) out.push(`- ${n}`);
   out.push("");
 
+  if (r.transforms?.length) {
+    out.push("### vmap: one program against the loop it replaces, ms: median (min–max), interleaved");
+    out.push("");
+    out.push(
+      table(
+        ["what", "backend", "rounds", "vmapped", "ms", "separate", "ms", "ratio (paired)", "target"],
+        r.transforms.map((x) => [x.name, x.backend, String(x.vmapped.timing.steps), x.vmapped.label, fmtTiming(x.vmapped.timing), x.separate.label, fmtTiming(x.separate.timing), `${ratio(x.vmapped.timing, x.separate.timing)} (${x.pairedRatio.toFixed(2)})`, x.target === undefined ? "–" : `<= ${x.target}x${x.backend === "onnx" ? (x.pairedRatio <= x.target ? ": met" : ": not met") : " (set for onnx)"}`]),
+      ),
+    );
+    out.push("");
+  }
+  if (r.results.length === 0) return out.join("\n");
   out.push("### Step time, ms: median (min–max), steps interleaved across implementations");
   out.push("");
   const impls: ImplName[] = ["mmx plain", "mmx input", "mmx manifold", "tfjs eager", "tfjs-layers"];

@@ -8,6 +8,7 @@ import { conflictingOptions, resolveLayers, scheduleChange, trainConfigFromArgs,
 import { datasetShape } from "./datasets.js";
 import { blameAsync, UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
+import { flatnessOf } from "./flatness.js";
 import { buildModel } from "./models.js";
 import { openRun } from "./open-run.js";
 import { Progress, type ProgressStream } from "./progress.js";
@@ -95,6 +96,8 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
 export const EVAL_OPTIONS: readonly OptionSpec[] = [
   RUN_OPTION,
   { name: "split", kind: "string", choices: ["test", "train"], help: "which split to evaluate", defaultText: "test" },
+  { name: "flatness", kind: "flag", help: "also the sharpness of the training loss: its Hessian's largest eigenvalue on the first training examples (power iteration)" },
+  { name: "flatness-examples", kind: "int", placeholder: "N", help: "training examples for --flatness", defaultText: "128", min: 1 },
   BACKEND_OPTION,
   JSON_OPTION,
 ];
@@ -107,9 +110,11 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<v
   const split = getString(args, "split") ?? "test";
   try {
     const m = evaluate(run.model, run.params, run.modelState, split === "train" ? run.data.train : run.data.test, run.input);
-    const result = { run: dir, epoch: run.epoch, split, count: m.count, error: m.error, nll: m.nll, ece: m.ece };
+    const flat = getFlag(args, "flatness") ? flatnessOf(run, getNumber(args, "flatness-examples") ?? 128) : undefined;
+    const result = { run: dir, epoch: run.epoch, split, count: m.count, error: m.error, nll: m.nll, ece: m.ece, ...(flat ? { flatness: flat } : {}) };
     saveResult(io, resultFile(dir, "eval", split), result);
-    io.stdout(getFlag(args, "json") ? `${JSON.stringify(result)}\n` : `${dir} (epoch ${run.epoch}, ${split}, ${m.count} examples): error ${pct(m.error)}  NLL ${m.nll.toFixed(4)}  ECE ${pct(m.ece)}\n`);
+    const sharpness = flat ? `  sharpness ${flat.eigenvalue.toPrecision(4)} (Hessian's largest eigenvalue, ${flat.examples} training examples, ${flat.iterations} iterations${flat.converged ? "" : ", not converged"})` : "";
+    io.stdout(getFlag(args, "json") ? `${JSON.stringify(result)}\n` : `${dir} (epoch ${run.epoch}, ${split}, ${m.count} examples): error ${pct(m.error)}  NLL ${m.nll.toFixed(4)}  ECE ${pct(m.ece)}${sharpness}\n`);
   } finally {
     dispose([run.params, run.modelState]);
   }

@@ -39,6 +39,7 @@ export { VarReaders, matchLinearBiasRelu, linearBiasReluGroups, type LinearBiasR
 export { vjp, grad, valueAndGrad, type GradOptions, type Gradient, type Gradients, type GradientOf, type GradFn, type ValueAndGradFn, type AuxOf } from "./autodiff.js";
 export { jvp } from "./jvp.js";
 export { jacfwd, jacrev, hessian, hvp } from "./jacobians.js";
+export { linearize } from "./linearize.js";
 export { vmap, type VmapOptions, type AxisSpec } from "./vmap.js";
 export { jit, type Jitted, type JittedMethods, type JitOptions } from "./jit.js";
 export { registerExecutor, AsyncProgramError, type Executor, type Program, type StepTiming } from "./executor.js";

@@ -56,6 +56,38 @@ function perExample<P extends Primitive>(p: P, ops: readonly Operand[], batched:
   return np.stack(results, 0);
 }
 
+/** Moves axis `from` of x to `to`. */
+function moveAxis(x: Array, from: number, to: number): Array {
+  if (from === to) return x;
+  const perm = x.shape.map((_, i) => i).filter((i) => i !== from);
+  perm.splice(to, 0, from);
+  return np.transpose(x, perm);
+}
+
+/** Batched indices [B, ...] into a batch folded into one axis of B·n: example b's indices shift by b·n. */
+function offsetIndices(indices: Array, n: number): Array {
+  const offsets = np.mul(np.arange(indices.shape[0]!), n);
+  return np.add(indices, np.reshape(offsets, [indices.shape[0]!, ...indices.shape.slice(1).map(() => 1)]));
+}
+
+/**
+ * take with batched x and batched indices as one gather: the batch axis folds into the taken axis
+ * (B·n rows there) and each example's indices shift to its own rows.
+ */
+function foldedTake(x: Array, indices: Array, axis: number, size: number): Array {
+  const moved = moveAxis(x, 0, axis);
+  const n = moved.shape[axis + 1]!;
+  const folded = np.reshape(moved, [...moved.shape.slice(0, axis), size * n, ...moved.shape.slice(axis + 2)]);
+  return moveAxis(bind("take", [folded, offsetIndices(indices, n)], { axis }), axis, 0);
+}
+
+/** scatter_add with batched updates and indices, its transpose: one scatter into B·size rows, unfolded. */
+function foldedScatterAdd(updates: Array, indices: Array, axis: number, size: number, batch: number): Array {
+  const moved = moveAxis(updates, 0, axis);
+  const out = bind("scatter_add", [moved, offsetIndices(indices, size)], { axis, size: batch * size });
+  return moveAxis(np.reshape(out, [...out.shape.slice(0, axis), batch, size, ...out.shape.slice(axis + 1)]), axis, 0);
+}
+
 /** A primitive of one batched operand whose axis parameters shift past the batch axis. */
 const shifted =
   <P extends Primitive>(p: P, shift: (params: Params<P>, x: Array) => Params<P>): BatchRule<P> =>
@@ -134,11 +166,11 @@ export const batchRules: RuleTable<{ [P in Primitive]: BatchRule<P> }> = {
       perm.splice(params.axis, 1);
       return np.transpose(out, [params.axis, ...perm]);
     }
-    return perExample("take", ops, batched, params, size);
+    return foldedTake(x, indices, params.axis, size);
   },
   scatter_add: (ops, batched, params, size) => {
     if (!batched[1]) return bind("scatter_add", ops, { ...params, axis: params.axis + 1 });
-    return perExample("scatter_add", [materialize(ops[0]!, batched[0]!, size), ops[1]!], [true, true], params, size);
+    return foldedScatterAdd(materialize(ops[0]!, batched[0]!, size), ops[1] as Array, params.axis, params.size, size);
   },
   one_hot: ([i], _b, params) => bind("one_hot", [i!], params),
   matmul: (ops, batched, params, size) => {

@@ -14,6 +14,7 @@ import { build, inputs, program } from "./test-util/random-programs.js";
  */
 
 const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
+const FD_EPS = 1e-3;
 if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
 
 function lcg(seed: number): () => number {
@@ -85,7 +86,7 @@ for (const backend of plan.run) {
       if (backend === "webgpu") setWebgpuCpuForward(false);
     });
 
-    it("transposition against vjp, and jit(jvp) == jvp", async () => {
+    it("transposition against vjp, finite differences, and jit(jvp) == jvp", async () => {
       await fc.assert(
         fc.asyncProperty(program, async ({ m, n, steps, seed }) => {
           const r = await readTree(
@@ -99,15 +100,23 @@ for (const backend of plan.run) {
               const [, pullback] = vjp(f, ...args);
               const cts = pullback(u) as MxArray[];
               const [jitOut, jitTangent] = jit((...xs: MxArray[]) => jvp(f, xs, vs))(...args) as [MxArray, MxArray];
-              return { out, tangent, jitOut, jitTangent, forward: dot(tangent, u), reverse: cts.map((ct, j) => dot(ct, vs[j]!)) };
+              // A central difference along v of <f, u>: the programs' kinks (relu, max, where) are measure zero.
+              const at = (s: number) => {
+                const [x, y, w] = args.map((a, j) => np.add(a, np.mul(vs[j]!, s)));
+                return dot(f(x!, y!, w!), u);
+              };
+              return { out, tangent, jitOut, jitTangent, forward: dot(tangent, u), reverse: cts.map((ct, j) => dot(ct, vs[j]!)), plus: at(FD_EPS), minus: at(-FD_EPS) };
             }),
           );
           const reverse = r.reverse.reduce((acc, d) => acc + d[0]!, 0);
           expectAllClose(r.forward, [reverse], { rtol: 1e-3, atol: 1e-4, what: "<jvp, u> vs <v, vjp(u)>" });
           expectAllClose(r.jitOut, r.out, { what: "jit(jvp) primal" });
           expectAllClose(r.jitTangent, r.tangent, { what: "jit(jvp) tangent" });
+          const directional = (r.plus[0]! - r.minus[0]!) / (2 * FD_EPS);
+          expect(Math.abs(directional - r.forward[0]!), `finite difference ${directional} vs jvp ${r.forward[0]}`).toBeLessThanOrEqual(3e-2 + 3e-2 * Math.abs(r.forward[0]!));
         }),
-        { numRuns: propertyRuns(backend, 30) },
+        // A fixed seed: a failure replays as is.
+        { numRuns: propertyRuns(backend, 30), seed: 1706 },
       );
     });
   });

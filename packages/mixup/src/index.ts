@@ -28,4 +28,5 @@ export {
 } from "./policy.js";
 export { derangementIndices, drawPairing, type Pairing } from "./pairing.js";
 export { cutmixBox, boxMask, blockMask, keptArea, type Box } from "./masks.js";
+export { trainSeeds, type TrainSeeds, type TrainSeedsOptions, type SeedsStepResult } from "./train-seeds.js";
 export { trainStep, type TrainStep, type TrainStepOptions, type TrainState, type StepResult, type TrainableModel } from "./train-step.js";

@@ -9,7 +9,7 @@ import { checkPlacement, type PlacementOptions } from "./placement.js";
 import type { MixupPolicy, Progress } from "./policy.js";
 
 /** A Mixing without its kind: the arrays a jitted step takes as inputs (the kind is a static argument). */
-type MixingArrays = { [key: string]: Array | { [key: string]: Array } };
+export type MixingArrays = { [key: string]: Array | { [key: string]: Array } };
 
 /** A model as @mmx/nn makes them: `apply(params, x, { train, state }) -> { out, state }`. */
 export interface TrainableModel<P = PyTree> {
@@ -90,11 +90,7 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
  * The state passed in is donated (see `donate`), so a loop holds one copy; what the user gave `init` is never freed.
  */
 export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>(opts: TrainStepOptions<P, S>): TrainStep<P, S> {
-  const { model, loss, optimizer, policy, mixupOptions } = opts;
-  if (mixupOptions !== undefined) checkPlacement("trainStep: mixupOptions", mixupOptions);
-  const smoothing = checkSmoothing(opts.labelSmoothing ?? 0, "trainStep");
-  const regWeight = opts.regMixup === undefined ? null : (opts.regMixup.weight ?? 1);
-  if (regWeight !== null && !(typeof regWeight === "number" && Number.isFinite(regWeight) && regWeight >= 0)) throw new RangeError(`trainStep: regMixup.weight must be a finite number >= 0, got ${JSON.stringify(regWeight)}`);
+  const { policy } = opts;
   const donating = opts.donate ?? true;
   /** Arrays this step made (outputs, init's optimizer state): the only ones donation frees. */
   const made = new WeakSet<object>();
@@ -103,42 +99,15 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
     return t;
   };
   const donatedBy = "donated to trainStep: step(state) consumes the state passed to it; keep the one it returns (or pass donate: false)";
-  const forward = (p: P, x: Array, st: PyTree) => {
-    const r = model.apply(p, x, { train: true, state: st });
-    return { out: r.out, state: r.state };
-  };
   /** The model's class count (its output's last axis), learnt when the step is first traced. */
   let classes: number | undefined;
-  const cleanLoss = (p: P, x: Array, y: Array, modelState: PyTree): [Array, PyTree] => {
-    const r = forward(p, x, modelState);
-    classes = r.out.shape[r.out.ndim - 1]!;
-    const targets = smoothLabels(y.dtype === "int32" ? np.oneHot(y, classes) : y, smoothing);
-    return [loss(r.out, targets), r.state];
-  };
-  const program = jit(
-    (layer: BoundaryRef | null, kind: MixingKind | null, params: P, opt: S, modelState: PyTree, x: Array, y: Array, mixArrays: MixingArrays, perm: Array) => {
-      const objective = (p: P): [Array, PyTree] => {
-        if (layer === null || kind === null) return cleanLoss(p, x, y, modelState);
-        const [clean, afterClean] = regWeight === null ? [null, modelState] : cleanLoss(p, x, y, modelState);
-        const mixing = { kind, ...mixArrays } as Mixing;
-        const r = mixup(layer, mixing, { ...mixupOptions, labelSmoothing: smoothing })(forward)(p, x, y, perm, afterClean);
-        classes = r.out.shape[r.out.ndim - 1]!;
-        const mixed = loss(r.out, r.targets);
-        return [clean === null ? mixed : np.add(clean, np.mul(mixed, regWeight!)), r.state as PyTree];
-      };
-      const [[value, state], grads] = valueAndGrad(objective, { hasAux: true })(params);
-      // The gradient of params P is a tree like P (its number leaves, if any, become arrays).
-      const { updates, state: nextOpt } = optimizer.update(grads as P, opt, params);
-      return { params: applyUpdates(params, updates), opt: nextOpt, modelState: state, loss: value };
-    },
-    { staticArgnums: [0, 1] },
-  );
+  const program = jit(stepFunction(opts, (c) => (classes = c)), { staticArgnums: [0, 1] });
   /** The model's boundaries per input shape, for policies whose masks and noise take a boundary's shape. */
   const boundaryLists = new Map<string, readonly Boundary[]>();
   const boundariesAt = (state: TrainState<P, S>, x: Array): readonly Boundary[] => {
     const id = `${x.dtype}[${x.shape.join(",")}]`;
     let list = boundaryLists.get(id);
-    if (!list) boundaryLists.set(id, (list = boundaries(forward, state.params, x, state.modelState)));
+    if (!list) boundaryLists.set(id, (list = boundaries(forwardOf(opts.model), state.params, x, state.modelState)));
     return list;
   };
 
@@ -214,9 +183,57 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
       release(args);
     }
   };
-  step.init = (params, modelState = {}) => ({ params, opt: own(optimizer.init(params)), modelState });
+  step.init = (params, modelState = {}) => ({ params, opt: own(opts.optimizer.init(params)), modelState });
   Object.defineProperty(step, "programs", { get: () => program.cacheSize });
   return step;
+}
+
+/**
+ * One training step as a pure function of (layer, kind, params, opt, modelState, x, y, mixing arrays, perm): forward
+ * on the mixed batch (clean where layer or kind is null; with RegMixup the clean loss too), backward, and the
+ * optimizer update, threading batch-norm state. `trainStep` jits it per (layer, kind); `trainSeeds` jits it mapped
+ * over seeds. `onClasses` learns the class count.
+ */
+export function stepFunction<P, S extends OptimizerState>(
+  opts: Pick<TrainStepOptions<P, S>, "model" | "loss" | "optimizer" | "labelSmoothing" | "regMixup" | "mixupOptions">,
+  onClasses: (classes: number) => void,
+) {
+  const { loss, optimizer, mixupOptions } = opts;
+  if (mixupOptions !== undefined) checkPlacement("trainStep: mixupOptions", mixupOptions);
+  const smoothing = checkSmoothing(opts.labelSmoothing ?? 0, "trainStep");
+  const regWeight = opts.regMixup === undefined ? null : (opts.regMixup.weight ?? 1);
+  if (regWeight !== null && !(typeof regWeight === "number" && Number.isFinite(regWeight) && regWeight >= 0)) throw new RangeError(`trainStep: regMixup.weight must be a finite number >= 0, got ${JSON.stringify(regWeight)}`);
+  const forward = forwardOf(opts.model);
+  const cleanLoss = (p: P, x: Array, y: Array, modelState: PyTree): [Array, PyTree] => {
+    const r = forward(p, x, modelState);
+    const classes = r.out.shape[r.out.ndim - 1]!;
+    onClasses(classes);
+    const targets = smoothLabels(y.dtype === "int32" ? np.oneHot(y, classes) : y, smoothing);
+    return [loss(r.out, targets), r.state];
+  };
+  return (layer: BoundaryRef | null, kind: MixingKind | null, params: P, opt: S, modelState: PyTree, x: Array, y: Array, mixArrays: MixingArrays, perm: Array): TrainState<P, S> & { loss: Array } => {
+    const objective = (p: P): [Array, PyTree] => {
+      if (layer === null || kind === null) return cleanLoss(p, x, y, modelState);
+      const [clean, afterClean] = regWeight === null ? [null, modelState] : cleanLoss(p, x, y, modelState);
+      const mixing = { kind, ...mixArrays } as Mixing;
+      const r = mixup(layer, mixing, { ...mixupOptions, labelSmoothing: smoothing })(forward)(p, x, y, perm, afterClean);
+      onClasses(r.out.shape[r.out.ndim - 1]!);
+      const mixed = loss(r.out, r.targets);
+      return [clean === null ? mixed : np.add(clean, np.mul(mixed, regWeight!)), r.state as PyTree];
+    };
+    const [[value, state], grads] = valueAndGrad(objective, { hasAux: true })(params);
+    // The gradient of params P is a tree like P (its number leaves, if any, become arrays).
+    const { updates, state: nextOpt } = optimizer.update(grads as P, opt, params);
+    return { params: applyUpdates(params, updates), opt: nextOpt, modelState: state, loss: value };
+  };
+}
+
+/** The model in training mode as mixup transforms it: `(params, x, state) -> { out, state }`. */
+function forwardOf<P>(model: TrainableModel<P>) {
+  return (p: P, x: Array, st: PyTree) => {
+    const r = model.apply(p, x, { train: true, state: st });
+    return { out: r.out, state: r.state };
+  };
 }
 
 /** What a step is given, checked before anything is drawn or traced: each mistake named, not a property read of null. */

@@ -22,6 +22,7 @@ export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
   { name: "out", kind: "string", placeholder: "DIR", help: "where runs, summary and plots go", defaultText: "runs/reproduce, or runs/reproduce-small-data" },
   { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
   { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each; onnx gets cores / N intra-op threads each)", defaultText: "2, or 1 on a 1-core machine", min: 1 },
+  { name: "vmap-seeds", kind: "flag", help: "train the seeds of each dataset and method as one vmapped program (each seed keeps its own init, data order and λ; all mix at the first seed's layer draw)" },
   { name: "quiet", kind: "flag", help: "no progress output" },
 ];
 
@@ -51,9 +52,9 @@ export interface ReproduceReport {
  * sets onnxruntime's intra-op threads to each run's share of the cores (`threadsPerRun`), in this
  * thread too: programs compiled afterwards in this process keep that setting.
  */
-export async function reproduce(opts: { preset: Preset; out: string; backend?: string; progress?: Progress; jobs?: number }): Promise<ReproduceReport> {
+export async function reproduce(opts: { preset: Preset; out: string; backend?: string; progress?: Progress; jobs?: number; vmapSeeds?: boolean }): Promise<ReproduceReport> {
   const started = performance.now();
-  const workers = workerCount(opts.preset, opts.jobs ?? 1);
+  const workers = opts.vmapSeeds ? 1 : workerCount(opts.preset, opts.jobs ?? 1);
   const threads = threadsPerRun(workers);
   // onnx's threads are set before it is probed, so that its description says how the runs use it.
   const threadNote = opts.backend === undefined || opts.backend === "onnx" ? await setRunThreads("onnx", threads) : undefined;
@@ -106,6 +107,6 @@ export async function reproduceCommand(argv: readonly string[], io: CliIo): Prom
   const jobs = getNumber(args, "jobs") ?? defaultJobs();
   if (!(jobs >= 1)) throw new UsageError(`--jobs must be at least 1, got ${jobs}`);
   const backend = getString(args, "backend");
-  const report = await reproduce({ preset, out, ...(backend !== undefined ? { backend } : {}), progress, jobs });
+  const report = await reproduce({ preset, out, ...(backend !== undefined ? { backend } : {}), progress, jobs, vmapSeeds: getFlag(args, "vmap-seeds") });
   io.stdout(`\n${describe(preset, report)}\n\n${report.table}\n\n${report.findings.join("\n")}\n\nplots: ${report.plots.filter((p) => p.endsWith(".png")).join(", ")} (and .svg)\nsummary: ${join(out, "summary.md")}, ${join(out, "summary.json")}\n`);
 }

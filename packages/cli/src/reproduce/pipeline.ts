@@ -14,6 +14,7 @@ import { formatDuration, type Progress, type ProgressSink, type ProgressState } 
 import type { EpochRecord } from "../run-files.js";
 import { train } from "../train.js";
 import type { DatasetPlan, Preset } from "./presets.js";
+import { runSeedGroups } from "./seed-groups.js";
 import { batchCount } from "@mmx/data";
 
 /** What one trained run contributes to the demo's table and plots. */
@@ -50,6 +51,8 @@ export interface ReproduceOptions {
   jobs?: number;
   /** Threads each run may use on a backend with its own thread pool (onnx); see `threadsPerRun`. */
   threads?: number;
+  /** Train the seeds of each (dataset, method) as one vmapped program, in this thread (see ./seed-groups.ts). */
+  vmapSeeds?: boolean;
 }
 
 /** The training config of one demo run. */
@@ -79,7 +82,7 @@ export function runConfig(plan: DatasetPlan, method: Preset["methods"][number], 
   };
 }
 
-function dataConfig(plan: DatasetPlan): DataConfig {
+export function dataConfig(plan: DatasetPlan): DataConfig {
   return plan.dataset === "spirals"
     ? { dataset: "spirals", spiralsTrain: plan.trainSize, spiralsTest: plan.testSize, spiralsNoise: 0.05, dataSeed: 0 }
     : { dataset: plan.dataset, spiralsTrain: 0, spiralsTest: 0, spiralsNoise: 0, dataSeed: 0, trainLimit: plan.trainSize, testLimit: plan.testSize };
@@ -105,7 +108,7 @@ export const jobLabel = (j: Job, total: number) => `[${j.index + 1}/${total}] ${
 export const jobSteps = (j: Job) => j.plan.epochs * batchCount(j.plan.trainSize, j.plan.batch, true);
 
 /** Loaded datasets, per thread: every run of a dataset shares one load. */
-const loadedData = new Map<string, LoadedData>();
+export const loadedData = new Map<string, LoadedData>();
 
 /**
  * Trains one run of the demo into `out/<dataset>-<method>-s<seed>` (a run folder that `mmx eval`,
@@ -136,7 +139,7 @@ export async function runJob(job: Job, ctx: { out: string; backend: string; grid
   }
 }
 
-const describeOutcome = (o: RunOutcome) =>
+export const describeOutcome = (o: RunOutcome) =>
   `test error ${(100 * o.final.testError).toFixed(2)}%  NLL ${o.final.testNll.toFixed(3)}  ECE ${(100 * o.final.testEce).toFixed(2)}%  FGSM ${(100 * o.fgsm.adversarial).toFixed(1)}%`;
 
 const workerScript = new URL("./worker.js", import.meta.url);
@@ -150,6 +153,7 @@ export function workerCount(preset: Preset, jobs: number): number {
 /** Runs every job of the preset, in this thread or in `jobs` worker threads; outcomes in job order. */
 export async function runAll(opts: ReproduceOptions): Promise<RunOutcome[]> {
   const jobs = planJobs(opts.preset);
+  if (opts.vmapSeeds) return runSeedGroups(jobs, opts);
   const wanted = Math.max(1, Math.min(opts.jobs ?? 1, jobs.length));
   const count = workerCount(opts.preset, wanted);
   if (count > 1) return runInWorkers(jobs, opts, count, workerScript);
@@ -310,7 +314,7 @@ class Clock {
   }
 }
 
-async function measure(result: Awaited<ReturnType<typeof train>>, plan: DatasetPlan, dir: string, seed: number, grid: number, pictured: boolean): Promise<RunOutcome> {
+export async function measure(result: Awaited<ReturnType<typeof train>>, plan: DatasetPlan, dir: string, seed: number, grid: number, pictured: boolean): Promise<RunOutcome> {
   const t: Trained = { model: result.model, params: result.params, modelState: result.modelState, input: result.input };
   const data = result.data;
   const attacked = await attackAccuracy(t, data.test, { kind: "fgsm", eps: plan.fgsmEps, clip: data.clip });

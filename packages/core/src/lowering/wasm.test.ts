@@ -114,6 +114,23 @@ describe("wasm lowerings against the cpu defaults", () => {
     await agree("take", [x, { values: [2, 0, 2], shape: [3], dtype: "int32" }], { axis: 1 });
   });
 
+  it("matmul with batches on both operands (2-D matmuls per batch element) and contractions of 1 (broadcast products)", async () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[3, 5, 7], [3, 7, 4], false, false],
+      [[3, 7, 5], [3, 7, 4], true, false],
+      [[2, 3, 5, 7], [2, 3, 4, 7], false, true],
+      [[3, 7, 5], [3, 4, 7], true, true],
+      [[4, 6, 1], [4, 1, 5], false, false],
+      [[4, 1, 6], [4, 1, 5], true, false],
+      [[4, 6, 1], [4, 5, 1], false, true],
+      [[1, 6, 3], [1, 3, 5], false, false],
+      [[4, 6, 3], [3, 5], false, false],
+    ];
+    for (const [sa, sb, transposeA, transposeB] of cases) {
+      await agree("matmul", [{ values: values(size(sa), 3), shape: sa }, { values: values(size(sb), 4), shape: sb }], { transposeA, transposeB });
+    }
+  });
+
   it("broadcast_to and where broadcast by products, for float32, int32 and bool", async () => {
     await agree("broadcast_to", [{ values: values(4, 6), shape: [4, 1] }], { shape: [3, 4, 5] });
     await agree("broadcast_to", [{ values: [3, -7], shape: [2], dtype: "int32" }], { shape: [3, 2] });

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import type { Params } from "../primitives.js";
 import { broadcastShapes, shapeEqual } from "../shape.js";
 import { convFilterGradAsConv, convTransposeAsConv, matmulWithExplicitTransposes, registerLowerings } from "./tfjs.js";
 
@@ -15,7 +16,10 @@ import { convFilterGradAsConv, convTransposeAsConv, matmulWithExplicitTransposes
  *   same values (5-8 ms against 0.25 ms for the small CNN's [128,28,28,32] -> [32] bias gradient),
  *   so a large reduction over one run of adjacent axes that is not innermost is that pool, scaled;
  * - Gather copies element by element, ~13x slower than GatherNd copying whole rows (1.7 ms against
- *   0.13 ms for the [128,512] batch permutation of manifold mixup), so take along axis 0 is a GatherNd.
+ *   0.13 ms for the [128,512] batch permutation of manifold mixup), so take along axis 0 is a GatherNd;
+ * - BatchMatMul with a batch on both operands (vmap over models, per-example gradients) runs outside
+ *   XNNPACK, two orders of magnitude slower than the 2-D matmul, so it is one 2-D matmul per batch
+ *   element, and a product whose contraction is 1 (per-example outer products) a broadcast multiply.
  * (Its MaxPoolWithArgmax and OneHot bugs are handled in the default lowerings.)
  */
 
@@ -59,9 +63,33 @@ function sumByAvgPool([x]: tf.Tensor[], { axes }: { readonly axes: readonly numb
   return tf.reshape(tf.mul(mean, tf.scalar(reduced)), outShape);
 }
 
+/**
+ * A matmul whose operands both carry batch axes, as 2-D matmuls (see above): a contraction of 1 is the
+ * broadcast product of a column and a row; otherwise one 2-D matmul per batch element, stacked.
+ */
+export function batchedMatmulAs2d([a, b]: tf.Tensor[], p: Params<"matmul">): tf.Tensor {
+  const [A, B] = [a!, b!];
+  const contraction = p.transposeA ? A.shape[A.rank - 2]! : A.shape[A.rank - 1]!;
+  if (A.rank < 3 || B.rank < 3) return matmulWithExplicitTransposes([A, B], p);
+  if (contraction === 1) {
+    // [..., m, 1] · [..., 1, n]: with one row or column, a transpose is a reshape.
+    const column = p.transposeA ? tf.reshape(A, [...A.shape.slice(0, -2), A.shape[A.rank - 1]!, 1]) : A;
+    const row = p.transposeB ? tf.reshape(B, [...B.shape.slice(0, -2), 1, B.shape[B.rank - 2]!]) : B;
+    return tf.mul(column, row);
+  }
+  const batchA = A.shape.slice(0, -2);
+  const batchB = B.shape.slice(0, -2);
+  const count = batchA.reduce((x, y) => x * y, 1);
+  if (count === 1 || !shapeEqual(batchA, batchB)) return matmulWithExplicitTransposes([A, B], p);
+  const as = tf.unstack(tf.reshape(A, [count, ...A.shape.slice(-2)]));
+  const bs = tf.unstack(tf.reshape(B, [count, ...B.shape.slice(-2)]));
+  const out = tf.stack(as.map((x, i) => matmulWithExplicitTransposes([x, bs[i]!], p)));
+  return tf.reshape(out, [...batchA, ...out.shape.slice(-2)]);
+}
+
 registerLowerings("wasm", {
   reduce_sum: sumByAvgPool,
-  matmul: matmulWithExplicitTransposes,
+  matmul: batchedMatmulAs2d,
   conv_filter_grad: convFilterGradAsConv,
   conv_transpose: convTransposeAsConv,
   broadcast_to: ([x], { shape }) => {

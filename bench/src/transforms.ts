@@ -1,0 +1,147 @@
+import { dispose, grad, jit, np, tree, vmap, type Array as MxArray, type PyTree } from "@mmx/core";
+import { bceSoftmax } from "@mmx/losses";
+import { manifoldMixup, trainSeeds, trainStep } from "@mmx/mixup";
+import * as nn from "@mmx/nn";
+import { sgd } from "@mmx/optim";
+import { foldIn, key } from "@mmx/random";
+import { load, median, type Timing } from "./timing.js";
+
+/**
+ * What vmap buys, measured as interleaved pairs (one of each per round, the first rotating): S seeds' MLP steps
+ * as one `trainSeeds` program against S separate `trainStep` calls, and the per-example gradients of a batch as
+ * one `jit(vmap(grad))` program against a loop of one jitted gradient per example.
+ */
+export interface TransformRow {
+  name: string;
+  backend: string;
+  /** The vmapped program, and what it replaces. */
+  vmapped: { label: string; timing: Timing };
+  separate: { label: string; timing: Timing };
+  /** Median over rounds of vmapped / separate in the same round. */
+  pairedRatio: number;
+  /** The issue's target for the ratio, where it sets one. */
+  target?: number;
+  load: { before: string; after: string };
+}
+
+export const SEEDS = 3;
+export const PER_EXAMPLE_BATCH = 128;
+
+const timing = (times: number[]): Timing => ({ medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times), steps: times.length });
+
+/** Runs `a` and `b` once per round, in alternating order, after `warmup` untimed rounds. */
+async function interleaved(a: () => Promise<void>, b: () => Promise<void>, { steps, warmup }: { steps: number; warmup: number }) {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const order: [() => Promise<void>, number[]][] = i % 2 === 0 ? [[a, ta], [b, tb]] : [[b, tb], [a, ta]];
+    for (const [fn, times] of order) {
+      const t0 = performance.now();
+      await fn();
+      if (i >= warmup) times.push(performance.now() - t0);
+    }
+  }
+  return { a: timing(ta), b: timing(tb), paired: median(ta.map((t, i) => t / tb[i]!)) };
+}
+
+function data(batch: number, features: number, classes: number, seed: number) {
+  let s = seed >>> 0;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  return {
+    x: np.array(Float32Array.from({ length: batch * features }, next), { shape: [batch, features] }),
+    y: np.array(Int32Array.from({ length: batch }, (_, i) => (i * 7 + seed) % classes), { dtype: "int32" }),
+  };
+}
+
+/**
+ * An MLP step (manifold mixup α = 2, SGD Nesterov): the mlp workload's 784-512-512-10 at batch 128, where the
+ * FLOPs dominate, and a small 2-64-64-2 at batch 100 (the spirals' size), where per-step dispatch does.
+ */
+async function seedsRow(backend: string, sizes: readonly number[], batch: number, opts: { steps: number; warmup: number }): Promise<TransformRow> {
+  const before = load();
+  const model = nn.mlp([...sizes]);
+  const [features, classes] = [sizes[0]!, sizes[sizes.length - 1]!];
+  const policy = manifoldMixup({ alpha: 2, layers: model.mixupLayers });
+  const optimizer = sgd({ lr: 0.1, momentum: 0.9, nesterov: true });
+  const inits = Array.from({ length: SEEDS }, (_, s) => model.init(key(s), [-1, features]).params);
+  const batches = Array.from({ length: SEEDS }, (_, s) => data(batch, features, classes, s + 1));
+  const xs = np.stack(batches.map((b) => b.x));
+  const ys = np.stack(batches.map((b) => b.y));
+  const together = trainSeeds({ model, loss: bceSoftmax, optimizer, policy, seeds: SEEDS });
+  let state = together.init(inits);
+  const alone = trainStep({ model, loss: bceSoftmax, optimizer, policy });
+  let states = inits.map((p) => alone.init(tree.map((l: MxArray) => np.add(l, 0), p) as nn.ParamTree));
+  let t = 0;
+  const r = await interleaved(
+    async () => {
+      const out = together(state, xs, ys, batches.map((_, s) => foldIn(key(100 + s), t)));
+      state = out.state;
+      await out.loss.data();
+      out.loss.dispose();
+      t++;
+    },
+    async () => {
+      const losses: MxArray[] = [];
+      states = states.map((st, s) => {
+        const out = alone(st, batches[s]!.x, batches[s]!.y, foldIn(key(100 + s), t));
+        losses.push(out.loss);
+        return out.state;
+      });
+      for (const l of losses) await l.data();
+      dispose(losses);
+    },
+    opts,
+  );
+  dispose([xs, ys, inits, state.params, state.opt, ...states.flatMap((s) => [s.params, s.opt]), ...batches.flatMap((b) => [b.x, b.y])]);
+  return {
+    name: `mlp ${sizes.join("-")} b${batch} step, ${SEEDS} seeds`,
+    backend,
+    vmapped: { label: `trainSeeds (${SEEDS} seeds, one program)`, timing: r.a },
+    separate: { label: `${SEEDS} trainStep calls`, timing: r.b },
+    pairedRatio: r.paired,
+    target: 0.6,
+    load: { before, after: load() },
+  };
+}
+
+/** Per-example gradients of the mlp's loss for a batch of 128: one vmapped program against 128 jitted calls. */
+async function perExampleRow(backend: string, opts: { steps: number; warmup: number }): Promise<TransformRow> {
+  const before = load();
+  const model = nn.mlp([784, 512, 512, 10]);
+  const params = model.init(key(0), [-1, 784]).params;
+  const { x, y } = data(PER_EXAMPLE_BATCH, 784, 10, 7);
+  const loss = (p: PyTree, xi: MxArray, yi: MxArray) => bceSoftmax(model.apply(p as nn.ParamTree, np.reshape(xi, [1, 784])).out, np.reshape(yi, [1]));
+  const batched = jit(vmap(grad(loss), { inAxes: [null, 0, 0] }));
+  const single = jit(grad(loss));
+  const rows = Array.from({ length: PER_EXAMPLE_BATCH }, (_, i) => ({
+    x: np.squeeze(np.slice(x, [i, 0], [1, 784]), 0),
+    y: np.squeeze(np.slice(y, [i], [1]), 0),
+  }));
+  const readAll = async (t: PyTree) => {
+    for (const leaf of tree.leaves(t) as MxArray[]) await leaf.data();
+    dispose(t);
+  };
+  const r = await interleaved(
+    async () => readAll(batched(params, x, y) as PyTree),
+    async () => {
+      const outs = rows.map((e) => single(params, e.x, e.y) as PyTree);
+      for (const o of outs) await readAll(o);
+    },
+    opts,
+  );
+  dispose([params, x, y, ...rows.flatMap((e) => [e.x, e.y])]);
+  return {
+    name: `per-example gradients, batch ${PER_EXAMPLE_BATCH}`,
+    backend,
+    vmapped: { label: "jit(vmap(grad(loss)))", timing: r.a },
+    separate: { label: `${PER_EXAMPLE_BATCH} jit(grad(loss)) calls`, timing: r.b },
+    pairedRatio: r.paired,
+    load: { before, after: load() },
+  };
+}
+
+/** Both rows on the current backend. */
+export async function runTransforms(backend: string, opts: { steps: number; warmup: number; log: (line: string) => void }): Promise<TransformRow[]> {
+  opts.log(`transforms on ${backend} (load ${load()})...`);
+  return [await seedsRow(backend, [784, 512, 512, 10], 128, opts), await seedsRow(backend, [2, 64, 64, 2], 100, opts), await perExampleRow(backend, opts)];
+}

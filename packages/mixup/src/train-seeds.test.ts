@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describePlan, dispose, EXECUTOR_ONLY_BACKENDS, np, planBackends, setBackend } from "@mmx/core";
+import { bceSoftmax } from "@mmx/losses";
+import * as nn from "@mmx/nn";
+import { sgd } from "@mmx/optim";
+import { key } from "@mmx/random";
+import { trainSeeds } from "./index.js";
+import { batchOf, checkSeedsAgainstLoneRuns, SEEDS, SEEDS_CASES } from "./testing-only/seeds-vs-lone.js";
+
+/**
+ * S seeds trained by one vmapped program equal S lone trainStep runs given the same keys, where each lone
+ * run mixes at the layer seed 0 drew (the one draw the seeds share): MLPs and a batch-norm model, per-batch
+ * and per-example λ, per-seed and shared batches, on every backend under test (onnx: its package's suite).
+ */
+
+const plan = await planBackends(undefined, { exclude: { ...EXECUTOR_ONLY_BACKENDS, webgpu: "the comparison reads values synchronously, which tfjs-webgpu cannot do in Node" } });
+if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
+
+afterAll(async () => {
+  await setBackend("cpu");
+});
+
+for (const backend of plan.run) {
+  describe(`${backend}: trainSeeds`, () => {
+    beforeAll(async () => {
+      await setBackend(backend);
+    });
+
+    for (const c of SEEDS_CASES) {
+      it(`equals ${SEEDS} lone trainStep runs: ${c.name}`, () => checkSeedsAgainstLoneRuns(c));
+    }
+  });
+}
+
+describe("trainSeeds: bad input", () => {
+  beforeAll(async () => {
+    await setBackend("cpu");
+  });
+  it("names the culprit in one line", () => {
+    const model = nn.mlp([4, 3]);
+    const optimizer = sgd({ lr: 0.1 });
+    expect(() => trainSeeds({ model, loss: bceSoftmax, optimizer, seeds: 0 })).toThrow(/trainSeeds: seeds must be a positive integer, got 0/);
+    const step = trainSeeds({ model, loss: bceSoftmax, optimizer, seeds: 2 });
+    const p = model.init(key(0), [-1, 4]).params;
+    expect(() => step.init([p])).toThrow(/trainSeeds.init: params lists 1 entries for 2 seeds/);
+    const state = step.init([p, p]);
+    const { x, y } = batchOf(0, 4);
+    expect(() => step(state, x, y, [key(0), key(1)])).toThrow(/trainSeeds: x has 4 seeds on its first axis \(f32\[4,4\]\), the step trains 2; pass sharedBatch: true/);
+    const xs = np.stack([x, x]);
+    const ys = np.stack([y, y]);
+    expect(() => step(state, xs, ys, [key(0)])).toThrow(/trainSeeds: keys must list one key per seed \(2\), got 1/);
+    const bad = np.stack([y, np.array([0, 1, 2, 3], { dtype: "int32" })]);
+    expect(() => step(state, xs, bad, [key(0), key(1)])).toThrow(/trainSeeds: label 3/);
+    expect(() => step.seed(state, 2)).toThrow(/trainSeeds.seed: seed index 2 is not in \[0, 2\)/);
+    dispose([p, state.params, state.opt, x, y, xs, ys, bad]);
+  });
+});

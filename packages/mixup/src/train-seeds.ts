@@ -1,0 +1,158 @@
+import { DeviceArray, dispose, jit, NDArray as Array, np, tree, vmap, type PyTree } from "@mmx/core";
+import { checkLabels } from "@mmx/losses";
+import type { OptimizerState } from "@mmx/optim";
+import type { Key } from "@mmx/random";
+import type { BoundaryRef } from "./boundaries.js";
+import { stepFunction, type TrainState, type TrainStepOptions } from "./train-step.js";
+
+export interface TrainSeedsOptions<P = PyTree, S extends OptimizerState = OptimizerState> extends TrainStepOptions<P, S> {
+  /** How many seeds train at once (S >= 1): every leaf of the state carries a leading seed axis [S, ...]. */
+  seeds: number;
+  /**
+   * One batch for every seed (x [B, ...], y [B] or [B, C]) instead of one per seed (x [S, B, ...], y [S, B] or
+   * [S, B, C], the default: independent runs shuffle their data independently).
+   */
+  sharedBatch?: boolean;
+}
+
+export interface SeedsStepResult<P = PyTree, S extends OptimizerState = OptimizerState> {
+  /** Every seed's next state, stacked on a leading seed axis. */
+  state: TrainState<P, S>;
+  /** Every seed's training loss, f32[S] (of the weights before the update). */
+  loss: Array;
+  /** Where every seed mixed this step (the first seed's draw; null: no mixing). */
+  layer: BoundaryRef | null;
+}
+
+export interface TrainSeeds<P = PyTree, S extends OptimizerState = OptimizerState> {
+  /** One step of every seed: keys[s] drives seed s's draws (see `trainSeeds` for the streams). */
+  (state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[]): SeedsStepResult<P, S>;
+  /** The first state: each seed's params (and model state) stacked, with fresh optimizer states. */
+  init(params: readonly P[], modelStates?: readonly PyTree[]): TrainState<P, S>;
+  /** Seed s's own state, unstacked (new arrays; the stacked state is unchanged). */
+  seed(state: TrainState<P, S>, s: number): TrainState<P, S>;
+  /** How many programs were compiled: one per layer used so far (and one for clean steps). */
+  readonly programs: number;
+}
+
+/** Leaf s of the leading axis of every leaf. */
+const row = (x: Array, s: number): Array => np.squeeze(np.slice(x, [s, ...x.shape.slice(1).map(() => 0)], [1, ...x.shape.slice(1)]), 0);
+
+/**
+ * S training runs of one model as one jitted program: `trainStep`'s step mapped by `vmap` over the
+ * seeds' params, optimizer states, model states (batch-norm statistics), batches, λ and permutations.
+ *
+ * The random streams, for a step given keys k_0 … k_{S-1}: seed s draws `policy.sample(k_s, B)` exactly as
+ * `trainStep` does with key k_s, and mixes with its own λ and permutation; the layer is shared, because it
+ * chooses the program: every seed mixes at the layer seed 0 drew. So seed 0 takes the very steps a lone
+ * `trainStep` run with its keys takes, and seed s > 0 those of a lone run whose layer draws are replaced by
+ * seed 0's (for input mixup, or a single eligible layer, every seed equals its lone run). The initial
+ * params, data order and augmentation are the caller's, per seed.
+ */
+export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState>(opts: TrainSeedsOptions<P, S>): TrainSeeds<P, S> {
+  const { policy, optimizer, seeds } = opts;
+  if (!(Number.isInteger(seeds) && seeds >= 1)) throw new RangeError(`trainSeeds: seeds must be a positive integer, got ${String(seeds)}`);
+  // Seeds share one program, so they share its mixing kind: λ mixing only (a mask or noise is drawn per boundary
+  // shape and per step, a schedule per epoch, and seeds' draws of those could ask for different programs).
+  if (policy?.needsShapes || policy?.usesProgress) {
+    throw new TypeError("trainSeeds: the policy draws masks, noise or a schedule (cutmix, patchup, noise, alphaSchedule, offEpoch); trainSeeds mixes by λ only: train such seeds with trainStep");
+  }
+  const shared = opts.sharedBatch ?? false;
+  if (typeof shared !== "boolean") throw new TypeError(`trainSeeds: sharedBatch must be true or false, got ${JSON.stringify(shared)}`);
+  const donating = opts.donate ?? true;
+  const made = new WeakSet<object>();
+  const own = <T>(t: T): T => {
+    for (const leaf of tree.leaves(t)) if (leaf instanceof DeviceArray) made.add(leaf);
+    return t;
+  };
+  let classes: number | undefined;
+  const one = stepFunction(opts, (c) => (classes = c));
+  const batchAxis = shared ? null : 0;
+  const program = jit(
+    (layer: BoundaryRef | null, params: P, opt: S, modelState: PyTree, x: Array, y: Array, lambda: Array, perm: Array) =>
+      vmap((p: P, o: S, m: PyTree, xs: Array, ys: Array, l: Array, pm: Array) => one(layer, layer === null ? null : "lerp", p, o, m, xs, ys, { lambda: l }, pm), { inAxes: [0, 0, 0, batchAxis, batchAxis, 0, 0] })(
+        params,
+        opt,
+        modelState,
+        x,
+        y,
+        lambda,
+        perm,
+      ) as TrainState<P, S> & { loss: Array },
+    { staticArgnums: [0] },
+  );
+  type Args = Parameters<typeof program>;
+
+  const checkInputs = (state: TrainState<P, S>, x: unknown, y: unknown, keys: unknown): number => {
+    if (typeof state !== "object" || state === null || !("params" in state) || !("opt" in state)) throw new TypeError("trainSeeds: state must be { params, opt, modelState } (from step.init(...) or a previous step)");
+    if (!globalThis.Array.isArray(keys) || keys.length !== seeds) throw new RangeError(`trainSeeds: keys must list one key per seed (${seeds}), got ${globalThis.Array.isArray(keys) ? keys.length : typeof keys}`);
+    const lead = shared ? 0 : 1;
+    const what = shared ? "[B, ...]" : `[${seeds}, B, ...]`;
+    if (!(x instanceof Array) || x.ndim <= lead) throw new TypeError(`trainSeeds: x must be an mmx Array ${what}, got ${x instanceof Array ? String(x.aval) : typeof x}`);
+    if (!shared && x.shape[0] !== seeds) throw new RangeError(`trainSeeds: x has ${x.shape[0]} seeds on its first axis (${x.aval}), the step trains ${seeds}; pass sharedBatch: true for one batch for all`);
+    if (!(y instanceof Array) || y.ndim <= lead || y.shape[0] !== x.shape[0] || (!shared && y.shape[1] !== x.shape[1])) {
+      throw new RangeError(`trainSeeds: y must hold labels or target rows for x's ${shared ? "" : "seeds and "}examples (x is ${x.aval}), got ${y instanceof Array ? String(y.aval) : typeof y}`);
+    }
+    const batch = x.shape[lead]!;
+    if (batch === 0) throw new RangeError("trainSeeds: the batch is empty; a step needs at least one example");
+    return batch;
+  };
+
+  const step = ((state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[]): SeedsStepResult<P, S> => {
+    const batch = checkInputs(state, x, y, keys);
+    const sampled = policy && policy.alpha > 0 ? keys.map((k) => policy.sample(k, batch)) : null;
+    // A draw that does not mix (an inactive one) is λ = 1 with the identity: the seeds still share seed 0's layer.
+    const draws = sampled && sampled[0]!.active ? sampled : null;
+    if (sampled && !draws) dispose(sampled.flatMap((d) => (typeof d.lambda === "number" ? [d.perm] : [d.perm, d.lambda])));
+    const layer = draws ? draws[0]!.layer : null;
+    const lambda = draws ? np.stack(draws.map((d) => (typeof d.lambda === "number" ? np.array(d.lambda) : d.lambda))) : np.full([seeds], 1);
+    const perm = draws ? np.stack(draws.map((d) => d.perm)) : np.broadcastTo(np.reshape(np.arange(batch), [1, batch]), [seeds, batch]);
+    if (draws) dispose(draws.flatMap((d) => (typeof d.lambda === "number" ? [d.perm] : [d.perm, d.lambda])));
+    const args: Args = [layer, state.params, state.opt, state.modelState, x, y, lambda, perm];
+    if (y.dtype === "int32" && y.ndim === (shared ? 1 : 2)) {
+      // As trainStep: labels are checked on the host, since one outside [0, classes) would make a zero target row.
+      const flat = shared ? y : np.reshape(y, [y.size]);
+      try {
+        if (classes === undefined) program.lower(...args);
+        checkLabels(flat, classes!, "trainSeeds");
+      } catch (e) {
+        dispose([lambda, perm]);
+        throw e;
+      } finally {
+        if (flat !== y) flat.dispose();
+      }
+    }
+    const out = own(program(...args) as TrainState<P, S> & { loss: Array });
+    dispose([lambda, perm]);
+    if (donating) {
+      const kept = new Set(tree.leaves([out, x, y]));
+      dispose(tree.leaves([state.params, state.opt, state.modelState]).filter((l) => made.has(l as object) && !kept.has(l)), { by: "donated to trainSeeds: step(state) consumes the state passed to it; keep the one it returns (or pass donate: false)" });
+    }
+    return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer };
+  }) as TrainSeeds<P, S>;
+
+  const stack = <T>(items: readonly T[], what: string): T => {
+    if (items.length !== seeds) throw new RangeError(`trainSeeds.init: ${what} lists ${items.length} entries for ${seeds} seeds`);
+    const flat = items.map((t) => tree.flatten(t));
+    const def = flat[0]![1];
+    flat.forEach(([, d], s) => {
+      if (!d.equals(def)) throw new TypeError(`trainSeeds.init: ${what}[${s}] differs in structure from ${what}[0]`);
+    });
+    return tree.unflatten(def, def.numLeaves === 0 ? [] : flat[0]![0].map((_, i) => np.stack(flat.map(([leaves]) => leaves[i] as Array)))) as T;
+  };
+  step.init = (params, modelStates) => {
+    const p = own(stack(params, "params"));
+    const m = modelStates ? own(stack(modelStates, "modelStates")) : {};
+    const opts1 = params.map((q) => optimizer.init(q));
+    const opt = own(stack(opts1, "optimizer states"));
+    dispose(opts1);
+    return { params: p, opt, modelState: m };
+  };
+  step.seed = (state, s) => {
+    if (!(Number.isInteger(s) && s >= 0 && s < seeds)) throw new RangeError(`trainSeeds.seed: seed index ${s} is not in [0, ${seeds})`);
+    const pick = <T>(t: T): T => tree.map((l: Array) => row(l, s), t as PyTree) as T;
+    return { params: pick(state.params), opt: pick(state.opt), modelState: pick(state.modelState) };
+  };
+  Object.defineProperty(step, "programs", { get: () => program.cacheSize });
+  return step;
+}
