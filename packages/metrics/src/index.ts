@@ -7,3 +7,4 @@ export { ece, reliabilityTable, type CalibrationOptions, type ReliabilityBin } f
 export { metricsAccumulator, type MetricsAccumulator, type MetricsResult } from "./accumulator.js";
 export { classSpectra, type ClassSpectrum, type Spectra } from "./spectra.js";
 export type { Labels } from "./host.js";
+export { fitTemperature, calibrationReport, type TemperatureFit, type TemperatureOptions, type CalibrationReport, type CalibrationScores } from "./temperature.js";
