@@ -6,7 +6,9 @@ import { dispose, np } from "@mmx/core";
 import * as nn from "@mmx/nn";
 import { attackAccuracy, features, spectraAt, type Trained } from "../analysis.js";
 import { setRunThreads, useBackend } from "../backends.js";
-import type { TrainConfig } from "../config.js";
+import { resolveLayers, type TrainConfig } from "../config.js";
+import { UsageError } from "../errors.js";
+import { planKey, planTitle } from "./method-plans.js";
 import { loadData, type DataConfig, type LoadedData } from "../datasets.js";
 import { evalForward } from "../evaluate.js";
 import { buildModel } from "../models.js";
@@ -20,7 +22,13 @@ import { batchCount } from "@mmx/data";
 export interface RunOutcome {
   dataset: DatasetPlan["dataset"];
   method: TrainConfig["method"];
+  /** Tells the compared plans apart (`planKey`): the method, or the method and its eligible set. */
+  variant: string;
+  /** As tables and plots name it (`planTitle`). */
+  label: string;
   alpha: number;
+  /** The boundaries it mixed at (indices; [] for no mixup). */
+  layers: number[];
   seed: number;
   dir: string;
   /** The last epoch's test metrics (no selection on the test set). */
@@ -55,16 +63,20 @@ export interface ReproduceOptions {
 /** The training config of one demo run. */
 export function runConfig(plan: DatasetPlan, method: Preset["methods"][number], seed: number, backend: string): TrainConfig {
   const { model } = buildModel(plan.model, { name: plan.dataset, exampleShape: plan.dataset === "spirals" ? [2] : [28, 28, 1], classNames: plan.dataset === "spirals" ? ["0", "1"] : globalThis.Array.from({ length: 10 }, String) }, plan.hidden);
-  const layers = method.method === "none" ? [] : method.method === "input" ? [0] : [...model.mixupLayers];
-  const names = nn.boundaries(model, null, model.inputShape);
+  let layers: { layers: number[]; layerNames: string[] };
+  try {
+    layers = resolveLayers(method.method, method.layers, model);
+  } catch (e) {
+    if (!(e instanceof UsageError) || !method.layers) throw e;
+    throw new UsageError(`mmx reproduce: --eligible-sets {${method.layers.join(",")}} on ${plan.dataset} (${plan.model}): ${e.message.replace(/^--layers:? /, "")}`);
+  }
   return {
     ...dataConfig(plan),
     model: plan.model,
     ...(plan.hidden ? { hidden: plan.hidden } : {}),
     method: method.method,
     alpha: method.alpha,
-    layers,
-    layerNames: layers.map((i) => names[i]!.name),
+    ...layers,
     loss: "bce",
     epochs: plan.epochs,
     batch: plan.batch,
@@ -77,6 +89,11 @@ export function runConfig(plan: DatasetPlan, method: Preset["methods"][number], 
     seed,
     backend,
   };
+}
+
+/** Checks every (dataset, method) of a preset against its model before anything trains: an unknown boundary fails at once. */
+export function checkPlans(preset: Preset): void {
+  for (const plan of preset.plans) for (const method of preset.methods) runConfig(plan, method, 0, "cpu");
 }
 
 function dataConfig(plan: DatasetPlan): DataConfig {
@@ -101,7 +118,7 @@ export function planJobs(preset: Preset): Job[] {
   return jobs.map((j, index) => ({ ...j, index, pictured: j.seed === preset.seeds[0] }));
 }
 
-export const jobLabel = (j: Job, total: number) => `[${j.index + 1}/${total}] ${j.plan.dataset} ${j.method.method} s${j.seed}`;
+export const jobLabel = (j: Job, total: number) => `[${j.index + 1}/${total}] ${j.plan.dataset} ${planKey(j.method)} s${j.seed}`;
 export const jobSteps = (j: Job) => j.plan.epochs * batchCount(j.plan.trainSize, j.plan.batch, true);
 
 /** Loaded datasets, per thread: every run of a dataset shares one load. */
@@ -120,7 +137,7 @@ export async function runJob(job: Job, ctx: { out: string; backend: string; grid
     data = await loadData(dataConfig(plan), (l) => ctx.progress?.log(l));
     loadedData.set(plan.dataset, data);
   }
-  const dir = join(ctx.out, `${plan.dataset}-${method.method}-s${seed}`);
+  const dir = join(ctx.out, `${plan.dataset}-${planKey(method)}-s${seed}`);
   const result = await train(runConfig(plan, method, seed, ctx.backend), {
     out: dir,
     overwrite: true,
@@ -130,7 +147,7 @@ export async function runJob(job: Job, ctx: { out: string; backend: string; grid
     ...(ctx.eta ? { eta: ctx.eta } : {}),
   });
   try {
-    return await measure(result, plan, dir, seed, ctx.grid, job.pictured);
+    return await measure(result, plan, method, dir, seed, ctx.grid, job.pictured);
   } finally {
     dispose([result.params, result.modelState]);
   }
@@ -310,7 +327,7 @@ class Clock {
   }
 }
 
-async function measure(result: Awaited<ReturnType<typeof train>>, plan: DatasetPlan, dir: string, seed: number, grid: number, pictured: boolean): Promise<RunOutcome> {
+async function measure(result: Awaited<ReturnType<typeof train>>, plan: DatasetPlan, method: Preset["methods"][number], dir: string, seed: number, grid: number, pictured: boolean): Promise<RunOutcome> {
   const t: Trained = { model: result.model, params: result.params, modelState: result.modelState, input: result.input };
   const data = result.data;
   const attacked = await attackAccuracy(t, data.test, { kind: "fgsm", eps: plan.fgsmEps, clip: data.clip });
@@ -322,7 +339,10 @@ async function measure(result: Awaited<ReturnType<typeof train>>, plan: DatasetP
   return {
     dataset: plan.dataset,
     method: result.config.method,
+    variant: planKey(method),
+    label: planTitle(method),
     alpha: result.config.alpha,
+    layers: result.config.layers,
     seed,
     dir,
     final,
