@@ -4,7 +4,7 @@ import { DATA_DEFAULTS, DATASETS, type DataConfig, type DatasetName } from "./da
 import { oneOf, UsageError } from "./errors.js";
 import { DEFAULT_MODEL, MODELS, type ModelName } from "./models.js";
 
-import { METHOD_REGISTRY, METHODS, type Method } from "./methods.js";
+import { LAMBDA_MODES, METHOD_REGISTRY, METHODS, type LambdaMode, type Method } from "./methods.js";
 
 export { METHODS, type Method };
 export const LOSSES = ["bce", "ce"] as const;
@@ -23,6 +23,10 @@ export interface TrainConfig extends DataConfig {
   layers: number[];
   /** The same boundaries by name, for people reading the config. */
   layerNames: string[];
+  /** λ once per batch (absent: the default) or once per example. */
+  lambdaMode?: LambdaMode;
+  /** max(λ, 1 − λ) (absent: false). */
+  lambdaMax?: boolean;
   loss: LossName;
   epochs: number;
   batch: number;
@@ -64,6 +68,8 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "hidden", kind: "list", placeholder: "N,N", help: "widths: mlp hidden sizes, spiral-net width, PreActResNet first-stage channels" },
   { name: "method", kind: "string", choices: METHODS, help: METHODS.map((m) => `${m}: ${METHOD_REGISTRY[m].title}`).join("; "), defaultText: "manifold" },
   { name: "alpha", kind: "number", help: "λ ~ Beta(α, α)", defaultText: "1 for input, 2 for manifold", min: 0 },
+  { name: "lambda-mode", kind: "string", choices: LAMBDA_MODES, help: "draw λ once per batch or once per example", defaultText: "batch" },
+  { name: "lambda-max", kind: "flag", help: "use max(λ, 1 − λ), so each example stays closest to itself" },
   { name: "layers", kind: "list", placeholder: "K,K", help: "eligible boundaries (indices, 0 = input, or names) for manifold mixup", defaultText: "the model's mixing set" },
   { name: "loss", kind: "string", choices: LOSSES, help: "bce: BCE on softmax (the official code's); ce: soft-target cross-entropy", defaultText: "bce" },
   { name: "epochs", kind: "int", placeholder: "N", help: "epochs to train (with --resume: the new total)", defaultText: "10", min: 1 },
@@ -112,6 +118,11 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
   const alpha = getNumber(args, "alpha") ?? DEFAULT_ALPHA[method];
   if (method !== "none" && !(alpha > 0)) throw new UsageError(`--alpha must be > 0 for ${method} mixup (λ ~ Beta(α, α)), got ${alpha}; use --method none to train without mixup`);
   if (method === "none" && getNumber(args, "alpha") !== undefined) throw new UsageError("--alpha has no effect with --method none");
+  const lambdaMode = getString(args, "lambda-mode") as LambdaMode | undefined;
+  const lambdaMax = getFlag(args, "lambda-max");
+  for (const [flag, given] of [["lambda-mode", lambdaMode], ["lambda-max", lambdaMax]] as const) {
+    if (given !== undefined && METHOD_REGISTRY[method].placement === "nowhere") throw new UsageError(`--${flag} has no effect with --method ${method}`);
+  }
   const layerRefs = getList(args, "layers");
   if (layerRefs && METHOD_REGISTRY[method].placement !== "eligible") throw new UsageError(`--layers applies to methods that mix at an eligible set (${METHODS.filter((m) => METHOD_REGISTRY[m].placement === "eligible").map((m) => `--method ${m}`).join(", ")}); ${method === "input" ? "input mixup mixes at the input, layer 0" : `--method ${method} mixes ${METHOD_REGISTRY[method].placement === "nowhere" ? "nowhere" : "at the input"}`}`);
   const hidden = getList(args, "hidden")?.map((h) => {
@@ -154,6 +165,8 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
     method,
     alpha: method === "none" ? 0 : alpha,
     ...(layerRefs ? { layerRefs } : {}),
+    ...(lambdaMode !== undefined && lambdaMode !== "batch" ? { lambdaMode } : {}),
+    ...(lambdaMax ? { lambdaMax } : {}),
     loss,
     epochs: positiveInt(getNumber(args, "epochs"), "epochs", 10),
     batch: positiveInt(getNumber(args, "batch"), "batch", 128),
