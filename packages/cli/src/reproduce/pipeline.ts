@@ -10,7 +10,9 @@ import { resolveLayers, type TrainConfig } from "../config.js";
 import { UsageError } from "../errors.js";
 import { planKey, planTitle } from "./method-plans.js";
 import { loadData, type DataConfig, type LoadedData } from "../datasets.js";
-import { evalForward } from "../evaluate.js";
+import { collectLogits, evalForward } from "../evaluate.js";
+import { heldOutData, type HeldOut } from "../held-out.js";
+import { calibrationReport } from "@mmx/metrics";
 import { buildModel } from "../models.js";
 import { formatDuration, type Progress, type ProgressSink, type ProgressState } from "../progress.js";
 import type { EpochRecord } from "../run-files.js";
@@ -35,6 +37,8 @@ export interface RunOutcome {
   final: EpochRecord;
   curve: EpochRecord[];
   fgsm: { eps: number; clean: number; adversarial: number; count: number };
+  /** Test NLL and ECE after temperature scaling, T fitted on held-out data (never the test set). */
+  calibrated: { temperature: number; nll: number; ece: number; fitOn: string; fitCount: number };
   spectra: { layer: number; layerName: string; largest: number; restSum: number; classes: { label: number; singularValues: number[] }[] };
   trainSeconds: number;
   /** Spirals, first seed: the decision function on a grid and the 2-D bottleneck of the test points. */
@@ -123,6 +127,11 @@ export const jobSteps = (j: Job) => j.plan.epochs * batchCount(j.plan.trainSize,
 
 /** Loaded datasets, per thread: every run of a dataset shares one load. */
 const loadedData = new Map<string, LoadedData>();
+/** Held-out examples per dataset and thread, to fit temperatures on. */
+const heldOutSets = new Map<string, HeldOut>();
+
+/** Held-out examples a run's temperature is fitted on: as many as the test set has (the whole of Fashion-MNIST's is 10,000, more than the held-out default). */
+const heldOutSize = (plan: DatasetPlan) => Math.min(plan.testSize, 5000);
 
 /**
  * Trains one run of the demo into `out/<dataset>-<method>-s<seed>` (a run folder that `mmx eval`,
@@ -154,7 +163,7 @@ export async function runJob(job: Job, ctx: { out: string; backend: string; grid
 }
 
 const describeOutcome = (o: RunOutcome) =>
-  `test error ${(100 * o.final.testError).toFixed(2)}%  NLL ${o.final.testNll.toFixed(3)}  ECE ${(100 * o.final.testEce).toFixed(2)}%  FGSM ${(100 * o.fgsm.adversarial).toFixed(1)}%`;
+  `test error ${(100 * o.final.testError).toFixed(2)}%  NLL ${o.final.testNll.toFixed(3)}  ECE ${(100 * o.final.testEce).toFixed(2)}%  (T = ${o.calibrated.temperature.toFixed(2)}: NLL ${o.calibrated.nll.toFixed(3)}  ECE ${(100 * o.calibrated.ece).toFixed(2)}%)  FGSM ${(100 * o.fgsm.adversarial).toFixed(1)}%`;
 
 const workerScript = new URL("./worker.js", import.meta.url);
 
@@ -336,6 +345,7 @@ async function measure(result: Awaited<ReturnType<typeof train>>, plan: DatasetP
   if (!layer) throw new Error(`reproduce: ${plan.model} has no boundary named '${plan.spectraLayer}'`);
   const s = spectraAt(t, data.test, layer.index, data.classNames.length);
   const final = result.metrics[result.metrics.length - 1]!;
+  const calibrated = await calibrateRun(t, plan, data);
   return {
     dataset: plan.dataset,
     method: result.config.method,
@@ -348,10 +358,31 @@ async function measure(result: Awaited<ReturnType<typeof train>>, plan: DatasetP
     final,
     curve: result.metrics,
     fgsm: { eps: plan.fgsmEps, clean: attacked.clean, adversarial: attacked.adversarial, count: attacked.count },
+    calibrated,
     spectra: { layer: layer.index, layerName: layer.name, largest: s.mean.largest, restSum: s.mean.restSum, classes: s.classes.map((c) => ({ label: c.label, singularValues: c.singularValues.slice(0, 32) })) },
     trainSeconds: result.trainSeconds,
     ...(plan.dataset === "spirals" && pictured ? { spirals: spiralsPictures(t, data, grid, all.find((b) => b.name === "bottleneck")!.index) } : {}),
   };
+}
+
+/** Temperature scaling of a trained run: T fitted on its dataset's held-out examples, the test NLL and ECE after. */
+async function calibrateRun(t: Trained, plan: DatasetPlan, data: LoadedData): Promise<RunOutcome["calibrated"]> {
+  let held = heldOutSets.get(plan.dataset);
+  if (!held) {
+    const found = await heldOutData(dataConfig(plan), heldOutSize(plan));
+    // The demo's image plans train on a prefix of the training split, so examples are always held back.
+    if ("missing" in found) throw new Error(`reproduce: ${found.missing}`);
+    held = found;
+    heldOutSets.set(plan.dataset, held);
+  }
+  const fit = collectLogits(t.model, t.params, t.modelState, held.source, t.input);
+  const test = collectLogits(t.model, t.params, t.modelState, data.test, t.input);
+  try {
+    const r = calibrationReport(fit, test);
+    return { temperature: r.temperature, nll: r.after.nll, ece: r.after.ece, fitOn: held.description, fitCount: r.fitCount };
+  } finally {
+    dispose([fit.logits, test.logits]);
+  }
 }
 
 /** The decision function p(arm 1 | x) on a grid over the plane, the test points, and their 2-D bottleneck codes. */
