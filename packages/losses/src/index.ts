@@ -8,5 +8,6 @@ export { bceSoftmax } from "./bce-softmax.js";
 export { nll, crossEntropy } from "./nll.js";
 export { mse } from "./mse.js";
 export { mixedLoss } from "./mixed-loss.js";
+export { smoothLabels, checkSmoothing } from "./smooth-labels.js";
 export { checkLabels } from "./validate.js";
 export type { Loss, LossOptions, Reduction } from "./reduction.js";

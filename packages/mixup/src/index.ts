@@ -2,10 +2,28 @@
  * @mmx/mixup: the `mixup(k, λ)` transform, its sibling `capture(k)`, and the Manifold Mixup and input
  * mixup policies that draw k, λ and the pairing permutation.
  */
-export { mixup, type ModelFn, type Mixed, type MixedFn } from "./mixup.js";
+export { mixup, type ModelFn, type Mixed, type MixedFn, type MixupOptions } from "./mixup.js";
+export type { Mixing, MixingKind, LerpMixing, MaskMixing, DirichletMixing, FeatureNoise } from "./mixing.js";
+export { MIXING_RULES, type MixingRule } from "./mixing-rules.js";
+export { keptFraction } from "./mix-mask.js";
 export { capture } from "./capture.js";
 export { boundaries, resolveBoundary, type Boundary, type BoundaryRef } from "./boundaries.js";
 export { interpolate } from "./interpolate.js";
-export type { Lambda } from "./validate.js";
-export { manifoldMixup, inputMixup, type MixupPolicy, type MixupDraw, type ManifoldMixupOptions } from "./policy.js";
+export type { Lambda, PermInput } from "./validate.js";
+export {
+  manifoldMixup,
+  inputMixup,
+  LAMBDA_MODES,
+  type MixupPolicy,
+  type MixupDraw,
+  type ManifoldMixupOptions,
+  type LambdaMode,
+  type CutMixOptions,
+  type PatchUpOptions,
+  type NoiseOptions,
+  type AlphaSchedule,
+  type Progress,
+} from "./policy.js";
+export { derangementIndices, drawPairing, type Pairing } from "./pairing.js";
+export { cutmixBox, boxMask, blockMask, keptArea, type Box } from "./masks.js";
 export { trainStep, type TrainStep, type TrainStepOptions, type TrainState, type StepResult, type TrainableModel } from "./train-step.js";

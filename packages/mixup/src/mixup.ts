@@ -1,9 +1,12 @@
 import { Array, evalJaxpr, np, tree } from "@mmx/core";
 import { checkLabels } from "@mmx/losses";
 import { boundaries, boundariesOf, resolveBoundary, type BoundaryRef } from "./boundaries.js";
-import { interpolate } from "./interpolate.js";
+import { checkSmoothing, smoothLabels } from "@mmx/losses";
+import { asMixing, type Mixing } from "./mixing.js";
+import { ruleOf } from "./mixing-rules.js";
+import { addFeatureNoise } from "./noise.js";
 import { traceModel } from "./trace-model.js";
-import { checkLambda, checkPerm, checkTargets, checkTargetShape, type Lambda } from "./validate.js";
+import { checkTargets, checkTargetShape, type Lambda, type PermInput } from "./validate.js";
 
 /** A model function: params, a batch x, and anything else it needs (state, flags). */
 export type ModelFn<P = any, R extends any[] = any[]> = (params: P, x: Array, ...rest: R) => Array | { out: Array };
@@ -12,7 +15,13 @@ export type ModelFn<P = any, R extends any[] = any[]> = (params: P, x: Array, ..
 export type Mixed = { out: Array; targets: Array } & Record<string, unknown>;
 
 /** The mixed model: it takes the model's own params type (and its extra arguments) after x, y and perm. */
-export type MixedFn<P = any, R extends any[] = any[]> = (params: P, x: Array, y: Array, perm: Array | readonly number[], ...rest: R) => Mixed;
+export type MixedFn<P = any, R extends any[] = any[]> = (params: P, x: Array, y: Array, perm: PermInput, ...rest: R) => Mixed;
+
+/** Options of the mixup transform beside the mixing itself. */
+export interface MixupOptions {
+  /** Label smoothing ε in [0, 1]: the dense targets become (1 − ε)·y + ε/C before they are mixed (default 0). */
+  labelSmoothing?: number;
+}
 
 /**
  * `mixup(k, λ)(f)`: the model `f(params, x, ...rest)` with its hidden state at boundary k (0 = the
@@ -25,18 +34,26 @@ export type MixedFn<P = any, R extends any[] = any[]> = (params: P, x: Array, y:
  * output when f returns an object with `out`, such as batch-norm state). y is one-hot or soft targets
  * [B, C], or int32 labels [B] (one-hot encoded with C = the output's last axis). λ is a number, a
  * scalar array or one value per example ([B]). g composes with grad and jit.
+ *
+ * Instead of λ, `how` may be a {@link Mixing}: `{ kind: "lerp", lambda }` (the same as λ), `{ kind: "mask", mask }`
+ * (CutMix, PatchUp: `m ⊙ h + (1 − m) ⊙ h[perm]`, targets weighted by the kept fraction) or
+ * `{ kind: "dirichlet", weights }` (n-way: `Σ_j w_j·h[perm_j]`, perm int32 [m, B]), each with optional
+ * Noisy Feature Mixup `noise`. The targets are always mixed with exactly the weights the hidden state gets.
  */
-export function mixup(layer: BoundaryRef, lambda: Lambda): <P, R extends any[]>(f: ModelFn<P, R>) => MixedFn<P, R> {
+export function mixup(layer: BoundaryRef, how: Lambda | Mixing, opts: MixupOptions = {}): <P, R extends any[]>(f: ModelFn<P, R>) => MixedFn<P, R> {
+  const mixing = asMixing("mixup", how);
+  const rule = ruleOf("mixup", mixing);
+  const smoothing = checkSmoothing(opts.labelSmoothing ?? 0, "mixup");
   return <P, R extends any[]>(f: ModelFn<P, R>): MixedFn<P, R> =>
     (params, x, y, perm, ...rest) => {
       if (!(x instanceof Array) || x.ndim === 0) throw new TypeError("mixup: x must be an array with a batch axis");
       const batch = x.shape[0]!;
-      checkLambda("mixup", lambda, batch);
+      rule.check("mixup", mixing, batch);
       checkTargets("mixup", y, batch);
-      const permutation = checkPerm("mixup", perm, batch);
+      const permutation = rule.perm("mixup", perm, batch, mixing);
       const model = traceModel("mixup", f, [params, x, ...rest]);
       const k = resolveBoundary("mixup", layer, boundariesOf(model));
-      const mix = (h: Array) => interpolate(h, lambda, permutation);
+      const mix = (h: Array) => addFeatureNoise("mixup", rule.mix("mixup", h, mixing, permutation), mixing.noise);
       const outs =
         k === 0
           ? evalJaxpr(
@@ -50,7 +67,7 @@ export function mixup(layer: BoundaryRef, lambda: Lambda): <P, R extends any[]>(
       checkTargetShape("mixup", y, batch, classes);
       if (y.ndim === 1) checkLabels(y, classes, "mixup");
       const dense = y.dtype === "int32" ? np.oneHot(y, classes) : y;
-      const targets = interpolate(dense, lambda, permutation);
+      const targets = rule.mixTargets(smoothLabels(dense, smoothing), mixing, permutation);
       return result instanceof Array ? { out, targets } : { ...(result as object), out, targets };
     };
 }

@@ -1,10 +1,14 @@
 import { DeviceArray, dispose, jit, NDArray as Array, np, tree, valueAndGrad, type PyTree } from "@mmx/core";
-import { checkLabels } from "@mmx/losses";
+import { checkLabels, checkSmoothing, smoothLabels } from "@mmx/losses";
 import type { Optimizer, OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
-import type { BoundaryRef } from "./boundaries.js";
+import { boundaries, type Boundary, type BoundaryRef } from "./boundaries.js";
+import type { Mixing, MixingKind } from "./mixing.js";
 import { mixup } from "./mixup.js";
-import type { MixupPolicy } from "./policy.js";
+import type { MixupPolicy, Progress } from "./policy.js";
+
+/** A Mixing without its kind: the arrays a jitted step takes as inputs (the kind is a static argument). */
+type MixingArrays = { [key: string]: Array | { [key: string]: Array } };
 
 /** A model as @mmx/nn makes them: `apply(params, x, { train, state }) -> { out, state }`. */
 export interface TrainableModel<P = PyTree> {
@@ -27,6 +31,14 @@ export interface TrainStepOptions<P = PyTree, S extends OptimizerState = Optimiz
    * states stay readable (they are freed once unreachable).
    */
   donate?: boolean;
+  /** Label smoothing ε in [0, 1] of the targets, clean or mixed (applied before mixing; default 0). */
+  labelSmoothing?: number;
+  /**
+   * RegMixup (Pinto et al. 2022): the loss is `loss(clean) + weight·loss(mixed)` in one program, on steps that mix
+   * (others train on the clean loss alone). It costs two forward passes (and their backward) per step. The paper
+   * pairs it with a large α (10 to 20) in the policy. Batch-norm state threads through the clean pass, then the mixed.
+   */
+  regMixup?: { weight?: number };
 }
 
 /** Everything a training loop carries from step to step: plain trees, so they can be saved. */
@@ -43,29 +55,38 @@ export interface StepResult<P = PyTree, S extends OptimizerState = OptimizerStat
   loss: Array;
   /** Where this step mixed (null: it did not). */
   layer: BoundaryRef | null;
+  /** How this step mixed (null: it did not). */
+  kind: MixingKind | null;
 }
 
 export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState> {
-  /** One step on a batch: y holds int32 labels [B] or one-hot rows [B, C]; key drives the policy. */
-  <Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): StepResult<Q, S>;
+  /**
+   * One step on a batch: y holds int32 labels [B] or one-hot rows [B, C]; key drives the policy; `at` (the epoch and
+   * global step) is needed by a policy with an α schedule or an off epoch.
+   */
+  <Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key, at?: Progress): StepResult<Q, S>;
   /** The first state: these params (never freed by a step) and a fresh optimizer state. */
   /**
    * The same step, resolved once its program has run: the call to use where the backend's runtime is asynchronous
    * (onnx in a browser). Keep x and y alive until it settles.
    */
-  callAsync<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): Promise<StepResult<Q, S>>;
+  callAsync<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key, at?: Progress): Promise<StepResult<Q, S>>;
   init<Q extends P>(params: Q, modelState?: PyTree): TrainState<Q, S>;
-  /** How many programs were compiled: one per eligible layer used so far (and one for clean steps). */
+  /** How many programs were compiled: one per (eligible layer, mixing kind) used so far, and one for clean steps. */
   readonly programs: number;
 }
 
 /**
- * A jitted training step: the policy draws (k, λ, perm) on the host, then one compiled program per k
- * runs forward on the mixed batch, backward, and the optimizer update, threading batch-norm state.
+ * A jitted training step: the policy draws (k, how to mix, perm) on the host, then one compiled program per
+ * (k, mixing kind) runs forward on the mixed batch, backward, and the optimizer update, threading batch-norm state.
+ * The draw's λ, masks, weights and noise enter the program as arrays, so steps do not recompile.
  * The state passed in is donated (see `donate`), so a loop holds one copy; what the user gave `init` is never freed.
  */
 export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>(opts: TrainStepOptions<P, S>): TrainStep<P, S> {
   const { model, loss, optimizer, policy } = opts;
+  const smoothing = checkSmoothing(opts.labelSmoothing ?? 0, "trainStep");
+  const regWeight = opts.regMixup === undefined ? null : (opts.regMixup.weight ?? 1);
+  if (regWeight !== null && !(typeof regWeight === "number" && Number.isFinite(regWeight) && regWeight >= 0)) throw new RangeError(`trainStep: regMixup.weight must be a finite number >= 0, got ${JSON.stringify(regWeight)}`);
   const donating = opts.donate ?? true;
   /** Arrays this step made (outputs, init's optimizer state): the only ones donation frees. */
   const made = new WeakSet<object>();
@@ -80,38 +101,55 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
   };
   /** The model's class count (its output's last axis), learnt when the step is first traced. */
   let classes: number | undefined;
+  const cleanLoss = (p: P, x: Array, y: Array, modelState: PyTree): [Array, PyTree] => {
+    const r = forward(p, x, modelState);
+    classes = r.out.shape[r.out.ndim - 1]!;
+    const targets = smoothLabels(y.dtype === "int32" ? np.oneHot(y, classes) : y, smoothing);
+    return [loss(r.out, targets), r.state];
+  };
   const program = jit(
-    (layer: BoundaryRef | null, params: P, opt: S, modelState: PyTree, x: Array, y: Array, lambda: Array, perm: Array) => {
-      const objective = (p: P) => {
-        if (layer === null) {
-          const r = forward(p, x, modelState);
-          classes = r.out.shape[r.out.ndim - 1]!;
-          const targets = y.dtype === "int32" ? np.oneHot(y, classes) : y;
-          return [loss(r.out, targets), r.state];
-        }
-        const r = mixup(layer, lambda)(forward)(p, x, y, perm, modelState);
+    (layer: BoundaryRef | null, kind: MixingKind | null, params: P, opt: S, modelState: PyTree, x: Array, y: Array, mixArrays: MixingArrays, perm: Array) => {
+      const objective = (p: P): [Array, PyTree] => {
+        if (layer === null || kind === null) return cleanLoss(p, x, y, modelState);
+        const [clean, afterClean] = regWeight === null ? [null, modelState] : cleanLoss(p, x, y, modelState);
+        const mixing = { kind, ...mixArrays } as Mixing;
+        const r = mixup(layer, mixing, { labelSmoothing: smoothing })(forward)(p, x, y, perm, afterClean);
         classes = r.out.shape[r.out.ndim - 1]!;
-        return [loss(r.out, r.targets), r.state] as [Array, PyTree];
+        const mixed = loss(r.out, r.targets);
+        return [clean === null ? mixed : np.add(clean, np.mul(mixed, regWeight!)), r.state as PyTree];
       };
       const [[value, state], grads] = valueAndGrad(objective, { hasAux: true })(params);
       // The gradient of params P is a tree like P (its number leaves, if any, become arrays).
       const updated = optimizer.update(grads as P, opt, params);
       return { params: updated.params, opt: updated.state, modelState: state, loss: value };
     },
-    { staticArgnums: [0] },
+    { staticArgnums: [0, 1] },
   );
+  /** The model's boundaries per input shape, for policies whose masks and noise take a boundary's shape. */
+  const boundaryLists = new Map<string, readonly Boundary[]>();
+  const boundariesAt = (state: TrainState<P, S>, x: Array): readonly Boundary[] => {
+    const id = `${x.dtype}[${x.shape.join(",")}]`;
+    let list = boundaryLists.get(id);
+    if (!list) boundaryLists.set(id, (list = boundaries(forward, state.params, x, state.modelState)));
+    return list;
+  };
 
   type Args = Parameters<typeof program>;
   type Out = TrainState<P, S> & { loss: Array };
-  /** The policy's draw for a batch, as the program's arguments (lambda and perm are freed by `finish`). */
-  const prepare = (state: TrainState<P, S>, x: Array, y: Array, key: Key): { args: Args; layer: BoundaryRef | null } => {
+  /** The policy's draw for a batch, as the program's arguments (the mixing arrays and perm are freed by `finish`). */
+  const prepare = (state: TrainState<P, S>, x: Array, y: Array, key: Key, at: Progress | undefined): { args: Args; layer: BoundaryRef | null; kind: MixingKind | null } => {
     checkStepInputs(state, x, y);
     const batch = x.shape[0]!;
-    const draw = policy && policy.alpha > 0 ? policy.sample(key, batch) : null;
-    const lambda = draw ? (typeof draw.lambda === "number" ? np.array(draw.lambda) : draw.lambda) : np.array(1);
-    const perm = draw ? draw.perm : np.arange(batch);
-    const layer = draw ? draw.layer : null;
-    const args: Args = [layer, state.params, state.opt, state.modelState, x, y, lambda, perm];
+    if (policy?.usesProgress && at === undefined) throw new RangeError(`trainStep: the policy's ${policy.options.alphaSchedule ? "alphaSchedule" : "offEpoch"} needs the progress: call step(state, x, y, key, { epoch, step })`);
+    const draw = policy ? policy.sample(key, policy.needsShapes ? boundariesAt(state, x) : batch, at) : null;
+    if (draw && !draw.active) dispose(tree.leaves([draw.perm, draw.mixing]).filter((l): l is Array => l instanceof Array));
+    const mixing = draw?.active ? draw.mixing : null;
+    const { kind: _kind, ...fields } = mixing ?? { kind: null };
+    const mixArrays = tree.map((v: number | Array) => (typeof v === "number" ? np.array(v) : v), fields) as MixingArrays;
+    const perm = mixing ? draw!.perm : np.arange(batch);
+    const layer = mixing ? draw!.layer : null;
+    const kind = mixing ? mixing.kind : null;
+    const args: Args = [layer, kind, state.params, state.opt, state.modelState, x, y, mixArrays, perm];
     if (y instanceof Array && y.ndim === 1) {
       // Labels are checked on the host before the step runs: inside the compiled step they are not
       // known, and one outside [0, classes) would make an all-zero target row (a finite, wrong loss).
@@ -120,32 +158,32 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
         if (classes === undefined) program.lower(...args);
         checkLabels(y, classes!, "trainStep");
       } catch (e) {
-        dispose([lambda, perm]);
+        dispose(tree.leaves([mixArrays, perm]) as Array[]);
         throw e;
       }
     }
-    return { args, layer };
+    return { args, layer, kind };
   };
-  const finish = (state: TrainState<P, S>, args: Args, layer: BoundaryRef | null, result: Out): StepResult<P, S> => {
+  const finish = (state: TrainState<P, S>, args: Args, layer: BoundaryRef | null, kind: MixingKind | null, result: Out): StepResult<P, S> => {
     const out = own(result);
-    dispose([args[6], args[7]]);
+    dispose(tree.leaves([args[7], args[8]]) as Array[]);
     if (donating) {
-      const kept = new Set(tree.leaves([out, args[4], args[5]]));
+      const kept = new Set(tree.leaves([out, args[5], args[6]]));
       dispose(
         tree.leaves([state.params, state.opt, state.modelState]).filter((leaf) => made.has(leaf as object) && !kept.has(leaf)),
         { by: donatedBy },
       );
     }
-    return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer };
+    return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer, kind };
   };
 
-  const step = (<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): StepResult<Q, S> => {
-    const { args, layer } = prepare(state, x, y, key);
-    return finish(state, args, layer, program(...args) as Out) as StepResult<Q, S>;
+  const step = (<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key, at?: Progress): StepResult<Q, S> => {
+    const { args, layer, kind } = prepare(state, x, y, key, at);
+    return finish(state, args, layer, kind, program(...args) as Out) as StepResult<Q, S>;
   }) as TrainStep<P, S>;
-  step.callAsync = async <Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key): Promise<StepResult<Q, S>> => {
-    const { args, layer } = prepare(state, x, y, key);
-    return finish(state, args, layer, (await program.callAsync(...args)) as Out) as StepResult<Q, S>;
+  step.callAsync = async <Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key, at?: Progress): Promise<StepResult<Q, S>> => {
+    const { args, layer, kind } = prepare(state, x, y, key, at);
+    return finish(state, args, layer, kind, (await program.callAsync(...args)) as Out) as StepResult<Q, S>;
   };
   step.init = (params, modelState = {}) => ({ params, opt: own(optimizer.init(params)), modelState });
   Object.defineProperty(step, "programs", { get: () => program.cacheSize });

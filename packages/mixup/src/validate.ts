@@ -62,3 +62,36 @@ export function checkTargetShape(what: string, y: Array, batch: number, classes:
   if (y.ndim === 1) return; // float labels: checkLabels names the first value that is not a class index
   throw new TypeError(`${what}: y must be int32 labels [${batch}] or float32 target rows [${batch},${classes}] for the model's ${classes} classes, got ${y.aval}`);
 }
+
+/** A permutation as mixup takes it: an int32 array, a list of numbers, or for dirichlet mixing a list of lists. */
+export type PermInput = Array | readonly number[] | readonly (readonly number[])[];
+
+/** m permutations of the batch for n-way mixing: int32 [m, B], or a list of m lists; each row checked as a perm. */
+export function checkPerms(what: string, perm: PermInput, batch: number, ways: number): Array {
+  if (perm instanceof Array) {
+    if (perm.dtype !== "int32" || perm.ndim !== 2) throw new TypeError(`${what}: dirichlet mixing takes m permutations, int32 [${ways}, ${batch}], got ${perm.aval}`);
+    if (perm.shape[0] !== ways || perm.shape[1] !== batch) throw new RangeError(`${what}: perm is ${perm.aval} but the weights mix ${ways} ways of a batch of ${batch} (int32 [${ways}, ${batch}])`);
+    if (canReadSync(perm)) {
+      const values = perm.dataSync();
+      for (let j = 0; j < ways; j++) checkPermValues(`${what} (perm row ${j})`, values.subarray(j * batch, (j + 1) * batch), batch);
+    }
+    return perm;
+  }
+  if (!globalThis.Array.isArray(perm) || perm.length !== ways || !perm.every((row) => globalThis.Array.isArray(row))) {
+    throw new TypeError(`${what}: dirichlet mixing takes ${ways} permutations (int32 [${ways}, ${batch}] or a list of ${ways} lists), got ${globalThis.Array.isArray(perm) ? `a list of ${perm.length}` : typeof perm}`);
+  }
+  const rows = perm as readonly (readonly number[])[];
+  rows.forEach((row, j) => {
+    if (row.length !== batch) throw new RangeError(`${what}: perm row ${j} has length ${row.length} but the batch has ${batch} examples`);
+    checkPermValues(`${what} (perm row ${j})`, row, batch);
+  });
+  return np.array(rows.flat(), { shape: [ways, batch], dtype: "int32" });
+}
+
+/** That `a` broadcasts to h's shape: the same rank, each axis h's size or 1. */
+export function checkBroadcastsTo(what: string, name: string, a: Array, h: Array): void {
+  if (!(a instanceof Array) || a.dtype !== "float32") throw new TypeError(`${what}: ${name} must be a float32 array, got ${a instanceof Array ? a.aval : typeof a}`);
+  if (a.ndim !== h.ndim || a.shape.some((d, i) => d !== 1 && d !== h.shape[i])) {
+    throw new TypeError(`${what}: ${name} ${a.aval} does not fit the hidden state ${h.aval} (it needs rank ${h.ndim}, each axis the state's size or 1)`);
+  }
+}

@@ -28,6 +28,7 @@ export { normal, normalValues, truncatedNormal, truncatedNormalValues } from "./
 export { bernoulli, bernoulliValues } from "./bernoulli.js";
 export { gamma, gammaValues } from "./gamma.js";
 export { beta, betaValues } from "./beta.js";
+export { dirichlet, dirichletValues } from "./dirichlet.js";
 export { randint, randintValues } from "./randint.js";
 export { permutation, permutationIndices } from "./permutation.js";
 export { choice, choiceIndices, type ChoiceOptions } from "./choice.js";
