@@ -41,7 +41,7 @@ await setBackend("onnx");
 const model = nn.mlp([2, 16, 16, 2]);
 const { params } = model.init(key(0), [-1, 2]);
 const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }),
-                         policy: manifoldMixup({ alpha: 2, layers: model.mixupLayers }) });
+                         policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
 const x = np.array(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)), { shape: [8, 2] });
 const y = np.array(Int32Array.from({ length: 8 }, (_, i) => i % 2), { dtype: "int32" });
 const loss = step(step.init(params), x, y, foldIn(key(1), 0)).loss.item();
@@ -67,7 +67,7 @@ import { key, type Key } from "@mmx/random";
 const model = nn.mlp([2, 16, 2]);
 const params: nn.ParamTree = model.init(key(0), [-1, 2]).params;
 const forward = (p: nn.ParamTree, x: NDArray): NDArray => model.apply(p, x).out;
-const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy: manifoldMixup({ alpha: 2, layers: model.mixupLayers }) });
+const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
 export const state: TrainState<nn.ParamTree, SgdState> = step.init(params);
 export const next = (x: NDArray, y: NDArray, k: Key): TrainState<nn.ParamTree, SgdState> => step(state, x, y, k).state;
 export const gradient: (x: NDArray) => nn.ParamTree = (x) => grad((p: nn.ParamTree) => np.sum(forward(p, x)))(params);

@@ -15,9 +15,9 @@ interface State {
   modelState: PyTree;
 }
 
-export function policyFor(mode: Mode, mixupLayers: readonly BoundaryRef[]): MixupPolicy | undefined {
+export function policyFor(mode: Mode, eligible: readonly BoundaryRef[]): MixupPolicy | undefined {
   if (mode === "plain") return undefined;
-  return mode === "input" ? inputMixup({ alpha: MIXUP_ALPHA }) : manifoldMixup({ alpha: MIXUP_ALPHA, layers: mixupLayers });
+  return mode === "input" ? inputMixup({ alpha: MIXUP_ALPHA }) : manifoldMixup({ alpha: MIXUP_ALPHA, layers: eligible });
 }
 
 /**
@@ -30,7 +30,7 @@ export function policyFor(mode: Mode, mixupLayers: readonly BoundaryRef[]): Mixu
 export function mmxStep(w: Workload, mode: Mode) {
   const model = w.model();
   const optimizer = sgd({ lr: LR, momentum: MOMENTUM, nesterov: true });
-  const policy = policyFor(mode, model.mixupLayers);
+  const policy = policyFor(mode, model.paperBoundaries);
   const program = jit(
     (layer: BoundaryRef | null, params: PyTree, opt: SgdState, modelState: PyTree, x: MxArray, y: MxArray, lambda: MxArray, perm: MxArray) => {
       const forward = (p: PyTree, xb: MxArray, st: PyTree) => {

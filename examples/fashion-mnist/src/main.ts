@@ -32,7 +32,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const methods: [string, () => MixupPolicy | undefined][] = [
     ["no mixup", () => undefined],
     ["input mixup (α=1)", () => inputMixup({ alpha: 1 })],
-    ["manifold mixup (α=2)", () => manifoldMixup({ alpha: 2, layers: model.mixupLayers })],
+    ["manifold mixup (α=2)", () => manifoldMixup({ alpha: 2, layers: model.paperBoundaries })],
   ];
   const lines = [`Fashion-MNIST, MLP 784-${s.hidden}-${s.hidden}-10, ${s.train} train / ${s.test} test images, ${s.epochs} epochs, seeds ${s.seeds.join(", ")}`, ""];
   lines.push(`${"method".padEnd(22)}${"test error %".padStart(16)}${"test NLL".padStart(18)}${"ECE %".padStart(16)}`);

@@ -33,7 +33,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const methods: [string, MixupPolicy | undefined][] = [
     ["no mixup", undefined],
     ["input mixup (α=1)", inputMixup({ alpha: 1 })],
-    ["manifold mixup (α=2)", manifoldMixup({ alpha: 2, layers: model.mixupLayers })],
+    ["manifold mixup (α=2)", manifoldMixup({ alpha: 2, layers: model.paperBoundaries })],
   ];
   const lines = [`Fashion-MNIST, MLP 784-${s.hidden}-${s.hidden}-10, ${s.epochs} epochs; test accuracy (%), clean and under FGSM`, ""];
   lines.push(`${"method".padEnd(22)}${"clean".padStart(8)}${s.eps.map((e) => `ε=${e}`.padStart(9)).join("")}`);

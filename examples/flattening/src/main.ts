@@ -39,13 +39,13 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const train = await mnist({ split: "train", ...limit });
   const test = await mnist({ split: "test", ...limit });
   const model = nn.mlp([784, s.hidden, s.hidden, 10]);
-  const layer = model.mixupLayers[model.mixupLayers.length - 1]!; // "hidden2", the last hidden layer
+  const layer = model.paperBoundaries[model.paperBoundaries.length - 1]!; // "hidden2", the last hidden layer
   const methods: [string, MixupPolicy | undefined][] = [
     ["no mixup", undefined],
     ["input mixup (α=1)", inputMixup({ alpha: 1 })],
-    ["manifold mixup (α=2)", manifoldMixup({ alpha: 2, layers: model.mixupLayers })],
+    ["manifold mixup (α=2)", manifoldMixup({ alpha: 2, layers: model.paperBoundaries })],
   ];
-  const lines = [`MNIST, MLP 784-${s.hidden}-${s.hidden}-10, ${s.epochs} epochs; singular values of each class's centred test representations at '${model.mixupLayerNames[model.mixupLayerNames.length - 1]}'`, ""];
+  const lines = [`MNIST, MLP 784-${s.hidden}-${s.hidden}-10, ${s.epochs} epochs; singular values of each class's centred test representations at '${model.paperBoundaryNames[model.paperBoundaryNames.length - 1]}'`, ""];
   lines.push(`${"method".padEnd(22)}${"largest".padStart(10)}${"sum of the rest".padStart(18)}   (means over the 10 classes)`);
   for (const [name, policy] of methods) {
     const steps = s.epochs * Math.floor(train.count / s.batch);

@@ -34,12 +34,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const train = spirals({ n: s.points, noise: 0.05 }, random.key(0));
   const test = spirals({ n: s.points, noise: 0.05 }, random.key(1));
   const model = nn.spiralNet({ hidden: s.hidden });
-  const bottleneck = model.mixupLayers[model.mixupLayers.length - 1]!; // input, hidden1, hidden2, bottleneck
+  const bottleneck = model.paperBoundaries[model.paperBoundaries.length - 1]!; // input, hidden1, hidden2, bottleneck
 
   const methods: [string, MixupPolicy | undefined][] = [
     ["no mixup", undefined],
     ["input mixup (α=1)", inputMixup({ alpha: 1 })],
-    ["manifold mixup (α=2)", manifoldMixup({ alpha: 2, layers: model.mixupLayers })],
+    ["manifold mixup (α=2)", manifoldMixup({ alpha: 2, layers: model.paperBoundaries })],
   ];
   const report: string[] = [];
   for (const [name, policy] of methods) {

@@ -206,7 +206,7 @@ export async function spectraCommand(argv: readonly string[], io: CliIo): Promis
   const run = await openRun(dir, "spectra", getString(args, "backend"), (l) => io.stderr.write(`${l}\n`));
   try {
     const all = nn.boundaries(run.model, null, run.model.inputShape);
-    const ref = getString(args, "layer") ?? String(run.model.mixupLayers[run.model.mixupLayers.length - 1]);
+    const ref = getString(args, "layer") ?? String(run.model.paperBoundaries[run.model.paperBoundaries.length - 1]);
     const hit = /^\d+$/.test(ref) ? all[Number(ref)] : all.find((b) => b.name === ref);
     if (!hit) throw new UsageError(`mmx spectra: the model has no boundary ${/^\d+$/.test(ref) ? ref : `named '${ref}'`}; its boundaries are ${all.map((b) => `${b.index} ${b.name}`).join(", ")}`);
     const split = getString(args, "split") ?? "test";

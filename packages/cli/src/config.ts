@@ -191,7 +191,7 @@ export function resolveLayers(method: Method, refs: readonly string[] | undefine
   const { placement } = METHOD_REGISTRY[method];
   if (placement === "nowhere") return { layers: [], layerNames: [] };
   if (placement === "input") return { layers: [0], layerNames: ["input"] };
-  const wanted = refs ?? model.mixupLayers.map(String);
+  const wanted = refs ?? model.paperBoundaries.map(String);
   const layers = wanted.map((ref) => {
     const asIndex = /^\d+$/.test(ref) ? Number(ref) : undefined;
     const hit = asIndex !== undefined ? all[asIndex] : all.find((b) => b.name === ref);

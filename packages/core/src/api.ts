@@ -27,6 +27,7 @@ export { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr, typecheckJaxpr, JaxprTy
 export { prettyJaxpr, type PrettyJaxprOptions } from "./jaxpr-pretty.js";
 export { makeJaxpr } from "./jaxpr-trace.js";
 export { dce } from "./passes.js";
+export { boundariesOf, tagEquations, resolveBoundary, describeBoundaries, type Boundary, type BoundaryRef } from "./boundaries.js";
 export { VarReaders, matchLinearBiasRelu, linearBiasReluGroups, type LinearBiasRelu } from "./fusion-patterns.js";
 
 export { vjp, grad, valueAndGrad, type GradOptions, type Gradient, type Gradients, type GradientOf, type GradFn, type ValueAndGradFn, type AuxOf } from "./autodiff.js";

@@ -1,43 +1,51 @@
-import type { Array } from "@mmx/core";
+import { boundariesOf as programBoundaries, describeBoundaries, resolveBoundary, type Array, type Boundary, type BoundaryRef } from "@mmx/core";
+import { crossingValue, type CrossingValue } from "./crossing.js";
+import { placedCut } from "./mix-at.js";
 import type { TracedModel } from "./trace-model.js";
 import { traceModel } from "./trace-model.js";
 
-/** A place where mixup can act: 0 is the input x, i >= 1 the i-th `tag` in trace order. */
-export interface Boundary {
-  readonly index: number;
-  /** The tag's name (a layer path); "input" for 0. */
-  readonly name: string;
-  readonly shape: readonly number[];
-}
+export { describeBoundaries, resolveBoundary, type Boundary, type BoundaryRef };
 
-/** A boundary as users name it: its index, or its tag name ("input" for 0). */
-export type BoundaryRef = number | string;
+/** A boundary as mixup lists it: core's boundary, with what cut-point mixing there interpolates and leaves. */
+export interface MixupBoundary extends Boundary {
+  /** The per-example values that cross the boundary's cut: what `mixup(k, λ)` (at: "cut") mixes. */
+  readonly mixes: readonly CrossingValue[];
+  /** Batch statistics computed before the cut and used after it (a boundary inside a batch norm): used unmixed. */
+  readonly statistics: readonly CrossingValue[];
+  /** Values crossing that cannot be interpolated (cut mixing here is an error that names them), with why. */
+  readonly blocked: readonly (CrossingValue & { readonly reason: string })[];
+}
 
 export function boundariesOf(model: TracedModel): Boundary[] {
-  const x = model.closed.jaxpr.inBinders[model.xInput]!;
-  return [
-    { index: 0, name: "input", shape: x.aval.shape },
-    ...model.tags.map((e, i) => ({ index: i + 1, name: e.params.name, shape: e.out.aval.shape })),
-  ];
+  return programBoundaries(model.closed.jaxpr, model.xInput);
 }
 
-/** Lists the boundaries of `f(params, x, ...rest)` for these example arguments, by tracing it. */
-export function boundaries(f: (params: any, x: Array, ...rest: any[]) => unknown, ...exampleArgs: unknown[]): Boundary[] {
-  return boundariesOf(traceModel("boundaries", f, exampleArgs));
+/**
+ * Lists the boundaries of `f(params, x, ...rest)` for these example arguments, by tracing it: index, name
+ * and shape, and for each the values its cut mixes (their shapes, the equation and scope that made them).
+ */
+export function boundaries(f: (params: any, x: Array, ...rest: any[]) => unknown, ...exampleArgs: unknown[]): MixupBoundary[] {
+  const model = traceModel("boundaries", f, exampleArgs);
+  return boundariesOf(model).map((b) => {
+    const cut = placedCut("boundaries", model, b.index, { at: "cut", bn: "mixed" });
+    return {
+      ...b,
+      mixes: cut.mixed.map((m) => crossingValue(model, m.v)),
+      statistics: cut.statistics.map((v) => crossingValue(model, v)),
+      blocked: cut.blocked.map(({ v, reason }) => ({ ...crossingValue(model, v), reason })),
+    };
+  });
 }
 
-export function describeBoundaries(list: readonly Boundary[]): string {
-  return list.map((b) => `${b.index} ${b.name} [${b.shape.join(",")}]`).join("; ");
-}
-
-/** The index of a boundary given by index or name; an error that lists the boundaries otherwise. */
-export function resolveBoundary(what: string, ref: BoundaryRef, list: readonly Boundary[]): number {
-  if (typeof ref === "number") {
-    if (Number.isInteger(ref) && ref >= 0 && ref < list.length) return ref;
-    throw new RangeError(`${what}: layer ${ref} is out of range; the model has ${list.length} boundaries: ${describeBoundaries(list)}`);
-  }
-  const hits = list.filter((b) => b.name === ref);
-  if (hits.length === 1) return hits[0]!.index;
-  if (hits.length > 1) throw new RangeError(`${what}: the name ${JSON.stringify(ref)} marks ${hits.length} boundaries (${hits.map((b) => b.index).join(", ")}); pass an index`);
-  throw new RangeError(`${what}: no boundary is named ${JSON.stringify(ref)}; the model has: ${describeBoundaries(list)}`);
+/** One line per boundary: "2 body.a [4,8]: mixes tag body.a [4,8], x [4,8]". */
+export function describeCuts(list: readonly MixupBoundary[]): string {
+  const value = (c: CrossingValue) => `${c.madeBy}${c.scope ? ` (${c.scope})` : ""} [${c.shape.join(",")}]`;
+  return list
+    .map((b) => {
+      const parts = [`mixes ${b.mixes.map(value).join(", ") || "nothing"}`];
+      if (b.statistics.length > 0) parts.push(`keeps the statistics ${b.statistics.map(value).join(", ")}`);
+      if (b.blocked.length > 0) parts.push(`cannot mix ${b.blocked.map((c) => `${value(c)}: ${c.reason}`).join("; ")}`);
+      return `${b.index} ${b.name} [${b.shape.join(",")}]: ${parts.join("; ")}`;
+    })
+    .join("\n");
 }

@@ -32,7 +32,7 @@ describe("mixup and trainStep refuse what they cannot use, naming it (never a pr
   for (const [what, call, message] of cases) it(what, () => expect(call).toThrow(message));
 
   it("any batch size from 1 up trains with or without mixing; 0 is refused the same way with every policy", () => {
-    const policies = [undefined, inputMixup({ alpha: 1 }), manifoldMixup({ alpha: 2, layers: model.mixupLayers })];
+    const policies = [undefined, inputMixup({ alpha: 1 }), manifoldMixup({ alpha: 2, layers: model.paperBoundaries })];
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 5 }), fc.constantFrom(...policies), (b, policy) => {
         const s = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), donate: false, ...(policy ? { policy } : {}) });

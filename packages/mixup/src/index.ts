@@ -6,8 +6,10 @@ export { mixup, type ModelFn, type Mixed, type MixedFn, type MixupOptions } from
 export type { Mixing, MixingKind, LerpMixing, MaskMixing, DirichletMixing, FeatureNoise } from "./mixing.js";
 export { MIXING_RULES, type MixingRule } from "./mixing-rules.js";
 export { keptFraction } from "./mix-mask.js";
+export type { PlacementOptions, MixAt, BatchStatsPolicy } from "./placement.js";
 export { capture } from "./capture.js";
-export { boundaries, resolveBoundary, type Boundary, type BoundaryRef } from "./boundaries.js";
+export { boundaries, describeCuts, resolveBoundary, type Boundary, type BoundaryRef, type MixupBoundary } from "./boundaries.js";
+export type { CrossingValue } from "./crossing.js";
 export { interpolate } from "./interpolate.js";
 export type { Lambda, PermInput } from "./validate.js";
 export {

@@ -20,7 +20,7 @@ describe("labels outside [0, classes), or not whole numbers", () => {
       const y = np.array([...labels], { dtype: "int32" });
       expect(() => nll(np.zeros([4, 3]), y)).toThrow(outside("nll", bad, at, 3));
       expect(() => mixup(1, 0.5)(f)(params, x, y, [1, 0, 3, 2])).toThrow(outside("mixup", bad, at, 3));
-      for (const policy of [undefined, inputMixup({ alpha: 1 }), manifoldMixup({ alpha: 2, layers: model.mixupLayers })]) {
+      for (const policy of [undefined, inputMixup({ alpha: 1 }), manifoldMixup({ alpha: 2, layers: model.paperBoundaries })]) {
         const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), ...(policy ? { policy } : {}) });
         const state = step.init(model.init(key(1), [-1, 4]).params);
         expect(() => step(state, x, y, key(2))).toThrow(outside("trainStep", bad, at, 3));

@@ -76,8 +76,8 @@ describe("mixup(k, λ) rewrites the traced program", () => {
     tidy(() => {
       const { p, x, y } = concrete();
       expect(boundaries(model, p, x)).toEqual([
-        { index: 0, name: "input", shape: [5, 3] },
-        { index: 1, name: "hidden", shape: [5, 4] },
+        { index: 0, name: "input", shape: [5, 3], mixes: [{ madeBy: "x", scope: "", shape: [5, 3], dtype: "float32" }], statistics: [], blocked: [] },
+        { index: 1, name: "hidden", shape: [5, 4], mixes: [{ madeBy: "tag hidden", scope: "", shape: [5, 4], dtype: "float32" }], statistics: [], blocked: [] },
       ]);
       expect(mixup.boundaries).toBe(boundaries);
       const byName = mixup("hidden", 0.3)(model)(p, x, y, [1, 0, 3, 2, 4]).out.dataSync();

@@ -1,10 +1,11 @@
-import { Array, evalJaxpr, np, tree } from "@mmx/core";
-import { checkLabels } from "@mmx/losses";
+import { Array, np, tree } from "@mmx/core";
 import { boundaries, boundariesOf, resolveBoundary, type BoundaryRef } from "./boundaries.js";
-import { checkSmoothing, smoothLabels } from "@mmx/losses";
+import { checkLabels, checkSmoothing, smoothLabels } from "@mmx/losses";
 import { asMixing, type Mixing } from "./mixing.js";
 import { ruleOf } from "./mixing-rules.js";
 import { addFeatureNoise } from "./noise.js";
+import { mixAtBoundary } from "./mix-at.js";
+import { checkPlacement, type PlacementOptions } from "./placement.js";
 import { traceModel } from "./trace-model.js";
 import { checkTargets, checkTargetShape, type Lambda, type PermInput } from "./validate.js";
 
@@ -17,8 +18,8 @@ export type Mixed = { out: Array; targets: Array } & Record<string, unknown>;
 /** The mixed model: it takes the model's own params type (and its extra arguments) after x, y and perm. */
 export type MixedFn<P = any, R extends any[] = any[]> = (params: P, x: Array, y: Array, perm: PermInput, ...rest: R) => Mixed;
 
-/** Options of the mixup transform beside the mixing itself. */
-export interface MixupOptions {
+/** Options of the mixup transform beside the mixing itself: where it applies (`at`, `bn`, `onWarning`: see PlacementOptions) and label smoothing. */
+export interface MixupOptions extends PlacementOptions {
   /** Label smoothing ε in [0, 1]: the dense targets become (1 − ε)·y + ε/C before they are mixed (default 0). */
   labelSmoothing?: number;
 }
@@ -39,11 +40,16 @@ export interface MixupOptions {
  * (CutMix, PatchUp: `m ⊙ h + (1 − m) ⊙ h[perm]`, targets weighted by the kept fraction) or
  * `{ kind: "dirichlet", weights }` (n-way: `Σ_j w_j·h[perm_j]`, perm int32 [m, B]), each with optional
  * Noisy Feature Mixup `noise`. The targets are always mixed with exactly the weights the hidden state gets.
+ *
+ * `opts.at` says what is mixed at boundary k: "cut" (default) every per-example value live across the
+ * cut after the tag (a residual block's skip path included), "tag" the tagged value only; `opts.bn`
+ * which batch the batch statistics after k come from ("mixed", "clean", "after").
  */
 export function mixup(layer: BoundaryRef, how: Lambda | Mixing, opts: MixupOptions = {}): <P, R extends any[]>(f: ModelFn<P, R>) => MixedFn<P, R> {
   const mixing = asMixing("mixup", how);
   const rule = ruleOf("mixup", mixing);
   const smoothing = checkSmoothing(opts.labelSmoothing ?? 0, "mixup");
+  const placement = checkPlacement("mixup", opts);
   return <P, R extends any[]>(f: ModelFn<P, R>): MixedFn<P, R> =>
     (params, x, y, perm, ...rest) => {
       if (!(x instanceof Array) || x.ndim === 0) throw new TypeError("mixup: x must be an array with a batch axis");
@@ -54,13 +60,7 @@ export function mixup(layer: BoundaryRef, how: Lambda | Mixing, opts: MixupOptio
       const model = traceModel("mixup", f, [params, x, ...rest]);
       const k = resolveBoundary("mixup", layer, boundariesOf(model));
       const mix = (h: Array) => addFeatureNoise("mixup", rule.mix("mixup", h, mixing, permutation), mixing.noise);
-      const outs =
-        k === 0
-          ? evalJaxpr(
-              model.closed,
-              model.inputs.map((a, i) => (i === model.xInput ? mix(a) : a)),
-            )
-          : evalJaxpr(model.closed, model.inputs, { interpret: (eqn, _ops, evalDefault) => (eqn === model.tags[k - 1] ? mix(evalDefault()) : evalDefault()) });
+      const outs = mixAtBoundary("mixup", model, k, mix, placement, f);
       const result = tree.unflatten(model.closed.outTree!, outs);
       const out = outputOf(result);
       const classes = out.shape[out.ndim - 1]!;
@@ -79,5 +79,5 @@ function outputOf(result: unknown): Array {
   throw new TypeError("mixup: the model must return an array (its output) or an object with an `out` array");
 }
 
-/** `mixup.boundaries(f, ...exampleArgs)`: the boundaries mixup can act at, by index, name and shape. */
+/** `mixup.boundaries(f, ...exampleArgs)`: the boundaries mixup can act at, by index, name and shape, with what each cut mixes. */
 mixup.boundaries = boundaries;

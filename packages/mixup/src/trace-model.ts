@@ -1,4 +1,4 @@
-import { Array, ClosedJaxpr, makeJaxpr, tree, type Eqn } from "@mmx/core";
+import { Array, ClosedJaxpr, makeJaxpr, tagEquations, tree, type Eqn } from "@mmx/core";
 
 /**
  * Stages a model function `f(params, x, ...rest)` into a jaxpr over the array leaves of its
@@ -27,6 +27,5 @@ export function traceModel(what: string, f: (...args: any[]) => unknown, args: u
     return tree.unflatten<unknown[]>(def, filled);
   };
   const closed = makeJaxpr((...arrays: Array[]) => f(...rebuild(arrays)))(...inputs);
-  const tags = closed.jaxpr.eqns.filter((e): e is Eqn<"tag"> => e.primitive === "tag");
-  return { closed, inputs, xInput: inputs.indexOf(x), tags };
+  return { closed, inputs, xInput: inputs.indexOf(x), tags: tagEquations(closed.jaxpr) };
 }

@@ -22,7 +22,7 @@ function blobs(n: number) {
 describe("trainStep", () => {
   it("trains with manifold mixup: the loss falls, one program per eligible layer", () => {
     const model = nn.mlp([4, 16, 16, 3]);
-    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.5, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.mixupLayers }) });
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.5, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
     const { x, y } = blobs(24);
     let state = step.init(model.init(key(0), [-1, 4]).params);
     const losses: number[] = [];
@@ -35,14 +35,14 @@ describe("trainStep", () => {
     const early = losses.slice(0, 10).reduce((a, b) => a + b) / 10;
     const late = losses.slice(-10).reduce((a, b) => a + b) / 10;
     expect(late).toBeLessThan(early * 0.7);
-    expect(step.programs).toBeLessThanOrEqual(model.mixupLayers.length);
+    expect(step.programs).toBeLessThanOrEqual(model.paperBoundaries.length);
     expect(step.programs).toBeGreaterThan(1);
     dispose([state.params, state.opt, x, y]);
   });
 
   it("callAsync takes the same steps as the plain call", async () => {
     const model = nn.mlp([4, 8, 3]);
-    const make = () => trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.3, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.mixupLayers }) });
+    const make = () => trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.3, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
     const [plain, awaited] = [make(), make()];
     const { x, y } = blobs(12);
     const params = model.init(key(4), [-1, 4]).params;
@@ -102,7 +102,7 @@ describe("trainStep", () => {
 
   it("keeps the tensor count flat over many steps", () => {
     const model = nn.mlp([4, 8, 3]);
-    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.mixupLayers }) });
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
     const { x, y } = blobs(6);
     let state = step.init(model.init(key(0), [-1, 4]).params);
     const run = (n: number, from: number) => {

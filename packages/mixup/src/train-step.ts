@@ -4,7 +4,8 @@ import type { Optimizer, OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import { boundaries, type Boundary, type BoundaryRef } from "./boundaries.js";
 import type { Mixing, MixingKind } from "./mixing.js";
-import { mixup } from "./mixup.js";
+import { mixup, type MixupOptions } from "./mixup.js";
+import { checkPlacement } from "./placement.js";
 import type { MixupPolicy, Progress } from "./policy.js";
 
 /** A Mixing without its kind: the arrays a jitted step takes as inputs (the kind is a static argument). */
@@ -22,6 +23,8 @@ export interface TrainStepOptions<P = PyTree, S extends OptimizerState = Optimiz
   optimizer: Optimizer<S>;
   /** Manifold or input mixup; without one (or with α <= 0) the step trains on the clean batch. */
   policy?: MixupPolicy;
+  /** Where the policy's mixing applies (cut or tag, the batch-statistics policy, the warning sink): `mixup`'s options. */
+  mixupOptions?: MixupOptions;
   /**
    * Whether `step(state, ...)` frees the state it is given once the new one is made (default true), as a jitted
    * step with JAX's `donate_argnums=(0,)` does: a loop then holds one state, even one that never yields to the
@@ -83,7 +86,8 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
  * The state passed in is donated (see `donate`), so a loop holds one copy; what the user gave `init` is never freed.
  */
 export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>(opts: TrainStepOptions<P, S>): TrainStep<P, S> {
-  const { model, loss, optimizer, policy } = opts;
+  const { model, loss, optimizer, policy, mixupOptions } = opts;
+  if (mixupOptions !== undefined) checkPlacement("trainStep: mixupOptions", mixupOptions);
   const smoothing = checkSmoothing(opts.labelSmoothing ?? 0, "trainStep");
   const regWeight = opts.regMixup === undefined ? null : (opts.regMixup.weight ?? 1);
   if (regWeight !== null && !(typeof regWeight === "number" && Number.isFinite(regWeight) && regWeight >= 0)) throw new RangeError(`trainStep: regMixup.weight must be a finite number >= 0, got ${JSON.stringify(regWeight)}`);
@@ -113,7 +117,7 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
         if (layer === null || kind === null) return cleanLoss(p, x, y, modelState);
         const [clean, afterClean] = regWeight === null ? [null, modelState] : cleanLoss(p, x, y, modelState);
         const mixing = { kind, ...mixArrays } as Mixing;
-        const r = mixup(layer, mixing, { labelSmoothing: smoothing })(forward)(p, x, y, perm, afterClean);
+        const r = mixup(layer, mixing, { ...mixupOptions, labelSmoothing: smoothing })(forward)(p, x, y, perm, afterClean);
         classes = r.out.shape[r.out.ndim - 1]!;
         const mixed = loss(r.out, r.targets);
         return [clean === null ? mixed : np.add(clean, np.mul(mixed, regWeight!)), r.state as PyTree];

@@ -78,7 +78,7 @@ describe.each(cases)("%s against PyTorch", (name, make, naming) => {
     const found = boundaries(model, null, model.inputShape);
     expect(found.map((b) => b.name)).toEqual(["input", ...model.boundaryNames]);
     expect(found.map((b) => b.index)).toEqual(found.map((_, i) => i));
-    expect(model.mixupLayers.map((k) => found[k]!.name)).toEqual(model.mixupLayerNames);
+    expect(model.paperBoundaries.map((k) => found[k]!.name)).toEqual(model.paperBoundaryNames);
   });
 });
 
@@ -91,7 +91,7 @@ describe("model boundaries", () => {
       { index: 2, name: "hidden2", shape: [5, 8] },
       { index: 3, name: "out", shape: [5, 3] },
     ]);
-    expect(m.mixupLayers).toEqual([0, 1, 2]);
+    expect(m.paperBoundaries).toEqual([0, 1, 2]);
     // After the ReLU: no boundary value is negative.
     tidy(() => {
       const { params } = m.init(key(3), [-1, 4]);
@@ -102,11 +102,14 @@ describe("model boundaries", () => {
   });
 
   it("PreActResNet18 and WRN-28-10 mix at input, layer1, layer2 (the official k in {0, 1, 2})", () => {
-    expect(preActResNet18().mixupLayerNames).toEqual(["input", "layer1", "layer2"]);
+    expect(preActResNet18().paperBoundaryNames).toEqual(["input", "layer1", "layer2"]);
+    expect(preActResNet18().paperBoundaries).toEqual([0, 4, 7]);
+    expect(wideResNet(28, 10).paperBoundaries).toEqual([0, 6, 11]);
+    expect(smallCnn().paperBoundaries).toEqual([0, 1, 2]);
+    expect(spiralNet().paperBoundaryNames).toEqual(["input", "hidden1", "hidden2", "bottleneck"]);
+    // The deprecated names are the same lists.
     expect(preActResNet18().mixupLayers).toEqual([0, 4, 7]);
-    expect(wideResNet(28, 10).mixupLayers).toEqual([0, 6, 11]);
-    expect(smallCnn().mixupLayers).toEqual([0, 1, 2]);
-    expect(spiralNet().mixupLayerNames).toEqual(["input", "hidden1", "hidden2", "bottleneck"]);
+    expect(preActResNet18().mixupLayerNames).toEqual(["input", "layer1", "layer2"]);
   });
 
   it("boundaries accept real params and an example array, and report its batch", () => {

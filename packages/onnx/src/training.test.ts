@@ -29,7 +29,7 @@ const flat = (t: unknown) => tree.leaves(t).map((a) => globalThis.Array.from((a 
 async function train(backend: string, make: () => nn.Model, inputShape: number[], steps: number, mixup: boolean) {
   await setBackend(backend);
   const model = make();
-  const policy = mixup ? manifoldMixup({ alpha: 2, layers: model.mixupLayers }) : undefined;
+  const policy = mixup ? manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) : undefined;
   const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.05, momentum: 0.9, nesterov: true }), ...(policy ? { policy } : {}) });
   const init = model.init(key(0), [-1, ...inputShape.slice(1)]);
   let state = step.init(init.params, init.state);
@@ -103,7 +103,7 @@ describe("training steps on onnx equal those on tfjs (cpu)", () => {
 
   it("small CNN (convs, ReLU, max-pool route, dense head), plain and mixed", async () => {
     const cnn = () => nn.sequential({ block1: nn.block({ conv: nn.conv2d(4, 3, { padding: 1, inChannels: 1 }), relu: nn.relu, pool: nn.maxPool(2) }), head: nn.block({ flatten: nn.flatten, out: nn.dense(10) }) }, { inputShape: [-1, 6, 6, 1] });
-    const asModel = () => ({ ...cnn(), mixupLayers: [0, 1] }) as unknown as nn.Model;
+    const asModel = () => ({ ...cnn(), paperBoundaries: [0, 1] }) as unknown as nn.Model;
     await compareOnBoth(asModel, [4, 6, 6, 1], 4, false, { rtol: 2e-4, atol: 2e-5 });
     await compareOnBoth(asModel, [4, 6, 6, 1], 4, true, { rtol: 2e-4, atol: 2e-5 });
   });
@@ -112,7 +112,7 @@ describe("training steps on onnx equal those on tfjs (cpu)", () => {
     const net = () =>
       ({
         ...nn.sequential({ stem: nn.conv2d(4, 3, { padding: 1, bias: false, inChannels: 2 }), block: nn.preActBlock(4, 8, 2), head: nn.block({ pool: nn.avgPool(2), flatten: nn.flatten, out: nn.dense(10) }) }, { inputShape: [-1, 8, 8, 2] }),
-        mixupLayers: [0, 1, 2],
+        paperBoundaries: [0, 1, 2],
       }) as unknown as nn.Model;
     await compareOnBoth(net, [4, 8, 8, 2], 3, true, { rtol: 5e-4, atol: 5e-5 });
   });
@@ -120,7 +120,7 @@ describe("training steps on onnx equal those on tfjs (cpu)", () => {
   it("leaves no arrays behind: a step's outputs replace its inputs", async () => {
     await setBackend("onnx");
     const model = nn.mlp([6, 8, 3]);
-    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), policy: manifoldMixup({ alpha: 1, layers: model.mixupLayers }) });
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), policy: manifoldMixup({ alpha: 1, layers: model.paperBoundaries }) });
     let state = step.init(model.init(key(0), [-1, 6]).params);
     const { x, y } = batch([4, 6], 3, 1);
     const run = (i: number) => {

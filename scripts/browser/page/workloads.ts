@@ -36,7 +36,7 @@ function median(xs: number[]): number {
 
 async function timeModel(name: string, model: nn.Model, inputShape: readonly number[], classes: number, sizes: BenchSizes): Promise<StepTime> {
   const batch = inputShape[0]!;
-  const step = trainStep({ model, loss: softCrossEntropy, optimizer: sgd({ lr: 0.01, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.mixupLayers }) });
+  const step = trainStep({ model, loss: softCrossEntropy, optimizer: sgd({ lr: 0.01, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
   const size = inputShape.reduce((a, b) => a * b, 1);
   const x = np.array(normalValues(key(1), [size]), { shape: inputShape as number[] });
   const y = np.array(globalThis.Array.from({ length: batch }, (_, i) => i % classes), { dtype: "int32" });
@@ -51,7 +51,7 @@ async function timeModel(name: string, model: nn.Model, inputShape: readonly num
   };
   // Warm-up compiles one program per eligible layer the policy draws: go on until each has been (at most 50 steps).
   let i = 0;
-  while (i < sizes.warmup || (step.programs < model.mixupLayers.length && i < 50)) await run(i++);
+  while (i < sizes.warmup || (step.programs < model.paperBoundaries.length && i < 50)) await run(i++);
   const times: number[] = [];
   for (let t = 0; t < sizes.steps; t++) times.push(await run(i++));
   for (const a of [...tree.leaves([state.params, state.opt]), x, y] as Array[]) a.dispose();

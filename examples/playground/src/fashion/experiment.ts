@@ -94,7 +94,7 @@ export class FashionExperiment {
   start(settings: FashionSettings): void {
     this.stop();
     this.settings = settings;
-    const boundaryOf = (name: string) => this.model.mixupLayers[this.model.mixupLayerNames.indexOf(name)]!;
+    const boundaryOf = (name: string) => this.model.paperBoundaries[this.model.paperBoundaryNames.indexOf(name)]!;
     const init = () => this.model.init(random.key(12), [-1, 784]).params as PyTree;
     this.runs = METHODS.map((m) => new FashionRun(m.id, m.label, m.policy(settings, boundaryOf), this.model, settings.lr, init()));
     this.testX = np.array(this.data.test.x, { shape: [this.data.test.count, 784] });

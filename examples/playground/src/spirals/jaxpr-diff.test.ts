@@ -10,7 +10,7 @@ const params = model.init(random.key(0), [-1, 2]).params;
 
 describe("the mixed step's jaxpr, with what mixup inserted", () => {
   it("marks exactly the interpolations of the hidden state and of the targets (λ per batch)", () => {
-    const bottleneck = model.mixupLayers[3]!;
+    const bottleneck = model.paperBoundaries[3]!;
     const { clean, mixed } = stepJaxprs(model, params, bottleneck, { batch: 4, perExample: false, view: "forward" });
     const inserted = [...insertedEquations(clean, mixed)].map((i) => mixed.jaxpr.eqns[i]!);
     // λ·h + (1−λ)·h[perm], twice: once on the bottleneck codes f32[4,2], once on the one-hot targets f32[4,2].

@@ -23,7 +23,7 @@ export class JaxprPanel {
     this.settings = settings;
     const layerPicker = segmented({
       name: "jaxpr-layer",
-      options: model.mixupLayerNames.map((n) => ({ value: n, text: `k = ${n}` })),
+      options: model.paperBoundaryNames.map((n) => ({ value: n, text: `k = ${n}` })),
       value: this.layer,
       onChange: (v) => {
         this.layer = v;
@@ -59,7 +59,7 @@ export class JaxprPanel {
   }
 
   private render(): void {
-    const k = this.model.mixupLayers[this.model.mixupLayerNames.indexOf(this.layer)]!;
+    const k = this.model.paperBoundaries[this.model.paperBoundaryNames.indexOf(this.layer)]!;
     const { clean, mixed } = stepJaxprs(this.model, this.params(), k, { batch: SPIRALS.batch, perExample: this.settings.perExample, view: this.view, lr: this.settings.lr, steps: this.settings.steps });
     const lines = annotatedJaxpr(clean, mixed);
     const inserted = lines.filter((l) => l.inserted).length;

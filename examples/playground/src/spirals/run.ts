@@ -50,7 +50,7 @@ export class MethodRun {
     const key = JSON.stringify(s);
     const known = this.built.get(key);
     if (known) return known;
-    const boundaryOf = (name: string) => this.model.mixupLayers[this.model.mixupLayerNames.indexOf(name)]!;
+    const boundaryOf = (name: string) => this.model.paperBoundaries[this.model.paperBoundaryNames.indexOf(name)]!;
     const policy = this.method.policy(s, boundaryOf);
     const step = trainStep({ model: this.model, loss: bceSoftmax, optimizer: sgd({ lr: cosine({ base: s.lr, steps: s.steps, final: s.lr / 50 }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}) });
     this.built.set(key, step);

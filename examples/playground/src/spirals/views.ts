@@ -34,7 +34,7 @@ export class SpiralViews {
   private readonly inputGrid: Array;
 
   constructor(model: Model) {
-    const bottleneck = model.mixupLayers[model.mixupLayerNames.indexOf("bottleneck")]!;
+    const bottleneck = model.paperBoundaries[model.paperBoundaryNames.indexOf("bottleneck")]!;
     const head = model.slice(model.names.indexOf("bottleneck") + 1);
     const logits = (p: PyTree, x: Array) => model.apply(p as ParamTree, x).out;
     this.probs = jit((p: PyTree, x: Array) => np.softmax(logits(p, x), -1));

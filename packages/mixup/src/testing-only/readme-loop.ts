@@ -48,7 +48,7 @@ export interface ReadmeLoopRun {
 export async function runReadmeLoop(backend: string, steps: number, checkpoints = 4): Promise<ReadmeLoopRun> {
   await setBackend(backend);
   const model = nn.mlp([2, 4, 2]);
-  const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.mixupLayers }) });
+  const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
   const x = np.array(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)), { shape: [8, 2] });
   const y = np.array(Int32Array.from({ length: 8 }, (_, i) => i % 2), { dtype: "int32" });
   const { params } = model.init(key(0), [-1, 2]);

@@ -32,7 +32,7 @@ function batchOf(input: readonly number[], batch: number) {
 export function trainingLoop(name: WorkloadName, mode: Mode) {
   const w = WORKLOADS[name];
   const model = w.make();
-  const policy = mode === "manifold" ? manifoldMixup({ alpha: 2, layers: model.mixupLayers }) : undefined;
+  const policy = mode === "manifold" ? manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) : undefined;
   const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9, nesterov: true }), ...(policy ? { policy } : {}) });
   const init = model.init(key(0), [-1, ...w.input]);
   let state = step.init(init.params, init.state);
@@ -44,7 +44,7 @@ export function trainingLoop(name: WorkloadName, mode: Mode) {
     get programs() {
       return step.programs;
     },
-    eligible: policy ? model.mixupLayers.length : 1,
+    eligible: policy ? model.paperBoundaries.length : 1,
     run() {
       const r = step(state, x, y, foldIn(key(1), i++));
       lastLoss = r.loss.item();
