@@ -8,4 +8,4 @@ export { randomModel, inputFor, permutationOf, involutionOf, type RandomModel, t
 export { mixupCase, mixupCaseData, type MixupCase } from "./mixup-cases.js";
 export { runConformance, assertConformance, formatConformance, type ConformanceReport, type ConformanceResult, type ConformanceOptions } from "./conformance/run.js";
 export { CONFORMANCE_CHECKS } from "./conformance/checks.js";
-export { ConformanceFailure, type ConformanceCheck, type ConformanceSubject, type CheckContext, type MixupTransform, type MixedOutput, type ModelFunction, type LayerRef } from "./conformance/types.js";
+export { ConformanceFailure, type ConformanceCheck, type ConformanceSubject, type CheckContext, type MixupTransform, type MixedOutput, type ModelFunction, type LayerRef, type MaskMixingArg, type CutOptions, type TransformFeatures } from "./conformance/types.js";

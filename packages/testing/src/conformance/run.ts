@@ -46,13 +46,17 @@ async function hostCopy(a: Array): Promise<HostCopy> {
 
 const remake = (c: HostCopy): Array => np.array(c.data, { shape: c.shape, dtype: c.dtype });
 
-function layersOf(subject: ConformanceSubject): { ref: LayerRef; name: string }[] {
-  if (subject.layers) return subject.layers.map((ref) => ({ ref, name: String(ref) }));
-  if (!subject.mixup.boundaries) throw new TypeError("runConformance: the transform has no `boundaries` listing; pass `layers`");
-  const all = subject.mixup.boundaries((p, x) => subject.model(p, x), subject.params, subject.x);
-  // The last boundary is the output: mixing there is target mixing only.
-  const mixable = all.length > 1 ? all.slice(0, -1) : all;
-  return mixable.map((b) => ({ ref: b.index, name: `${b.index} ${b.name}` }));
+function layersOf(subject: ConformanceSubject): { ref: LayerRef; name: string; shape: readonly number[] | undefined }[] {
+  const all = subject.mixup.boundaries?.((p, x) => subject.model(p, x), subject.params, subject.x);
+  const shapeOf = (ref: LayerRef) => (ref === 0 || ref === "input" ? subject.x.shape : all?.find((b) => b.index === ref || b.name === ref)?.shape);
+  if (subject.layers) return subject.layers.map((ref) => ({ ref, name: String(ref), shape: shapeOf(ref) }));
+  if (!all) throw new TypeError("runConformance: the transform has no `boundaries` listing; pass `layers`");
+  // A last boundary shaped like the output is the output's tag: mixing there is target mixing only.
+  const outShape = outOf(subject.model(subject.params, subject.x)).shape;
+  const last = all[all.length - 1];
+  const isOutput = all.length > 1 && last !== undefined && last.shape.length === outShape.length && last.shape.every((d, i) => d === outShape[i]);
+  const mixable = isOutput ? all.slice(0, -1) : all;
+  return mixable.map((b) => ({ ref: b.index, name: `${b.index} ${b.name}`, shape: b.shape }));
 }
 
 /** A cyclic shift by one: no example is its own partner, and (for B >= 3) it is not its own inverse. */
@@ -122,7 +126,8 @@ export async function runConformance<P>(subject: ConformanceSubject<P>, opts: Co
             perm: shift(batch),
             tolerance,
             plain,
-            mixed: (lambda, perm = shift(batch)) => subject.mixup(layer.ref, lambda)(subject.model)(params, x, y, perm),
+            shape: layer.shape,
+            mixed: (how, perm = shift(batch), opts) => (opts ? subject.mixup(layer.ref, how, opts) : subject.mixup(layer.ref, how))(subject.model)(params, x, y, perm),
           };
           try {
             await check.run(ctx);

@@ -20,8 +20,27 @@ export type ModelFunction<P> = (params: P, x: Array) => Array | { out: Array };
  * where it can mix; without it, give `layers`.
  */
 export interface MixupTransform {
-  (layer: LayerRef, lambda: number | Array): <P>(f: ModelFunction<P>) => (params: P, x: Array, y: Array, perm: readonly number[] | Array) => MixedOutput;
-  boundaries?: (f: (params: any, x: Array) => unknown, ...exampleArgs: unknown[]) => readonly { index: number; name: string }[];
+  (layer: LayerRef, how: number | Array | MaskMixingArg, opts?: CutOptions): <P>(f: ModelFunction<P>) => (params: P, x: Array, y: Array, perm: readonly number[] | Array) => MixedOutput;
+  boundaries?: (f: (params: any, x: Array) => unknown, ...exampleArgs: unknown[]) => readonly { index: number; name: string; shape: readonly number[] }[];
+}
+
+/** Mask mixing as @mmx/mixup takes it: `m ⊙ h + (1 − m) ⊙ h[perm]` for a mask m of 0s and 1s, targets weighted by its mean. */
+export interface MaskMixingArg {
+  readonly kind: "mask";
+  readonly mask: Array;
+}
+
+/** Where mixing at boundary k applies: every value crossing the cut after the tag ("cut"), or the tag only. */
+export interface CutOptions {
+  at?: "cut" | "tag";
+}
+
+/** What the transform can do beyond λ mixing: the checks of these features run only when declared. */
+export interface TransformFeatures {
+  /** It takes `{ kind: "mask", mask }` in place of λ (CutMix, PatchUp). */
+  masks?: boolean;
+  /** It takes `{ at: "cut" }`: at boundary k it mixes every value crossing the cut (a residual block's skip path too). */
+  cutPoints?: boolean;
 }
 
 /** The model, an example batch, and the transform the suite checks. */
@@ -39,6 +58,8 @@ export interface ConformanceSubject<P = unknown> {
   y: Array;
   /** The boundaries to check at; default: every boundary `mixup.boundaries` lists, except the output. */
   layers?: readonly LayerRef[];
+  /** Features of the transform to check beyond λ mixing (default: none). */
+  supports?: TransformFeatures;
 }
 
 /** Everything one check needs for one backend and one boundary; the arrays live on that backend. */
@@ -53,8 +74,10 @@ export interface CheckContext<P = unknown> {
   readonly classes: number;
   /** The pairing the checks use: a cyclic shift, with no fixed point and not its own inverse. */
   readonly perm: readonly number[];
-  /** The transform under test at this boundary: `mixup(layer, λ)(model)(params, x, y, perm)`. */
-  mixed(lambda: number | Array, perm?: readonly number[]): MixedOutput;
+  /** The boundary's shape (batch first), where known: from `mixup.boundaries`, or x's at the input. */
+  readonly shape: readonly number[] | undefined;
+  /** The transform under test at this boundary: `mixup(layer, how, opts)(model)(params, x, y, perm)`. */
+  mixed(how: number | Array | MaskMixingArg, perm?: readonly number[], opts?: CutOptions): MixedOutput;
   /** The model's own output on the clean batch. */
   plain(): Array;
   readonly tolerance: Required<Tolerance>;
