@@ -4,7 +4,7 @@ import { DATA_DEFAULTS, DATASETS, type DataConfig, type DatasetName } from "./da
 import { oneOf, UsageError } from "./errors.js";
 import { DEFAULT_MODEL, MODELS, type ModelName } from "./models.js";
 
-import { LAMBDA_MODES, METHOD_REGISTRY, METHODS, type LambdaMode, type Method } from "./methods.js";
+import { LAMBDA_MODES, METHOD_REGISTRY, METHODS, type LambdaMode, type Method, type MethodSpec } from "./methods.js";
 
 export { METHODS, type Method };
 export const LOSSES = ["bce", "ce"] as const;
@@ -23,10 +23,12 @@ export interface TrainConfig extends DataConfig {
   layers: number[];
   /** The same boundaries by name, for people reading the config. */
   layerNames: string[];
-  /** λ once per batch (absent: the default) or once per example. */
+  /** How a λ draw is shared: per pair, per example, half the batch (absent: one per batch). */
   lambdaMode?: LambdaMode;
   /** max(λ, 1 − λ) (absent: false). */
   lambdaMax?: boolean;
+  /** Label smoothing ε of the training targets (absent: 0). */
+  labelSmoothing?: number;
   loss: LossName;
   epochs: number;
   batch: number;
@@ -68,8 +70,9 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "hidden", kind: "list", placeholder: "N,N", help: "widths: mlp hidden sizes, spiral-net width, PreActResNet first-stage channels" },
   { name: "method", kind: "string", choices: METHODS, help: METHODS.map((m) => `${m}: ${METHOD_REGISTRY[m].title}`).join("; "), defaultText: "manifold" },
   { name: "alpha", kind: "number", help: "λ ~ Beta(α, α)", defaultText: "1 for input, 2 for manifold", min: 0 },
-  { name: "lambda-mode", kind: "string", choices: LAMBDA_MODES, help: "draw λ once per batch or once per example", defaultText: "batch" },
+  { name: "lambda-mode", kind: "string", choices: LAMBDA_MODES, help: "how a λ draw is shared: batch (one for the batch), pair (per pair of partners), elem (per example), half (half the batch mixed, half clean)", defaultText: "batch" },
   { name: "lambda-max", kind: "flag", help: "use max(λ, 1 − λ), so each example stays closest to itself" },
+  { name: "label-smoothing", kind: "number", placeholder: "E", help: "smooth the training targets: (1 − E)·y + E/C, before they are mixed", defaultText: "0", min: 0, max: 1, maxExclusive: true },
   { name: "layers", kind: "list", placeholder: "K,K", help: "eligible boundaries (indices, 0 = input, or names) for manifold mixup", defaultText: "the model's mixing set" },
   { name: "loss", kind: "string", choices: LOSSES, help: "bce: BCE on softmax (the official code's); ce: soft-target cross-entropy", defaultText: "bce" },
   { name: "epochs", kind: "int", placeholder: "N", help: "epochs to train (with --resume: the new total)", defaultText: "10", min: 1 },
@@ -167,6 +170,7 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
     ...(layerRefs ? { layerRefs } : {}),
     ...(lambdaMode !== undefined && lambdaMode !== "batch" ? { lambdaMode } : {}),
     ...(lambdaMax ? { lambdaMax } : {}),
+    ...(getNumber(args, "label-smoothing") ? { labelSmoothing: getNumber(args, "label-smoothing")! } : {}),
     loss,
     epochs: positiveInt(getNumber(args, "epochs"), "epochs", 10),
     batch: positiveInt(getNumber(args, "batch"), "batch", 128),
@@ -190,7 +194,11 @@ export function resolveLayers(method: Method, refs: readonly string[] | undefine
   const describe = () => all.map((b) => `${b.index} ${b.name}`).join(", ");
   const { placement } = METHOD_REGISTRY[method];
   if (placement === "nowhere") return { layers: [], layerNames: [] };
-  if (placement === "input") return { layers: [0], layerNames: ["input"] };
+  if (placement === "input") {
+    const unfit = (METHOD_REGISTRY[method] as MethodSpec).unfit?.(all, [0]);
+    if (unfit) throw new UsageError(`--method ${method}: ${unfit}`);
+    return { layers: [0], layerNames: ["input"] };
+  }
   const wanted = refs ?? model.paperBoundaries.map(String);
   const layers = wanted.map((ref) => {
     const asIndex = /^\d+$/.test(ref) ? Number(ref) : undefined;
@@ -201,6 +209,8 @@ export function resolveLayers(method: Method, refs: readonly string[] | undefine
   });
   const unique = [...new Set(layers)].sort((a, b) => a - b);
   if (unique.length !== layers.length) throw new UsageError(`--layers lists a boundary twice: ${wanted.join(",")}`);
+  const unfit = (METHOD_REGISTRY[method] as MethodSpec).unfit?.(all, unique);
+  if (unfit) throw new UsageError(`--method ${method}: ${unfit}`);
   return { layers: unique, layerNames: unique.map((i) => all[i]!.name) };
 }
 

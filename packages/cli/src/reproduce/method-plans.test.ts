@@ -14,7 +14,8 @@ describe("--methods", () => {
   });
 
   it("names an unknown or repeated method", () => {
-    expect(() => methodPlans(["none", "manifld"])).toThrow(new UsageError("mmx reproduce: --methods: unknown method 'manifld' (did you mean 'manifold'?); valid methods: 'none', 'input' or 'manifold'"));
+    expect(() => methodPlans(["none", "manifld"])).toThrow(new UsageError("mmx reproduce: --methods: unknown method 'manifld' (did you mean 'manifold'?); valid methods: 'none', 'input', 'manifold', 'cutmix', 'patchup', 'nfm' or 'regmixup'"));
+    expect(methodPlans(["cutmix", "regmixup"])).toEqual([{ method: "cutmix", alpha: 1 }, { method: "regmixup", alpha: 10 }]);
     expect(() => methodPlans(["input", "input"])).toThrow(new UsageError("mmx reproduce: --methods lists 'input' twice"));
   });
 });
@@ -47,9 +48,13 @@ describe("--eligible-sets (the paper's Table 5)", () => {
     const both = await run(["reproduce", "--preset", "tiny", "--methods", "none", "--eligible-sets", "0"]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/give --methods or --eligible-sets, not both/);
-    const unknown = await run(["reproduce", "--preset", "tiny", "--methods", "none,cutmix"]);
+    const unknown = await run(["reproduce", "--preset", "tiny", "--methods", "none,mixcut"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^mmx reproduce: --methods: unknown method 'cutmix'; valid methods: 'none', 'input' or 'manifold'\n$/);
+    expect(unknown.stderr).toMatch(/^mmx reproduce: --methods: unknown method 'mixcut'; valid methods: 'none', 'input', 'manifold', 'cutmix', 'patchup', 'nfm' or 'regmixup'\n$/);
+    // The demo's MLP takes rows, not images: CutMix cannot train it, and says so before anything trains.
+    const unfit = await run(["reproduce", "--regime", "small-data", "--preset", "tiny", "--methods", "none,cutmix", "--out", join(tempDir(), "y")]);
+    expect(unfit.code).toBe(2);
+    expect(unfit.stderr).toMatch(/^mmx reproduce: --methods cutmix on fashion-mnist \(mlp\): CutMix pastes boxes into images \[B,H,W,C\]; this model's input is \[-1,784\]\n$/);
   });
 
   it("runs a tiny comparison of eligible sets: one row per set in the table and the JSON, and the paper's Table 5 beside it", async () => {
@@ -70,11 +75,11 @@ describe("--eligible-sets (the paper's Table 5)", () => {
     expect(JSON.parse(readFileSync(join(out, "fashion-mnist-manifold-0-1-s0", "metrics.json"), "utf8")).config).toMatchObject({ method: "manifold", layers: [0, 1], layerNames: ["input", "hidden1"] });
   }, 120_000);
 
-  it("--methods picks the compared methods: none and manifold only", async () => {
+  it("--methods picks the compared methods: none, manifold and Noisy Feature Mixup", async () => {
     const out = join(tempDir(), "two");
-    const r = await run(["reproduce", "--regime", "small-data", "--preset", "tiny", "--epochs", "1", "--methods", "none,manifold", "--jobs", "1", "--quiet", "--out", out]);
+    const r = await run(["reproduce", "--regime", "small-data", "--preset", "tiny", "--epochs", "1", "--methods", "none,manifold,nfm", "--jobs", "1", "--quiet", "--out", out]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^mmx reproduce --regime small-data --preset tiny --epochs 1 --methods none,manifold: no mixup \/ manifold mixup on fashion-mnist/m);
-    expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8")).rows.map((row: { method: string }) => row.method)).toEqual(["none", "manifold"]);
+    expect(r.stdout).toMatch(/^mmx reproduce --regime small-data --preset tiny --epochs 1 --methods none,manifold,nfm: no mixup \/ manifold mixup \/ Noisy Feature Mixup on fashion-mnist/m);
+    expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8")).rows.map((row: { method: string }) => row.method)).toEqual(["none", "manifold", "nfm"]);
   }, 120_000);
 });

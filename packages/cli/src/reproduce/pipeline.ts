@@ -71,8 +71,9 @@ export function runConfig(plan: DatasetPlan, method: Preset["methods"][number], 
   try {
     layers = resolveLayers(method.method, method.layers, model);
   } catch (e) {
-    if (!(e instanceof UsageError) || !method.layers) throw e;
-    throw new UsageError(`mmx reproduce: --eligible-sets {${method.layers.join(",")}} on ${plan.dataset} (${plan.model}): ${e.message.replace(/^--layers:? /, "")}`);
+    if (!(e instanceof UsageError)) throw e;
+    const flag = method.layers ? `--eligible-sets {${method.layers.join(",")}}` : `--methods ${method.method}`;
+    throw new UsageError(`mmx reproduce: ${flag} on ${plan.dataset} (${plan.model}): ${e.message.replace(/^--layers:? |^--method \w+: /, "")}`);
   }
   return {
     ...dataConfig(plan),
