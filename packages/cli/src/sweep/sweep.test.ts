@@ -25,7 +25,7 @@ describe("mmx sweep: the spec", () => {
     writeFileSync(unknown, JSON.stringify({ methods: ["none", "manifld"], seeds: [0] }));
     r = await run(["sweep", unknown]);
     expect(r.code).toBe(2);
-    expect(oneLine(r.stderr)).toEqual([`mmx: ${unknown}: methods[1]: unknown method 'manifld' (did you mean 'manifold'?); valid methods: 'none', 'input' or 'manifold'`]);
+    expect(oneLine(r.stderr)).toEqual([`mmx: ${unknown}: methods[1]: unknown method 'manifld' (did you mean 'manifold'?); valid methods: 'none', 'input', 'manifold', 'cutmix', 'patchup', 'nfm' or 'regmixup'`]);
 
     writeFileSync(unknown, JSON.stringify({ method: ["none"] }));
     r = await run(["sweep", unknown]);
