@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { np, tag, type Array } from "@mmx/core";
+import { Array, np, tag } from "@mmx/core";
 import * as nn from "@mmx/nn";
 import { key } from "@mmx/random";
 import { assertConformance, inputFor, runConformance, type MixupTransform } from "@mmx/testing";
@@ -44,6 +44,8 @@ describe("the conformance suite on mmx's mixup", () => {
     const ran = report.results.filter((r) => r.status !== "skip");
     expect(new Set(ran.map((r) => r.check))).toEqual(new Set(["same-permutation", "lambda-one-identity", "per-example-lambda", "no-in-place-reuse"]));
     expect(ran.every((r) => r.status === "pass")).toBe(true);
+    // The per-example path was vmap over λ (a fallback would leave a note).
+    expect(ran.filter((r) => r.check === "per-example-lambda").map((r) => r.message)).toEqual(["", "", "", "", "", ""]);
   });
 
   it("passes on nn.smallCnn (conv, pooling) at the input and after each conv block", async () => {
@@ -120,6 +122,15 @@ describe("the conformance suite fails broken transforms", () => {
     // λ = 1 cannot see the pairing.
     expect(report.results.filter((r) => r.check === "lambda-one-identity").every((r) => r.status === "pass")).toBe(true);
     await expect(assertConformance({ mixup: labelsPairedDifferently, ...subject(nn.mlp([6, 8, 4]), [6], 5, 4) })).rejects.toThrow(/^mixup conformance: \d+ of \d+ checks failed\nsame-permutation on \w+ at 0: targets row 0/);
+  });
+
+  it("λ[B] collapsed to its mean (one λ for the batch) fails per-example-lambda only", async () => {
+    const collapsed: MixupTransform = (layer, how, opts) => mixup(layer, how instanceof Array && how.ndim === 1 ? np.mean(how) : how, opts);
+    collapsed.boundaries = mixup.boundaries;
+    const report = await runConformance({ mixup: collapsed, ...subject(nn.mlp([6, 8, 4]), [6], 4, 4) }, { backends: ["cpu"] });
+    const failed = new Set(report.results.filter((r) => r.status === "fail").map((r) => r.check));
+    expect(failed).toEqual(new Set(["per-example-lambda"]));
+    expect(report.results.find((r) => r.status === "fail")!.message).toMatch(/^output row 0 with λ\[B\] differs from the scalar λ = 0\.0732 path: /);
   });
 
   it("features mixed with 1 − λ fail λ = 1 identity and same-permutation", async () => {

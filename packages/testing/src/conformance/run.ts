@@ -12,7 +12,7 @@ export interface ConformanceResult {
   /** The boundary, as given or as `boundaries` named it ("" for a check that was skipped as a whole). */
   readonly layer: string;
   readonly status: "pass" | "fail" | "skip";
-  /** What failed, or why the check was skipped; "" for a pass. */
+  /** What failed, or why the check was skipped; for a pass "" or a note on how it was checked. */
   readonly message: string;
 }
 
@@ -130,8 +130,8 @@ export async function runConformance<P>(subject: ConformanceSubject<P>, opts: Co
             mixed: (how, perm = shift(batch), opts) => (opts ? subject.mixup(layer.ref, how, opts) : subject.mixup(layer.ref, how))(subject.model)(params, x, y, perm),
           };
           try {
-            await check.run(ctx);
-            results.push({ check: check.name, backend, layer: layer.name, status: "pass", message: "" });
+            const note = await check.run(ctx);
+            results.push({ check: check.name, backend, layer: layer.name, status: "pass", message: note ?? "" });
           } catch (e) {
             const message = e instanceof Error ? `${e.name === "ConformanceFailure" ? "" : `${e.name}: `}${e.message.split("\n")[0]}` : String(e);
             results.push({ check: check.name, backend, layer: layer.name, status: "fail", message });

@@ -96,5 +96,6 @@ export interface ConformanceCheck {
   readonly name: string;
   readonly description: string;
   applies?(subject: ConformanceSubject<any>): string | undefined;
-  run(ctx: CheckContext<any>): Promise<void>;
+  /** Resolves (with an optional note, kept as the result's message) when the check passes. */
+  run(ctx: CheckContext<any>): Promise<void | string>;
 }
