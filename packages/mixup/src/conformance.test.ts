@@ -32,6 +32,7 @@ const labelsPairedDifferently: MixupTransform = (layer, lambda) => (f) => (param
 
 /** Mixes with 1 − λ for the features (the lerp written the other way round), right targets. */
 const lambdaSwapped: MixupTransform = (layer, lambda) => (f) => (params, x, y, perm) => {
+  if (!(typeof lambda === "number" || lambda instanceof Array)) throw new TypeError("λ only");
   const flipped = typeof lambda === "number" ? 1 - lambda : np.sub(1, lambda);
   const { out } = mixup(layer, flipped)(f)(params, x, y, perm);
   return { out, targets: mixup(layer, lambda)(f)(params, x, y, perm).targets };
