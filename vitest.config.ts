@@ -8,7 +8,7 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ["@mmx/source"] } },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "examples/*/**/*.test.ts", "scripts/*.test.ts"],
+    include: ["packages/*/src/**/*.test.ts", "examples/*/**/*.test.ts", "scripts/*.test.ts", "bench/src/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -2,10 +2,14 @@ import "@tensorflow/tfjs"; // registers tfjs's gradients, optimizers and layers,
 import { availableBackends, setBackend } from "@mmx/core";
 import "@mmx/onnx"; // registers the onnx backend (ONNX Runtime), measured when it can run here
 import { writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setOnnxRuntimeOptions } from "@mmx/onnx";
+import { cpuInfo } from "./cpu-info.js";
+import { describeOnnxConfig, tuneOnnx, type OnnxTuning } from "./onnx-peer.js";
 import { runPytorch, type TorchReport } from "./pytorch.js";
+import { findBestTorch, type TorchPeerChoice } from "./torch-peer.js";
 import { renderReport } from "./report.js";
 import { runWorkload, type WorkloadResult } from "./run-workload.js";
 import { firstLine, load, matmulPeakGflops, peakRssMb } from "./timing.js";
@@ -25,7 +29,8 @@ const USAGE = `options:
   --leak-steps N                    steps of the tensor-count check (default: mlp 1000, cnn 100, preact18: its timed steps)
   --cpu-all                         also run workloads that take minutes per step on tfjs's JavaScript cpu backend
   --no-torch                        skip PyTorch
-  --torch-keep-env                  run PyTorch with OPENBLAS_CORETYPE as set (by default it is removed: see pytorch.ts)
+  --torch-keep-env                  run PyTorch in the environment as it is (default: the fastest correct OpenBLAS kernels and threads, probed)
+  --no-tune                         skip tuning onnxruntime's session options per workload (default: the fastest of 8, probed)
   --no-peers                        skip hand-written tfjs and tfjs-layers
   --no-profile                      skip the per-primitive profile of the mmx steps`;
 
@@ -38,12 +43,13 @@ interface Options {
   cpuAll: boolean;
   torch: boolean;
   torchKeepEnv: boolean;
+  tune: boolean;
   peers: boolean;
   profile: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { workloads: [...WORKLOAD_NAMES], backends: null, cpuAll: false, torch: true, torchKeepEnv: false, peers: true, profile: true };
+  const opts: Options = { workloads: [...WORKLOAD_NAMES], backends: null, cpuAll: false, torch: true, torchKeepEnv: false, tune: true, peers: true, profile: true };
   const int = (arg: string, v: string | undefined, min: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${arg} needs an integer >= ${min}, got ${v ?? "nothing"}\n${USAGE}`);
@@ -64,6 +70,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === "--cpu-all") opts.cpuAll = true;
     else if (arg === "--no-torch") opts.torch = false;
     else if (arg === "--torch-keep-env") opts.torchKeepEnv = true;
+    else if (arg === "--no-tune") opts.tune = false;
     else if (arg === "--no-peers") opts.peers = false;
     else if (arg === "--no-profile") opts.profile = false;
     else throw new Error(`unknown option ${arg}\n${USAGE}`);
@@ -94,6 +101,8 @@ async function main() {
   }
   log(`mmx bench: workloads ${opts.workloads.join(", ")}; backends ${backends.join(", ")}; load ${load()}`);
 
+  const cpu = cpuInfo();
+  const onnxTuning: Record<string, OnnxTuning> = {};
   const results: WorkloadResult[] = [];
   const peaks: Record<string, number | string> = {};
   for (const backend of backends) {
@@ -115,6 +124,13 @@ async function main() {
       log(`${name} on ${backend} (load ${load()})...`);
       const steps = opts.steps ?? (backend === "cpu" ? (w.cpuSteps ?? w.steps) : w.steps);
       const leakSteps = opts.leakSteps ?? (backend === backends[0] ? w.leakSteps : 0);
+      if (backend === "onnx" && opts.tune) {
+        log(`tuning onnxruntime for ${name} (load ${load()})...`);
+        const tuning = await tuneOnnx(w, { rounds: Math.max(3, Math.ceil(w.steps / 3)), log });
+        onnxTuning[name] = tuning;
+        setOnnxRuntimeOptions(tuning.chosen);
+        log(`  chose ${describeOnnxConfig(tuning.chosen)}`);
+      }
       results.push(
         await runWorkload(w, backend, {
           steps,
@@ -129,20 +145,29 @@ async function main() {
   }
 
   let torch: TorchReport = { skipped: "--no-torch" };
+  let torchPeer: TorchPeerChoice | undefined;
   if (opts.torch) {
+    if (!opts.torchKeepEnv) {
+      log(`finding PyTorch's best BLAS configuration (load ${load()})...`);
+      torchPeer = findBestTorch(cpu, { log });
+    }
     log(`PyTorch (load ${load()})...`);
-    torch = runPytorch(opts.workloads, { keepEnv: opts.torchKeepEnv, ...(opts.steps !== undefined ? { steps: opts.steps } : {}), ...(opts.warmup !== undefined ? { warmup: opts.warmup } : {}) });
+    torch = torchPeer?.skipped
+      ? { skipped: torchPeer.skipped }
+      : runPytorch(opts.workloads, { config: torchPeer?.chosen ?? null, ...(opts.steps !== undefined ? { steps: opts.steps } : {}), ...(opts.warmup !== undefined ? { warmup: opts.warmup } : {}) });
     if (torch.skipped) notes.push(`PyTorch: skipped, ${torch.skipped}`);
   }
 
   const report = {
     date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGiB: totalmem() / 2 ** 30, node: process.version },
+    machine: { cpu: cpu.model, vendor: cpu.vendor, simd: cpu.simd, cores: cpu.cores, memoryGiB: totalmem() / 2 ** 30, node: process.version },
     backends,
     matmulPeakGflops: peaks,
     notes,
     results,
     torch,
+    torchPeer,
+    onnxTuning,
     peakRssMb: peakRssMb(),
     wallSeconds: (performance.now() - t0) / 1000,
   };

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Timing } from "./timing.js";
+import { torchEnv, type TorchConfig } from "./torch-peer.js";
 
 /** What bench/pytorch_bench.py reports (see its docstring), or why it did not run. */
 export interface TorchReport {
@@ -17,8 +18,6 @@ export interface TorchReport {
   sgemm_gflops?: number;
   peak_rss_mb?: number;
   workloads?: Record<string, Record<"plain" | "input" | "manifold", { median_ms: number; min_ms: number; max_ms: number; steps: number; warmup: number }> & { paired?: Record<string, number> }>;
-  /** Environment variables the bench removed for the PyTorch run, and why. */
-  removedEnv?: Record<string, string>;
   wallMs?: number;
 }
 
@@ -26,29 +25,25 @@ const PYTHON = "/usr/bin/python3";
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "..", "pytorch_bench.py");
 
 /**
- * Runs the PyTorch peer in a child process of this same run. OPENBLAS_CORETYPE (set to Haswell in
- * some environments) pins OpenBLAS to AVX2 kernels, half its sgemm on this AVX-512 CPU: the peer runs
- * without it unless `keepEnv`, so that it is not tuned down; what was removed is recorded.
+ * Runs the PyTorch peer in a child process of this same run, in the configuration `findBestTorch` chose
+ * (OpenBLAS's kernels and threads), or with the environment as it is when `config` is null
+ * (`--torch-keep-env`).
  */
-export function runPytorch(workloads: readonly string[], opts: { keepEnv: boolean; steps?: number; warmup?: number }): TorchReport {
+export function runPytorch(workloads: readonly string[], opts: { config: TorchConfig | null; steps?: number; warmup?: number }): TorchReport {
   if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
-  const env = { ...process.env };
-  const removedEnv: Record<string, string> = {};
-  if (!opts.keepEnv && env.OPENBLAS_CORETYPE !== undefined) {
-    removedEnv.OPENBLAS_CORETYPE = env.OPENBLAS_CORETYPE;
-    delete env.OPENBLAS_CORETYPE;
-  }
+  const env = opts.config ? torchEnv(opts.config) : process.env;
   const args = [SCRIPT, "--workload", workloads.join(",")];
+  if (opts.config) args.push("--threads", String(opts.config.threads));
   if (opts.steps !== undefined) args.push("--steps", String(opts.steps));
   if (opts.warmup !== undefined) args.push("--warmup", String(opts.warmup));
   const t0 = performance.now();
   const r = spawnSync(PYTHON, args, { env, encoding: "utf8", maxBuffer: 1 << 24, timeout: 15 * 60_000 });
   const wallMs = performance.now() - t0;
   if (r.error) return { skipped: `${PYTHON} ${SCRIPT} failed to start: ${r.error.message}` };
-  if (r.status !== 0) return { skipped: `pytorch_bench.py exited with ${r.status}: ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" / ")}` };
+  if (r.status !== 0) return { skipped: `pytorch_bench.py exited with ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" / ")}` };
   try {
     const report = JSON.parse(r.stdout) as TorchReport;
-    return report.skipped ? report : { ...report, removedEnv, wallMs };
+    return report.skipped ? report : { ...report, wallMs };
   } catch {
     return { skipped: `pytorch_bench.py printed no JSON: ${r.stdout.slice(0, 200)}` };
   }

@@ -3,6 +3,7 @@
  * platform's backend providers and its WebGPU entry points.
  */
 import "./eager.js"; // installs the eager (level-0) trace
+import "./backends/tfjs-backends.js"; // cpu, and the tfjs executor the platform's tfjs backends run programs on
 
 export { NDArray, Array, Literal, type Operand } from "./array.js";
 export { FreedArrayError } from "./freed.js";
@@ -11,7 +12,7 @@ export { DeviceArray, canReadSync, isHostResident } from "./device-array.js";
 export { SyncReadUnavailableError } from "./backends/sync-read.js";
 export { takeHostBuffer, hostBufferStats, setHostBufferLimit, type HostBufferStats } from "./backends/host-buffers.js";
 export type { DType, TypedArray } from "./dtype.js";
-export type { Shape } from "./shape.js";
+export { shapeEqual, broadcastShapes, type Shape } from "./shape.js";
 
 export * as np from "./np.js";
 export * as lax from "./lax.js";
@@ -35,10 +36,10 @@ export { jvp } from "./jvp.js";
 export { jacfwd, jacrev, hessian, hvp } from "./jacobians.js";
 export { vmap, type VmapOptions, type AxisSpec } from "./vmap.js";
 export { jit, type Jitted, type JittedMethods, type JitOptions } from "./jit.js";
-export { registerExecutor, AsyncProgramError, type Executor, type Program } from "./executor.js";
-export type { StepTiming } from "./tfjs-executor.js";
+export { registerExecutor, AsyncProgramError, type Executor, type Program, type StepTiming } from "./executor.js";
 
-export { setBackend, getBackend, availableBackends, registerBackendProvider, UnknownBackendError, KNOWN_BACKENDS, type BackendName, type BackendInfo, type BackendProvider } from "./backend.js";
+
+export { setBackend, getBackend, availableBackends, registerBackendProvider, UnknownBackendError, knownBackends, type BackendName, type BackendInfo, type BackendProvider } from "./backend.js";
 export { tidy, keep, dispose, memory, type DisposeOptions } from "./memory.js";
 export { setWasmPaths } from "./backends/wasm-paths.js";
 export { planBackends, describePlan, parseBackendList, propertyRuns, RequestedBackendUnavailableError, DEFAULT_TEST_BACKENDS, EXECUTOR_ONLY_BACKENDS, type BackendPlan, type PlanOptions } from "./backends/plan.js";

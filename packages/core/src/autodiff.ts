@@ -5,7 +5,7 @@ import { traceFlat, describeValue } from "./jaxpr-trace.js";
 import { tidy } from "./memory.js";
 import { atScope } from "./scope.js";
 import * as np from "./np.js";
-import { bind, isTracing } from "./trace.js";
+import { bind, isTracing, Tracer } from "./trace.js";
 import { flatten, leafPaths, unflatten, type PyTree, type TreeDef } from "./tree.js";
 import { vjpRules, type Cotangent } from "./vjp-rules.js";
 
@@ -173,7 +173,7 @@ function runValueAndGrad(name: string, f: (...args: any[]) => PyTree, opts: Grad
 
 /** Frees eager intermediates when nothing is being traced; under a trace there are none to free. */
 function scoped<T>(fn: () => T, args: unknown[]): T {
-  const traced = isTracing() || flatten(args)[0].some((l) => l instanceof Array && !(l as { tensor?: unknown }).tensor);
+  const traced = isTracing() || flatten(args)[0].some((l) => l instanceof Tracer);
   return traced ? fn() : tidy(fn);
 }
 

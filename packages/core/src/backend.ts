@@ -1,16 +1,12 @@
-import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-cpu";
-import "@tensorflow/tfjs-backend-wasm";
-
 /**
- * Backend selection. mmx runs on tfjs backends; `cpu` is always present, `wasm` in Node and wherever a page serves
- * its .wasm files, `webgl` in a browser with WebGL2, `webgpu` when a WebGPU adapter is found (Dawn in Node,
- * navigator.gpu in a browser), `tensorflow` when @tensorflow/tfjs-node(-gpu) is installed, `onnx` once @mmx/onnx is
- * imported (onnxruntime-node in Node, onnxruntime-web in a browser).
+ * Backend selection: a registry of providers and the one current backend. Whoever implements a backend registers
+ * it: core's tfjs backends (backends/tfjs-backends.ts and the platform's providers), other packages when they are
+ * imported. This module knows no backend by name and no array runtime: providers do the work.
  */
-export type BackendName = "cpu" | "wasm" | "webgl" | "webgpu" | "tensorflow" | "onnx";
+import { BACKEND_PACKAGES } from "./backend-packages.js";
 
-export const KNOWN_BACKENDS: readonly BackendName[] = ["cpu", "wasm", "webgl", "webgpu", "tensorflow", "onnx"];
+/** A backend's registered name (`cpu`, `wasm`, `webgl`, `webgpu`, `tensorflow` from core, others from packages). */
+export type BackendName = string;
 
 export interface BackendInfo {
   readonly name: BackendName;
@@ -19,40 +15,51 @@ export interface BackendInfo {
   readonly detail: string;
 }
 
-/** Optional backends register themselves here, so that this module needs none of their packages. */
+/** How a backend is loaded and probed; registered under its name with `registerBackendProvider`. */
 export interface BackendProvider {
-  /** Registers what the backend needs, or throws an error that says what to install. */
-  register(): Promise<void>;
   /**
-   * For a backend that only executes jitted programs (onnx): the tfjs backend that runs eager
-   * operations beside it. Absent for a tfjs backend of the same name.
+   * Loads what the backend needs and makes it run eager operations, or throws an error that says what to
+   * install. For a backend with an `eagerBackend`, it loads the executor's runtime; that backend is then activated.
    */
-  readonly eagerBackend?: "cpu" | "wasm";
+  activate(): Promise<void>;
+  /**
+   * For a backend that only executes jitted programs: the registered backend that runs eager operations beside
+   * it (and holds the arrays its programs read and write). Absent for a backend that runs both.
+   */
+  readonly eagerBackend?: BackendName;
   probe(): Promise<{ ok: true; detail: string } | { ok: false; reason: string }>;
 }
 
-const providers = new Map<string, BackendProvider>();
+/** In registration order: the order `availableBackends()` lists them. */
+const providers = new Map<BackendName, BackendProvider>();
 
 export function registerBackendProvider(name: BackendName, provider: BackendProvider): void {
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new TypeError(`registerBackendProvider: a backend name is lower-case letters, digits and '-', got ${JSON.stringify(name)}`);
   providers.set(name, provider);
 }
 
-// Start deterministic: tfjs would otherwise pick by priority among whatever got registered.
-void tf.setBackend("cpu");
-// tfjs's cpu backend greets Node users with advice to install tfjs-node, which cannot install
-// offline; mmx documents its own backends, so that banner is turned off.
-const cpuBackend = tf.findBackend("cpu") as { firstUse?: boolean } | null;
-if (cpuBackend) cpuBackend.firstUse = false;
+/** The names of the registered backends, whether or not they can run here. */
+export function knownBackends(): BackendName[] {
+  return [...providers.keys()];
+}
 
 export class UnknownBackendError extends Error {
   constructor(name: string) {
-    super(`unknown backend ${JSON.stringify(name)}; valid backends are ${KNOWN_BACKENDS.map((b) => `'${b}'`).join(", ")}`);
+    const known = knownBackends().map((b) => `'${b}'`).join(", ");
+    const pkg = BACKEND_PACKAGES[name];
+    super(
+      pkg
+        ? `backend ${JSON.stringify(name)} is provided by ${pkg}, which is not loaded: add \`import "${pkg}";\` before using it (registered now: ${known})`
+        : `unknown backend ${JSON.stringify(name)}; valid backends are ${known} (a package that provides another registers it when imported)`,
+    );
     this.name = "UnknownBackendError";
   }
 }
 
-function assertKnown(name: string): asserts name is BackendName {
-  if (!KNOWN_BACKENDS.includes(name as BackendName)) throw new UnknownBackendError(name);
+function providerOf(name: string): BackendProvider {
+  const provider = providers.get(name);
+  if (!provider) throw new UnknownBackendError(name);
+  return provider;
 }
 
 const setListeners: ((name: BackendName) => void)[] = [];
@@ -61,60 +68,35 @@ export function onBackendChange(listener: (name: BackendName) => void): void {
   setListeners.push(listener);
 }
 
+/** The one backend state; the eager backend is derived from it (`getEagerBackend`). */
 let current: BackendName = "cpu";
 
-/** Switches every later operation to `name`. Resolves once the backend is initialised. */
+/**
+ * Switches every later operation to `name`. Resolves once the backend is initialised. The only place the current
+ * backend changes: the array runtime's own backend follows it through the providers' `activate`.
+ */
 export async function setBackend(name: string): Promise<void> {
-  assertKnown(name);
-  const provider = providers.get(name);
-  const tfjsName = provider?.eagerBackend ?? name;
-  if (provider?.eagerBackend || !tf.findBackendFactory(name)) {
-    if (!provider) throw new Error(`backend '${name}' is not installed here; ${availabilityHint(name)}`);
-    await provider.register();
-  }
-  const ok = await tf.setBackend(tfjsName);
-  if (!ok) throw new Error(`backend '${name}' failed to initialise; ${availabilityHint(name)}`);
+  const provider = providerOf(name);
+  await provider.activate();
+  if (provider.eagerBackend !== undefined) await providerOf(provider.eagerBackend).activate();
   current = name;
   for (const l of setListeners) l(name);
 }
 
-function availabilityHint(name: BackendName): string {
-  switch (name) {
-    case "wasm":
-      return "tfjs's wasm backend registers itself when @mmx/core loads: this should not happen, report it";
-    case "webgl":
-      return "it runs in a browser only (WebGL2, through @tensorflow/tfjs-backend-webgl); Node has no WebGL";
-    case "webgpu":
-      return "it needs the 'webgpu' and '@tensorflow/tfjs-backend-webgpu' packages and a Vulkan device (see the README's WebGPU section)";
-    case "tensorflow":
-      return "it needs '@tensorflow/tfjs-node' or '@tensorflow/tfjs-node-gpu' (optional; their install downloads libtensorflow)";
-    case "onnx":
-      return "it needs the '@mmx/onnx' package (import it once to register the ONNX Runtime executor)";
-    default:
-      return "this should not happen: report it";
-  }
-}
-
-/** The backend that runs jitted programs (and, but for onnx, eager operations too). */
+/** The backend that runs jitted programs (and, but for an executor-only backend, eager operations too). */
 export function getBackend(): BackendName {
   return current;
 }
 
-/** The tfjs backend that runs eager operations: the lowering table to use for them. */
-export function getEagerBackend(): string {
-  return tf.getBackend();
+/** The backend that runs eager operations: the current one, or the one an executor-only backend runs beside. */
+export function getEagerBackend(): BackendName {
+  return providers.get(current)?.eagerBackend ?? current;
 }
 
-/** Every known backend, whether it can run here, and what it runs on or why not. */
+/** Every registered backend, whether it can run here, and what it runs on or why not. */
 export async function availableBackends(): Promise<BackendInfo[]> {
-  const out: BackendInfo[] = [{ name: "cpu", available: true, detail: "tfjs cpu (plain JavaScript)" }];
-  for (const name of KNOWN_BACKENDS) {
-    if (name === "cpu") continue;
-    const provider = providers.get(name);
-    if (!provider) {
-      out.push({ name, available: false, detail: availabilityHint(name) });
-      continue;
-    }
+  const out: BackendInfo[] = [];
+  for (const [name, provider] of providers) {
     const probe = await provider.probe();
     out.push(probe.ok ? { name, available: true, detail: probe.detail } : { name, available: false, detail: probe.reason });
   }

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Array } from "./array.js";
 import { ShapedArray } from "./aval.js";
+import { getEagerBackend } from "./backend.js";
 import type { DType, TypedArray } from "./dtype.js";
 import { syncReadBlocked, syncReadError, tensorBackendName, tensorOnHost } from "./backends/sync-read.js";
 import { isReusedHostBuffer } from "./backends/host-buffers.js";
@@ -69,6 +70,24 @@ export class DeviceArray extends Array {
     this.assertSyncReadable("item()");
     return super.item();
   }
+  /**
+   * The values as they lie in host memory, not copied: for an executor that hands them to another runtime as
+   * inputs. Read-only, and valid only while this array is alive (a reused output buffer is rewritten after).
+   */
+  hostData(): TypedArray {
+    this.assertLive("hostData()");
+    this.assertSyncReadable("hostData()");
+    return this.tensor.dataSync() as TypedArray;
+  }
+
+  /**
+   * Another array over the same data (nothing is copied) that no enclosing tidy frees: how a cache keeps the
+   * constants a trace closed over, whoever owns the originals.
+   */
+  share(): DeviceArray {
+    return new DeviceArray(tf.keep(tf.clone(this.liveTensor("share()"))));
+  }
+
   /** Frees the memory now (it is freed anyway once the array is unreachable); a later use throws, naming this call. */
   dispose(): void {
     this.free("dispose()", new Error());
@@ -134,7 +153,7 @@ export function isHostResident(x: Array): boolean {
 }
 
 export function canReadSync(x?: Array): boolean {
-  if (x === undefined) return !syncReadBlocked(tf.getBackend());
+  if (x === undefined) return !syncReadBlocked(getEagerBackend());
   if (!(x instanceof DeviceArray) || x.isDisposed) return false;
   return !syncReadBlocked(tensorBackendName(x.tensor));
 }

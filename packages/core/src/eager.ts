@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Array, Literal, type Operand } from "./array.js";
 import type { ShapedArray } from "./aval.js";
 import { getEagerBackend } from "./backend.js";
+import "./backends/tfjs-engine.js";
 import { DeviceArray } from "./device-array.js";
 import { tfjsLowering, type TfLowering } from "./lowering/tfjs.js";
 import "./lowering/cpu.js";

@@ -22,9 +22,15 @@ describe("bad input gives errors that name the culprit", () => {
     expect(() => np.take(np.ones([3]), np.ones([2]))).toThrow("np.take: indices must be int32, got f32[2]");
   });
 
-  it("an unknown backend lists the valid ones", async () => {
+  it("an unknown backend lists the registered ones", async () => {
     await expect(setBackend("tpu")).rejects.toThrow(UnknownBackendError);
-    await expect(setBackend("tpu")).rejects.toThrow(`unknown backend "tpu"; valid backends are 'cpu', 'wasm', 'webgl', 'webgpu', 'tensorflow', 'onnx'`);
+    // core's own backends; a package's (onnx) is registered only where that package is imported.
+    await expect(setBackend("tpu")).rejects.toThrow(
+      `unknown backend "tpu"; valid backends are 'cpu', 'wasm', 'webgl', 'webgpu', 'tensorflow' (a package that provides another registers it when imported)`,
+    );
+    await expect(setBackend("onnx")).rejects.toThrow(UnknownBackendError);
+    // A backend of mmx's own packages, named before its package is imported, says which import it needs.
+    await expect(setBackend("onnx")).rejects.toThrow(/^backend "onnx" is provided by @mmx\/onnx, which is not loaded: add `import "@mmx\/onnx";` before using it \(registered now: 'cpu', /);
   });
 
   it("grad of a non-scalar, or with respect to integers, says so", () => {

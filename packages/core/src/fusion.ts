@@ -3,7 +3,7 @@ import { Literal } from "./array.js";
 import { matchLinearBiasRelu, VarReaders } from "./fusion-patterns.js";
 import { Var, type Atom, type Eqn, type Jaxpr } from "./jaxpr.js";
 import { explicitPadding, tfjsLowering } from "./lowering/tfjs.js";
-import type { Params } from "./primitives.js";
+import type { BinaryPrimitive, Params, Primitive } from "./primitives.js";
 import { broadcastShapes, shapeEqual } from "./shape.js";
 
 /**
@@ -91,7 +91,7 @@ export function planKernels(jaxpr: Jaxpr, backend: string, opts: PlanOptions = {
  * gradients, broadcast [1,1,1,C] to [N,H,W,C]: 3.5% of a PreActResNet18 step).
  */
 const NATIVE_BROADCAST_BACKENDS: ReadonlySet<string> = new Set(["wasm"]);
-const BROADCASTING_BINARY: ReadonlySet<string> = new Set(["add", "sub", "mul", "div", "maximum", "minimum"]);
+const BROADCASTING_BINARY: ReadonlySet<Primitive> = new Set<BinaryPrimitive>(["add", "sub", "mul", "div", "maximum", "minimum"]);
 
 /**
  * Lets the float32 binary operations that read broadcast_to(x) read x itself, when their output

@@ -1,15 +1,13 @@
 import { Array } from "./array.js";
 import { getBackend, onBackendChange } from "./backend.js";
 import { canReadSync, DeviceArray } from "./device-array.js";
-import { executorFor, type Program } from "./executor.js";
+import { executorFor, type Program, type StepTiming } from "./executor.js";
 import { ClosedJaxpr, evalJaxpr } from "./jaxpr.js";
 import { dce } from "./passes.js";
 import { describeValue, traceFlat } from "./jaxpr-trace.js";
 import * as np from "./np.js";
-import { tfjsExecutor, type StepTiming, TfjsProgram } from "./tfjs-executor.js";
 import { isTracing, Tracer } from "./trace.js";
 import { flatten, leafPaths, unflatten, type PyTree, type TreeDef } from "./tree.js";
-import * as tf from "@tensorflow/tfjs-core";
 
 export interface JitOptions {
   /** Positional arguments that are not arrays but part of the program (a layer index, a flag). */
@@ -44,7 +42,7 @@ export interface JittedMethods<F extends (...args: any[]) => any> {
   lower(...args: Parameters<F>): ClosedJaxpr;
   /**
    * Runs on these arguments and resolves once the program's outputs exist: the call to use where the backend's
-   * runtime is asynchronous (onnx in a browser, on onnxruntime-web); on every other backend it is the plain call.
+   * runtime is asynchronous (a program whose `run` throws an AsyncProgramError); elsewhere it is the plain call.
    * Keep the arguments alive until it settles.
    */
   callAsync(...args: Parameters<F>): Promise<ReturnType<F>>;
@@ -132,7 +130,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
       const pruned = dce(closed.jaxpr);
       const concrete = closed.consts.every((c) => c instanceof DeviceArray);
       // Constants created while tracing may belong to a caller's tidy: the cache keeps its own copies.
-      const consts = concrete ? closed.consts.map((c) => new DeviceArray(tf.keep(tf.clone((c as DeviceArray).tensor)))) : closed.consts;
+      const consts = concrete ? closed.consts.map((c) => (c as DeviceArray).share()) : closed.consts;
       const owned = new ClosedJaxpr(pruned, consts, closed.inTree, outTree);
       entry = { closed: owned, outTree, programs: new Map() };
       // A trace that closed over outer tracers is only valid inside that transformation: do not cache it.
@@ -146,7 +144,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
     const backend = getBackend();
     let program = entry.programs.get(backend);
     if (!program) {
-      program = executorFor(backend, tfjsExecutor).compile(entry.closed);
+      program = executorFor(backend).compile(entry.closed);
       entry.programs.set(backend, program);
     }
     return program;
@@ -160,7 +158,13 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
     } else {
       const program = programFor(entry);
       try {
-        outs = timings && program instanceof TfjsProgram ? program.run(arrays, timings) : program.run(arrays);
+        if (timings) {
+          const profiled = program.profile(arrays);
+          outs = profiled.outputs;
+          timings.push(...profiled.timings);
+        } else {
+          outs = program.run(arrays);
+        }
       } finally {
         for (const t of temporaries) t.dispose();
       }

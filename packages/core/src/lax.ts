@@ -1,5 +1,6 @@
 import type { Array } from "./array.js";
 import type { Padding2D } from "./primitives.js";
+import { pair, type SpatialPair } from "./spatial.js";
 import { bind } from "./trace.js";
 
 /**
@@ -7,13 +8,8 @@ import { bind } from "./trace.js";
  * and stopGradient.
  */
 export type PaddingSpec = "SAME" | "VALID" | number | readonly [readonly [number, number], readonly [number, number]];
-type Pair = number | readonly [number, number];
-
-const pair = (v: Pair, what: string): [number, number] => {
-  const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
-  if (!p.every((d) => Number.isInteger(d) && d >= 1)) throw new RangeError(`${what} must be positive integers, got ${JSON.stringify(v)}`);
-  return p;
-};
+/** Window arithmetic the layers share with the shape rules (output sizes, [h, w] pairs). */
+export { pair, spatialOut, type SpatialPair } from "./spatial.js";
 
 /** Resolves a padding spec to explicit pads. SAME follows TensorFlow: the extra row goes at the bottom. */
 export function resolvePadding(spec: PaddingSpec, inputHW: readonly number[], windowHW: readonly number[], strides: readonly number[], dilation: readonly number[] = [1, 1]): Padding2D {
@@ -36,9 +32,9 @@ export function resolvePadding(spec: PaddingSpec, inputHW: readonly number[], wi
 }
 
 export interface ConvOptions {
-  strides?: Pair;
+  strides?: SpatialPair;
   padding?: PaddingSpec;
-  dilation?: Pair;
+  dilation?: SpatialPair;
 }
 
 /** 2-D convolution of x [N,H,W,Ci] with w [KH,KW,Ci,Co]. */
@@ -50,11 +46,11 @@ export function conv(x: Array, w: Array, opts: ConvOptions = {}): Array {
 }
 
 export interface PoolOptions {
-  strides?: Pair;
+  strides?: SpatialPair;
   padding?: PaddingSpec;
 }
 
-function poolParams(x: Array, window: Pair, opts: PoolOptions, what: string) {
+function poolParams(x: Array, window: SpatialPair, opts: PoolOptions, what: string) {
   const win = pair(window, `${what} window`);
   const strides = pair(opts.strides ?? win, `${what} strides`);
   const padding = resolvePadding(opts.padding ?? "VALID", x.shape.slice(1, 3), win, strides);
@@ -62,11 +58,11 @@ function poolParams(x: Array, window: Pair, opts: PoolOptions, what: string) {
 }
 
 /** Average pool over NHWC windows; padded cells are left out of each average (as TensorFlow does). */
-export function avgPool(x: Array, window: Pair, opts: PoolOptions = {}): Array {
+export function avgPool(x: Array, window: SpatialPair, opts: PoolOptions = {}): Array {
   return bind("avg_pool", [x], poolParams(x, window, opts, "avgPool"));
 }
 
-export function maxPool(x: Array, window: Pair, opts: PoolOptions = {}): Array {
+export function maxPool(x: Array, window: SpatialPair, opts: PoolOptions = {}): Array {
   return bind("max_pool", [x], poolParams(x, window, opts, "maxPool"));
 }
 

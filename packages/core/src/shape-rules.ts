@@ -2,6 +2,7 @@ import { ShapedArray } from "./aval.js";
 import type { DType } from "./dtype.js";
 import type { ConvParams, Params, PoolParams, Primitive, RuleTable } from "./primitives.js";
 import { broadcastShapes, shapeEqual, shapeSize, type Shape } from "./shape.js";
+import { spatialOut } from "./spatial.js";
 
 /**
  * Shape and dtype rules: given the abstract inputs and the parameters, the abstract output, or a
@@ -75,11 +76,6 @@ function reduction(inputs: readonly ShapedArray[], axes: readonly number[]): Sha
     x.shape.filter((_, i) => !axes.includes(i)),
     x.dtype,
   );
-}
-
-function spatialOut(size: number, window: number, stride: number, dilation: number, pads: readonly [number, number]): number {
-  const effective = (window - 1) * dilation + 1;
-  return Math.floor((size + pads[0] + pads[1] - effective) / stride) + 1;
 }
 
 function convOutShape(x: Shape, w: Shape, p: ConvParams): number[] {

@@ -3,7 +3,7 @@ import { Literal, type Array } from "./array.js";
 import { getEagerBackend } from "./backend.js";
 import { DeviceArray } from "./device-array.js";
 import { tensorOf } from "./eager.js";
-import type { Executor, Program } from "./executor.js";
+import type { Executor, Program, StepTiming } from "./executor.js";
 import { planKernels, type Kernel, type PlanOptions } from "./fusion.js";
 import { Var, type Atom, type ClosedJaxpr } from "./jaxpr.js";
 import { dce, inlineIdentities } from "./passes.js";
@@ -22,13 +22,6 @@ interface Step {
   readonly outSlot: number;
   /** Slots whose last reader is this step: freed right after it. */
   readonly free: readonly number[];
-}
-
-export interface StepTiming {
-  /** The primitive, or the fused group ("matmul+add+relu") that ran as one kernel. */
-  primitive: string;
-  scope: string;
-  ms: number;
 }
 
 /**
@@ -92,7 +85,16 @@ export class TfjsProgram implements Program {
     return this.steps.length;
   }
 
-  run(inputs: readonly Array[], timings?: StepTiming[]): Array[] {
+  run(inputs: readonly Array[]): Array[] {
+    return this.runSteps(inputs);
+  }
+
+  profile(inputs: readonly Array[]): { outputs: Array[]; timings: StepTiming[] } {
+    const timings: StepTiming[] = [];
+    return { outputs: this.runSteps(inputs, timings), timings };
+  }
+
+  private runSteps(inputs: readonly Array[], timings?: StepTiming[]): Array[] {
     if (this.disposed) throw new Error("jit: this compiled program was disposed");
     if (inputs.length !== this.inputSlots.length) throw new Error(`jit: the program takes ${this.inputSlots.length} inputs, got ${inputs.length}`);
     const env = new globalThis.Array<tf.Tensor | undefined>(this.numSlots);

@@ -1,4 +1,5 @@
 import { Var, type Atom, type Eqn, type Jaxpr, type Primitive, type ShapedArray } from "@mmx/core";
+import { resultsOf } from "./results.js";
 
 /**
  * How a value of a traced model relates to the examples of its batch x (input binder `xInput`, whose
@@ -175,7 +176,9 @@ function roleOf(eqn: Eqn, operands: readonly BatchRole[]): BatchRole {
   if (tangled) return tangled;
   if (!operands.some((r) => r.kind === "batch")) return operands.some((r) => r.kind === "statistic") ? STATISTIC : INDEPENDENT;
   const axes = operands.map((r) => (r.kind === "batch" ? r.axis : null));
-  const rule = RULES[eqn.primitive] as BatchRule<Primitive>;
+  // Higher-order primitives (a scan, with a program inside) are outside the table: not analysed, so not mixable.
+  const rule = (RULES as Partial<Record<string, BatchRule<Primitive>>>)[eqn.primitive];
+  if (!rule || resultsOf(eqn).length !== 1) return entangled(`${eqn.primitive} is not analysed for where it puts the examples`);
   return rule(eqn, axes, eqn.inputs.map((a) => a.aval));
 }
 
@@ -184,6 +187,9 @@ export function batchRoles(jaxpr: Jaxpr, xInput: number): Map<Var, BatchRole> {
   const roles = new Map<Var, BatchRole>();
   jaxpr.inBinders.forEach((v, i) => roles.set(v, i === xInput ? batchAt(0) : INDEPENDENT));
   const read = (a: Atom) => (a instanceof Var ? (roles.get(a) ?? INDEPENDENT) : INDEPENDENT);
-  for (const eqn of jaxpr.eqns) roles.set(eqn.out, roleOf(eqn, eqn.inputs.map(read)));
+  for (const eqn of jaxpr.eqns) {
+    const role = roleOf(eqn, eqn.inputs.map(read));
+    for (const v of resultsOf(eqn)) roles.set(v, role);
+  }
   return roles;
 }

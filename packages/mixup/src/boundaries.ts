@@ -1,4 +1,5 @@
 import { boundariesOf as programBoundaries, describeBoundaries, resolveBoundary, type Array, type Boundary, type BoundaryRef } from "@mmx/core";
+import { batchRoles } from "./batch-roles.js";
 import { crossingValue, type CrossingValue } from "./crossing.js";
 import { placedCut } from "./mix-at.js";
 import type { TracedModel } from "./trace-model.js";
@@ -26,8 +27,9 @@ export function boundariesOf(model: TracedModel): Boundary[] {
  */
 export function boundaries(f: (params: any, x: Array, ...rest: any[]) => unknown, ...exampleArgs: unknown[]): MixupBoundary[] {
   const model = traceModel("boundaries", f, exampleArgs);
+  const roles = batchRoles(model.closed.jaxpr, model.xInput);
   return boundariesOf(model).map((b) => {
-    const cut = placedCut("boundaries", model, b.index, { at: "cut", bn: "mixed" });
+    const cut = placedCut("boundaries", model, b.index, { at: "cut", bn: "mixed" }, roles);
     return {
       ...b,
       mixes: cut.mixed.map((m) => crossingValue(model, m.v)),

@@ -1,4 +1,5 @@
 import type { DType, Var } from "@mmx/core";
+import { resultsOf } from "./results.js";
 import type { TracedModel } from "./trace-model.js";
 
 /** A value that crosses a boundary's cut, as the boundary listing shows it. */
@@ -12,7 +13,7 @@ export interface CrossingValue {
 }
 
 export function crossingValue(model: TracedModel, v: Var): CrossingValue {
-  const eqn = model.closed.jaxpr.eqns.find((e) => e.out === v);
+  const eqn = model.closed.jaxpr.eqns.find((e) => resultsOf(e).includes(v));
   const madeBy = eqn ? (eqn.primitive === "tag" ? `tag ${(eqn.params as { name: string }).name}` : eqn.primitive) : v === model.closed.jaxpr.inBinders[model.xInput] ? "x" : "an input";
   return { madeBy, scope: eqn?.scope ?? "", shape: v.aval.shape, dtype: v.aval.dtype };
 }

@@ -10,8 +10,8 @@ import { mixup } from "./index.js";
  * The cut-point invariant on random residual programs: mixing at boundary k equals running the program up
  * to k's tag on the batch, interpolating by hand every per-example value that is still read afterwards
  * (skip paths included; batch statistics left as they are), and running the rest on what crossed. The
- * reference finds the crossing values from the program's own op list, not from the traced IR. Eager and
- * jitted, on every backend under test.
+ * reference finds the crossing values from the program's own op list, not from the traced IR. With bn: "clean",
+ * every batch statistic the rest computes is the clean run's instead. Eager and jitted, on every backend under test.
  */
 const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
 if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
@@ -94,8 +94,11 @@ function paramsFor(p: Program): Params {
   };
 }
 
-/** Runs the program; `after(t, values)` may replace values once op t has run (t = -1: before the first op). */
-function run(p: Program, params: Params, x: Array, after?: (t: number, values: Array[]) => void): Array {
+/**
+ * Runs the program; `after(t, values)` may replace values once op t has run (t = -1: before the first op), and
+ * `statOf(j)` may give the value a "stat" op making value j takes instead of computing it.
+ */
+function run(p: Program, params: Params, x: Array, after?: (t: number, values: Array[]) => void, statOf?: (j: number) => Array | undefined): Array {
   const values: Array[] = [x];
   after?.(-1, values);
   let tagCount = 0;
@@ -103,7 +106,7 @@ function run(p: Program, params: Params, x: Array, after?: (t: number, values: A
     const v = (j: number) => values[j]!;
     if (op.kind === "dense") values.push(np.tanh(np.add(np.matmul(v(op.a), params.w[i]!), params.b[i]!)));
     else if (op.kind === "add") values.push(np.add(v(op.a), v(op.b)));
-    else if (op.kind === "stat") values.push(np.mean(v(op.a), { axis: 0 }));
+    else if (op.kind === "stat") values.push(statOf?.(i + 1) ?? np.mean(v(op.a), { axis: 0 }));
     else if (op.kind === "norm") values.push(np.mul(np.sub(v(op.a), v(op.s)), 0.5));
     else values.push(tag(v(op.a), `t${++tagCount}`));
     after?.(i, values);
@@ -112,8 +115,11 @@ function run(p: Program, params: Params, x: Array, after?: (t: number, values: A
   return np.matmul(summed, params.head);
 }
 
-/** The reference: values made up to the tag (or x for k = 0) and read later are interpolated by hand; statistics are left. */
-function byHand(p: Program, params: Params, x: Array): Array {
+/**
+ * The reference: values made up to the tag (or x for k = 0) and read later are interpolated by hand; statistics
+ * are left. With `cleanStats`, every statistic after the tag is the one the clean batch gives.
+ */
+function byHand(p: Program, params: Params, x: Array, cleanStats = false): Array {
   const tagOps = p.ops.flatMap((o, i) => (o.kind === "tag" ? [i] : []));
   const at = p.k === 0 ? -1 : tagOps[p.k - 1]!;
   const perm = np.array(p.perm, { dtype: "int32" });
@@ -123,13 +129,21 @@ function byHand(p: Program, params: Params, x: Array): Array {
     for (const j of op.kind === "add" ? [op.a, op.b] : op.kind === "norm" ? [op.a, op.s] : [op.a]) readLater.add(j);
   });
   const isStat = (j: number) => j > 0 && p.ops[j - 1]!.kind === "stat";
-  return run(p, params, x, (t, values) => {
-    if (t !== at) return;
-    for (let j = 0; j < values.length; j++) {
-      if (!readLater.has(j) || isStat(j)) continue;
-      values[j] = np.add(np.mul(values[j]!, p.lambda), np.mul(np.take(values[j]!, perm), 1 - p.lambda));
-    }
-  });
+  const clean: Array[] = [];
+  if (cleanStats) run(p, params, x, (t, values) => (clean[t + 1] = values[t + 1]!));
+  return run(
+    p,
+    params,
+    x,
+    (t, values) => {
+      if (t !== at) return;
+      for (let j = 0; j < values.length; j++) {
+        if (!readLater.has(j) || isStat(j)) continue;
+        values[j] = np.add(np.mul(values[j]!, p.lambda), np.mul(np.take(values[j]!, perm), 1 - p.lambda));
+      }
+    },
+    (j) => (cleanStats ? clean[j] : undefined),
+  );
 }
 
 for (const backend of plan.run) {
@@ -138,26 +152,29 @@ for (const backend of plan.run) {
       await useTestBackend(backend);
     });
 
-    it("equals the prefix, every crossing value mixed by hand, then the suffix (eager and jitted)", async () => {
-      await fc.assert(
-        fc.asyncProperty(programArb, async (p) => {
-          const v = await readTree(
-            tidy(() => {
-              const params = paramsFor(p);
-              const x = inputFor([p.batch, p.width], p.seed + 1);
-              const y = np.array(p.perm.map((i) => i % p.classes), { dtype: "int32" });
-              const f = (q: Params, xs: Array) => run(p, q, xs);
-              const mixed = (q: Params, xs: Array, ys: Array, perm: Array) => mixup(p.k, p.lambda, { onWarning: () => {} })(f)(q, xs, ys, perm).out;
-              const perm = np.array(p.perm, { dtype: "int32" });
-              return { eager: mixed(params, x, y, perm), jitted: jit(mixed)(params, x, y, perm), expected: byHand(p, params, x) };
-            }),
-          );
-          assertAllClose(v.eager, v.expected, { ...TOL, what: `eager, k=${p.k}` });
-          assertAllClose(v.jitted, v.expected, { ...TOL, what: `jitted, k=${p.k}` });
-        }),
-        { numRuns: propertyRuns(backend, RUNS), seed: 1806 },
-      );
-    });
+    for (const bn of ["mixed", "clean"] as const) {
+      const what = bn === "mixed" ? "" : ", with every batch statistic after the cut taken from the clean batch";
+      it(`bn: "${bn}": equals the prefix, every crossing value mixed by hand, then the suffix${what} (eager and jitted)`, async () => {
+        await fc.assert(
+          fc.asyncProperty(programArb, async (p) => {
+            const v = await readTree(
+              tidy(() => {
+                const params = paramsFor(p);
+                const x = inputFor([p.batch, p.width], p.seed + 1);
+                const y = np.array(p.perm.map((i) => i % p.classes), { dtype: "int32" });
+                const f = (q: Params, xs: Array) => run(p, q, xs);
+                const mixed = (q: Params, xs: Array, ys: Array, perm: Array) => mixup(p.k, p.lambda, { bn, onWarning: () => {} })(f)(q, xs, ys, perm).out;
+                const perm = np.array(p.perm, { dtype: "int32" });
+                return { eager: mixed(params, x, y, perm), jitted: jit(mixed)(params, x, y, perm), expected: byHand(p, params, x, bn === "clean") };
+              }),
+            );
+            assertAllClose(v.eager, v.expected, { ...TOL, what: `eager, k=${p.k}` });
+            assertAllClose(v.jitted, v.expected, { ...TOL, what: `jitted, k=${p.k}` });
+          }),
+          { numRuns: propertyRuns(backend, RUNS), seed: 1806 },
+        );
+      });
+    }
 
     it("on nn's PreActResNet18 (training mode): equals the blocks before k, the crossing value mixed by hand, the blocks after (eager and jitted)", async () => {
       const model = nn.preActResNet18(3, { initialChannels: 2 });

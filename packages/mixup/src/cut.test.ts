@@ -36,6 +36,20 @@ describe("cut-point mixing at a tag inside a residual block", () => {
     });
   });
 
+  it("a mask mixing (PatchUp at a hidden boundary) applies the same mask to both paths", () => {
+    tidy(() => {
+      const p = params();
+      const x = inputFor([4, 3], 5);
+      const mask = np.array([[1, 0, 1, 0], [0, 0, 1, 1], [1, 1, 1, 1], [0, 1, 0, 1]]);
+      const masked = (h: Array) => np.add(np.mul(h, mask), np.mul(np.take(h, np.array(PERM, { dtype: "int32" })), np.sub(1, mask)));
+      const a = np.tanh(np.matmul(x, p.w1));
+      const t = np.tanh(np.matmul(a, p.w2));
+      const expected = np.matmul(np.add(np.matmul(masked(t), p.w3), masked(a)), p.w4);
+      const got = mixup("inner", { kind: "mask", mask })(residual)(p, x, Y(), PERM).out;
+      assertAllClose(got.dataSync(), expected.dataSync(), { rtol: 1e-5, atol: 1e-6, what: "mask at a cut" });
+    });
+  });
+
   it("the listing shows what each cut mixes: shapes and the equation and scope that made them", () => {
     tidy(() => {
       const list = boundaries(residual, params(), inputFor([4, 3], 5));

@@ -1,5 +1,6 @@
 import { Var, type DType, type Jaxpr } from "@mmx/core";
 import type { BatchRole } from "./batch-roles.js";
+import { resultsOf } from "./results.js";
 
 /**
  * A cut of a model's program: the equations before `position` (the prefix) and those from it on (the
@@ -28,12 +29,12 @@ const isFloat = (dtype: DType) => dtype === "float32";
  */
 export function cutAt(jaxpr: Jaxpr, position: number, roles: ReadonlyMap<Var, BatchRole>, carries: (v: Var) => boolean = () => true): Cut {
   const definedBefore = new Set<Var>(jaxpr.inBinders);
-  jaxpr.eqns.slice(0, position).forEach((e) => definedBefore.add(e.out));
+  jaxpr.eqns.slice(0, position).forEach((e) => resultsOf(e).forEach((v) => definedBefore.add(v)));
   const readByEqns = new Set<Var>();
   const readByOuts = new Set<Var>();
   for (const e of jaxpr.eqns.slice(position)) for (const a of e.inputs) if (a instanceof Var && definedBefore.has(a)) readByEqns.add(a);
   for (const a of jaxpr.outs) if (a instanceof Var && definedBefore.has(a)) readByOuts.add(a);
-  const live = [...jaxpr.inBinders, ...jaxpr.eqns.slice(0, position).map((e) => e.out)].filter((v) => readByEqns.has(v) || readByOuts.has(v));
+  const live = [...jaxpr.inBinders, ...jaxpr.eqns.slice(0, position).flatMap(resultsOf)].filter((v) => readByEqns.has(v) || readByOuts.has(v));
   const mixed: { v: Var; axis: number }[] = [];
   const statistics: Var[] = [];
   const blocked: { v: Var; reason: string }[] = [];
@@ -58,7 +59,7 @@ export function cutAt(jaxpr: Jaxpr, position: number, roles: ReadonlyMap<Var, Ba
 /** The variables computed from `from` (itself included), within the first `upTo` equations. */
 export function descendants(jaxpr: Jaxpr, from: Var, upTo: number): Set<Var> {
   const found = new Set<Var>([from]);
-  for (const e of jaxpr.eqns.slice(0, upTo)) if (e.inputs.some((a) => a instanceof Var && found.has(a))) found.add(e.out);
+  for (const e of jaxpr.eqns.slice(0, upTo)) if (e.inputs.some((a) => a instanceof Var && found.has(a))) resultsOf(e).forEach((v) => found.add(v));
   return found;
 }
 
@@ -69,7 +70,7 @@ export function descendants(jaxpr: Jaxpr, from: Var, upTo: number): Set<Var> {
  * path); the moved cut sits after the last of them. Without a statistic after the cut it stays.
  */
 export function pastNormalisation(jaxpr: Jaxpr, position: number, roles: ReadonlyMap<Var, BatchRole>, crossingStatistics: readonly Var[], what: string): number {
-  const eqnIndex = new Map(jaxpr.eqns.map((e, i) => [e.out, i]));
+  const eqnIndex = new Map(jaxpr.eqns.flatMap((e, i) => resultsOf(e).map((v) => [v, i] as const)));
   const straddling = crossingStatistics.map((v) => eqnIndex.get(v)).find((i) => i !== undefined);
   const first =
     straddling ??

@@ -3,10 +3,10 @@
  * mixup policies that draw k, λ and the pairing permutation.
  */
 export { mixup, type ModelFn, type Mixed, type MixedFn, type MixupOptions } from "./mixup.js";
+export type { PlacementOptions, MixAt, BatchStatsPolicy } from "./placement.js";
 export type { Mixing, MixingKind, LerpMixing, MaskMixing, DirichletMixing, FeatureNoise } from "./mixing.js";
 export { MIXING_RULES, type MixingRule } from "./mixing-rules.js";
 export { keptFraction } from "./mix-mask.js";
-export type { PlacementOptions, MixAt, BatchStatsPolicy } from "./placement.js";
 export { capture } from "./capture.js";
 export { boundaries, describeCuts, resolveBoundary, type Boundary, type BoundaryRef, type MixupBoundary } from "./boundaries.js";
 export type { CrossingValue } from "./crossing.js";

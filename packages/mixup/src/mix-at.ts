@@ -3,6 +3,8 @@ import { batchRoles } from "./batch-roles.js";
 import { cutAt, descendants, pastNormalisation, type Cut } from "./cut.js";
 import { describeValue } from "./crossing.js";
 import type { Placement } from "./placement.js";
+import { resultsOf } from "./results.js";
+import { warnStraddle } from "./straddle-warning.js";
 import type { TracedModel } from "./trace-model.js";
 
 /** Mixes one value whose examples lie on axis 0 (what the mixup transform's mixing does). */
@@ -19,12 +21,16 @@ export function boundaryValue(model: TracedModel, k: number): Var {
 }
 
 /** The cut that mixing at boundary k under this placement acts at (after moving it past batch norm for bn "after"). */
-export function placedCut(what: string, model: TracedModel, k: number, placement: Pick<Placement, "at" | "bn">): Cut {
+export function placedCut(what: string, model: TracedModel, k: number, placement: Pick<Placement, "at" | "bn">, roles = batchRoles(model.closed.jaxpr, model.xInput)): Cut {
   const { jaxpr } = model.closed;
-  const roles = batchRoles(jaxpr, model.xInput);
   const start = boundaryPosition(model, k);
   const origin = boundaryValue(model, k);
-  const carries = (position: number) => (placement.at === "tag" ? ((reach) => (v: Var) => reach.has(v))(descendants(jaxpr, origin, position)) : undefined);
+  // The tag mode mixes only what carries the tagged value forward: at the tag, that value alone.
+  const carries = (position: number) => {
+    if (placement.at === "cut") return undefined;
+    const reach = descendants(jaxpr, origin, position);
+    return (v: Var) => reach.has(v);
+  };
   let cut = cutAt(jaxpr, start, roles, carries(start));
   if (placement.bn === "after") {
     const moved = pastNormalisation(jaxpr, start, roles, cut.statistics, what);
@@ -42,8 +48,9 @@ export function placedCut(what: string, model: TracedModel, k: number, placement
 export function mixAtBoundary(what: string, model: TracedModel, k: number, mix: MixFn, placement: Placement, warnKey: object): Array[] {
   const { closed } = model;
   const { jaxpr } = closed;
-  const cut = placedCut(what, model, k, placement);
-  if (cut.statistics.length > 0 && placement.bn !== "clean") warnStraddle(what, model, k, cut, placement, warnKey);
+  const roles = batchRoles(jaxpr, model.xInput);
+  const cut = placedCut(what, model, k, placement, roles);
+  if (cut.statistics.length > 0 && placement.bn !== "clean") warnStraddle(what, model, k, cut.statistics, placement.onWarning, warnKey);
   if (placement.at === "tag" && placement.bn === "mixed") {
     if (k === 0) return evalJaxpr(closed, model.inputs.map((a, i) => (i === model.xInput ? mix(a) : a)));
     const tagEqn = model.tags[k - 1];
@@ -68,8 +75,7 @@ export function mixAtBoundary(what: string, model: TracedModel, k: number, mix: 
   }
   // Statistics from the clean batch: the suffix runs on the clean values up to every statistic it computes,
   // and the mixed suffix reads those instead of computing its own.
-  const roles = batchRoles(jaxpr, model.xInput);
-  const statistics = suffixEqns.filter((e) => roles.get(e.out)?.kind === "statistic").map((e) => e.out);
+  const statistics = suffixEqns.filter((e) => resultsOf(e).length === 1 && roles.get(e.out)?.kind === "statistic").map((e) => e.out);
   const cleanStats = statistics.length === 0 ? [] : evalJaxpr(dce(new Jaxpr(constVars, suffixBinders, suffixEqns, statistics)), suffixBinders.map((v) => clean.get(v)!), { consts: closed.consts });
   const given = new Set(statistics);
   const mixedSuffix = dce(new Jaxpr(constVars, [...suffixBinders, ...statistics], suffixEqns.filter((e) => !given.has(e.out)), outs));
@@ -82,20 +88,4 @@ function alongAxis(mix: MixFn, h: Array, axis: number): Array {
   const toFront = [axis, ...h.shape.map((_, i) => i).filter((i) => i !== axis)];
   const back = h.shape.map((_, i) => toFront.indexOf(i));
   return np.transpose(mix(np.transpose(h, toFront)), back);
-}
-
-const warned = new WeakMap<object, Set<number>>();
-
-/** The one-line warning that a boundary sits between a batch statistic and its use: once per model function and boundary. */
-function warnStraddle(what: string, model: TracedModel, k: number, cut: Cut, placement: Placement, warnKey: object): void {
-  const seen = warned.get(warnKey) ?? new Set<number>();
-  warned.set(warnKey, seen);
-  if (seen.has(k)) return;
-  seen.add(k);
-  const eqnOf = new Map(model.closed.jaxpr.eqns.map((e) => [e.out, e]));
-  const scopes = [...new Set(cut.statistics.map((v) => eqnOf.get(v)?.scope ?? ""))].map((s) => (s === "" ? "(top level)" : `"${s}"`));
-  const name = k === 0 ? "input" : model.tags[k - 1]!.params.name;
-  placement.onWarning(
-    `${what}: boundary ${k} "${name}" sits between the batch statistics of ${scopes.join(", ")} and their use: the mixed batch is normalised with statistics of the clean one (bn: "clean" asks for that everywhere; bn: "after" mixes after the normalisation)`,
-  );
 }

@@ -256,8 +256,13 @@ for (const backend of plan.run) {
 }
 
 describe("the rule table and the errors", () => {
-  it("names every kind", () => {
+  it("names every kind, and is total by type: a table missing a kind, or a rule in the wrong slot, does not compile", () => {
     expect(Object.keys(MIXING_RULES).sort()).toEqual(["dirichlet", "lerp", "mask"]);
+    // @ts-expect-error the dirichlet rule is missing
+    const missing: typeof MIXING_RULES = { lerp: MIXING_RULES.lerp, mask: MIXING_RULES.mask };
+    // @ts-expect-error the lerp rule cannot serve masks
+    const swapped: typeof MIXING_RULES = { lerp: MIXING_RULES.lerp, mask: MIXING_RULES.lerp, dirichlet: MIXING_RULES.dirichlet };
+    expect([missing, swapped].length).toBe(2);
   });
 
   it("bad masks, weights and perms name the culprit", () =>

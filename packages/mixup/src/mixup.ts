@@ -1,10 +1,10 @@
 import { Array, np, tree } from "@mmx/core";
-import { boundaries, boundariesOf, resolveBoundary, type BoundaryRef } from "./boundaries.js";
 import { checkLabels, checkSmoothing, smoothLabels } from "@mmx/losses";
+import { boundaries, boundariesOf, resolveBoundary, type BoundaryRef } from "./boundaries.js";
+import { mixAtBoundary } from "./mix-at.js";
 import { asMixing, type Mixing } from "./mixing.js";
 import { ruleOf } from "./mixing-rules.js";
 import { addFeatureNoise } from "./noise.js";
-import { mixAtBoundary } from "./mix-at.js";
 import { checkPlacement, type PlacementOptions } from "./placement.js";
 import { traceModel } from "./trace-model.js";
 import { checkTargets, checkTargetShape, type Lambda, type PermInput } from "./validate.js";
@@ -18,7 +18,7 @@ export type Mixed = { out: Array; targets: Array } & Record<string, unknown>;
 /** The mixed model: it takes the model's own params type (and its extra arguments) after x, y and perm. */
 export type MixedFn<P = any, R extends any[] = any[]> = (params: P, x: Array, y: Array, perm: PermInput, ...rest: R) => Mixed;
 
-/** Options of the mixup transform beside the mixing itself: where it applies (`at`, `bn`, `onWarning`: see PlacementOptions) and label smoothing. */
+/** Options of the mixup transform beside the mixing itself; where it applies (`at`, `bn`, `onWarning`) is PlacementOptions'. */
 export interface MixupOptions extends PlacementOptions {
   /** Label smoothing ε in [0, 1]: the dense targets become (1 − ε)·y + ε/C before they are mixed (default 0). */
   labelSmoothing?: number;
@@ -42,8 +42,8 @@ export interface MixupOptions extends PlacementOptions {
  * Noisy Feature Mixup `noise`. The targets are always mixed with exactly the weights the hidden state gets.
  *
  * `opts.at` says what is mixed at boundary k: "cut" (default) every per-example value live across the
- * cut after the tag (a residual block's skip path included), "tag" the tagged value only; `opts.bn`
- * which batch the batch statistics after k come from ("mixed", "clean", "after").
+ * cut after the tag (a residual block's skip path included), each with the same mixing; "tag" the tagged
+ * value only; `opts.bn` which batch the batch statistics after k come from ("mixed", "clean", "after").
  */
 export function mixup(layer: BoundaryRef, how: Lambda | Mixing, opts: MixupOptions = {}): <P, R extends any[]>(f: ModelFn<P, R>) => MixedFn<P, R> {
   const mixing = asMixing("mixup", how);

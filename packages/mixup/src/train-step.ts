@@ -4,8 +4,8 @@ import type { Optimizer, OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import { boundaries, type Boundary, type BoundaryRef } from "./boundaries.js";
 import type { Mixing, MixingKind } from "./mixing.js";
-import { mixup, type MixupOptions } from "./mixup.js";
-import { checkPlacement } from "./placement.js";
+import { mixup } from "./mixup.js";
+import { checkPlacement, type PlacementOptions } from "./placement.js";
 import type { MixupPolicy, Progress } from "./policy.js";
 
 /** A Mixing without its kind: the arrays a jitted step takes as inputs (the kind is a static argument). */
@@ -24,7 +24,7 @@ export interface TrainStepOptions<P = PyTree, S extends OptimizerState = Optimiz
   /** Manifold or input mixup; without one (or with α <= 0) the step trains on the clean batch. */
   policy?: MixupPolicy;
   /** Where the policy's mixing applies (cut or tag, the batch-statistics policy, the warning sink): `mixup`'s options. */
-  mixupOptions?: MixupOptions;
+  mixupOptions?: PlacementOptions;
   /**
    * Whether `step(state, ...)` frees the state it is given once the new one is made (default true), as a jitted
    * step with JAX's `donate_argnums=(0,)` does: a loop then holds one state, even one that never yields to the

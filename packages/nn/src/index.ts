@@ -1,8 +1,9 @@
 /**
  * @mmx/nn: layers as pure functions. A layer is plain data, `{ spec, init, apply }`; params and
  * batch-norm state are plain trees of arrays that the caller threads through `apply`. Every child
- * of a `sequential` is a `tag`ged boundary named by its path, which `mixup(k)` finds in the traced
- * program; the models state the boundaries the paper mixes at.
+ * of a `sequential` is a `tag`ged boundary named by its path, which transforms acting at a boundary
+ * find in the traced program (core's `boundariesOf`); the models state the boundaries of the paper's
+ * experiments (`paperBoundaries`).
  */
 export type { Applied, ApplyOptions, Initialized, Layer, LayerSpec, ParamList, ParamRecord, ParamTree, Shape, Tree } from "./layer.js";
 export { ParamSpec, countParams, shapesByPath, materialize, abstractOf, type Initializer, type SpecTree } from "./spec.js";

@@ -70,7 +70,7 @@ export interface Layer {
   /**
    * The names its `apply` tags as boundaries, relative to the layer itself, in trace order (a
    * sequential's children, nested ones joined with "."). `boundaries()` reads the traced program
-   * instead and is the source of truth; this static list lets a model state its mixing indices.
+   * instead and is the source of truth; this static list lets a model state its paper boundaries as indices.
    */
   readonly boundaryNames: readonly string[];
   /**

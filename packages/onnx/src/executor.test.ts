@@ -36,6 +36,17 @@ describe("the onnx backend", () => {
     dispose([x1, x2, a, b, c]);
   });
 
+  it("profiles a program as one step (onnxruntime runs the graph in one call), with the run's outputs", () => {
+    const f = jit((x: Array) => np.tanh(np.add(np.mul(x, 2), 1)));
+    const x = np.array([0, 1, 2]);
+    const { outputs, timings } = f.profile(x);
+    expect(values(outputs)).toEqual(values(f(x)));
+    expect(timings).toHaveLength(1);
+    expect(timings[0]!.primitive).toMatch(/^onnxruntime session \(\d+ nodes\)$/);
+    expect(timings[0]!.ms).toBeGreaterThanOrEqual(0);
+    dispose([x, outputs]);
+  });
+
   it("gives separate arrays for an output repeated, an input returned as is, and a literal", () => {
     const f = jit((x: Array) => {
       const y = np.exp(x);

@@ -1,4 +1,4 @@
-import { AsyncProgramError, DeviceArray, np, takeHostBuffer, type Array, type ClosedJaxpr, type DType, type Executor, type Program, type ShapedArray, type TypedArray } from "@mmx/core";
+import { AsyncProgramError, DeviceArray, np, takeHostBuffer, type Array, type ClosedJaxpr, type DType, type Executor, type Program, type ShapedArray, type StepTiming, type TypedArray } from "@mmx/core";
 import { lowerToOnnx, type LoweredModel } from "./lower-jaxpr.js";
 import type { LoweringOptions } from "./lowerings.js";
 import { currentBinding, type HostTensor, type OnnxRuntimeBinding, type OnnxSession, type OrtDType } from "./runtime.js";
@@ -68,6 +68,13 @@ export class OnnxProgram implements Program {
     return buffers.map((buffer, i) => wrap(buffer, outAvals[i]!));
   }
 
+  /** onnxruntime runs the graph as one call: the whole run is one step. */
+  profile(inputs: readonly Array[]): { outputs: Array[]; timings: StepTiming[] } {
+    const t0 = performance.now();
+    const outputs = this.run(inputs);
+    return { outputs, timings: [{ primitive: `onnxruntime session (${this.lowered.model.graph.node.length} nodes)`, scope: "", ms: performance.now() - t0 }] };
+  }
+
   async runAsync(inputs: readonly Array[]): Promise<Array[]> {
     if (this.session?.runInto) return this.run(inputs);
     const feeds = this.feeds(inputs);
@@ -97,7 +104,7 @@ function wrap(data: TypedArray, aval: ShapedArray): Array {
 
 /** The values an input array holds, uncopied (its `dataSync()` copies a reused output buffer). */
 function hostValues(x: Array): TypedArray {
-  return x instanceof DeviceArray ? (x.tensor.dataSync() as TypedArray) : x.dataSync();
+  return x instanceof DeviceArray ? x.hostData() : x.dataSync();
 }
 
 /** The executor `jit` uses while the backend is 'onnx'. */

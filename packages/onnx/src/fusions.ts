@@ -1,4 +1,4 @@
-import { Literal, matchLinearBiasRelu, VarReaders, type Atom, type Eqn, type Jaxpr, type PoolParams, type Var } from "@mmx/core";
+import { Literal, matchLinearBiasRelu, shapeEqual, VarReaders, type Atom, type Eqn, type Jaxpr, type PoolParams, type Var } from "@mmx/core";
 
 /**
  * Patterns of the traced program that have a much faster ONNX form than their equations one by one
@@ -80,7 +80,7 @@ function gemmAccumulate(add: Eqn, producer: Map<Var, Eqn>, readers: Map<Var, num
     const mm = producer.get(p);
     if (mm?.primitive !== "matmul" || p.aval.ndim !== 2 || splat(c) !== undefined) continue;
     const [m, n] = p.aval.shape as [number, number];
-    if (!add.out.aval.shape.every((d, i) => d === p.aval.shape[i]) || add.out.aval.ndim !== 2) continue;
+    if (!shapeEqual(add.out.aval.shape, p.aval.shape)) continue;
     const scaled = producer.get(c);
     if (scaled?.primitive === "mul" && readers.get(c) === 1) {
       for (const [v, k] of [scaled.inputs, [...scaled.inputs].reverse()] as [Atom, Atom][]) {

@@ -1,4 +1,4 @@
-import { DeviceArray, ELEMENTWISE_PRIMITIVES, Literal, ShapedArray, dce, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type Var } from "@mmx/core";
+import { DeviceArray, ELEMENTWISE_PRIMITIVES, Literal, ShapedArray, dce, shapeEqual, type Atom, type ClosedJaxpr, type Eqn, type Primitive, type Var } from "@mmx/core";
 import { GraphBuilder, valueInfo, type Value } from "./graph-builder.js";
 import { DEFAULT_LOWERING_OPTIONS, lowerGemmAccumulate, onnxLowerings, type LoweringOptions, type OnnxLowering } from "./lowerings.js";
 import { encodeModel, type ModelMessage } from "./proto.js";
@@ -54,7 +54,7 @@ function lowerOnNCHW(b: GraphBuilder, eqn: Eqn, inputs: readonly Value[], lower:
   const out = eqn.out.aval;
   if (!ELEMENTWISE_PRIMITIVES.has(eqn.primitive) || out.ndim !== 4) return undefined;
   const channels = out.shape[3]!;
-  const same = (s: readonly number[]) => s.length === 4 && s.every((d, i) => d === out.shape[i]);
+  const same = (s: readonly number[]) => shapeEqual(s, out.shape);
   let twins = 0;
   const moved: Value[] = [];
   for (const v of inputs) {

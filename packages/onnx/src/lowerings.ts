@@ -1,4 +1,4 @@
-import type { DType, Params, Primitive, ShapedArray } from "@mmx/core";
+import { broadcastShapes, shapeEqual, type DType, type Params, type Primitive, type ShapedArray } from "@mmx/core";
 import { DataType } from "./proto.js";
 import { dataOf, float, int, ints, ONNX_DTYPE, tensorMessage, type GraphBuilder, type Value } from "./graph-builder.js";
 import { DEFAULT_CONV_OPTIONS, lowerConv, lowerConvFilterGrad, lowerConvTranspose, type ConvLoweringOptions } from "./lower-conv.js";
@@ -16,18 +16,6 @@ export type OnnxLoweringTable = { readonly [P in Primitive]: OnnxLowering<P> };
 export interface LoweringOptions extends ConvLoweringOptions {}
 export const DEFAULT_LOWERING_OPTIONS: LoweringOptions = { ...DEFAULT_CONV_OPTIONS };
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-
-function broadcastOf(shapes: readonly (readonly number[])[]): number[] {
-  const rank = Math.max(0, ...shapes.map((s) => s.length));
-  const out = new globalThis.Array<number>(rank).fill(1);
-  for (const s of shapes) s.forEach((d, i) => {
-    const j = rank - s.length + i;
-    if (d !== 1) out[j] = d;
-  });
-  return out;
-}
-
 /**
  * The operand names of an elementwise node: an operand that is a constant fill (zerosLike, a
  * broadcast literal) becomes a scalar wherever the other operands already give the output's shape,
@@ -38,7 +26,8 @@ export function elementwiseOperands(b: GraphBuilder, inputs: readonly Value[], o
   inputs.forEach((v, i) => {
     if (v.splat === undefined || v.aval.ndim === 0) return;
     const rest = inputs.filter((_, j) => j !== i && !scalar.has(j)).map((u) => u.aval.shape);
-    if (sameShape(broadcastOf(rest), out.shape)) scalar.add(i);
+    const shape = broadcastShapes(...rest);
+    if (shape && shapeEqual(shape, out.shape)) scalar.add(i);
   });
   return inputs.map((v, i) => (scalar.has(i) ? b.scalar(v.splat!, v.aval.dtype) : v.name));
 }
@@ -207,7 +196,7 @@ export const onnxLowerings: OnnxLoweringTable = {
   transpose: (b, [x], { perm }) => (perm.every((p, i) => p === i) ? x!.name : b.op("Transpose", [x!.name], { perm: ints(perm) })),
   broadcast_to: (b, [x], { shape }) => {
     const s = x!.aval.shape;
-    if (s.length === shape.length && s.every((d, i) => d === shape[i])) return x!.name;
+    if (shapeEqual(s, shape)) return x!.name;
     return b.op("Expand", [x!.name, b.int64s(shape)]);
   },
   concatenate: (b, xs, { axis }) => b.concat(xs.map((x) => x.name), axis),

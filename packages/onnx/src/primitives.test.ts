@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { dispose, jit, np, registerExecutor, setBackend, vjp, type Array as MxArray, type Primitive } from "@mmx/core";
+import { dispose, jit, np, PRIMITIVE_KINDS, registerExecutor, setBackend, vjp, type Array as MxArray, type Primitive } from "@mmx/core";
 import { expectAllClose } from "../../core/src/test-util/close.js";
 import { primitiveCases, uncoveredPrimitives, type Operand, type PrimitiveCase } from "../../core/src/test-util/primitive-cases.js";
 import { createOnnxExecutor } from "./index.js";
@@ -89,6 +89,7 @@ afterAll(async () => {
 describe("the ONNX lowering table", () => {
   it("has a lowering for every primitive, and core's case table covers every primitive", () => {
     const all = Object.keys(onnxLowerings) as Primitive[];
+    expect([...all].sort()).toEqual(Object.keys(PRIMITIVE_KINDS).sort());
     expect(uncoveredPrimitives(all)).toEqual([]);
     expect(new Set(primitiveCases.map((c) => c.primitive))).toEqual(new Set(all));
   });

@@ -14,7 +14,7 @@ setBindingFactory(lazyWebBinding);
 registerExecutor("onnx", createOnnxExecutor());
 registerBackendProvider("onnx", {
   eagerBackend: "cpu",
-  register: async () => {
+  activate: async () => {
     await loadOrtWeb();
   },
   probe: () => probeProvider(onnxRuntimeOptions().provider),

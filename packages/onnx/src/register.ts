@@ -17,7 +17,7 @@ setFileWriter((path, bytes) => writeFileSync(path, bytes));
 registerExecutor("onnx", createOnnxExecutor());
 registerBackendProvider("onnx", {
   eagerBackend: "cpu",
-  register: async () => {
+  activate: async () => {
     ortRuntime();
     onnxDevice();
   },

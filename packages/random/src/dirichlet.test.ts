@@ -23,6 +23,7 @@ describe("dirichlet", () => {
           // sample variance, whose standard error is v·sqrt((κ + 2)/n) for the Beta's excess kurtosis κ.
           const [a, b] = [alpha[j]!, a0 - alpha[j]!];
           const kurtosis = (6 * ((a - b) ** 2 * (a + b + 1) - a * b * (a + b + 2))) / (a * b * (a + b + 2) * (a + b + 3));
+          expect(Math.abs(mean - mu)).toBeLessThan(5 * Math.sqrt(v / n));
           expect(Math.abs(variance - v)).toBeLessThan(5 * v * Math.sqrt((kurtosis + 2) / n));
         }
       }),

@@ -1,5 +1,5 @@
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
-import { registerBackendProvider } from "../backend.js";
+import { registerTfjsBackend, registerUnavailableBackend } from "./tfjs-backends.js";
 import { initialisesTfjs } from "./tfjs-probe.js";
 import { registerWebgpuBackend, webgpuAvailable } from "./webgpu-browser.js";
 
@@ -12,8 +12,7 @@ function crossOriginIsolated(): boolean {
   return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
 }
 
-registerBackendProvider("wasm", {
-  register: async () => {},
+registerTfjsBackend("wasm", {
   probe: async () => {
     const init = await initialisesTfjs("wasm");
     if (!init.ok) return { ok: false, reason: `${init.reason} (serve tfjs's .wasm files with the page and call setWasmPaths(prefix) first)` };
@@ -31,8 +30,8 @@ const registerWebgl = async () => {
   await import("@tensorflow/tfjs-backend-webgl");
 };
 
-registerBackendProvider("webgl", {
-  register: registerWebgl,
+registerTfjsBackend("webgl", {
+  load: registerWebgl,
   probe: async () => {
     await registerWebgl();
     const init = await initialisesTfjs("webgl");
@@ -40,10 +39,12 @@ registerBackendProvider("webgl", {
   },
 });
 
-registerBackendProvider("webgpu", {
-  register: () => registerWebgpuBackend(),
+registerTfjsBackend("webgpu", {
+  load: () => registerWebgpuBackend(),
   probe: async () => {
     const a = await webgpuAvailable();
     return a.ok ? { ok: true, detail: `tfjs webgpu on navigator.gpu (${a.adapter})` } : a;
   },
 });
+
+registerUnavailableBackend("tensorflow", "it runs in Node only ('@tensorflow/tfjs-node' or '@tensorflow/tfjs-node-gpu')");

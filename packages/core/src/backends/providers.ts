@@ -1,16 +1,17 @@
-import { registerBackendProvider } from "../backend.js";
 import { describeTensorflowPackage, loadTensorflowBackend } from "./tensorflow.js";
 import { registerWebgpuBackend } from "./webgpu.js";
 import { webgpuAvailableQuietly } from "./webgpu-quiet-probe.js";
+import { registerTfjsBackend, registerUnavailableBackend } from "./tfjs-backends.js";
 
-/** The backends of Node: wasm (always there) and the optional ones, each loaded only when its packages are present. */
-registerBackendProvider("wasm", {
-  register: async () => {},
+/** The backends of Node: wasm (always there), webgl (listed, a browser's only) and the optional ones, each loaded only when its packages are present. */
+registerTfjsBackend("wasm", {
   probe: async () => ({ ok: true, detail: "tfjs wasm (XNNPACK, SIMD, one thread in Node)" }),
 });
 
-registerBackendProvider("webgpu", {
-  register: () => registerWebgpuBackend(),
+registerUnavailableBackend("webgl", "it runs in a browser only (WebGL2, through @tensorflow/tfjs-backend-webgl); Node has no WebGL");
+
+registerTfjsBackend("webgpu", {
+  load: () => registerWebgpuBackend(),
   // Listing backends does not ask for webgpu: Dawn's stderr output stays in a child process.
   probe: async () => {
     const a = await webgpuAvailableQuietly();
@@ -18,8 +19,8 @@ registerBackendProvider("webgpu", {
   },
 });
 
-registerBackendProvider("tensorflow", {
-  register: async () => {
+registerTfjsBackend("tensorflow", {
+  load: async () => {
     await loadTensorflowBackend();
   },
   probe: async () => {

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Params, PoolParams } from "../primitives.js";
 import { windowCellCounts } from "../pool-windows.js";
+import { spatialOut } from "../spatial.js";
 
 /**
  * Pooling lowerings with explicit padding. tfjs pools take only 'valid'/'same'/symmetric pads, and its
@@ -68,8 +69,8 @@ export function maxPoolArgmax([x]: tf.Tensor[], p: Params<"max_pool_argmax">): t
   const [kh, kw] = p.window;
   const [sh, sw] = p.strides;
   const [[pt, pb], [pl, pr]] = p.padding;
-  const oh = Math.floor((h + pt + pb - kh) / sh) + 1;
-  const ow = Math.floor((w + pl + pr - kw) / sw) + 1;
+  const oh = spatialOut(h, kh, sh, 1, [pt, pb]);
+  const ow = spatialOut(w, kw, sw, 1, [pl, pr]);
   const out = new Int32Array(n * oh * ow * c);
   let o = 0;
   for (let b = 0; b < n; b++) {

@@ -1,8 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { setBackend } from "../backend.js";
-import "../eager.js"; // registers the per-backend lowerings
+import { setBackend } from "../index.js";
 import type { Params, Primitive } from "../primitives.js";
 import { expectAllClose } from "../test-util/close.js";
 import { maxPoolArgmax } from "./pooling.js";

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Params } from "../primitives.js";
 import { avgPoolGrad } from "./pooling.js";
 import { convFilterGradAsConv, explicitPadding, registerLowerings } from "./tfjs.js";
+import { spatialOut } from "../spatial.js";
 
 /**
  * tfjs-webgpu 4.22 (on Dawn). It has the gather gradient that wasm lacks (UnsortedSegmentSum): correct, but 2-3x
@@ -42,8 +43,8 @@ function maxPoolArgmaxOnDevice([x]: tf.Tensor[], p: Params<"max_pool_argmax">): 
   const [kh, kw] = p.window;
   const [sh, sw] = p.strides;
   const [[pt, pb], [pl, pr]] = p.padding;
-  const oh = Math.floor((h + pt + pb - kh) / sh) + 1;
-  const ow = Math.floor((w + pl + pr - kw) / sw) + 1;
+  const oh = spatialOut(h, kh, sh, 1, [pt, pb]);
+  const ow = spatialOut(w, kw, sw, 1, [pl, pr]);
   const padded = tf.pad(x!, [[0, 0], [pt, pb], [pl, pr], [0, 0]], -Infinity);
   const max = tf.maxPool(padded as tf.Tensor4D, [kh, kw], [sh, sw], "valid");
   // flat index = b·h·w·c + (r·w + col)·c + ch: a batch-and-channel part and a spatial part per window cell.

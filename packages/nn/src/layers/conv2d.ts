@@ -3,7 +3,7 @@ import { defineLeaf, shapeError } from "../define.js";
 import type { Layer } from "../layer.js";
 import { torchUniform } from "../initializers.js";
 import { leafShape } from "./like.js";
-import { outputSize, pair, resolvePadding, type Padding } from "./spatial.js";
+import { resolvePadding, type Padding } from "./spatial.js";
 
 export interface Conv2dOptions {
   /** Stride, one number or [sh, sw] (default 1). */
@@ -28,9 +28,9 @@ export interface Conv2dOptions {
  */
 export function conv2d(outChannels: number, kernelSize: number | readonly [number, number], opts: Conv2dOptions = {}): Layer {
   if (!(Number.isInteger(outChannels) && outChannels >= 1)) throw new RangeError(`conv2d: the number of output channels must be a positive integer, got ${outChannels}`);
-  const kernel = pair(kernelSize, "conv2d kernel size");
-  const stride = pair(opts.stride ?? 1, "conv2d stride");
-  const dilation = pair(opts.dilation ?? 1, "conv2d dilation");
+  const kernel = lax.pair(kernelSize, "conv2d kernel size");
+  const stride = lax.pair(opts.stride ?? 1, "conv2d stride");
+  const dilation = lax.pair(opts.dilation ?? 1, "conv2d dilation");
   const padding = opts.padding ?? 0;
   const bias = opts.bias ?? true;
   if (opts.inChannels !== undefined && !(Number.isInteger(opts.inChannels) && opts.inChannels >= 1)) {
@@ -46,7 +46,7 @@ export function conv2d(outChannels: number, kernelSize: number | readonly [numbe
         throw shapeError("conv2d", `[N,H,W,${cin ?? "C"}]`, inputShape, cin === undefined ? "NHWC" : `NHWC with ${cin} channels`);
       }
       const pads = resolvePadding(padding, inputShape.slice(1, 3), kernel, stride, dilation);
-      const hw = [0, 1].map((i) => outputSize(inputShape[i + 1]!, kernel[i]!, stride[i]!, pads[i]!, dilation[i]!));
+      const hw = [0, 1].map((i) => lax.spatialOut(inputShape[i + 1]!, kernel[i]!, stride[i]!, dilation[i]!, pads[i]!));
       if (hw.some((d) => d < 1)) {
         const minimum = [0, 1].map((i) => (kernel[i]! - 1) * dilation[i]! + 1 - pads[i]![0] - pads[i]![1]);
         throw shapeError("conv2d", `[N,>=${minimum[0]},>=${minimum[1]},${cin}]`, inputShape, `too small for a ${kernel.join("x")} kernel`);

@@ -1,7 +1,7 @@
 import { lax, np } from "@mmx/core";
 import { defineLeaf, shapeError } from "../define.js";
 import type { Layer, Shape } from "../layer.js";
-import { outputSize, pair, resolvePadding, type Padding } from "./spatial.js";
+import { resolvePadding, type Padding } from "./spatial.js";
 
 export interface PoolOptions {
   /** Stride, one number or [sh, sw] (default: the window, as PyTorch). */
@@ -12,13 +12,13 @@ export interface PoolOptions {
 }
 
 function pool(kind: "avgPool" | "maxPool", windowSize: number | readonly [number, number], opts: PoolOptions): Layer {
-  const window = pair(windowSize, `${kind} window`);
-  const stride = pair(opts.stride ?? window, `${kind} stride`);
+  const window = lax.pair(windowSize, `${kind} window`);
+  const stride = lax.pair(opts.stride ?? window, `${kind} stride`);
   const padding = opts.padding ?? 0;
   const outShape = (inputShape: Shape): number[] => {
     if (inputShape.length !== 4) throw shapeError(kind, "[N,H,W,C]", inputShape, "NHWC");
     const pads = resolvePadding(padding, inputShape.slice(1, 3), window, stride);
-    const hw = [0, 1].map((i) => outputSize(inputShape[i + 1]!, window[i]!, stride[i]!, pads[i]!));
+    const hw = [0, 1].map((i) => lax.spatialOut(inputShape[i + 1]!, window[i]!, stride[i]!, 1, pads[i]!));
     if (hw.some((d) => d < 1)) throw shapeError(kind, `[N,>=${window[0]},>=${window[1]},C]`, inputShape, `too small for a ${window.join("x")} window`);
     return [inputShape[0]!, hw[0]!, hw[1]!, inputShape[3]!];
   };

@@ -7,14 +7,6 @@ import { lax } from "@mmx/core";
 export type Padding = number | readonly [number, number] | readonly [readonly [number, number], readonly [number, number]] | "SAME" | "VALID";
 export type Pads = [[number, number], [number, number]];
 
-export function pair(v: number | readonly [number, number], what: string): [number, number] {
-  const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
-  if (!globalThis.Array.isArray(p) || !p.every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new RangeError(`${what} must be a positive integer or a pair of them, got ${JSON.stringify(v)}`);
-  }
-  return p;
-}
-
 /** Explicit [[top, bottom], [left, right]] pads for an input of spatial size `hw`. */
 export function resolvePadding(padding: Padding, hw: readonly number[], kernel: readonly number[], stride: readonly number[], dilation: readonly number[] = [1, 1]): Pads {
   if (typeof padding === "number" || (globalThis.Array.isArray(padding) && typeof padding[0] === "number")) {
@@ -32,9 +24,4 @@ export function resolvePadding(padding: Padding, hw: readonly number[], kernel: 
     return [[p[0][0], p[0][1]], [p[1][0], p[1][1]]];
   }
   throw new TypeError(`padding must be a number, [ph, pw], [[top, bottom], [left, right]], "SAME" or "VALID", got ${JSON.stringify(padding)}`);
-}
-
-/** Output size along one axis: floor((n + pads - dilation * (k - 1) - 1) / stride) + 1. */
-export function outputSize(n: number, k: number, stride: number, pads: readonly [number, number], dilation = 1): number {
-  return Math.floor((n + pads[0] + pads[1] - dilation * (k - 1) - 1) / stride) + 1;
 }
