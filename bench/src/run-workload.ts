@@ -49,8 +49,6 @@ export interface WorkloadResult {
   tensors: { before: number; after: number; steps: number };
   /** A separate run of the mmx manifold step alone. */
   leak?: { steps: number; before: number; after: number };
-  /** The bench's step and @mmx/mixup's trainStep from the same state and key (losses). */
-  trainStepCheck?: { ours: number; trainStep: number };
   /** Per-primitive time of one synchronised step (median of 3), for "mmx plain" and "mmx manifold @1". */
   profile?: Record<string, ProfileRow[]>;
   peakRssMb: number;
@@ -95,7 +93,6 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
   const mmx = new Map<Mode, ReturnType<typeof mmxStep>>();
   let flops = 0;
   let byPrimitive: Record<string, number> = {};
-  let trainStepCheck: WorkloadResult["trainStepCheck"];
   for (const mode of MODES) {
     const name: ImplName = `mmx ${mode}`;
     try {
@@ -118,7 +115,6 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
       }
       programs[mode] = infos;
       opts.log(`  ${name}: ${infos.map((p) => `${p.layer ?? "plain"}: ${p.equations} eqns, trace ${p.traceMs.toFixed(0)} ms, first run ${p.firstRunMs.toFixed(0)} ms`).join("; ")}`);
-      if (mode === "manifold" && w.name !== "preact18") trainStepCheck = await s.checkAgainstTrainStep();
     } catch (e) {
       fail(name, e);
     }
@@ -214,7 +210,6 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
     programs,
     tensors: { before, after, steps: opts.steps },
     ...(leak ? { leak } : {}),
-    ...(trainStepCheck ? { trainStepCheck } : {}),
     ...(profile ? { profile } : {}),
     peakRssMb: peakRssMb(),
     load: { before: loadBefore, after: load() },

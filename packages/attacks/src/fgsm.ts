@@ -1,4 +1,4 @@
-import { checkClip, checkEps, checkFunction } from "./options.js";
+import { checkCommonOptions } from "./options.js";
 import { signGradientAttack } from "./sign-step.js";
 import type { Attack, ClipRange, Loss, Model } from "./types.js";
 
@@ -16,11 +16,6 @@ export interface FgsmOptions {
  * Table 7: one step x_adv = clip(x + eps·sign(∇x loss(model(params, x), y))).
  */
 export function fgsm(opts: FgsmOptions): Attack {
-  const what = "fgsm";
-  checkFunction(opts.model, "model", what);
-  checkFunction(opts.loss, "loss", what);
-  const eps = checkEps(opts.eps, what);
-  const clip = checkClip(opts.clip === undefined ? [0, 1] : opts.clip, what);
-  // stepSize = eps from x0: the projection onto the ball is exact and changes nothing.
-  return signGradientAttack({ model: opts.model, loss: opts.loss, settings: { kind: "fgsm", eps, stepSize: eps, steps: 1, clip, randomStart: false, norm: "linf" } });
+  const common = checkCommonOptions(opts, "fgsm");
+  return signGradientAttack({ model: opts.model, loss: opts.loss, settings: { kind: "fgsm", ...common, randomStart: false, norm: "linf" } });
 }

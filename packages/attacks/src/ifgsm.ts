@@ -1,4 +1,4 @@
-import { checkClip, checkEps, checkFunction, checkStepSize, checkSteps } from "./options.js";
+import { checkCommonOptions } from "./options.js";
 import { signGradientAttack } from "./sign-step.js";
 import type { Attack, ClipRange, Loss, Model } from "./types.js";
 
@@ -19,12 +19,6 @@ export interface IfgsmOptions {
  * projected onto the eps-ball around x and then onto the clip range.
  */
 export function ifgsm(opts: IfgsmOptions): Attack {
-  const what = "ifgsm";
-  checkFunction(opts.model, "model", what);
-  checkFunction(opts.loss, "loss", what);
-  const eps = checkEps(opts.eps, what);
-  const stepSize = checkStepSize(opts.stepSize, what);
-  const steps = checkSteps(opts.steps, what);
-  const clip = checkClip(opts.clip === undefined ? [0, 1] : opts.clip, what);
-  return signGradientAttack({ model: opts.model, loss: opts.loss, settings: { kind: "ifgsm", eps, stepSize, steps, clip, randomStart: false, norm: "linf" } });
+  const common = checkCommonOptions(opts, "ifgsm");
+  return signGradientAttack({ model: opts.model, loss: opts.loss, settings: { kind: "ifgsm", ...common, randomStart: false, norm: "linf" } });
 }

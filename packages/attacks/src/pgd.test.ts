@@ -110,6 +110,17 @@ describe("pgd and ifgsm", () => {
     expect(values(staged(params, x, y))).toEqual(eager);
   });
 
+  it("the three attacks share one check of their common options, each error naming its attack", () => {
+    const iterative = { eps: 0.1, stepSize: 0.01, steps: 2, randomStart: false };
+    for (const [kind, make] of [["fgsm", (o: object) => fgsm({ ...base, eps: 0.1, ...o })], ["ifgsm", (o: object) => ifgsm({ ...base, ...iterative, ...o })], ["pgd", (o: object) => pgd({ ...base, ...iterative, ...o })]] as const) {
+      expect(() => make({ model: 3 })).toThrow(new RegExp(`^${kind}: model must be a function, got number$`));
+      expect(() => make({ eps: Infinity })).toThrow(new RegExp(`^${kind}: eps must be a finite number >= 0`));
+      expect(() => make({ clip: [1, 1] })).toThrow(new RegExp(`^${kind}: clip range \\[1, 1\\] is empty`));
+      expect(make({ clip: null }).settings.clip).toBeNull();
+    }
+    expect(() => fgsm(null as never)).toThrow(/^fgsm: expected an options object, got null$/);
+  });
+
   it("raises clear errors for bad settings", () => {
     expect(() => ifgsm({ ...base, eps: 0.1, stepSize: 0.01, steps: 0 })).toThrow(/ifgsm: steps must be an integer >= 1, got 0/);
     expect(() => pgd({ ...base, eps: 0.1, stepSize: 0.01, steps: 2.5, randomStart: false })).toThrow(/pgd: steps must be an integer >= 1, got 2.5/);

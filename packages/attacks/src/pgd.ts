@@ -1,5 +1,5 @@
 import { foldIn, Key, uniform } from "@mmx/random";
-import { checkClip, checkEps, checkFunction, checkNorm, checkStepSize, checkSteps } from "./options.js";
+import { checkCommonOptions, checkFunction, checkNorm } from "./options.js";
 import { signGradientAttack, type UniformSampler } from "./sign-step.js";
 import type { Attack, ClipRange, Loss, Model } from "./types.js";
 
@@ -35,13 +35,8 @@ export interface PgdOptions {
  */
 export function pgd(opts: PgdOptions): Attack {
   const what = "pgd";
-  checkFunction(opts.model, "model", what);
-  checkFunction(opts.loss, "loss", what);
-  const eps = checkEps(opts.eps, what);
-  const stepSize = checkStepSize(opts.stepSize, what);
-  const steps = checkSteps(opts.steps, what);
+  const common = checkCommonOptions(opts, what);
   const norm = checkNorm(opts.norm ?? "linf", what);
-  const clip = checkClip(opts.clip === undefined ? [0, 1] : opts.clip, what);
   const randomStart = opts.randomStart ?? true;
   if (typeof randomStart !== "boolean") throw new TypeError(`${what}: randomStart must be a boolean, got ${typeof randomStart}`);
   if (opts.key !== undefined && opts.random !== undefined) throw new TypeError(`${what}: pass key or random, not both`);
@@ -51,7 +46,7 @@ export function pgd(opts: PgdOptions): Attack {
     throw new TypeError(`${what}: randomStart needs a key (key: random.key(seed) from @mmx/random) or a random: (shape) => uniform [0, 1) sampler; or pass randomStart: false`);
   }
   const random = opts.random ?? (opts.key ? keyedUniform(opts.key) : undefined);
-  return signGradientAttack({ model: opts.model, loss: opts.loss, random, settings: { kind: "pgd", eps, stepSize, steps, clip, randomStart, norm } });
+  return signGradientAttack({ model: opts.model, loss: opts.loss, random, settings: { kind: "pgd", ...common, randomStart, norm } });
 }
 
 /** Call i draws uniform(foldIn(key, i), shape). */

@@ -17,6 +17,7 @@ import { divergenceError, nonFiniteIn } from "./divergence.js";
 import { checkParamsFit } from "./params-fit.js";
 import { blame, blameAsync, UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
+import { upgradeSgdState } from "./legacy-opt-state.js";
 import { buildModel, initModel } from "./models.js";
 import type { ProgressSink } from "./progress.js";
 import { acquireRunLock, checkOutFolder } from "./run-folder.js";
@@ -130,7 +131,7 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
   if (opts.resume) {
     const ckpt = loadCheckpoint(files.checkpoint);
     if (ckpt.backend !== getBackend()) log(`note: ${files.checkpoint} was written on ${ckpt.backend}; continuing on ${getBackend()} is not bit-exact`);
-    state = { params: ckpt.params, opt: ckpt.opt as SgdState, modelState: ckpt.modelState };
+    state = { params: ckpt.params, opt: upgradeSgdState(ckpt.opt) as SgdState, modelState: ckpt.modelState };
     try {
       checkParamsFit({ params: init.params, modelState: init.state, opt: step.init(init.params, init.state).opt }, state, `checkpoint ${files.checkpoint}`);
     } finally {

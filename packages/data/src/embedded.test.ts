@@ -160,6 +160,11 @@ describe("package files", () => {
     expect(() => mnistSource.build(pkg, noProgress)).toThrow(`${digits} holds 785 pixels, not a whole number of 784-pixel images`);
     writeFileSync(digits, JSON.stringify({ data: [0.5, ...new Array(783).fill(0)] }));
     expect(() => mnistSource.build(pkg, noProgress)).toThrow(`value 0.5 at index 0 of ${digits} is not a pixel byte / 255`);
+    // Both read their class files through one reader: a file without a data list is named alike.
+    writeFileSync(digits, JSON.stringify({ pixels: [] }));
+    expect(() => mnistSource.build(pkg, noProgress)).toThrow(`mnist: ${digits} has no "data" list`);
+    writeFileSync(clothes, JSON.stringify({ data: 7 }));
+    expect(() => fashionMnistSource.build(pkg, noProgress)).toThrow(`fashionMnist: ${clothes} has no "data" list`);
   });
 });
 

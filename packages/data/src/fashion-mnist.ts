@@ -1,9 +1,8 @@
 import { join } from "node:path";
-import type { CachedImages } from "./cache-file.js";
-import { type EmbeddedLoadOptions, type EmbeddedSource, loadEmbedded, packSplit, readJsonFile, type Split } from "./embedded.js";
+import { classFileSource } from "./class-files.js";
+import { type EmbeddedLoadOptions, type EmbeddedSource, loadEmbedded } from "./embedded.js";
 import type { ImageDataset } from "./image-dataset.js";
 import { FASHION_MNIST_CLASSES } from "./classes.js";
-
 
 const PER_CLASS_TEST = 1000;
 const PER_CLASS_TRAIN = 6000;
@@ -28,39 +27,35 @@ export function fashionMnist(options: EmbeddedLoadOptions): Promise<ImageDataset
   return loadEmbedded(fashionMnistSource, options, "fashionMnist");
 }
 
-export const fashionMnistSource: EmbeddedSource = {
+export const fashionMnistSource: EmbeddedSource = classFileSource({
   name: "fashion-mnist",
   packageName: "fashion-mnist",
   rule: "test=first 1000 per class, train=next 6000; class-interleaved",
   classNames: FASHION_MNIST_CLASSES,
   imageShape: [28, 28, 1],
-  build(packageDir, progress): Record<Split, CachedImages> {
-    const train: Uint8Array[][] = [];
-    const test: Uint8Array[][] = [];
-    for (let c = 0; c < 10; c++) {
-      const file = join(packageDir, "src", "clothes", `${c}.json`);
-      const records = (readJsonFile(file, "fashionMnist") as { data?: unknown }).data;
-      if (!globalThis.Array.isArray(records)) throw new Error(`fashionMnist: ${file} has no "data" list of images`);
-      const images: Uint8Array[] = [];
-      records.forEach((record: unknown, i) => {
-        if (!globalThis.Array.isArray(record)) throw new Error(`fashionMnist: record ${i} of ${file} is not a list of pixels`);
-        if (record.length === 0) return; // an end-of-file marker left from the CSV conversion
-        if (record.length !== PIXELS) throw new Error(`fashionMnist: record ${i} of ${file} has ${record.length} pixels, expected ${PIXELS}`);
-        const bytes = new Uint8Array(PIXELS);
-        for (let p = 0; p < PIXELS; p++) {
-          const v = record[p] as number;
-          if (!(Number.isInteger(v) && v >= 0 && v <= 255)) throw new Error(`fashionMnist: pixel ${p} of record ${i} of ${file} is ${v}, not a byte`);
-          bytes[p] = v;
-        }
-        images.push(bytes);
-      });
-      if (images.length !== PER_CLASS_TEST + PER_CLASS_TRAIN) {
-        throw new Error(`fashionMnist: ${file} holds ${images.length} images, expected ${PER_CLASS_TEST + PER_CLASS_TRAIN} (1,000 test then 6,000 train); is this another version of the package?`);
+  caller: "fashionMnist",
+  // One file per class, its `data` a list of records of 784 bytes (and empty end-of-file markers).
+  folder: join("src", "clothes"),
+  decode(records, file) {
+    const images: Uint8Array[] = [];
+    records.forEach((record, i) => {
+      if (!globalThis.Array.isArray(record)) throw new Error(`fashionMnist: record ${i} of ${file} is not a list of pixels`);
+      if (record.length === 0) return; // an end-of-file marker left from the CSV conversion
+      if (record.length !== PIXELS) throw new Error(`fashionMnist: record ${i} of ${file} has ${record.length} pixels, expected ${PIXELS}`);
+      const bytes = new Uint8Array(PIXELS);
+      for (let p = 0; p < PIXELS; p++) {
+        const v = record[p] as number;
+        if (!(Number.isInteger(v) && v >= 0 && v <= 255)) throw new Error(`fashionMnist: pixel ${p} of record ${i} of ${file} is ${v}, not a byte`);
+        bytes[p] = v;
       }
-      test.push(images.slice(0, PER_CLASS_TEST));
-      train.push(images.slice(PER_CLASS_TEST));
-      progress(c + 1, 10, file);
-    }
-    return { train: packSplit(train, [28, 28, 1]), test: packSplit(test, [28, 28, 1]) };
+      images.push(bytes);
+    });
+    return images;
   },
-};
+  split(images, file) {
+    if (images.length !== PER_CLASS_TEST + PER_CLASS_TRAIN) {
+      throw new Error(`fashionMnist: ${file} holds ${images.length} images, expected ${PER_CLASS_TEST + PER_CLASS_TRAIN} (1,000 test then 6,000 train); is this another version of the package?`);
+    }
+    return { test: images.slice(0, PER_CLASS_TEST), train: images.slice(PER_CLASS_TEST) };
+  },
+});

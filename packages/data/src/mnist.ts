@@ -1,9 +1,8 @@
 import { join } from "node:path";
-import type { CachedImages } from "./cache-file.js";
-import { type EmbeddedLoadOptions, type EmbeddedSource, loadEmbedded, packSplit, readJsonFile, type Split } from "./embedded.js";
+import { classFileSource } from "./class-files.js";
+import { type EmbeddedLoadOptions, type EmbeddedSource, loadEmbedded } from "./embedded.js";
 import type { ImageDataset } from "./image-dataset.js";
 import { MNIST_CLASSES } from "./classes.js";
-
 
 const PIXELS = 28 * 28;
 /** The package stores p / 255 rounded to 3 decimals; a value further than this from a byte is not its format. */
@@ -24,38 +23,34 @@ export function mnist(options: EmbeddedLoadOptions): Promise<ImageDataset> {
   return loadEmbedded(mnistSource, options, "mnist");
 }
 
-export const mnistSource: EmbeddedSource = {
+export const mnistSource: EmbeddedSource = classFileSource({
   name: "mnist",
   packageName: "mnist",
   rule: "test=last round(n/5) per digit, train=the rest; class-interleaved",
   classNames: MNIST_CLASSES,
   imageShape: [28, 28, 1],
-  build(packageDir, progress): Record<Split, CachedImages> {
-    const train: Uint8Array[][] = [];
-    const test: Uint8Array[][] = [];
-    for (let d = 0; d < 10; d++) {
-      const file = join(packageDir, "src", "digits", `${d}.json`);
-      const values = (readJsonFile(file, "mnist") as { data?: unknown }).data;
-      if (!globalThis.Array.isArray(values)) throw new Error(`mnist: ${file} has no "data" list of pixels`);
-      if (values.length % PIXELS !== 0) throw new Error(`mnist: ${file} holds ${values.length} pixels, not a whole number of ${PIXELS}-pixel images`);
-      const images: Uint8Array[] = [];
-      for (let start = 0; start < values.length; start += PIXELS) {
-        const bytes = new Uint8Array(PIXELS);
-        for (let p = 0; p < PIXELS; p++) {
-          const v = values[start + p] as number;
-          const b = Math.round(v * 255);
-          if (!(b >= 0 && b <= 255 && Math.abs(v - b / 255) <= ROUNDING_TOLERANCE)) {
-            throw new Error(`mnist: value ${v} at index ${start + p} of ${file} is not a pixel byte / 255`);
-          }
-          bytes[p] = b;
+  caller: "mnist",
+  // One file per digit, its `data` a flat list of p / 255 values, 784 per image.
+  folder: join("src", "digits"),
+  decode(values, file) {
+    if (values.length % PIXELS !== 0) throw new Error(`mnist: ${file} holds ${values.length} pixels, not a whole number of ${PIXELS}-pixel images`);
+    const images: Uint8Array[] = [];
+    for (let start = 0; start < values.length; start += PIXELS) {
+      const bytes = new Uint8Array(PIXELS);
+      for (let p = 0; p < PIXELS; p++) {
+        const v = values[start + p] as number;
+        const b = Math.round(v * 255);
+        if (!(b >= 0 && b <= 255 && Math.abs(v - b / 255) <= ROUNDING_TOLERANCE)) {
+          throw new Error(`mnist: value ${v} at index ${start + p} of ${file} is not a pixel byte / 255`);
         }
-        images.push(bytes);
+        bytes[p] = b;
       }
-      const nTest = Math.round(images.length / 5);
-      train.push(images.slice(0, images.length - nTest));
-      test.push(images.slice(images.length - nTest));
-      progress(d + 1, 10, file);
+      images.push(bytes);
     }
-    return { train: packSplit(train, [28, 28, 1]), test: packSplit(test, [28, 28, 1]) };
+    return images;
   },
-};
+  split(images) {
+    const nTest = Math.round(images.length / 5);
+    return { train: images.slice(0, images.length - nTest), test: images.slice(images.length - nTest) };
+  },
+});

@@ -74,7 +74,7 @@ describe("trainStep with every mixing kind", () => {
     const model = nn.mlp([4, 8, 3]);
     for (const lambdaMode of LAMBDA_MODES) {
       for (const ways of lambdaMode === "pair" ? [2] : [2, 3]) {
-        const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy: manifoldMixup({ alpha: 1, layers: model.mixupLayers, lambdaMode, ways, selfPairs: false }) });
+        const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy: manifoldMixup({ alpha: 1, layers: model.paperBoundaries, lambdaMode, ways, selfPairs: false }) });
         let state = step.init(model.init(key(0), [-1, 4]).params);
         for (const [i, batch] of [1, 2, 3, 5, 8, 3].entries()) {
           const x = np.array(Float32Array.from({ length: batch * 4 }, (_, j) => Math.cos(j + i)), { shape: [batch, 4] });
@@ -126,7 +126,7 @@ describe("trainStep options: RegMixup, label smoothing, the off epoch", () => {
 
   it("offEpoch and α schedules: the step trains clean where the policy is off, and asks for the progress", () => {
     const model = nn.mlp([4, 8, 3]);
-    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy: manifoldMixup({ alpha: 1, layers: model.mixupLayers, offEpoch: 2, alphaSchedule: ({ epoch }) => epoch }) });
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy: manifoldMixup({ alpha: 1, layers: model.paperBoundaries, offEpoch: 2, alphaSchedule: ({ epoch }) => epoch }) });
     const x = np.array(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)), { shape: [4, 4] });
     const y = np.array([0, 1, 2, 0], { dtype: "int32" });
     let state = step.init(model.init(key(0), [-1, 4]).params);

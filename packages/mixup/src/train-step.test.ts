@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { dispose, memory, np, tidy, tree, valueAndGrad, type Array } from "@mmx/core";
 import { bceSoftmax } from "@mmx/losses";
 import * as nn from "@mmx/nn";
-import { sgd } from "@mmx/optim";
+import { applyUpdates, sgd } from "@mmx/optim";
 import { foldIn, key } from "@mmx/random";
 import { assertAllClose } from "@mmx/testing";
 import { inputMixup, manifoldMixup, mixup, trainStep } from "./index.js";
@@ -76,7 +76,7 @@ describe("trainStep", () => {
         const { out, targets } = mixup(draw.layer, draw.lambda)(f)(p, x, y, draw.perm);
         return bceSoftmax(out, targets);
       })(params);
-      const expected = optimizer.update(grads, optimizer.init(params), params).params;
+      const expected = applyUpdates(params, optimizer.update(grads, optimizer.init(params), params).updates);
       // With trainStep (which frees the state it is given: pass a copy).
       const step = trainStep({ model, loss: bceSoftmax, optimizer, policy });
       const copy = tree.map((a: Array) => np.add(a, 0), params);
@@ -117,6 +117,25 @@ describe("trainStep", () => {
     run(200, 20);
     expect(memory().numTensors).toBe(before);
     dispose([state.params, state.opt, x, y]);
+  });
+
+  it("lower and profile show the program a step runs, leaving the state usable and no tensor behind", () => {
+    const model = nn.mlp([4, 8, 3]);
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: [1] }) });
+    const { x, y } = blobs(6);
+    const state = step.init(model.init(key(0), [-1, 4]).params);
+    const closed = step.lower(state, x, y, key(4));
+    expect(closed.jaxpr.eqns.some((e) => e.primitive === "matmul")).toBe(true);
+    expect(step.profile(state, x, y, key(4)).length).toBeGreaterThan(0);
+    // Once the program and its constants exist, neither leaves a tensor behind.
+    const before = memory().numTensors;
+    step.lower(state, x, y, key(5));
+    step.profile(state, x, y, key(5));
+    expect(memory().numTensors).toBe(before);
+    const r = step(state, x, y, key(4));
+    expect(r.layer).toBe(1);
+    expect(Number.isFinite(r.loss.item())).toBe(true);
+    dispose([r.state.params, r.state.opt, r.loss, x, y]);
   });
 
   it("without a policy (or with α <= 0) trains on the clean batch", () => {

@@ -1,6 +1,6 @@
-import { DeviceArray, dispose, jit, NDArray as Array, np, tree, valueAndGrad, type PyTree } from "@mmx/core";
+import { DeviceArray, dispose, jit, NDArray as Array, np, tree, valueAndGrad, type ClosedJaxpr, type PyTree, type StepTiming } from "@mmx/core";
 import { checkLabels, checkSmoothing, smoothLabels } from "@mmx/losses";
-import type { Optimizer, OptimizerState } from "@mmx/optim";
+import { applyUpdates, type Optimizer, type OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import { boundaries, type Boundary, type BoundaryRef } from "./boundaries.js";
 import type { Mixing, MixingKind } from "./mixing.js";
@@ -75,6 +75,10 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
    */
   callAsync<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key, at?: Progress): Promise<StepResult<Q, S>>;
   init<Q extends P>(params: Q, modelState?: PyTree): TrainState<Q, S>;
+  /** For tools (benchmarks): the program this step would run on these inputs, traced; nothing runs, nothing is freed. */
+  lower<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key, at?: Progress): ClosedJaxpr;
+  /** For tools: this step's per-equation timings (each equation synchronised); the state is kept, the step's results freed. */
+  profile<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key, at?: Progress): StepTiming[];
   /** How many programs were compiled: one per (eligible layer, mixing kind) used so far, and one for clean steps. */
   readonly programs: number;
 }
@@ -124,8 +128,8 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
       };
       const [[value, state], grads] = valueAndGrad(objective, { hasAux: true })(params);
       // The gradient of params P is a tree like P (its number leaves, if any, become arrays).
-      const updated = optimizer.update(grads as P, opt, params);
-      return { params: updated.params, opt: updated.state, modelState: state, loss: value };
+      const { updates, state: nextOpt } = optimizer.update(grads as P, opt, params);
+      return { params: applyUpdates(params, updates), opt: nextOpt, modelState: state, loss: value };
     },
     { staticArgnums: [0, 1] },
   );
@@ -168,9 +172,11 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
     }
     return { args, layer, kind };
   };
+  /** Frees what `prepare` made for one call: the mixing arrays and the permutation. */
+  const release = (args: Args) => dispose(tree.leaves([args[7], args[8]]) as Array[]);
   const finish = (state: TrainState<P, S>, args: Args, layer: BoundaryRef | null, kind: MixingKind | null, result: Out): StepResult<P, S> => {
     const out = own(result);
-    dispose(tree.leaves([args[7], args[8]]) as Array[]);
+    release(args);
     if (donating) {
       const kept = new Set(tree.leaves([out, args[5], args[6]]));
       dispose(
@@ -188,6 +194,25 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
   step.callAsync = async <Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key, at?: Progress): Promise<StepResult<Q, S>> => {
     const { args, layer, kind } = prepare(state, x, y, key, at);
     return finish(state, args, layer, kind, (await program.callAsync(...args)) as Out) as StepResult<Q, S>;
+  };
+  step.lower = (state, x, y, key, at) => {
+    const { args } = prepare(state, x, y, key, at);
+    try {
+      return program.lower(...args);
+    } finally {
+      release(args);
+    }
+  };
+  step.profile = (state, x, y, key, at) => {
+    const { args } = prepare(state, x, y, key, at);
+    try {
+      const { outputs, timings } = program.profile(...args);
+      const given = new Set(tree.leaves(args));
+      dispose(tree.leaves(outputs).filter((leaf) => !given.has(leaf)));
+      return timings;
+    } finally {
+      release(args);
+    }
   };
   step.init = (params, modelState = {}) => ({ params, opt: own(optimizer.init(params)), modelState });
   Object.defineProperty(step, "programs", { get: () => program.cacheSize });

@@ -3,6 +3,7 @@ import { GraphBuilder, valueInfo, type Value } from "./graph-builder.js";
 import { DEFAULT_LOWERING_OPTIONS, lowerGemmAccumulate, onnxLowerings, type LoweringOptions, type OnnxLowering } from "./lowerings.js";
 import { encodeModel, type ModelMessage } from "./proto.js";
 import { planFusions, readsOf } from "./fusions.js";
+import { readGradientOnce } from "./read-gradient-once.js";
 import { lowerMaxPoolRoute } from "./lower-pool.js";
 import { lowerConv } from "./lower-conv.js";
 import { toNHWC } from "./layout.js";
@@ -115,7 +116,7 @@ export const originOf = (eqn: Eqn) => `${eqn.primitive}@${eqn.scope || "<top>"}`
  * nothing, and each output is the producing node's own output wherever that is possible.
  */
 export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): LoweredModel {
-  const jaxpr = dce(closed.jaxpr);
+  const jaxpr = dce(readGradientOnce(closed.jaxpr));
   const lowering = opts.lowering ?? DEFAULT_LOWERING_OPTIONS;
   const b = new GraphBuilder();
   const env = new Map<Var, Value>();

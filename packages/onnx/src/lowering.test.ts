@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { bind, dispose, grad, jit, lax, np, setBackend, type Array } from "@mmx/core";
 import { expectAllClose } from "../../core/src/test-util/close.js";
+import { traceMomentum } from "@mmx/optim";
 import { lowerToOnnx } from "./index.js";
 
 /**
@@ -182,6 +183,19 @@ describe("gemm accumulate", () => {
     expectAllClose(onnx[0]!, cpu[0]!, { rtol: 1e-5, atol: 1e-6, what: "momentum" });
     expect(gemms(f, ...make())).toEqual([{ inputs: 3, beta: 0.9 }]);
     expect(opTypes(f, ...make())).toEqual(["Gemm"]);
+  });
+
+  it("@mmx/optim's Nesterov momentum reads the weight gradient once, so its Gemm accumulates into the buffer", async () => {
+    const momentum = traceMomentum({ momentum: 0.9, nesterov: true });
+    const f = (x: Array, dy: Array, buf: Array, count: Array) => {
+      const g = bind("matmul", [x, dy], { transposeA: true, transposeB: false });
+      const r = momentum.update({ w: g }, { count, momentum: { w: buf } });
+      return [r.updates.w, (r.state.momentum as { w: Array }).w];
+    };
+    const make = () => [rand([7, 5], 4), rand([7, 3], 5), rand([5, 3], 6), np.array(2, { dtype: "int32" })];
+    const { cpu, onnx } = await onBoth(f, make);
+    onnx.forEach((o, i) => expectAllClose(o, cpu[i]!, { rtol: 1e-5, atol: 1e-6, what: ["update", "buffer"][i] }));
+    expect(gemms(f, ...make())).toEqual([{ inputs: 3, beta: expect.any(Number) }]);
   });
 
   it("not when something else reads the product", async () => {

@@ -1,24 +1,40 @@
-import type { Array, PyTree } from "@mmx/core";
+import type { PyTree } from "@mmx/core";
 import type { Schedule } from "./schedule.js";
+import type { GradientTransformation } from "./transform.js";
+import { matchingLeaves, paramLeaves } from "./trees.js";
 
 /**
- * A pure optimizer, as optax's `{ init, update }`: no hidden state, so a whole training step
- * (gradients and update) can run inside `jit`. `update` returns new params and a new state and
- * leaves its inputs alone (free the old ones yourself in eager code).
+ * A named optimizer (sgd, adam, adamw): a gradient transformation whose updates are the whole step
+ * (apply them with `applyUpdates`), with its learning rate as a schedule for logs. Its state is the
+ * chain's list of part states: plain trees, so it can be saved.
  */
-export interface Optimizer<S extends OptimizerState = OptimizerState> {
-  /** The state for these params: the step count (0) and zeroed buffers shaped like the params. */
-  init<P extends PyTree>(params: P): S;
-  /** One step: `grads` must be a tree like `params` (float32 leaves of the same shapes). */
-  update<P extends PyTree>(grads: P, state: S, params: P): { params: P; state: S };
+export interface Optimizer<S = OptimizerState> extends GradientTransformation<S> {
   /** The learning rate as a schedule of the step count (a constant one for a number). */
   readonly schedule: Schedule;
 }
 
-export interface OptimizerState {
-  /** Updates made so far: an int32 scalar, a program input under jit (no retrace per step). */
-  readonly count: Array;
-}
+/** An optimizer's state: a tree of arrays (for the named optimizers, the list of their parts' states). */
+export type OptimizerState = PyTree;
 
 /** A learning rate: a number > 0 or a schedule of the step count. */
 export type LearningRate = number | Schedule;
+
+/**
+ * A chain as a named optimizer: params and gradients are checked up front, so a mistake is named
+ * against the params (`sgd.update: grads leaf w is ...`) before any part runs.
+ */
+export function namedOptimizer<S>(what: string, transform: GradientTransformation<S>, schedule: Schedule): Optimizer<S> {
+  return {
+    schedule,
+    init(params) {
+      paramLeaves(params, `${what}.init`);
+      return transform.init(params);
+    },
+    update(grads, state, params) {
+      const where = `${what}.update`;
+      if (params === undefined) paramLeaves(grads, where, "updates");
+      else matchingLeaves(grads, "grads", paramLeaves(params, where), where);
+      return transform.update(grads, state, params);
+    },
+  };
+}

@@ -1,10 +1,11 @@
 import { Array, jit, np, tidy } from "@mmx/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { oneMinusPow } from "./adam.js";
-import { adam, adamw, cosine, sgd, warmup } from "./index.js";
+import { adam, adamw, cosine, sgd, warmup, type AdamOptions, type Optimizer } from "./index.js";
+import { oneMinusPow } from "./scale-by-adam.js";
 import { expectClose } from "./testing-only/close.js";
 import { adamReference, sgdReference } from "./testing-only/reference.js";
+import { step as optimizerStep } from "./testing-only/step.js";
 
 const vec = (xs: number[]) => np.array(xs);
 /** float32-representable values in [-2, 2]. */
@@ -17,12 +18,12 @@ const problemArb = fc.integer({ min: 1, max: 5 }).chain((n) =>
 );
 
 /** Runs an optimizer on a params tree { a: [n], nested: [{ b: [n] }] } (both leaves get the same numbers). */
-function run(opt: ReturnType<typeof sgd> | ReturnType<typeof adam>, init: number[], grads: number[][]): number[][] {
+function run<S>(opt: Optimizer<S>, init: number[], grads: number[][]): number[][] {
   return tidy(() => {
     let params: { a: Array; nested: { b: Array }[] } = { a: vec(init), nested: [{ b: vec(init) }] };
     let state = opt.init(params);
     return grads.map((g) => {
-      ({ params, state } = opt.update({ a: vec(g), nested: [{ b: vec(g) }] }, state as never, params));
+      ({ params, state } = optimizerStep(opt, { a: vec(g), nested: [{ b: vec(g) }] }, state, params));
       expect([...params.nested[0]!.b.dataSync()]).toEqual([...params.a.dataSync()]);
       return [...params.a.dataSync()];
     });
@@ -69,7 +70,8 @@ describe("against the PyTorch update rules in double precision (property)", () =
           decoupled: fc.boolean(),
         }),
         ({ init, grads }, o) => {
-          const opt = (o.decoupled ? adamw : adam)({ lr: o.lr, betas: [o.b1, o.b2], eps: o.eps, weightDecay: o.weightDecay });
+          const make: (options: AdamOptions) => Optimizer<unknown> = o.decoupled ? adamw : adam;
+          const opt = make({ lr: o.lr, betas: [o.b1, o.b2], eps: o.eps, weightDecay: o.weightDecay });
           const want = adamReference(init, grads, { lr: () => o.lr, betas: [o.b1, o.b2], eps: o.eps, weightDecay: o.weightDecay, decoupled: o.decoupled });
           // Adam's steps are ~lr in size whatever the gradient; m/sqrt(v) is ill-conditioned where g ≈ 0
           // (then eps decides), hence an absolute tolerance of 1e-3·lr on top of float32 rounding.
@@ -101,7 +103,7 @@ describe("jit", () => {
     const step = jit((state: ReturnType<typeof opt.init>, params: { w: Array }) => {
       // d/dw sum(w²) = 2w, written out so the test needs no grad.
       const grads = { w: np.mul(params.w, 2) };
-      return opt.update(grads, state, params);
+      return optimizerStep(opt, grads, state, params);
     });
     tidy(() => {
       let params = { w: vec([1, -2, 3]) };
@@ -109,7 +111,7 @@ describe("jit", () => {
       const start = loss(params).item();
       for (let i = 0; i < 6; i++) ({ params, state } = step(state, params));
       expect(step.cacheSize).toBe(1);
-      expect(state.count.item()).toBe(6);
+      expect(state[2].count.item()).toBe(6);
       expect(loss(params).item()).toBeLessThan(start);
     });
   });
@@ -146,10 +148,14 @@ describe("errors name the culprit", () => {
       expect(() => opt.init({ w: vec([1]), steps: np.array([3], { dtype: "int32" }) })).toThrow(/sgd.init: params leaf steps is int32 \[1\]; optimizers update float32 Arrays only/);
       expect(() => opt.init({ w: vec([1]), scale: 2 })).toThrow(/params leaf scale is number/);
       const other = opt.init({ layers: [{ w: vec([1, 2, 3]), b: vec([0]) }] });
-      expect(() => opt.update(g(vec([0])), other, params)).toThrow(/state.momentum leaf layers\[0\]\.w is float32 \[3\], the param is float32 \[2\]/);
-      expect(() => opt.update(g(vec([0])), { ...state, count: np.array(0) }, params)).toThrow(/state.count must be an int32 scalar Array \(from init\), got float32 \[\]/);
+      expect(() => opt.update(g(vec([0])), other, params)).toThrow(/sgd.update: state.momentum leaf layers\[0\]\.w is float32 \[3\], the update is float32 \[2\]/);
+      expect(() => opt.update(g(vec([0])), [state[0], state[1], { count: np.array(0) }], params)).toThrow(/sgd.update: state.count must be an int32 scalar Array \(from init\), got float32 \[\]/);
+      expect(() => opt.update(g(vec([0])), { count: np.array(0, { dtype: "int32" }) } as never, params)).toThrow(/chain.update: state must be a list of 3 part states \(from init\), got object/);
       const a = adam();
-      expect(() => a.update(g(vec([0])), { ...a.init(params), nu: {} } as never, params)).toThrow(/adam.update: the state.nu tree does not match the params tree at layers: present vs missing/);
+      const [decay, moments, rate] = a.init(params);
+      expect(() => a.update(g(vec([0])), [decay, { ...moments, nu: {} }, rate] as never, params)).toThrow(/adam.update: the state.nu tree does not match the updates tree at layers: present vs missing/);
+      const w = adamw({ weightDecay: 0.1 });
+      expect(() => w.update(g(vec([0])), w.init(params))).toThrow(/adamw.update: params are required \(weight decay reads them\)/);
     }));
 
   it("inside jit the same checks run at trace time", () =>

@@ -1,4 +1,5 @@
 import { Array, np } from "@mmx/core";
+import { nonNegative, positive } from "./checks.js";
 
 /**
  * A learning-rate schedule: a function of the optimizer's step count (an int32 scalar Array: the
@@ -46,20 +47,6 @@ function atLeast(count: Array, n: number): Array {
 
 export function isSchedule(x: unknown): x is Schedule {
   return typeof x === "function" && typeof (x as Partial<Schedule>).valueAt === "function";
-}
-
-function positive(value: unknown, name: string, what: string): number {
-  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
-    throw new RangeError(`${what}: ${name} must be a finite number > 0, got ${String(value)}`);
-  }
-  return value;
-}
-
-function nonNegative(value: unknown, name: string, what: string): number {
-  if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value)) {
-    throw new RangeError(`${what}: ${name} must be a finite number >= 0, got ${String(value)}`);
-  }
-  return value;
 }
 
 function stepCount(value: unknown, name: string, what: string): number {

@@ -5,7 +5,7 @@ import { nll as nllLoss, softCrossEntropy } from "@mmx/losses";
 import { error, nll } from "@mmx/metrics";
 import { inputMixup, manifoldMixup, trainStep, type MixupPolicy, type TrainState, type TrainStep } from "@mmx/mixup";
 import * as nn from "@mmx/nn";
-import { sgd } from "@mmx/optim";
+import { sgd, type SgdState } from "@mmx/optim";
 import * as random from "@mmx/random";
 import type { MethodId } from "../ui/palette.js";
 import type { FashionSubset } from "./subset.js";
@@ -39,8 +39,8 @@ const METHODS: readonly { id: MethodId; label: string; policy(s: FashionSettings
 ];
 
 class FashionRun {
-  state: TrainState;
-  readonly step: TrainStep;
+  state: TrainState<PyTree, SgdState>;
+  readonly step: TrainStep<PyTree, SgdState>;
   steps = 0;
   epoch = 0;
   readonly scores: EpochScores[] = [];

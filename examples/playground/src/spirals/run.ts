@@ -1,9 +1,9 @@
-import { dispose, np, type Array } from "@mmx/core";
+import { dispose, np, type Array, type PyTree } from "@mmx/core";
 import { batchIndices, epochOrder, gatherRows, type HostArray } from "@mmx/data";
 import { bceSoftmax } from "@mmx/losses";
 import { trainStep, type TrainState, type TrainStep } from "@mmx/mixup";
 import type { Model } from "@mmx/nn";
-import { cosine, sgd } from "@mmx/optim";
+import { cosine, sgd, type SgdState } from "@mmx/optim";
 import * as random from "@mmx/random";
 import type { Method } from "./methods.js";
 import { SPIRALS, type SpiralSettings } from "./settings.js";
@@ -19,13 +19,13 @@ export interface TrainData {
  * and starts from the same weights: only the mixing differs.
  */
 export class MethodRun {
-  state: TrainState;
+  state: TrainState<PyTree, SgdState>;
   steps = 0;
   /** The training loss of every step so far. */
   readonly losses: number[] = [];
-  private step: TrainStep;
+  private step: TrainStep<PyTree, SgdState>;
   /** Steps built so far, by the settings they depend on: dragging a slider back and forth reuses them. */
-  private readonly built = new Map<string, TrainStep>();
+  private readonly built = new Map<string, TrainStep<PyTree, SgdState>>();
   private pending: Array[] = [];
   private order: Int32Array[] = [];
   private epoch = 0;
@@ -46,7 +46,7 @@ export class MethodRun {
     this.step = this.build(settings);
   }
 
-  private build(s: SpiralSettings): TrainStep {
+  private build(s: SpiralSettings): TrainStep<PyTree, SgdState> {
     const key = JSON.stringify(s);
     const known = this.built.get(key);
     if (known) return known;

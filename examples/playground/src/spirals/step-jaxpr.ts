@@ -2,7 +2,7 @@ import { dispose, grad, makeJaxpr, np, type Array, type ClosedJaxpr, type PyTree
 import { bceSoftmax } from "@mmx/losses";
 import { mixup } from "@mmx/mixup";
 import type { Model, ParamTree } from "@mmx/nn";
-import { cosine, sgd, type OptimizerState } from "@mmx/optim";
+import { applyUpdates, cosine, sgd, type SgdState } from "@mmx/optim";
 
 export type StepView = "forward" | "step";
 
@@ -31,9 +31,12 @@ export function stepJaxprs(model: Model, params: PyTree, layer: number, opts: { 
     if (view === "forward") {
       return { clean: makeJaxpr(cleanLoss)(params, x, y), mixed: makeJaxpr(mixedLoss)(params, x, y, perm, lambda) };
     }
-    const cleanStep = (p: PyTree, o: OptimizerState, x: Array, y: Array) => optimizer.update(grad((q: PyTree) => cleanLoss(q, x, y))(p), o, p);
-    const mixedStep = (p: PyTree, o: OptimizerState, x: Array, y: Array, perm: Array, lambda: Array) =>
-      optimizer.update(grad((q: PyTree) => mixedLoss(q, x, y, perm, lambda))(p), o, p);
+    const update = (p: PyTree, o: SgdState, grads: PyTree) => {
+      const { updates, state } = optimizer.update(grads, o, p);
+      return { params: applyUpdates(p, updates), state };
+    };
+    const cleanStep = (p: PyTree, o: SgdState, x: Array, y: Array) => update(p, o, grad((q: PyTree) => cleanLoss(q, x, y))(p));
+    const mixedStep = (p: PyTree, o: SgdState, x: Array, y: Array, perm: Array, lambda: Array) => update(p, o, grad((q: PyTree) => mixedLoss(q, x, y, perm, lambda))(p));
     return { clean: makeJaxpr(cleanStep)(params, opt, x, y), mixed: makeJaxpr(mixedStep)(params, opt, x, y, perm, lambda) };
   } finally {
     dispose([x, y, perm, lambda, opt]);

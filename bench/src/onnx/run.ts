@@ -2,19 +2,19 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dispose, jit, np, setBackend, type Array as MxArray } from "@mmx/core";
-import { onnxDevice } from "../index.js";
+import { onnxDevice } from "@mmx/onnx";
 import { runTorch, type TorchResult } from "./pytorch.js";
 import { trainingLoop, WORKLOADS, type Mode, type WorkloadName } from "./workloads.js";
 
 /**
- * `npm run bench -w @mmx/onnx [-- --workload mlp,cnn,preact18 --rounds 3 --wasm 1]`: one SGD step of
+ * `npm run bench:onnx [-- --workload mlp,cnn,preact18 --rounds 3 --wasm 1]` (or `npm run bench -w @mmx/onnx`): one SGD step of
  * each workload on onnx (plain and Manifold Mixup), on wasm (plain), and in PyTorch (its default
  * threads and as many threads as onnxruntime uses), in rounds that alternate between them, so that
  * load from other processes on a shared machine falls on all alike. Ratios are taken within each
- * round, and the median over rounds is reported. Writes dist/bench/results.json.
+ * round, and the median over rounds is reported. Writes bench/dist/onnx/results.json.
  */
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, "..", "..", "..", "..");
+const repoRoot = resolve(here, "..", "..", "..");
 
 interface Options {
   workloads: WorkloadName[];
