@@ -76,7 +76,7 @@ describe("mmx errors", () => {
 
   it("checks option combinations and layer names against the model", async () => {
     expect((await run(["train", "--method", "none", "--alpha", "1"])).stderr).toMatch(/--alpha has no effect with --method none/);
-    expect((await run(["train", "--method", "input", "--layers", "1"])).stderr).toMatch(/--layers applies to --method manifold only/);
+    expect((await run(["train", "--method", "input", "--layers", "1"])).stderr).toMatch(/^mmx: --layers applies to methods that mix at an eligible set \(--method manifold, --method patchup, --method nfm\); input mixup mixes at the input, layer 0$/m);
     expect((await run(["train", "--layers", "0,hidden9"])).stderr).toMatch(/--layers: the model has no boundary named 'hidden9'; its boundaries are 0 input, 1 hidden1, 2 hidden2, 3 bottleneck, 4 hidden3, 5 hidden4, 6 out/);
     expect((await run(["train", "--layers", "6"])).stderr).toMatch(/6 \(out\) is the model's output/);
     expect((await run(["train", "--dataset", "fashion-mnist", "--n-train", "10"])).stderr).toMatch(/--n-train applies to --dataset spirals only/);
@@ -101,7 +101,7 @@ describe("mmx errors", () => {
     expect(usage.stdout).toMatch(/usage: mmx <command>/);
     const help = await run(["train", "--help"]);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/--method none\|input\|manifold +no mixup, input mixup or manifold mixup \(default: manifold\)/);
+    expect(help.stdout).toMatch(/--method none\|input\|manifold\|cutmix\|patchup\|nfm\|regmixup +none: no mixup; input: input mixup; manifold: manifold mixup; cutmix: CutMix; patchup: PatchUp; nfm: Noisy Feature Mixup; regmixup: RegMixup \(default: manifold\)/);
   });
 });
 

@@ -7,10 +7,12 @@ import { readCheckpointInfo } from "./checkpoint.js";
 import { conflictingOptions, resolveLayers, scheduleChange, trainConfigFromArgs, TRAIN_OPTIONS, type TrainConfig } from "./config.js";
 import { datasetShape } from "./datasets.js";
 import { blameAsync, UsageError } from "./errors.js";
-import { evaluate } from "./evaluate.js";
+import { collectLogits, evaluate } from "./evaluate.js";
 import { flatnessOf } from "./flatness.js";
+import { heldOutData } from "./held-out.js";
+import { calibrationReport, type CalibrationReport } from "@mmx/metrics";
 import { buildModel } from "./models.js";
-import { openRun } from "./open-run.js";
+import { openRun, type OpenedRun } from "./open-run.js";
 import { Progress, type ProgressStream } from "./progress.js";
 import { writeJsonAtomic } from "./atomic-file.js";
 import { checkOutFolder } from "./run-folder.js";
@@ -93,30 +95,64 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
 
 // ---------------------------------------------------------------- eval
 
+/** Held-out examples a temperature is fitted on, by default (as many as there are, up to this). */
+export const CALIBRATION_EXAMPLES = 5000;
+
 export const EVAL_OPTIONS: readonly OptionSpec[] = [
   RUN_OPTION,
   { name: "split", kind: "string", choices: ["test", "train"], help: "which split to evaluate", defaultText: "test" },
   { name: "flatness", kind: "flag", help: "also the sharpness of the training loss: its Hessian's largest eigenvalue on the first training examples (power iteration)" },
   { name: "flatness-examples", kind: "int", placeholder: "N", help: "training examples for --flatness", defaultText: "128", min: 1 },
+  { name: "calibration-examples", kind: "int", placeholder: "N", help: "held-out examples to fit the temperature on (spirals: fresh points; images: training examples after --train-limit)", defaultText: String(CALIBRATION_EXAMPLES), min: 1 },
   BACKEND_OPTION,
   JSON_OPTION,
 ];
 
 export async function evalCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const args = parseArgs(argv, EVAL_OPTIONS, "eval", { maxPositionals: 1 });
-  if (args.help) return io.stdout(`mmx eval [--run] DIR: test error, NLL and ECE of a saved run\n\n${formatOptions(EVAL_OPTIONS)}\n`);
+  if (args.help) return io.stdout(`mmx eval [--run] DIR: test error, NLL and ECE of a saved run, and NLL and ECE after temperature scaling fitted on held-out data\n\n${formatOptions(EVAL_OPTIONS)}\n`);
   const dir = runArg(args, "eval");
   const run = await openRun(dir, "eval", getString(args, "backend"), (l) => io.stderr.write(`${l}\n`));
   const split = getString(args, "split") ?? "test";
   try {
     const m = evaluate(run.model, run.params, run.modelState, split === "train" ? run.data.train : run.data.test, run.input);
     const flat = getFlag(args, "flatness") ? flatnessOf(run, getNumber(args, "flatness-examples") ?? 128) : undefined;
-    const result = { run: dir, epoch: run.epoch, split, count: m.count, error: m.error, nll: m.nll, ece: m.ece, ...(flat ? { flatness: flat } : {}) };
+    const calibration = await calibrate(run, split, getNumber(args, "calibration-examples") ?? CALIBRATION_EXAMPLES, (l) => io.stderr.write(`${l}
+`));
+    const result = { run: dir, epoch: run.epoch, split, count: m.count, error: m.error, nll: m.nll, ece: m.ece, calibration, ...(flat ? { flatness: flat } : {}) };
     saveResult(io, resultFile(dir, "eval", split), result);
-    const sharpness = flat ? `  sharpness ${flat.eigenvalue.toPrecision(4)} (Hessian's largest eigenvalue, ${flat.examples} training examples, ${flat.iterations} iterations${flat.converged ? "" : ", not converged"})` : "";
-    io.stdout(getFlag(args, "json") ? `${JSON.stringify(result)}\n` : `${dir} (epoch ${run.epoch}, ${split}, ${m.count} examples): error ${pct(m.error)}  NLL ${m.nll.toFixed(4)}  ECE ${pct(m.ece)}${sharpness}\n`);
+    if (getFlag(args, "json")) return io.stdout(`${JSON.stringify(result)}
+`);
+    const c = calibration;
+    const calibrated =
+      "skipped" in c
+        ? `temperature scaling skipped: ${c.skipped}`
+        : `temperature T = ${c.temperature.toFixed(3)}${c.atBound ? ` (at the search's ${c.atBound} bound)` : ""} fitted on ${c.fitOn}: NLL ${c.before.nll.toFixed(4)} -> ${c.after.nll.toFixed(4)}  ECE ${pct(c.before.ece)} -> ${pct(c.after.ece)}`;
+    const sharpness = flat ? `
+sharpness ${flat.eigenvalue.toPrecision(4)} (Hessian's largest eigenvalue, ${flat.examples} training examples, ${flat.iterations} iterations${flat.converged ? "" : ", not converged"})` : "";
+    io.stdout(`${dir} (epoch ${run.epoch}, ${split}, ${m.count} examples): error ${pct(m.error)}  NLL ${m.nll.toFixed(4)}  ECE ${pct(m.ece)}
+${calibrated}${sharpness}
+`);
   } finally {
     dispose([run.params, run.modelState]);
+  }
+}
+
+/** The eval result's calibration part: T fitted on held-out data, NLL and ECE of the split before and after. */
+type Calibration = ({ fitOn: string } & CalibrationReport) | { skipped: string };
+
+async function calibrate(run: OpenedRun, split: string, size: number, log: (line: string) => void): Promise<Calibration> {
+  const held = await heldOutData(run.config, size, log);
+  if ("missing" in held) {
+    log(`temperature scaling skipped: ${held.missing}`);
+    return { skipped: held.missing };
+  }
+  const fit = collectLogits(run.model, run.params, run.modelState, held.source, run.input);
+  const evaluated = collectLogits(run.model, run.params, run.modelState, split === "train" ? run.data.train : run.data.test, run.input);
+  try {
+    return { fitOn: held.description, ...calibrationReport(fit, evaluated) };
+  } finally {
+    dispose([fit.logits, evaluated.logits]);
   }
 }
 

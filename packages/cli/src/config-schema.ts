@@ -1,5 +1,6 @@
 import { LOSSES, METHODS, SCHEDULES, SPIRALS_MAX_NOISE, SPIRALS_MAX_POINTS, type TrainConfig } from "./config.js";
 import { DATASETS } from "./datasets.js";
+import { LAMBDA_MODES, METHOD_REGISTRY } from "./methods.js";
 import { listChoices, UsageError } from "./errors.js";
 import { MODELS } from "./models.js";
 
@@ -39,6 +40,9 @@ const RULES: { readonly [K in keyof TrainConfig]-?: FieldRule } = {
   alpha: { check: number((x) => x >= 0, ">= 0") },
   layers: { check: list(int(0), "boundary indices (whole numbers >= 0)") },
   layerNames: { check: list(text, "names") },
+  lambdaMode: { check: oneOf(LAMBDA_MODES), optional: true },
+  lambdaMax: { check: flag, optional: true },
+  labelSmoothing: { check: number((x) => x >= 0 && x < 1, "in [0, 1)"), optional: true },
   loss: { check: oneOf(LOSSES) },
   epochs: { check: int(1) },
   batch: { check: int(1) },
@@ -57,8 +61,9 @@ const CROSS_CHECKS: readonly ((c: TrainConfig) => string | undefined)[] = [
   (c) => (c.dataset === "spirals" && !(c.spiralsTrain >= 1 && c.spiralsTest >= 1) ? `'spiralsTrain' and 'spiralsTest' are ${c.spiralsTrain} and ${c.spiralsTest}; the spirals need at least 1 point each` : undefined),
   (c) => (c.method !== "none" && !(c.alpha > 0) ? `'alpha' is ${c.alpha}; it must be > 0 for ${c.method} mixup` : undefined),
   (c) => (c.method === "none" && c.layers.length > 0 ? `'layers' is [${c.layers.join(",")}], but method 'none' mixes nowhere` : undefined),
-  (c) => (c.method === "input" && !(c.layers.length === 1 && c.layers[0] === 0) ? `'layers' is [${c.layers.join(",")}], but input mixup mixes at the input only ([0])` : undefined),
-  (c) => (c.method === "manifold" && c.layers.length === 0 ? "'layers' is empty; manifold mixup needs at least one boundary" : undefined),
+  (c) => (METHOD_REGISTRY[c.method].placement === "input" && !(c.layers.length === 1 && c.layers[0] === 0) ? `'layers' is [${c.layers.join(",")}], but ${c.method} mixes at the input only ([0])` : undefined),
+  (c) => (METHOD_REGISTRY[c.method].placement === "eligible" && c.layers.length === 0 ? `'layers' is empty; ${c.method} needs at least one boundary` : undefined),
+  (c) => (c.method === "none" && (c.lambdaMode !== undefined || c.lambdaMax !== undefined) ? "'lambdaMode' or 'lambdaMax' is set, but method 'none' draws no λ" : undefined),
   (c) => (c.layerNames.length !== c.layers.length ? `'layerNames' has ${c.layerNames.length} names for ${c.layers.length} layers` : undefined),
   (c) => (new Set(c.layers).size !== c.layers.length ? `'layers' lists a boundary twice: [${c.layers.join(",")}]` : undefined),
   (c) => (c.schedule === "multistep" && c.milestones.length === 0 ? "'schedule' is multistep but 'milestones' is empty" : undefined),

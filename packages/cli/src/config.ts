@@ -4,8 +4,9 @@ import { DATA_DEFAULTS, DATASETS, type DataConfig, type DatasetName } from "./da
 import { oneOf, UsageError } from "./errors.js";
 import { DEFAULT_MODEL, MODELS, type ModelName } from "./models.js";
 
-export const METHODS = ["none", "input", "manifold"] as const;
-export type Method = (typeof METHODS)[number];
+import { LAMBDA_MODES, METHOD_REGISTRY, METHODS, type LambdaMode, type Method, type MethodSpec } from "./methods.js";
+
+export { METHODS, type Method };
 export const LOSSES = ["bce", "ce"] as const;
 export type LossName = (typeof LOSSES)[number];
 export const SCHEDULES = ["constant", "cosine", "multistep"] as const;
@@ -22,6 +23,12 @@ export interface TrainConfig extends DataConfig {
   layers: number[];
   /** The same boundaries by name, for people reading the config. */
   layerNames: string[];
+  /** How a λ draw is shared: per pair, per example, half the batch (absent: one per batch). */
+  lambdaMode?: LambdaMode;
+  /** max(λ, 1 − λ) (absent: false). */
+  lambdaMax?: boolean;
+  /** Label smoothing ε of the training targets (absent: 0). */
+  labelSmoothing?: number;
   loss: LossName;
   epochs: number;
   batch: number;
@@ -50,7 +57,7 @@ export const DEFAULT_LR: Readonly<Record<DatasetName, Readonly<Record<LossName, 
 };
 
 /** The paper's α: 1 for input mixup, 2 for manifold mixup (CIFAR-10, SVHN). */
-export const DEFAULT_ALPHA: Readonly<Record<Method, number>> = { none: 0, input: 1, manifold: 2 };
+export const DEFAULT_ALPHA: Readonly<Record<Method, number>> = Object.fromEntries(METHODS.map((m) => [m, METHOD_REGISTRY[m].alpha])) as Record<Method, number>;
 
 /** The most spiral points a split may have: far more than the task needs, and within one array. */
 export const SPIRALS_MAX_POINTS = 10_000_000;
@@ -61,8 +68,11 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "dataset", kind: "string", choices: DATASETS, help: "what to train on", defaultText: "spirals" },
   { name: "model", kind: "string", choices: MODELS, help: "the network", defaultText: "spiral-net on spirals, mlp on (fashion-)mnist, preact-resnet18 on cifar10" },
   { name: "hidden", kind: "list", placeholder: "N,N", help: "widths: mlp hidden sizes, spiral-net width, PreActResNet first-stage channels" },
-  { name: "method", kind: "string", choices: METHODS, help: "no mixup, input mixup or manifold mixup", defaultText: "manifold" },
+  { name: "method", kind: "string", choices: METHODS, help: METHODS.map((m) => `${m}: ${METHOD_REGISTRY[m].title}`).join("; "), defaultText: "manifold" },
   { name: "alpha", kind: "number", help: "λ ~ Beta(α, α)", defaultText: "1 for input, 2 for manifold", min: 0 },
+  { name: "lambda-mode", kind: "string", choices: LAMBDA_MODES, help: "how a λ draw is shared: batch (one for the batch), pair (per pair of partners), elem (per example), half (half the batch mixed, half clean)", defaultText: "batch" },
+  { name: "lambda-max", kind: "flag", help: "use max(λ, 1 − λ), so each example stays closest to itself" },
+  { name: "label-smoothing", kind: "number", placeholder: "E", help: "smooth the training targets: (1 − E)·y + E/C, before they are mixed", defaultText: "0", min: 0, max: 1, maxExclusive: true },
   { name: "layers", kind: "list", placeholder: "K,K", help: "eligible boundaries (indices, 0 = input, or names) for manifold mixup", defaultText: "the model's mixing set" },
   { name: "loss", kind: "string", choices: LOSSES, help: "bce: BCE on softmax (the official code's); ce: soft-target cross-entropy", defaultText: "bce" },
   { name: "epochs", kind: "int", placeholder: "N", help: "epochs to train (with --resume: the new total)", defaultText: "10", min: 1 },
@@ -111,8 +121,13 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
   const alpha = getNumber(args, "alpha") ?? DEFAULT_ALPHA[method];
   if (method !== "none" && !(alpha > 0)) throw new UsageError(`--alpha must be > 0 for ${method} mixup (λ ~ Beta(α, α)), got ${alpha}; use --method none to train without mixup`);
   if (method === "none" && getNumber(args, "alpha") !== undefined) throw new UsageError("--alpha has no effect with --method none");
+  const lambdaMode = getString(args, "lambda-mode") as LambdaMode | undefined;
+  const lambdaMax = getFlag(args, "lambda-max");
+  for (const [flag, given] of [["lambda-mode", lambdaMode], ["lambda-max", lambdaMax]] as const) {
+    if (given !== undefined && METHOD_REGISTRY[method].placement === "nowhere") throw new UsageError(`--${flag} has no effect with --method ${method}`);
+  }
   const layerRefs = getList(args, "layers");
-  if (layerRefs && method !== "manifold") throw new UsageError(`--layers applies to --method manifold only (input mixup mixes at the input, layer 0; --method none mixes nowhere)`);
+  if (layerRefs && METHOD_REGISTRY[method].placement !== "eligible") throw new UsageError(`--layers applies to methods that mix at an eligible set (${METHODS.filter((m) => METHOD_REGISTRY[m].placement === "eligible").map((m) => `--method ${m}`).join(", ")}); ${method === "input" ? "input mixup mixes at the input, layer 0" : `--method ${method} mixes ${METHOD_REGISTRY[method].placement === "nowhere" ? "nowhere" : "at the input"}`}`);
   const hidden = getList(args, "hidden")?.map((h) => {
     const v = decimal(h);
     if (!(Number.isSafeInteger(v) && v >= 1)) throw new UsageError(`--hidden must list positive whole numbers, got '${h}'`);
@@ -153,6 +168,9 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
     method,
     alpha: method === "none" ? 0 : alpha,
     ...(layerRefs ? { layerRefs } : {}),
+    ...(lambdaMode !== undefined && lambdaMode !== "batch" ? { lambdaMode } : {}),
+    ...(lambdaMax ? { lambdaMax } : {}),
+    ...(getNumber(args, "label-smoothing") ? { labelSmoothing: getNumber(args, "label-smoothing")! } : {}),
     loss,
     epochs: positiveInt(getNumber(args, "epochs"), "epochs", 10),
     batch: positiveInt(getNumber(args, "batch"), "batch", 128),
@@ -174,8 +192,13 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
 export function resolveLayers(method: Method, refs: readonly string[] | undefined, model: nn.Model): { layers: number[]; layerNames: string[] } {
   const all = nn.boundaries(model, null, model.inputShape);
   const describe = () => all.map((b) => `${b.index} ${b.name}`).join(", ");
-  if (method === "none") return { layers: [], layerNames: [] };
-  if (method === "input") return { layers: [0], layerNames: ["input"] };
+  const { placement } = METHOD_REGISTRY[method];
+  if (placement === "nowhere") return { layers: [], layerNames: [] };
+  if (placement === "input") {
+    const unfit = (METHOD_REGISTRY[method] as MethodSpec).unfit?.(all, [0]);
+    if (unfit) throw new UsageError(`--method ${method}: ${unfit}`);
+    return { layers: [0], layerNames: ["input"] };
+  }
   const wanted = refs ?? model.paperBoundaries.map(String);
   const layers = wanted.map((ref) => {
     const asIndex = /^\d+$/.test(ref) ? Number(ref) : undefined;
@@ -186,6 +209,8 @@ export function resolveLayers(method: Method, refs: readonly string[] | undefine
   });
   const unique = [...new Set(layers)].sort((a, b) => a - b);
   if (unique.length !== layers.length) throw new UsageError(`--layers lists a boundary twice: ${wanted.join(",")}`);
+  const unfit = (METHOD_REGISTRY[method] as MethodSpec).unfit?.(all, unique);
+  if (unfit) throw new UsageError(`--method ${method}: ${unfit}`);
   return { layers: unique, layerNames: unique.map((i) => all[i]!.name) };
 }
 
@@ -205,5 +230,5 @@ export function scheduleChange(config: TrainConfig, epochs: number): string | un
   return `would change the run's cosine schedule, which spans its ${config.epochs} epochs (the learning rate of every later step would differ from the run's)`;
 }
 
-export const describeMethod = (m: Method): string => ({ none: "no mixup", input: "input mixup", manifold: "manifold mixup" })[m];
+export const describeMethod = (m: Method): string => METHOD_REGISTRY[m].title;
 

@@ -37,6 +37,17 @@ describe("mmx train -> eval -> attack -> spectra on the spirals", () => {
     expect(ev.error).toBe(last.testError);
     expect(ev.nll).toBeCloseTo(last.testNll, 10);
     expect(ev.ece).toBeCloseTo(last.testEce, 10);
+    // Temperature scaling, fitted on fresh spiral points (never the test points): before is the plain metrics,
+    // and the JSON in the run folder is what was printed.
+    expect(ev.calibration).toMatchObject({ fitOn: expect.stringMatching(/^5000 fresh spiral points \(data seed 0, /), fitCount: 5000, count: 200 });
+    expect(ev.calibration.temperature).toBeGreaterThan(0);
+    expect(ev.calibration.before.nll).toBeCloseTo(ev.nll, 5);
+    expect(ev.calibration.before.ece).toBeCloseTo(ev.ece, 5);
+    for (const k of ["nll", "ece"]) expect(Number.isFinite(ev.calibration.after[k]), k).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, "eval-test.json"), "utf8"))).toEqual(ev);
+    const evalText = await run(["eval", out, "--calibration-examples", "300"]);
+    expect(evalText.stdout).toMatch(/\ntemperature T = \d+\.\d{3} fitted on 300 fresh spiral points .*: NLL \d\.\d{4} -> \d\.\d{4} {2}ECE \d+\.\d\d% -> \d+\.\d\d%\n$/);
+    expect((await run(["eval", out, "--calibration-examples", "0"])).stderr).toMatch(/^mmx eval: --calibration-examples must be >= 1, got '0'\n/);
 
     const attacked = await run(["attack", "--run", out, "--fgsm", "--eps", "0.1", "--json"]);
     expect(attacked.code).toBe(0);

@@ -1,4 +1,4 @@
-import { Array, dispose, jit, type PyTree } from "@mmx/core";
+import { Array, dispose, jit, np, type PyTree } from "@mmx/core";
 import { batches, type BatchSource } from "@mmx/data";
 import { metricsAccumulator, type MetricsResult } from "@mmx/metrics";
 import type * as nn from "@mmx/nn";
@@ -30,4 +30,29 @@ export function evaluate(model: nn.Model, params: PyTree, state: PyTree, source:
     }
   }
   return acc.result();
+}
+
+/** The model's logits [N, C] over a dataset and its labels, gathered on the host (to fit or apply a temperature). */
+export function collectLogits(model: nn.Model, params: PyTree, state: PyTree, source: BatchSource, input: readonly number[], batchSize = 500): { logits: Array; labels: Int32Array } {
+  const forward = evalForward(model);
+  const parts: Float32Array[] = [];
+  const labels: number[] = [];
+  let classes = 0;
+  for (const b of batches(source, { batchSize, shuffle: false, transform: (x) => reshapeBatch(x, input), key: key(0) /* unused: no shuffle */ })) {
+    const logits = forward(params, state, b.x);
+    try {
+      classes = logits.shape[1]!;
+      parts.push(Float32Array.from(logits.dataSync()));
+      labels.push(...b.y.dataSync());
+    } finally {
+      dispose([logits, b.x, b.y]);
+    }
+  }
+  const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return { logits: np.array(all, { shape: [labels.length, classes] }), labels: Int32Array.from(labels) };
 }

@@ -9,8 +9,10 @@ export { useBackend, resolveBackend, pickFastest, probeFastest, threadsPerRun, s
 export { DATASETS, loadData, type DatasetName, type DataConfig, type LoadedData } from "./datasets.js";
 export { MODELS, buildModel, modelsFor, type ModelName } from "./models.js";
 export { METHODS, LOSSES, SCHEDULES, TRAIN_OPTIONS, resolveLayers, type TrainConfig, type Method } from "./config.js";
+export { METHOD_REGISTRY, LAMBDA_MODES, methodSpec, type MethodSpec, type MixSettings, type Placement, type LambdaMode } from "./methods.js";
 export { train, runKeys, type TrainOptions, type TrainResult } from "./train.js";
-export { evaluate } from "./evaluate.js";
+export { evaluate, collectLogits } from "./evaluate.js";
+export { heldOutData, type HeldOut } from "./held-out.js";
 export { attackAccuracy, features, spectraAt, type Trained, type AttackSpec } from "./analysis.js";
 export { openRun, type OpenedRun } from "./open-run.js";
 export { saveCheckpoint, loadCheckpoint, readCheckpointInfo, CheckpointError, type Checkpoint } from "./checkpoint.js";
@@ -22,3 +24,4 @@ export { Progress, type ProgressState } from "./progress.js";
 export { reproduce, type ReproduceReport } from "./reproduce/command.js";
 export { PRESETS, SMALL_DATA_PRESETS, REGIMES, findPreset, type Preset, type PresetName, type RegimeName, type DatasetPlan } from "./reproduce/presets.js";
 export { renderChart } from "./reproduce/render.js";
+export { methodPlans, eligibleSetPlans, planKey, planTitle, PAPER_METHODS, type MethodPlan } from "./reproduce/method-plans.js";

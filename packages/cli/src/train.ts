@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { dispose, getBackend, type PyTree } from "@mmx/core";
 import { batchCount, batches } from "@mmx/data";
 import { bceSoftmax, softCrossEntropy } from "@mmx/losses";
-import { inputMixup, manifoldMixup, trainStep, type MixupPolicy, type TrainState } from "@mmx/mixup";
+import { trainStep, type MixupPolicy, type TrainState } from "@mmx/mixup";
+import { methodSpec } from "./methods.js";
 import type * as nn from "@mmx/nn";
 import { constant, cosine, epochsToSteps, piecewiseConstant, sgd, type Schedule, type SgdState } from "@mmx/optim";
 import { foldIn, key, type Key } from "@mmx/random";
@@ -74,15 +75,10 @@ export function makeSchedule(config: TrainConfig, stepsPerEpoch: number): Schedu
   }
 }
 
+const withPolicy = (policy: MixupPolicy | undefined) => (policy ? { policy } : {});
+
 export function makePolicy(config: TrainConfig): MixupPolicy | undefined {
-  switch (config.method) {
-    case "none":
-      return undefined;
-    case "input":
-      return inputMixup({ alpha: config.alpha });
-    case "manifold":
-      return manifoldMixup({ alpha: config.alpha, layers: config.layers });
-  }
+  return methodSpec(config.method).policy(config);
 }
 
 /**
@@ -115,13 +111,13 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
   // On --resume the data's settings (a cifar10 data folder) come from the checkpoint: the error says so.
   const data = opts.data ?? (opts.resume ? await blameAsync(source, () => loadData(config, log)) : await loadData(config, log));
   const { model, input } = blame(source, () => buildModel(config.model, data, config.hidden));
-  const layers = blame(source, () => resolveLayers(config.method, config.method === "manifold" ? config.layers.map(String) : undefined, model));
+  const layers = blame(source, () => resolveLayers(config.method, methodSpec(config.method).placement === "eligible" ? config.layers.map(String) : undefined, model));
   if (layers.layers.join() !== config.layers.join()) throw new UsageError(`${source}: its config's layers [${config.layers.join(",")}] are not ${config.method} mixup's for this model ([${layers.layers.join(",")}])`);
   const stepsPerEpoch = batchCount(data.trainCount, config.batch, true);
   if (stepsPerEpoch === 0) throw new UsageError(`--batch ${config.batch} is larger than the training set (${data.trainCount} examples of ${data.name})`);
 
   const optimizer = sgd({ lr: makeSchedule(config, stepsPerEpoch), momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay });
-  const step = trainStep<PyTree, SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, ...(config.method === "none" ? {} : { policy: makePolicy(config)! }) });
+  const step = trainStep<PyTree, SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, ...withPolicy(makePolicy(config)), ...methodSpec(config.method).stepOptions, ...(config.labelSmoothing ? { labelSmoothing: config.labelSmoothing } : {}) });
   const keys = runKeys(config.seed);
 
   let state: TrainState<PyTree, SgdState>;

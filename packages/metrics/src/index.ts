@@ -9,3 +9,4 @@ export { metricsAccumulator, type MetricsAccumulator, type MetricsResult } from 
 export { classSpectra, type ClassSpectrum, type Spectra } from "./spectra.js";
 export { largestHessianEigenvalue, type HessianEigen, type HessianEigenOptions } from "./flatness.js";
 export type { Labels } from "./host.js";
+export { fitTemperature, calibrationReport, type TemperatureFit, type TemperatureOptions, type CalibrationReport, type CalibrationScores } from "./temperature.js";

@@ -2,14 +2,15 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { FASHION_MNIST_CLASSES } from "@mmx/data";
-import { formatOptions, getFlag, getNumber, getString, parseArgs, type OptionSpec } from "../args.js";
+import { formatOptions, getFlag, getList, getNumber, getString, parseArgs, type OptionSpec } from "../args.js";
 import { type BackendChoice, resolveBackend, setRunThreads, threadsPerRun, useBackend } from "../backends.js";
 import type { CliIo } from "../commands.js";
-import { describeMethod } from "../config.js";
+import { METHODS } from "../methods.js";
+import { eligibleSetPlans, methodPlans, PAPER_METHODS, planTitle } from "./method-plans.js";
 import { UsageError } from "../errors.js";
 import { checkOutFolder, makeFolder } from "../run-folder.js";
 import { formatDuration, Progress } from "../progress.js";
-import { runAll, workerCount, type RunOutcome } from "./pipeline.js";
+import { checkPlans, runAll, workerCount, type RunOutcome } from "./pipeline.js";
 import { findPreset, REGIME_NAMES, withEpochs, type Preset } from "./presets.js";
 import { findings, flatteningLines, formatTable, summarize } from "./table.js";
 import { writePlots } from "./plots.js";
@@ -19,6 +20,8 @@ export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
   { name: "full", kind: "flag", help: "the longer preset of the standard regime: more data, more epochs (tens of minutes)" },
   { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests; default: either regime in under 10 minutes on 2 cores, measured in docs/demo.md; full: standard regime only)", defaultText: "default" },
   { name: "epochs", kind: "int", placeholder: "N", help: "train every dataset for N epochs instead of the preset's (the cosine schedule spans the N epochs)", defaultText: "the preset's" },
+  { name: "methods", kind: "list", placeholder: "M,M", help: `the methods compared, from ${METHODS.join(", ")} (each at its default α)`, defaultText: "none,input,manifold" },
+  { name: "eligible-sets", kind: "string", placeholder: "S;S", help: "compare manifold mixup's eligible sets instead of methods, as the paper's Table 5: boundary sets separated by ';', e.g. '{};0;0,1;0,1,2;1,2' ({} is no mixup)" },
   { name: "out", kind: "string", placeholder: "DIR", help: "where runs, summary and plots go", defaultText: "runs/reproduce, or runs/reproduce-small-data" },
   { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
   { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each; onnx gets cores / N intra-op threads each)", defaultText: "2, or 1 on a 1-core machine", min: 1 },
@@ -32,6 +35,8 @@ export const defaultJobs = (): number => Math.min(2, availableParallelism());
 export interface ReproduceReport {
   preset: Preset["name"];
   regime: Preset["regime"];
+  /** The methods (or eligible sets) compared. */
+  methods: Preset["methods"];
   /** `--epochs`, when it replaced the preset's epoch counts. */
   epochs?: number;
   backend: string;
@@ -69,7 +74,7 @@ export async function reproduce(opts: { preset: Preset; out: string; backend?: s
   opts.progress?.log("writing plots…");
   const plots = await writePlots(join(opts.out, "plots"), outcomes, { spirals: ["arm 0", "arm 1"], "fashion-mnist": FASHION_MNIST_CLASSES });
   const seconds = (performance.now() - started) / 1000;
-  const report: ReproduceReport = { preset: opts.preset.name, regime: opts.preset.regime, ...(opts.preset.epochsOverride ? { epochs: opts.preset.epochsOverride } : {}), backend: choice.name, backendReason, jobs: workers, seconds, outcomes, table: formatTable(rows, "text"), findings: lines, plots };
+  const report: ReproduceReport = { preset: opts.preset.name, regime: opts.preset.regime, methods: opts.preset.methods, ...(opts.preset.epochsOverride ? { epochs: opts.preset.epochsOverride } : {}), backend: choice.name, backendReason, jobs: workers, seconds, outcomes, table: formatTable(rows, "text"), findings: lines, plots };
   writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify({ ...report, table: undefined, rows, machine: machine() }, null, 1)}\n`);
   writeFileSync(join(opts.out, "summary.md"), `${describe(opts.preset, report)}\n\n${formatTable(rows, "markdown")}\n\n${lines.map((l) => `- ${l}`).join("\n")}\n`);
   return report;
@@ -84,10 +89,17 @@ function machine(): { cpus: number; cpu: string; node: string } {
 export function describe(preset: Preset, report: { backend: string; backendReason?: string; seconds: number; jobs: number }): string {
   const plans = preset.plans.map((p) => `${p.dataset} (${p.model}${p.hidden ? ` ${p.hidden.join("-")}` : ""}, ${p.trainSize} train / ${p.testSize} test ${p.dataset === "spirals" ? "points" : "images"}, ${p.epochs} epochs, batch ${p.batch}, SGD lr ${p.lr} ${p.schedule}, FGSM ε=${p.fgsmEps})`);
   return [
-    `mmx reproduce ${preset.regime === "standard" ? "" : `--regime ${preset.regime} `}--preset ${preset.name}${preset.epochsOverride ? ` --epochs ${preset.epochsOverride}` : ""}: ${preset.methods.map((m) => describeMethod(m.method)).join(" / ")} on ${plans.join(" and ")};`,
-    `seeds ${preset.seeds.join(", ")}; BCE-on-softmax training loss, Nesterov momentum 0.9, weight decay 1e-4; manifold mixup mixes at the model's mixing set (input and hidden layers);`,
+    `mmx reproduce ${preset.regime === "standard" ? "" : `--regime ${preset.regime} `}--preset ${preset.name}${preset.epochsOverride ? ` --epochs ${preset.epochsOverride}` : ""}${comparisonFlag(preset)}: ${preset.methods.map(planTitle).join(" / ")} on ${plans.join(" and ")};`,
+    `seeds ${preset.seeds.join(", ")}; BCE-on-softmax training loss, Nesterov momentum 0.9, weight decay 1e-4; ${preset.methods.some((m) => m.layers) ? "manifold mixup mixes at each eligible set given (0 = the input)" : "manifold mixup mixes at the model's mixing set (input and hidden layers)"};`,
     `backend ${report.backend}${report.backendReason ? ` (${report.backendReason})` : ""}, ${report.jobs} run${report.jobs > 1 ? "s" : ""} at a time; ${formatDuration(report.seconds)} in all. Metrics are the last epoch's (no selection on the test set), mean ± std over the seeds.`,
   ].join(" ");
+}
+
+/** The flag that chose the compared methods, as it would be typed again ("" for the paper's three). */
+function comparisonFlag(preset: Preset): string {
+  if (preset.methods.some((m) => m.layers)) return ` --eligible-sets "${preset.methods.map((m) => (m.layers ? m.layers.join(",") : "{}")).join(";")}"`;
+  const names = preset.methods.map((m) => m.method);
+  return names.join() === PAPER_METHODS.map((m) => m.method).join() ? "" : ` --methods ${names.join(",")}`;
 }
 
 export async function reproduceCommand(argv: readonly string[], io: CliIo): Promise<void> {
@@ -98,7 +110,12 @@ export async function reproduceCommand(argv: readonly string[], io: CliIo): Prom
   const regime = getString(args, "regime") ?? "standard";
   const found = findPreset(regime, getFlag(args, "full") ? "full" : (named ?? "default"));
   const epochs = getNumber(args, "epochs");
-  const preset = epochs === undefined ? found : withEpochs(found, epochs);
+  const methods = getList(args, "methods");
+  const sets = getString(args, "eligible-sets");
+  if (methods && sets !== undefined) throw new UsageError("mmx reproduce: give --methods or --eligible-sets, not both (an eligible-set comparison is of manifold mixup; {} in it is no mixup)");
+  const compared = methods ? { ...found, methods: methodPlans(methods) } : sets !== undefined ? { ...found, methods: eligibleSetPlans(sets) } : found;
+  const preset = epochs === undefined ? compared : withEpochs(compared, epochs);
+  checkPlans(preset);
   const out = getString(args, "out") ?? (regime === "standard" ? "runs/reproduce" : `runs/reproduce-${regime}`);
   checkOutFolder(out);
   makeFolder(out);

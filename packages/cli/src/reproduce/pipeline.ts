@@ -6,9 +6,13 @@ import { dispose, np } from "@mmx/core";
 import * as nn from "@mmx/nn";
 import { attackAccuracy, features, spectraAt, type Trained } from "../analysis.js";
 import { setRunThreads, useBackend } from "../backends.js";
-import type { TrainConfig } from "../config.js";
+import { resolveLayers, type TrainConfig } from "../config.js";
+import { UsageError } from "../errors.js";
+import { planKey, planTitle } from "./method-plans.js";
 import { loadData, type DataConfig, type LoadedData } from "../datasets.js";
-import { evalForward } from "../evaluate.js";
+import { collectLogits, evalForward } from "../evaluate.js";
+import { heldOutData, type HeldOut } from "../held-out.js";
+import { calibrationReport } from "@mmx/metrics";
 import { buildModel } from "../models.js";
 import { formatDuration, type Progress, type ProgressSink, type ProgressState } from "../progress.js";
 import type { EpochRecord } from "../run-files.js";
@@ -21,13 +25,21 @@ import { batchCount } from "@mmx/data";
 export interface RunOutcome {
   dataset: DatasetPlan["dataset"];
   method: TrainConfig["method"];
+  /** Tells the compared plans apart (`planKey`): the method, or the method and its eligible set. */
+  variant: string;
+  /** As tables and plots name it (`planTitle`). */
+  label: string;
   alpha: number;
+  /** The boundaries it mixed at (indices; [] for no mixup). */
+  layers: number[];
   seed: number;
   dir: string;
   /** The last epoch's test metrics (no selection on the test set). */
   final: EpochRecord;
   curve: EpochRecord[];
   fgsm: { eps: number; clean: number; adversarial: number; count: number };
+  /** Test NLL and ECE after temperature scaling, T fitted on held-out data (never the test set). */
+  calibrated: { temperature: number; nll: number; ece: number; fitOn: string; fitCount: number };
   spectra: { layer: number; layerName: string; largest: number; restSum: number; classes: { label: number; singularValues: number[] }[] };
   trainSeconds: number;
   /** Spirals, first seed: the decision function on a grid and the 2-D bottleneck of the test points. */
@@ -58,16 +70,21 @@ export interface ReproduceOptions {
 /** The training config of one demo run. */
 export function runConfig(plan: DatasetPlan, method: Preset["methods"][number], seed: number, backend: string): TrainConfig {
   const { model } = buildModel(plan.model, { name: plan.dataset, exampleShape: plan.dataset === "spirals" ? [2] : [28, 28, 1], classNames: plan.dataset === "spirals" ? ["0", "1"] : globalThis.Array.from({ length: 10 }, String) }, plan.hidden);
-  const layers = method.method === "none" ? [] : method.method === "input" ? [0] : [...model.paperBoundaries];
-  const names = nn.boundaries(model, null, model.inputShape);
+  let layers: { layers: number[]; layerNames: string[] };
+  try {
+    layers = resolveLayers(method.method, method.layers, model);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    const flag = method.layers ? `--eligible-sets {${method.layers.join(",")}}` : `--methods ${method.method}`;
+    throw new UsageError(`mmx reproduce: ${flag} on ${plan.dataset} (${plan.model}): ${e.message.replace(/^--layers:? |^--method \w+: /, "")}`);
+  }
   return {
     ...dataConfig(plan),
     model: plan.model,
     ...(plan.hidden ? { hidden: plan.hidden } : {}),
     method: method.method,
     alpha: method.alpha,
-    layers,
-    layerNames: layers.map((i) => names[i]!.name),
+    ...layers,
     loss: "bce",
     epochs: plan.epochs,
     batch: plan.batch,
@@ -80,6 +97,11 @@ export function runConfig(plan: DatasetPlan, method: Preset["methods"][number], 
     seed,
     backend,
   };
+}
+
+/** Checks every (dataset, method) of a preset against its model before anything trains: an unknown boundary fails at once. */
+export function checkPlans(preset: Preset): void {
+  for (const plan of preset.plans) for (const method of preset.methods) runConfig(plan, method, 0, "cpu");
 }
 
 export function dataConfig(plan: DatasetPlan): DataConfig {
@@ -104,11 +126,16 @@ export function planJobs(preset: Preset): Job[] {
   return jobs.map((j, index) => ({ ...j, index, pictured: j.seed === preset.seeds[0] }));
 }
 
-export const jobLabel = (j: Job, total: number) => `[${j.index + 1}/${total}] ${j.plan.dataset} ${j.method.method} s${j.seed}`;
+export const jobLabel = (j: Job, total: number) => `[${j.index + 1}/${total}] ${j.plan.dataset} ${planKey(j.method)} s${j.seed}`;
 export const jobSteps = (j: Job) => j.plan.epochs * batchCount(j.plan.trainSize, j.plan.batch, true);
 
 /** Loaded datasets, per thread: every run of a dataset shares one load. */
 export const loadedData = new Map<string, LoadedData>();
+/** Held-out examples per dataset and thread, to fit temperatures on. */
+const heldOutSets = new Map<string, HeldOut>();
+
+/** Held-out examples a run's temperature is fitted on: as many as the test set has (the whole of Fashion-MNIST's is 10,000, more than the held-out default). */
+const heldOutSize = (plan: DatasetPlan) => Math.min(plan.testSize, 5000);
 
 /**
  * Trains one run of the demo into `out/<dataset>-<method>-s<seed>` (a run folder that `mmx eval`,
@@ -123,7 +150,7 @@ export async function runJob(job: Job, ctx: { out: string; backend: string; grid
     data = await loadData(dataConfig(plan), (l) => ctx.progress?.log(l));
     loadedData.set(plan.dataset, data);
   }
-  const dir = join(ctx.out, `${plan.dataset}-${method.method}-s${seed}`);
+  const dir = join(ctx.out, `${plan.dataset}-${planKey(method)}-s${seed}`);
   const result = await train(runConfig(plan, method, seed, ctx.backend), {
     out: dir,
     overwrite: true,
@@ -133,14 +160,14 @@ export async function runJob(job: Job, ctx: { out: string; backend: string; grid
     ...(ctx.eta ? { eta: ctx.eta } : {}),
   });
   try {
-    return await measure(result, plan, dir, seed, ctx.grid, job.pictured);
+    return await measure(result, plan, method, dir, seed, ctx.grid, job.pictured);
   } finally {
     dispose([result.params, result.modelState]);
   }
 }
 
 export const describeOutcome = (o: RunOutcome) =>
-  `test error ${(100 * o.final.testError).toFixed(2)}%  NLL ${o.final.testNll.toFixed(3)}  ECE ${(100 * o.final.testEce).toFixed(2)}%  FGSM ${(100 * o.fgsm.adversarial).toFixed(1)}%`;
+  `test error ${(100 * o.final.testError).toFixed(2)}%  NLL ${o.final.testNll.toFixed(3)}  ECE ${(100 * o.final.testEce).toFixed(2)}%  (T = ${o.calibrated.temperature.toFixed(2)}: NLL ${o.calibrated.nll.toFixed(3)}  ECE ${(100 * o.calibrated.ece).toFixed(2)}%)  FGSM ${(100 * o.fgsm.adversarial).toFixed(1)}%`;
 
 const workerScript = new URL("./worker.js", import.meta.url);
 
@@ -314,7 +341,7 @@ class Clock {
   }
 }
 
-export async function measure(result: Awaited<ReturnType<typeof train>>, plan: DatasetPlan, dir: string, seed: number, grid: number, pictured: boolean): Promise<RunOutcome> {
+export async function measure(result: Awaited<ReturnType<typeof train>>, plan: DatasetPlan, method: Preset["methods"][number], dir: string, seed: number, grid: number, pictured: boolean): Promise<RunOutcome> {
   const t: Trained = { model: result.model, params: result.params, modelState: result.modelState, input: result.input };
   const data = result.data;
   const attacked = await attackAccuracy(t, data.test, { kind: "fgsm", eps: plan.fgsmEps, clip: data.clip });
@@ -323,19 +350,44 @@ export async function measure(result: Awaited<ReturnType<typeof train>>, plan: D
   if (!layer) throw new Error(`reproduce: ${plan.model} has no boundary named '${plan.spectraLayer}'`);
   const s = spectraAt(t, data.test, layer.index, data.classNames.length);
   const final = result.metrics[result.metrics.length - 1]!;
+  const calibrated = await calibrateRun(t, plan, data);
   return {
     dataset: plan.dataset,
     method: result.config.method,
+    variant: planKey(method),
+    label: planTitle(method),
     alpha: result.config.alpha,
+    layers: result.config.layers,
     seed,
     dir,
     final,
     curve: result.metrics,
     fgsm: { eps: plan.fgsmEps, clean: attacked.clean, adversarial: attacked.adversarial, count: attacked.count },
+    calibrated,
     spectra: { layer: layer.index, layerName: layer.name, largest: s.mean.largest, restSum: s.mean.restSum, classes: s.classes.map((c) => ({ label: c.label, singularValues: c.singularValues.slice(0, 32) })) },
     trainSeconds: result.trainSeconds,
     ...(plan.dataset === "spirals" && pictured ? { spirals: spiralsPictures(t, data, grid, all.find((b) => b.name === "bottleneck")!.index) } : {}),
   };
+}
+
+/** Temperature scaling of a trained run: T fitted on its dataset's held-out examples, the test NLL and ECE after. */
+async function calibrateRun(t: Trained, plan: DatasetPlan, data: LoadedData): Promise<RunOutcome["calibrated"]> {
+  let held = heldOutSets.get(plan.dataset);
+  if (!held) {
+    const found = await heldOutData(dataConfig(plan), heldOutSize(plan));
+    // The demo's image plans train on a prefix of the training split, so examples are always held back.
+    if ("missing" in found) throw new Error(`reproduce: ${found.missing}`);
+    held = found;
+    heldOutSets.set(plan.dataset, held);
+  }
+  const fit = collectLogits(t.model, t.params, t.modelState, held.source, t.input);
+  const test = collectLogits(t.model, t.params, t.modelState, data.test, t.input);
+  try {
+    const r = calibrationReport(fit, test);
+    return { temperature: r.temperature, nll: r.after.nll, ece: r.after.ece, fitOn: held.description, fitCount: r.fitCount };
+  } finally {
+    dispose([fit.logits, test.logits]);
+  }
 }
 
 /** The decision function p(arm 1 | x) on a grid over the plane, the test points, and their 2-D bottleneck codes. */

@@ -6,7 +6,7 @@ import { bottleneckSpec, boundariesSpec, spectraSpec } from "./plots.js";
 function outcome(dataset: "spirals" | "fashion-mnist", method: RunOutcome["method"], ranks: number, classes: number): RunOutcome {
   const point = { x: 0.1, y: -0.2, label: 1 };
   return {
-    dataset, method, alpha: 2, seed: 0, dir: "", trainSeconds: 1, curve: [], final: {} as RunOutcome["final"], fgsm: { eps: 0.05, clean: 1, adversarial: 0.5, count: 1 },
+    dataset, method, variant: method, label: method, alpha: 2, layers: [], seed: 0, dir: "", trainSeconds: 1, curve: [], final: {} as RunOutcome["final"], fgsm: { eps: 0.05, clean: 1, adversarial: 0.5, count: 1 }, calibrated: { temperature: 1, nll: 1, ece: 0, fitOn: "", fitCount: 1 },
     spectra: { layer: 3, layerName: dataset === "spirals" ? "bottleneck" : "hidden2", largest: 1, restSum: 1, classes: Array.from({ length: classes }, (_, label) => ({ label, singularValues: Array.from({ length: ranks }, (_, i) => 2 / (i + 1)) })) },
     ...(dataset === "spirals" ? { spirals: { grid: [{ x: 0, y: 0, p: 0.5 }], cell: 0.1, points: [point], bottleneck: [point] } } : {}),
   };

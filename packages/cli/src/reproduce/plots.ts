@@ -1,29 +1,31 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { describeMethod } from "../config.js";
 import type { RunOutcome } from "./pipeline.js";
 import { stat } from "./table.js";
 import { writeChart } from "./render.js";
 
-const METHOD_ORDER = ["no mixup", "input mixup", "manifold mixup"];
+/** The methods (or eligible sets) as the runs name them, in the order they were run: the plots' legend order. */
+const methodOrder = (outcomes: readonly RunOutcome[]): string[] => [...new Set(outcomes.map((o) => o.label))];
+const PALETTE = ["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
 /** The two arms' colours, the same in every spirals plot: the ends of the decision function's blue-orange scale. */
 const armColor = { field: "label", type: "nominal", scale: { domain: ["arm 0", "arm 1"], range: ["#08306b", "#7f2704"] }, title: "class" };
-const methodColor = { field: "method", type: "nominal", sort: METHOD_ORDER, scale: { domain: METHOD_ORDER, range: ["#7f7f7f", "#1f77b4", "#d62728"] }, title: null };
+const methodColor = (order: readonly string[]) => ({ field: "method", type: "nominal", sort: order, scale: { domain: order, range: order.map((_, i) => PALETTE[i % PALETTE.length]) }, title: null });
 
 /** Figure 1 (a, b): p(arm 1 | x) over the plane with the test points, one panel per method. */
 export function boundariesSpec(outcomes: readonly RunOutcome[]): Record<string, unknown> {
+  const order = methodOrder(outcomes);
   const pictured = outcomes.filter((o) => o.spirals);
   const cell = pictured[0]!.spirals!.cell;
   const values = pictured.flatMap((o) => [
     // Each cell reaches 15% into its neighbours, so anti-aliasing leaves no seams between cells.
-    ...o.spirals!.grid.map((g) => ({ method: describeMethod(o.method), kind: "grid", x: g.x - cell / 2, x2: g.x + 0.65 * cell, y: g.y - cell / 2, y2: g.y + 0.65 * cell, p: g.p })),
-    ...o.spirals!.points.map((p) => ({ method: describeMethod(o.method), kind: "point", px: p.x, py: p.y, label: `arm ${p.label}` })),
+    ...o.spirals!.grid.map((g) => ({ method: o.label, kind: "grid", x: g.x - cell / 2, x2: g.x + 0.65 * cell, y: g.y - cell / 2, y2: g.y + 0.65 * cell, p: g.p })),
+    ...o.spirals!.points.map((p) => ({ method: o.label, kind: "point", px: p.x, py: p.y, label: `arm ${p.label}` })),
   ]);
   const axis = (title: string) => ({ type: "quantitative", scale: { domain: [-1.3, 1.3], nice: false }, title });
   return {
     title: { text: `Spirals: decision function of the Figure-1 network (seed ${pictured[0]!.seed})`, subtitle: "colour: p(arm 1 | x); points: test set" },
     data: { values },
-    facet: { column: { field: "method", type: "nominal", sort: METHOD_ORDER, title: null } },
+    facet: { column: { field: "method", type: "nominal", sort: order, title: null } },
     spec: {
       width: 260,
       height: 260,
@@ -56,12 +58,13 @@ export function boundariesSpec(outcomes: readonly RunOutcome[]): Record<string, 
 
 /** Figure 1 (d, e): the test points' 2-D bottleneck representations, one panel per method. */
 export function bottleneckSpec(outcomes: readonly RunOutcome[]): Record<string, unknown> {
+  const order = methodOrder(outcomes);
   const pictured = outcomes.filter((o) => o.spirals);
-  const values = pictured.flatMap((o) => o.spirals!.bottleneck.map((b) => ({ method: describeMethod(o.method), h1: b.x, h2: b.y, label: `arm ${b.label}` })));
+  const values = pictured.flatMap((o) => o.spirals!.bottleneck.map((b) => ({ method: o.label, h1: b.x, h2: b.y, label: `arm ${b.label}` })));
   return {
     title: { text: `Spirals: 2-D bottleneck representations of the test points (seed ${pictured[0]!.seed})`, subtitle: "each panel on its own scale" },
     data: { values },
-    facet: { column: { field: "method", type: "nominal", sort: METHOD_ORDER, title: null } },
+    facet: { column: { field: "method", type: "nominal", sort: order, title: null } },
     spec: {
       width: 260,
       height: 260,
@@ -78,6 +81,7 @@ export function bottleneckSpec(outcomes: readonly RunOutcome[]): Record<string, 
 
 /** Per-class singular-value spectra of the representations at the measured layer, first seed, log scale. */
 export function spectraSpec(outcomes: readonly RunOutcome[], dataset: string, classNames: readonly string[], top = 20): Record<string, unknown> {
+  const order = methodOrder(outcomes);
   const seed = outcomes.find((o) => o.dataset === dataset)!.seed;
   const runs = outcomes.filter((o) => o.dataset === dataset && o.seed === seed);
   // Values below 1e-6 of a class's largest are numerically zero (a class of n examples, centred, has
@@ -86,7 +90,7 @@ export function spectraSpec(outcomes: readonly RunOutcome[], dataset: string, cl
     o.spectra.classes.flatMap((c) =>
       c.singularValues
         .slice(0, top)
-        .map((v, i) => ({ method: describeMethod(o.method), cls: classNames[c.label] ?? String(c.label), rank: i + 1, sv: v }))
+        .map((v, i) => ({ method: o.label, cls: classNames[c.label] ?? String(c.label), rank: i + 1, sv: v }))
         .filter((d) => d.sv > 1e-6 * (c.singularValues[0] ?? 0)),
     ),
   );
@@ -105,9 +109,9 @@ export function spectraSpec(outcomes: readonly RunOutcome[], dataset: string, cl
         mark: { type: "bar" },
         encoding: {
           x: { field: "sigma", type: "nominal", title: null, axis: { labelAngle: 0, labelFontSize: 12 } },
-          xOffset: { field: "method", type: "nominal", sort: METHOD_ORDER },
+          xOffset: { field: "method", type: "nominal", sort: order },
           y: { field: "sv", type: "quantitative", title: "singular value" },
-          color: methodColor,
+          color: methodColor(order),
         },
       },
     };
@@ -125,7 +129,7 @@ export function spectraSpec(outcomes: readonly RunOutcome[], dataset: string, cl
       encoding: {
         x: { field: "rank", type: "ordinal", title: "rank", axis: { labelAngle: 0, values: ticks } },
         y: { field: "sv", type: "quantitative", scale: { type: "log" }, title: "singular value" },
-        color: methodColor,
+        color: methodColor(order),
       },
     },
   };
@@ -133,10 +137,11 @@ export function spectraSpec(outcomes: readonly RunOutcome[], dataset: string, cl
 
 /** Test error and training loss per epoch, mean over seeds with a band of ±1 std, per dataset. */
 export function curvesSpec(outcomes: readonly RunOutcome[]): Record<string, unknown> {
+  const order = methodOrder(outcomes);
   const values: Record<string, unknown>[] = [];
   for (const dataset of new Set(outcomes.map((o) => o.dataset))) {
-    for (const method of new Set(outcomes.map((o) => o.method))) {
-      const runs = outcomes.filter((o) => o.dataset === dataset && o.method === method);
+    for (const method of methodOrder(outcomes)) {
+      const runs = outcomes.filter((o) => o.dataset === dataset && o.label === method);
       const epochs = Math.min(...runs.map((o) => o.curve.length));
       for (let e = 0; e < epochs; e++) {
         for (const [metric, read] of [
@@ -145,7 +150,7 @@ export function curvesSpec(outcomes: readonly RunOutcome[]): Record<string, unkn
         ] as const) {
           const s = stat(runs.map(read));
           // Neither an error nor a loss goes below 0: the band is cut there.
-          values.push({ dataset, method: describeMethod(method), metric, epoch: e + 1, mean: s.mean, lo: Math.max(0, s.mean - s.std), hi: s.mean + s.std });
+          values.push({ dataset, method, metric, epoch: e + 1, mean: s.mean, lo: Math.max(0, s.mean - s.std), hi: s.mean + s.std });
         }
       }
     }
@@ -158,8 +163,8 @@ export function curvesSpec(outcomes: readonly RunOutcome[]): Record<string, unkn
       width: 300,
       height: 170,
       layer: [
-        { mark: { type: "area", opacity: 0.18 }, encoding: { x: { field: "epoch", type: "quantitative" }, y: { field: "lo", type: "quantitative", title: null, scale: { zero: false } }, y2: { field: "hi" }, color: methodColor } },
-        { mark: { type: "line" }, encoding: { x: { field: "epoch", type: "quantitative" }, y: { field: "mean", type: "quantitative" }, color: methodColor } },
+        { mark: { type: "area", opacity: 0.18 }, encoding: { x: { field: "epoch", type: "quantitative" }, y: { field: "lo", type: "quantitative", title: null, scale: { zero: false } }, y2: { field: "hi" }, color: methodColor(order) } },
+        { mark: { type: "line" }, encoding: { x: { field: "epoch", type: "quantitative" }, y: { field: "mean", type: "quantitative" }, color: methodColor(order) } },
       ],
     },
     resolve: { scale: { y: "independent", x: "independent" } },

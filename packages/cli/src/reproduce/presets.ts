@@ -1,4 +1,5 @@
-import type { Method, ScheduleName } from "../config.js";
+import type { ScheduleName } from "../config.js";
+import { PAPER_METHODS, type MethodPlan } from "./method-plans.js";
 import { didYouMean, listChoices, UsageError } from "../errors.js";
 import type { ModelName } from "../models.js";
 
@@ -34,7 +35,7 @@ export interface Preset {
   name: PresetName;
   regime: RegimeName;
   seeds: number[];
-  methods: { method: Method; alpha: number }[];
+  methods: readonly MethodPlan[];
   plans: DatasetPlan[];
   /** Cells per side of the spirals' decision-boundary grid. */
   grid: number;
@@ -49,11 +50,7 @@ export function withEpochs(preset: Preset, epochs: number): Preset {
 }
 
 /** The paper's settings: no mixup, input mixup with α = 1, manifold mixup with α = 2. */
-export const METHOD_PLAN: Preset["methods"] = [
-  { method: "none", alpha: 0 },
-  { method: "input", alpha: 1 },
-  { method: "manifold", alpha: 2 },
-];
+export const METHOD_PLAN: Preset["methods"] = PAPER_METHODS;
 
 const spirals = (p: Partial<DatasetPlan>): DatasetPlan => ({
   dataset: "spirals",

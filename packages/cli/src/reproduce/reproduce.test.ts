@@ -24,7 +24,7 @@ describe("mmx reproduce --preset tiny", () => {
 
     expect(r.stdout).toMatch(/; backend wasm \(as given with --backend\), 1 run at a time; /);
     const lines = r.stdout.split("\n");
-    const header = lines.findIndex((l) => /^dataset +method +test error % +test NLL +ECE % +FGSM acc %$/.test(l));
+    const header = lines.findIndex((l) => /^dataset +method +test error % +test NLL +ECE % +NLL \(T\) +ECE % \(T\) +FGSM acc %$/.test(l));
     expect(header).toBeGreaterThan(0);
     const rows = lines.slice(header + 2, header + 8);
     const cell = String.raw`\d+\.\d+ ± \d+\.\d+`;
@@ -36,7 +36,7 @@ describe("mmx reproduce --preset tiny", () => {
       ["fashion-mnist", "input mixup \\(α=1\\)", "0.03"],
       ["fashion-mnist", "manifold mixup \\(α=2\\)", "0.03"],
     ];
-    expected.forEach(([dataset, method, eps], i) => expect(rows[i]).toMatch(new RegExp(`^${dataset} +${method} +${cell} +${cell} +${cell} +${cell} \\(ε=${eps}\\)$`)));
+    expected.forEach(([dataset, method, eps], i) => expect(rows[i]).toMatch(new RegExp(`^${dataset} +${method} +${cell} +${cell} +${cell} +${cell} +${cell} +${cell} \\(ε=${eps}\\)$`)));
     // The findings are read off the numbers, per dataset, with the comparison to the paper.
     expect(r.stdout).toMatch(/^spirals: test error: (none|input|manifold) best.*ranking (none|input|manifold) > (none|input|manifold) > (none|input|manifold)/m);
     expect(r.stdout).toMatch(/^fashion-mnist: test error: /m);
@@ -55,7 +55,7 @@ describe("mmx reproduce --preset tiny", () => {
     const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
     expect(summary.outcomes).toHaveLength(18);
     expect(summary.rows).toHaveLength(6);
-    expect(readFileSync(join(out, "summary.md"), "utf8")).toMatch(/^\| dataset \| method \| test error % \| test NLL \| ECE % \| FGSM acc % \|$/m);
+    expect(readFileSync(join(out, "summary.md"), "utf8")).toMatch(/^\| dataset \| method \| test error % \| test NLL \| ECE % \| NLL \(T\) \| ECE % \(T\) \| FGSM acc % \|$/m);
 
     // Each run folder is an ordinary run: mmx eval reproduces its last epoch's test error.
     const evaluated = JSON.parse((await run(["eval", join(out, "spirals-manifold-s1"), "--json"])).stdout);

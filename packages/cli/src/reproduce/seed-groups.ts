@@ -4,6 +4,7 @@ import { setRunThreads, useBackend } from "../backends.js";
 import { loadData } from "../datasets.js";
 import { formatDuration } from "../progress.js";
 import { trainSeedRuns } from "../train-seeds.js";
+import { planKey } from "./method-plans.js";
 import { dataConfig, describeOutcome, jobLabel, loadedData, measure, runConfig, type Job, type ReproduceOptions, type RunOutcome } from "./pipeline.js";
 
 /**
@@ -19,7 +20,7 @@ export async function runSeedGroups(jobs: readonly Job[], opts: ReproduceOptions
   await useBackend(opts.backend);
   const groups = new Map<string, Job[]>();
   for (const j of jobs) {
-    const k = `${j.plan.dataset}/${j.method.method}/${j.method.alpha}`;
+    const k = `${j.plan.dataset}/${planKey(j.method)}`;
     groups.set(k, [...(groups.get(k) ?? []), j]);
   }
   const outcomes: RunOutcome[] = new globalThis.Array(jobs.length);
@@ -31,7 +32,7 @@ export async function runSeedGroups(jobs: readonly Job[], opts: ReproduceOptions
       data = await loadData(dataConfig(plan), (l) => progress?.log(l));
       loadedData.set(plan.dataset, data);
     }
-    const dirs = group.map((j) => join(opts.out, `${plan.dataset}-${method.method}-s${j.seed}`));
+    const dirs = group.map((j) => join(opts.out, `${plan.dataset}-${planKey(method)}-s${j.seed}`));
     const label = `[${group[0]!.index + 1}-${group[group.length - 1]!.index + 1}/${jobs.length}] ${plan.dataset} ${method.method} s${group.map((j) => j.seed).join(",")}`;
     const groupStarted = performance.now();
     const results = await trainSeedRuns(
@@ -40,7 +41,7 @@ export async function runSeedGroups(jobs: readonly Job[], opts: ReproduceOptions
     );
     try {
       for (const [i, j] of group.entries()) {
-        const outcome = await measure(results[i]!, plan, dirs[i]!, j.seed, opts.preset.grid, j.pictured);
+        const outcome = await measure(results[i]!, plan, method, dirs[i]!, j.seed, opts.preset.grid, j.pictured);
         outcomes[j.index] = outcome;
         progress?.log(`${jobLabel(j, jobs.length)}: ${describeOutcome(outcome)}`);
       }

@@ -1,3 +1,4 @@
+import { METHOD_REGISTRY } from "../methods.js";
 import { createHash } from "node:crypto";
 import { parseArgs } from "../args.js";
 import { resolveLayers, trainConfigFromArgs, TRAIN_OPTIONS, type TrainConfig } from "../config.js";
@@ -122,7 +123,8 @@ export function expandCells(spec: SweepSpec, backend: string, where: string): Ce
 export function describeCell(config: TrainConfig): Omit<Cell, "id" | "fgsmEps"> {
   const size = isSpirals(config.dataset) ? config.spiralsTrain : config.trainLimit;
   const context = `${config.dataset} ${config.model}${config.hidden ? `[${config.hidden.join(",")}]` : ""}${size !== undefined ? ` n${size}` : ""} e${config.epochs}`;
-  const method = config.method === "none" ? "none" : config.method === "input" ? `input α=${config.alpha}` : `manifold α=${config.alpha} {${config.layerNames.join(",")}}`;
+  const placement = METHOD_REGISTRY[config.method].placement;
+  const method = placement === "nowhere" ? config.method : placement === "input" ? `${config.method} α=${config.alpha}` : `${config.method} α=${config.alpha} {${config.layerNames.join(",")}}`;
   const group = `${context} ${method}`;
   return { label: `${group} s${config.seed}`, group, context, config };
 }

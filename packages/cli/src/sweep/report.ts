@@ -1,3 +1,4 @@
+import { METHOD_REGISTRY } from "../methods.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeChart } from "../reproduce/render.js";
@@ -32,7 +33,7 @@ export function groupRows(results: readonly CellResult[]): GroupRow[] {
       context: rs[0]!.context,
       method: c.method,
       alpha: c.alpha,
-      eligible: c.method === "manifold" ? c.layerNames : [],
+      eligible: METHOD_REGISTRY[c.method].placement === "eligible" ? c.layerNames : [],
       seeds: rs.map((r) => r.config.seed),
       stats: Object.fromEntries(METRICS.map((m) => [m.key, interval(rs.map(m.value))])) as GroupRow["stats"],
       fgsmEps: rs[0]!.fgsm.eps,
@@ -40,7 +41,10 @@ export function groupRows(results: readonly CellResult[]): GroupRow[] {
   });
 }
 
-export const methodOf = (r: GroupRow) => (r.method === "none" ? "none" : r.method === "input" ? `input α=${r.alpha}` : `manifold α=${r.alpha} {${r.eligible.join(",")}}`);
+export const methodOf = (r: GroupRow) => {
+  const placement = METHOD_REGISTRY[r.method].placement;
+  return placement === "nowhere" ? r.method : placement === "input" ? `${r.method} α=${r.alpha}` : `${r.method} α=${r.alpha} {${r.eligible.join(",")}}`;
+};
 const scaled = (m: (typeof METRICS)[number], x: number) => (Number.isFinite(x) ? (x * m.scale).toFixed(m.digits) : "--");
 const cell = (m: (typeof METRICS)[number], s: Interval) => `${scaled(m, s.mean)} ± ${scaled(m, s.std)} [${scaled(m, s.lo)}, ${scaled(m, s.hi)}]`;
 
@@ -81,7 +85,7 @@ export function alphaCurvesSpec(rows: readonly GroupRow[]): Record<string, unkno
   const error = METRICS.find((m) => m.key === "error")!;
   const values = rows.map((r) => {
     const s = r.stats.error;
-    const series = r.method === "none" ? "no mixup" : r.method === "input" ? "input mixup" : `manifold {${r.eligible.join(",")}}`;
+    const series = METHOD_REGISTRY[r.method].placement === "eligible" ? `${r.method === "manifold" ? "manifold" : METHOD_REGISTRY[r.method].title} {${r.eligible.join(",")}}` : METHOD_REGISTRY[r.method].title;
     return { context: r.context, series, none: r.method === "none", alpha: r.alpha, mean: s.mean * error.scale, lo: (Number.isFinite(s.lo) ? s.lo : s.mean) * error.scale, hi: (Number.isFinite(s.hi) ? s.hi : s.mean) * error.scale };
   });
   const x = { field: "alpha", type: "quantitative", title: "α" };

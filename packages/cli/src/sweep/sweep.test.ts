@@ -25,7 +25,7 @@ describe("mmx sweep: the spec", () => {
     writeFileSync(unknown, JSON.stringify({ methods: ["none", "manifld"], seeds: [0] }));
     r = await run(["sweep", unknown]);
     expect(r.code).toBe(2);
-    expect(oneLine(r.stderr)).toEqual([`mmx: ${unknown}: methods[1]: unknown method 'manifld' (did you mean 'manifold'?); valid methods: 'none', 'input' or 'manifold'`]);
+    expect(oneLine(r.stderr)).toEqual([`mmx: ${unknown}: methods[1]: unknown method 'manifld' (did you mean 'manifold'?); valid methods: 'none', 'input', 'manifold', 'cutmix', 'patchup', 'nfm' or 'regmixup'`]);
 
     writeFileSync(unknown, JSON.stringify({ method: ["none"] }));
     r = await run(["sweep", unknown]);
@@ -38,9 +38,9 @@ describe("mmx sweep: the spec", () => {
     writeFileSync(unknown, JSON.stringify(["none"]));
     expect(oneLine((await run(["sweep", unknown])).stderr)[0]).toMatch(/a sweep spec is a JSON object of axes .*got a list$/);
 
-    r = await run(["sweep", "--methods", "none,cutmix"]);
+    r = await run(["sweep", "--methods", "none,mixcut"]);
     expect(r.code).toBe(2);
-    expect(oneLine(r.stderr)).toEqual(["mmx sweep: --methods[1]: unknown method 'cutmix'; valid methods: 'none', 'input' or 'manifold'"]);
+    expect(oneLine(r.stderr)).toEqual(["mmx sweep: --methods[1]: unknown method 'mixcut'; valid methods: 'none', 'input', 'manifold', 'cutmix', 'patchup', 'nfm' or 'regmixup'"]);
 
     r = await run(["sweep", join(dir, "missing.json")]);
     expect(oneLine(r.stderr)).toEqual([`mmx sweep: cannot read the spec ${join(dir, "missing.json")} (ENOENT)`]);
