@@ -39,7 +39,7 @@ describe("mmx eval --flatness", () => {
     expect(flatness.examples).toBe(32);
     expect(Number.isFinite(flatness.eigenvalue)).toBe(true);
     const text = await run(["eval", out, "--flatness", "--flatness-examples", "32"]);
-    expect(text.stdout).toMatch(/ {2}sharpness -?[\d.]+(e[-+]\d+)? \(Hessian's largest eigenvalue, 32 training examples, \d+ iterations(, not converged)?\)\n$/);
+    expect(text.stdout).toMatch(/^sharpness -?[\d.]+(e[-+]\d+)? \(Hessian's largest eigenvalue, 32 training examples, \d+ iterations(, not converged)?\)\n$/m);
 
     // The same loss (clean BCE targets, evaluation mode) over the params as one flat vector, and its Hessian.
     await setBackend("cpu");
