@@ -5,7 +5,7 @@ import { FASHION_MNIST_CLASSES } from "@mmx/data";
 import { formatOptions, getFlag, getNumber, getString, parseArgs, type OptionSpec } from "../args.js";
 import { type BackendChoice, resolveBackend, setRunThreads, threadsPerRun, useBackend } from "../backends.js";
 import type { CliIo } from "../commands.js";
-import { describeMethod } from "../config.js";
+import { describeMethod, type LossName } from "../config.js";
 import { UsageError } from "../errors.js";
 import { checkOutFolder, makeFolder } from "../run-folder.js";
 import { formatDuration, Progress } from "../progress.js";
@@ -13,9 +13,10 @@ import { runAll, workerCount, type RunOutcome } from "./pipeline.js";
 import { findPreset, REGIME_NAMES, withEpochs, type Preset } from "./presets.js";
 import { findings, flatteningLines, formatTable, summarize } from "./table.js";
 import { writePlots } from "./plots.js";
+import { overlapLines } from "./overlap.js";
 
 export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
-  { name: "regime", kind: "string", choices: REGIME_NAMES, help: "standard: spirals and 10,000 Fashion-MNIST images, briefly; small-data: 3,000 Fashion-MNIST images for 60 epochs, where no mixup overfits", defaultText: "standard" },
+  { name: "regime", kind: "string", choices: REGIME_NAMES, help: "standard: spirals and 10,000 Fashion-MNIST images, briefly; small-data: 3,000 Fashion-MNIST images for 60 epochs, where no mixup overfits; small-data-cnn: the same with a small CNN and soft-target cross-entropy; map: a grid of training-set sizes x epochs (--sizes, --epochs-grid), resumable", defaultText: "standard" },
   { name: "full", kind: "flag", help: "the longer preset of the standard regime: more data, more epochs (tens of minutes)" },
   { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests; default: either regime in under 10 minutes on 2 cores, measured in docs/demo.md; full: standard regime only)", defaultText: "default" },
   { name: "epochs", kind: "int", placeholder: "N", help: "train every dataset for N epochs instead of the preset's (the cosine schedule spans the N epochs)", defaultText: "the preset's" },
@@ -64,7 +65,7 @@ export async function reproduce(opts: { preset: Preset; out: string; backend?: s
   opts.progress?.log(`backend ${choice.name}: ${backendReason}`);
   const outcomes = await runAll({ ...opts, backend: choice.name, threads });
   const rows = summarize(outcomes);
-  const lines = [...findings(rows), ...flatteningLines(outcomes)];
+  const lines = [...findings(rows), ...overlapLines(rows), ...flatteningLines(outcomes)];
   opts.progress?.log("writing plots…");
   const plots = await writePlots(join(opts.out, "plots"), outcomes, { spirals: ["arm 0", "arm 1"], "fashion-mnist": FASHION_MNIST_CLASSES });
   const seconds = (performance.now() - started) / 1000;
@@ -79,12 +80,15 @@ function machine(): { cpus: number; cpu: string; node: string } {
   return { cpus: c.length, cpu: c[0]?.model ?? "unknown", node: process.version };
 }
 
+const LOSS_TEXT: Readonly<Record<LossName, string>> = { bce: "BCE-on-softmax", ce: "soft-target cross-entropy" };
+const evalNote = (preset: Preset) => preset.plans.filter((p) => (p.evalEvery ?? 1) > 1).map((p) => ` ${p.dataset}'s test set evaluated every ${p.evalEvery} epochs and after the last;`).join("");
+
 /** One paragraph saying what was run: the same text heads the table on stdout and in summary.md. */
 export function describe(preset: Preset, report: { backend: string; backendReason?: string; seconds: number; jobs: number }): string {
   const plans = preset.plans.map((p) => `${p.dataset} (${p.model}${p.hidden ? ` ${p.hidden.join("-")}` : ""}, ${p.trainSize} train / ${p.testSize} test ${p.dataset === "spirals" ? "points" : "images"}, ${p.epochs} epochs, batch ${p.batch}, SGD lr ${p.lr} ${p.schedule}, FGSM ε=${p.fgsmEps})`);
   return [
     `mmx reproduce ${preset.regime === "standard" ? "" : `--regime ${preset.regime} `}--preset ${preset.name}${preset.epochsOverride ? ` --epochs ${preset.epochsOverride}` : ""}: ${preset.methods.map((m) => describeMethod(m.method)).join(" / ")} on ${plans.join(" and ")};`,
-    `seeds ${preset.seeds.join(", ")}; BCE-on-softmax training loss, Nesterov momentum 0.9, weight decay 1e-4; manifold mixup mixes at the model's mixing set (input and hidden layers);`,
+    `seeds ${preset.seeds.join(", ")}; ${[...new Set(preset.plans.map((p) => LOSS_TEXT[p.loss ?? "bce"]))].join(" / ")} training loss, Nesterov momentum 0.9, weight decay 1e-4; manifold mixup mixes at the model's mixing set (input and hidden layers);${evalNote(preset)}`,
     `backend ${report.backend}${report.backendReason ? ` (${report.backendReason})` : ""}, ${report.jobs} run${report.jobs > 1 ? "s" : ""} at a time; ${formatDuration(report.seconds)} in all. Metrics are the last epoch's (no selection on the test set), mean ± std over the seeds.`,
   ].join(" ");
 }

@@ -65,7 +65,7 @@ export function runConfig(plan: DatasetPlan, method: Preset["methods"][number], 
     alpha: method.alpha,
     layers,
     layerNames: layers.map((i) => names[i]!.name),
-    loss: "bce",
+    loss: plan.loss ?? "bce",
     epochs: plan.epochs,
     batch: plan.batch,
     lr: plan.lr,
@@ -128,6 +128,7 @@ export async function runJob(job: Job, ctx: { out: string; backend: string; grid
     ...(ctx.label ? { label: ctx.label } : {}),
     ...(ctx.progress ? { progress: ctx.progress } : {}),
     ...(ctx.eta ? { eta: ctx.eta } : {}),
+    ...(plan.evalEvery ? { evalEvery: plan.evalEvery } : {}),
   });
   try {
     return await measure(result, plan, dir, seed, ctx.grid, job.pictured);
