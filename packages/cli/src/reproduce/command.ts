@@ -14,6 +14,8 @@ import { findPreset, REGIME_NAMES, withEpochs, type Preset } from "./presets.js"
 import { findings, flatteningLines, formatTable, summarize } from "./table.js";
 import { writePlots } from "./plots.js";
 import { overlapLines } from "./overlap.js";
+import { mapCommand } from "./map-command.js";
+import { MAP_OPTIONS, rejectMapFlags } from "./map-grid.js";
 
 export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
   { name: "regime", kind: "string", choices: REGIME_NAMES, help: "standard: spirals and 10,000 Fashion-MNIST images, briefly; small-data: 3,000 Fashion-MNIST images for 60 epochs, where no mixup overfits; small-data-cnn: the same with a small CNN and soft-target cross-entropy; map: a grid of training-set sizes x epochs (--sizes, --epochs-grid), resumable", defaultText: "standard" },
@@ -24,6 +26,7 @@ export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
   { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
   { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each; onnx gets cores / N intra-op threads each)", defaultText: "2, or 1 on a 1-core machine", min: 1 },
   { name: "quiet", kind: "flag", help: "no progress output" },
+  ...MAP_OPTIONS,
 ];
 
 /** Two runs at once use the two cores of a small machine (wasm trains on one core per thread). */
@@ -96,6 +99,8 @@ export function describe(preset: Preset, report: { backend: string; backendReaso
 export async function reproduceCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const args = parseArgs(argv, REPRODUCE_OPTIONS, "reproduce");
   if (args.help) return io.stdout(`mmx reproduce: the paper's comparison (no / input / manifold mixup) on spirals and Fashion-MNIST (or, --regime small-data, on 3,000 Fashion-MNIST images), 3 seeds: a table and plots\n\n${formatOptions(REPRODUCE_OPTIONS)}\n`);
+  if (getString(args, "regime") === "map") return mapCommand(args, io, defaultJobs());
+  rejectMapFlags(args, getString(args, "regime") ?? "standard");
   const named = getString(args, "preset");
   if (named && getFlag(args, "full") && named !== "full") throw new UsageError(`mmx reproduce: --full and --preset ${named} disagree; give one`);
   const regime = getString(args, "regime") ?? "standard";

@@ -96,8 +96,12 @@ export interface Job {
   pictured: boolean;
 }
 
+/**
+ * The runs in the order they are started: per dataset, seed by seed, every method of a seed together, so
+ * that a demo stopped early (or still running) has compared the methods on its first seeds.
+ */
 export function planJobs(preset: Preset): Job[] {
-  const jobs = preset.plans.flatMap((plan) => preset.methods.flatMap((method) => preset.seeds.map((seed) => ({ plan, method, seed }))));
+  const jobs = preset.plans.flatMap((plan) => preset.seeds.flatMap((seed) => preset.methods.map((method) => ({ plan, method, seed }))));
   return jobs.map((j, index) => ({ ...j, index, pictured: j.seed === preset.seeds[0] }));
 }
 
