@@ -117,5 +117,5 @@ describe("mmx reproduce --regime map", () => {
     // A third run has nothing left to train.
     const again = await run(["reproduce", "--regime", "map", "--preset", "tiny", "--base", "small-data", "--sizes", "100,150", "--epochs-grid", "1,2", "--backend", "wasm", "--out", out, "--quiet"]);
     expect(again.stdout).toMatch(/12 cells, 12 reused from an earlier run, 0 trained now;/);
-  });
+  }, 240_000);
 });
