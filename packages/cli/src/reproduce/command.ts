@@ -20,7 +20,7 @@ import { MAP_OPTIONS, rejectMapFlags } from "./map-grid.js";
 export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
   { name: "regime", kind: "string", choices: REGIME_NAMES, help: "standard: spirals and 10,000 Fashion-MNIST images, briefly; small-data: 3,000 Fashion-MNIST images for 60 epochs, where no mixup overfits; small-data-cnn: the same with a small CNN and soft-target cross-entropy; map: a grid of training-set sizes x epochs (--sizes, --epochs-grid), resumable", defaultText: "standard" },
   { name: "full", kind: "flag", help: "the longer preset of the standard regime: more data, more epochs (tens of minutes)" },
-  { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests; default: either regime in under 10 minutes on 2 cores, measured in docs/demo.md; full: standard regime only)", defaultText: "default" },
+  { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests; default: standard and small-data in under 10 minutes on 2 cores, small-data-cnn in about 15, measured in docs/demo.md; full: standard regime only)", defaultText: "default" },
   { name: "epochs", kind: "int", placeholder: "N", help: "train every dataset for N epochs instead of the preset's (the cosine schedule spans the N epochs)", defaultText: "the preset's" },
   { name: "out", kind: "string", placeholder: "DIR", help: "where runs, summary and plots go", defaultText: "runs/reproduce, or runs/reproduce-small-data" },
   { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
@@ -98,7 +98,7 @@ export function describe(preset: Preset, report: { backend: string; backendReaso
 
 export async function reproduceCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const args = parseArgs(argv, REPRODUCE_OPTIONS, "reproduce");
-  if (args.help) return io.stdout(`mmx reproduce: the paper's comparison (no / input / manifold mixup) on spirals and Fashion-MNIST (or, --regime small-data, on 3,000 Fashion-MNIST images), 3 seeds: a table and plots\n\n${formatOptions(REPRODUCE_OPTIONS)}\n`);
+  if (args.help) return io.stdout(`mmx reproduce: the paper's comparison (no / input / manifold mixup) on spirals and Fashion-MNIST (or, --regime small-data / small-data-cnn, on 3,000 Fashion-MNIST images with an MLP / a small CNN), 3 seeds: a table and plots; --regime map: mixup − no mixup over a grid of training-set sizes and epochs\n\n${formatOptions(REPRODUCE_OPTIONS)}\n`);
   if (getString(args, "regime") === "map") return mapCommand(args, io, defaultJobs());
   rejectMapFlags(args, getString(args, "regime") ?? "standard");
   const named = getString(args, "preset");
