@@ -95,7 +95,7 @@ describe("mmx reproduce --regime map", () => {
     const r = await run(["reproduce", "--regime", "map", "--preset", "tiny", "--base", "small-data", "--sizes", "100,150", "--epochs-grid", "1,2", "--backend", "wasm", "--jobs", "1", "--out", out]);
     expect(r.stderr).not.toMatch(/^mmx( [a-z]+)?:/m);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/map: 12 cells \(2 sizes × 2 epoch counts × 3 methods × 1 seeds\) into .*; 5 already finished, reused/);
+    expect(r.stderr).toMatch(/map: 12 cells \(2 sizes × 2 epoch counts × 3 methods × 1 seed\) into .*; 5 already finished, reused/);
     // Only the 7 missing cells trained; the finished ones were not touched.
     expect(r.stderr.match(/^\[\d+\/12\] fashion-mnist mlp/gm)).toHaveLength(7);
     expect(done()).toHaveLength(12);
