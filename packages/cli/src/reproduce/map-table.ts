@@ -95,8 +95,10 @@ export function mapFindings(points: readonly MapPoint[]): string[] {
       const compared = points.filter((p) => p.deltas[c.method]);
       const wins = compared.filter((p) => p.deltas[c.method]![m.key].value < 0);
       const clear = wins.filter((p) => p.deltas[c.method]![m.key].overlap === false);
+      const withIntervals = wins.filter((p) => p.deltas[c.method]![m.key].overlap !== null);
       const where = (ps: readonly MapPoint[]) => (ps.length ? ps.map((p) => `${p.size}×${p.epochs}`).join(", ") : "none");
-      return `${c.title}, ${m.title}: lower (mixup better) at ${wins.length} of ${compared.length} points (train images × epochs: ${where(wins)}); seed intervals apart at ${clear.length} of them${clear.length ? ` (${where(clear)})` : ""}.`;
+      const spread = wins.length === 0 ? "" : withIntervals.length === 0 ? "; one seed per point, so no seed intervals" : `; seed intervals apart at ${clear.length} of the ${withIntervals.length} with several seeds${clear.length ? ` (${where(clear)})` : ""}`;
+      return `${c.title}, ${m.title}: lower (mixup better) at ${wins.length} of ${compared.length} points (train images × epochs: ${where(wins)})${spread}.`;
     }),
   );
 }

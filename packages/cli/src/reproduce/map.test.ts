@@ -42,7 +42,11 @@ describe("the map's table", () => {
     expect(text[2]!.trim().split(/ {2,}/)).toEqual(["100", "10", "1", "30.00", "+1.00", "--", "1.000", "−0.100", "--"]);
     expect(text[3]!.trim().split(/ {2,}/)).toEqual(["500", "10", "3", "21.00", "−5.00 *", "+0.50", "0.600", "−0.100 *", "+0.100 *"]);
     expect(formatMap(points, "markdown").split("\n")[3]).toBe("| 500 | 10 | 3 | 21.00 | −5.00 * | +0.50 | 0.600 | −0.100 * | +0.100 * |");
-    expect(mapFindings(points)[0]).toBe("manifold − none, test error %: lower (mixup better) at 1 of 2 points (train images × epochs: 500×10); seed intervals apart at 1 of them (500×10).");
+    expect(mapFindings(points)[0]).toBe("manifold − none, test error %: lower (mixup better) at 1 of 2 points (train images × epochs: 500×10); seed intervals apart at 1 of the 1 with several seeds (500×10).");
+    // NLL: manifold is lower at both points, one of them with a single seed.
+    expect(mapFindings(points)[1]).toBe("manifold − none, test NLL: lower (mixup better) at 2 of 2 points (train images × epochs: 100×10, 500×10); seed intervals apart at 1 of the 1 with several seeds (500×10).");
+    expect(mapFindings(points.slice(0, 1))[1]).toBe("manifold − none, test NLL: lower (mixup better) at 1 of 1 points (train images × epochs: 100×10); one seed per point, so no seed intervals.");
+    expect(mapFindings(points)[2]).toBe("input − none, test error %: lower (mixup better) at 0 of 1 points (train images × epochs: none).");
 
     const spec = mapHeatmapSpec(points, "error") as { data: { values: { comparison: string; delta: number; label: string }[] }; spec: { layer: { encoding: { color: { scale?: { domain: number[] } } } }[] } };
     expect(spec.data.values).toHaveLength(3);
