@@ -40,5 +40,9 @@ describe("seed intervals", () => {
     expect(compareIntervals(rows)).toHaveLength(3 * 4);
     const [line] = overlapLines(rows);
     expect(line).toMatch(/^fashion-mnist seed intervals \(mean ± std over the seeds\): test error: input ahead of none by 1\.40, intervals apart; manifold ahead of none by 1\.60, intervals apart; manifold ahead of input by 0\.20, intervals overlap\. test NLL: /);
+    // A single seed has no interval: no verdict, rather than "apart".
+    const single = compareIntervals([row("none", [0.165], [0.5]), row("manifold", [0.149], [0.6])]);
+    expect(single.map((c) => c.overlap)).toEqual([null, null, null, null]);
+    expect(overlapLines([row("none", [0.165], [0.5]), row("manifold", [0.149], [0.6])])[0]).toMatch(/test error: manifold ahead of none by 1\.60, one seed, no intervals\./);
   });
 });

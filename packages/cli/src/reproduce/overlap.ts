@@ -20,7 +20,8 @@ export interface IntervalComparison {
   worse: Method;
   /** |difference of the means|, in the metric's own units. */
   gap: number;
-  overlap: boolean;
+  /** Null where a method has a single seed: it has no interval. */
+  overlap: boolean | null;
 }
 
 /**
@@ -40,7 +41,7 @@ export function compareIntervals(rows: readonly Row[]): IntervalComparison[] {
           const sb = b.stats[m.key];
           const aBetter = m.lowerIsBetter ? sa.mean <= sb.mean : sa.mean >= sb.mean;
           const [better, worse] = aBetter ? [a, b] : [b, a];
-          out.push({ dataset, metric: m.key, better: better.method, worse: worse.method, gap: Math.abs(sa.mean - sb.mean), overlap: intervalsOverlap(sa, sb) });
+          out.push({ dataset, metric: m.key, better: better.method, worse: worse.method, gap: Math.abs(sa.mean - sb.mean), overlap: sa.n > 1 && sb.n > 1 ? intervalsOverlap(sa, sb) : null });
         }
       }
     }
@@ -54,7 +55,7 @@ export function overlapLines(rows: readonly Row[]): string[] {
   return [...new Set(comparisons.map((c) => c.dataset))].map((dataset) => {
     const parts = METRICS.map((m) => {
       const pairs = comparisons.filter((c) => c.dataset === dataset && c.metric === m.key);
-      return `${m.title.replace(" %", "")}: ${pairs.map((c) => `${c.better} ahead of ${c.worse} by ${(c.gap * m.scale).toFixed(m.digits)}, ${c.overlap ? "intervals overlap" : "intervals apart"}`).join("; ")}`;
+      return `${m.title.replace(" %", "")}: ${pairs.map((c) => `${c.better} ahead of ${c.worse} by ${(c.gap * m.scale).toFixed(m.digits)}, ${c.overlap === null ? "one seed, no intervals" : c.overlap ? "intervals overlap" : "intervals apart"}`).join("; ")}`;
     });
     return `${dataset} seed intervals (mean ± std over the seeds): ${parts.join(". ")}.`;
   });
