@@ -127,9 +127,10 @@ export const SMALL_DATA_PRESETS: Readonly<Partial<Record<PresetName, Preset>>> =
  * cross-entropy (lr 0.1, `mmx train`'s default for it on Fashion-MNIST, cosine decay, Nesterov momentum)
  * and tested on all 10,000 test images. Manifold mixup mixes at the input, block1 and block2. Evaluating
  * the 10,000 test images costs about as much as an epoch of training on 3,000, so the test set is
- * evaluated every CNN_EVAL_EVERY epochs (and after the last): that keeps the 60 epochs within the
- * regime's budget of 15 minutes on an idle 2-core machine (the step and evaluation times are measured
- * in docs/demo.md). The learning curves then have a test point every CNN_EVAL_EVERY epochs.
+ * evaluated every CNN_EVAL_EVERY epochs (and after the last): that brings the 60 epochs to about the
+ * regime's budget of 15 minutes on an idle 2-core machine (estimated from the step and evaluation costs
+ * measured in docs/demo.md; `--epochs` shortens it). The learning curves then have a test point every
+ * CNN_EVAL_EVERY epochs.
  */
 export const CNN_EVAL_EVERY = 5;
 function cnn(p: Partial<DatasetPlan>): DatasetPlan {
