@@ -129,7 +129,7 @@ export const SMALL_DATA_PRESETS: Readonly<Partial<Record<PresetName, Preset>>> =
  * the 10,000 test images costs about as much as an epoch of training on 3,000, so the test set is
  * evaluated every CNN_EVAL_EVERY epochs (and after the last). Even so the 60 epochs, kept to match
  * the PyTorch run the regime is compared with, take longer than the 15-minute budget of the other regimes
- * on an idle 2-core machine (measured in docs/demo.md); `--epochs 45` fits it. The learning curves have a
+ * on an idle 2-core machine (measured in docs/demo.md); `--epochs` shortens it. The learning curves have a
  * test point every CNN_EVAL_EVERY epochs.
  */
 export const CNN_EVAL_EVERY = 5;
