@@ -7,6 +7,7 @@ import { type BackendChoice, resolveBackend, setRunThreads, threadsPerRun, useBa
 import type { CliIo } from "../commands.js";
 import { METHODS } from "../methods.js";
 import { eligibleSetPlans, methodPlans, PAPER_METHODS, planTitle } from "./method-plans.js";
+import type { LossName } from "../config.js";
 import { UsageError } from "../errors.js";
 import { checkOutFolder, makeFolder } from "../run-folder.js";
 import { formatDuration, Progress } from "../progress.js";
@@ -14,11 +15,14 @@ import { checkPlans, runAll, workerCount, type RunOutcome } from "./pipeline.js"
 import { findPreset, REGIME_NAMES, withEpochs, type Preset } from "./presets.js";
 import { findings, flatteningLines, formatTable, summarize } from "./table.js";
 import { writePlots } from "./plots.js";
+import { overlapLines } from "./overlap.js";
+import { mapCommand } from "./map-command.js";
+import { MAP_OPTIONS, rejectMapFlags } from "./map-grid.js";
 
 export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
-  { name: "regime", kind: "string", choices: REGIME_NAMES, help: "standard: spirals and 10,000 Fashion-MNIST images, briefly; small-data: 3,000 Fashion-MNIST images for 60 epochs, where no mixup overfits", defaultText: "standard" },
+  { name: "regime", kind: "string", choices: REGIME_NAMES, help: "standard: spirals and 10,000 Fashion-MNIST images, briefly; small-data: 3,000 Fashion-MNIST images for 60 epochs, where no mixup overfits; small-data-cnn: the same with a small CNN and soft-target cross-entropy; map: a grid of training-set sizes x epochs (--sizes, --epochs-grid), resumable", defaultText: "standard" },
   { name: "full", kind: "flag", help: "the longer preset of the standard regime: more data, more epochs (tens of minutes)" },
-  { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests; default: either regime in under 10 minutes on 2 cores, measured in docs/demo.md; full: standard regime only)", defaultText: "default" },
+  { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests; default: standard and small-data in under 10 minutes on 2 cores, small-data-cnn in about 20, measured in docs/demo.md; full: standard regime only)", defaultText: "default" },
   { name: "epochs", kind: "int", placeholder: "N", help: "train every dataset for N epochs instead of the preset's (the cosine schedule spans the N epochs)", defaultText: "the preset's" },
   { name: "methods", kind: "list", placeholder: "M,M", help: `the methods compared, from ${METHODS.join(", ")} (each at its default α)`, defaultText: "none,input,manifold" },
   { name: "eligible-sets", kind: "string", placeholder: "S;S", help: "compare manifold mixup's eligible sets instead of methods, as the paper's Table 5: boundary sets separated by ';', e.g. '{};0;0,1;0,1,2;1,2' ({} is no mixup)" },
@@ -27,6 +31,7 @@ export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
   { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each; onnx gets cores / N intra-op threads each)", defaultText: "2, or 1 on a 1-core machine", min: 1 },
   { name: "vmap-seeds", kind: "flag", help: "train the seeds of each dataset and method as one vmapped program (each seed keeps its own init, data order and λ; all mix at the first seed's layer draw)" },
   { name: "quiet", kind: "flag", help: "no progress output" },
+  ...MAP_OPTIONS,
 ];
 
 /** Two runs at once use the two cores of a small machine (wasm trains on one core per thread). */
@@ -70,7 +75,7 @@ export async function reproduce(opts: { preset: Preset; out: string; backend?: s
   opts.progress?.log(`backend ${choice.name}: ${backendReason}`);
   const outcomes = await runAll({ ...opts, backend: choice.name, threads });
   const rows = summarize(outcomes);
-  const lines = [...findings(rows), ...flatteningLines(outcomes)];
+  const lines = [...findings(rows), ...overlapLines(rows), ...flatteningLines(outcomes)];
   opts.progress?.log("writing plots…");
   const plots = await writePlots(join(opts.out, "plots"), outcomes, { spirals: ["arm 0", "arm 1"], "fashion-mnist": FASHION_MNIST_CLASSES });
   const seconds = (performance.now() - started) / 1000;
@@ -85,12 +90,15 @@ function machine(): { cpus: number; cpu: string; node: string } {
   return { cpus: c.length, cpu: c[0]?.model ?? "unknown", node: process.version };
 }
 
+const LOSS_TEXT: Readonly<Record<LossName, string>> = { bce: "BCE-on-softmax", ce: "soft-target cross-entropy" };
+const evalNote = (preset: Preset) => preset.plans.filter((p) => (p.evalEvery ?? 1) > 1).map((p) => ` ${p.dataset}'s test set evaluated every ${p.evalEvery} epochs and after the last;`).join("");
+
 /** One paragraph saying what was run: the same text heads the table on stdout and in summary.md. */
 export function describe(preset: Preset, report: { backend: string; backendReason?: string; seconds: number; jobs: number }): string {
   const plans = preset.plans.map((p) => `${p.dataset} (${p.model}${p.hidden ? ` ${p.hidden.join("-")}` : ""}, ${p.trainSize} train / ${p.testSize} test ${p.dataset === "spirals" ? "points" : "images"}, ${p.epochs} epochs, batch ${p.batch}, SGD lr ${p.lr} ${p.schedule}, FGSM ε=${p.fgsmEps})`);
   return [
     `mmx reproduce ${preset.regime === "standard" ? "" : `--regime ${preset.regime} `}--preset ${preset.name}${preset.epochsOverride ? ` --epochs ${preset.epochsOverride}` : ""}${comparisonFlag(preset)}: ${preset.methods.map(planTitle).join(" / ")} on ${plans.join(" and ")};`,
-    `seeds ${preset.seeds.join(", ")}; BCE-on-softmax training loss, Nesterov momentum 0.9, weight decay 1e-4; ${preset.methods.some((m) => m.layers) ? "manifold mixup mixes at each eligible set given (0 = the input)" : "manifold mixup mixes at the model's mixing set (input and hidden layers)"};`,
+    `seeds ${preset.seeds.join(", ")}; ${[...new Set(preset.plans.map((p) => LOSS_TEXT[p.loss ?? "bce"]))].join(" / ")} training loss, Nesterov momentum 0.9, weight decay 1e-4; ${preset.methods.some((m) => m.layers) ? "manifold mixup mixes at each eligible set given (0 = the input)" : "manifold mixup mixes at the model's mixing set (input and hidden layers)"};${evalNote(preset)}`,
     `backend ${report.backend}${report.backendReason ? ` (${report.backendReason})` : ""}, ${report.jobs} run${report.jobs > 1 ? "s" : ""} at a time; ${formatDuration(report.seconds)} in all. Metrics are the last epoch's (no selection on the test set), mean ± std over the seeds.`,
   ].join(" ");
 }
@@ -104,7 +112,9 @@ function comparisonFlag(preset: Preset): string {
 
 export async function reproduceCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const args = parseArgs(argv, REPRODUCE_OPTIONS, "reproduce");
-  if (args.help) return io.stdout(`mmx reproduce: the paper's comparison (no / input / manifold mixup) on spirals and Fashion-MNIST (or, --regime small-data, on 3,000 Fashion-MNIST images), 3 seeds: a table and plots\n\n${formatOptions(REPRODUCE_OPTIONS)}\n`);
+  if (args.help) return io.stdout(`mmx reproduce: the paper's comparison (no / input / manifold mixup) on spirals and Fashion-MNIST (or, --regime small-data / small-data-cnn, on 3,000 Fashion-MNIST images with an MLP / a small CNN), 3 seeds: a table and plots; --regime map: mixup − no mixup over a grid of training-set sizes and epochs\n\n${formatOptions(REPRODUCE_OPTIONS)}\n`);
+  if (getString(args, "regime") === "map") return mapCommand(args, io, defaultJobs());
+  rejectMapFlags(args, getString(args, "regime") ?? "standard");
   const named = getString(args, "preset");
   if (named && getFlag(args, "full") && named !== "full") throw new UsageError(`mmx reproduce: --full and --preset ${named} disagree; give one`);
   const regime = getString(args, "regime") ?? "standard";

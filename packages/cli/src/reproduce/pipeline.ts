@@ -85,7 +85,7 @@ export function runConfig(plan: DatasetPlan, method: Preset["methods"][number], 
     method: method.method,
     alpha: method.alpha,
     ...layers,
-    loss: "bce",
+    loss: plan.loss ?? "bce",
     epochs: plan.epochs,
     batch: plan.batch,
     lr: plan.lr,
@@ -121,8 +121,12 @@ export interface Job {
   pictured: boolean;
 }
 
+/**
+ * The runs in the order they are started: per dataset, seed by seed, every method of a seed together, so
+ * that a demo stopped early (or still running) has compared the methods on its first seeds.
+ */
 export function planJobs(preset: Preset): Job[] {
-  const jobs = preset.plans.flatMap((plan) => preset.methods.flatMap((method) => preset.seeds.map((seed) => ({ plan, method, seed }))));
+  const jobs = preset.plans.flatMap((plan) => preset.seeds.flatMap((seed) => preset.methods.map((method) => ({ plan, method, seed }))));
   return jobs.map((j, index) => ({ ...j, index, pictured: j.seed === preset.seeds[0] }));
 }
 
@@ -158,6 +162,7 @@ export async function runJob(job: Job, ctx: { out: string; backend: string; grid
     ...(ctx.label ? { label: ctx.label } : {}),
     ...(ctx.progress ? { progress: ctx.progress } : {}),
     ...(ctx.eta ? { eta: ctx.eta } : {}),
+    ...(plan.evalEvery ? { evalEvery: plan.evalEvery } : {}),
   });
   try {
     return await measure(result, plan, method, dir, seed, ctx.grid, job.pictured);

@@ -149,6 +149,8 @@ export function curvesSpec(outcomes: readonly RunOutcome[]): Record<string, unkn
           ["training loss", (o: RunOutcome) => o.curve[e]!.trainLoss],
         ] as const) {
           const s = stat(runs.map(read));
+          // An epoch without a test evaluation (a plan's evalEvery) has no test point.
+          if (!Number.isFinite(s.mean)) continue;
           // Neither an error nor a loss goes below 0: the band is cut there.
           values.push({ dataset, method, metric, epoch: e + 1, mean: s.mean, lo: Math.max(0, s.mean - s.std), hi: s.mean + s.std });
         }

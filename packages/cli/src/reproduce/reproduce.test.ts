@@ -82,7 +82,7 @@ describe("the small-data regime", () => {
     expect(() => findPreset("small", "default")).toThrow(UsageError);
     const typo = await run(["reproduce", "--regime", "small-dat", "--preset", "tiny"]);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toMatch(/--regime: unknown value 'small-dat' \(did you mean 'small-data'\?\); valid values: 'standard' or 'small-data'/);
+    expect(typo.stderr).toMatch(/--regime: unknown value 'small-dat' \(did you mean 'small-data'\?\); valid values: 'standard', 'small-data', 'small-data-cnn' or 'map'/);
     expect((await run(["reproduce", "--regime", "small-data", "--preset", "tiny", "--epochs", "0"])).stderr).toMatch(/--epochs must be a whole number of at least 1, got 0/);
     const full = await run(["reproduce", "--regime", "small-data", "--full"]);
     expect(full.code).toBe(2);

@@ -20,6 +20,11 @@ export interface Cell {
   config: TrainConfig;
   /** FGSM's L∞ radius in the evaluation. */
   fgsmEps: number;
+  /**
+   * Evaluate on the test set every N epochs and after the last, instead of every epoch (mmx train's
+   * evalEvery). It changes no result of the cell, so it is not part of its id.
+   */
+  evalEvery?: number;
 }
 
 /** Bumped when what a cell computes changes, so that old results are not reused for new meanings. */

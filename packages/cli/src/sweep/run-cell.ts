@@ -97,6 +97,7 @@ export async function runCell(cell: Cell, dir: string, opts: { progress?: Progre
     data,
     ...(opts.progress ? { progress: opts.progress } : {}),
     ...(opts.label ? { label: opts.label } : {}),
+    ...(cell.evalEvery ? { evalEvery: cell.evalEvery } : {}),
   });
   try {
     const attacked = await attackAccuracy({ model: result.model, params: result.params, modelState: result.modelState, input: result.input }, data.test, { kind: "fgsm", eps: cell.fgsmEps, clip: data.clip });

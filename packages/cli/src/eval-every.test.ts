@@ -1,0 +1,53 @@
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { dispose, setBackend } from "@mmx/core";
+import type { TrainConfig } from "./config.js";
+import { readMetrics } from "./run-files.js";
+import { tempDir } from "./test-helpers.js";
+import { train } from "./train.js";
+
+beforeAll(async () => {
+  await setBackend("wasm");
+});
+
+const CONFIG: TrainConfig = {
+  dataset: "spirals",
+  spiralsTrain: 128,
+  spiralsTest: 64,
+  spiralsNoise: 0.05,
+  dataSeed: 0,
+  model: "spiral-net",
+  hidden: [16],
+  method: "manifold",
+  alpha: 2,
+  layers: [0, 1, 2, 3],
+  layerNames: ["input", "hidden1", "hidden2", "bottleneck"],
+  loss: "ce",
+  epochs: 5,
+  batch: 32,
+  lr: 0.1,
+  momentum: 0.9,
+  nesterov: true,
+  weightDecay: 1e-4,
+  schedule: "cosine",
+  milestones: [],
+  seed: 1,
+  backend: "wasm",
+};
+
+describe("train's evalEvery", () => {
+  it("evaluates every N epochs and after the last, records NaN test metrics between, and trains the same", async () => {
+    const every = await train(CONFIG, { out: join(tempDir(), "every") });
+    const sparseDir = join(tempDir(), "sparse");
+    const sparse = await train(CONFIG, { out: sparseDir, evalEvery: 2 });
+    dispose([every.params, every.modelState, sparse.params, sparse.modelState]);
+    expect(sparse.metrics.map((m) => m.epoch)).toEqual([1, 2, 3, 4, 5]);
+    expect(sparse.metrics.map((m) => Number.isNaN(m.testError))).toEqual([true, false, true, false, false]);
+    // The evaluated epochs and every training loss are those of a run evaluated every epoch.
+    for (const e of [1, 3, 4]) expect(sparse.metrics[e]!.testError).toBe(every.metrics[e]!.testError);
+    expect(sparse.metrics[4]!.testNll).toBe(every.metrics[4]!.testNll);
+    expect(sparse.metrics.map((m) => m.trainLoss)).toEqual(every.metrics.map((m) => m.trainLoss));
+    // metrics.json stores the skipped evaluations as null and still reads back as a run's metrics.
+    expect(readMetrics(sparseDir).map((m) => m.testNll === null)).toEqual([true, false, true, false, false]);
+  });
+});
