@@ -9,7 +9,7 @@ export type OnnxConfig = Pick<OnnxRuntimeOptions, "intraOpThreads" | "allowSpinn
 
 export interface OnnxTuning {
   chosen: OnnxConfig;
-  /** Each configuration's median plain step over the probe's interleaved rounds. */
+  /** Each configuration's median manifold-mixup step over the probe's interleaved rounds. */
   probes: (OnnxConfig & { medianMs: number })[];
   rounds: number;
 }
@@ -18,8 +18,8 @@ export const describeOnnxConfig = (c: OnnxConfig) =>
   `${c.intraOpThreads} thread${c.intraOpThreads === 1 ? "" : "s"}, spinning ${c.allowSpinning ? "on" : "off"}, arena ${c.memoryArena ? "on" : "off"}`;
 
 /**
- * onnxruntime at its best for a workload on this machine: the workload's plain mmx step is compiled
- * once under every configuration (threads 1 and 2, spinning off/on, arena on/off; sessions keep the
+ * onnxruntime at its best for a workload on this machine: the workload's manifold-mixup mmx step (one
+ * program per eligible layer, stepped in turn) is compiled once under every configuration (threads 1 and 2, spinning off/on, arena on/off; sessions keep the
  * options they were made with), the configurations are stepped in interleaved rounds, and the one with
  * the fastest median is chosen. The caller's options are restored; apply `chosen` to use it.
  */
@@ -33,9 +33,11 @@ export async function tuneOnnx(w: Workload, opts: { rounds: number; log?: (line:
   try {
     for (const config of configs) {
       setOnnxRuntimeOptions(config);
-      const step = mmxStep(w, "plain");
+      // The manifold step alternates between one program per eligible layer, as the timed run alternates between
+      // its implementations' programs: idle spinning that wins alone can lose there, so it is probed that way.
+      const step = mmxStep(w, "manifold");
       steps.push(step);
-      await step.runAt(null); // compiles its session under this configuration
+      for (const layer of step.layers) await step.runAt(layer); // compiles each session under this configuration
     }
     const times: number[][] = configs.map(() => []);
     for (let round = 0; round < opts.rounds; round++) {

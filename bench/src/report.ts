@@ -221,7 +221,7 @@ function peerLines(r: Report): string[] {
   } else if (!p) lines.push("PyTorch's configuration: the environment as it is (--torch-keep-env, or PyTorch not run).");
   const tuned = Object.entries(r.onnxTuning);
   if (tuned.length) {
-    lines.push(`onnxruntime's session options per workload, the fastest median plain step of 8 configurations in interleaved rounds: ${tuned.map(([w, t]) => `${w}: ${describeOnnxConfig(t.chosen)} (${t.probes.map((q) => q.medianMs.toFixed(1)).join("/")} ms)`).join("; ")}.`);
+    lines.push(`onnxruntime's session options per workload, the fastest median manifold-mixup step (its programs in turn) of 8 configurations in interleaved rounds: ${tuned.map(([w, t]) => `${w}: ${describeOnnxConfig(t.chosen)} (${t.probes.map((q) => q.medianMs.toFixed(1)).join("/")} ms)`).join("; ")}.`);
   }
   return lines;
 }

@@ -6,37 +6,14 @@ import { nodeIo, type FileIo } from "./atomic-file.js";
 import { CheckpointError, loadCheckpoint, readCheckpointInfo, saveCheckpoint, type Checkpoint } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
 import { runFiles } from "./run-files.js";
-import { run, tempDir } from "./test-helpers.js";
+import { run, spiralsConfig, tempDir } from "./test-helpers.js";
 import { train } from "./train.js";
 
 beforeAll(async () => {
   await setBackend("wasm");
 });
 
-const CONFIG: TrainConfig = {
-  dataset: "spirals",
-  spiralsTrain: 192,
-  spiralsTest: 64,
-  spiralsNoise: 0.05,
-  dataSeed: 0,
-  model: "spiral-net",
-  hidden: [16],
-  method: "manifold",
-  alpha: 2,
-  layers: [0, 1, 2, 3],
-  layerNames: ["input", "hidden1", "hidden2", "bottleneck"],
-  loss: "bce",
-  epochs: 2,
-  batch: 32,
-  lr: 0.1,
-  momentum: 0.9,
-  nesterov: true,
-  weightDecay: 1e-4,
-  schedule: "cosine",
-  milestones: [],
-  seed: 3,
-  backend: "wasm",
-};
+const CONFIG: TrainConfig = spiralsConfig();
 
 /** The config of the sample checkpoints: they say epochs 4 and 5, within its epoch count. */
 const SAVED: TrainConfig = { ...CONFIG, epochs: 10 };

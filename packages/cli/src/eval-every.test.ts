@@ -3,37 +3,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { dispose, setBackend } from "@mmx/core";
 import type { TrainConfig } from "./config.js";
 import { readMetrics } from "./run-files.js";
-import { tempDir } from "./test-helpers.js";
+import { spiralsConfig, tempDir } from "./test-helpers.js";
 import { train } from "./train.js";
 
 beforeAll(async () => {
   await setBackend("wasm");
 });
 
-const CONFIG: TrainConfig = {
-  dataset: "spirals",
-  spiralsTrain: 128,
-  spiralsTest: 64,
-  spiralsNoise: 0.05,
-  dataSeed: 0,
-  model: "spiral-net",
-  hidden: [16],
-  method: "manifold",
-  alpha: 2,
-  layers: [0, 1, 2, 3],
-  layerNames: ["input", "hidden1", "hidden2", "bottleneck"],
-  loss: "ce",
-  epochs: 5,
-  batch: 32,
-  lr: 0.1,
-  momentum: 0.9,
-  nesterov: true,
-  weightDecay: 1e-4,
-  schedule: "cosine",
-  milestones: [],
-  seed: 1,
-  backend: "wasm",
-};
+const CONFIG: TrainConfig = spiralsConfig({ spiralsTrain: 128, loss: "ce", epochs: 5, seed: 1 });
 
 describe("train's evalEvery", () => {
   it("evaluates every N epochs and after the last, records NaN test metrics between, and trains the same", async () => {

@@ -7,10 +7,12 @@ const s = (mean: number, std: number) => ({ mean, std, n: 3 });
 const row = (method: Row["method"], error: number[], fgsm: number[] = [0.5, 0.5, 0.5]): Row => ({
   dataset: "fashion-mnist",
   method,
+  variant: method,
+  label: method,
   alpha: 1,
   seeds: error.length,
   fgsmEps: 0.03,
-  stats: { error: stat(error), nll: stat(error.map((e) => 2 * e)), ece: stat(error), fgsm: stat(fgsm) },
+  stats: { error: stat(error), nll: stat(error.map((e) => 2 * e)), ece: stat(error), nllT: stat(error.map((e) => 2 * e)), eceT: stat(error), fgsm: stat(fgsm) },
 });
 
 describe("seed intervals", () => {

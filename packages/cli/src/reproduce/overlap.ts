@@ -1,4 +1,3 @@
-import type { Method } from "../config.js";
 import { METRICS, type Row, type Stat } from "./table.js";
 
 /** A seed interval: mean ± one sample standard deviation over the seeds. */
@@ -15,9 +14,9 @@ export function intervalsOverlap(a: Stat, b: Stat): boolean {
 export interface IntervalComparison {
   dataset: string;
   metric: (typeof METRICS)[number]["key"];
-  /** The method with the better mean, and the other one. */
-  better: Method;
-  worse: Method;
+  /** The compared plan with the better mean, and the other one, by `planKey` (a method, or a method and its eligible set). */
+  better: string;
+  worse: string;
   /** |difference of the means|, in the metric's own units. */
   gap: number;
   /** Null where a method has a single seed: it has no interval. */
@@ -41,7 +40,7 @@ export function compareIntervals(rows: readonly Row[]): IntervalComparison[] {
           const sb = b.stats[m.key];
           const aBetter = m.lowerIsBetter ? sa.mean <= sb.mean : sa.mean >= sb.mean;
           const [better, worse] = aBetter ? [a, b] : [b, a];
-          out.push({ dataset, metric: m.key, better: better.method, worse: worse.method, gap: Math.abs(sa.mean - sb.mean), overlap: sa.n > 1 && sb.n > 1 ? intervalsOverlap(sa, sb) : null });
+          out.push({ dataset, metric: m.key, better: better.variant, worse: worse.variant, gap: Math.abs(sa.mean - sb.mean), overlap: sa.n > 1 && sb.n > 1 ? intervalsOverlap(sa, sb) : null });
         }
       }
     }
