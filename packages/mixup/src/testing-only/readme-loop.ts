@@ -18,6 +18,21 @@ export async function collectGarbage(): Promise<void> {
 }
 
 /**
+ * The live tensor count once collection has settled: collects until a round frees nothing more (at most 10 rounds).
+ * One round can leave an array a later round frees, which would make a baseline one too high.
+ */
+export async function settledTensorCount(): Promise<number> {
+  let count = memory().numTensors;
+  for (let i = 0; i < 10; i++) {
+    await collectGarbage();
+    const next = memory().numTensors;
+    if (next === count) return next;
+    count = next;
+  }
+  return count;
+}
+
+/**
  * How many steps the loop runs: 10,000 in the cross-backend matrix (scripts/test-backends.mjs, which sets
  * MMX_PLAN_FILE; CI runs it on cpu, wasm and onnx), 1,000 in the default suite, which must stay fast, and on webgpu,
  * whose CI device is a software Vulkan.
@@ -57,8 +72,7 @@ export async function runReadmeLoop(backend: string, steps: number, checkpoints 
   let state = step.init(params);
   // Warm-up: compile the program of every layer the policy can draw.
   for (let i = 0; i < 10; i++) ({ state } = step(state, x, y, foldIn(key(1), i)));
-  await collectGarbage();
-  const before = memory().numTensors;
+  const before = await settledTensorCount();
   const every = Math.floor(steps / checkpoints);
   const uncollected: number[] = [];
   const counts: number[] = [];
@@ -67,8 +81,7 @@ export async function runReadmeLoop(backend: string, steps: number, checkpoints 
     ({ state } = step(state, x, y, foldIn(key(2), i)));
     if ((i + 1) % every === 0) {
       uncollected.push(memory().numTensors - before);
-      await collectGarbage();
-      counts.push(memory().numTensors);
+      counts.push(await settledTensorCount());
     }
   }
   const seconds = (performance.now() - started) / 1000;
