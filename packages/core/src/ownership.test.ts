@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { describePlan, DeviceArray, EXECUTOR_ONLY_BACKENDS, FreedArrayError, grad, jit, memory, np, planBackends, setBackend, tidy, type NDArray } from "./index.js";
-import { collectGarbage, collectUntil } from "./test-util/gc.js";
+import { collectGarbage, collectUntil, settledTensorCount } from "./test-util/gc.js";
 
 /**
  * The ownership model (docs/ownership.md): arrays are freed once unreachable, nothing a caller can still reach is
@@ -30,8 +30,7 @@ for (const backend of plan.run) {
       const step = jit(update);
       const { x, y } = batch();
       let p = step(init(), x, y);
-      await collectGarbage();
-      const before = memory().numTensors;
+      const before = await settledTensorCount(() => memory().numTensors);
       const counts: number[] = [];
       for (let i = 0; i < 10_000; i++) {
         p = step(p, x, y);
@@ -100,8 +99,7 @@ for (const backend of plan.run) {
     it("unreachable eager arrays are freed: no dispose, no tidy", async () => {
       await setBackend(backend);
       const x = np.ones([8, 8]);
-      await collectGarbage();
-      const before = memory().numTensors;
+      const before = await settledTensorCount(() => memory().numTensors);
       for (let i = 0; i < 200; i++) np.tanh(np.add(np.matmul(x, x), i));
       await collectUntil(() => memory().numTensors <= before);
       expect(memory().numTensors).toBe(before);

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { grad, hostBufferStats, jit, memory, np, setBackend, type NDArray } from "@mmx/core";
-import { collectGarbage, collectUntil } from "../../core/src/test-util/gc.js";
+import { collectUntil, settledTensorCount } from "@mmx/testing/node";
 import "./index.js";
 import { readmeLoopSteps, runReadmeLoop } from "../../mixup/src/testing-only/readme-loop.js";
 import { onnxUnderTest } from "./testing-only/under-test.js";
@@ -29,8 +29,7 @@ describe.skipIf(!underTest)("onnx: ownership", () => {
     const step = jit(update);
     const [xs, ys] = [x(), y()];
     let p = step({ w: np.array([[0.1, -0.2], [0.3, 0.1], [0, 0.2]]), b: np.zeros([2]) }, xs, ys);
-    await collectGarbage();
-    const before = memory().numTensors;
+    const before = await settledTensorCount();
     const reusedBefore = hostBufferStats().reused;
     const kept: { params: Params; values: number[] }[] = [];
     const counts: number[] = [];

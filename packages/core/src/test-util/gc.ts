@@ -25,3 +25,15 @@ export async function collectGarbage(): Promise<void> {
 export async function collectUntil(done: () => boolean, rounds = 10): Promise<void> {
   for (let i = 0; i < rounds && !done(); i++) await collectGarbage();
 }
+
+/** The live tensor count once a collection frees nothing more (at most `rounds`): a baseline one round can set too high. */
+export async function settledTensorCount(count: () => number, rounds = 10): Promise<number> {
+  let last = count();
+  for (let i = 0; i < rounds; i++) {
+    await collectGarbage();
+    const next = count();
+    if (next === last) return next;
+    last = next;
+  }
+  return last;
+}

@@ -3,34 +3,8 @@ import { bceSoftmax } from "@mmx/losses";
 import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
 import { foldIn, key } from "@mmx/random";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { settledTensorCount } from "@mmx/testing/node";
 import { manifoldMixup, trainStep } from "../index.js";
-
-/** A full collection, then turns of the event loop for the FinalizationRegistry callbacks (as core's test-util/gc.ts). */
-export async function collectGarbage(): Promise<void> {
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
-}
-
-/**
- * The live tensor count once collection has settled: collects until a round frees nothing more (at most 10 rounds).
- * One round can leave an array a later round frees, which would make a baseline one too high.
- */
-export async function settledTensorCount(): Promise<number> {
-  let count = memory().numTensors;
-  for (let i = 0; i < 10; i++) {
-    await collectGarbage();
-    const next = memory().numTensors;
-    if (next === count) return next;
-    count = next;
-  }
-  return count;
-}
 
 /**
  * How many steps the loop runs: 10,000 in the cross-backend matrix (scripts/test-backends.mjs, which sets
