@@ -136,7 +136,7 @@ describe("fused forms", () => {
     const ops = opTypes((a: Array, b: Array) => grad((p: [Array, Array]) => np.sum(lax.conv(p[0], p[1], { strides: 2, padding: "SAME" })))([a, b]), x, w);
     expect(ops).toContain("ConvTranspose");
     expect(ops.some((o) => o.endsWith("Grad"))).toBe(false);
-    const dilated = opTypes((a: Array, b: Array) => bind("conv_transpose", [a, b], { strides: [1, 1], padding: [[2, 2], [2, 2]], dilation: [2, 2], inputShape: [2, 6, 6, 3] }), np.zeros([2, 6, 6, 4]), w);
+    const dilated = opTypes((a: Array, b: Array) => bind("conv_transpose", [a, b], { strides: [1, 1], padding: [[2, 2], [2, 2]], dilation: [2, 2], groups: 1, inputShape: [2, 6, 6, 3] }), np.zeros([2, 6, 6, 4]), w);
     expect(dilated).toContain("Conv");
     dispose([x, w]);
   });
