@@ -1,5 +1,5 @@
 import { ShapedArray, type Params } from "@mmx/core";
-import { int, ints, type GraphBuilder, type Value } from "./graph-builder.js";
+import { int, ints, type Attr, type GraphBuilder, type Value } from "./graph-builder.js";
 import { hwioToFlippedIOHW, hwioToOIHW, onnxPads, toNCHW, toNHWC } from "./layout.js";
 
 /**
@@ -38,7 +38,7 @@ export function lowerConv(b: GraphBuilder, [x, w]: readonly Value[], p: Params<"
 }
 
 /** ONNX's group attribute, written only where it is not its default 1. */
-const groupAttr = (groups: number) => (groups === 1 ? {} : { group: int(groups) });
+const groupAttr = (groups: number): Record<string, Attr> => (groups === 1 ? {} : { group: int(groups) });
 
 /**
  * A grouped filter [KH,KW,Ci/G,Co] rearranged so that hwioToFlippedIOHW makes the grouped Conv filter of the
