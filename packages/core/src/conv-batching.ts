@@ -11,7 +11,7 @@ import { bind } from "./trace.js";
  *   so seed s's channels meet seed s's filter only;
  * - shared activations, batched filter (S models on one batch): S moves into the filter's output (or, for the
  *   input gradient, input) channels inside each group, group-major: one convolution, G groups, S times wider.
- * Executors with grouped convolutions (ONNX `Conv`'s group) run each as one kernel; tfjs runs groups one by one.
+ * Never one convolution per vmapped index: S models of a CNN are as many convolutions as one model.
  */
 
 /** [S, a, b, c, C] with C = G·k to [a, b, c, G·S·k]: seed s's run of group g at (g·S + s)·k. G = 1 is seed-major. */
