@@ -71,6 +71,9 @@ describe("bad input gives errors that name the culprit", () => {
     // conv with both strides and dilation above 1 is a tfjs limitation, found when the program runs.
     const f = jit((x: MxArray, w: MxArray) => namedScope("stem", () => lax.conv(x, w, { strides: 2, dilation: 2, padding: "SAME" })));
     expect(() => f(np.ones([1, 9, 9, 1]), np.ones([3, 3, 1, 1]))).toThrow(/jit: conv in layer "stem" failed on cpu: conv: tfjs cannot combine strides \[2,2\] with dilation \[2,2\]/);
+    // The same for a grouped conv that runs as tfjs's depthwise kernel (one input channel per group).
+    const depthwise = (x: MxArray, w: MxArray) => lax.conv(x, w, { strides: 2, dilation: 2, padding: "SAME", groups: 2 });
+    expect(() => depthwise(np.ones([1, 9, 9, 2]), np.ones([3, 3, 1, 4]))).toThrow(/conv: tfjs cannot combine strides \[2,2\] with dilation \[2,2\]/);
   });
 });
 

@@ -48,6 +48,8 @@ function conv({ strides, dilation }: ConvParams, what: string): void {
   }
 }
 
+const convByGroups = groupedConv(([x, w], p) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, p.strides as [number, number], explicitPadding(p.padding) as never, "NHWC", p.dilation as [number, number]));
+
 /**
  * The filter gradient as an ordinary convolution: the batch axis of x becomes the channel axis, the
  * forward stride becomes the dilation and the forward dilation the stride. Needs no
@@ -269,10 +271,10 @@ export const tfjsLowerings: TfLoweringTable = {
   one_hot: ([i], { depth }) => tf.cast(depth === 1 ? tf.expandDims(tf.equal(i!, 0), -1) : tf.oneHot(i as tf.Tensor1D, depth), "float32"),
   matmul: ([a, b], p) => tf.matMul(a!, b!, p.transposeA, p.transposeB),
   // tfjs has no feature groups: grouped convolutions run group by group (or depthwise), see grouped.ts.
-  conv: groupedConv(([x, w], p) => {
+  conv: (inputs, p) => {
     conv(p, "conv");
-    return tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, p.strides as [number, number], explicitPadding(p.padding) as never, "NHWC", p.dilation as [number, number]);
-  }),
+    return convByGroups(inputs, p);
+  },
   conv_transpose: grouped("conv_transpose", convTranspose),
   // As a convolution everywhere: tfjs-cpu's Conv2DBackpropFilter measured ~90x slower than its forward
   // conv (9.8 s for x [2,32,32,64], w [3,3,64,64]), and wasm has none.
