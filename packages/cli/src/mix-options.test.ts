@@ -72,6 +72,15 @@ describe("mmx train's flags for the mixup algebra", () => {
     }
   });
 
+  it("each flag is in mmx train --help, with what it changes", async () => {
+    const help = (await run(["train", "--help"])).stdout;
+    for (const { spec, methods } of Object.values(MIX_OPTIONS)) {
+      const line = help.split("\n").find((l) => l.startsWith(`  --${spec.name}`));
+      expect(line, spec.name).toBeDefined();
+      if (methods.length === 1) expect(line, spec.name).toContain(`${methods[0]}:`);
+    }
+  });
+
   it("a saved config checks each field and its fit to the method, naming the field", () => {
     const saved = spirals({});
     const cases: [Partial<TrainConfig>, string][] = [
