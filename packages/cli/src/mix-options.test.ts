@@ -10,6 +10,8 @@ import { parseArgs } from "./args.js";
 import { scheduleChange, TRAIN_OPTIONS, trainConfigFromArgs, type TrainConfig } from "./config.js";
 import { validateConfig } from "./config-schema.js";
 import { MIX_OPTIONS } from "./mix-options.js";
+import { expandCells } from "./sweep/cells.js";
+import { checkSpec } from "./sweep/spec.js";
 import { run, spiralsConfig, tempDir } from "./test-helpers.js";
 import { mixStepOptions } from "./train.js";
 
@@ -100,6 +102,21 @@ describe("mmx train's flags for the mixup algebra", () => {
   it("--alpha-schedule cosine spans the run's epochs: a resume that changes them is refused", () => {
     expect(scheduleChange(spirals({ schedule: "constant", alphaSchedule: "cosine" }), 6)).toMatch(/^would change the run's cosine α schedule \(--alpha-schedule\), which spans its 4 epochs/);
     expect(scheduleChange(spirals({ schedule: "constant" }), 6)).toBeUndefined();
+  });
+});
+
+describe("a sweep passes them through", () => {
+  it("mixFlags reach the cells whose method they change; a bad name or value names the spec field or the cell", () => {
+    const spec = checkSpec({ datasets: ["spirals"], methods: ["none", "manifold", "nfm"], seeds: [0], epochs: [1], mixFlags: ["ways=3", "no-self-pairs", "noise-add=0.1"] }, "grid.json");
+    const cells = expandCells(spec, "wasm", "grid.json");
+    const byMethod = Object.fromEntries(cells.map((c) => [c.config.method, c.config]));
+    expect(byMethod.manifold).toMatchObject({ ways: 3, selfPairs: false });
+    expect(byMethod.manifold).not.toHaveProperty("noiseAdd");
+    expect(byMethod.nfm).toMatchObject({ ways: 3, selfPairs: false, noiseAdd: 0.1 });
+    for (const field of Object.keys(MIX_OPTIONS)) expect(byMethod.none, field).not.toHaveProperty(field);
+    expect(() => checkSpec({ mixFlags: ["wayz=3"] }, "grid.json")).toThrow(/^grid.json: mixFlags\[0\] must be one of mmx train's mixing flags without dashes \(name=value, or a bare flag\): cutmix-minmax, switch-prob, .*; got "wayz=3"$/);
+    const bad = checkSpec({ methods: ["manifold"], mixFlags: ["ways=1"] }, "grid.json");
+    expect(() => expandCells(bad, "wasm", "grid.json")).toThrow("grid.json: cell 'spirals spiral-net e10 manifold s0': --ways must be >= 2, got '1'");
   });
 });
 

@@ -237,3 +237,25 @@ export const stepOptionsOf = (method: Method, fields: MixOptionFields) => {
   const spec = METHOD_REGISTRY[method] as { stepOptions?: (s: { regMixupWeight?: number }) => object };
   return spec.stepOptions ? spec.stepOptions(fields.regMixupWeight !== undefined ? { regMixupWeight: fields.regMixupWeight } : {}) : {};
 };
+
+/** The names a sweep spec's `mixFlags` may use: `mmx train`'s flags above, without their dashes (and `no-self-pairs`). */
+const SWEEP_NAMES = [...MIX_OPTION_SPECS.map((s) => s.name).filter((n) => n !== "self-pairs"), "no-self-pairs"];
+
+/** A sweep spec's `mixFlags` item ("ways=3", "no-self-pairs"), checked by name; the value is checked when a cell is made. */
+export function checkSweepMixFlag(item: unknown, where: string): string {
+  const name = typeof item === "string" ? item.split("=")[0]! : "";
+  if (!SWEEP_NAMES.includes(name)) throw new UsageError(`${where} must be one of mmx train's mixing flags without dashes (name=value, or a bare flag): ${SWEEP_NAMES.join(", ")}; got ${JSON.stringify(item)}`);
+  return item as string;
+}
+
+/** The `mmx train` flags of a sweep's `mixFlags` that change `method` (the others do not apply to its cells). */
+export function sweepMixFlagsFor(method: Method, items: readonly string[]): string[] {
+  return items
+    .filter((item) => {
+      const name = item.split("=")[0]!;
+      const spec = MIX_OPTION_SPECS.find((s) => s.name === (name === "no-self-pairs" ? "self-pairs" : name))!;
+      const field = FIELDS.find((f) => MIX_OPTIONS[f].spec === spec)!;
+      return MIX_OPTIONS[field].methods.includes(method);
+    })
+    .map((item) => `--${item}`);
+}
