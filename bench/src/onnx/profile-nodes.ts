@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registerExecutor, setBackend, type Array as MxArray, type ClosedJaxpr, type Executor, type Program } from "@mmx/core";
@@ -8,8 +8,8 @@ import { WORKLOADS, type WorkloadName } from "../workloads.js";
 import { mmxStep, type Mode } from "../mmx-step.js";
 
 /**
- * Where an onnx step's time goes, node by node: `node bench/dist/onnx/profile-nodes.js [--workload mlp] [--mode manifold]
- * [--runs 50] [--threads 2]`. The workload's mmx step runs on onnx while an executor records each program's ONNX graph
+ * Where an onnx step's time goes, node by node: `npm run profile:onnx -w @mmx/bench -- [--workload mlp] [--mode manifold]
+ * [--runs 50] [--threads 2] [--top 25]` (after building the bench). The workload's mmx step runs on onnx while an executor records each program's ONNX graph
  * and its last inputs; then every program is loaded again in an onnxruntime session with its profiler on and run
  * `--runs` times on those inputs. Prints the per-run time of each operator type and of the slowest nodes (kernel
  * time as onnxruntime's profiler reports it), and the session run time beside their sum (the rest is per-run
@@ -34,6 +34,10 @@ function parseArgs(argv: string[]) {
     else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|input|manifold --runs N --threads N --top N (0: every node, in run order)`);
   }
   if (!(opts.workload in WORKLOADS)) throw new Error(`--workload: unknown workload '${opts.workload}'`);
+  if (!["plain", "input", "manifold"].includes(opts.mode)) throw new Error(`--mode: expected plain, input or manifold, got '${opts.mode}'`);
+  for (const [flag, v, min] of [["--runs", opts.runs, 1], ["--threads", opts.threads, 0], ["--top", opts.top, 0]] as const) {
+    if (!(Number.isInteger(v) && v >= min)) throw new Error(`${flag}: expected an integer >= ${min}, got ${v}`);
+  }
   return opts;
 }
 
@@ -97,7 +101,7 @@ async function main() {
       }
       session.endProfiling();
       await session.release();
-      const file = (await import("node:fs")).readdirSync(dir).find((f) => f.startsWith(`p${p}_`))!;
+      const file = readdirSync(dir).find((f) => f.startsWith(`p${p}_`))!;
       const events = JSON.parse(readFileSync(join(dir, file), "utf8")) as ProfileEvent[];
       report(p, model.graph.node.length, events, wall, opts);
     }
