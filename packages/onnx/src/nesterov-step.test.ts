@@ -24,7 +24,7 @@ const rand = (shape: number[], seed: number) => {
   const r = lcg(seed);
   return np.array(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, r), { shape });
 };
-const args = () => [rand([7, 5], 1), rand([7, 3], 2), rand([5, 3], 3), rand([5, 3], 4)];
+const args = (): [Array, Array, Array, Array] => [rand([7, 5], 1), rand([7, 3], 2), rand([5, 3], 3), rand([5, 3], 4)];
 /** How many equations read the old buffer's decay `mul(buf, β)` (buf: input 2). */
 const decayReaders = (j: Jaxpr) => {
   const decay = j.eqns.find((e) => e.primitive === "mul" && e.inputs[0] === j.inBinders[2])!.out;
