@@ -1,8 +1,9 @@
 /**
  * The playground in a real browser: its production build loads with no console error, the three spiral models
- * train on the default backend (and on onnx-wasm, where the browser has it) and their losses fall, the decision
- * canvases are drawn, a screenshot is saved (test-results/), and the backend picker switches backend. Run with
- * `npm run test:browser`; without Chromium it skips and says why.
+ * train on the default backend, tfjs wasm on more than one thread (the page is cross-origin isolated), and on
+ * onnx-wasm where the browser has it, and their losses fall; the decision canvases are drawn, a screenshot is saved
+ * (test-results/), and the backend picker switches backend. Run with `npm run test:browser`; without Chromium it
+ * skips and says why.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +14,11 @@ import { chromiumMissing, launchChromium } from "./chromium.js";
 import { ROOT, serveProductionBuild } from "./serve.js";
 
 const STEPS = 240;
+/**
+ * tfjs wasm's threads on the default backend. tfjs caps them at half of navigator.hardwareConcurrency, so the page
+ * is told of twice as many logical cores: two threads then run on any machine, a 2-core one included.
+ */
+const WASM_THREADS = 2;
 const ONNX_STEPS = 90;
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const OUT = join(ROOT, "test-results");
@@ -32,7 +38,8 @@ describe.skipIf(missing !== undefined)("the playground in Chromium (production b
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on("console", (m) => m.type() === "error" && errors.push(`console: ${m.text()}`));
     page.on("pageerror", (e) => errors.push(`page: ${e.message}`));
-    await page.goto(`${server.url}?steps=${STEPS}`);
+    await page.addInitScript((cores) => Object.defineProperty(Navigator.prototype, "hardwareConcurrency", { get: () => cores }), 2 * WASM_THREADS);
+    await page.goto(`${server.url}?steps=${STEPS}&wasmThreads=${WASM_THREADS}`);
   }, 300_000);
 
   afterAll(async () => {
@@ -45,7 +52,12 @@ describe.skipIf(missing !== undefined)("the playground in Chromium (production b
   it(`trains the three spiral models ${STEPS} steps on the default backend, and every loss falls`, async () => {
     await page.waitForFunction(() => window.mmxPlayground?.status().spirals.done === true, undefined, { timeout: 240_000, polling: 500 });
     const s = (await status())!;
-    console.log(`playground: ${s.backend}, first trained frame ${(s.spirals.firstTrainedFrameMs! / 1000).toFixed(2)} s after navigation, ${s.spirals.frames} frames`);
+    console.log(`playground: ${s.backend} (${s.wasmThreads} threads), first trained frame ${(s.spirals.firstTrainedFrameMs! / 1000).toFixed(2)} s after navigation, ${s.spirals.frames} frames`);
+    // The default backend is tfjs wasm, threaded in this cross-origin isolated page (the Vite bundle keeps the source
+    // its workers start from: vite-tfjs-wasm-threads.ts).
+    expect(s.backend).toBe("wasm");
+    expect(s.crossOriginIsolated).toBe(true);
+    expect(s.wasmThreads).toBe(WASM_THREADS);
     expect(s.spirals.methods.map((m) => m.id)).toEqual(["none", "input", "manifold"]);
     for (const m of s.spirals.methods) {
       expect(m.steps).toBe(STEPS);
