@@ -109,6 +109,8 @@ describe("fused forms", () => {
     expect(ops).not.toContain("ScatterElements");
     expect(ops).not.toContain("ScatterND");
     expect(ops.filter((o) => o === "MaxPool").length).toBe(1);
+    // No logic on two bool tensors: onnxruntime-web's WebGPU provider gets a second such op of a session wrong.
+    expect(ops.filter((o) => ["And", "Or", "Xor"].includes(o))).toEqual([]);
   });
 
   it("overlapping max-pool windows take the general path, and agree", async () => {
