@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // npm run bench:browser [-- --mlp 784,512,512,10 --mlpBatch 128 --cnnBatch 64 --warmup 3 --steps 10]
+//                        [--targets wasm,onnx-wasm] [--no-node] [--no-isolation]
 //
 // The manifold-mixup training steps of page/workloads.ts (an MLP and the small CNN) in Chromium on every backend it
 // has (tfjs wasm, webgl, webgpu; onnxruntime-web on wasm, on one thread and threaded, and on WebGPU), beside the same
@@ -23,11 +24,19 @@ for (const name of SIZE_FLAGS) {
     sizeArgs.push([name, args[i + 1]]);
   }
 }
+const SWITCHES = ["--no-isolation", "--no-node"];
 for (const a of args) {
-  if (a.startsWith("--") && !SIZE_FLAGS.includes(a.slice(2)) && a !== "--no-isolation") {
-    console.error(`bench:browser: unknown flag ${a}; flags: ${SIZE_FLAGS.map((f) => `--${f}`).join(", ")}, --no-isolation`);
+  if (a.startsWith("--") && !SIZE_FLAGS.includes(a.slice(2)) && a !== "--targets" && !SWITCHES.includes(a)) {
+    console.error(`bench:browser: unknown flag ${a}; flags: ${SIZE_FLAGS.map((f) => `--${f}`).join(", ")}, --targets, ${SWITCHES.join(", ")}`);
     process.exit(2);
   }
+}
+/** `--targets a,b`: only the browser runs whose label starts with one of them (onnx-wasm: both of its runs). */
+const targetsAt = args.indexOf("--targets");
+const only = targetsAt >= 0 ? args[targetsAt + 1]?.split(",") : undefined;
+if (targetsAt >= 0 && !only?.[0]) {
+  console.error("bench:browser: --targets needs a comma-separated list (wasm, webgl, webgpu, onnx-wasm, onnx-webgpu)");
+  process.exit(2);
 }
 
 /** The Node side: page/bench-node.ts bundled for Node (workspace packages from source, npm packages as installed). */
@@ -63,7 +72,7 @@ async function nodeRows() {
  * twice, on one thread and with onnxruntime-web's default threads (where the page is isolated).
  */
 function browserRuns(isolated) {
-  return [
+  const runs = [
     { label: "wasm", query: "targets=wasm" },
     { label: "webgl", query: "targets=webgl" },
     { label: "webgpu", query: "targets=webgpu" },
@@ -71,6 +80,7 @@ function browserRuns(isolated) {
     ...(isolated ? [{ label: "onnx-wasm threaded", query: "targets=onnx-wasm&onnxThreads=0" }] : []),
     { label: "onnx-webgpu", query: "targets=onnx-webgpu" },
   ];
+  return runs.filter((r) => !only || only.some((o) => r.label === o || r.label.startsWith(`${o} `)));
 }
 
 async function browserRows() {
@@ -104,7 +114,7 @@ function progress(line) {
   console.error(`bench:browser: ${line}`);
 }
 
-const node = await nodeRows();
+const node = args.includes("--no-node") ? [] : await nodeRows();
 const browser = await browserRows();
 const rows = [...node, ...(browser.rows ?? []).map((r) => ({ ...r, target: `chromium ${r.target}` }))];
 const workloads = [...new Set(rows.flatMap((r) => (r.times ?? []).map((t) => t.workload)))];
