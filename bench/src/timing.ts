@@ -9,8 +9,9 @@ export interface Timing {
   maxMs: number;
   steps: number;
   /**
-   * Median process CPU time per step, where measured (the tfjs backends, whose kernels run on this
-   * thread): on a loaded machine wall time mostly measures the wait for a core, CPU time far less.
+   * Median process CPU time per step, where measured: on a loaded machine wall time mostly measures
+   * the wait for a core, CPU time far less. It sums over threads, so it stands for the work only
+   * where one thread does it (tfjs's wasm and cpu backends), not for onnxruntime's thread pool.
    */
   cpuMedianMs?: number;
 }
