@@ -4,7 +4,7 @@ import { denseFlops, flopsByPrimitive } from "./flops.js";
 import { mmxStep, MODES, type Mode } from "./mmx-step.js";
 import { tfjsEagerStep } from "./tfjs-eager.js";
 import { tfjsLayersStep } from "./tfjs-layers.js";
-import { firstLine, load, median, peakRssMb, type Cell } from "./timing.js";
+import { cpuTimeMs, firstLine, load, median, peakRssMb, type Cell } from "./timing.js";
 import type { Workload } from "./workloads.js";
 
 export type ImplName = `mmx ${Mode}` | "tfjs eager" | "tfjs-layers";
@@ -139,6 +139,7 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
     for (const [name, impl] of live) await impl.run().catch((e) => fail(name, e));
   }
   const times = new Map<ImplName, number[]>([...live.keys()].map((n) => [n, []]));
+  const cpuTimes = new Map<ImplName, number[]>([...live.keys()].map((n) => [n, []]));
   const before = memory().numTensors;
   for (let i = 0; i < opts.steps; i++) {
     // Each round starts with the next implementation, so that none always runs first or last.
@@ -146,10 +147,11 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
     const round = [...order.slice(i % order.length), ...order.slice(0, i % order.length)];
     for (const [name, impl] of round) {
       if (!live.has(name)) continue;
-      const t0 = performance.now();
+      const [t0, c0] = [performance.now(), cpuTimeMs()];
       try {
         await impl.run();
         times.get(name)!.push(performance.now() - t0);
+        cpuTimes.get(name)!.push(cpuTimeMs() - c0);
       } catch (e) {
         fail(name, e);
       }
@@ -158,7 +160,7 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
   const after = memory().numTensors;
   for (const [name, ts] of times) {
     if (cells[name]) continue;
-    cells[name] = { timing: { medianMs: median(ts), minMs: Math.min(...ts), maxMs: Math.max(...ts), steps: ts.length } };
+    cells[name] = { timing: { medianMs: median(ts), minMs: Math.min(...ts), maxMs: Math.max(...ts), steps: ts.length, cpuMedianMs: median(cpuTimes.get(name)!) } };
   }
   const pairedRatios: Record<string, number> = {};
   const paired = (a: ImplName, b: ImplName) => {

@@ -4,6 +4,7 @@ import { matchLinearBiasRelu, VarReaders } from "./fusion-patterns.js";
 import { isHigherOrderEqn, Var, type Atom, type Eqn, type Jaxpr } from "./jaxpr.js";
 import { byChannelGroups } from "./lowering/grouped.js";
 import { explicitPadding, tfjsLowering } from "./lowering/tfjs.js";
+import { matmulBiasForFreshWeights, swapPaysForFreshWeights } from "./lowering/wasm-fresh-weights.js";
 import type { BinaryPrimitive, Params, Primitive } from "./primitives.js";
 import { broadcastShapes, shapeEqual } from "./shape.js";
 
@@ -15,7 +16,9 @@ import { broadcastShapes, shapeEqual } from "./shape.js";
  *
  * - matmul (untransposed) or conv, + a bias over the last axis, + an optional relu (the pattern
  *   of fusion-patterns.ts, shared with the ONNX executor): tfjs's fused matmul / conv kernel. The
- *   relu's gradient reads its output, so nothing else of the group needs to be kept.
+ *   relu's gradient reads its output, so nothing else of the group needs to be kept. On wasm a
+ *   matmul + bias whose weights are cheaper packed the other way round when fresh is the kernel of
+ *   lowering/wasm-fresh-weights.ts instead.
  * - broadcast_to of a literal (how `np.zeros` and the VJPs' zeros appear): tf.fill, with no scalar
  *   tensor and no broadcast.
  * - where with a literal branch: that branch filled to the output shape, so that where needs no
@@ -211,7 +214,7 @@ function fuseProducerBiasRelu(producer: Eqn, readers: VarReaders, backend: strin
   const out = relu ? relu.out : add.out;
   const activation = relu ? "relu" : "linear";
   const name = `${producer.primitive}+add${relu ? "+relu" : ""}`;
-  const run = producer.primitive === "matmul" ? fusedMatmul(activation) : fusedConv(producer.params as Params<"conv">, activation);
+  const run = producer.primitive === "matmul" ? matmulBias(x, w, activation, backend) : fusedConv(producer.params as Params<"conv">, activation);
   return {
     kernel: { name, scope: producer.scope, inputs: [x, w, bias], out, run },
     at: add,
@@ -220,6 +223,19 @@ function fuseProducerBiasRelu(producer: Eqn, readers: VarReaders, backend: strin
 }
 
 type Activation = "relu" | "linear";
+
+/**
+ * Backends where a matmul's fresh right operand is packed on every call (wasm: XNNPACK), so that a
+ * large fresh weight matrix can cost less with the product taken the other way round.
+ */
+const PACKING_BACKENDS: ReadonlySet<string> = new Set(["wasm"]);
+
+function matmulBias(x: Var, w: Var, activation: Activation, backend: string): Kernel["run"] {
+  const [m, k] = x.aval.shape as [number, number];
+  const n = w.aval.shape[1]!;
+  if (PACKING_BACKENDS.has(backend) && activation === "linear" && x.aval.ndim === 2 && w.aval.ndim === 2 && swapPaysForFreshWeights(m, k, n)) return matmulBiasForFreshWeights();
+  return fusedMatmul(activation);
+}
 
 function fusedMatmul(activation: Activation): Kernel["run"] {
   return ([a, b, bias]) => tf.fused.matMul({ a: a!, b: b!, bias: bias!, activation });

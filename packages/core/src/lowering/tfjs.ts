@@ -22,15 +22,18 @@ export function explicitPadding(p: Padding2D): Explicit {
 
 const swapLastTwo = (rank: number) => [...globalThis.Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
 
+/** x with its last two axes swapped, as tfjs's Transpose does it. */
+export const transposeLastTwo = (x: tf.Tensor): tf.Tensor => tf.transpose(x, swapLastTwo(x.rank));
+
 /**
  * A matmul without the transposed kernels: transposes are made explicit. Where the right operand is
  * transposed, either it is transposed (then packed by XNNPACK, which repacks a fresh right operand
  * on every call: 2·|B| element moves) or the product is taken the other way round, (B·Aᵀ)ᵀ (|A|
  * transposed and packed, |C| transposed): whichever moves fewer elements. For an MLP's input
- * gradient G·Wᵀ with W 512x512 that is 2.4 ms against 4.2 (measured on wasm).
+ * gradient G·Wᵀ with W 512x512 that is 2.4 ms against 4.2 (measured on wasm). `T` makes the
+ * transposes (a backend may have a faster route than its Transpose kernel for some shapes).
  */
-export function matmulWithExplicitTransposes([a, b]: tf.Tensor[], p: Params<"matmul">): tf.Tensor {
-  const T = (x: tf.Tensor) => tf.transpose(x, swapLastTwo(x.rank));
+export function matmulWithExplicitTransposes([a, b]: tf.Tensor[], p: Params<"matmul">, T: (x: tf.Tensor) => tf.Tensor = transposeLastTwo): tf.Tensor {
   const [A, B] = [a!, b!];
   if (!p.transposeB) return tf.matMul(p.transposeA ? T(A) : A, B);
   const outSize = (A.size / (p.transposeA ? A.shape[A.rank - 2]! : A.shape[A.rank - 1]!)) * B.shape[B.rank - 2]!;

@@ -131,6 +131,26 @@ describe("wasm lowerings against the cpu defaults", () => {
     }
   });
 
+  it("transposes of matrices with a multiple of 128 rows (the 3-D route) and the matmuls that make them", async () => {
+    for (const shape of [[128, 5], [256, 3], [384, 130], [100, 7]]) {
+      await agree("transpose", [{ values: values(size(shape), shape[0]!), shape }], { perm: [1, 0] }, { rtol: 0, atol: 0 });
+    }
+    for (const [sa, sb, transposeA, transposeB] of [
+      [[128, 6], [128, 5], true, false],
+      [[128, 6], [3, 6], false, true],
+      [[7, 256], [128, 256], false, true],
+    ] as [number[], number[], boolean, boolean][]) {
+      await agree("matmul", [{ values: values(size(sa), 5), shape: sa }, { values: values(size(sb), 6), shape: sb }], { transposeA, transposeB });
+    }
+    await setBackend("wasm");
+    const x = tf.tensor(values(128 * 5, 1), [128, 5]);
+    const { kernels } = await tf.profile(() => {
+      tf.dispose(tf.tidy(() => tfjsLowering("transpose", "wasm")([x], { perm: [1, 0] })));
+    });
+    expect(kernels.filter((k) => k.name === "Transpose").map((k) => k.inputShapes[0])).toEqual([[4, 32, 5]]);
+    x.dispose();
+  });
+
   it("broadcast_to and where broadcast by products, for float32, int32 and bool", async () => {
     await agree("broadcast_to", [{ values: values(4, 6), shape: [4, 1] }], { shape: [3, 4, 5] });
     await agree("broadcast_to", [{ values: [3, -7], shape: [2], dtype: "int32" }], { shape: [3, 2] });

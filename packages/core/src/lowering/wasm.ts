@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Params } from "../primitives.js";
 import { broadcastShapes, shapeEqual } from "../shape.js";
 import { grouped } from "./grouped.js";
-import { convFilterGradAsConv, convTransposeAsConv, matmulWithExplicitTransposes, registerLowerings } from "./tfjs.js";
+import { convFilterGradAsConv, convTransposeAsConv, matmulWithExplicitTransposes, registerLowerings, transposeLastTwo } from "./tfjs.js";
 
 /**
  * tfjs-wasm 4.22 in Node (measured, see DESIGN.md and bench/README.md):
@@ -21,8 +21,28 @@ import { convFilterGradAsConv, convTransposeAsConv, matmulWithExplicitTransposes
  * - BatchMatMul with a batch on both operands (vmap over models, per-example gradients) runs outside
  *   XNNPACK, two orders of magnitude slower than the 2-D matmul, so it is one 2-D matmul per batch
  *   element, and a product whose contraction is 1 (per-example outer products) a broadcast multiply.
+ * - Transpose of a matrix whose row count is a multiple of 128 runs several times slower than of one
+ *   whose is not (its output rows are written at a stride of that many floats, and such strides
+ *   collide in the cache: a batch of 128, widths of 512), while its 3-D Transpose walks the same
+ *   values another way, about twice as fast there; so such a matrix is transposed as a 3-D array.
  * (Its MaxPoolWithArgmax and OneHot bugs are handled in the default lowerings.)
  */
+
+/** Row counts whose multiples make tfjs-wasm's 2-D Transpose slow (measured: 128 to 1024 are; 100, 136 and 784 are not). */
+const COLLIDING_ROWS = 128;
+
+/**
+ * The last two axes swapped; a matrix of R rows, R a multiple of COLLIDING_ROWS, as the 3-D
+ * transpose [4, R/4, C] -> [C, 4, R/4], which holds the same values in the same order as [C, R].
+ */
+export function transposeMatrix(x: tf.Tensor): tf.Tensor {
+  if (x.rank !== 2 || x.shape[0]! % COLLIDING_ROWS !== 0) return transposeLastTwo(x);
+  const [rows, cols] = x.shape as [number, number];
+  return tf.reshape(tf.transpose(tf.reshape(x, [4, rows / 4, cols]), [2, 0, 1]), [cols, rows]);
+}
+
+/** A matmul's explicit transposes (see tfjs.ts) made by transposeMatrix. */
+const matmul2d = ([a, b]: tf.Tensor[], p: Params<"matmul">): tf.Tensor => matmulWithExplicitTransposes([a!, b!], p, transposeMatrix);
 
 /** x broadcast to `shape` without Tile: ones(shape) · x (logical and for bool). */
 export function broadcastByBinaryOp(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
@@ -71,7 +91,7 @@ function sumByAvgPool([x]: tf.Tensor[], { axes }: { readonly axes: readonly numb
 export function batchedMatmulAs2d([a, b]: tf.Tensor[], p: Params<"matmul">): tf.Tensor {
   const [A, B] = [a!, b!];
   const contraction = p.transposeA ? A.shape[A.rank - 2]! : A.shape[A.rank - 1]!;
-  if (A.rank < 3 || B.rank < 3) return matmulWithExplicitTransposes([A, B], p);
+  if (A.rank < 3 || B.rank < 3) return matmul2d([A, B], p);
   if (contraction === 1) {
     // [..., m, 1] · [..., 1, n]: with one row or column, a transpose is a reshape.
     const column = p.transposeA ? tf.reshape(A, [...A.shape.slice(0, -2), A.shape[A.rank - 1]!, 1]) : A;
@@ -81,10 +101,10 @@ export function batchedMatmulAs2d([a, b]: tf.Tensor[], p: Params<"matmul">): tf.
   const batchA = A.shape.slice(0, -2);
   const batchB = B.shape.slice(0, -2);
   const count = batchA.reduce((x, y) => x * y, 1);
-  if (count === 1 || !shapeEqual(batchA, batchB)) return matmulWithExplicitTransposes([A, B], p);
+  if (count === 1 || !shapeEqual(batchA, batchB)) return matmul2d([A, B], p);
   const as = tf.unstack(tf.reshape(A, [count, ...A.shape.slice(-2)]));
   const bs = tf.unstack(tf.reshape(B, [count, ...B.shape.slice(-2)]));
-  const out = tf.stack(as.map((x, i) => matmulWithExplicitTransposes([x, bs[i]!], p)));
+  const out = tf.stack(as.map((x, i) => matmul2d([x, bs[i]!], p)));
   return tf.reshape(out, [...batchA, ...out.shape.slice(-2)]);
 }
 
@@ -98,5 +118,6 @@ registerLowerings("wasm", {
     return out === x ? tf.clone(x) : out;
   },
   where: whereBroadcast,
+  transpose: ([x], { perm }) => (perm.length === 2 && perm[0] === 1 ? transposeMatrix(x!) : tf.transpose(x!, [...perm])),
   take: ([x, i], { axis }) => (axis === 0 ? tf.gatherND(x!, tf.expandDims(i!, -1)) : tf.gather(x!, i!, axis)),
 });
