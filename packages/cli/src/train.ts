@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { dispose, getBackend, type PyTree } from "@mmx/core";
-import { batchCount, batches } from "@mmx/data";
+import { batchCount } from "@mmx/data";
 import { bceSoftmax, softCrossEntropy } from "@mmx/losses";
 import { trainStep, type MixupPolicy, type TrainState } from "@mmx/mixup";
 import { methodSpec } from "./methods.js";
@@ -12,14 +12,15 @@ import { useBackend } from "./backends.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { resolveLayers, type TrainConfig } from "./config.js";
 import { validateConfig } from "./config-schema.js";
-import { loadData, reshapeBatch, type LoadedData } from "./datasets.js";
+import { loadData, type LoadedData } from "./datasets.js";
 import { divergenceError, nonFiniteIn } from "./divergence.js";
+import { epochBatches } from "./epoch-batches.js";
 import { checkParamsFit } from "./params-fit.js";
 import { blame, blameAsync, UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { upgradeSgdState } from "./legacy-opt-state.js";
 import { buildModel, initModel } from "./models.js";
-import type { ProgressSink } from "./progress.js";
+import { loopPosition, type ProgressSink } from "./progress.js";
 import { acquireRunLock, checkOutFolder } from "./run-folder.js";
 import { StepTimer } from "./step-timer.js";
 import { checkNoForeignRunFiles, type EpochRecord, readConfigFile, readMetrics, runFiles } from "./run-files.js";
@@ -161,13 +162,6 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
   }
   writeJsonAtomic(files.config, config);
 
-  const batchOptions = (e: number) => ({
-    batchSize: config.batch,
-    key: foldIn(keys.shuffle, e),
-    dropLast: true,
-    transform: data.augment ? (x: Parameters<NonNullable<LoadedData["augment"]>>[0], k: Key) => reshapeBatch(data.augment!(x, k), input) : (x: Parameters<typeof reshapeBatch>[0]) => reshapeBatch(x, input),
-  });
-
   const firstEpoch = epoch;
   const lastEpoch = opts.stopAfterEpochs === undefined ? config.epochs : Math.min(config.epochs, epoch + opts.stopAfterEpochs);
   let stepsThisCall = 0;
@@ -179,7 +173,7 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
     let count = 0;
     const started = performance.now();
     let lastStepEnded = started;
-    for (const b of batches(data.train, batchOptions(epoch))) {
+    for (const b of epochBatches(data, config.batch, input, keys.shuffle, epoch)) {
       const r = step(state, b.x, b.y, foldIn(keys.mix, globalStep));
       const loss = r.loss.item();
       // From the previous step's end: the batch's preparation is part of a step's cost.
@@ -206,15 +200,10 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
         const evalLeft = (evalSeconds / Math.max(1, epoch - firstEpoch)) * (lastEpoch - epoch);
         const runLeft = (left === 0 ? 0 : left * perStep) + evalLeft;
         opts.progress.update({
-          ...(opts.label ? { label: opts.label } : {}),
-          epoch: epoch + 1,
-          epochs: config.epochs,
-          step: count,
-          steps: stepsPerEpoch,
+          ...loopPosition(opts.label, epoch, config.epochs, count, stepsPerEpoch, lastEpoch),
           loss: lossSum / count,
           examplesPerSecond: (count * config.batch) / Math.max(elapsed, 1e-9),
           etaSeconds: opts.eta ? opts.eta(runLeft) : runLeft,
-          final: epoch + 1 === lastEpoch && count === stepsPerEpoch,
         });
       }
     }
