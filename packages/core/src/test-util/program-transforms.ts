@@ -59,16 +59,20 @@ export function perExampleGradients({ m, n, steps, seed }: RandomProgram, size: 
 }
 
 /**
- * jvp(f) at `args` along `vs`, jit(jvp(f)), and vjp(f) of the cotangent made from the output: `reverse` holds
- * <v_j, vjp(f)(u)_j> for each argument, whose sum must equal <jvp(f)(x; v), u>.
+ * The program f at its inputs x, its jvp along the directions v made from x, jit(jvp(f)), and vjp(f) of the
+ * cotangent u made from the output: `values.reverse` holds <v_j, vjp(f)(u)_j> for each input, whose sum must
+ * equal <jvp(f)(x; v), u>.
  */
-export function jvpAndVjp(f: (...xs: MxArray[]) => MxArray, args: MxArray[], vs: MxArray[], cotangent: (out: MxArray) => MxArray) {
+export function jvpAndVjp({ m, n, steps, seed }: RandomProgram, directions: (args: MxArray[]) => MxArray[], cotangent: (out: MxArray) => MxArray) {
+  const f = build(steps);
+  const args = inputs(m, n, seed);
+  const vs = directions(args);
   const [out, tangent] = jvp(f, args, vs) as [MxArray, MxArray];
   const u = cotangent(out);
   const [, pullback] = vjp(f, ...args);
   const cts = pullback(u) as MxArray[];
   const [jitOut, jitTangent] = jit((...xs: MxArray[]) => jvp(f, xs, vs))(...args) as [MxArray, MxArray];
-  return { u, out, tangent, jitOut, jitTangent, reverse: cts.map((ct, j) => dot(ct, vs[j]!)) };
+  return { f, args, vs, u, values: { out, tangent, jitOut, jitTangent, reverse: cts.map((ct, j) => dot(ct, vs[j]!)) } };
 }
 
 /** <jvp(f)(x; v), u> = <v, vjp(f)(x)(u)>, from the values read back. */
