@@ -1,5 +1,5 @@
 import { dispose, getBackend, np, type PyTree } from "@mmx/core";
-import { batchCount } from "@mmx/data";
+import { batchCount, batches } from "@mmx/data";
 import { bceSoftmax, softCrossEntropy } from "@mmx/losses";
 import { trainSeeds, type TrainState } from "@mmx/mixup";
 import { sgd, type SgdState } from "@mmx/optim";
@@ -11,7 +11,7 @@ import { resolveLayers, type TrainConfig } from "./config.js";
 import { validateConfig } from "./config-schema.js";
 import type { LoadedData } from "./datasets.js";
 import { divergenceError, nonFiniteIn } from "./divergence.js";
-import { epochBatches } from "./epoch-batches.js";
+import { trainBatchOptions } from "./train-batch-options.js";
 import { UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { buildModel, initModel } from "./models.js";
@@ -86,7 +86,7 @@ async function trainLocked(configs: readonly TrainConfig[], opts: TrainSeedsOpti
     const lossSums = new Float64Array(S);
     let count = 0;
     const started = performance.now();
-    const streams = keys.map((k) => epochBatches(data, config.batch, input, k.shuffle, epoch));
+    const streams = keys.map((k) => batches(data.train, trainBatchOptions(data, config.batch, input, k.shuffle, epoch)));
     for (;;) {
       const next = streams.map((it) => it.next());
       if (next.some((n) => n.done)) break;

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { dispose, getBackend, type PyTree } from "@mmx/core";
-import { batchCount } from "@mmx/data";
+import { batchCount, batches } from "@mmx/data";
 import { bceSoftmax, softCrossEntropy } from "@mmx/losses";
 import { trainStep, type MixupPolicy, type TrainState } from "@mmx/mixup";
 import { methodSpec } from "./methods.js";
@@ -14,7 +14,7 @@ import { resolveLayers, type TrainConfig } from "./config.js";
 import { validateConfig } from "./config-schema.js";
 import { loadData, type LoadedData } from "./datasets.js";
 import { divergenceError, nonFiniteIn } from "./divergence.js";
-import { epochBatches } from "./epoch-batches.js";
+import { trainBatchOptions } from "./train-batch-options.js";
 import { checkParamsFit } from "./params-fit.js";
 import { blame, blameAsync, UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
@@ -162,6 +162,8 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
   }
   writeJsonAtomic(files.config, config);
 
+  const batchOptions = (e: number) => trainBatchOptions(data, config.batch, input, keys.shuffle, e);
+
   const firstEpoch = epoch;
   const lastEpoch = opts.stopAfterEpochs === undefined ? config.epochs : Math.min(config.epochs, epoch + opts.stopAfterEpochs);
   let stepsThisCall = 0;
@@ -173,7 +175,7 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
     let count = 0;
     const started = performance.now();
     let lastStepEnded = started;
-    for (const b of epochBatches(data, config.batch, input, keys.shuffle, epoch)) {
+    for (const b of batches(data.train, batchOptions(epoch))) {
       const r = step(state, b.x, b.y, foldIn(keys.mix, globalStep));
       const loss = r.loss.item();
       // From the previous step's end: the batch's preparation is part of a step's cost.
