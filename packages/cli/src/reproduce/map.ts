@@ -8,10 +8,10 @@ import { acquireRunLock } from "../run-folder.js";
 import { expandCells, type Cell } from "../sweep/cells.js";
 import { cellDir, finishedResults, sweepFiles, type SweepManifest } from "../sweep/folder.js";
 import { readCellResult } from "../sweep/run-cell.js";
-import { cellRunner } from "../sweep/runner.js";
 import type { SweepSpec } from "../sweep/spec.js";
 import { SweepStatus } from "../sweep/status.js";
 import { SweepFailed } from "../sweep/sweep-failed.js";
+import { trainCellsHere } from "../sweep/train-here.js";
 import { writeChart } from "./render.js";
 import type { MapGrid } from "./map-grid.js";
 import { mapHeatmapSpec } from "./map-plot.js";
@@ -90,33 +90,19 @@ export async function runMap(opts: { grid: MapGrid; out: string; backend?: strin
     status.write(true);
     let trainedNow = 0;
     if (todo.length > 0) {
-      const runner = await cellRunner(Math.min(opts.jobs, todo.length), choice.name, log);
-      log(`training ${runner.description}`);
-      try {
-        await Promise.all(
-          Array.from({ length: runner.parallel }, async () => {
-            for (let cell = todo.shift(); cell; cell = todo.shift()) {
-              status.start(cell.id);
-              const t0 = performance.now();
-              try {
-                const r = await runner.run(cell, cellDir(opts.out, cell.id));
-                const seconds = (performance.now() - t0) / 1000;
-                if (!status.finish(cell.id, seconds)) continue;
-                trainedNow++;
-                const { done, total } = status.counts();
-                log(`[${done}/${total}] ${cell.label}: test error ${(100 * r.final.testError).toFixed(2)}%  NLL ${r.final.testNll.toFixed(3)}  (${formatDuration(seconds)})`);
-                status.show();
-              } catch (e) {
-                const message = (e as Error).message.split("\n")[0]!;
-                status.fail(cell.id, message);
-                log(`${cell.label}: failed: ${message}`);
-              }
-            }
-          }),
-        );
-      } finally {
-        await runner.close();
-      }
+      await trainCellsHere(todo, {
+        out: opts.out,
+        jobs: opts.jobs,
+        backend: choice.name,
+        status,
+        log,
+        onFinished: (cell, r, seconds) => {
+          trainedNow++;
+          const { done, total } = status.counts();
+          log(`[${done}/${total}] ${cell.label}: test error ${(100 * r.final.testError).toFixed(2)}%  NLL ${r.final.testNll.toFixed(3)}  (${formatDuration(seconds)})`);
+          status.show();
+        },
+      });
     }
     status.write(true);
     opts.progress.done();
