@@ -8,10 +8,11 @@ import { acquireRunLock } from "../run-folder.js";
 import { expandCells, type Cell } from "../sweep/cells.js";
 import { cellDir, finishedResults, sweepFiles, type SweepManifest } from "../sweep/folder.js";
 import { readCellResult } from "../sweep/run-cell.js";
+import { runCells } from "../sweep/run-cells.js";
+import { cellRunner } from "../sweep/runner.js";
 import type { SweepSpec } from "../sweep/spec.js";
 import { SweepStatus } from "../sweep/status.js";
 import { SweepFailed } from "../sweep/sweep-failed.js";
-import { trainCellsHere } from "../sweep/train-here.js";
 import { writeChart } from "./render.js";
 import type { MapGrid } from "./map-grid.js";
 import { mapHeatmapSpec } from "./map-plot.js";
@@ -90,10 +91,11 @@ export async function runMap(opts: { grid: MapGrid; out: string; backend?: strin
     status.write(true);
     let trainedNow = 0;
     if (todo.length > 0) {
-      await trainCellsHere(todo, {
+      const runner = await cellRunner(Math.min(opts.jobs, todo.length), choice.name, log);
+      log(`training ${runner.description}`);
+
+      await runCells(runner, todo, {
         out: opts.out,
-        jobs: opts.jobs,
-        backend: choice.name,
         status,
         log,
         onFinished: (cell, r, seconds) => {

@@ -14,10 +14,11 @@ import { cellDir, sweepFiles, type SweepManifest } from "./folder.js";
 import { parseQueueUrl, probeQueue } from "./queue.js";
 import { sweepReport } from "./report.js";
 import { readCellResult, type CellResult } from "./run-cell.js";
+import { runCells } from "./run-cells.js";
+import { cellRunner } from "./runner.js";
 import { checkSpec, fieldFromFlag, FLAG_SHAPES, readSpecFile, SPEC_FIELDS, type SweepSpec } from "./spec.js";
 import { SweepStatus } from "./status.js";
 import { SweepFailed } from "./sweep-failed.js";
-import { trainCellsHere } from "./train-here.js";
 
 const kebab = (field: string) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -146,7 +147,9 @@ async function runSweep({ out, files, spec, backend: choice, cells, queue, jobs,
     if (queue) {
       await runOnQueue({ url: queue, cells: pending, out, status, attempts, patienceSeconds: patience, log, onResult: report });
     } else {
-      await trainCellsHere(pending, { out, jobs, backend: choice.name, status, log, onFinished: report });
+      const runner = await cellRunner(Math.min(jobs, pending.length), choice.name, log);
+      log(`training ${runner.description}`);
+      await runCells(runner, pending, { out, status, log, onFinished: report });
     }
   }
   status.write(true);

@@ -1,21 +1,20 @@
 import type { Cell } from "./cells.js";
 import { cellDir } from "./folder.js";
 import type { CellResult } from "./run-cell.js";
-import { cellRunner } from "./runner.js";
+import type { CellRunner } from "./runner.js";
 import type { SweepStatus } from "./status.js";
 
 /**
- * Trains `cells` on this machine into the sweep folder `out`, `jobs` at once at most, recording each in `status`:
- * a cell that fails is recorded and logged with its first line, and the others go on. `onFinished` hears each
- * cell that `status` takes as finished (not one it had already given up on).
+ * Trains `cells` with `runner` (its `parallel` cells at once) into the sweep folder `out`, recording each in
+ * `status`, then closes the runner. A cell that fails is recorded and logged with its first line, and the others go
+ * on; `onFinished` hears each cell that `status` takes as finished.
  */
-export async function trainCellsHere(
+export async function runCells(
+  runner: CellRunner,
   cells: readonly Cell[],
-  opts: { out: string; jobs: number; backend: string; status: SweepStatus; log: (line: string) => void; onFinished: (cell: Cell, result: CellResult, seconds: number) => void },
+  opts: { out: string; status: SweepStatus; log: (line: string) => void; onFinished: (cell: Cell, result: CellResult, seconds: number) => void },
 ): Promise<void> {
   const { out, status, log } = opts;
-  const runner = await cellRunner(Math.min(opts.jobs, cells.length), opts.backend, log);
-  log(`training ${runner.description}`);
   try {
     const todo = [...cells];
     await Promise.all(
