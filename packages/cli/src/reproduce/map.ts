@@ -93,7 +93,6 @@ export async function runMap(opts: { grid: MapGrid; out: string; backend?: strin
     if (todo.length > 0) {
       const runner = await cellRunner(Math.min(opts.jobs, todo.length), choice.name, log);
       log(`training ${runner.description}`);
-
       await runCells(runner, todo, {
         out: opts.out,
         status,
