@@ -13,5 +13,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // MMX_FC_SEED fixes fast-check's seed (CI sets it); see the file.
+    setupFiles: ["scripts/fast-check-seed.setup.ts"],
   },
 });

@@ -1,6 +1,7 @@
 import { Array, Literal, type Operand } from "./array.js";
 import * as np from "./np.js";
 import type { Params, Primitive, RuleTable } from "./primitives.js";
+import { convBatchRule, convFilterGradBatchRule, convTransposeBatchRule, foldIntoN, unfoldN } from "./conv-batching.js";
 import { bind } from "./trace.js";
 
 /**
@@ -35,25 +36,6 @@ function materialize(x: Operand, batched: boolean, size: number): Array {
   if (batched) return x as Array;
   const a = x instanceof Literal ? np.full([], x.value, x.aval.dtype) : x;
   return np.broadcastTo(np.reshape(a, [1, ...a.shape]), [size, ...a.shape]);
-}
-
-/** Folds the batch axis into the first per-example axis (N of NHWC): [B, N, ...] -> [B·N, ...]. */
-const foldIntoN = (x: Array) => np.reshape(x, [x.shape[0]! * x.shape[1]!, ...x.shape.slice(2)]);
-const unfoldN = (x: Array, size: number) => np.reshape(x, [size, x.shape[0]! / size, ...x.shape.slice(1)]);
-
-/**
- * The fallback for batched operands a primitive cannot take at once: one bind per example, stacked.
- * Correct everywhere; costs one program step per example.
- */
-function perExample<P extends Primitive>(p: P, ops: readonly Operand[], batched: readonly boolean[], params: Params<P>, size: number): Array {
-  const results = globalThis.Array.from({ length: size }, (_, b) =>
-    bind(
-      p,
-      ops.map((o, i) => (batched[i] ? np.squeeze(np.slice(o as Array, [b, ...(o as Array).shape.slice(1).map(() => 0)], [1, ...(o as Array).shape.slice(1)]), 0) : o)),
-      params,
-    ),
-  );
-  return np.stack(results, 0);
 }
 
 /** Moves axis `from` of x to `to`. */
@@ -93,19 +75,6 @@ const shifted =
   <P extends Primitive>(p: P, shift: (params: Params<P>, x: Array) => Params<P>): BatchRule<P> =>
   ([x], _b, params) =>
     bind(p, [x!], shift(params, x as Array));
-
-/**
- * A convolution over a batched NHWC input and shared weights: the batch folds into N. Batched weights
- * (a vmap over models) take the per-example fallback: tfjs has no grouped convolution to fold them into.
- */
-function foldedConv<P extends "conv" | "conv_transpose">(p: P): BatchRule<P> {
-  return (ops, batched, params, size) => {
-    if (batched[1]) return perExample(p, ops, batched, params, size);
-    const x = foldIntoN(ops[0] as Array);
-    const folded = p === "conv_transpose" ? { ...params, inputShape: [size * (params as Params<"conv_transpose">).inputShape[0]!, ...(params as Params<"conv_transpose">).inputShape.slice(1)] } : params;
-    return unfoldN(bind(p, [x, ops[1]!], folded as Params<P>), size);
-  };
-}
 
 const foldedPool =
   <P extends "avg_pool" | "max_pool">(p: P): BatchRule<P> =>
@@ -188,10 +157,9 @@ export const batchRules: RuleTable<{ [P in Primitive]: BatchRule<P> }> = {
     }
     return bind("matmul", [materialize(a, batched[0]!, size), materialize(b, batched[1]!, size)], params);
   },
-  conv: foldedConv("conv"),
-  conv_transpose: foldedConv("conv_transpose"),
-  // Per-example filter gradients (one per example, as per-example gradients need): one conv each.
-  conv_filter_grad: (ops, batched, params, size) => perExample("conv_filter_grad", ops, batched, params, size),
+  conv: convBatchRule,
+  conv_transpose: convTransposeBatchRule,
+  conv_filter_grad: convFilterGradBatchRule,
   avg_pool: foldedPool("avg_pool"),
   avg_pool_grad: ([ct], _b, params, size) => unfoldN(bind("avg_pool_grad", [foldIntoN(ct as Array)], { ...params, inputShape: [size * params.inputShape[0]!, ...params.inputShape.slice(1)] }), size),
   max_pool: foldedPool("max_pool"),

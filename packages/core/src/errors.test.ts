@@ -16,6 +16,14 @@ describe("bad input gives errors that name the culprit", () => {
     );
   });
 
+  it("feature groups that do not divide the channels name the groups and both shapes", () => {
+    const x = new ShapedArray([1, 8, 8, 6], "float32");
+    const conv = (w: number[], groups: number) => makeJaxpr((a: MxArray) => lax.conv(a, np.ones(w), { groups }))(x);
+    expect(() => conv([3, 3, 2, 8], 2)).toThrow("conv: input channels 6 of f32[1,8,8,6] do not match 2 groups of the filter's 2 input channels of f32[3,3,2,8]");
+    expect(() => conv([3, 3, 2, 8], 3)).toThrow("conv: output channels 8 of f32[3,3,2,8] do not split into 3 groups");
+    expect(() => conv([3, 3, 2, 6], 0)).toThrow("conv groups must be a positive integer, got 0");
+  });
+
   it("wrong dtypes say which and how to fix it", () => {
     expect(() => np.add(np.ones([2]), np.ones([2], "int32"))).toThrow("add: operand dtypes differ: f32[2] and i32[2] (convert one with np.astype)");
     expect(() => np.log(np.ones([2], "int32"))).toThrow("log: needs a float32 operand, got i32[2]");
@@ -63,6 +71,9 @@ describe("bad input gives errors that name the culprit", () => {
     // conv with both strides and dilation above 1 is a tfjs limitation, found when the program runs.
     const f = jit((x: MxArray, w: MxArray) => namedScope("stem", () => lax.conv(x, w, { strides: 2, dilation: 2, padding: "SAME" })));
     expect(() => f(np.ones([1, 9, 9, 1]), np.ones([3, 3, 1, 1]))).toThrow(/jit: conv in layer "stem" failed on cpu: conv: tfjs cannot combine strides \[2,2\] with dilation \[2,2\]/);
+    // The same for a grouped conv that runs as tfjs's depthwise kernel (one input channel per group).
+    const depthwise = (x: MxArray, w: MxArray) => lax.conv(x, w, { strides: 2, dilation: 2, padding: "SAME", groups: 2 });
+    expect(() => depthwise(np.ones([1, 9, 9, 2]), np.ones([3, 3, 1, 4]))).toThrow(/conv: tfjs cannot combine strides \[2,2\] with dilation \[2,2\]/);
   });
 });
 

@@ -141,16 +141,16 @@ for (const backend of ["cpu", "wasm"] as const) {
       );
     });
 
-    it("a conv layer (strides, dilation, padding) with bias and ReLU, and its gradients, agree fused and unfused", () => {
+    it("a conv layer (strides, dilation, padding, groups) with bias and ReLU, and its gradients, agree fused and unfused", () => {
       tidy(() => {
         const r = seeded(4);
-        const p = { w: r([3, 3, 2, 4]), b: r([4]) };
         const x = r([2, 7, 6, 2]);
-        for (const [strides, dilation] of [[1, 1], [2, 1], [1, 2]] as const) {
-          const loss = (q: typeof p, xb: MxArray) => np.sum(np.square(relu(np.add(lax.conv(xb, q.w, { strides, dilation, padding: [[1, 1], [0, 1]] }), q.b))));
+        for (const [strides, dilation, groups] of [[1, 1, 1], [2, 1, 1], [1, 2, 1], [1, 1, 2], [2, 1, 2]] as const) {
+          const p = { w: r([3, 3, 2 / groups, 4]), b: r([4]) };
+          const loss = (q: typeof p, xb: MxArray) => np.sum(np.square(relu(np.add(lax.conv(xb, q.w, { strides, dilation, groups, padding: [[1, 1], [0, 1]] }), q.b))));
           const step = (q: typeof p, xb: MxArray) => [loss(q, xb), grad(loss)(q, xb)];
           const { fused, plain } = bothWays(step, [p, x]);
-          fused.forEach((v, i) => expectAllClose(v, plain[i]!, { what: `strides ${strides}, dilation ${dilation}, output ${i}` }));
+          fused.forEach((v, i) => expectAllClose(v, plain[i]!, { what: `strides ${strides}, dilation ${dilation}, groups ${groups}, output ${i}` }));
           expect(kernelNames(step, [p, x], backend)).toContain(backend === "wasm" ? "conv+add" : "conv+add+relu");
         }
       });

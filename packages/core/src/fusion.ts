@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Literal } from "./array.js";
 import { matchLinearBiasRelu, VarReaders } from "./fusion-patterns.js";
 import { isHigherOrderEqn, Var, type Atom, type Eqn, type Jaxpr } from "./jaxpr.js";
+import { byChannelGroups } from "./lowering/grouped.js";
 import { explicitPadding, tfjsLowering } from "./lowering/tfjs.js";
 import type { BinaryPrimitive, Params, Primitive } from "./primitives.js";
 import { broadcastShapes, shapeEqual } from "./shape.js";
@@ -224,16 +225,19 @@ function fusedMatmul(activation: Activation): Kernel["run"] {
   return ([a, b, bias]) => tf.fused.matMul({ a: a!, b: b!, bias: bias!, activation });
 }
 
+/** tfjs's fused conv takes one group: a grouped conv fuses group by group (its bias splits with its channels). */
 function fusedConv(p: Params<"conv">, activation: Activation): Kernel["run"] {
-  return ([x, w, bias]) =>
-    tf.fused.conv2d({
-      x: x as tf.Tensor4D,
-      filter: w as tf.Tensor4D,
-      strides: p.strides as [number, number],
-      pad: explicitPadding(p.padding) as never,
-      dataFormat: "NHWC",
-      dilations: p.dilation as [number, number],
-      bias: bias!,
-      activation,
-    });
+  return (inputs) =>
+    byChannelGroups(p.groups, inputs, ([x, w, bias]) =>
+      tf.fused.conv2d({
+        x: x as tf.Tensor4D,
+        filter: w as tf.Tensor4D,
+        strides: p.strides as [number, number],
+        pad: explicitPadding(p.padding) as never,
+        dataFormat: "NHWC",
+        dilations: p.dilation as [number, number],
+        bias: bias!,
+        activation,
+      }),
+    );
 }

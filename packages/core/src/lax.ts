@@ -35,14 +35,18 @@ export interface ConvOptions {
   strides?: SpatialPair;
   padding?: PaddingSpec;
   dilation?: SpatialPair;
+  /** Feature groups G (default 1): x's Ci and w's Co split into G runs, run g of the output reading run g of x only; w is [KH,KW,Ci/G,Co]. */
+  groups?: number;
 }
 
-/** 2-D convolution of x [N,H,W,Ci] with w [KH,KW,Ci,Co]. */
+/** 2-D convolution of x [N,H,W,Ci] with w [KH,KW,Ci/groups,Co]. */
 export function conv(x: Array, w: Array, opts: ConvOptions = {}): Array {
   const strides = pair(opts.strides ?? 1, "conv strides");
   const dilation = pair(opts.dilation ?? 1, "conv dilation");
+  const groups = opts.groups ?? 1;
+  if (!(Number.isInteger(groups) && groups >= 1)) throw new RangeError(`conv groups must be a positive integer, got ${JSON.stringify(opts.groups)}`);
   const padding = resolvePadding(opts.padding ?? "VALID", x.shape.slice(1, 3), w.shape.slice(0, 2), strides, dilation);
-  return bind("conv", [x, w], { strides, padding, dilation });
+  return bind("conv", [x, w], { strides, padding, dilation, groups });
 }
 
 export interface PoolOptions {

@@ -9,6 +9,11 @@ export interface ConvParams {
   readonly padding: Padding2D;
   /** [dilationH, dilationW] */
   readonly dilation: readonly [number, number];
+  /**
+   * Feature groups G: the channels of x and of the output split into G equal runs, and output run g reads
+   * input run g only (the filter is [KH, KW, Ci/G, Co]). 1 is an ordinary convolution; G = Ci is depthwise.
+   */
+  readonly groups: number;
 }
 
 export interface PoolParams {
@@ -74,7 +79,7 @@ export interface PrimitiveParams {
   one_hot: { readonly depth: number };
   // linear algebra: batched matmul over the last two axes, optionally transposing either operand
   matmul: { readonly transposeA: boolean; readonly transposeB: boolean };
-  // NHWC / HWIO convolutions and their two adjoints
+  // NHWC / HWIO convolutions (feature-grouped: see ConvParams.groups) and their two adjoints
   conv: ConvParams;
   conv_transpose: ConvParams & { readonly inputShape: readonly number[] };
   conv_filter_grad: ConvParams & { readonly filterShape: readonly number[] };

@@ -94,14 +94,27 @@ function checkConvParams(p: ConvParams): void {
   if (!(p.padding.length === 2 && p.padding.every((pp) => ok(pp, 0)))) {
     throw new RuleError(`padding must be [[top, bottom], [left, right]] of non-negative integers, got ${JSON.stringify(p.padding)}`);
   }
+  if (!(Number.isInteger(p.groups) && p.groups >= 1)) throw new RuleError(`groups must be a positive integer, got ${JSON.stringify(p.groups)}`);
 }
 
-function checkConvOperands(x: ShapedArray, w: ShapedArray): void {
+/**
+ * A filter [KH, KW, Ci/G, Co] against `channels` input channels in G groups: Ci = G·(the filter's Ci/G), and
+ * Co splits into G equal runs.
+ */
+function checkFilterGroups(channels: number, filter: Shape, groups: number, input: string, what: string): void {
+  if (filter.length !== 4) throw new RuleError(`filter must be HWIO (rank 4), got [${filter.join(",")}]`);
+  const perGroup = filter[2]!;
+  if (channels !== perGroup * groups) {
+    const expected = groups === 1 ? `the filter's input channels ${perGroup}` : `${groups} groups of the filter's ${perGroup} input channels`;
+    throw new RuleError(`input channels ${channels} of ${input} do not match ${expected} of ${what}`);
+  }
+  if (filter[3]! % groups !== 0) throw new RuleError(`output channels ${filter[3]} of ${what} do not split into ${groups} groups`);
+}
+
+function checkConvOperands(x: ShapedArray, w: ShapedArray, groups: number): void {
   if (x.ndim !== 4) throw new RuleError(`input must be NHWC (rank 4), got ${fmt(x)}`);
   if (w.ndim !== 4) throw new RuleError(`filter must be HWIO (rank 4), got ${fmt(w)}`);
-  if (x.shape[3] !== w.shape[2]) {
-    throw new RuleError(`input channels ${x.shape[3]} of ${fmt(x)} do not match the filter's input channels ${w.shape[2]} of ${fmt(w)}`);
-  }
+  checkFilterGroups(x.shape[3]!, w.shape, groups, fmt(x), fmt(w));
 }
 
 function poolOutShape(x: ShapedArray, p: PoolParams): number[] {
@@ -279,7 +292,7 @@ export const shapeRules: RuleTable<{ [P in Primitive]: ShapeRule<P> }> = {
     const [x, w] = inputs as [ShapedArray, ShapedArray];
     sameDType(inputs);
     checkConvParams(params);
-    checkConvOperands(x, w);
+    checkConvOperands(x, w, params.groups);
     return new ShapedArray(convOutShape(x.shape, w.shape, params), x.dtype);
   },
   conv_transpose: (inputs, params) => {
@@ -287,6 +300,8 @@ export const shapeRules: RuleTable<{ [P in Primitive]: ShapeRule<P> }> = {
     const [ct, w] = inputs as [ShapedArray, ShapedArray];
     sameDType(inputs);
     checkConvParams(params);
+    if (params.inputShape.length !== 4) throw new RuleError(`inputShape must be NHWC (rank 4), got [${params.inputShape.join(",")}]`);
+    checkFilterGroups(params.inputShape[3]!, w.shape, params.groups, `[${params.inputShape.join(",")}]`, fmt(w));
     const expected = convOutShape(params.inputShape, w.shape, params);
     if (!shapeEqual(expected, ct.shape)) {
       throw new RuleError(`cotangent ${fmt(ct)} is not the conv output [${expected.join(",")}] of input [${params.inputShape.join(",")}]`);
@@ -298,6 +313,8 @@ export const shapeRules: RuleTable<{ [P in Primitive]: ShapeRule<P> }> = {
     const [x, ct] = inputs as [ShapedArray, ShapedArray];
     sameDType(inputs);
     checkConvParams(params);
+    if (x.ndim !== 4) throw new RuleError(`input must be NHWC (rank 4), got ${fmt(x)}`);
+    checkFilterGroups(x.shape[3]!, params.filterShape, params.groups, fmt(x), `filter [${params.filterShape.join(",")}]`);
     const expected = convOutShape(x.shape, params.filterShape, params);
     if (!shapeEqual(expected, ct.shape)) {
       throw new RuleError(`cotangent ${fmt(ct)} is not the conv output [${expected.join(",")}] of ${fmt(x)} and filter [${params.filterShape.join(",")}]`);

@@ -142,21 +142,17 @@ export const vjpRules: RuleTable<{ [P in Primitive]: VjpRule<P> }> = {
     const db = () => (tB ? bind("matmul", [ct, A], { transposeA: true, transposeB: tA }) : bind("matmul", [A, ct], { transposeA: !tA, transposeB: false }));
     return [da, db];
   },
-  conv: (ct, [x, w], _out, p) => {
-    const { strides, padding, dilation } = p;
-    const X = x as Array;
-    const W = w as Array;
-    return [
-      () => bind("conv_transpose", [ct, W], { strides, padding, dilation, inputShape: X.shape }),
-      () => bind("conv_filter_grad", [X, ct], { strides, padding, dilation, filterShape: W.shape }),
-    ];
+  // Each adjoint keeps the forward's groups: the input, filter and cotangent channels split alike.
+  conv: (ct, [x, w], _out, { strides, padding, dilation, groups }) => {
+    const conv = { strides, padding, dilation, groups };
+    return [() => bind("conv_transpose", [ct, w as Array], { ...conv, inputShape: (x as Array).shape }), () => bind("conv_filter_grad", [x as Array, ct], { ...conv, filterShape: (w as Array).shape })];
   },
-  conv_transpose: (ct, [c, w], _out, { strides, padding, dilation }) => {
-    const conv = { strides, padding, dilation };
+  conv_transpose: (ct, [c, w], _out, { strides, padding, dilation, groups }) => {
+    const conv = { strides, padding, dilation, groups };
     return [() => bind("conv", [ct, w as Array], conv), () => bind("conv_filter_grad", [ct, c as Array], { ...conv, filterShape: (w as Array).shape })];
   },
-  conv_filter_grad: (ct, [x, c], _out, { strides, padding, dilation }) => {
-    const conv = { strides, padding, dilation };
+  conv_filter_grad: (ct, [x, c], _out, { strides, padding, dilation, groups }) => {
+    const conv = { strides, padding, dilation, groups };
     return [() => bind("conv_transpose", [c as Array, ct], { ...conv, inputShape: (x as Array).shape }), () => bind("conv", [x as Array, ct], conv)];
   },
   avg_pool: (ct, [x], _out, p) => [bind("avg_pool_grad", [ct], { ...p, inputShape: (x as Array).shape })],

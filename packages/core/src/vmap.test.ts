@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, jit, lax, makeJaxpr, np, planBackends, propertyRuns, readTree, setBackend, setWebgpuCpuForward, tidy, tree, vmap, type Array as MxArray } from "./index.js";
+import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, type Eqn, jit, lax, makeJaxpr, np, planBackends, propertyRuns, readTree, setBackend, setWebgpuCpuForward, tidy, tree, vmap, type Array as MxArray } from "./index.js";
 import { expectAllClose } from "./test-util/close.js";
 import { caseName, operandArray } from "./test-util/case-operands.js";
 import { primitiveCases } from "./test-util/primitive-cases.js";
@@ -16,6 +16,8 @@ const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
 if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
 
 const read = (a: MxArray) => Array.from(a.dataSync(), Number);
+/** The convolutions of a program, with their groups. */
+const convEqns = (eqns: readonly Eqn[]) => eqns.filter((e) => e.primitive.startsWith("conv")).map((e) => [e.primitive, (e.params as { groups: number }).groups] as const);
 
 describe("vmap of every primitive equals the stacked per-example results", () => {
   beforeAll(async () => {
@@ -124,7 +126,7 @@ describe("vmap's axes and pytrees", () => {
     });
   });
 
-  it("per-example gradients of a conv layer (batched input folds into N; filter gradients per example)", () => {
+  it("per-example gradients of a conv layer (batched input folds into N; the filter gradients are one grouped conv)", () => {
     tidy(() => {
       const w = np.array(Array.from({ length: 2 * 2 * 1 * 2 }, (_, i) => Math.sin(i)), { shape: [2, 2, 1, 2] });
       const xs = np.array(Array.from({ length: 3 * 4 * 4 }, (_, i) => Math.cos(i)), { shape: [3, 1, 4, 4, 1] });
@@ -133,7 +135,53 @@ describe("vmap's axes and pytrees", () => {
       const each = [0, 1, 2].map((i) => grad(loss)(w, example(xs, i)) as MxArray);
       expectAllClose(read(perEx), read(np.stack(each)));
       expectAllClose(read(jit(vmap(grad(loss), { inAxes: [null, 0] }))(w, xs) as MxArray), read(np.stack(each)));
+      const convs = convEqns(makeJaxpr(vmap(grad(loss), { inAxes: [null, 0] }))(w, xs).jaxpr.eqns);
+      expect(convs).toEqual([["conv", 1], ["conv_filter_grad", 3]]);
     });
+  });
+
+  describe("a vmap over filters (S models) is one grouped convolution per conv", () => {
+    // S = 3 models of two convolutions (filters [3, 3, 3, Ci/G, Co] and [3, 1, 1, Co/G, Co]) over inputs
+    // [3, 2, 5, 5, Ci] (one batch per model) or [2, 5, 5, Ci] (one shared batch).
+    const S = 3;
+    const values = (shape: number[], phase: number) => np.array(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(0.7 * i + phase)), { shape });
+    for (const { groups, mappedX } of [
+      { groups: 1, mappedX: true },
+      { groups: 1, mappedX: false },
+      { groups: 2, mappedX: true },
+      { groups: 2, mappedX: false },
+    ]) {
+      const ci = 2 * groups;
+      const co = 2 * groups;
+      const what = `${mappedX ? "mapped" : "shared"} inputs, ${groups} group${groups > 1 ? "s" : ""} per model`;
+      it(`${what}: values, gradients and the program`, () => {
+        tidy(() => {
+          const ws = values([S, 3, 3, ci / groups, co], 0.3);
+          const vs = values([S, 1, 1, co / groups, co], 2.3);
+          const xs = mappedX ? values([S, 2, 5, 5, ci], 1.1) : values([2, 5, 5, ci], 1.1);
+          const inAxes = [0, 0, mappedX ? 0 : null];
+          const forward = (w: MxArray, v: MxArray, x: MxArray) => lax.conv(np.tanh(lax.conv(x, w, { padding: "SAME", strides: 2, groups })), v, { groups });
+          const loss = (w: MxArray, v: MxArray, x: MxArray) => np.sum(np.square(forward(w, v, x)));
+          const grads = (w: MxArray, v: MxArray, x: MxArray) => grad(loss, { argnums: [0, 1, 2] })(w, v, x) as MxArray[];
+          const pick = (i: number) => [example(ws, i), example(vs, i), mappedX ? example(xs, i) : xs] as const;
+          expectAllClose(read(vmap(forward, { inAxes })(ws, vs, xs) as MxArray), read(np.stack([0, 1, 2].map((i) => forward(...pick(i))))), { what: `${what}: forward` });
+          const batched = vmap(grads, { inAxes })(ws, vs, xs) as MxArray[];
+          const lone = [0, 1, 2].map((i) => grads(...pick(i)));
+          batched.forEach((g, j) => expectAllClose(read(g), read(np.stack(lone.map((l) => l[j]!))), { what: `${what}: gradient of operand ${j}` }));
+          const jitted = jit(vmap(grads, { inAxes }))(ws, vs, xs) as MxArray[];
+          jitted.forEach((g, j) => expectAllClose(read(g), read(batched[j]!), { what: `${what}: jit(vmap(grad)), operand ${j}` }));
+          // One equation per convolution of the lone program: S·G groups where both operands are mapped; shared
+          // inputs keep the G groups, the filters' channels S times wider.
+          const SG = S * groups;
+          const sorted = (eqns: readonly Eqn[]) => convEqns(eqns).map(([p, g]) => `${p}/${g}`).sort();
+          expect(sorted(makeJaxpr(vmap(forward, { inAxes }))(ws, vs, xs).jaxpr.eqns)).toEqual(mappedX ? [`conv/${SG}`, `conv/${SG}`] : [`conv/${SG}`, `conv/${groups}`].sort());
+          const expected = mappedX
+            ? [`conv/${SG}`, `conv/${SG}`, `conv_filter_grad/${SG}`, `conv_filter_grad/${SG}`, `conv_transpose/${SG}`, `conv_transpose/${SG}`]
+            : [`conv/${SG}`, `conv/${groups}`, `conv_filter_grad/${SG}`, `conv_filter_grad/${groups}`, `conv_transpose/${SG}`, `conv_transpose/${SG}`];
+          expect(sorted(makeJaxpr(vmap(grads, { inAxes }))(ws, vs, xs).jaxpr.eqns)).toEqual(expected.sort());
+        });
+      });
+    }
   });
 
   it("take and scatter_add with per-example indices and data are one gather and one scatter, not one per example", () => {

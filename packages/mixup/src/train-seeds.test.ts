@@ -5,7 +5,7 @@ import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
 import { key } from "@mmx/random";
 import { trainSeeds } from "./index.js";
-import { batchOf, checkSeedsAgainstLoneRuns, SEEDS, SEEDS_CASES } from "./testing-only/seeds-vs-lone.js";
+import { batchOf, checkSeedsAgainstLoneRuns, SEEDS, SEEDS_CASES, seedsProgram, SMALL_CNN_CASE } from "./testing-only/seeds-vs-lone.js";
 
 /**
  * S seeds trained by one vmapped program equal S lone trainStep runs given the same keys, where each lone
@@ -26,11 +26,24 @@ for (const backend of plan.run) {
       await setBackend(backend);
     });
 
-    for (const c of SEEDS_CASES) {
+    for (const c of [...SEEDS_CASES, SMALL_CNN_CASE]) {
       it(`equals ${SEEDS} lone trainStep runs: ${c.name}`, () => checkSeedsAgainstLoneRuns(c));
     }
   });
 }
+
+describe("trainSeeds of a CNN: each convolution is one grouped convolution over the seeds", () => {
+  beforeAll(async () => {
+    await setBackend("cpu");
+  });
+  it(`nn.smallCnn's ${SEEDS} seeds: one conv per layer and one per gradient, each with ${SEEDS} groups`, () => {
+    const convs = seedsProgram(SMALL_CNN_CASE).jaxpr.eqns.filter((e) => e.primitive.startsWith("conv"));
+    const count = (p: string) => convs.filter((e) => e.primitive === p).length;
+    // Two layers: their forward convs and filter gradients, and block2's input gradient (block1's input is data).
+    expect([count("conv"), count("conv_filter_grad"), count("conv_transpose")]).toEqual([2, 2, 1]);
+    expect(convs.map((e) => (e.params as { groups: number }).groups)).toEqual(convs.map(() => SEEDS));
+  });
+});
 
 describe("trainSeeds: bad input", () => {
   beforeAll(async () => {

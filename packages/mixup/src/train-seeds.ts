@@ -1,4 +1,4 @@
-import { DeviceArray, dispose, jit, NDArray as Array, np, tree, vmap, type PyTree } from "@mmx/core";
+import { DeviceArray, dispose, jit, NDArray as Array, np, tree, vmap, type ClosedJaxpr, type PyTree } from "@mmx/core";
 import { checkLabels } from "@mmx/losses";
 import type { OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
@@ -29,6 +29,8 @@ export interface TrainSeeds<P = PyTree, S extends OptimizerState = OptimizerStat
   (state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[]): SeedsStepResult<P, S>;
   /** The first state: each seed's params (and model state) stacked, with fresh optimizer states. */
   init(params: readonly P[], modelStates?: readonly PyTree[]): TrainState<P, S>;
+  /** For tools: the program this step would run on these inputs (the seeds' vmapped step), traced; nothing runs, nothing is freed. */
+  lower(state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[]): ClosedJaxpr;
   /** Seed s's own state, unstacked (new arrays; the stacked state is unchanged). */
   seed(state: TrainState<P, S>, s: number): TrainState<P, S>;
   /** How many programs were compiled: one per layer used so far (and one for clean steps). */
@@ -98,7 +100,8 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
     return batch;
   };
 
-  const step = ((state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[]): SeedsStepResult<P, S> => {
+  /** The program's arguments for one step: the seeds' draws on the host (λ, permutations, the shared layer). */
+  const prepare = (state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[]): { args: Args; layer: BoundaryRef | null } => {
     const batch = checkInputs(state, x, y, keys);
     const sampled = policy && policy.alpha > 0 ? keys.map((k) => policy.sample(k, batch)) : null;
     // A draw that does not mix (an inactive one) is λ = 1 with the identity: the seeds still share seed 0's layer.
@@ -122,14 +125,29 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
         if (flat !== y) flat.dispose();
       }
     }
+    return { args, layer };
+  };
+  /** Frees what `prepare` made: λ and the permutations. */
+  const release = (args: Args) => dispose([args[6], args[7]]);
+
+  const step = ((state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[]): SeedsStepResult<P, S> => {
+    const { args, layer } = prepare(state, x, y, keys);
     const out = own(program(...args) as TrainState<P, S> & { loss: Array });
-    dispose([lambda, perm]);
+    release(args);
     if (donating) {
       const kept = new Set(tree.leaves([out, x, y]));
       dispose(tree.leaves([state.params, state.opt, state.modelState]).filter((l) => made.has(l as object) && !kept.has(l)), { by: "donated to trainSeeds: step(state) consumes the state passed to it; keep the one it returns (or pass donate: false)" });
     }
     return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer };
   }) as TrainSeeds<P, S>;
+  step.lower = (state, x, y, keys) => {
+    const { args } = prepare(state, x, y, keys);
+    try {
+      return program.lower(...args);
+    } finally {
+      release(args);
+    }
+  };
 
   const stack = <T>(items: readonly T[], what: string): T => {
     if (items.length !== seeds) throw new RangeError(`trainSeeds.init: ${what} lists ${items.length} entries for ${seeds} seeds`);

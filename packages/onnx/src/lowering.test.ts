@@ -136,7 +136,7 @@ describe("fused forms", () => {
     const ops = opTypes((a: Array, b: Array) => grad((p: [Array, Array]) => np.sum(lax.conv(p[0], p[1], { strides: 2, padding: "SAME" })))([a, b]), x, w);
     expect(ops).toContain("ConvTranspose");
     expect(ops.some((o) => o.endsWith("Grad"))).toBe(false);
-    const dilated = opTypes((a: Array, b: Array) => bind("conv_transpose", [a, b], { strides: [1, 1], padding: [[2, 2], [2, 2]], dilation: [2, 2], inputShape: [2, 6, 6, 3] }), np.zeros([2, 6, 6, 4]), w);
+    const dilated = opTypes((a: Array, b: Array) => bind("conv_transpose", [a, b], { strides: [1, 1], padding: [[2, 2], [2, 2]], dilation: [2, 2], groups: 1, inputShape: [2, 6, 6, 3] }), np.zeros([2, 6, 6, 4]), w);
     expect(dilated).toContain("Conv");
     dispose([x, w]);
   });
@@ -156,6 +156,21 @@ describe("conv bias", () => {
     const conv = lowered.model.graph.node.find((n) => n.op_type === "Conv")!;
     expect(conv.input.length).toBe(3);
     expect(lowered.model.graph.node.map((n) => n.op_type)).not.toContain("Add");
+  });
+
+  it("a grouped conv takes its bias too (the Conv's group splits the bias with the channels), and agrees", async () => {
+    const layer = (x: Array, w: Array, b: Array) => np.add(lax.conv(x, w, { padding: "SAME", groups: 2 }), b);
+    const f = (x: Array, w: Array, b: Array) => grad((p: [Array, Array, Array]) => np.sum(np.square(layer(...p))))([x, w, b]);
+    const make = () => [
+      np.array(Float32Array.from({ length: 2 * 5 * 5 * 4 }, (_, i) => Math.sin(i)), { shape: [2, 5, 5, 4] }),
+      np.array(Float32Array.from({ length: 3 * 3 * 2 * 6 }, (_, i) => Math.cos(i)), { shape: [3, 3, 2, 6] }),
+      np.array([0.5, -1, 2, 0, 1, -0.5]),
+    ];
+    const { cpu, onnx } = await onBoth((...xs: Array[]) => f(xs[0]!, xs[1]!, xs[2]!) as unknown as Array[], make);
+    cpu.forEach((c, i) => expectAllClose(onnx[i]!, c, { rtol: 1e-4, atol: 1e-4, what: `gradient ${i}` }));
+    const conv = lowerToOnnx(jit(layer).lower(...(make() as [Array, Array, Array]))).model.graph.node.find((n) => n.op_type === "Conv")!;
+    expect(conv.input.length).toBe(3);
+    expect(conv.attribute.find((a) => a.name === "group")?.i).toBe(2);
   });
 });
 

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { ConvParams, Padding2D, Params, Primitive } from "../primitives.js";
+import { grouped, groupedConv } from "./grouped.js";
 import { avgPool, avgPoolGrad, maxPool, maxPoolArgmax } from "./pooling.js";
 
 /**
@@ -46,6 +47,8 @@ function conv({ strides, dilation }: ConvParams, what: string): void {
     throw new Error(`${what}: tfjs cannot combine strides ${JSON.stringify(strides)} with dilation ${JSON.stringify(dilation)}; use one of them`);
   }
 }
+
+const convByGroups = groupedConv(([x, w], p) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, p.strides as [number, number], explicitPadding(p.padding) as never, "NHWC", p.dilation as [number, number]));
 
 /**
  * The filter gradient as an ordinary convolution: the batch axis of x becomes the channel axis, the
@@ -267,14 +270,15 @@ export const tfjsLowerings: TfLoweringTable = {
   // float32 result: so build int32 and convert.
   one_hot: ([i], { depth }) => tf.cast(depth === 1 ? tf.expandDims(tf.equal(i!, 0), -1) : tf.oneHot(i as tf.Tensor1D, depth), "float32"),
   matmul: ([a, b], p) => tf.matMul(a!, b!, p.transposeA, p.transposeB),
-  conv: ([x, w], p) => {
+  // tfjs has no feature groups: grouped convolutions run group by group (or depthwise), see grouped.ts.
+  conv: (inputs, p) => {
     conv(p, "conv");
-    return tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, p.strides as [number, number], explicitPadding(p.padding) as never, "NHWC", p.dilation as [number, number]);
+    return convByGroups(inputs, p);
   },
-  conv_transpose: convTranspose,
+  conv_transpose: grouped("conv_transpose", convTranspose),
   // As a convolution everywhere: tfjs-cpu's Conv2DBackpropFilter measured ~90x slower than its forward
   // conv (9.8 s for x [2,32,32,64], w [3,3,64,64]), and wasm has none.
-  conv_filter_grad: convFilterGradAsConv,
+  conv_filter_grad: grouped("conv_filter_grad", convFilterGradAsConv),
   avg_pool: avgPool,
   avg_pool_grad: avgPoolGrad,
   max_pool: maxPool,

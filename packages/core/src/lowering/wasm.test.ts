@@ -55,7 +55,7 @@ describe("wasm lowerings against the cpu defaults", () => {
     for (const [i, c] of cases.entries()) {
       const out = (len: number, p: number[]) => Math.floor((len + p[0]! + p[1]! - ((c.k - 1) * c.d + 1)) / c.s) + 1;
       const ctShape = [c.n, out(c.h, c.pad[0]!), out(c.w, c.pad[1]!), c.co];
-      const params = { strides: [c.s, c.s], padding: c.pad, dilation: [c.d, c.d], inputShape: [c.n, c.h, c.w, c.ci] } as unknown as Params<"conv_transpose">;
+      const params = { strides: [c.s, c.s], padding: c.pad, dilation: [c.d, c.d], groups: 1, inputShape: [c.n, c.h, c.w, c.ci] } as unknown as Params<"conv_transpose">;
       await agree("conv_transpose", [{ values: values(size(ctShape), i + 1), shape: ctShape }, { values: values(c.k * c.k * c.ci * c.co, i + 9), shape: [c.k, c.k, c.ci, c.co] }], params, { rtol: 1e-3, atol: 1e-4 });
     }
   });

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Params } from "../primitives.js";
 import { broadcastShapes, shapeEqual } from "../shape.js";
+import { grouped } from "./grouped.js";
 import { convFilterGradAsConv, convTransposeAsConv, matmulWithExplicitTransposes, registerLowerings } from "./tfjs.js";
 
 /**
@@ -90,8 +91,8 @@ export function batchedMatmulAs2d([a, b]: tf.Tensor[], p: Params<"matmul">): tf.
 registerLowerings("wasm", {
   reduce_sum: sumByAvgPool,
   matmul: batchedMatmulAs2d,
-  conv_filter_grad: convFilterGradAsConv,
-  conv_transpose: convTransposeAsConv,
+  conv_filter_grad: grouped("conv_filter_grad", convFilterGradAsConv),
+  conv_transpose: grouped("conv_transpose", convTransposeAsConv),
   broadcast_to: ([x], { shape }) => {
     const out = broadcastByBinaryOp(x!, shape);
     return out === x ? tf.clone(x) : out;

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Params } from "../primitives.js";
+import { grouped } from "./grouped.js";
 import { avgPoolGrad } from "./pooling.js";
 import { convFilterGradAsConv, explicitPadding, registerLowerings } from "./tfjs.js";
 import { spatialOut } from "../spatial.js";
@@ -98,7 +99,7 @@ function avgPoolGradOnDevice(inputs: tf.Tensor[], p: Params<"avg_pool_grad">): t
 }
 
 registerLowerings("webgpu", {
-  conv_filter_grad: convFilterGradNative,
+  conv_filter_grad: grouped("conv_filter_grad", convFilterGradNative),
   avg_pool_grad: avgPoolGradOnDevice,
   convert_element_type: ([x], { dtype }) => (dtype === "float32" ? toFloat32(x!) : tf.cast(x!, dtype)),
   one_hot: ([i], { depth }) => toFloat32(depth === 1 ? tf.expandDims(tf.equal(i!, 0), -1) : tf.oneHot(i as tf.Tensor1D, depth)),

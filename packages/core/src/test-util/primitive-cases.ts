@@ -100,28 +100,36 @@ const binaryCase = (primitive: Primitive, mmx: (a: MxArray, b: MxArray) => MxArr
 /** A subset of axes of a rank-r shape (possibly all). */
 const axesOf = (rank: number) => fc.subarray(Array.from({ length: rank }, (_, i) => i), { minLength: 1 });
 
-const convSetup = fc
-  .record({
-    n: fc.integer({ min: 1, max: 2 }),
-    h: fc.integer({ min: 3, max: 7 }),
-    w: fc.integer({ min: 3, max: 7 }),
-    ci: fc.integer({ min: 1, max: 3 }),
-    co: fc.integer({ min: 1, max: 3 }),
-    kh: fc.integer({ min: 1, max: 3 }),
-    kw: fc.integer({ min: 1, max: 3 }),
-    stride: fc.integer({ min: 1, max: 2 }),
-    dilation: fc.integer({ min: 1, max: 2 }),
-    padding: fc.constantFrom<"SAME" | "VALID" | number>("SAME", "VALID", 1),
-  })
-  .map((c) => ({ ...c, dilation: c.stride > 1 ? 1 : c.dilation }))
-  .filter((c) => (c.kh - 1) * c.dilation + 1 <= c.h + (c.padding === 1 ? 2 : 0) && (c.kw - 1) * c.dilation + 1 <= c.w + (c.padding === 1 ? 2 : 0));
+/** A convolution's sizes: ci and co are all the channels, the filter [kh, kw, ci / groups, co]. */
+const convSizes = (groups: fc.Arbitrary<number>, perGroupIn: fc.Arbitrary<number>, perGroupOut: fc.Arbitrary<number>) =>
+  fc
+    .record({
+      n: fc.integer({ min: 1, max: 2 }),
+      h: fc.integer({ min: 3, max: 7 }),
+      w: fc.integer({ min: 3, max: 7 }),
+      groups,
+      cig: perGroupIn,
+      cog: perGroupOut,
+      kh: fc.integer({ min: 1, max: 3 }),
+      kw: fc.integer({ min: 1, max: 3 }),
+      stride: fc.integer({ min: 1, max: 2 }),
+      dilation: fc.integer({ min: 1, max: 2 }),
+      padding: fc.constantFrom<"SAME" | "VALID" | number>("SAME", "VALID", 1),
+    })
+    .map(({ cig, cog, ...c }) => ({ ...c, ci: c.groups * cig, co: c.groups * cog, dilation: c.stride > 1 ? 1 : c.dilation }))
+    .filter((c) => (c.kh - 1) * c.dilation + 1 <= c.h + (c.padding === 1 ? 2 : 0) && (c.kw - 1) * c.dilation + 1 <= c.w + (c.padding === 1 ? 2 : 0));
 
-type ConvSetup = fc.Arbitrary<{ n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; stride: number; dilation: number; padding: "SAME" | "VALID" | number }>;
-const convParams = (c: ConvSetup extends fc.Arbitrary<infer T> ? T : never) => {
+const convSetup = convSizes(fc.constant(1), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }));
+/** Feature groups: 2 or 3 of 1-2 channels in and out (one channel in per group: the depthwise case). */
+const groupedConvSetup = convSizes(fc.integer({ min: 2, max: 3 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 }));
+
+type ConvSetup = fc.Arbitrary<{ n: number; h: number; w: number; groups: number; ci: number; co: number; kh: number; kw: number; stride: number; dilation: number; padding: "SAME" | "VALID" | number }>;
+type ConvSizes = ConvSetup extends fc.Arbitrary<infer T> ? T : never;
+const convParams = (c: ConvSizes) => {
   const padding = resolvePadding(c.padding, [c.h, c.w], [c.kh, c.kw], [c.stride, c.stride], [c.dilation, c.dilation]);
   const out = (size: number, k: number, p: readonly [number, number]) => Math.floor((size + p[0] + p[1] - ((k - 1) * c.dilation + 1)) / c.stride) + 1;
   const outShape = [c.n, out(c.h, c.kh, padding[0]), out(c.w, c.kw, padding[1]), c.co];
-  return { params: { strides: [c.stride, c.stride] as [number, number], padding, dilation: [c.dilation, c.dilation] as [number, number] }, outShape };
+  return { params: { strides: [c.stride, c.stride] as [number, number], padding, dilation: [c.dilation, c.dilation] as [number, number], groups: c.groups }, outShape };
 };
 const tfPad = (p: readonly (readonly [number, number])[]) => [[0, 0], [p[0]![0], p[0]![1]], [p[1]![0], p[1]![1]], [0, 0]] as never;
 
@@ -134,6 +142,70 @@ const poolSetup = fc.record({
   stride: fc.integer({ min: 1, max: 3 }),
   padding: fc.constantFrom<"SAME" | "VALID">("SAME", "VALID"),
 }).filter((p) => p.k <= p.h && p.k <= p.w);
+
+/**
+ * The reference convolution on tfjs: tfjs has no feature groups, so a grouped one is its groups' ordinary
+ * convolutions, concatenated (tfjs's tape differentiates through the split and the concatenation).
+ */
+function tfConv(x: Tensor, w: Tensor, c: ConvSizes): Tensor {
+  const one = (xg: Tensor, wg: Tensor) => tfa.conv2d(xg as tfa.Tensor4D, wg as tfa.Tensor4D, c.stride, tfPad(convParams(c).params.padding), "NHWC", c.dilation);
+  if (c.groups === 1) return one(x, w);
+  const xs = tfa.split(x, c.groups, 3);
+  const ws = tfa.split(w, c.groups, 3);
+  return tfa.concat(xs.map((xg, g) => one(xg, ws[g]!)), 3);
+}
+
+/** conv and its two adjoints on convolutions of these sizes. */
+function convCases(setup: ConvSetup, label?: string): PrimitiveCase[] {
+  const labelled = label ? { label } : {};
+  const filter = (c: ConvSizes) => [c.kh, c.kw, c.ci / c.groups, c.co];
+  return [
+    {
+      primitive: "conv",
+      ...labelled,
+      operands: setup.chain((c) => fc.tuple(floats(c.n * c.h * c.w * c.ci), floats(size(filter(c)))).map(([x, w]) => ({ ops: [f32([c.n, c.h, c.w, c.ci], x), f32(filter(c), w)], extra: c }))),
+      mmx: ([x, w], c) => lax.conv(x!, w!, { strides: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups }),
+      oracle: ([x, w], c) => tfConv(x!, w!, c),
+      // tfjs has no conv gradients for dilation > 1: those cases are checked by finite differences only.
+      tapeArgs: [0, 1],
+      fdArgs: [0, 1],
+      tol: { rtol: 1e-3, atol: 1e-4 },
+    },
+    {
+      primitive: "conv_transpose",
+      ...labelled,
+      operands: setup.chain((c) => {
+        const { outShape } = convParams(c);
+        return fc.tuple(floats(size(outShape)), floats(size(filter(c)))).map(([g, w]) => ({ ops: [f32(outShape, g), f32(filter(c), w)], extra: c }));
+      }),
+      mmx: ([g, w], c) => bind("conv_transpose", [g!, w!], { ...convParams(c).params, inputShape: [c.n, c.h, c.w, c.ci] }),
+      oracle: ([g, w], c) => {
+        // The adjoint of conv in x: the gradient of <conv(x, w), g> with respect to x.
+        if (c.dilation > 1) return null;
+        const x0 = tfa.zeros([c.n, c.h, c.w, c.ci]);
+        return tfa.grad((x: Tensor) => tfa.sum(tfa.mul(tfConv(x, w!, c), g!)))(x0);
+      },
+      fdArgs: [0, 1],
+      tol: { rtol: 1e-3, atol: 1e-4 },
+    },
+    {
+      primitive: "conv_filter_grad",
+      ...labelled,
+      operands: setup.chain((c) => {
+        const { outShape } = convParams(c);
+        return fc.tuple(floats(c.n * c.h * c.w * c.ci), floats(size(outShape))).map(([x, g]) => ({ ops: [f32([c.n, c.h, c.w, c.ci], x), f32(outShape, g)], extra: c }));
+      }),
+      mmx: ([x, g], c) => bind("conv_filter_grad", [x!, g!], { ...convParams(c).params, filterShape: filter(c) }),
+      oracle: ([x, g], c) => {
+        if (c.dilation > 1) return null;
+        const w0 = tfa.zeros(filter(c));
+        return tfa.grad((w: Tensor) => tfa.sum(tfa.mul(tfConv(x!, w, c), g!)))(w0);
+      },
+      fdArgs: [0, 1],
+      tol: { rtol: 1e-3, atol: 1e-4 },
+    },
+  ];
+}
 
 export const primitiveCases: PrimitiveCase[] = [
   unaryCase("neg", np.neg, tfa.neg),
@@ -328,47 +400,8 @@ export const primitiveCases: PrimitiveCase[] = [
     tapeArgs: [0, 1],
     fdArgs: [0, 1],
   },
-  {
-    primitive: "conv",
-    operands: convSetup.chain((c) => fc.tuple(floats(c.n * c.h * c.w * c.ci), floats(c.kh * c.kw * c.ci * c.co)).map(([x, w]) => ({ ops: [f32([c.n, c.h, c.w, c.ci], x), f32([c.kh, c.kw, c.ci, c.co], w)], extra: c }))),
-    mmx: ([x, w], c) => lax.conv(x!, w!, { strides: c.stride, padding: c.padding, dilation: c.dilation }),
-    oracle: ([x, w], c) => tfa.conv2d(x as tfa.Tensor4D, w as tfa.Tensor4D, c.stride, tfPad(convParams(c).params.padding), "NHWC", c.dilation),
-    // tfjs has no conv gradients for dilation > 1: those cases are checked by finite differences only.
-    tapeArgs: [0, 1],
-    fdArgs: [0, 1],
-    tol: { rtol: 1e-3, atol: 1e-4 },
-  },
-  {
-    primitive: "conv_transpose",
-    operands: convSetup.chain((c) => {
-      const { outShape } = convParams(c);
-      return fc.tuple(floats(size(outShape)), floats(c.kh * c.kw * c.ci * c.co)).map(([g, w]) => ({ ops: [f32(outShape, g), f32([c.kh, c.kw, c.ci, c.co], w)], extra: c }));
-    }),
-    mmx: ([g, w], c) => bind("conv_transpose", [g!, w!], { ...convParams(c).params, inputShape: [c.n, c.h, c.w, c.ci] }),
-    oracle: ([g, w], c) => {
-      // The adjoint of conv in x: the gradient of <conv(x, w), g> with respect to x.
-      if (c.dilation > 1) return null;
-      const x0 = tfa.zeros([c.n, c.h, c.w, c.ci]);
-      return tfa.grad((x: Tensor) => tfa.sum(tfa.mul(tfa.conv2d(x as tfa.Tensor4D, w as tfa.Tensor4D, c.stride, tfPad(convParams(c).params.padding), "NHWC", c.dilation), g!)))(x0);
-    },
-    fdArgs: [0, 1],
-    tol: { rtol: 1e-3, atol: 1e-4 },
-  },
-  {
-    primitive: "conv_filter_grad",
-    operands: convSetup.chain((c) => {
-      const { outShape } = convParams(c);
-      return fc.tuple(floats(c.n * c.h * c.w * c.ci), floats(size(outShape))).map(([x, g]) => ({ ops: [f32([c.n, c.h, c.w, c.ci], x), f32(outShape, g)], extra: c }));
-    }),
-    mmx: ([x, g], c) => bind("conv_filter_grad", [x!, g!], { ...convParams(c).params, filterShape: [c.kh, c.kw, c.ci, c.co] }),
-    oracle: ([x, g], c) => {
-      if (c.dilation > 1) return null;
-      const w0 = tfa.zeros([c.kh, c.kw, c.ci, c.co]);
-      return tfa.grad((w: Tensor) => tfa.sum(tfa.mul(tfa.conv2d(x as tfa.Tensor4D, w as tfa.Tensor4D, c.stride, tfPad(convParams(c).params.padding), "NHWC", c.dilation), g!)))(w0);
-    },
-    fdArgs: [0, 1],
-    tol: { rtol: 1e-3, atol: 1e-4 },
-  },
+  ...convCases(convSetup),
+  ...convCases(groupedConvSetup, "grouped"),
   {
     primitive: "max_pool",
     operands: poolSetup.chain((c) => distinct(c.n * c.h * c.w * c.c).map((x) => ({ ops: [f32([c.n, c.h, c.w, c.c], x)], extra: c }))),

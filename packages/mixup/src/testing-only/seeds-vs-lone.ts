@@ -1,4 +1,4 @@
-import { dispose, np, tree, type Array as MxArray, type PyTree } from "@mmx/core";
+import { dispose, np, tree, type Array as MxArray, type ClosedJaxpr, type PyTree } from "@mmx/core";
 import { bceSoftmax } from "@mmx/losses";
 import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
@@ -14,16 +14,16 @@ import { manifoldMixup, trainSeeds, trainStep, type MixupPolicy } from "../index
 
 export const SEEDS = 3;
 
-/** A batch per seed, [B, 4] and [B], different for each seed. */
-export function batchOf(seed: number, n: number) {
+/** A batch per seed, [B, features] and [B], different for each seed. */
+export function batchOf(seed: number, n: number, features = 4) {
   const xs: number[] = [];
   const ys: number[] = [];
   for (let i = 0; i < n; i++) {
     const c = (i + seed) % 3;
-    for (let j = 0; j < 4; j++) xs.push((j === c ? 1.5 : 0) + Math.sin(i * 5.3 + j * 2.1 + seed * 0.7) * 0.6);
+    for (let j = 0; j < features; j++) xs.push((j === c ? 1.5 : 0) + Math.sin(i * 5.3 + j * 2.1 + seed * 0.7) * 0.6);
     ys.push(c);
   }
-  return { x: np.array(xs, { shape: [n, 4] }), y: np.array(ys, { dtype: "int32" }) };
+  return { x: np.array(xs, { shape: [n, features] }), y: np.array(ys, { dtype: "int32" }) };
 }
 
 /** The policy a lone run of seed s follows: its own λ and permutation, the layer of the leader's key. */
@@ -47,8 +47,12 @@ export interface SeedsCase {
   model: () => nn.Model | nn.Sequential;
   policy: (m: nn.Model) => MixupPolicy;
   shared: boolean;
-  /** One example's shape (4 values); default [4]. */
+  /** One example's shape; default [4]. */
   input?: number[];
+  /** Examples per batch; default 9. */
+  batch?: number;
+  /** Training steps compared; default 4. */
+  steps?: number;
 }
 
 export const SEEDS_CASES: SeedsCase[] = [
@@ -61,7 +65,7 @@ export const SEEDS_CASES: SeedsCase[] = [
     shared: false,
   },
   {
-    // Batched weights take conv's per-seed fallback (one conv per seed), and the filter gradients too.
+    // Per-seed filters: each convolution (and each of its gradients) is one grouped convolution over the seeds.
     name: "a small CNN (convolutions with per-seed filters)",
     model: () => nn.sequential({ conv: nn.conv2d(3, 2, { padding: "SAME" }), act: nn.relu, pool: nn.maxPool(2), flat: nn.flatten, out: nn.dense(3, 3) }),
     policy: () => manifoldMixup({ alpha: 2, layers: [0, "conv", "pool"] }),
@@ -70,6 +74,48 @@ export const SEEDS_CASES: SeedsCase[] = [
   },
 ];
 
+/** nn.smallCnn on small batches: its two convolutions, their gradients, mixing at the input or either block. */
+export const SMALL_CNN_CASE: SeedsCase = {
+  name: "nn.smallCnn (each convolution one grouped convolution over the seeds)",
+  model: () => nn.smallCnn({ classes: 3 }),
+  policy: (m) => manifoldMixup({ alpha: 2, layers: m.mixupLayers }),
+  shared: false,
+  input: [28, 28, 1],
+  batch: 2,
+  steps: 2,
+};
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** The case's batches, one per seed: x [B, ...input], y [B]. */
+function batchesOf(c: SeedsCase) {
+  const input = c.input ?? [4];
+  const n = c.batch ?? 9;
+  return Array.from({ length: SEEDS }, (_, s) => {
+    const b = batchOf(c.shared ? 0 : s, n, size(input));
+    const x = np.reshape(b.x, [n, ...input]);
+    if (x !== b.x) b.x.dispose();
+    return { x, y: b.y };
+  });
+}
+
+/** The program one trainSeeds step of the case runs (its first step's, mixing where seed 0's key draws), traced. */
+export function seedsProgram(c: SeedsCase): ClosedJaxpr {
+  const model = c.model();
+  const input = c.input ?? [4];
+  const inits = Array.from({ length: SEEDS }, (_, s) => model.init(key(s), [-1, ...input]));
+  const batches = batchesOf(c);
+  const seeds = trainSeeds({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy: c.policy(model as nn.Model), seeds: SEEDS, sharedBatch: c.shared });
+  const x = c.shared ? batches[0]!.x : np.stack(batches.map((b) => b.x));
+  const y = c.shared ? batches[0]!.y : np.stack(batches.map((b) => b.y));
+  const state = seeds.init(inits.map((i) => i.params), inits.map((i) => i.state));
+  try {
+    return seeds.lower(state, x, y, Array.from({ length: SEEDS }, (_, s) => stepKey(s, 0)));
+  } finally {
+    dispose([state.params, state.opt, state.modelState, x, y, ...batches.flatMap((b) => [b.x, b.y]), ...inits.flatMap((i) => [i.params, i.state])]);
+  }
+}
+
 /** Trains the case both ways on the current backend and compares every step's loss and layer, and the final states. */
 export function checkSeedsAgainstLoneRuns(c: SeedsCase): void {
   const model = c.model();
@@ -77,13 +123,8 @@ export function checkSeedsAgainstLoneRuns(c: SeedsCase): void {
   const optimizer = sgd({ lr: 0.2, momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
   const input = c.input ?? [4];
   const inits = Array.from({ length: SEEDS }, (_, s) => model.init(key(s), [-1, ...input]));
-  const steps = 4;
-  const batches = Array.from({ length: SEEDS }, (_, s) => {
-    const b = batchOf(c.shared ? 0 : s, 9);
-    const x = np.reshape(b.x, [9, ...input]);
-    if (x !== b.x) b.x.dispose();
-    return { x, y: b.y };
-  });
+  const steps = c.steps ?? 4;
+  const batches = batchesOf(c);
 
   // One program for the seeds.
   const seeds = trainSeeds({ model, loss: bceSoftmax, optimizer, policy, seeds: SEEDS, sharedBatch: c.shared });
