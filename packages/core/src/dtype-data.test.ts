@@ -1,8 +1,9 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { describePlan, DeviceArray, dispose, EXECUTOR_ONLY_BACKENDS, jit, np, planBackends, setBackend, setWebgpuCpuForward, vjp, type DType, type Array as NDArray } from "./index.js";
+import { describePlan, DeviceArray, dispose, EXECUTOR_ONLY_BACKENDS, jit, np, planBackends, setBackend, vjp, type DType, type Array as NDArray } from "./index.js";
 import { caseName, differentiatedArgs, ofDifferentiated, operandArray } from "./test-util/case-operands.js";
 import { primitiveCases, type PrimitiveCase } from "./test-util/primitive-cases.js";
+import { useTestBackend } from "./test-util/use-backend.js";
 
 /**
  * An array's data is of the typed-array class its dtype names, for every primitive's value and VJP, eager and
@@ -41,8 +42,7 @@ for (const backend of plan.run) {
   describe(`${backend}: every primitive's data is of its dtype's typed-array class`, () => {
     for (const c of primitiveCases) {
       it(caseName(c), async () => {
-        await setBackend(backend);
-        if (backend === "webgpu") setWebgpuCpuForward(false);
+        await useTestBackend(backend);
         await fc.assert(
           fc.asyncProperty(c.operands, async ({ ops, extra }) => {
             const xs = ops.map((o) => operandArray(o));

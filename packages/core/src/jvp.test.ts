@@ -1,12 +1,13 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, hessian, hvp, jacfwd, jacrev, jit, jvp, np, planBackends, propertyRuns, readTree, setBackend, setWebgpuCpuForward, tidy, vjp, type Array as MxArray } from "./index.js";
+import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, hessian, hvp, jacfwd, jacrev, jit, jvp, np, planBackends, propertyRuns, readTree, setBackend, tidy, vjp, type Array as MxArray } from "./index.js";
 import { expectAllClose } from "./test-util/close.js";
 import { caseName, differentiatedArgs, ofDifferentiated, operandArray } from "./test-util/case-operands.js";
 import { lcg } from "./test-util/lcg.js";
 import { primitiveCases } from "./test-util/primitive-cases.js";
 import { dot, expectTransposed, jvpAndVjp } from "./test-util/program-transforms.js";
 import { program } from "./test-util/random-programs.js";
+import { useTestBackend } from "./test-util/use-backend.js";
 
 /**
  * Forward mode against the two independent references it must match: finite differences, and reverse
@@ -79,8 +80,7 @@ describe("jvp on every primitive", () => {
 for (const backend of plan.run) {
   describe(`${backend}: jvp on random programs`, () => {
     beforeAll(async () => {
-      await setBackend(backend);
-      if (backend === "webgpu") setWebgpuCpuForward(false);
+      await useTestBackend(backend);
     });
 
     it("transposition against vjp, finite differences, and jit(jvp) == jvp", async () => {

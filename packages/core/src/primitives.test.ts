@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { describePlan, EXECUTOR_ONLY_BACKENDS, np, planBackends, propertyRuns, setBackend, setWebgpuCpuForward, tidy, vjp, type Array as MxArray } from "./index.js";
+import { describePlan, EXECUTOR_ONLY_BACKENDS, np, planBackends, propertyRuns, setBackend, tidy, vjp, type Array as MxArray } from "./index.js";
 import { shapeRules } from "./shape-rules.js";
 import type { Primitive } from "./primitives.js";
 import { expectAllClose } from "./test-util/close.js";
@@ -9,6 +9,7 @@ import { primitiveCases, uncoveredPrimitives, type Operand, type PrimitiveCase }
 import { caseName, differentiatedArgs, ofDifferentiated, operandArray } from "./test-util/case-operands.js";
 import { lcg } from "./test-util/lcg.js";
 import { readTree } from "./test-util/read.js";
+import { useTestBackend } from "./test-util/use-backend.js";
 
 /**
  * Every primitive's value and VJP on every backend under test (MMX_BACKENDS, default cpu and wasm; see
@@ -102,19 +103,10 @@ describe("the primitive table", () => {
   });
 });
 
-/**
- * tfjs-webgpu runs small operations whose inputs are still on the host on the CPU: with the small shapes drawn
- * here that would test those shortcuts instead of the GPU kernels, so they are turned off.
- */
-function forceGpuKernels(backend: string): void {
-  if (backend === "webgpu") setWebgpuCpuForward(false);
-}
-
 for (const backend of plan.run) {
   describe(`${backend}: every primitive's value and VJP against tfjs's tape and finite differences`, () => {
     beforeAll(async () => {
-      await setBackend(backend);
-      forceGpuKernels(backend);
+      await useTestBackend(backend);
     });
 
     for (const c of primitiveCases) {
@@ -149,8 +141,7 @@ for (const backend of plan.run.filter((b) => b !== "cpu")) {
           fc.asyncProperty(c.operands, fc.integer({ min: 1, max: 2 ** 30 }), async ({ ops, extra }, seed) => {
             await setBackend("cpu");
             const onCpuBackend = await computeMmx(c, ops, extra, seed);
-            await setBackend(backend);
-            forceGpuKernels(backend);
+            await useTestBackend(backend);
             const other = await computeMmx(c, ops, extra, seed);
             const tol = c.tol ?? { rtol: 1e-4, atol: 1e-5 };
             expectAllClose(other.out, onCpuBackend.out, { ...tol, what: `${caseName(c)} value, ${backend} vs cpu` });

@@ -16,7 +16,7 @@ import {
   propertyRuns,
   readTree,
   setBackend,
-  setWebgpuCpuForward,
+ 
   tidy,
   tree,
   typecheckJaxpr,
@@ -26,6 +26,7 @@ import {
 } from "./index.js";
 import { expectAllClose } from "./test-util/close.js";
 import { netEpochLoop, netInputs, netSgdStep, rnnInputs, rnnLoop, rnnLoss, rnnScan, type NetParams, type RnnParams } from "./test-util/scan-programs.js";
+import { useTestBackend } from "./test-util/use-backend.js";
 
 /**
  * lax.scan against the JS loop it stands for: values, gradients (grad of a scan is a reverse scan), jvp
@@ -43,8 +44,7 @@ const SEED = { seed: 1717 };
 for (const backend of plan.run) {
   describe(`${backend}: scan equals the unrolled loop`, () => {
     beforeAll(async () => {
-      await setBackend(backend);
-      if (backend === "webgpu") setWebgpuCpuForward(false);
+      await useTestBackend(backend);
     });
 
     it("values and gradients of a recurrent (MLP-ish) body, eager and jitted", async () => {

@@ -1,11 +1,12 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, type Eqn, jit, lax, makeJaxpr, np, planBackends, propertyRuns, readTree, setBackend, setWebgpuCpuForward, tidy, tree, vmap, type Array as MxArray } from "./index.js";
+import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, type Eqn, jit, lax, makeJaxpr, np, planBackends, propertyRuns, readTree, setBackend, tidy, tree, vmap, type Array as MxArray } from "./index.js";
 import { expectAllClose } from "./test-util/close.js";
 import { caseName, operandArray } from "./test-util/case-operands.js";
 import { primitiveCases } from "./test-util/primitive-cases.js";
 import { example, perExampleGradients, vmapAgainstStacked } from "./test-util/program-transforms.js";
 import { program } from "./test-util/random-programs.js";
+import { useTestBackend } from "./test-util/use-backend.js";
 
 /**
  * vmap(f)(xs) equals stacking f(xs[i]): over every primitive's cases (each operand mapped or shared),
@@ -50,8 +51,7 @@ describe("vmap of every primitive equals the stacked per-example results", () =>
 for (const backend of plan.run) {
   describe(`${backend}: vmap of random programs`, () => {
     beforeAll(async () => {
-      await setBackend(backend);
-      if (backend === "webgpu") setWebgpuCpuForward(false);
+      await useTestBackend(backend);
     });
 
     it("vmap(f)(xs) stacks f(x_i), shared or mapped weights; jit(vmap(f)) agrees", async () => {
