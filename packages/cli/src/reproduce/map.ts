@@ -8,7 +8,6 @@ import { acquireRunLock } from "../run-folder.js";
 import { expandCells, type Cell } from "../sweep/cells.js";
 import { cellDir, finishedResults, sweepFiles, type SweepManifest } from "../sweep/folder.js";
 import { readCellResult } from "../sweep/run-cell.js";
-import { runCells } from "../sweep/run-cells.js";
 import { cellRunner } from "../sweep/runner.js";
 import type { SweepSpec } from "../sweep/spec.js";
 import { SweepStatus } from "../sweep/status.js";
@@ -93,17 +92,31 @@ export async function runMap(opts: { grid: MapGrid; out: string; backend?: strin
     if (todo.length > 0) {
       const runner = await cellRunner(Math.min(opts.jobs, todo.length), choice.name, log);
       log(`training ${runner.description}`);
-      await runCells(runner, todo, {
-        out: opts.out,
-        status,
-        log,
-        onFinished: (cell, r, seconds) => {
-          trainedNow++;
-          const { done, total } = status.counts();
-          log(`[${done}/${total}] ${cell.label}: test error ${(100 * r.final.testError).toFixed(2)}%  NLL ${r.final.testNll.toFixed(3)}  (${formatDuration(seconds)})`);
-          status.show();
-        },
-      });
+      try {
+        await Promise.all(
+          Array.from({ length: runner.parallel }, async () => {
+            for (let cell = todo.shift(); cell; cell = todo.shift()) {
+              status.start(cell.id);
+              const t0 = performance.now();
+              try {
+                const r = await runner.run(cell, cellDir(opts.out, cell.id));
+                const seconds = (performance.now() - t0) / 1000;
+                if (!status.finish(cell.id, seconds)) continue;
+                trainedNow++;
+                const { done, total } = status.counts();
+                log(`[${done}/${total}] ${cell.label}: test error ${(100 * r.final.testError).toFixed(2)}%  NLL ${r.final.testNll.toFixed(3)}  (${formatDuration(seconds)})`);
+                status.show();
+              } catch (e) {
+                const message = (e as Error).message.split("\n")[0]!;
+                status.fail(cell.id, message);
+                log(`${cell.label}: failed: ${message}`);
+              }
+            }
+          }),
+        );
+      } finally {
+        await runner.close();
+      }
     }
     status.write(true);
     opts.progress.done();
