@@ -1,4 +1,5 @@
 import { defineConfig } from "vite";
+import { tfjsWasmThreads } from "./vite-tfjs-wasm-threads.js";
 
 /**
  * Cross-origin isolation: with these two headers the page gets SharedArrayBuffer, which the threaded wasm builds
@@ -17,6 +18,9 @@ export default defineConfig({
     // The packages' browser entries, from their TypeScript sources as the tests use them: no package build needed.
     conditions: ["@mmx/source", "browser", "module", "import", "default"],
   },
+  // tfjs wasm's threaded build (used when the page is cross-origin isolated) needs its factory's source intact.
+  plugins: [tfjsWasmThreads()],
+  optimizeDeps: { rolldownOptions: { plugins: [tfjsWasmThreads()] } },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
   build: { target: "es2022", chunkSizeWarningLimit: 4096 },

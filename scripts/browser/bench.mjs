@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // npm run bench:browser [-- --mlp 784,512,512,10 --mlpBatch 128 --cnnBatch 64 --warmup 3 --steps 10]
+//                        [--targets wasm,onnx-wasm] [--no-node] [--no-isolation]
 //
 // The manifold-mixup training steps of page/workloads.ts (an MLP and the small CNN) in Chromium on every backend it
-// has (tfjs wasm, webgl, webgpu; onnxruntime-web on wasm and WebGPU), beside the same steps in Node on onnxruntime-node
-// and tfjs wasm, measured in the same run; median milliseconds per step. The page is cross-origin isolated (wasm
-// threads); `--no-isolation` serves it without COOP/COEP, to see the one-thread figures.
+// has (tfjs wasm, webgl, webgpu; onnxruntime-web on wasm, on one thread and threaded, and on WebGPU), beside the same
+// steps in Node on onnxruntime-node and tfjs wasm, measured in the same run; median milliseconds per step, then the
+// onnx-wasm steps as ratios of tfjs wasm's in the same browser (the targets of issue 16: <= 1.0 on one thread, <= 0.6
+// threaded). Each backend runs in a page of its own, served cross-origin isolated (wasm threads); `--no-isolation`
+// serves them without COOP/COEP, to see the one-thread figures. Progress goes to stderr as each step time is measured.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
@@ -21,11 +24,19 @@ for (const name of SIZE_FLAGS) {
     sizeArgs.push([name, args[i + 1]]);
   }
 }
+const SWITCHES = ["--no-isolation", "--no-node"];
 for (const a of args) {
-  if (a.startsWith("--") && !SIZE_FLAGS.includes(a.slice(2)) && a !== "--no-isolation") {
-    console.error(`bench:browser: unknown flag ${a}; flags: ${SIZE_FLAGS.map((f) => `--${f}`).join(", ")}, --no-isolation`);
+  if (a.startsWith("--") && !SIZE_FLAGS.includes(a.slice(2)) && a !== "--targets" && !SWITCHES.includes(a)) {
+    console.error(`bench:browser: unknown flag ${a}; flags: ${SIZE_FLAGS.map((f) => `--${f}`).join(", ")}, --targets, ${SWITCHES.join(", ")}`);
     process.exit(2);
   }
+}
+/** `--targets a,b`: only the browser runs whose label starts with one of them (onnx-wasm: both of its runs). */
+const targetsAt = args.indexOf("--targets");
+const only = targetsAt >= 0 ? args[targetsAt + 1]?.split(",") : undefined;
+if (targetsAt >= 0 && !only?.[0]) {
+  console.error("bench:browser: --targets needs a comma-separated list (wasm, webgl, webgpu, onnx-wasm, onnx-webgpu)");
+  process.exit(2);
 }
 
 /** The Node side: page/bench-node.ts bundled for Node (workspace packages from source, npm packages as installed). */
@@ -48,30 +59,62 @@ async function nodeRows() {
       // npm packages stay imports (native addons, wasm files found beside their scripts); @mmx/* come from source.
       plugins: [{ name: "npm-external", setup: (b) => b.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith("@mmx/") ? undefined : { path: a.path, external: true })) }],
     });
-    const out = execFileSync(process.execPath, [file, ...sizeArgs.flatMap(([n, v]) => [`--${n}`, v])], { cwd: root, encoding: "utf8" });
+    progress("node onnx and wasm: starting");
+    const out = execFileSync(process.execPath, [file, ...sizeArgs.flatMap(([n, v]) => [`--${n}`, v])], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
     return JSON.parse(out.trim().split("\n").pop()).rows;
   } finally {
     removeDir(dir);
   }
 }
 
+/**
+ * The browser's runs, one page each: a backend's crash or leftover memory cannot touch the next. onnx-wasm runs
+ * twice, on one thread and with onnxruntime-web's default threads (where the page is isolated).
+ */
+function browserRuns(isolated) {
+  const runs = [
+    { label: "wasm", query: "targets=wasm" },
+    { label: "webgl", query: "targets=webgl" },
+    { label: "webgpu", query: "targets=webgpu" },
+    { label: "onnx-wasm 1 thread", query: "targets=onnx-wasm&onnxThreads=1" },
+    ...(isolated ? [{ label: "onnx-wasm threaded", query: "targets=onnx-wasm&onnxThreads=0" }] : []),
+    { label: "onnx-webgpu", query: "targets=onnx-webgpu" },
+  ];
+  return runs.filter((r) => !only || only.some((o) => r.label === o || r.label.startsWith(`${o} `)));
+}
+
 async function browserRows() {
   const chromium = findChromium();
   if (!chromium.path) return { skipped: chromium.reason };
+  const isolate = !args.includes("--no-isolation");
   const dir = await buildPage(join(root, "scripts/browser/page/bench.ts"), "mmx browser benchmark");
-  const server = await startServer(dir, { isolate: !args.includes("--no-isolation") });
+  const server = await startServer(dir, { isolate });
   try {
-    const query = sizeArgs.map(([n, v]) => `${n}=${encodeURIComponent(v)}`).join("&");
-    const { result, version } = await runInChromium(chromium.path, `${server.url}?${query}`, { timeoutMs: 590_000 });
-    if (!result.ok) throw new Error(`the benchmark page failed: ${result.error}`);
-    return { version, isolated: result.crossOriginIsolated, rows: result.rows };
+    const sizeQuery = sizeArgs.map(([n, v]) => `&${n}=${encodeURIComponent(v)}`).join("");
+    const rows = [];
+    let version;
+    let isolated;
+    for (const run of browserRuns(isolate)) {
+      progress(`chromium ${run.label}: starting`);
+      const onLog = (line) => line.includes("] bench: ") && progress(`chromium ${run.label}: ${line.slice(line.indexOf("] bench: ") + 9).split(": ").slice(1).join(": ")}`);
+      const out = await runInChromium(chromium.path, `${server.url}?${run.query}${sizeQuery}`, { timeoutMs: 590_000, onLog });
+      if (!out.result.ok) throw new Error(`the benchmark page failed on ${run.label}: ${out.result.error}`);
+      version = out.version;
+      isolated = out.result.crossOriginIsolated;
+      rows.push(...out.result.rows.map((r) => ({ ...r, target: run.label })));
+    }
+    return { version, isolated, rows };
   } finally {
     await server.close();
     removeDir(dir);
   }
 }
 
-const node = await nodeRows();
+function progress(line) {
+  console.error(`bench:browser: ${line}`);
+}
+
+const node = args.includes("--no-node") ? [] : await nodeRows();
 const browser = await browserRows();
 const rows = [...node, ...(browser.rows ?? []).map((r) => ({ ...r, target: `chromium ${r.target}` }))];
 const workloads = [...new Set(rows.flatMap((r) => (r.times ?? []).map((t) => t.workload)))];
@@ -84,3 +127,16 @@ for (const r of rows) {
   console.log(`${r.target.padEnd(width)}  ${cells}`);
 }
 for (const r of rows) if (r.detail) console.log(`  ${r.target}: ${r.detail}`);
+const ms = (label, workload) => browser.rows?.find((r) => r.target === label)?.times?.find((t) => t.workload === workload)?.ms;
+const TARGETS = [
+  ["onnx-wasm 1 thread", 1.0],
+  ["onnx-wasm threaded", 0.6],
+];
+for (const w of workloads) {
+  const base = ms("wasm", w);
+  if (base === undefined) continue;
+  for (const [label, target] of TARGETS) {
+    const t = ms(label, w);
+    if (t !== undefined) console.log(`${w}: chromium ${label} / chromium wasm = ${(t / base).toFixed(2)} (target <= ${target.toFixed(1)}: ${t / base <= target ? "met" : "missed"})`);
+  }
+}

@@ -18,12 +18,7 @@ import { summarize } from "./summarize.mjs";
  * Checks known to fail because of a bug in the runtime under them, not in mmx: each must still fail (so that a fixed
  * runtime shows up here, and the entry goes), and is printed.
  */
-const KNOWN_FAILURES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  "onnx-webgpu": {
-    "primitive maxPool 2x2: value and VJP":
-      "onnxruntime-web 1.30's WebGPU provider routes part of a max-pool gradient to a non-maximum (the same graph is right on its wasm provider and in onnxruntime-node)",
-  },
-};
+const KNOWN_FAILURES: Readonly<Record<string, Readonly<Record<string, string>>>> = {};
 
 const chromium = findChromium() as { path?: string; reason?: string };
 if (!chromium.path) console.log(`browser suite skipped: ${chromium.reason}`);

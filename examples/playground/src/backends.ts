@@ -1,21 +1,26 @@
 import { availableBackends, getBackend, setBackend, setWasmPaths } from "@mmx/core";
 import { availableOnnxProviders, PROVIDERS, setOnnxRuntimeOptions, type ProviderName } from "@mmx/onnx";
-import { env } from "@tensorflow/tfjs-core";
+import { getThreadsCount, setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import plainWasm from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url";
 import simdWasm from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url";
 import threadedSimdWasm from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url";
 
-// tfjs wasm picks one of its three builds at start (SIMD; threads when the page is cross-origin isolated): the
-// bundler serves all three from the app's own assets. Its threaded build starts each worker from the source text of
-// a function of the bundle (Function.prototype.toString), which Vite's bundle has rewritten to use names of the
-// bundle's scope that the worker lacks (the workers fail with "e is not defined"), so the page keeps tfjs wasm on one
-// thread.
-env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+const query = new URLSearchParams(globalThis.location?.search ?? "");
+
+// tfjs wasm picks one of its three builds at start (SIMD; threaded SIMD when the page is cross-origin isolated): the
+// bundler serves all three from the app's own assets. The threaded build's workers need the plugin of
+// ../vite-tfjs-wasm-threads.ts. Its thread count defaults to the browser's logical cores; ?wasmThreads=n sets it.
 setWasmPaths({ "tfjs-backend-wasm.wasm": plainWasm, "tfjs-backend-wasm-simd.wasm": simdWasm, "tfjs-backend-wasm-threaded-simd.wasm": threadedSimdWasm });
+if (query.has("wasmThreads")) setThreadsCount(Number(query.get("wasmThreads")));
+
+/** The threads tfjs wasm runs on, once it has started (undefined before). */
+export function wasmThreads(): number | undefined {
+  return getBackend() === "wasm" ? getThreadsCount() : undefined;
+}
 
 // The spiral net's programs are small (a few thousand multiply-adds per layer): wasm threads cost more in
 // synchronisation than they bring there, so onnxruntime-web runs them on one thread unless ?onnxThreads=n says more.
-setOnnxRuntimeOptions({ threads: Number(new URLSearchParams(globalThis.location?.search ?? "").get("onnxThreads") ?? 1) });
+setOnnxRuntimeOptions({ threads: Number(query.get("onnxThreads") ?? 1) });
 
 /**
  * A choice in the backend picker: an mmx backend, and for onnx one of onnxruntime-web's execution providers
@@ -39,10 +44,6 @@ export function listBackends(): Promise<BackendChoice[]> {
   listing ??= (async () => {
     const out: BackendChoice[] = [];
     for (const b of await availableBackends()) {
-      if (b.name === "wasm" && b.available && env().getBool("WASM_HAS_MULTITHREAD_SUPPORT") === false) {
-        out.push({ id: b.name, backend: b.name, available: true, detail: "tfjs wasm (XNNPACK, SIMD, one thread: tfjs's threaded build cannot start its workers from this Vite bundle)" });
-        continue;
-      }
       if (b.name !== "onnx") {
         out.push({ id: b.name, backend: b.name, available: b.available, detail: b.detail });
         continue;

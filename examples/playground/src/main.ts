@@ -1,5 +1,5 @@
 import "./style.css";
-import { currentBackend, DEFAULT_BACKEND, listBackends, useBackend } from "./backends.js";
+import { currentBackend, DEFAULT_BACKEND, listBackends, useBackend, wasmThreads } from "./backends.js";
 import { fashionTab, type FashionStatus } from "./fashion/tab.js";
 import { spiralsTab, type SpiralsStatus } from "./spirals/tab.js";
 import { settingsFromQuery } from "./spirals/settings.js";
@@ -11,6 +11,10 @@ import type { Tab } from "./ui/tab.js";
 /** What the page reports about itself, for tests and the curious: `window.mmxPlayground.status()`. */
 export interface PlaygroundStatus {
   backend: string;
+  /** Whether the page has SharedArrayBuffer (COOP/COEP headers), which the threaded wasm builds need. */
+  crossOriginIsolated: boolean;
+  /** The threads tfjs wasm runs on, when it is the backend. */
+  wasmThreads: number | undefined;
   tab: string;
   spirals: SpiralsStatus;
   fashion: FashionStatus;
@@ -78,7 +82,7 @@ async function main(): Promise<void> {
   content.replaceChildren(active.content);
   active.show();
 
-  window.mmxPlayground = { status: () => ({ backend: currentBackend(), tab: active.id, spirals: spirals.status(), fashion: fashion.status() }) };
+  window.mmxPlayground = { status: () => ({ backend: currentBackend(), crossOriginIsolated: globalThis.crossOriginIsolated === true, wasmThreads: wasmThreads(), tab: active.id, spirals: spirals.status(), fashion: fashion.status() }) };
 }
 
 /** How long the page trains before it looks for the other backends (the first frames come first). */

@@ -1,8 +1,9 @@
 /**
  * The playground in a real browser: its production build loads with no console error, the three spiral models
- * train on the default backend (and on onnx-wasm, where the browser has it) and their losses fall, the decision
- * canvases are drawn, a screenshot is saved (test-results/), and the backend picker switches backend. Run with
- * `npm run test:browser`; without Chromium it skips and says why.
+ * train on the default backend, on tfjs wasm with two threads (the page is cross-origin isolated), and on
+ * onnx-wasm where the browser has it, and their losses fall; the decision canvases are drawn, a screenshot is saved
+ * (test-results/), and the backend picker switches backend. Run with `npm run test:browser`; without Chromium it
+ * skips and says why.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +14,12 @@ import { chromiumMissing, launchChromium } from "./chromium.js";
 import { ROOT, serveProductionBuild } from "./serve.js";
 
 const STEPS = 240;
+const THREADED_STEPS = 40;
+/**
+ * tfjs wasm's threads in the threaded run. tfjs caps them at half of navigator.hardwareConcurrency, so that page is
+ * told of twice as many logical cores: two threads then run on any machine, a 2-core one included.
+ */
+const WASM_THREADS = 2;
 const ONNX_STEPS = 90;
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const OUT = join(ROOT, "test-results");
@@ -45,7 +52,8 @@ describe.skipIf(missing !== undefined)("the playground in Chromium (production b
   it(`trains the three spiral models ${STEPS} steps on the default backend, and every loss falls`, async () => {
     await page.waitForFunction(() => window.mmxPlayground?.status().spirals.done === true, undefined, { timeout: 240_000, polling: 500 });
     const s = (await status())!;
-    console.log(`playground: ${s.backend}, first trained frame ${(s.spirals.firstTrainedFrameMs! / 1000).toFixed(2)} s after navigation, ${s.spirals.frames} frames`);
+    console.log(`playground: ${s.backend} (${s.wasmThreads} threads), first trained frame ${(s.spirals.firstTrainedFrameMs! / 1000).toFixed(2)} s after navigation, ${s.spirals.frames} frames`);
+    expect(s.backend).toBe("wasm");
     expect(s.spirals.methods.map((m) => m.id)).toEqual(["none", "input", "manifold"]);
     for (const m of s.spirals.methods) {
       expect(m.steps).toBe(STEPS);
@@ -74,6 +82,27 @@ describe.skipIf(missing !== undefined)("the playground in Chromium (production b
     console.log(`playground: screenshot ${file}`);
     expect(errors).toEqual([]);
   });
+
+  it(`runs tfjs wasm on ${WASM_THREADS} threads in the cross-origin isolated page, and trains ${THREADED_STEPS} steps there`, async () => {
+    const threaded = await browser.newPage();
+    threaded.on("console", (m) => m.type() === "error" && errors.push(`threaded console: ${m.text()}`));
+    threaded.on("pageerror", (e) => errors.push(`threaded page: ${e.message}`));
+    await threaded.addInitScript((cores) => Object.defineProperty(Navigator.prototype, "hardwareConcurrency", { get: () => cores }), 2 * WASM_THREADS);
+    await threaded.goto(`${server.url}?steps=${THREADED_STEPS}&wasmThreads=${WASM_THREADS}`);
+    // The threaded build's workers start from the factory's source, which the Vite bundle keeps intact
+    // (vite-tfjs-wasm-threads.ts): without it they fail in the workers and the page never trains.
+    await threaded.waitForFunction(() => window.mmxPlayground?.status().spirals.done === true, undefined, { timeout: 240_000, polling: 500 });
+    const s = (await threaded.evaluate(() => window.mmxPlayground!.status())) as PlaygroundStatus;
+    expect(s.backend).toBe("wasm");
+    expect(s.crossOriginIsolated).toBe(true);
+    expect(s.wasmThreads).toBe(WASM_THREADS);
+    for (const m of s.spirals.methods) {
+      expect(m.losses).toHaveLength(THREADED_STEPS);
+      expect(mean(m.losses.slice(-10)), `${m.id} on ${WASM_THREADS} threads`).toBeLessThan(mean(m.losses.slice(0, 10)));
+    }
+    await threaded.close();
+    expect(errors).toEqual([]);
+  }, 300_000);
 
   it("trains on onnxruntime-web's wasm provider too (onnx-wasm), where this browser has it", async () => {
     const row = page.locator('.backend[data-backend="onnx-wasm"]');

@@ -19,6 +19,9 @@ const VALID: Readonly<Record<string, readonly string[]>> = {
   backend: ["wasm", "tpu"], "train-limit": ["8"], "test-limit": ["8"], "n-train": ["32", "64"], "n-test": ["16", "32"], noise: ["0", "0.1"],
   "data-seed": ["0", "3"], split: ["test", "train"], eps: ["0", "0.05"], steps: ["1", "2"], "step-size": ["0.01"], layer: ["0", "bottleneck", "9"],
   top: ["1", "3"], regime: ["standard", "small-data"], preset: ["tiny", "default", "full"], jobs: ["1", "2"],
+  "cutmix-minmax": ["0.2,0.5", "0.5,0.2"], "switch-prob": ["0.5"], "patchup-gamma": ["0.3"], "patchup-block-size": ["2"], "patchup-mode": ["soft"],
+  "noise-add": ["0.1"], "noise-mult": ["0.1"], "regmixup-weight": ["0.5"], ways: ["2", "3"], "alpha-schedule": ["cosine"], "mixup-off-epoch": ["1"],
+  "bn-policy": ["clean"], "mix-at": ["tag"],
 };
 
 /**

@@ -3,6 +3,7 @@ import { DATASETS } from "./datasets.js";
 import { LAMBDA_MODES, METHOD_REGISTRY } from "./methods.js";
 import { listChoices, UsageError } from "./errors.js";
 import { MODELS } from "./models.js";
+import { MIX_FIELD_RULES, mixFieldsMisfit } from "./mix-options.js";
 
 /** What is wrong with a field's value ("must be > 0"), or undefined when it is valid. */
 type Check = (v: unknown) => string | undefined;
@@ -54,6 +55,7 @@ const RULES: { readonly [K in keyof TrainConfig]-?: FieldRule } = {
   milestones: { check: list(int(1), "epochs (whole numbers >= 1)") },
   seed: { check: int(0) },
   backend: { check: text },
+  ...MIX_FIELD_RULES,
 };
 
 /** Rules between fields, checked once each field is valid on its own. */
@@ -68,6 +70,7 @@ const CROSS_CHECKS: readonly ((c: TrainConfig) => string | undefined)[] = [
   (c) => (new Set(c.layers).size !== c.layers.length ? `'layers' lists a boundary twice: [${c.layers.join(",")}]` : undefined),
   (c) => (c.schedule === "multistep" && c.milestones.length === 0 ? "'schedule' is multistep but 'milestones' is empty" : undefined),
   (c) => (c.schedule !== "multistep" && c.milestones.length > 0 ? `'milestones' is set but 'schedule' is ${c.schedule}` : undefined),
+  mixFieldsMisfit,
 ];
 
 /**

@@ -5,6 +5,7 @@ import { oneOf, UsageError } from "./errors.js";
 import { DEFAULT_MODEL, MODELS, type ModelName } from "./models.js";
 
 import { LAMBDA_MODES, METHOD_REGISTRY, METHODS, type LambdaMode, type Method, type MethodSpec } from "./methods.js";
+import { MIX_OPTION_SPECS, mixOptionsFromArgs, type MixOptionFields } from "./mix-options.js";
 
 export { METHODS, type Method };
 export const LOSSES = ["bce", "ce"] as const;
@@ -13,7 +14,7 @@ export const SCHEDULES = ["constant", "cosine", "multistep"] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
 
 /** Everything that defines a training run; saved in the run folder and in every checkpoint. */
-export interface TrainConfig extends DataConfig {
+export interface TrainConfig extends DataConfig, MixOptionFields {
   model: ModelName;
   hidden?: number[];
   method: Method;
@@ -74,6 +75,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "lambda-max", kind: "flag", help: "use max(λ, 1 − λ), so each example stays closest to itself" },
   { name: "label-smoothing", kind: "number", placeholder: "E", help: "smooth the training targets: (1 − E)·y + E/C, before they are mixed", defaultText: "0", min: 0, max: 1, maxExclusive: true },
   { name: "layers", kind: "list", placeholder: "K,K", help: "eligible boundaries (indices, 0 = input, or names) for manifold mixup", defaultText: "the model's mixing set" },
+  ...MIX_OPTION_SPECS,
   { name: "loss", kind: "string", choices: LOSSES, help: "bce: BCE on softmax (the official code's); ce: soft-target cross-entropy", defaultText: "bce" },
   { name: "epochs", kind: "int", placeholder: "N", help: "epochs to train (with --resume: the new total)", defaultText: "10", min: 1 },
   { name: "batch", kind: "int", placeholder: "N", help: "batch size (the last, smaller batch of an epoch is dropped)", defaultText: "128", min: 1 },
@@ -171,6 +173,7 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
     ...(lambdaMode !== undefined && lambdaMode !== "batch" ? { lambdaMode } : {}),
     ...(lambdaMax ? { lambdaMax } : {}),
     ...(getNumber(args, "label-smoothing") ? { labelSmoothing: getNumber(args, "label-smoothing")! } : {}),
+    ...mixOptionsFromArgs(args, method, lambdaMode),
     loss,
     epochs: positiveInt(getNumber(args, "epochs"), "epochs", 10),
     batch: positiveInt(getNumber(args, "batch"), "batch", 128),
@@ -226,8 +229,10 @@ export function conflictingOptions(args: ParsedArgs): string[] {
  * on the epoch count.
  */
 export function scheduleChange(config: TrainConfig, epochs: number): string | undefined {
-  if (epochs === config.epochs || config.schedule !== "cosine") return undefined;
-  return `would change the run's cosine schedule, which spans its ${config.epochs} epochs (the learning rate of every later step would differ from the run's)`;
+  if (epochs === config.epochs) return undefined;
+  if (config.schedule === "cosine") return `would change the run's cosine schedule, which spans its ${config.epochs} epochs (the learning rate of every later step would differ from the run's)`;
+  if (config.alphaSchedule === "cosine") return `would change the run's cosine α schedule (--alpha-schedule), which spans its ${config.epochs} epochs (the α of every later step would differ from the run's)`;
+  return undefined;
 }
 
 export const describeMethod = (m: Method): string => METHOD_REGISTRY[m].title;

@@ -86,6 +86,6 @@ describe("the methods beyond the paper's, from the registry", () => {
     expect(METHOD_REGISTRY.cutmix.policy(settings).options).toMatchObject({ alpha: 0, layers: [0], cutmix: { alpha: 1 } });
     expect(METHOD_REGISTRY.patchup.policy(settings).options).toMatchObject({ alpha: 1, layers: [0, 1], patchup: { gamma: 0.5, blockSize: 2 } });
     expect(METHOD_REGISTRY.nfm.policy(settings).options).toMatchObject({ noise: { add: 0.4, mult: 0.2 } });
-    expect(METHOD_REGISTRY.regmixup.stepOptions).toEqual({ regMixup: { weight: 1 } });
+    expect(METHOD_REGISTRY.regmixup.stepOptions({})).toEqual({ regMixup: { weight: 1 } });
   });
 });

@@ -68,7 +68,7 @@ async function trainLocked(configs: readonly TrainConfig[], opts: TrainSeedsOpti
   if (stepsPerEpoch === 0) throw new UsageError(`--batch ${config.batch} is larger than the training set (${data.trainCount} examples of ${data.name})`);
 
   const optimizer = sgd({ lr: makeSchedule(config, stepsPerEpoch), momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay });
-  const policy = makePolicy(config);
+  const policy = makePolicy(config, stepsPerEpoch);
   const step = trainSeeds<PyTree, SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, seeds: S, ...(policy ? { policy } : {}) });
   const keys = configs.map((c) => runKeys(c.seed));
   const inits = keys.map((k) => initModel(model, k.init, input, config.hidden));

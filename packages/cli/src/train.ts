@@ -2,8 +2,9 @@ import { existsSync } from "node:fs";
 import { dispose, getBackend, type PyTree } from "@mmx/core";
 import { batchCount, batches } from "@mmx/data";
 import { bceSoftmax, softCrossEntropy } from "@mmx/losses";
-import { trainStep, type MixupPolicy, type TrainState } from "@mmx/mixup";
+import { trainStep, type MixupPolicy, type TrainState, type TrainStepOptions } from "@mmx/mixup";
 import { methodSpec } from "./methods.js";
+import { stepOptionsOf } from "./mix-options.js";
 import type * as nn from "@mmx/nn";
 import { constant, cosine, epochsToSteps, piecewiseConstant, sgd, type Schedule, type SgdState } from "@mmx/optim";
 import { foldIn, key, type Key } from "@mmx/random";
@@ -84,8 +85,20 @@ export function makeSchedule(config: TrainConfig, stepsPerEpoch: number): Schedu
 
 const withPolicy = (policy: MixupPolicy | undefined) => (policy ? { policy } : {});
 
-export function makePolicy(config: TrainConfig): MixupPolicy | undefined {
-  return methodSpec(config.method).policy(config);
+/** The run's mixup policy; `stepsPerEpoch` is needed by an α schedule (it spans the run's steps). */
+export function makePolicy(config: TrainConfig, stepsPerEpoch?: number): MixupPolicy | undefined {
+  return methodSpec(config.method).policy(config, stepsPerEpoch === undefined ? undefined : { totalSteps: config.epochs * stepsPerEpoch });
+}
+
+/** What the run's training step is given beside the model, loss and optimizer: the policy and every mixing option. */
+export function mixStepOptions(config: TrainConfig, stepsPerEpoch: number): Pick<TrainStepOptions, "policy" | "labelSmoothing" | "regMixup" | "mixupOptions" | "patchUpLoss"> {
+  return {
+    ...withPolicy(makePolicy(config, stepsPerEpoch)),
+    ...stepOptionsOf(config.method, config),
+    ...(config.labelSmoothing ? { labelSmoothing: config.labelSmoothing } : {}),
+    ...(config.bn !== undefined || config.at !== undefined ? { mixupOptions: { ...(config.bn ? { bn: config.bn } : {}), ...(config.at ? { at: config.at } : {}) } } : {}),
+    ...(config.patchUpLoss ? { patchUpLoss: true } : {}),
+  };
 }
 
 /**
@@ -124,7 +137,7 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
   if (stepsPerEpoch === 0) throw new UsageError(`--batch ${config.batch} is larger than the training set (${data.trainCount} examples of ${data.name})`);
 
   const optimizer = sgd({ lr: makeSchedule(config, stepsPerEpoch), momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay });
-  const step = trainStep<PyTree, SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, ...withPolicy(makePolicy(config)), ...methodSpec(config.method).stepOptions, ...(config.labelSmoothing ? { labelSmoothing: config.labelSmoothing } : {}) });
+  const step = trainStep<PyTree, SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, ...mixStepOptions(config, stepsPerEpoch) });
   const keys = runKeys(config.seed);
 
   let state: TrainState<PyTree, SgdState>;
@@ -176,7 +189,7 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
     const started = performance.now();
     let lastStepEnded = started;
     for (const b of batches(data.train, batchOptions(epoch))) {
-      const r = step(state, b.x, b.y, foldIn(keys.mix, globalStep));
+      const r = step(state, b.x, b.y, foldIn(keys.mix, globalStep), { epoch, step: globalStep });
       const loss = r.loss.item();
       // From the previous step's end: the batch's preparation is part of a step's cost.
       const stepEnded = performance.now();

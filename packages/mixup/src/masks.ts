@@ -69,8 +69,16 @@ export function blockMask(key: Key, height: number, width: number, gamma: number
   return mask;
 }
 
-/** The mean of a 0/1 mask: its kept fraction. */
-export function keptArea(mask: Uint8Array): number {
+/**
+ * Soft PatchUp's mask from a hard one: the swapped cells (0) get λ, so they interpolate the example and its partner
+ * (λ·h + (1 − λ)·h[perm]) instead of taking the partner's value; kept cells stay 1.
+ */
+export function softenMask(mask: Uint8Array, lambda: number): Float32Array {
+  return Float32Array.from(mask, (v) => (v ? 1 : lambda));
+}
+
+/** The mean of a mask: its kept fraction (for a soft mask, the weight the example gives itself). */
+export function keptArea(mask: Uint8Array | Float32Array): number {
   let kept = 0;
   for (const v of mask) kept += v;
   return kept / mask.length;

@@ -37,8 +37,10 @@ export interface Placement {
   readonly onWarning: (message: string) => void;
 }
 
-const AT: readonly MixAt[] = ["cut", "tag"];
-const BN: readonly BatchStatsPolicy[] = ["mixed", "clean", "after"];
+export const MIX_AT: readonly MixAt[] = ["cut", "tag"];
+export const BATCH_STATS_POLICIES: readonly BatchStatsPolicy[] = ["mixed", "clean", "after"];
+const AT = MIX_AT;
+const BN = BATCH_STATS_POLICIES;
 
 export function checkPlacement(what: string, opts: PlacementOptions | undefined): Placement {
   if (opts === undefined) return { at: "cut", bn: "mixed", onWarning: defaultWarning };

@@ -144,7 +144,7 @@ describe("Noisy Feature Mixup, α schedules and the off epoch", () => {
   it("noise has the boundary's shape, mult within ±σ_mult, add with standard deviation σ_add", () =>
     tidy(() => {
       const { list } = setup(8, 10, 10, 3);
-      const d = manifoldMixup({ alpha: 1, layers: ["map"], noise: { add: 0.4, mult: 0.2 } }).sample(key(3), list);
+      const d = manifoldMixup({ alpha: 1, layers: ["map"], noise: { add: 0.4, mult: 0.2, fixedLevels: true } }).sample(key(3), list);
       const noise = d.mixing.noise!;
       expect(noise.add!.shape).toEqual([8, 10, 10, 3]);
       expect(noise.mult!.shape).toEqual([8, 10, 10, 3]);

@@ -27,9 +27,15 @@ export interface CutMixOptions {
   switchProb?: number;
 }
 
+/** PatchUp's two ways of altering the blocks: swap them for the partner's, or interpolate them with it. */
+export type PatchUpMode = "hard" | "soft";
+export const PATCHUP_MODES: readonly PatchUpMode[] = ["hard", "soft"];
+
 /**
- * PatchUp (Faramarzi et al. 2022), hard version: at an eligible spatial boundary [B,H,W,C], blocks of the partner's
- * feature maps replace the example's (the same blocks in every channel), the targets weighted by the kept fraction.
+ * PatchUp (Faramarzi et al. 2022): at an eligible spatial boundary [B,H,W,C], blocks of the example's feature maps
+ * (the same blocks in every channel) are altered with the partner's, the targets weighted by what each example keeps.
+ * Hard PatchUp swaps them (mask 0 in the blocks); soft PatchUp interpolates them, λ·h + (1 − λ)·h[perm] with
+ * λ ~ Beta(α, α) (mask λ in the blocks), so the targets weight the example by ρ + (1 − ρ)·λ, ρ the unchanged fraction.
  */
 export interface PatchUpOptions {
   /** About this fraction of the grid is swapped (PatchUp's γ), in [0, 1]. */
@@ -38,15 +44,24 @@ export interface PatchUpOptions {
   blockSize: number;
   /** The probability that a step uses PatchUp rather than mixup when both are on (mixup's α > 0); default 0.5. */
   switchProb?: number;
+  /** "hard" (default) swaps the blocks, "soft" interpolates them. */
+  mode?: PatchUpMode;
+  /** Soft PatchUp's λ ~ Beta(α, α) inside the blocks (default 2, the official code's). */
+  alpha?: number;
 }
 
 /**
- * Noisy Feature Mixup (Lim et al. 2022): after mixing, `h ← (1 + σ_mult·u) ⊙ h + σ_add·n`, u ~ U(−1, 1) and
- * n ~ N(0, 1) elementwise, drawn on the host from the step's key. Either scale may be 0 (the default).
+ * Noisy Feature Mixup (Lim et al. 2022): after mixing, `h ← (1 + b_mult·σ_mult·u) ⊙ h + b_add·σ_add·n`, u ~ U(−1, 1)
+ * and n ~ N(0, 1) elementwise, and b_add, b_mult ~ Beta(2, 5) once per step each (as the official code scales its
+ * levels), all drawn on the host from the step's key. Either level may be 0 (the default).
  */
 export interface NoiseOptions {
+  /** σ_add, the additive noise level. */
   add?: number;
+  /** σ_mult, the multiplicative noise level. */
   mult?: number;
+  /** true: b_add = b_mult = 1, the levels as given on every step; default false (the official code's Beta(2, 5) scaling). */
+  fixedLevels?: boolean;
 }
 
 /** The options with defaults filled in, each checked: the error names the field and the value. */
@@ -83,6 +98,8 @@ export function checkPolicyOptions(what: string, opts: ManifoldMixupOptions): Mi
     if (!(typeof patchup.gamma === "number" && patchup.gamma >= 0 && patchup.gamma <= 1)) throw new RangeError(`${what}: patchup.gamma must be a fraction in [0, 1], got ${JSON.stringify(patchup.gamma)}`);
     if (!(Number.isInteger(patchup.blockSize) && patchup.blockSize >= 1)) throw new RangeError(`${what}: patchup.blockSize must be an integer >= 1, got ${JSON.stringify(patchup.blockSize)}`);
     probability(what, "patchup.switchProb", patchup.switchProb);
+    if (patchup.mode !== undefined && !PATCHUP_MODES.includes(patchup.mode)) throw new RangeError(`${what}: patchup.mode must be one of ${PATCHUP_MODES.join(", ")}, got ${JSON.stringify(patchup.mode)}`);
+    if (patchup.alpha !== undefined && !(typeof patchup.alpha === "number" && Number.isFinite(patchup.alpha) && patchup.alpha > 0)) throw new RangeError(`${what}: patchup.alpha must be a finite number > 0, got ${JSON.stringify(patchup.alpha)}`);
   }
   if (noise !== undefined) {
     objectOption(what, "noise", noise);
@@ -90,6 +107,7 @@ export function checkPolicyOptions(what: string, opts: ManifoldMixupOptions): Mi
       const v = noise[field];
       if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0)) throw new RangeError(`${what}: noise.${field} must be a finite number >= 0, got ${JSON.stringify(v)}`);
     }
+    if (noise.fixedLevels !== undefined && typeof noise.fixedLevels !== "boolean") throw new TypeError(`${what}: noise.fixedLevels must be true or false, got ${JSON.stringify(noise.fixedLevels)}`);
   }
   if (alphaSchedule !== undefined && typeof alphaSchedule !== "function" && typeof (alphaSchedule as { valueAt?: unknown } | null)?.valueAt !== "function") {
     throw new TypeError(`${what}: alphaSchedule must be a function of { epoch, step } or a schedule with valueAt(step), got ${alphaSchedule === null ? "null" : typeof alphaSchedule}`);

@@ -1,12 +1,13 @@
 import { np, type Array } from "@mmx/core";
 import { betaValues, dirichletValues, foldIn, normalValues, randintValues, split, uniformValues, type Key } from "@mmx/random";
 import { resolveBoundary, type Boundary, type BoundaryRef } from "./boundaries.js";
-import { blockMask, boxMask, cutmixBox, keptArea } from "./masks.js";
+import { blockMask, boxMask, cutmixBox, keptArea, softenMask } from "./masks.js";
 import type { FeatureNoise, Mixing } from "./mixing.js";
 import { drawPairing, LAMBDA_MODES, partnerIndices, type LambdaMode, type Pairing } from "./pairing.js";
 import { alphaAt, checkPolicyOptions, type AlphaSchedule, type CutMixOptions, type NoiseOptions, type PatchUpOptions, type Progress } from "./policy-options.js";
 
-export type { AlphaSchedule, CutMixOptions, NoiseOptions, PatchUpOptions, Progress } from "./policy-options.js";
+export type { AlphaSchedule, CutMixOptions, NoiseOptions, PatchUpMode, PatchUpOptions, Progress } from "./policy-options.js";
+export { PATCHUP_MODES } from "./policy-options.js";
 export type { LambdaMode } from "./pairing.js";
 
 /**
@@ -86,7 +87,7 @@ export interface ManifoldMixupOptions {
 }
 
 /** Keys beyond the three the plain policy has used from the start, so its draws stay what they were. */
-const EXTRA = { half: 101, switch: 102, mask: 103, addNoise: 104, multNoise: 105 } as const;
+const EXTRA = { half: 101, switch: 102, mask: 103, addNoise: 104, multNoise: 105, noiseLevels: 106, softPatch: 107 } as const;
 
 /**
  * Manifold Mixup (Verma et al. 2019): each step, k uniform over the eligible layers, λ ~ Beta(α, α)
@@ -138,7 +139,11 @@ export function manifoldMixup(opts: ManifoldMixupOptions): MixupPolicy {
           if (spatial.length === 0) throw new RangeError(`patchup: no eligible layer is a spatial boundary [B,H,W,C] (NHWC); the eligible layers are ${eligible.map((l) => `${JSON.stringify(l)} [${shapeOf("patchup", list!, l).join(",")}]`).join(", ")}`);
           layer = pick(spatial, kLayer);
           const [, h, w] = shapeOf("patchup", list!, layer);
-          draw = maskDraw(pairing, batch, h!, w!, (g) => blockMask(foldIn(k, g), h!, w!, patchup!.gamma, patchup!.blockSize));
+          const soft = patchup!.mode === "soft" ? betaValues(foldIn(key, EXTRA.softPatch), patchup!.alpha ?? 2, patchup!.alpha ?? 2, [pairing.groups]) : null;
+          draw = maskDraw(pairing, batch, h!, w!, (g) => {
+            const blocks = blockMask(foldIn(k, g), h!, w!, patchup!.gamma, patchup!.blockSize);
+            return soft ? softenMask(blocks, soft[g]!) : blocks;
+          });
         }
       } else if (ways > 2) {
         draw = dirichletDraw(pairing, batch, lambdaMode === "batch", ways, mixAlpha, lambdaMax, selfPairs, kLambda, kPerm);
@@ -174,7 +179,7 @@ function lerpDraw(pairing: Pairing, batch: number, mode: LambdaMode, alpha: numb
 }
 
 /** One H×W mask per group (all ones for clean examples), as f32[B, H, W, 1]. */
-function maskDraw(pairing: Pairing, batch: number, h: number, w: number, draw: (group: number) => Uint8Array): Omit<MixupDraw, "layer" | "active"> {
+function maskDraw(pairing: Pairing, batch: number, h: number, w: number, draw: (group: number) => Uint8Array | Float32Array): Omit<MixupDraw, "layer" | "active"> {
   const masks = globalThis.Array.from({ length: pairing.groups }, (_, g) => draw(g));
   const values = new Float32Array(batch * h * w).fill(1);
   let own = 0;
@@ -210,11 +215,15 @@ function dirichletDraw(pairing: Pairing, batch: number, perBatch: boolean, ways:
   return { lambda: own / (perBatch ? 1 : batch), perm, mixing: { kind: "dirichlet", weights } };
 }
 
-/** Noisy Feature Mixup's noise for a boundary of this shape: σ_add·N(0, 1) and σ_mult·U(−1, 1). */
+/**
+ * Noisy Feature Mixup's noise for a boundary of this shape: b_add·σ_add·N(0, 1) and b_mult·σ_mult·U(−1, 1), with
+ * b_add, b_mult ~ Beta(2, 5) per step (1 with fixedLevels).
+ */
 function drawNoise(key: Key, noise: NoiseOptions, shape: readonly number[]): FeatureNoise {
+  const [bAdd, bMult] = noise.fixedLevels ? [1, 1] : betaValues(foldIn(key, EXTRA.noiseLevels), 2, 5, [2]);
   const out: { add?: Array; mult?: Array } = {};
-  if ((noise.add ?? 0) > 0) out.add = np.array(normalValues(foldIn(key, EXTRA.addNoise), shape).map((v) => v * noise.add!), { shape });
-  if ((noise.mult ?? 0) > 0) out.mult = np.array(uniformValues(foldIn(key, EXTRA.multNoise), shape, { min: -noise.mult!, max: noise.mult! }), { shape });
+  if ((noise.add ?? 0) > 0) out.add = np.array(normalValues(foldIn(key, EXTRA.addNoise), shape).map((v) => v * noise.add! * bAdd!), { shape });
+  if ((noise.mult ?? 0) > 0) out.mult = np.array(uniformValues(foldIn(key, EXTRA.multNoise), shape, { min: -1, max: 1 }).map((v) => v * noise.mult! * bMult!), { shape });
   return out;
 }
 

@@ -5,6 +5,7 @@ import type { Key } from "@mmx/random";
 import { boundaries, type Boundary, type BoundaryRef } from "./boundaries.js";
 import type { Mixing, MixingKind } from "./mixing.js";
 import { mixup } from "./mixup.js";
+import { patchUpTerm } from "./patchup-loss.js";
 import { checkPlacement, type PlacementOptions } from "./placement.js";
 import type { MixupPolicy, Progress } from "./policy.js";
 
@@ -42,6 +43,13 @@ export interface TrainStepOptions<P = PyTree, S extends OptimizerState = Optimiz
    * pairs it with a large α (10 to 20) in the policy. Batch-norm state threads through the clean pass, then the mixed.
    */
   regMixup?: { weight?: number };
+  /**
+   * PatchUp's objective, as its official code trains it (Faramarzi et al.): on mask steps (PatchUp, CutMix) the loss
+   * is `ℓ(f, W) + mean_i[ρ_i·ℓ(f_i, y_a,i) + (1 − ρ_i)·ℓ(f_i, y_b,i)]`, ρ_i the unchanged fraction of example i (see
+   * `patchUpTerm`). For a loss linear in its targets (all of @mmx/losses) the extra term equals ℓ(f, W): mask steps
+   * count twice. Default false: ℓ(f, W) alone.
+   */
+  patchUpLoss?: boolean;
 }
 
 /** Everything a training loop carries from step to step: plain trees, so they can be saved. */
@@ -195,7 +203,7 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
  * over seeds. `onClasses` learns the class count.
  */
 export function stepFunction<P, S extends OptimizerState>(
-  opts: Pick<TrainStepOptions<P, S>, "model" | "loss" | "optimizer" | "labelSmoothing" | "regMixup" | "mixupOptions">,
+  opts: Pick<TrainStepOptions<P, S>, "model" | "loss" | "optimizer" | "labelSmoothing" | "regMixup" | "mixupOptions" | "patchUpLoss">,
   onClasses: (classes: number) => void,
 ) {
   const { loss, optimizer, mixupOptions } = opts;
@@ -203,6 +211,8 @@ export function stepFunction<P, S extends OptimizerState>(
   const smoothing = checkSmoothing(opts.labelSmoothing ?? 0, "trainStep");
   const regWeight = opts.regMixup === undefined ? null : (opts.regMixup.weight ?? 1);
   if (regWeight !== null && !(typeof regWeight === "number" && Number.isFinite(regWeight) && regWeight >= 0)) throw new RangeError(`trainStep: regMixup.weight must be a finite number >= 0, got ${JSON.stringify(regWeight)}`);
+  if (opts.patchUpLoss !== undefined && typeof opts.patchUpLoss !== "boolean") throw new TypeError(`trainStep: patchUpLoss must be true or false, got ${JSON.stringify(opts.patchUpLoss)}`);
+  const patchUp = opts.patchUpLoss ?? false;
   const forward = forwardOf(opts.model);
   const cleanLoss = (p: P, x: Array, y: Array, modelState: PyTree): [Array, PyTree] => {
     const r = forward(p, x, modelState);
@@ -218,7 +228,10 @@ export function stepFunction<P, S extends OptimizerState>(
       const mixing = { kind, ...mixArrays } as Mixing;
       const r = mixup(layer, mixing, { ...mixupOptions, labelSmoothing: smoothing })(forward)(p, x, y, perm, afterClean);
       onClasses(r.out.shape[r.out.ndim - 1]!);
-      const mixed = loss(r.out, r.targets);
+      const classes = r.out.shape[r.out.ndim - 1]!;
+      const ownRows = () => smoothLabels(y.dtype === "int32" ? np.oneHot(y, classes) : y, smoothing);
+      const mixedOnly = loss(r.out, r.targets);
+      const mixed = patchUp && kind === "mask" ? np.add(mixedOnly, patchUpTerm(loss, r.out, ownRows(), mixArrays.mask as Array, perm)) : mixedOnly;
       return [clean === null ? mixed : np.add(clean, np.mul(mixed, regWeight!)), r.state as PyTree];
     };
     const [[value, state], grads] = valueAndGrad(objective, { hasAux: true })(params);

@@ -4,6 +4,7 @@ import { DEFAULT_LOWERING_OPTIONS, lowerGemmAccumulate, onnxLowerings, type Lowe
 import { encodeModel, type ModelMessage, type NodeMessage } from "./proto.js";
 import { planFusions, readsOf } from "./fusions.js";
 import { readGradientOnce } from "./read-gradient-once.js";
+import { distributeNesterovStep } from "./nesterov-step.js";
 import { lowerMaxPoolRoute } from "./lower-pool.js";
 import { lowerConv } from "./lower-conv.js";
 import { toNHWC } from "./layout.js";
@@ -12,6 +13,9 @@ import { lowerScan } from "./lower-scan.js";
 export const OPSET = 17;
 /** The IR version that goes with opset 17. */
 export const IR_VERSION = 8;
+
+/** Jaxpr rewrites to a faster ONNX form, in order (each keeps the program's values, up to rounding). */
+const REWRITES: readonly ((j: Jaxpr) => Jaxpr)[] = [readGradientOnce, distributeNesterovStep];
 
 /** A primitive that cannot be written as ONNX: names the primitive and the layer it sits in. */
 export class OnnxLoweringError extends Error {
@@ -203,8 +207,10 @@ export function lowerEquations(b: GraphBuilder, jaxpr: Jaxpr, env: Map<Var, Valu
  */
 export function lowerToOnnx(closed: ClosedJaxpr, opts: LowerOptions = {}): LoweredModel {
   // A scan of no steps has no loop to run: its results are its inputs and empty stacks.
-  // Nesterov's direction is rewritten to read its gradient once, so that the gradient's matmul can accumulate.
-  const jaxpr = dce(readGradientOnce(inlineHigherOrder(closed.jaxpr, (e) => e.params.length === 0)));
+  // Nesterov's direction is rewritten to read its gradient once, so that the gradient's matmul can accumulate
+  // into the buffer, and the step's scale is distributed, so that the Gemm also takes the buffer's decay.
+  const inlined = inlineHigherOrder(closed.jaxpr, (e) => e.params.length === 0);
+  const jaxpr = dce(REWRITES.reduce((j, rewrite) => rewrite(j), inlined));
   const lowering = opts.lowering ?? DEFAULT_LOWERING_OPTIONS;
   const b = new GraphBuilder();
   const env = new Map<Var, Value>();

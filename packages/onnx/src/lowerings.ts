@@ -44,12 +44,15 @@ const binary =
 
 const cast = (b: GraphBuilder, x: string, to: DType) => b.op("Cast", [x], { to: int(ONNX_DTYPE[to]) });
 
-/** onnxruntime's order comparisons take numbers only: bool operands are compared as int32. */
+/**
+ * Bool operands are compared as int32: onnxruntime's order comparisons take numbers only, and onnxruntime-web's
+ * WebGPU provider (1.30) computes a second Equal of two bool tensors in a session from the first one's data.
+ */
 const comparison =
   (op: string): OnnxLowering<Primitive> =>
   (b, inputs, _p, out) => {
     const [x, y] = elementwiseOperands(b, inputs, out) as [string, string];
-    if (inputs[0]!.aval.dtype === "bool" && op !== "Equal") return b.op(op, [cast(b, x, "int32"), cast(b, y, "int32")]);
+    if (inputs[0]!.aval.dtype === "bool") return b.op(op, [cast(b, x, "int32"), cast(b, y, "int32")]);
     return b.op(op, [x, y]);
   };
 

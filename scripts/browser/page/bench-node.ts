@@ -17,6 +17,7 @@ for (const name of ["onnx", "wasm"] as const) {
     rows.push({ target: `node ${name}`, skipped: (e as Error).message });
     continue;
   }
-  rows.push({ target: `node ${name}`, detail: DETAIL[name](), times: await benchWorkloads(sizes) });
+  const times = await benchWorkloads(sizes, (t) => console.error(`bench:browser: node ${name}: ${t.workload}: ${t.ms.toFixed(2)} ms`));
+  rows.push({ target: `node ${name}`, detail: DETAIL[name](), times });
 }
 console.log(JSON.stringify({ rows }));

@@ -58,12 +58,16 @@ async function timeModel(name: string, model: nn.Model, inputShape: readonly num
   return { workload: name, ms: median(times), steps: times.length };
 }
 
-/** Both workloads on the current backend. */
-export async function benchWorkloads(sizes: BenchSizes): Promise<StepTime[]> {
+/** Both workloads on the current backend; `onTime` hears each as it is measured. */
+export async function benchWorkloads(sizes: BenchSizes, onTime: (t: StepTime) => void = () => {}): Promise<StepTime[]> {
   const mlp = nn.mlp(sizes.mlp);
   const mlpName = `MLP ${sizes.mlp.join("-")} b${sizes.mlpBatch}`;
   const out = [await timeModel(mlpName, mlp, [sizes.mlpBatch, sizes.mlp[0]!], sizes.mlp[sizes.mlp.length - 1]!, sizes)];
-  if (sizes.cnnBatch > 0) out.push(await timeModel(`smallCnn b${sizes.cnnBatch}`, nn.smallCnn(), [sizes.cnnBatch, 28, 28, 1], 10, sizes));
+  onTime(out[0]!);
+  if (sizes.cnnBatch > 0) {
+    out.push(await timeModel(`smallCnn b${sizes.cnnBatch}`, nn.smallCnn(), [sizes.cnnBatch, 28, 28, 1], 10, sizes));
+    onTime(out[1]!);
+  }
   return out;
 }
 

@@ -9,7 +9,7 @@ export function backendPanel(opts: { backends: Promise<readonly BackendChoice[]>
   let backends: readonly BackendChoice[] | undefined;
   const list = h("div", { class: "backend-list" });
   const rates = h("table", { class: "rates" });
-  const isolation = h("p", { class: "hint" }, globalThis.crossOriginIsolated ? "Cross-origin isolated: SharedArrayBuffer is there for onnxruntime-web's wasm threads (?onnxThreads=n)." : "Not cross-origin isolated: wasm runs on one thread (serve with COOP/COEP headers for threads).");
+  const isolation = h("p", { class: "hint" }, globalThis.crossOriginIsolated ? "Cross-origin isolated: tfjs wasm runs threaded (?wasmThreads=n), and onnxruntime-web may (?onnxThreads=n)." : "Not cross-origin isolated: wasm runs on one thread (serve with COOP/COEP headers for threads).");
   let switching = false;
 
   // The list is rebuilt only when the choice changes (a rebuilt button loses a click in progress); the rates often.

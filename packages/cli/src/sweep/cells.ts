@@ -5,6 +5,7 @@ import { resolveLayers, trainConfigFromArgs, TRAIN_OPTIONS, type TrainConfig } f
 import { datasetShape, type DatasetName } from "../datasets.js";
 import { UsageError } from "../errors.js";
 import { buildModel, DEFAULT_MODEL } from "../models.js";
+import { sweepMixFlagsFor } from "../mix-options.js";
 import type { SweepSpec } from "./spec.js";
 
 /** One cell of a sweep: an ordinary `mmx train` run and how it is evaluated. */
@@ -97,6 +98,7 @@ export function expandCells(spec: SweepSpec, backend: string, where: string): Ce
                     ...(alpha !== undefined ? ["--alpha", String(alpha)] : []),
                     ...(eligible !== undefined ? ["--layers", eligible.join(",")] : []),
                     ...sharedFlags(spec, dataset),
+                    ...sweepMixFlagsFor(method, spec.mixFlags ?? []),
                   ];
                   const name = `${dataset} ${model}${trainSize !== undefined ? ` n${trainSize}` : ""} e${epochs} ${method}${alpha !== undefined ? ` α=${alpha}` : ""}${eligible ? ` {${eligible.join(",")}}` : ""} s${seed}`;
                   let config: TrainConfig;

@@ -41,6 +41,7 @@ const AXIS_HELP: { readonly [K in keyof SweepSpec]-?: string } = {
   wd: "weight decay",
   backend: "the backend every cell trains on (default: the fastest here)",
   fgsmEps: "FGSM's L∞ radius in each cell's evaluation (default: 0.05 spirals, 0.03 images)",
+  mixFlags: "mmx train's mixing flags without dashes, given to the cells whose method they change: ways=3,no-self-pairs,bn-policy=clean",
 };
 
 export const SWEEP_OPTIONS: readonly OptionSpec[] = [

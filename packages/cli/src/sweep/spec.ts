@@ -4,6 +4,7 @@ import { LOSSES, METHODS, type LossName, type Method, type ScheduleName } from "
 import { DATASETS, type DatasetName } from "../datasets.js";
 import { didYouMean, listChoices, UsageError } from "../errors.js";
 import { MODELS, type ModelName } from "../models.js";
+import { checkSweepMixFlag } from "../mix-options.js";
 
 /**
  * A sweep: the axes of a grid (every combination is a cell) and the settings every cell shares.
@@ -34,6 +35,8 @@ export interface SweepSpec {
   backend?: string;
   /** FGSM's L∞ radius in each cell's evaluation; absent: 0.05 on the spirals, 0.03 on images. */
   fgsmEps?: number;
+  /** `mmx train`'s mixing flags without dashes ("ways=3", "no-self-pairs"), given to the cells whose method they change. */
+  mixFlags?: string[];
 }
 
 type Reader<T> = (value: unknown, where: string) => T;
@@ -90,6 +93,7 @@ const FIELDS: { readonly [K in keyof SweepSpec]-?: Reader<NonNullable<SweepSpec[
   wd: nonNegative,
   backend: text,
   fgsmEps: nonNegative,
+  mixFlags: list(checkSweepMixFlag),
 };
 export const SPEC_FIELDS = Object.keys(FIELDS) as (keyof SweepSpec)[];
 
@@ -154,6 +158,7 @@ export const FLAG_SHAPES: { readonly [K in keyof SweepSpec]-?: "list" | "sets" |
   wd: "value",
   backend: "value",
   fgsmEps: "value",
+  mixFlags: "list",
 };
 
 /**

@@ -1,0 +1,142 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { registerExecutor, setBackend, type Array as MxArray, type ClosedJaxpr, type Executor, type Program } from "@mmx/core";
+import { createOnnxExecutor, onnxRuntimeOptions, OnnxProgram, setOnnxRuntimeOptions } from "@mmx/onnx";
+import { InferenceSession, Tensor } from "onnxruntime-node";
+import { WORKLOADS, type WorkloadName } from "../workloads.js";
+import { mmxStep, type Mode } from "../mmx-step.js";
+
+/**
+ * Where an onnx step's time goes, node by node: `npm run profile:onnx -w @mmx/bench -- [--workload mlp] [--mode manifold]
+ * [--runs 50] [--threads 2] [--top 25]` (after building the bench). The workload's mmx step runs on onnx while an executor records each program's ONNX graph
+ * and its last inputs; then every program is loaded again in an onnxruntime session with its profiler on and run
+ * `--runs` times on those inputs. Prints the per-run time of each operator type and of the slowest nodes (kernel
+ * time as onnxruntime's profiler reports it), and the session run time beside their sum (the rest is per-run
+ * overhead: input binding, allocation, thread-pool hand-offs).
+ */
+interface Recorded {
+  program: OnnxProgram;
+  inputs?: { type: string; data: ArrayLike<number>; dims: readonly number[] }[];
+}
+
+function parseArgs(argv: string[]) {
+  const opts = { workload: "mlp" as WorkloadName, mode: "manifold" as Mode, runs: 50, threads: 0, top: 25 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const v = argv[++i];
+    if (v === undefined) throw new Error(`${arg} needs a value`);
+    if (arg === "--workload") opts.workload = v as WorkloadName;
+    else if (arg === "--mode") opts.mode = v as Mode;
+    else if (arg === "--runs") opts.runs = Number(v);
+    else if (arg === "--threads") opts.threads = Number(v);
+    else if (arg === "--top") opts.top = Number(v);
+    else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|input|manifold --runs N --threads N --top N (0: every node, in run order)`);
+  }
+  if (!(opts.workload in WORKLOADS)) throw new Error(`--workload: unknown workload '${opts.workload}'`);
+  if (!["plain", "input", "manifold"].includes(opts.mode)) throw new Error(`--mode: expected plain, input or manifold, got '${opts.mode}'`);
+  for (const [flag, v, min] of [["--runs", opts.runs, 1], ["--threads", opts.threads, 0], ["--top", opts.top, 0]] as const) {
+    if (!(Number.isInteger(v) && v >= min)) throw new Error(`${flag}: expected an integer >= ${min}, got ${v}`);
+  }
+  return opts;
+}
+
+interface ProfileEvent {
+  cat: string;
+  name: string;
+  dur: number;
+  args?: { op_name?: string; provider?: string };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.threads) setOnnxRuntimeOptions({ intraOpThreads: opts.threads });
+  const recorded: Recorded[] = [];
+  const real = createOnnxExecutor();
+  const recording: Executor = {
+    name: "onnx",
+    compile(closed: ClosedJaxpr): Program {
+      const program = real.compile(closed) as OnnxProgram;
+      const entry: Recorded = { program };
+      recorded.push(entry);
+      return {
+        run(inputs: readonly MxArray[]) {
+          entry.inputs = inputs.map((x) => ({ type: x.dtype, data: x.dataSync() as ArrayLike<number>, dims: x.shape }));
+          return program.run(inputs);
+        },
+        dispose: () => program.dispose(),
+      } as Program;
+    },
+  };
+  registerExecutor("onnx", recording);
+  await setBackend("onnx");
+  const step = mmxStep(WORKLOADS[opts.workload], opts.mode);
+  for (const layer of step.layers) await step.runAt(layer);
+  step.dispose();
+
+  const dir = mkdtempSync(join(tmpdir(), "mmx-onnx-profile-"));
+  const ro = onnxRuntimeOptions();
+  try {
+    for (const [p, rec] of recorded.entries()) {
+      if (!rec.inputs) continue;
+      const { bytes, inputNames, model } = rec.program.lowered;
+      const session = await InferenceSession.create(bytes, {
+        executionProviders: ["cpu"],
+        graphOptimizationLevel: "all",
+        enableCpuMemArena: ro.memoryArena,
+        enableMemPattern: ro.memoryArena,
+        ...(ro.intraOpThreads ? { intraOpNumThreads: ro.intraOpThreads } : {}),
+        extra: { session: { intra_op: { allow_spinning: ro.allowSpinning ? "1" : "0" } } },
+        enableProfiling: true,
+        profileFilePrefix: join(dir, `p${p}`),
+      });
+      const feeds: Record<string, Tensor> = {};
+      rec.inputs.forEach((x, i) => (feeds[inputNames[i]!] = new Tensor(x.type as "float32", x.data as Float32Array, x.dims as number[])));
+      for (let i = 0; i < 5; i++) await session.run(feeds);
+      const wall: number[] = [];
+      for (let i = 0; i < opts.runs; i++) {
+        const t0 = performance.now();
+        await session.run(feeds);
+        wall.push(performance.now() - t0);
+      }
+      session.endProfiling();
+      await session.release();
+      const file = readdirSync(dir).find((f) => f.startsWith(`p${p}_`))!;
+      const events = JSON.parse(readFileSync(join(dir, file), "utf8")) as ProfileEvent[];
+      report(p, model.graph.node.length, events, wall, opts);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(p: number, lowered: number, events: ProfileEvent[], wall: number[], opts: { runs: number; top: number }) {
+  const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run");
+  const timed = runs.slice(-opts.runs);
+  // A run's node events come before its own model_run event: start after the last untimed run's.
+  const from = events.indexOf(runs[runs.length - opts.runs - 1]!) + 1;
+  const nodes = events.slice(from).filter((e) => e.cat === "Node" && e.name.endsWith("_kernel_time"));
+  const byOp = new Map<string, { us: number; n: number }>();
+  const byNode = new Map<string, number>();
+  for (const e of nodes) {
+    const op = e.args?.op_name ?? "?";
+    const o = byOp.get(op) ?? { us: 0, n: 0 };
+    o.us += e.dur;
+    o.n += 1;
+    byOp.set(op, o);
+    byNode.set(e.name, (byNode.get(e.name) ?? 0) + e.dur);
+  }
+  const sortedWall = [...wall].sort((a, b) => a - b);
+  const kernelMs = [...byOp.values()].reduce((s, o) => s + o.us, 0) / 1000 / opts.runs;
+  const runMs = timed.reduce((s, e) => s + e.dur, 0) / 1000 / opts.runs;
+  const perRunNodes = nodes.length / opts.runs;
+  console.log(`\n## program ${p}: ${lowered} lowered nodes, ${perRunNodes} nodes run after onnxruntime's optimisation`);
+  console.log(`wall median ${sortedWall[sortedWall.length >> 1]!.toFixed(2)} ms, model_run mean ${runMs.toFixed(2)} ms, kernels ${kernelMs.toFixed(2)} ms`);
+  console.log("| op | per run (ms) | nodes |\n|---|---|---|");
+  for (const [op, o] of [...byOp].sort((a, b) => b[1].us - a[1].us)) console.log(`| ${op} | ${(o.us / 1000 / opts.runs).toFixed(3)} | ${o.n / opts.runs} |`);
+  console.log(`slowest nodes:`);
+  const order = opts.top > 0 ? [...byNode].sort((a, b) => b[1] - a[1]).slice(0, opts.top) : [...byNode];
+  for (const [name, us] of order) console.log(`  ${(us / 1000 / opts.runs).toFixed(3)} ms  ${name.replace(/_kernel_time$/, "")}`);
+}
+
+await main();
