@@ -8,6 +8,7 @@ import { UsageError } from "./errors.js";
 import { checkOutFolder, LOCK_FILE } from "./run-folder.js";
 import { runFiles } from "./run-files.js";
 import { run, tempDir } from "./test-helpers.js";
+import { expectRefused } from "./testing-only/expect-refused.js";
 
 const TINY = ["--n-train", "64", "--n-test", "32", "--batch", "32", "--hidden", "4", "--epochs", "1", "--backend", "wasm", "--quiet"];
 
@@ -42,15 +43,6 @@ function editHeader(dir: string, edit: (header: Record<string, any>) => void): v
 }
 
 const mkfifo = (path: string) => execFileSync("mkfifo", [path]);
-
-/** Runs mmx and expects the one-line error `message` (a RegExp over the line) with exit 2: never a trace, never a hang. */
-async function expectRefused(argv: string[], message: RegExp): Promise<void> {
-  const r = await run(argv);
-  const context = `mmx ${argv.join(" ")}\n${r.stderr}`;
-  expect(r.code, context).toBe(2);
-  expect(r.stderr.trim().split("\n"), context).toHaveLength(1);
-  expect(r.stderr.trim(), context).toMatch(message);
-}
 
 describe("odd --out paths are one-line errors naming the path", () => {
   const cases: [string, (dir: string) => string, RegExp][] = [

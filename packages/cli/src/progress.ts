@@ -22,6 +22,14 @@ export interface ProgressState {
   final?: boolean;
 }
 
+/**
+ * Where a training loop stands, for its progress: step `step` of `steps` in epoch `epoch` (counted from 0) of
+ * `epochs`; the last step of the epoch before `stopEpoch` (where this call stops) is the final update.
+ */
+export function loopPosition(label: string | undefined, epoch: number, epochs: number, step: number, steps: number, stopEpoch: number): Omit<ProgressState, "loss" | "examplesPerSecond" | "etaSeconds"> {
+  return { ...(label ? { label } : {}), epoch: epoch + 1, epochs, step, steps, final: epoch + 1 === stopEpoch && step === steps };
+}
+
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "--";
   const s = Math.round(seconds);

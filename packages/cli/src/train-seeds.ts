@@ -3,18 +3,19 @@ import { batchCount, batches } from "@mmx/data";
 import { bceSoftmax, softCrossEntropy } from "@mmx/losses";
 import { trainSeeds, type TrainState } from "@mmx/mixup";
 import { sgd, type SgdState } from "@mmx/optim";
-import { foldIn, type Key } from "@mmx/random";
+import { foldIn } from "@mmx/random";
 import { writeJsonAtomic } from "./atomic-file.js";
 import { useBackend } from "./backends.js";
 import { saveCheckpoint } from "./checkpoint.js";
 import { resolveLayers, type TrainConfig } from "./config.js";
 import { validateConfig } from "./config-schema.js";
-import { reshapeBatch, type LoadedData } from "./datasets.js";
+import type { LoadedData } from "./datasets.js";
 import { divergenceError, nonFiniteIn } from "./divergence.js";
+import { trainBatchOptions } from "./train-batch-options.js";
 import { UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { buildModel, initModel } from "./models.js";
-import type { ProgressSink } from "./progress.js";
+import { loopPosition, type ProgressSink } from "./progress.js";
 import { acquireRunLock, checkOutFolder } from "./run-folder.js";
 import { checkNoForeignRunFiles, runFiles, type EpochRecord } from "./run-files.js";
 import { makePolicy, makeSchedule, runKeys, type TrainResult } from "./train.js";
@@ -78,12 +79,6 @@ async function trainLocked(configs: readonly TrainConfig[], opts: TrainSeedsOpti
   dispose(inits.flatMap((i) => [i.params, i.state]));
   configs.forEach((c, s) => writeJsonAtomic(files[s]!.config, c));
 
-  const batchOptions = (s: number, e: number) => ({
-    batchSize: config.batch,
-    key: foldIn(keys[s]!.shuffle, e),
-    dropLast: true,
-    transform: data.augment ? (x: Parameters<NonNullable<LoadedData["augment"]>>[0], k: Key) => reshapeBatch(data.augment!(x, k), input) : (x: Parameters<typeof reshapeBatch>[0]) => reshapeBatch(x, input),
-  });
   const metrics: EpochRecord[][] = configs.map(() => []);
   let globalStep = 0;
   let trainSeconds = 0;
@@ -91,7 +86,7 @@ async function trainLocked(configs: readonly TrainConfig[], opts: TrainSeedsOpti
     const lossSums = new Float64Array(S);
     let count = 0;
     const started = performance.now();
-    const streams = configs.map((_, s) => batches(data.train, batchOptions(s, epoch)));
+    const streams = keys.map((k) => batches(data.train, trainBatchOptions(data, config.batch, input, k.shuffle, epoch)));
     for (;;) {
       const next = streams.map((it) => it.next());
       if (next.some((n) => n.done)) break;
@@ -117,15 +112,10 @@ async function trainLocked(configs: readonly TrainConfig[], opts: TrainSeedsOpti
         const elapsed = (performance.now() - started) / 1000;
         const left = (config.epochs - epoch) * stepsPerEpoch - count;
         opts.progress.update({
-          ...(opts.label ? { label: opts.label } : {}),
-          epoch: epoch + 1,
-          epochs: config.epochs,
-          step: count,
-          steps: stepsPerEpoch,
+          ...loopPosition(opts.label, epoch, config.epochs, count, stepsPerEpoch, config.epochs),
           loss: lossSums.reduce((a, b) => a + b, 0) / (S * count),
           examplesPerSecond: (S * count * config.batch) / Math.max(elapsed, 1e-9),
           etaSeconds: left * (elapsed / count),
-          final: epoch + 1 === config.epochs && count === stepsPerEpoch,
         });
       }
     }

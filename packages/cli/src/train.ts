@@ -13,14 +13,15 @@ import { useBackend } from "./backends.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { resolveLayers, type TrainConfig } from "./config.js";
 import { validateConfig } from "./config-schema.js";
-import { loadData, reshapeBatch, type LoadedData } from "./datasets.js";
+import { loadData, type LoadedData } from "./datasets.js";
 import { divergenceError, nonFiniteIn } from "./divergence.js";
+import { trainBatchOptions } from "./train-batch-options.js";
 import { checkParamsFit } from "./params-fit.js";
 import { blame, blameAsync, UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { upgradeSgdState } from "./legacy-opt-state.js";
 import { buildModel, initModel } from "./models.js";
-import type { ProgressSink } from "./progress.js";
+import { loopPosition, type ProgressSink } from "./progress.js";
 import { acquireRunLock, checkOutFolder } from "./run-folder.js";
 import { StepTimer } from "./step-timer.js";
 import { checkNoForeignRunFiles, type EpochRecord, readConfigFile, readMetrics, runFiles } from "./run-files.js";
@@ -174,12 +175,7 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
   }
   writeJsonAtomic(files.config, config);
 
-  const batchOptions = (e: number) => ({
-    batchSize: config.batch,
-    key: foldIn(keys.shuffle, e),
-    dropLast: true,
-    transform: data.augment ? (x: Parameters<NonNullable<LoadedData["augment"]>>[0], k: Key) => reshapeBatch(data.augment!(x, k), input) : (x: Parameters<typeof reshapeBatch>[0]) => reshapeBatch(x, input),
-  });
+  const batchOptions = (e: number) => trainBatchOptions(data, config.batch, input, keys.shuffle, e);
 
   const firstEpoch = epoch;
   const lastEpoch = opts.stopAfterEpochs === undefined ? config.epochs : Math.min(config.epochs, epoch + opts.stopAfterEpochs);
@@ -219,15 +215,10 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
         const evalLeft = (evalSeconds / Math.max(1, epoch - firstEpoch)) * (lastEpoch - epoch);
         const runLeft = (left === 0 ? 0 : left * perStep) + evalLeft;
         opts.progress.update({
-          ...(opts.label ? { label: opts.label } : {}),
-          epoch: epoch + 1,
-          epochs: config.epochs,
-          step: count,
-          steps: stepsPerEpoch,
+          ...loopPosition(opts.label, epoch, config.epochs, count, stepsPerEpoch, lastEpoch),
           loss: lossSum / count,
           examplesPerSecond: (count * config.batch) / Math.max(elapsed, 1e-9),
           etaSeconds: opts.eta ? opts.eta(runLeft) : runLeft,
-          final: epoch + 1 === lastEpoch && count === stepsPerEpoch,
         });
       }
     }

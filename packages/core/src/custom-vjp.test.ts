@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { customVjp, describePlan, EXECUTOR_ONLY_BACKENDS, grad, isCustomVjpEqn, jit, jvp, lax, makeJaxpr, np, planBackends, readTree, setBackend, setWebgpuCpuForward, tidy, typecheckJaxpr, vmap, type Array as MxArray } from "./index.js";
+import { customVjp, describePlan, EXECUTOR_ONLY_BACKENDS, grad, isCustomVjpEqn, jit, jvp, lax, makeJaxpr, np, planBackends, readTree, setBackend, tidy, typecheckJaxpr, vmap, type Array as MxArray } from "./index.js";
 import { expectAllClose } from "./test-util/close.js";
+import { useTestBackend } from "./test-util/use-backend.js";
 
 /**
  * customVjp: grad uses the given rule (a softplus whose plain derivative is Inf/Inf = NaN for large inputs), every
@@ -23,8 +24,7 @@ const sigmoid = xs.map((v) => 1 / (1 + Math.exp(-v)));
 for (const backend of plan.run) {
   describe(`${backend}: customVjp`, () => {
     beforeAll(async () => {
-      await setBackend(backend);
-      if (backend === "webgpu") setWebgpuCpuForward(false);
+      await useTestBackend(backend);
     });
 
     it("grad, jit(grad), vmap(grad), grad(vmap) and grad through a scan use the rule; f's values are unchanged", async () => {

@@ -1,7 +1,9 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { describePlan, DeviceArray, dispose, EXECUTOR_ONLY_BACKENDS, jit, np, planBackends, setBackend, setWebgpuCpuForward, vjp, type DType, type Array as NDArray } from "./index.js";
-import { primitiveCases, type Operand, type PrimitiveCase } from "./test-util/primitive-cases.js";
+import { describePlan, DeviceArray, dispose, EXECUTOR_ONLY_BACKENDS, jit, np, planBackends, setBackend, vjp, type DType, type Array as NDArray } from "./index.js";
+import { caseName, differentiatedArgs, ofDifferentiated, operandArray } from "./test-util/case-operands.js";
+import { primitiveCases, type PrimitiveCase } from "./test-util/primitive-cases.js";
+import { useTestBackend } from "./test-util/use-backend.js";
 
 /**
  * An array's data is of the typed-array class its dtype names, for every primitive's value and VJP, eager and
@@ -12,8 +14,6 @@ const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
 if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
 
 const CLASS: Readonly<Record<DType, string>> = { float32: "Float32Array", int32: "Int32Array", bool: "Uint8Array" };
-const toMx = (o: Operand) => np.array(o.values, { shape: o.shape, dtype: o.dtype });
-const caseName = (c: PrimitiveCase) => (c.label ? `${c.primitive} (${c.label})` : c.primitive);
 
 /** The class of the values the backend holds (not a copy made for the reader). */
 async function heldClass(x: NDArray): Promise<string> {
@@ -24,9 +24,9 @@ async function heldClass(x: NDArray): Promise<string> {
 /** The case's value and its VJP (float outputs) against a ones cotangent. */
 function valueAndPullback(c: PrimitiveCase, xs: NDArray[], extra: unknown): NDArray[] {
   const out = c.mmx(xs, extra);
-  const diffArgs = [...new Set([...(c.tapeArgs ?? []), ...(c.fdArgs ?? [])])];
+  const diffArgs = differentiatedArgs(c);
   if (diffArgs.length === 0 || out.dtype !== "float32") return [out];
-  const [, pullback] = vjp((...ds: NDArray[]) => c.mmx(xs.map((x, i) => (diffArgs.includes(i) ? ds[diffArgs.indexOf(i)]! : x)), extra), ...diffArgs.map((i) => xs[i]!));
+  const [, pullback] = vjp(ofDifferentiated(c, xs, extra, diffArgs), ...diffArgs.map((i) => xs[i]!));
   return [out, ...(pullback(np.onesLike(out)) as NDArray[])];
 }
 
@@ -42,11 +42,10 @@ for (const backend of plan.run) {
   describe(`${backend}: every primitive's data is of its dtype's typed-array class`, () => {
     for (const c of primitiveCases) {
       it(caseName(c), async () => {
-        await setBackend(backend);
-        if (backend === "webgpu") setWebgpuCpuForward(false);
+        await useTestBackend(backend);
         await fc.assert(
           fc.asyncProperty(c.operands, async ({ ops, extra }) => {
-            const xs = ops.map(toMx);
+            const xs = ops.map((o) => operandArray(o));
             const eager = valueAndPullback(c, xs, extra);
             const jitted = jit((...as: NDArray[]) => valueAndPullback(c, as, extra))(...xs);
             try {

@@ -1,9 +1,13 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, hessian, hvp, jacfwd, jacrev, jit, jvp, np, planBackends, propertyRuns, readTree, setBackend, setWebgpuCpuForward, tidy, vjp, type Array as MxArray } from "./index.js";
+import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, hessian, hvp, jacfwd, jacrev, jit, jvp, np, planBackends, propertyRuns, readTree, setBackend, tidy, vjp, type Array as MxArray } from "./index.js";
 import { expectAllClose } from "./test-util/close.js";
-import { primitiveCases, type Operand, type PrimitiveCase } from "./test-util/primitive-cases.js";
-import { build, inputs, program } from "./test-util/random-programs.js";
+import { caseName, differentiatedArgs, ofDifferentiated, operandArray } from "./test-util/case-operands.js";
+import { lcg } from "./test-util/lcg.js";
+import { primitiveCases } from "./test-util/primitive-cases.js";
+import { dot, expectTransposed, jvpAndVjp } from "./test-util/program-transforms.js";
+import { program } from "./test-util/random-programs.js";
+import { useTestBackend } from "./test-util/use-backend.js";
 
 /**
  * Forward mode against the two independent references it must match: finite differences, and reverse
@@ -17,33 +21,27 @@ const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
 const FD_EPS = 1e-3;
 if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  };
-}
+/** Directions and cotangents in [-1, 1) from a seed. */
+const signedLcg = (seed: number) => {
+  const next = lcg(seed);
+  return () => next() * 2 - 1;
+};
 const randomLike = (x: MxArray, rand: () => number) => np.array(Array.from({ length: x.size }, rand), { shape: x.shape });
-const dot = (a: MxArray, b: MxArray) => np.sum(np.mul(a, b));
 const read = (a: MxArray) => Array.from(a.dataSync(), Number);
-const toMx = (o: Operand) => np.array(o.values, { shape: o.shape, dtype: o.dtype });
-const caseName = (c: PrimitiveCase) => (c.label ? `${c.primitive} (${c.label})` : c.primitive);
 
 describe("jvp on every primitive", () => {
   beforeAll(async () => {
     await setBackend("cpu");
   });
   for (const c of primitiveCases) {
-    const diffArgs = [...new Set([...(c.tapeArgs ?? []), ...(c.fdArgs ?? [])])];
+    const diffArgs = differentiatedArgs(c);
     it(`${caseName(c)}: transposition against vjp, finite differences, and jit`, () => {
       fc.assert(
         fc.property(c.operands, fc.integer({ min: 1, max: 2 ** 30 }), ({ ops, extra }, seed) => {
           tidy(() => {
-            const rand = lcg(seed);
-            const xs = ops.map(toMx);
-            const withArgs = (ds: MxArray[]) => xs.map((x, i) => (diffArgs.includes(i) ? ds[diffArgs.indexOf(i)]! : x));
-            const f = (...ds: MxArray[]) => c.mmx(withArgs(ds), extra);
+            const rand = signedLcg(seed);
+            const xs = ops.map((o) => operandArray(o));
+            const f = ofDifferentiated(c, xs, extra, diffArgs);
             const primals = diffArgs.map((i) => xs[i]!);
             const [out, tangent] = jvp(f, primals, primals.map((p) => (p.dtype === "float32" ? randomLike(p, rand) : p)));
             const plain = f(...primals);
@@ -53,7 +51,7 @@ describe("jvp on every primitive", () => {
               return;
             }
             // Same directions again, from the same seed.
-            const rand2 = lcg(seed);
+            const rand2 = signedLcg(seed);
             const vs = primals.map((p) => (p.dtype === "float32" ? randomLike(p, rand2) : p));
             const u = randomLike(out, rand);
             const [, pullback] = vjp(f, ...primals);
@@ -82,34 +80,25 @@ describe("jvp on every primitive", () => {
 for (const backend of plan.run) {
   describe(`${backend}: jvp on random programs`, () => {
     beforeAll(async () => {
-      await setBackend(backend);
-      if (backend === "webgpu") setWebgpuCpuForward(false);
+      await useTestBackend(backend);
     });
 
     it("transposition against vjp, finite differences, and jit(jvp) == jvp", async () => {
       await fc.assert(
-        fc.asyncProperty(program, async ({ m, n, steps, seed }) => {
+        fc.asyncProperty(program, async (p) => {
           const r = await readTree(
             tidy(() => {
-              const f = build(steps);
-              const args = inputs(m, n, seed);
-              const rand = lcg(seed + 1);
-              const vs = args.map((a) => randomLike(a, rand));
-              const [out, tangent] = jvp(f, args, vs) as [MxArray, MxArray];
-              const u = randomLike(out, rand);
-              const [, pullback] = vjp(f, ...args);
-              const cts = pullback(u) as MxArray[];
-              const [jitOut, jitTangent] = jit((...xs: MxArray[]) => jvp(f, xs, vs))(...args) as [MxArray, MxArray];
+              const rand = signedLcg(p.seed + 1);
+              const { f, args, vs, u, values } = jvpAndVjp(p, (xs) => xs.map((a) => randomLike(a, rand)), (out) => randomLike(out, rand));
               // A central difference along v of <f, u>: the programs' kinks (relu, max, where) are measure zero.
               const at = (s: number) => {
                 const [x, y, w] = args.map((a, j) => np.add(a, np.mul(vs[j]!, s)));
                 return dot(f(x!, y!, w!), u);
               };
-              return { out, tangent, jitOut, jitTangent, forward: dot(tangent, u), reverse: cts.map((ct, j) => dot(ct, vs[j]!)), plus: at(FD_EPS), minus: at(-FD_EPS) };
+              return { ...values, forward: dot(values.tangent, u), plus: at(FD_EPS), minus: at(-FD_EPS) };
             }),
           );
-          const reverse = r.reverse.reduce((acc, d) => acc + d[0]!, 0);
-          expectAllClose(r.forward, [reverse], { rtol: 1e-3, atol: 1e-4, what: "<jvp, u> vs <v, vjp(u)>" });
+          expectTransposed(r.forward, r.reverse);
           expectAllClose(r.jitOut, r.out, { what: "jit(jvp) primal" });
           expectAllClose(r.jitTangent, r.tangent, { what: "jit(jvp) tangent" });
           const directional = (r.plus[0]! - r.minus[0]!) / (2 * FD_EPS);

@@ -1,12 +1,15 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { describePlan, EXECUTOR_ONLY_BACKENDS, np, planBackends, propertyRuns, setBackend, setWebgpuCpuForward, tidy, vjp, type Array as MxArray } from "./index.js";
+import { describePlan, EXECUTOR_ONLY_BACKENDS, np, planBackends, propertyRuns, setBackend, tidy, vjp, type Array as MxArray } from "./index.js";
 import { shapeRules } from "./shape-rules.js";
 import type { Primitive } from "./primitives.js";
 import { expectAllClose } from "./test-util/close.js";
 import { onCpu, tfa } from "./test-util/oracle.js";
 import { primitiveCases, uncoveredPrimitives, type Operand, type PrimitiveCase } from "./test-util/primitive-cases.js";
+import { caseName, differentiatedArgs, ofDifferentiated, operandArray } from "./test-util/case-operands.js";
+import { lcg } from "./test-util/lcg.js";
 import { readTree } from "./test-util/read.js";
+import { useTestBackend } from "./test-util/use-backend.js";
 
 /**
  * Every primitive's value and VJP on every backend under test (MMX_BACKENDS, default cpu and wasm; see
@@ -19,16 +22,6 @@ if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
 
 const RUNS = 25;
 
-/** A small deterministic generator for cotangents and directions (no randomness outside the seed). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-const toMx = (o: Operand) => np.array(o.values, { shape: o.shape, dtype: o.dtype });
 const toTf = (o: Operand) => tfa.tensor(o.values, o.shape, o.dtype);
 const values = (a: { dataSync(): ArrayLike<number> }) => Array.from(a.dataSync(), Number);
 
@@ -41,7 +34,6 @@ interface Computed {
 }
 
 const FD_EPS = 1e-3;
-const caseName = (c: PrimitiveCase) => (c.label ? `${c.primitive} (${c.label})` : c.primitive);
 
 /**
  * Forward, VJP against a random cotangent, and directional finite differences, all in mmx on the current backend:
@@ -49,19 +41,19 @@ const caseName = (c: PrimitiveCase) => (c.label ? `${c.primitive} (${c.label})` 
  */
 async function computeMmx(c: PrimitiveCase, ops: Operand[], extra: unknown, seed: number): Promise<Computed> {
   const rand = lcg(seed);
-  const diffArgs = [...new Set([...(c.tapeArgs ?? []), ...(c.fdArgs ?? [])])];
+  const diffArgs = differentiatedArgs(c);
   const arrays = tidy(() => {
-    const xs = ops.map(toMx);
+    const xs = ops.map((o) => operandArray(o));
     const out = c.mmx(xs, extra);
     const ct = Array.from({ length: out.size }, () => rand() * 2 - 1);
     const none = { out, ct, grads: [] as MxArray[], fd: [] as { arg: number; dir: number[]; plus: MxArray; minus: MxArray }[] };
     if (diffArgs.length === 0 || out.dtype !== "float32") return none;
     const ctArr = np.array(ct, { shape: out.shape });
-    const withArgs = (ds: MxArray[]) => xs.map((x, i) => (diffArgs.includes(i) ? ds[diffArgs.indexOf(i)]! : x));
-    const [, vjpFn] = vjp((...ds: MxArray[]) => c.mmx(withArgs(ds), extra), ...diffArgs.map((i) => xs[i]!));
+    const f = ofDifferentiated(c, xs, extra, diffArgs);
+    const [, vjpFn] = vjp(f, ...diffArgs.map((i) => xs[i]!));
     const grads = vjpFn(ctArr) as MxArray[];
     // Central differences along a random ±1 direction of each argument: L(x) = <f(x), ct>.
-    const loss = (ds: MxArray[]) => np.sum(np.mul(c.mmx(withArgs(ds), extra), ctArr));
+    const loss = (ds: MxArray[]) => np.sum(np.mul(f(...ds), ctArr));
     const fd = (c.fdArgs ?? []).map((arg) => {
       const dir = Array.from({ length: xs[arg]!.size }, () => (rand() < 0.5 ? -1 : 1));
       const v = np.array(dir, { shape: xs[arg]!.shape });
@@ -111,19 +103,10 @@ describe("the primitive table", () => {
   });
 });
 
-/**
- * tfjs-webgpu runs small operations whose inputs are still on the host on the CPU: with the small shapes drawn
- * here that would test those shortcuts instead of the GPU kernels, so they are turned off.
- */
-function forceGpuKernels(backend: string): void {
-  if (backend === "webgpu") setWebgpuCpuForward(false);
-}
-
 for (const backend of plan.run) {
   describe(`${backend}: every primitive's value and VJP against tfjs's tape and finite differences`, () => {
     beforeAll(async () => {
-      await setBackend(backend);
-      forceGpuKernels(backend);
+      await useTestBackend(backend);
     });
 
     for (const c of primitiveCases) {
@@ -158,8 +141,7 @@ for (const backend of plan.run.filter((b) => b !== "cpu")) {
           fc.asyncProperty(c.operands, fc.integer({ min: 1, max: 2 ** 30 }), async ({ ops, extra }, seed) => {
             await setBackend("cpu");
             const onCpuBackend = await computeMmx(c, ops, extra, seed);
-            await setBackend(backend);
-            forceGpuKernels(backend);
+            await useTestBackend(backend);
             const other = await computeMmx(c, ops, extra, seed);
             const tol = c.tol ?? { rtol: 1e-4, atol: 1e-5 };
             expectAllClose(other.out, onCpuBackend.out, { ...tol, what: `${caseName(c)} value, ${backend} vs cpu` });

@@ -16,17 +16,17 @@ import {
   propertyRuns,
   readTree,
   setBackend,
-  setWebgpuCpuForward,
+ 
   tidy,
   tree,
   typecheckJaxpr,
   inlineHigherOrder,
-  valueAndGrad,
   vmap,
   type Array as MxArray,
 } from "./index.js";
 import { expectAllClose } from "./test-util/close.js";
-import { netInputs, netLoss, rnnInputs, rnnLoop, rnnLoss, rnnScan, type NetParams, type RnnParams } from "./test-util/scan-programs.js";
+import { netEpochLoop, netInputs, netSgdStep, rnnInputs, rnnLoop, rnnLoss, rnnScan, type NetParams, type RnnParams } from "./test-util/scan-programs.js";
+import { useTestBackend } from "./test-util/use-backend.js";
 
 /**
  * lax.scan against the JS loop it stands for: values, gradients (grad of a scan is a reverse scan), jvp
@@ -44,8 +44,7 @@ const SEED = { seed: 1717 };
 for (const backend of plan.run) {
   describe(`${backend}: scan equals the unrolled loop`, () => {
     beforeAll(async () => {
-      await setBackend(backend);
-      if (backend === "webgpu") setWebgpuCpuForward(false);
+      await useTestBackend(backend);
     });
 
     it("values and gradients of a recurrent (MLP-ish) body, eager and jitted", async () => {
@@ -161,22 +160,11 @@ for (const backend of plan.run) {
       const r = await readTree(
         tidy(() => {
           const { p, xb, yb } = netInputs(5, 4, 3);
-          const lr = 0.1;
-          const step = (q: NetParams, batch: { x: MxArray; y: MxArray }): [NetParams, MxArray] => {
-            const [loss, g] = valueAndGrad(netLoss)(q, batch.x, batch.y);
-            return [tree.map((w: MxArray, gw: MxArray) => np.sub(w, np.mul(gw, lr)), q, g), loss];
-          };
+          const step = netSgdStep(0.1);
           const epoch = jit((q: NetParams, x: MxArray, y: MxArray) => lax.scan(step, q, { x, y }));
-          const stepJit = jit(step);
-          let q = p;
-          const losses: MxArray[] = [];
-          for (let i = 0; i < 5; i++) {
-            const [next, loss] = stepJit(q, { x: np.squeeze(np.slice(xb, [i, 0, 0], [1, 4, 3]), 0), y: np.squeeze(np.slice(yb, [i, 0, 0], [1, 4, 1]), 0) });
-            q = next;
-            losses.push(loss);
-          }
+          const [looped, loopLosses] = netEpochLoop(jit(step), p, xb, yb);
           const [trained, epochLosses] = epoch(p, xb, yb);
-          return { trained, epochLosses, looped: q, loopLosses: np.stack(losses) };
+          return { trained, epochLosses, looped, loopLosses };
         }),
       );
       expectAllClose(flat(r.trained), flat(r.looped), { what: "params after the epoch" });

@@ -1,9 +1,12 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, type Eqn, jit, lax, makeJaxpr, np, planBackends, propertyRuns, readTree, setBackend, setWebgpuCpuForward, tidy, tree, vmap, type Array as MxArray } from "./index.js";
+import { describePlan, EXECUTOR_ONLY_BACKENDS, grad, type Eqn, jit, lax, makeJaxpr, np, planBackends, propertyRuns, readTree, setBackend, tidy, tree, vmap, type Array as MxArray } from "./index.js";
 import { expectAllClose } from "./test-util/close.js";
-import { primitiveCases, type Operand, type PrimitiveCase } from "./test-util/primitive-cases.js";
-import { build, inputs, program } from "./test-util/random-programs.js";
+import { caseName, operandArray } from "./test-util/case-operands.js";
+import { primitiveCases } from "./test-util/primitive-cases.js";
+import { example, perExampleGradients, vmapAgainstStacked } from "./test-util/program-transforms.js";
+import { program } from "./test-util/random-programs.js";
+import { useTestBackend } from "./test-util/use-backend.js";
 
 /**
  * vmap(f)(xs) equals stacking f(xs[i]): over every primitive's cases (each operand mapped or shared),
@@ -14,11 +17,8 @@ const plan = await planBackends(undefined, { exclude: EXECUTOR_ONLY_BACKENDS });
 if (!process.env["MMX_PLAN_FILE"]) console.log(describePlan(plan));
 
 const read = (a: MxArray) => Array.from(a.dataSync(), Number);
-const caseName = (c: PrimitiveCase) => (c.label ? `${c.primitive} (${c.label})` : c.primitive);
-const toMx = (o: Operand, scale = 1) => np.array(o.dtype === "float32" ? o.values.map((v) => v * scale) : o.values, { shape: o.shape, dtype: o.dtype });
 /** The convolutions of a program, with their groups. */
 const convEqns = (eqns: readonly Eqn[]) => eqns.filter((e) => e.primitive.startsWith("conv")).map((e) => [e.primitive, (e.params as { groups: number }).groups] as const);
-const example = (x: MxArray, i: number) => np.squeeze(np.slice(x, [i, ...x.shape.slice(1).map(() => 0)], [1, ...x.shape.slice(1)]), 0);
 
 describe("vmap of every primitive equals the stacked per-example results", () => {
   beforeAll(async () => {
@@ -33,7 +33,7 @@ describe("vmap of every primitive equals the stacked per-example results", () =>
             const scales = [1, -0.5, 0.75];
             const mapped = ops.map((_, i) => ((pick >> i) & 1) === 1 || ops.length === 1);
             if (!mapped.some(Boolean)) mapped[0] = true;
-            const batch = ops.map((o, i) => (mapped[i] ? np.stack(scales.map((s) => toMx(o, s))) : toMx(o)));
+            const batch = ops.map((o, i) => (mapped[i] ? np.stack(scales.map((s) => operandArray(o, s))) : operandArray(o)));
             const f = (...xs: MxArray[]) => c.mmx(xs, extra);
             const batched = vmap(f, { inAxes: mapped.map((m) => (m ? 0 : null)) })(...batch) as MxArray;
             const stacked = np.stack(scales.map((_, b) => f(...batch.map((x, i) => (mapped[i] ? example(x, b) : x)))));
@@ -47,30 +47,20 @@ describe("vmap of every primitive equals the stacked per-example results", () =>
   }
 });
 
-const batchOf = (m: number, n: number, seed: number, size: number) => {
-  const examples = Array.from({ length: size }, (_, i) => inputs(m, n, seed + 7 * i));
-  return [np.stack(examples.map((e) => e[0]!)), np.stack(examples.map((e) => e[1]!)), examples[0]![2]!];
-};
-
 // Random programs on every backend under test (MMX_BACKENDS; values read with `await data()`, which webgpu needs).
 for (const backend of plan.run) {
   describe(`${backend}: vmap of random programs`, () => {
     beforeAll(async () => {
-      await setBackend(backend);
-      if (backend === "webgpu") setWebgpuCpuForward(false);
+      await useTestBackend(backend);
     });
 
     it("vmap(f)(xs) stacks f(x_i), shared or mapped weights; jit(vmap(f)) agrees", async () => {
       await fc.assert(
-        fc.asyncProperty(program, fc.integer({ min: 1, max: 3 }), fc.boolean(), async ({ m, n, steps, seed }, size, mapW) => {
+        fc.asyncProperty(program, fc.integer({ min: 1, max: 3 }), fc.boolean(), async (p, size, mapW) => {
           const r = await readTree(
             tidy(() => {
-              const f = build(steps);
-              const [xs, ys, w0] = batchOf(m, n, seed, size);
-              const w = mapW ? np.stack(Array.from({ length: size }, (_, i) => np.mul(w0!, 1 - 0.3 * i))) : w0!;
-              const inAxes = [0, 0, mapW ? 0 : null];
-              const stacked = np.stack(Array.from({ length: size }, (_, i) => f(example(xs!, i), example(ys!, i), mapW ? example(w, i) : w)));
-              return { out: vmap(f, { inAxes })(xs, ys, w) as MxArray, jitted: jit(vmap(f, { inAxes }))(xs, ys, w) as MxArray, stacked };
+              const { vmapped, args, stacked } = vmapAgainstStacked(p, size, mapW);
+              return { out: vmapped(...args), jitted: jit(vmapped)(...args), stacked };
             }),
           );
           expectAllClose(r.out, r.stacked, { what: "vmap vs stacked" });
@@ -83,23 +73,17 @@ for (const backend of plan.run) {
 
     it("vmap(grad), grad(vmap) and jit of each agree with per-example gradients", async () => {
       await fc.assert(
-        fc.asyncProperty(program, fc.integer({ min: 1, max: 3 }), async ({ m, n, steps, seed }, size) => {
+        fc.asyncProperty(program, fc.integer({ min: 1, max: 3 }), async (p, size) => {
           const r = await readTree(
             tidy(() => {
-              const f = build(steps);
-              const loss = (x: MxArray, y: MxArray, w: MxArray) => np.sum(f(x, y, w));
-              const [xs, ys, w] = batchOf(m, n, seed, size);
-              const inAxes = [0, 0, null];
-              const perExample = Array.from({ length: size }, (_, i) => grad(loss, { argnums: 2 })(example(xs!, i), example(ys!, i), w) as MxArray);
-              const vg = vmap(grad(loss, { argnums: 2 }), { inAxes });
-              const total = (x: MxArray, y: MxArray, ww: MxArray) => np.sum(vmap(loss, { inAxes })(x, y, ww) as MxArray);
+              const { args, stacked, summed, vmapGrad, gradVmap } = perExampleGradients(p, size);
               return {
-                stacked: np.stack(perExample),
-                summed: perExample.reduce((a, b) => np.add(a, b)),
-                vmapGrad: vg(xs, ys, w) as MxArray,
-                jitVmapGrad: jit(vg)(xs, ys, w) as MxArray,
-                gradVmap: grad(total, { argnums: 2 })(xs, ys, w) as MxArray,
-                jitGradVmap: jit(grad(total, { argnums: 2 }))(xs, ys, w) as MxArray,
+                stacked,
+                summed,
+                vmapGrad: vmapGrad(...args),
+                jitVmapGrad: jit(vmapGrad)(...args),
+                gradVmap: gradVmap(...args),
+                jitGradVmap: jit(gradVmap)(...args),
               };
             }),
           );

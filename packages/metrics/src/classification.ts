@@ -7,30 +7,31 @@ function nonEmpty(rows: number, cols: number, what: string): void {
 }
 
 /**
+ * The fraction of rows classified right (`right`) or wrong, the predicted class being the argmax (first on ties);
+ * NaN where a row has no prediction (a NaN score).
+ */
+function fractionPredicted(logits: Array, labels: Labels, right: boolean, what: string): number {
+  const m = hostScores(logits, what);
+  nonEmpty(m.rows, m.cols, what);
+  const y = hostLabels(labels, m.rows, m.cols, what);
+  const predicted = argmaxRows(m);
+  if (predicted.includes(NO_PREDICTION)) return Number.NaN;
+  let count = 0;
+  for (let i = 0; i < m.rows; i++) if ((predicted[i] === y[i]) === right) count++;
+  return count / m.rows;
+}
+
+/**
  * The fraction of rows whose argmax (first on ties) is the label. `logits` is [N, C] (probabilities
  * work too: the argmax is the same); `labels` are class indices [N] or one-hot rows [N, C].
  */
 export function accuracy(logits: Array, labels: Labels): number {
-  const m = hostScores(logits, "accuracy");
-  nonEmpty(m.rows, m.cols, "accuracy");
-  const y = hostLabels(labels, m.rows, m.cols, "accuracy");
-  const predicted = argmaxRows(m);
-  if (predicted.includes(NO_PREDICTION)) return Number.NaN;
-  let correct = 0;
-  for (let i = 0; i < m.rows; i++) if (predicted[i] === y[i]) correct++;
-  return correct / m.rows;
+  return fractionPredicted(logits, labels, true, "accuracy");
 }
 
 /** The fraction of rows misclassified: 1 − accuracy. */
 export function error(logits: Array, labels: Labels): number {
-  const m = hostScores(logits, "error");
-  nonEmpty(m.rows, m.cols, "error");
-  const y = hostLabels(labels, m.rows, m.cols, "error");
-  const predicted = argmaxRows(m);
-  if (predicted.includes(NO_PREDICTION)) return Number.NaN;
-  let wrong = 0;
-  for (let i = 0; i < m.rows; i++) if (predicted[i] !== y[i]) wrong++;
-  return wrong / m.rows;
+  return fractionPredicted(logits, labels, false, "error");
 }
 
 /**

@@ -5,6 +5,7 @@ import { key } from "@mmx/random";
 import type { ParamTree } from "@mmx/nn";
 import { assertAllClose, describePlan, EXECUTOR_ONLY_BACKENDS, inputFor, involutionOf, planBackends, propertyRuns, randomModel, readTree, useTestBackend, type RandomModel, type Read, mixupCase, mixupCaseData, type MixupCase } from "@mmx/testing";
 import { capture, manifoldMixup, mixup } from "./index.js";
+import { readBackProperty } from "./testing-only/read-back-property.js";
 
 /**
  * The interpolation invariants of mixup(k, λ), as properties over random models (stacks of dense and
@@ -44,14 +45,7 @@ for (const backend of plan.run) {
 
     /** compute builds the arrays (in one tidy), check sees their values. */
     const property = <R>(name: string, arb: fc.Arbitrary<Case>, compute: (c: Case) => R, check: (v: Read<R>, c: Case) => void) =>
-      it(name, async () => {
-        await fc.assert(
-          fc.asyncProperty(arb, async (c) => {
-            check(await readTree(tidy(() => compute(c))), c);
-          }),
-          { numRuns: propertyRuns(backend, RUNS) },
-        );
-      });
+      readBackProperty(name, arb, compute, check, { numRuns: propertyRuns(backend, RUNS) });
 
     property(
       "1. λ = 1 leaves the output and targets unchanged, for every k and perm",

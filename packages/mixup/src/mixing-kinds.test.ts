@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { grad, jit, np, tag, tidy, type Array } from "@mmx/core";
 import { assertAllClose, describePlan, EXECUTOR_ONLY_BACKENDS, planBackends, propertyRuns, readTree, useTestBackend, type Read } from "@mmx/testing";
 import { MIXING_RULES, mixup, type Mixing } from "./index.js";
+import { readBackProperty } from "./testing-only/read-back-property.js";
 
 /**
  * The invariants of every mixing kind (lerp, mask, dirichlet, with and without feature noise), as properties over
@@ -132,14 +133,7 @@ for (const backend of plan.run) {
     });
 
     const property = <R>(name: string, arb: fc.Arbitrary<Case>, compute: (c: Case) => R, check: (v: Read<R>, c: Case) => void) =>
-      it(name, async () => {
-        await fc.assert(
-          fc.asyncProperty(arb, async (c) => {
-            check(await readTree(tidy(() => compute(c))), c);
-          }),
-          { numRuns: propertyRuns(backend, RUNS), seed: 18 },
-        );
-      });
+      readBackProperty(name, arb, compute, check, { numRuns: propertyRuns(backend, RUNS), seed: 18 });
 
     property(
       "the targets are mixed with exactly the weights the hidden state gets (one-hot images through a mean: out == targets), at k = 0 and k = 1",

@@ -1,15 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { grad, jit, makeJaxpr, np, ShapedArray, tag, tidy, type Array } from "@mmx/core";
+import { grad, jit, makeJaxpr, np, ShapedArray, tidy, type Array } from "@mmx/core";
 import { boundaries, capture, mixup } from "./index.js";
+import { model, P, PERM, X, Y, type Params } from "./testing-only/hidden-layer-model.js";
 
-type Params = { w1: Array; w2: Array };
-/** A plain model function; nothing in it knows about mixup. */
-const model = (p: Params, x: Array) => np.matmul(tag(np.tanh(np.matmul(x, p.w1)), "hidden"), p.w2);
-
-const P = { w1: new ShapedArray([3, 4], "float32"), w2: new ShapedArray([4, 2], "float32") };
-const X = new ShapedArray([5, 3], "float32");
-const Y = new ShapedArray([5, 2], "float32");
-const PERM = new ShapedArray([5], "int32");
 const LAMBDA = new ShapedArray([], "float32");
 
 const concrete = () => ({

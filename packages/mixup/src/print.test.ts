@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { makeJaxpr, np, prettyJaxpr, ShapedArray, tag, type Array } from "@mmx/core";
+import { makeJaxpr, prettyJaxpr, type Array } from "@mmx/core";
 import { mixup } from "./index.js";
-
-type Params = { w1: Array; w2: Array };
-const model = (p: Params, x: Array) => np.matmul(tag(np.tanh(np.matmul(x, p.w1)), "hidden"), p.w2);
-const P = { w1: new ShapedArray([3, 4], "float32"), w2: new ShapedArray([4, 2], "float32") };
-const X = new ShapedArray([5, 3], "float32");
-const Y = new ShapedArray([5, 2], "float32");
-const PERM = new ShapedArray([5], "int32");
+import { model, P, PERM, X, Y, type Params } from "./testing-only/hidden-layer-model.js";
 
 describe("a mixed model's printed jaxpr", () => {
   it("after DCE, with inputs named by parameter path: only the mixed forward pass when only the output is used", () => {

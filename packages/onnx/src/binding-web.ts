@@ -1,8 +1,7 @@
 import type { TypedArray } from "@mmx/core";
 import type * as Ort from "onnxruntime-web";
 import { isCrossOriginIsolated, markRuntimeStarted, onnxRuntimeOptions, wasmThreads, type ProviderName } from "./device.browser.js";
-import { encodeModel } from "./proto.js";
-import { valueInfo } from "./graph-builder.js";
+import { probeModel } from "./probe-model.js";
 import { OrtUnavailableError, type HostTensor, type OnnxRuntimeBinding, type OnnxSession } from "./runtime.js";
 
 type OrtModule = typeof Ort;
@@ -67,17 +66,6 @@ export function lazyWebBinding(): OnnxRuntimeBinding {
   };
 }
 
-/** A one-node model: what a probe loads and runs. */
-function probeModel(): Uint8Array {
-  return encodeModel({
-    ir_version: 8,
-    opset_import: [{ domain: "", version: 17 }],
-    producer_name: "mmx",
-    producer_version: "0.0.0",
-    graph: { name: "probe", node: [{ name: "n", op_type: "Neg", input: ["x"], output: ["y"], attribute: [] }], initializer: [], input: [valueInfo("x", "float32", [2])], output: [valueInfo("y", "float32", [2])] },
-  });
-}
-
 /** Whether `provider` runs here: loads onnxruntime-web, runs a one-node model on it, and checks the answer. */
 export async function probeProvider(provider: ProviderName): Promise<{ ok: true; detail: string } | { ok: false; reason: string }> {
   try {
@@ -85,7 +73,7 @@ export async function probeProvider(provider: ProviderName): Promise<{ ok: true;
       return { ok: false, reason: "onnxruntime-web's WebGPU provider needs navigator.gpu, which this browser does not expose (Chrome/Edge 113+, a secure context)" };
     }
     const ort = await loadOrtWeb();
-    const session = await createSession(ort, probeModel(), provider);
+    const session = await createSession(ort, probeModel(2), provider);
     try {
       const y = (await session.run({ x: { type: "float32", data: new Float32Array([1, -2]), dims: [2] } }))["y"]!;
       if (y[0] !== -1 || y[1] !== 2) return { ok: false, reason: `onnxruntime-web's ${provider} provider computed Neg([1, -2]) = [${Array.from(y).join(", ")}]` };

@@ -3,8 +3,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { InferenceSession } from "onnxruntime-node";
 import { ortRuntime, SyncSession } from "./ort-sync.js";
-import { encodeModel } from "./proto.js";
-import { valueInfo } from "./graph-builder.js";
+import { probeModel } from "./probe-model.js";
 
 /**
  * Which onnxruntime execution provider runs the programs: CUDA where its provider library (which
@@ -62,24 +61,13 @@ export function onnxRuntimeOptions(): OnnxRuntimeOptions {
   return options;
 }
 
-/** A one-node model: what the CUDA probe loads. */
-function probeModel(): Uint8Array {
-  return encodeModel({
-    ir_version: 8,
-    opset_import: [{ domain: "", version: 17 }],
-    producer_name: "mmx",
-    producer_version: "0.0.0",
-    graph: { name: "probe", node: [{ name: "n", op_type: "Neg", input: ["x"], output: ["y"], attribute: [] }], initializer: [], input: [valueInfo("x", "float32", [1])], output: [valueInfo("y", "float32", [1])] },
-  });
-}
-
 function cudaLoads(): string | null {
   const rt = ortRuntime();
   if (!rt.binding.listSupportedBackends().some((b) => b.name === "cuda")) return "this onnxruntime-node build has no CUDA provider";
   const lib = join(rt.binDir, "libonnxruntime_providers_cuda.so");
   if (!existsSync(lib)) return `the CUDA provider library ${lib} is not installed (onnxruntime-node's install script downloads it: ONNXRUNTIME_NODE_INSTALL=cuda12)`;
   try {
-    new SyncSession(probeModel(), { executionProviders: ["cuda"] }).dispose();
+    new SyncSession(probeModel(1), { executionProviders: ["cuda"] }).dispose();
     return null;
   } catch (e) {
     return `the CUDA provider did not load: ${(e as Error).message.split("\n")[0]}`;

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { DeviceArray, dispose, jit, np, setBackend, type Array as NDArray, type DType } from "@mmx/core";
-import { primitiveCases, type Operand, type PrimitiveCase } from "../../core/src/test-util/primitive-cases.js";
+import { caseName, operandArray } from "../../core/src/test-util/case-operands.js";
+import { primitiveCases } from "../../core/src/test-util/primitive-cases.js";
 import "./index.js";
 import { onnxUnderTest } from "./testing-only/under-test.js";
 
@@ -12,8 +13,6 @@ import { onnxUnderTest } from "./testing-only/under-test.js";
  */
 const underTest = await onnxUnderTest();
 const CLASS: Readonly<Record<DType, string>> = { float32: "Float32Array", int32: "Int32Array", bool: "Uint8Array" };
-const toMx = (o: Operand) => np.array(o.values, { shape: o.shape, dtype: o.dtype });
-const caseName = (c: PrimitiveCase) => (c.label ? `${c.primitive} (${c.label})` : c.primitive);
 const heldClass = (x: NDArray) => (x instanceof DeviceArray ? x.tensor.dataSync() : x.dataSync()).constructor.name;
 
 afterAll(async () => {
@@ -34,7 +33,7 @@ describe.skipIf(!underTest)("onnx: eager results feed jitted programs, whatever 
       await setBackend("onnx");
       await fc.assert(
         fc.asyncProperty(c.operands, async ({ ops, extra }) => {
-          const xs = ops.map(toMx);
+          const xs = ops.map((o) => operandArray(o));
           const eager = c.mmx(xs, extra);
           const passed = jit((a: NDArray) => np.reshape(a, [-1]))(eager);
           const jitted = jit((...as: NDArray[]) => c.mmx(as, extra))(...xs);

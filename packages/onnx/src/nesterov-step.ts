@@ -1,4 +1,5 @@
 import { Jaxpr, Literal, Var, type Atom, type Eqn } from "@mmx/core";
+import { literalScale } from "./literal-scale.js";
 
 /**
  * The parameter update after `readGradientOnce`: `p + s·((1+β)·buf' − β'·buf)` (s the step scale,
@@ -42,16 +43,6 @@ interface Match {
   a: number;
   buf: Var;
   b: number;
-}
-
-/** `mul(x, k)` or `mul(k, x)` with k a literal, x a variable. */
-function literalScale(a: Atom, producer: Map<Var, Eqn>): { x: Var; k: number } | undefined {
-  const e = a instanceof Var ? producer.get(a) : undefined;
-  if (e?.primitive !== "mul") return undefined;
-  const [p, q] = e.inputs as [Atom, Atom];
-  if (q instanceof Literal && p instanceof Var) return { x: p, k: q.value };
-  if (p instanceof Literal && q instanceof Var) return { x: q, k: p.value };
-  return undefined;
 }
 
 /** `add(p, mul(sub(mul(buf', a), mul(buf, b)), s))` (either order of add and the outer mul), s a float32 scalar. */

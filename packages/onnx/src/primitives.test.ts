@@ -2,6 +2,8 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { dispose, jit, np, PRIMITIVE_KINDS, registerExecutor, setBackend, vjp, type Array as MxArray, type Primitive } from "@mmx/core";
 import { expectAllClose } from "../../core/src/test-util/close.js";
+import { caseName, differentiatedArgs, ofDifferentiated, operandArray } from "../../core/src/test-util/case-operands.js";
+import { lcg } from "../../core/src/test-util/lcg.js";
 import { primitiveCases, uncoveredPrimitives, type Operand, type PrimitiveCase } from "../../core/src/test-util/primitive-cases.js";
 import { createOnnxExecutor } from "./index.js";
 import { onnxUnderTest } from "./testing-only/under-test.js";
@@ -16,15 +18,6 @@ import type { LoweringOptions } from "./lowerings.js";
 const RUNS = Number(process.env.MMX_PROPERTY_RUNS ?? 8);
 const underTest = await onnxUnderTest();
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-const toMx = (o: Operand) => np.array(o.values, { shape: o.shape, dtype: o.dtype });
 const values = (a: MxArray) => Array.from(a.dataSync(), Number);
 
 interface Result {
@@ -34,20 +27,20 @@ interface Result {
 
 /** The case's value and its VJP against a seeded cotangent, each as one jitted program (all operands are program inputs). */
 function computeJitted(c: PrimitiveCase, ops: Operand[], extra: unknown, seed: number): Result {
-  const xs = ops.map(toMx);
+  const xs = ops.map((o) => operandArray(o));
   const made: MxArray[] = [...xs];
   try {
     const forward = jit((...as: MxArray[]) => c.mmx(as, extra));
     const out = forward(...xs);
     made.push(out);
     const result: Result = { out: values(out), grads: [] };
-    const diffArgs = [...new Set([...(c.tapeArgs ?? []), ...(c.fdArgs ?? [])])];
+    const diffArgs = differentiatedArgs(c);
     if (diffArgs.length === 0 || out.dtype !== "float32") return result;
     const rand = lcg(seed);
     const ct = np.array(Array.from({ length: out.size }, () => rand() * 2 - 1), { shape: out.shape });
     made.push(ct);
     const backward = jit((all: MxArray[], cot: MxArray) => {
-      const [, pullback] = vjp((...ds: MxArray[]) => c.mmx(all.map((x, i) => (diffArgs.includes(i) ? ds[diffArgs.indexOf(i)]! : x)), extra), ...diffArgs.map((i) => all[i]!));
+      const [, pullback] = vjp(ofDifferentiated(c, all, extra, diffArgs), ...diffArgs.map((i) => all[i]!));
       return pullback(cot) as MxArray[];
     });
     const grads = backward(xs, ct);
@@ -58,8 +51,6 @@ function computeJitted(c: PrimitiveCase, ops: Operand[], extra: unknown, seed: n
     dispose(made);
   }
 }
-
-const caseName = (c: PrimitiveCase) => (c.label ? `${c.primitive} (${c.label})` : c.primitive);
 
 async function agree(c: PrimitiveCase, lowering?: LoweringOptions, runs = RUNS) {
   if (lowering) registerExecutor("onnx", createOnnxExecutor(lowering));

@@ -1,4 +1,5 @@
 import { Jaxpr, Literal, Var, type Atom, type Eqn } from "@mmx/core";
+import { literalScale } from "./literal-scale.js";
 
 /**
  * Nesterov momentum, as torch.optim.SGD writes it: `buf' = β'·buf + g`, then the step direction
@@ -25,28 +26,18 @@ export function readGradientOnce(jaxpr: Jaxpr): Jaxpr {
   return new Jaxpr(jaxpr.constVars, jaxpr.inBinders, jaxpr.eqns.flatMap((e) => replaced.get(e) ?? [e]), jaxpr.outs);
 }
 
-/** The literal factor of `mul(x, β)` or `mul(β, x)`, and x. */
-function scaledBy(a: Atom, producer: Map<Var, Eqn>): { x: Var; beta: number } | undefined {
-  const e = a instanceof Var ? producer.get(a) : undefined;
-  if (e?.primitive !== "mul") return undefined;
-  const [p, q] = e.inputs as [Atom, Atom];
-  if (q instanceof Literal && p instanceof Var) return { x: p, beta: q.value };
-  if (p instanceof Literal && q instanceof Var) return { x: q, beta: p.value };
-  return undefined;
-}
-
 /** `add(g, mul(buf', β))` with `buf' = add(mul(buf, β'), g)`: the new buffer, β, and the var of β'·buf. */
 function nesterovDirection(e: Eqn, producer: Map<Var, Eqn>): { buf: Var; beta: number; decayed: Var } | undefined {
   const sameShape = (a: Atom) => a.aval.dtype === "float32" && a.aval.ndim === e.out.aval.ndim && a.aval.shape.every((d, i) => d === e.out.aval.shape[i]);
   for (const [g, s] of [e.inputs, [...e.inputs].reverse()] as [Atom, Atom][]) {
     if (!(g instanceof Var) || producer.get(g)?.primitive !== "matmul" || g.aval.ndim !== 2 || !sameShape(g)) continue;
-    const step = scaledBy(s, producer);
+    const step = literalScale(s, producer);
     const update = step ? producer.get(step.x) : undefined;
     if (!step || update?.primitive !== "add" || !sameShape(step.x)) continue;
     const [u, v] = update.inputs as [Atom, Atom];
     const decayed = u === g ? v : v === g ? u : undefined;
-    if (!(decayed instanceof Var) || !sameShape(decayed) || !scaledBy(decayed, producer)) continue;
-    return { buf: step.x, beta: step.beta, decayed };
+    if (!(decayed instanceof Var) || !sameShape(decayed) || !literalScale(decayed, producer)) continue;
+    return { buf: step.x, beta: step.k, decayed };
   }
   return undefined;
 }

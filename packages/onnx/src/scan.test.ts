@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { customVjp, grad, jit, jvp, lax, np, setBackend, tidy, tree, valueAndGrad, vmap, type Array as MxArray } from "@mmx/core";
+import { customVjp, grad, jit, jvp, lax, np, setBackend, tidy, tree, vmap, type Array as MxArray } from "@mmx/core";
 import { expectAllClose } from "../../core/src/test-util/close.js";
-import { netInputs, netLoss, rnnInputs, rnnLoop, rnnLoss, rnnScan, type NetParams, type RnnParams } from "../../core/src/test-util/scan-programs.js";
+import { netEpochLoop, netInputs, netSgdStep, rnnInputs, rnnLoop, rnnLoss, rnnScan, type NetParams, type RnnParams } from "../../core/src/test-util/scan-programs.js";
 import { onnxUnderTest } from "./testing-only/under-test.js";
 import { lowerToOnnx } from "./index.js";
 import type { GraphMessage } from "./proto.js";
@@ -122,21 +122,10 @@ describe.runIf(underTest)("onnx: jitted scans equal the loop on cpu", () => {
   });
 
   it("a training epoch as one program: SGD steps over a stacked batch array equal the step loop", async () => {
-    const lr = 0.1;
-    const step = (q: NetParams, b: { x: MxArray; y: MxArray }): [NetParams, MxArray] => {
-      const [loss, g] = valueAndGrad(netLoss)(q, b.x, b.y);
-      return [tree.map((w: MxArray, gw: MxArray) => np.sub(w, np.mul(gw, lr)), q, g), loss];
-    };
+    const step = netSgdStep(0.1);
     const want = await onBackend("cpu", () => {
       const { p, xb, yb } = netInputs(6, 4, 5);
-      let q = p;
-      const losses: MxArray[] = [];
-      for (let i = 0; i < 6; i++) {
-        const [next, loss] = step(q, { x: np.squeeze(np.slice(xb, [i, 0, 0], [1, 4, 3]), 0), y: np.squeeze(np.slice(yb, [i, 0, 0], [1, 4, 1]), 0) });
-        q = next;
-        losses.push(loss);
-      }
-      return [q, np.stack(losses)];
+      return netEpochLoop(step, p, xb, yb);
     });
     const got = await onBackend("onnx", () => {
       const { p, xb, yb } = netInputs(6, 4, 5);

@@ -44,23 +44,20 @@ export function fashionTab(opts: { throughput: Throughput; dataUrl: string; auto
     render();
     syncPlay();
   };
-  resetButton.addEventListener("click", async () => {
+  /** Restarts once the step in flight is done, playing on if it was playing. */
+  const restartWhenIdle = async () => {
     const was = running;
     running = false;
     await busy;
     restart();
     running = was;
     syncPlay();
-  });
+  };
+  resetButton.addEventListener("click", restartWhenIdle);
   // Settings here shape the whole run (the schedule of evaluations, the attack): a change starts it over.
   const change = async (patch: Partial<FashionSettings>) => {
     settings = { ...settings, ...patch };
-    const was = running;
-    running = false;
-    await busy;
-    restart();
-    running = was;
-    syncPlay();
+    await restartWhenIdle();
   };
   const controls = h(
     "section",

@@ -14,6 +14,7 @@ import { cellDir, sweepFiles, type SweepManifest } from "./folder.js";
 import { parseQueueUrl, probeQueue } from "./queue.js";
 import { sweepReport } from "./report.js";
 import { readCellResult, type CellResult } from "./run-cell.js";
+import { runCells } from "./run-cells.js";
 import { cellRunner } from "./runner.js";
 import { checkSpec, fieldFromFlag, FLAG_SHAPES, readSpecFile, SPEC_FIELDS, type SweepSpec } from "./spec.js";
 import { SweepStatus } from "./status.js";
@@ -149,28 +150,7 @@ async function runSweep({ out, files, spec, backend: choice, cells, queue, jobs,
     } else {
       const runner = await cellRunner(Math.min(jobs, pending.length), choice.name, log);
       log(`training ${runner.description}`);
-      try {
-        const todo = [...pending];
-        await Promise.all(
-          Array.from({ length: runner.parallel }, async () => {
-            for (let cell = todo.shift(); cell; cell = todo.shift()) {
-              status.start(cell.id);
-              const t0 = performance.now();
-              try {
-                const r = await runner.run(cell, cellDir(out, cell.id));
-                const seconds = (performance.now() - t0) / 1000;
-                if (status.finish(cell.id, seconds)) report(cell, r, seconds);
-              } catch (e) {
-                const message = (e as Error).message.split("\n")[0]!;
-                status.fail(cell.id, message);
-                log(`${cell.label}: failed: ${message}`);
-              }
-            }
-          }),
-        );
-      } finally {
-        await runner.close();
-      }
+      await runCells(runner, pending, { out, status, log, onFinished: report });
     }
   }
   status.write(true);

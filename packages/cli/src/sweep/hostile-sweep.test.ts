@@ -4,16 +4,8 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { run, tempDir } from "../test-helpers.js";
+import { expectRefused } from "../testing-only/expect-refused.js";
 import { MAX_CELLS } from "./cells.js";
-
-/** One line naming the culprit, exit 2: never a trace, never a hang. */
-async function expectRefused(argv: string[], message: RegExp): Promise<void> {
-  const r = await run(argv);
-  const context = `mmx ${argv.join(" ")}\n${r.stderr}`;
-  expect(r.code, context).toBe(2);
-  expect(r.stderr.trim().split("\n"), context).toHaveLength(1);
-  expect(r.stderr.trim(), context).toMatch(message);
-}
 
 describe("sweep specs: fields by any name, odd files, grids too large", () => {
   it("a field named like an Object property (constructor, __proto__, toString) is an unknown field, not a crash or a silent pass", async () => {

@@ -8,8 +8,9 @@ import * as tf from "@tensorflow/tfjs";
 import { bind, canReadSync, dispose, grad, jit, lax, np, setBackend, SyncReadUnavailableError, takeWebgpuErrors, tidy, type Array as MxArray } from "../index.js";
 import { resolvePadding } from "../lax.js";
 import { DEFAULT_TEST_BACKENDS, parseBackendList } from "./plan.js";
-import { registerWebgpuBackend, setWebgpuCpuForward, webgpuAvailable } from "./webgpu.js";
+import { registerWebgpuBackend, webgpuAvailable } from "./webgpu.js";
 import { webgpuAvailableQuietly } from "./webgpu-quiet-probe.js";
+import { useTestBackend } from "../test-util/use-backend.js";
 
 // tfjs's cpu backend greets Node users with advice to install tfjs-node: not useful here.
 const cpuBackend = tf.findBackend("cpu") as { firstUse?: boolean } | null;
@@ -210,8 +211,7 @@ describe.skipIf(!run)(
 
 /** Runs f under mmx on a backend (GPU kernels forced on webgpu) and reads its arrays back. */
 async function mmxOn(backend: "cpu" | "webgpu", f: () => MxArray[]): Promise<{ values: number[][]; shapes: number[][] }> {
-  await setBackend(backend);
-  if (backend === "webgpu") setWebgpuCpuForward(false);
+  await useTestBackend(backend);
   const outs = tidy(f);
   try {
     const values = await Promise.all(outs.map(async (a) => Array.from(await a.data(), Number)));

@@ -1,4 +1,4 @@
-import { lax, np, type Array } from "../index.js";
+import { lax, np, tree, valueAndGrad, type Array } from "../index.js";
 
 /**
  * Scan programs for the tests (core's on every eager backend, onnx's jitted), each with the plain JS loop it
@@ -82,3 +82,24 @@ export const netLoss = (p: NetParams, x: Array, y: Array): Array => {
   const h = np.relu(np.add(np.matmul(x, p.w1), p.b1));
   return np.mean(np.square(np.sub(np.add(np.matmul(h, p.w2), p.b2), y)));
 };
+
+/** One SGD step of the net on one batch, returning its loss: the body of an epoch's scan. */
+export const netSgdStep =
+  (lr: number) =>
+  (q: NetParams, batch: { x: Array; y: Array }): [NetParams, Array] => {
+    const [loss, g] = valueAndGrad(netLoss)(q, batch.x, batch.y);
+    return [tree.map((w: Array, gw: Array) => np.sub(w, np.mul(gw, lr)), q, g), loss];
+  };
+
+/** The epoch as a JS loop of `step` (plain or jitted) over the batch arrays' slices: the trained params and the losses, stacked. */
+export function netEpochLoop(step: ReturnType<typeof netSgdStep>, p: NetParams, xb: Array, yb: Array): [NetParams, Array] {
+  const slice = (b: Array, i: number) => np.squeeze(np.slice(b, [i, 0, 0], [1, ...b.shape.slice(1)]), 0);
+  let q = p;
+  const losses: Array[] = [];
+  for (let i = 0; i < xb.shape[0]!; i++) {
+    const [next, loss] = step(q, { x: slice(xb, i), y: slice(yb, i) });
+    q = next;
+    losses.push(loss);
+  }
+  return [q, np.stack(losses)];
+}
