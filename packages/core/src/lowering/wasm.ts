@@ -85,6 +85,17 @@ function sumByAvgPool([x]: tf.Tensor[], { axes }: { readonly axes: readonly numb
 }
 
 /**
+ * The `count` matrices of x [..., m, n] (its leading axes holding `count` of them), each as its own tensor. Each is
+ * one GatherNd of a whole row of x viewed as [count, m·n]: tf.unstack and tf.slice copy element by element, several
+ * times slower (a [3,784,512] stack of weights, measured).
+ */
+function leadingRows(x: tf.Tensor, count: number): tf.Tensor[] {
+  const matrix = x.shape.slice(-2);
+  const rows = tf.reshape(x, [count, matrix[0]! * matrix[1]!]);
+  return globalThis.Array.from({ length: count }, (_, i) => tf.reshape(tf.gatherND(rows, tf.tensor2d([[i]], [1, 1], "int32")), matrix));
+}
+
+/**
  * A matmul whose operands both carry batch axes, as 2-D matmuls (see above): a contraction of 1 is the
  * broadcast product of a column and a row; otherwise one 2-D matmul per batch element, stacked.
  */
@@ -102,8 +113,8 @@ export function batchedMatmulAs2d([a, b]: tf.Tensor[], p: Params<"matmul">): tf.
   const batchB = B.shape.slice(0, -2);
   const count = batchA.reduce((x, y) => x * y, 1);
   if (count === 1 || !shapeEqual(batchA, batchB)) return matmul2d([A, B], p);
-  const as = tf.unstack(tf.reshape(A, [count, ...A.shape.slice(-2)]));
-  const bs = tf.unstack(tf.reshape(B, [count, ...B.shape.slice(-2)]));
+  const as = leadingRows(A, count);
+  const bs = leadingRows(B, count);
   const out = tf.stack(as.map((x, i) => matmul2d([x, bs[i]!], p)));
   return tf.reshape(out, [...batchA, ...out.shape.slice(-2)]);
 }
