@@ -119,7 +119,22 @@ export function batchedMatmulAs2d([a, b]: tf.Tensor[], p: Params<"matmul">): tf.
   return tf.reshape(out, [...batchA, ...out.shape.slice(-2)]);
 }
 
+/**
+ * A slice that keeps every axis but the first whole (a scan's step of its stacked inputs, a seed's entry of stacked
+ * params) as one GatherNd of whole rows of x viewed as [n, rest]: tf.slice copies element by element, several times
+ * slower (a [128,784] step of a [32,128,784] batch stack, measured).
+ */
+function sliceLeadingRows([x]: tf.Tensor[], { begin, size }: Params<"slice">): tf.Tensor {
+  const X = x!;
+  const wholeRows = X.rank >= 2 && size.every((s, i) => i === 0 || s === X.shape[i]);
+  if (!wholeRows || size[0] === 0 || X.size === 0) return tf.slice(X, [...begin], [...size]);
+  const rows = tf.reshape(X, [X.shape[0]!, X.size / X.shape[0]!]);
+  const indices = tf.tensor2d(globalThis.Array.from({ length: size[0]! }, (_, i) => begin[0]! + i), [size[0]!, 1], "int32");
+  return tf.reshape(tf.gatherND(rows, indices), [...size]);
+}
+
 registerLowerings("wasm", {
+  slice: sliceLeadingRows,
   reduce_sum: sumByAvgPool,
   matmul: batchedMatmulAs2d,
   conv_filter_grad: grouped("conv_filter_grad", convFilterGradAsConv),
