@@ -43,7 +43,7 @@ const cpuMs = () => {
 };
 
 /** Runs `a` and `b` once per round, in alternating order, after `warmup` untimed rounds: wall and CPU times. */
-export async function interleaved(a: () => Promise<void>, b: () => Promise<void>, { steps, warmup }: { steps: number; warmup: number }) {
+async function interleaved(a: () => Promise<void>, b: () => Promise<void>, { steps, warmup }: { steps: number; warmup: number }) {
   const [ta, tb, ca, cb]: number[][] = [[], [], [], []];
   for (let i = 0; i < warmup + steps; i++) {
     const order: [() => Promise<void>, number[], number[]][] = i % 2 === 0 ? [[a, ta, ca], [b, tb, cb]] : [[b, tb, cb], [a, ta, ca]];
