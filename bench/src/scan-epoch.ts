@@ -52,11 +52,12 @@ export function scanEpoch<P, S extends OptimizerState>(opts: { model: TrainableM
     if (keys.length !== steps) throw new RangeError(`scanEpoch: keys lists ${keys.length} keys for ${steps} steps (xs ${xs.aval})`);
     if (ys.dtype !== "int32" || ys.ndim !== 2 || ys.shape[0] !== steps || ys.shape[1] !== batch) throw new RangeError(`scanEpoch: ys must be int32 labels [${steps}, ${batch}] for xs ${xs.aval}, got ${ys.aval}`);
     const draws = keys.map((k) => policy.sample(k, batch));
-    const lambdas = draws.map((d, t) => {
-      if (!d.active || typeof d.lambda !== "number") throw new RangeError(`scanEpoch: step ${t}'s draw does not mix with one λ (α must be > 0)`);
-      return d.lambda;
-    });
-    const lambda = np.array(Float32Array.from(lambdas), { shape: [steps] });
+    const unmixed = draws.findIndex((d) => !d.active || typeof d.lambda !== "number");
+    if (unmixed >= 0) {
+      dispose(draws.map((d) => d.perm));
+      throw new RangeError(`scanEpoch: step ${unmixed}'s draw does not mix with one λ (α must be > 0)`);
+    }
+    const lambda = np.array(Float32Array.from(draws.map((d) => d.lambda as number)), { shape: [steps] });
     const perm = np.stack(draws.map((d) => d.perm));
     dispose(draws.map((d) => d.perm));
     // As trainStep does, labels are checked on the host: inside the program they are not known.
