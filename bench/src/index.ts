@@ -34,8 +34,8 @@ const USAGE = `options:
   --no-tune                         skip tuning onnxruntime's session options per workload (default: the fastest of 8, probed)
   --no-peers                        skip hand-written tfjs and tfjs-layers
   --no-profile                      skip the per-primitive profile of the mmx steps
-  --no-transforms                   skip the vmap rows (3 seeds in one program, per-example gradients)
-  --transforms-only                 only the vmap rows (default 20 rounds, 5 warm-up; --steps/--warmup set them)`;
+  --no-transforms                   skip the vmap and scan rows (3 seeds in one program, per-example gradients, a scanned epoch)
+  --transforms-only                 only the vmap and scan rows (default 20 rounds, 5 warm-up; --steps/--warmup set them)`;
 
 interface Options {
   workloads: WorkloadName[];

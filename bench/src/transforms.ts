@@ -1,15 +1,17 @@
 import { dispose, grad, jit, np, tree, vmap, type Array as MxArray, type PyTree } from "@mmx/core";
 import { bceSoftmax } from "@mmx/losses";
-import { manifoldMixup, trainSeeds, trainStep } from "@mmx/mixup";
+import { inputMixup, manifoldMixup, trainSeeds, trainStep } from "@mmx/mixup";
 import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
 import { foldIn, key } from "@mmx/random";
+import { scanEpoch } from "./scan-epoch.js";
 import { load, median, type Timing } from "./timing.js";
 
 /**
- * What vmap buys, measured as interleaved pairs (one of each per round, the first rotating): S seeds' MLP steps
- * as one `trainSeeds` program against S separate `trainStep` calls, and the per-example gradients of a batch as
- * one `jit(vmap(grad))` program against a loop of one jitted gradient per example.
+ * What vmap and scan buy, measured as interleaved pairs (one of each per round, the first rotating): S seeds' MLP
+ * steps as one `trainSeeds` program against S separate `trainStep` calls, the per-example gradients of a batch as
+ * one `jit(vmap(grad))` program against a loop of one jitted gradient per example, and an epoch of T steps as one
+ * `lax.scan` program against T `trainStep` calls.
  */
 export interface TransformRow {
   name: string;
@@ -19,6 +21,11 @@ export interface TransformRow {
   separate: { label: string; timing: Timing };
   /** Median over rounds of vmapped / separate in the same round. */
   pairedRatio: number;
+  /**
+   * Median process CPU time (all threads) of the vmapped side over that of the separate side: on a shared
+   * machine, wall time counts the other processes' turns, CPU time mostly this one's work.
+   */
+  cpuRatio: number;
   /** The issue's target for the ratio, where it sets one. */
   target?: number;
   load: { before: string; after: string };
@@ -26,22 +33,30 @@ export interface TransformRow {
 
 export const SEEDS = 3;
 export const PER_EXAMPLE_BATCH = 128;
+export const EPOCH_STEPS = 32;
 
 const timing = (times: number[]): Timing => ({ medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times), steps: times.length });
 
-/** Runs `a` and `b` once per round, in alternating order, after `warmup` untimed rounds. */
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+/** Runs `a` and `b` once per round, in alternating order, after `warmup` untimed rounds: wall and CPU times. */
 async function interleaved(a: () => Promise<void>, b: () => Promise<void>, { steps, warmup }: { steps: number; warmup: number }) {
-  const ta: number[] = [];
-  const tb: number[] = [];
+  const [ta, tb, ca, cb]: number[][] = [[], [], [], []];
   for (let i = 0; i < warmup + steps; i++) {
-    const order: [() => Promise<void>, number[]][] = i % 2 === 0 ? [[a, ta], [b, tb]] : [[b, tb], [a, ta]];
-    for (const [fn, times] of order) {
-      const t0 = performance.now();
+    const order: [() => Promise<void>, number[], number[]][] = i % 2 === 0 ? [[a, ta, ca], [b, tb, cb]] : [[b, tb, cb], [a, ta, ca]];
+    for (const [fn, times, cpu] of order) {
+      const [t0, c0] = [performance.now(), cpuMs()];
       await fn();
-      if (i >= warmup) times.push(performance.now() - t0);
+      if (i >= warmup) {
+        times.push(performance.now() - t0);
+        cpu.push(cpuMs() - c0);
+      }
     }
   }
-  return { a: timing(ta), b: timing(tb), paired: median(ta.map((t, i) => t / tb[i]!)) };
+  return { a: timing(ta), b: timing(tb), paired: median(ta.map((t, i) => t / tb[i]!)), cpuRatio: median(ca) / median(cb) };
 }
 
 function data(batch: number, features: number, classes: number, seed: number) {
@@ -57,7 +72,7 @@ function data(batch: number, features: number, classes: number, seed: number) {
  * An MLP step (manifold mixup α = 2, SGD Nesterov): the mlp workload's 784-512-512-10 at batch 128, where the
  * FLOPs dominate, and a small 2-64-64-2 at batch 100 (the spirals' size), where per-step dispatch does.
  */
-async function seedsRow(backend: string, sizes: readonly number[], batch: number, opts: { steps: number; warmup: number }): Promise<TransformRow> {
+export async function seedsRow(backend: string, sizes: readonly number[], batch: number, opts: { steps: number; warmup: number }): Promise<TransformRow> {
   const before = load();
   const model = nn.mlp([...sizes]);
   const [features, classes] = [sizes[0]!, sizes[sizes.length - 1]!];
@@ -99,6 +114,7 @@ async function seedsRow(backend: string, sizes: readonly number[], batch: number
     vmapped: { label: `trainSeeds (${SEEDS} seeds, one program)`, timing: r.a },
     separate: { label: `${SEEDS} trainStep calls`, timing: r.b },
     pairedRatio: r.paired,
+    cpuRatio: r.cpuRatio,
     target: 0.6,
     load: { before, after: load() },
   };
@@ -136,12 +152,70 @@ async function perExampleRow(backend: string, opts: { steps: number; warmup: num
     vmapped: { label: "jit(vmap(grad(loss)))", timing: r.a },
     separate: { label: `${PER_EXAMPLE_BATCH} jit(grad(loss)) calls`, timing: r.b },
     pairedRatio: r.paired,
+    cpuRatio: r.cpuRatio,
     load: { before, after: load() },
   };
 }
 
-/** Both rows on the current backend. */
+/**
+ * An epoch of EPOCH_STEPS input-mixup steps (α = 2, SGD Nesterov) over a stacked batch array: one `scanEpoch`
+ * program (`lax.scan` over the batches, the draws made on the host first) against the loop of `trainStep` calls
+ * it replaces, both from the same params and keys each round. A round is a whole epoch, so rounds are fewer.
+ */
+export async function epochRow(backend: string, sizes: readonly number[], batch: number, opts: { steps: number; warmup: number }): Promise<TransformRow> {
+  const before = load();
+  const model = nn.mlp([...sizes]);
+  const [features, classes] = [sizes[0]!, sizes[sizes.length - 1]!];
+  const policy = inputMixup({ alpha: 2 });
+  const optimizer = sgd({ lr: 0.1, momentum: 0.9, nesterov: true });
+  const params = model.init(key(0), [-1, features]).params;
+  const batches = Array.from({ length: EPOCH_STEPS }, (_, t) => data(batch, features, classes, t + 1));
+  const xs = np.stack(batches.map((b) => b.x));
+  const ys = np.stack(batches.map((b) => b.y));
+  const keys = batches.map((_, t) => foldIn(key(200), t));
+  const scanned = scanEpoch({ model, loss: bceSoftmax, optimizer, policy });
+  const opt0 = optimizer.init(params);
+  const alone = trainStep({ model, loss: bceSoftmax, optimizer, policy });
+  const r = await interleaved(
+    async () => {
+      const out = scanned(params, opt0, xs, ys, keys);
+      await out.losses.data();
+      dispose([out.params, out.opt, out.losses]);
+    },
+    async () => {
+      let state = alone.init(params);
+      let last: MxArray | undefined;
+      for (let t = 0; t < EPOCH_STEPS; t++) {
+        const out = alone(state, batches[t]!.x, batches[t]!.y, keys[t]!);
+        last?.dispose();
+        last = out.loss;
+        state = out.state;
+      }
+      await last!.data();
+      dispose([last!, state.opt, state.params === params ? [] : state.params]);
+    },
+    { steps: Math.max(3, Math.ceil(opts.steps / 4)), warmup: Math.min(opts.warmup, 1) },
+  );
+  dispose([params, opt0, xs, ys, ...batches.flatMap((b) => [b.x, b.y])]);
+  return {
+    name: `epoch of ${EPOCH_STEPS} steps, mlp ${sizes.join("-")} b${batch}, input mixup`,
+    backend,
+    vmapped: { label: "scanEpoch (lax.scan, one program)", timing: r.a },
+    separate: { label: `${EPOCH_STEPS} trainStep calls`, timing: r.b },
+    pairedRatio: r.paired,
+    cpuRatio: r.cpuRatio,
+    load: { before, after: load() },
+  };
+}
+
+/** Every row on the current backend. */
 export async function runTransforms(backend: string, opts: { steps: number; warmup: number; log: (line: string) => void }): Promise<TransformRow[]> {
   opts.log(`transforms on ${backend} (load ${load()})...`);
-  return [await seedsRow(backend, [784, 512, 512, 10], 128, opts), await seedsRow(backend, [2, 64, 64, 2], 100, opts), await perExampleRow(backend, opts)];
+  return [
+    await seedsRow(backend, [784, 512, 512, 10], 128, opts),
+    await seedsRow(backend, [2, 64, 64, 2], 100, opts),
+    await perExampleRow(backend, opts),
+    await epochRow(backend, [2, 64, 64, 2], 100, opts),
+    await epochRow(backend, [784, 512, 512, 10], 128, opts),
+  ];
 }

@@ -114,6 +114,19 @@ describe("wasm lowerings against the cpu defaults", () => {
     await agree("take", [x, { values: [2, 0, 2], shape: [3], dtype: "int32" }], { axis: 1 });
   });
 
+  it("slice: whole trailing axes (GatherNd route) for float32, int32 and bool, and other slices (tf.slice)", async () => {
+    const x = { values: values(5 * 4 * 3, 8), shape: [5, 4, 3] };
+    await agree("slice", [x], { begin: [2, 0, 0], size: [1, 4, 3] });
+    await agree("slice", [x], { begin: [1, 0, 0], size: [3, 4, 3] });
+    await agree("slice", [x], { begin: [0, 0, 0], size: [5, 4, 3] });
+    await agree("slice", [x], { begin: [4, 0, 0], size: [0, 4, 3] });
+    await agree("slice", [x], { begin: [1, 1, 0], size: [2, 2, 3] });
+    await agree("slice", [x], { begin: [0, 0, 1], size: [5, 4, 2] });
+    await agree("slice", [{ values: values(7, 2), shape: [7] }], { begin: [2], size: [4] });
+    await agree("slice", [{ values: [3, -1, 4, 1, -5, 9], shape: [3, 2], dtype: "int32" }], { begin: [1, 0], size: [2, 2] });
+    await agree("slice", [{ values: [1, 0, 0, 1, 1, 0], shape: [3, 2], dtype: "bool" }], { begin: [2, 0], size: [1, 2] });
+  });
+
   it("matmul with batches on both operands (2-D matmuls per batch element) and contractions of 1 (broadcast products)", async () => {
     const cases: [number[], number[], boolean, boolean][] = [
       [[3, 5, 7], [3, 7, 4], false, false],
