@@ -11,7 +11,7 @@ import { UsageError } from "../errors.js";
 import { planKey, planTitle } from "./method-plans.js";
 import { loadData, type DataConfig, type LoadedData } from "../datasets.js";
 import { evalForward } from "../evaluate.js";
-import { calibrateTrained, type CalibratedMetrics } from "../calibrate-run.js";
+import { CALIBRATION_EXAMPLES, calibrateTrained, type CalibratedMetrics } from "../calibrate-run.js";
 import { buildModel } from "../models.js";
 import { formatDuration, type Progress, type ProgressSink, type ProgressState } from "../progress.js";
 import type { EpochRecord } from "../run-files.js";
@@ -134,8 +134,8 @@ export const jobSteps = (j: Job) => j.plan.epochs * batchCount(j.plan.trainSize,
 
 /** Loaded datasets, per thread: every run of a dataset shares one load. */
 export const loadedData = new Map<string, LoadedData>();
-/** Held-out examples a run's temperature is fitted on: as many as the test set has (the whole of Fashion-MNIST's is 10,000, more than the held-out default). */
-const heldOutSize = (plan: DatasetPlan) => Math.min(plan.testSize, 5000);
+/** Held-out examples a run's temperature is fitted on: as many as the test set has, up to `mmx eval`'s default. */
+export const heldOutSize = (plan: DatasetPlan) => Math.min(plan.testSize, CALIBRATION_EXAMPLES);
 
 /**
  * Trains one run of the demo into `out/<dataset>-<method>-s<seed>` (a run folder that `mmx eval`,
