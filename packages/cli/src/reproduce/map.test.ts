@@ -104,6 +104,8 @@ describe("mmx reproduce --regime map", () => {
     expect(r.stderr).not.toMatch(/^mmx( [a-z]+)?:/m);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/map: 12 cells \(2 sizes × 2 epoch counts × 3 methods × 1 seed\) into .*; 5 already finished, reused/);
+    // The time of the 7 cells left is predicted up front, from a timing probe.
+    expect(r.stderr).toMatch(/^predicted running time: \d+(m\d\ds|s) on \d+ idle cores? \(7 cells, 1 at a time, about \d+ CPU-seconds per cell on average, \d+ CPU-seconds in all; measured here by a timing probe: \d+ ms per training step/m);
     // Only the 7 missing cells trained; the finished ones were not touched.
     expect(r.stderr.match(/^\[\d+\/12\] fashion-mnist mlp/gm)).toHaveLength(7);
     expect(done()).toHaveLength(12);
@@ -133,5 +135,6 @@ describe("mmx reproduce --regime map", () => {
     // A third run has nothing left to train.
     const again = await run(["reproduce", "--regime", "map", "--preset", "tiny", "--base", "small-data", "--sizes", "100,150", "--epochs-grid", "1,2", "--backend", "wasm", "--out", out, "--quiet"]);
     expect(again.stdout).toMatch(/12 cells, 12 reused from an earlier run, 0 trained now;/);
+    expect(again.stderr).not.toMatch(/timing probe|predicted running time/);
   }, 240_000);
 });

@@ -33,8 +33,9 @@ describe("the running-time prediction", () => {
   it("prints the prediction with its measured costs, and the measured time beside it", () => {
     const line = predictionLine({ runs: 9, cpuSeconds: 1500, wallSeconds: 750, workers: 3, cores: 2, cost });
     expect(line).toBe(
-      "predicted running time: 12m30s on 2 idle cores (9 runs, 3 at a time, 1500 CPU-seconds in all; measured here by a timing probe: 100 ms per training step, 200 µs per test example evaluated, 1000 µs per example attacked, 2.0 s of compilation per run); longer on a machine busy with other work",
+      "predicted running time: 12m30s on 2 idle cores (9 runs, 3 at a time, about 167 CPU-seconds per run on average, 1500 CPU-seconds in all; measured here by a timing probe: 100 ms per training step, 200 µs per test example evaluated, 1000 µs per example attacked, 2.0 s of compilation per run); longer on a machine busy with other work",
     );
+    expect(predictionLine({ runs: 32, cpuSeconds: 6400, wallSeconds: 3200, workers: 2, cores: 2, cost, noun: "cell" })).toMatch(/^predicted running time: 53m20s on 2 idle cores \(32 cells, 2 at a time, about 200 CPU-seconds per cell on average, 6400 CPU-seconds in all;/);
     expect(runningTimeLine({ predictedSeconds: 750, wallSeconds: 800.4, cpuSeconds: 1580.6, load: [0.42, 3.1] })).toBe(
       "running time: predicted 12m30s on idle cores, measured 13m20s (1581 CPU-seconds of this process; 1-minute load average 0.4 at the start, 3.1 at the end)",
     );

@@ -65,10 +65,12 @@ export function makespan(runs: readonly number[], workers: number, cores: number
 }
 
 /** The prediction as printed before a run: the wall time on idle cores, and what it is made of. */
-export function predictionLine(p: { runs: number; cpuSeconds: number; wallSeconds: number; workers: number; cores: number; cost: CostModel }): string {
+export function predictionLine(p: { runs: number; cpuSeconds: number; wallSeconds: number; workers: number; cores: number; cost: CostModel; noun?: string }): string {
   const c = p.cost;
+  const noun = p.noun ?? "run";
+  const each = p.runs > 1 ? `, about ${Math.round(p.cpuSeconds / p.runs)} CPU-seconds per ${noun} on average` : "";
   return (
-    `predicted running time: ${formatDuration(p.wallSeconds)} on ${p.cores} idle core${p.cores === 1 ? "" : "s"} (${p.runs} run${p.runs === 1 ? "" : "s"}, ${p.workers} at a time, ${Math.round(p.cpuSeconds)} CPU-seconds in all; ` +
+    `predicted running time: ${formatDuration(p.wallSeconds)} on ${p.cores} idle core${p.cores === 1 ? "" : "s"} (${p.runs} ${noun}${p.runs === 1 ? "" : "s"}, ${p.workers} at a time${each}, ${Math.round(p.cpuSeconds)} CPU-seconds in all; ` +
     `measured here by a timing probe: ${(1000 * c.stepSeconds).toFixed(0)} ms per training step, ${(1e6 * c.forwardSecondsPerExample).toFixed(0)} µs per test example evaluated, ${(1e6 * c.attackSecondsPerExample).toFixed(0)} µs per example attacked, ${c.compileSeconds.toFixed(1)} s of compilation per run); longer on a machine busy with other work`
   );
 }
