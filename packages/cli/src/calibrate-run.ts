@@ -53,3 +53,10 @@ export async function calibrateTrained(t: Trained, config: DataConfig, test: Bat
     dispose([fit.logits, evaluated.logits]);
   }
 }
+
+/** A run's calibration as the progress lines show it ("" for none). */
+export function calibrationText(c: RunCalibration | undefined): string {
+  if (!c) return "";
+  if ("missing" in c) return "  (no temperature scaling: no held-out data)";
+  return `  (T = ${c.temperature.toFixed(2)}: NLL ${c.nll.toFixed(3)}  ECE ${(100 * c.ece).toFixed(2)}%)`;
+}

@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import { writeJsonAtomic } from "../atomic-file.js";
 import { availableParallelism } from "node:os";
 import { resolveBackend, setRunThreads, threadsPerRun, useBackend } from "../backends.js";
-import { CALIBRATION_EXAMPLES } from "../calibrate-run.js";
+import { CALIBRATION_EXAMPLES, calibrationText } from "../calibrate-run.js";
 import { UsageError } from "../errors.js";
 import { formatDuration, type Progress } from "../progress.js";
 import { acquireRunLock } from "../run-folder.js";
@@ -115,7 +115,7 @@ export async function runMap(opts: { grid: MapGrid; out: string; backend?: strin
                 if (!status.finish(cell.id, seconds)) continue;
                 trainedNow++;
                 const { done, total } = status.counts();
-                log(`[${done}/${total}] ${cell.label}: test error ${(100 * r.final.testError).toFixed(2)}%  NLL ${r.final.testNll.toFixed(3)}  (${formatDuration(seconds)})`);
+                log(`[${done}/${total}] ${cell.label}: test error ${(100 * r.final.testError).toFixed(2)}%  NLL ${r.final.testNll.toFixed(3)}${calibrationText(r.calibrated)}  (${formatDuration(seconds)})`);
                 status.show();
               } catch (e) {
                 const message = (e as Error).message.split("\n")[0]!;
@@ -167,7 +167,7 @@ export function cellWork(plan: DatasetPlan, config: Cell["config"]): RunWork {
     testSize: plan.testSize,
     evalEvery: config.epochs,
     extraTestPasses: 1,
-    heldOut: Math.min(plan.testSize, CALIBRATION_EXAMPLES),
+    heldOut: CALIBRATION_EXAMPLES,
     attacked: plan.testSize,
   };
 }

@@ -122,7 +122,8 @@ export async function runCell(cell: Cell, dir: string, opts: { progress?: Progre
   try {
     const trained = { model: result.model, params: result.params, modelState: result.modelState, input: result.input };
     const attacked = await attackAccuracy(trained, data.test, { kind: "fgsm", eps: cell.fgsmEps, clip: data.clip });
-    const calibrated = await calibrateTrained(trained, config, data.test, Math.min(data.testCount, CALIBRATION_EXAMPLES));
+    // As many held-out examples as `mmx eval` fits on by default: `mmx eval` of the cell's folder gives the same numbers.
+    const calibrated = await calibrateTrained(trained, config, data.test, CALIBRATION_EXAMPLES);
     const cellResult: CellResult = {
       id: cell.id,
       label: cell.label,
