@@ -90,7 +90,7 @@ export async function runMap(opts: { grid: MapGrid; out: string; backend?: strin
     const pending = cells.filter((c) => status.state(c.id) !== "done");
     const todo = pending.slice(0, opts.stopAfterCells ?? pending.length);
     const { reused } = status.counts();
-    log(`map: ${cells.length} cells (${opts.grid.sizes.length} sizes × ${opts.grid.epochs.length} epoch counts × 3 methods × ${opts.grid.seeds.length} seed${opts.grid.seeds.length === 1 ? "" : "s"}) into ${opts.out}; ${reused} already finished, reused; backend ${choice.name}: ${choice.reason}`);
+    log(`map: ${cells.length} cells (${opts.grid.sizes.length} size${opts.grid.sizes.length === 1 ? "" : "s"} × ${opts.grid.epochs.length} epoch count${opts.grid.epochs.length === 1 ? "" : "s"} × 3 methods × ${opts.grid.seeds.length} seed${opts.grid.seeds.length === 1 ? "" : "s"}) into ${opts.out}; ${reused} already finished, reused; backend ${choice.name}: ${choice.reason}`);
     status.write(true);
     let trainedNow = 0;
     if (todo.length > 0) {
