@@ -238,13 +238,19 @@ async function runInWorkers(jobs: Job[], opts: ReproduceOptions, count: number, 
   await new Promise<void>((resolve, reject) => {
     let active = 0;
     let failed = false;
+    const workers: Worker[] = [];
+    // Idle workers are terminated together once none runs a job: terminating two threads while a third
+    // was still measuring on onnxruntime once aborted the whole process (a native exception, Napi::Error).
+    const idle = new Set<Worker>();
     const startWorker = () => {
       const w = new Worker(script, { workerData: { out: opts.out, backend: opts.backend, grid: opts.preset.grid, threads: opts.threads } });
+      workers.push(w);
       active++;
       const next = () => {
         const job = queue.shift();
         if (!job) {
-          void w.terminate();
+          idle.add(w);
+          if (idle.size === workers.length) for (const x of workers) void x.terminate();
           return;
         }
         running.set(job.index, { started: performance.now() });
