@@ -10,6 +10,7 @@ import { blameAsync, UsageError } from "./errors.js";
 import { collectLogits, evaluate } from "./evaluate.js";
 import { flatnessOf } from "./flatness.js";
 import { heldOutData } from "./held-out.js";
+import { CALIBRATION_EXAMPLES } from "./calibrate-run.js";
 import { calibrationReport, type CalibrationReport } from "@mmx/metrics";
 import { buildModel } from "./models.js";
 import { openRun, type OpenedRun } from "./open-run.js";
@@ -95,8 +96,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
 
 // ---------------------------------------------------------------- eval
 
-/** Held-out examples a temperature is fitted on, by default (as many as there are, up to this). */
-export const CALIBRATION_EXAMPLES = 5000;
+export { CALIBRATION_EXAMPLES } from "./calibrate-run.js";
 
 export const EVAL_OPTIONS: readonly OptionSpec[] = [
   RUN_OPTION,

@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { FASHION_MNIST_CLASSES } from "@mmx/data";
 import { formatOptions, getFlag, getList, getNumber, getString, parseArgs, type OptionSpec } from "../args.js";
@@ -11,8 +11,10 @@ import type { LossName } from "../config.js";
 import { UsageError } from "../errors.js";
 import { checkOutFolder, makeFolder } from "../run-folder.js";
 import { formatDuration, Progress } from "../progress.js";
-import { checkPlans, runAll, workerCount, type RunOutcome } from "./pipeline.js";
-import { findPreset, REGIME_NAMES, withEpochs, type Preset } from "./presets.js";
+import { checkPlans, heldOutSize, planJobs, runAll, workerCount, type RunOutcome } from "./pipeline.js";
+import { cpuSeconds, probeCosts } from "./time-probe.js";
+import { makespan, predictionLine, runningTimeLine, runSeconds, type CostModel, type RunWork } from "./time-model.js";
+import { findPreset, REGIME_NAMES, withEpochs, type DatasetPlan, type Preset } from "./presets.js";
 import { findings, flatteningLines, formatTable, summarize } from "./table.js";
 import { writePlots } from "./plots.js";
 import { overlapLines } from "./overlap.js";
@@ -20,15 +22,15 @@ import { mapCommand } from "./map-command.js";
 import { MAP_OPTIONS, rejectMapFlags } from "./map-grid.js";
 
 export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
-  { name: "regime", kind: "string", choices: REGIME_NAMES, help: "standard: spirals and 10,000 Fashion-MNIST images, briefly; small-data: 3,000 Fashion-MNIST images for 60 epochs, where no mixup overfits; small-data-cnn: the same with a small CNN and soft-target cross-entropy; map: a grid of training-set sizes x epochs (--sizes, --epochs-grid), resumable", defaultText: "standard" },
+  { name: "regime", kind: "string", choices: REGIME_NAMES, help: "standard: spirals and 10,000 Fashion-MNIST images, briefly; small-data: 3,000 Fashion-MNIST images for 60 epochs, where no mixup overfits; small-data-cnn: the same with a small CNN and soft-target cross-entropy, 45 epochs; map: a grid of training-set sizes x epochs (--sizes, --epochs-grid), resumable", defaultText: "standard" },
   { name: "full", kind: "flag", help: "the longer preset of the standard regime: more data, more epochs (tens of minutes)" },
-  { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests; default: standard and small-data in under 10 minutes on 2 cores, small-data-cnn in about 20, measured in docs/demo.md; full: standard regime only)", defaultText: "default" },
+  { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests; default: standard and small-data in under 10 minutes on 2 cores, small-data-cnn in under 15; each run prints its predicted time first; full: standard regime only)", defaultText: "default" },
   { name: "epochs", kind: "int", placeholder: "N", help: "train every dataset for N epochs instead of the preset's (the cosine schedule spans the N epochs)", defaultText: "the preset's" },
   { name: "methods", kind: "list", placeholder: "M,M", help: `the methods compared, from ${METHODS.join(", ")} (each at its default α)`, defaultText: "none,input,manifold" },
   { name: "eligible-sets", kind: "string", placeholder: "S;S", help: "compare manifold mixup's eligible sets instead of methods, as the paper's Table 5: boundary sets separated by ';', e.g. '{};0;0,1;0,1,2;1,2' ({} is no mixup)" },
   { name: "out", kind: "string", placeholder: "DIR", help: "where runs, summary and plots go", defaultText: "runs/reproduce, or runs/reproduce-small-data" },
   { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
-  { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each; onnx gets cores / N intra-op threads each)", defaultText: "2, or 1 on a 1-core machine", min: 1 },
+  { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each; onnx gets cores / N intra-op threads each)", defaultText: "2 (small-data-cnn: 3), or 1 on a 1-core machine", min: 1 },
   { name: "vmap-seeds", kind: "flag", help: "train the seeds of each dataset and method as one vmapped program (each seed keeps its own init, data order and λ; all mix at the first seed's layer draw)" },
   { name: "quiet", kind: "flag", help: "no progress output" },
   ...MAP_OPTIONS,
@@ -50,6 +52,11 @@ export interface ReproduceReport {
   /** Runs trained at once. */
   jobs: number;
   seconds: number;
+  /** The wall time predicted before training on idle cores (absent with --vmap-seeds), and the line that said so. */
+  predictedSeconds?: number;
+  prediction?: string;
+  /** The prediction beside the measured time, CPU-seconds and load average. */
+  runningTime: string;
   outcomes: RunOutcome[];
   table: string;
   findings: string[];
@@ -73,16 +80,68 @@ export async function reproduce(opts: { preset: Preset; out: string; backend?: s
   await useBackend(choice.name);
   const backendReason = choice.name === "onnx" && threadNote ? `${choice.reason}; ${threadNote}` : choice.reason;
   opts.progress?.log(`backend ${choice.name}: ${backendReason}`);
+  const loadAtStart = loadavg()[0]!;
+  const cpuAtStart = cpuSeconds();
+  let predicted: { seconds: number; line: string } | undefined;
+  if (!opts.vmapSeeds) {
+    opts.progress?.log("timing probe: a few steps of each dataset's model, to predict the running time…");
+    predicted = await predictRunningTime(opts.preset, choice.name, workers);
+    opts.progress?.log(predicted.line);
+  }
   const outcomes = await runAll({ ...opts, backend: choice.name, threads });
   const rows = summarize(outcomes);
   const lines = [...findings(rows), ...overlapLines(rows), ...flatteningLines(outcomes)];
   opts.progress?.log("writing plots…");
   const plots = await writePlots(join(opts.out, "plots"), outcomes, { spirals: ["arm 0", "arm 1"], "fashion-mnist": FASHION_MNIST_CLASSES });
   const seconds = (performance.now() - started) / 1000;
-  const report: ReproduceReport = { preset: opts.preset.name, regime: opts.preset.regime, methods: opts.preset.methods, ...(opts.preset.epochsOverride ? { epochs: opts.preset.epochsOverride } : {}), backend: choice.name, backendReason, jobs: workers, seconds, outcomes, table: formatTable(rows, "text"), findings: lines, plots };
+  const runningTime = runningTimeLine({ ...(predicted ? { predictedSeconds: predicted.seconds } : {}), wallSeconds: seconds, cpuSeconds: cpuSeconds() - cpuAtStart, load: [loadAtStart, loadavg()[0]!] });
+  const report: ReproduceReport = {
+    preset: opts.preset.name,
+    regime: opts.preset.regime,
+    methods: opts.preset.methods,
+    ...(opts.preset.epochsOverride ? { epochs: opts.preset.epochsOverride } : {}),
+    backend: choice.name,
+    backendReason,
+    jobs: workers,
+    seconds,
+    ...(predicted ? { predictedSeconds: predicted.seconds, prediction: predicted.line } : {}),
+    runningTime,
+    outcomes,
+    table: formatTable(rows, "text"),
+    findings: lines,
+    plots,
+  };
   writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify({ ...report, table: undefined, rows, machine: machine() }, null, 1)}\n`);
-  writeFileSync(join(opts.out, "summary.md"), `${describe(opts.preset, report)}\n\n${formatTable(rows, "markdown")}\n\n${lines.map((l) => `- ${l}`).join("\n")}\n`);
+  writeFileSync(join(opts.out, "summary.md"), `${describe(opts.preset, report)}\n\n${runningTime}\n\n${formatTable(rows, "markdown")}\n\n${lines.map((l) => `- ${l}`).join("\n")}\n`);
   return report;
+}
+
+/** What a run of `plan` does besides training: the work the prediction counts. */
+export function runWork(plan: DatasetPlan): RunWork {
+  return {
+    trainSize: plan.trainSize,
+    batch: plan.batch,
+    epochs: plan.epochs,
+    testSize: plan.testSize,
+    ...(plan.evalEvery ? { evalEvery: plan.evalEvery } : {}),
+    // The temperature's test pass and the representations of the spectra.
+    extraTestPasses: 2,
+    heldOut: heldOutSize(plan),
+    attacked: plan.testSize,
+  };
+}
+
+/** Probes each dataset's costs here, then predicts the wall time of all the preset's runs on this machine's cores, idle. */
+async function predictRunningTime(preset: Preset, backend: string, workers: number): Promise<{ seconds: number; line: string }> {
+  const costs = new Map<string, CostModel>();
+  for (const plan of preset.plans) costs.set(plan.dataset, await probeCosts(plan, preset.methods, backend));
+  const runs = planJobs(preset).map((j) => runSeconds(runWork(j.plan), costs.get(j.plan.dataset)!));
+  const cores = availableParallelism();
+  const seconds = makespan(runs, workers, cores);
+  const cpu = runs.reduce((a, b) => a + b, 0);
+  // One cost model per dataset: the line shows the costliest dataset's (the one that sets the time).
+  const shown = [...costs.values()].reduce((a, b) => (b.stepSeconds > a.stepSeconds ? b : a));
+  return { seconds, line: predictionLine({ runs: runs.length, cpuSeconds: cpu, wallSeconds: seconds, workers, cores, cost: shown }) };
 }
 
 function machine(): { cpus: number; cpu: string; node: string } {
@@ -131,9 +190,9 @@ export async function reproduceCommand(argv: readonly string[], io: CliIo): Prom
   makeFolder(out);
   const progress = new Progress(getFlag(args, "quiet") ? null : io.stderr);
   progress.log(`mmx reproduce (${preset.regime === "standard" ? "" : `${preset.regime} regime, `}${preset.name}): ${preset.plans.length * preset.methods.length * preset.seeds.length} runs into ${out}`);
-  const jobs = getNumber(args, "jobs") ?? defaultJobs();
+  const jobs = getNumber(args, "jobs") ?? (availableParallelism() > 1 ? (preset.jobs ?? defaultJobs()) : 1);
   if (!(jobs >= 1)) throw new UsageError(`--jobs must be at least 1, got ${jobs}`);
   const backend = getString(args, "backend");
   const report = await reproduce({ preset, out, ...(backend !== undefined ? { backend } : {}), progress, jobs, vmapSeeds: getFlag(args, "vmap-seeds") });
-  io.stdout(`\n${describe(preset, report)}\n\n${report.table}\n\n${report.findings.join("\n")}\n\nplots: ${report.plots.filter((p) => p.endsWith(".png")).join(", ")} (and .svg)\nsummary: ${join(out, "summary.md")}, ${join(out, "summary.json")}\n`);
+  io.stdout(`\n${describe(preset, report)}\n${report.runningTime}\n\n${report.table}\n\n${report.findings.join("\n")}\n\nplots: ${report.plots.filter((p) => p.endsWith(".png")).join(", ")} (and .svg)\nsummary: ${join(out, "summary.md")}, ${join(out, "summary.json")}\n`);
 }

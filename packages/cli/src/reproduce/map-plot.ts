@@ -11,7 +11,7 @@ export function mapHeatmapSpec(points: readonly MapPoint[], metric: MapMetric): 
   const values = points.flatMap((p) =>
     MAP_COMPARISONS.flatMap((c) => {
       const d = p.deltas[c.method]?.[metric];
-      return d ? [{ comparison: c.title, size: p.size, epochs: p.epochs, delta: d.value * m.scale, label: formatDelta(d, m) }] : [];
+      return d && Number.isFinite(d.value) ? [{ comparison: c.title, size: p.size, epochs: p.epochs, delta: d.value * m.scale, label: formatDelta(d, m) }] : [];
     }),
   );
   const reach = Math.max(1e-9, ...values.map((v) => Math.abs(v.delta)));

@@ -1,12 +1,17 @@
 import type { Method } from "../config.js";
 import type { CellResult } from "../sweep/run-cell.js";
 import { intervalsOverlap } from "./overlap.js";
-import { stat, type Stat } from "./table.js";
+import { afterTemperature, stat, type Stat } from "./table.js";
 
-/** The metrics a map compares, read off a cell's last epoch. */
+/**
+ * The metrics a map compares, read off a cell's last epoch; "(T)": after temperature scaling, T fitted
+ * on held-out training examples (NaN, printed "--", for a cell without it).
+ */
 export const MAP_METRICS = [
   { key: "error", title: "test error %", scale: 100, digits: 2, value: (r: CellResult) => r.final.testError },
   { key: "nll", title: "test NLL", scale: 1, digits: 3, value: (r: CellResult) => r.final.testNll },
+  { key: "nllT", title: "test NLL (T)", scale: 1, digits: 3, value: (r: CellResult) => afterTemperature(r, "nll") },
+  { key: "eceT", title: "ECE % (T)", scale: 100, digits: 2, value: (r: CellResult) => afterTemperature(r, "ece") },
 ] as const;
 export type MapMetric = (typeof MAP_METRICS)[number]["key"];
 
@@ -65,7 +70,7 @@ const signed = (x: number, digits: number) => `${x > 0 ? "+" : x < 0 ? "−" : "
 
 /** A difference as printed: signed, with "*" where the seed intervals are apart. */
 export function formatDelta(d: MapDelta | undefined, m: (typeof MAP_METRICS)[number]): string {
-  if (!d) return "--";
+  if (!d || !Number.isFinite(d.value)) return "--";
   return `${signed(d.value * m.scale, m.digits)}${d.overlap === false ? " *" : ""}`;
 }
 
@@ -80,7 +85,7 @@ export function formatMap(points: readonly MapPoint[], style: "text" | "markdown
     String(p.size),
     String(p.epochs),
     String(seedsAt(p)),
-    ...MAP_METRICS.flatMap((m) => [p.stats.none ? (p.stats.none[m.key].mean * m.scale).toFixed(m.digits) : "--", ...MAP_COMPARISONS.map((c) => formatDelta(p.deltas[c.method]?.[m.key], m))]),
+    ...MAP_METRICS.flatMap((m) => [p.stats.none && Number.isFinite(p.stats.none[m.key].mean) ? (p.stats.none[m.key].mean * m.scale).toFixed(m.digits) : "--", ...MAP_COMPARISONS.map((c) => formatDelta(p.deltas[c.method]?.[m.key], m))]),
   ]);
   if (style === "markdown") return [`| ${header.join(" | ")} |`, `|${header.map(() => "---:").join("|")}|`, ...body.map((l) => `| ${l.join(" | ")} |`)].join("\n");
   const widths = header.map((h, j) => Math.max(h.length, ...body.map((l) => l[j]!.length)));
@@ -92,7 +97,7 @@ export function formatMap(points: readonly MapPoint[], style: "text" | "markdown
 export function mapFindings(points: readonly MapPoint[]): string[] {
   return MAP_COMPARISONS.flatMap((c) =>
     MAP_METRICS.map((m) => {
-      const compared = points.filter((p) => p.deltas[c.method]);
+      const compared = points.filter((p) => Number.isFinite(p.deltas[c.method]?.[m.key].value ?? NaN));
       const wins = compared.filter((p) => p.deltas[c.method]![m.key].value < 0);
       const clear = wins.filter((p) => p.deltas[c.method]![m.key].overlap === false);
       const withIntervals = wins.filter((p) => p.deltas[c.method]![m.key].overlap !== null);

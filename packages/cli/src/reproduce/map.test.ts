@@ -12,16 +12,16 @@ import { mapHeatmapSpec } from "./map-plot.js";
 import { formatMap, mapFindings, mapPoints } from "./map-table.js";
 import { runMap } from "./map.js";
 
-/** What the map reads of a finished cell: its size, epochs, method and last-epoch error and NLL. */
-const result = (size: number, epochs: number, method: CellResult["config"]["method"], error: number, nll: number): CellResult =>
-  ({ config: { trainLimit: size, epochs, method }, final: { testError: error, testNll: nll } }) as unknown as CellResult;
+/** What the map reads of a finished cell: its size, epochs, method, last-epoch error and NLL, and its NLL and ECE after temperature scaling (absent: a cell of an older mmx). */
+const result = (size: number, epochs: number, method: CellResult["config"]["method"], error: number, nll: number, calibrated?: { nll: number; ece: number }): CellResult =>
+  ({ config: { trainLimit: size, epochs, method }, final: { testError: error, testNll: nll }, ...(calibrated ? { calibrated: { temperature: 1.5, ...calibrated, fitOn: "held-out", fitCount: 100 } } : {}) }) as unknown as CellResult;
 
 describe("the map's table", () => {
   it("gives per point mixup − no mixup, flags seed intervals that are apart, and finds where mixup wins", () => {
     const results = [
-      ...[0.2, 0.21, 0.22].map((e) => result(500, 10, "none", e, 0.6)),
-      ...[0.15, 0.16, 0.17].map((e) => result(500, 10, "manifold", e, 0.5)),
-      ...[0.2, 0.215, 0.23].map((e) => result(500, 10, "input", e, 0.7)),
+      ...[0.2, 0.21, 0.22].map((e, i) => result(500, 10, "none", e, 0.6, { nll: [0.5, 0.51, 0.52][i]!, ece: 0.03 })),
+      ...[0.15, 0.16, 0.17].map((e, i) => result(500, 10, "manifold", e, 0.5, { nll: [0.45, 0.46, 0.47][i]!, ece: 0.02 })),
+      ...[0.2, 0.215, 0.23].map((e, i) => result(500, 10, "input", e, 0.7, { nll: [0.5, 0.52, 0.54][i]!, ece: 0.04 })),
       result(100, 10, "none", 0.3, 1),
       result(100, 10, "manifold", 0.31, 0.9),
     ];
@@ -38,15 +38,19 @@ describe("the map's table", () => {
     expect(points[0]!.deltas.input).toBeUndefined();
 
     const text = formatMap(points, "text").split("\n");
-    expect(text[0]).toMatch(/^ *train images +epochs +seeds +no mixup test error % +manifold − none test error +input − none test error +no mixup test NLL/);
-    expect(text[2]!.trim().split(/ {2,}/)).toEqual(["100", "10", "1", "30.00", "+1.00", "--", "1.000", "−0.100", "--"]);
-    expect(text[3]!.trim().split(/ {2,}/)).toEqual(["500", "10", "3", "21.00", "−5.00 *", "+0.50", "0.600", "−0.100 *", "+0.100 *"]);
-    expect(formatMap(points, "markdown").split("\n")[3]).toBe("| 500 | 10 | 3 | 21.00 | −5.00 * | +0.50 | 0.600 | −0.100 * | +0.100 * |");
+    expect(text[0]).toMatch(/^ *train images +epochs +seeds +no mixup test error % +manifold − none test error +input − none test error +no mixup test NLL +manifold − none test NLL +input − none test NLL +no mixup test NLL \(T\) +manifold − none test NLL \(T\) +input − none test NLL \(T\) +no mixup ECE % \(T\) +manifold − none ECE \(T\) +input − none ECE \(T\)$/);
+    // The cells at 100 images have no calibrated metrics (finished by an older mmx): "--", not a number.
+    expect(text[2]!.trim().split(/ {2,}/)).toEqual(["100", "10", "1", "30.00", "+1.00", "--", "1.000", "−0.100", "--", "--", "--", "--", "--", "--", "--"]);
+    expect(text[3]!.trim().split(/ {2,}/)).toEqual(["500", "10", "3", "21.00", "−5.00 *", "+0.50", "0.600", "−0.100 *", "+0.100 *", "0.510", "−0.050 *", "+0.010", "3.00", "−1.00 *", "+1.00 *"]);
+    expect(formatMap(points, "markdown").split("\n")[3]).toBe("| 500 | 10 | 3 | 21.00 | −5.00 * | +0.50 | 0.600 | −0.100 * | +0.100 * | 0.510 | −0.050 * | +0.010 | 3.00 | −1.00 * | +1.00 * |");
     expect(mapFindings(points)[0]).toBe("manifold − none, test error %: lower (mixup better) at 1 of 2 points (train images × epochs: 500×10); seed intervals apart at 1 of the 1 with several seeds (500×10).");
     // NLL: manifold is lower at both points, one of them with a single seed.
     expect(mapFindings(points)[1]).toBe("manifold − none, test NLL: lower (mixup better) at 2 of 2 points (train images × epochs: 100×10, 500×10); seed intervals apart at 1 of the 1 with several seeds (500×10).");
     expect(mapFindings(points.slice(0, 1))[1]).toBe("manifold − none, test NLL: lower (mixup better) at 1 of 1 points (train images × epochs: 100×10); one seed per point, so no seed intervals.");
-    expect(mapFindings(points)[2]).toBe("input − none, test error %: lower (mixup better) at 0 of 1 points (train images × epochs: none).");
+    // After temperature scaling only the point whose cells were calibrated counts.
+    expect(mapFindings(points)[2]).toBe("manifold − none, test NLL (T): lower (mixup better) at 1 of 1 points (train images × epochs: 500×10); seed intervals apart at 1 of the 1 with several seeds (500×10).");
+    expect(mapFindings(points)[4]).toBe("input − none, test error %: lower (mixup better) at 0 of 1 points (train images × epochs: none).");
+    expect((mapHeatmapSpec(points, "nllT") as { data: { values: unknown[] } }).data.values).toHaveLength(2);
 
     const spec = mapHeatmapSpec(points, "error") as { data: { values: { comparison: string; delta: number; label: string }[] }; spec: { layer: { encoding: { color: { scale?: { domain: number[] } } } }[] } };
     expect(spec.data.values).toHaveLength(3);
@@ -100,6 +104,8 @@ describe("mmx reproduce --regime map", () => {
     expect(r.stderr).not.toMatch(/^mmx( [a-z]+)?:/m);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/map: 12 cells \(2 sizes × 2 epoch counts × 3 methods × 1 seed\) into .*; 5 already finished, reused/);
+    // The time of the 7 cells left is predicted up front, from a timing probe.
+    expect(r.stderr).toMatch(/^predicted running time: \d+(m\d\ds|s) on \d+ idle cores? \(7 cells, 1 at a time, about \d+ CPU-seconds per cell on average, \d+ CPU-seconds in all; measured here by a timing probe: \d+ ms per training step/m);
     // Only the 7 missing cells trained; the finished ones were not touched.
     expect(r.stderr.match(/^\[\d+\/12\] fashion-mnist mlp/gm)).toHaveLength(7);
     expect(done()).toHaveLength(12);
@@ -113,13 +119,22 @@ describe("mmx reproduce --regime map", () => {
     expect(map.points).toHaveLength(4);
     for (const p of map.points) expect(Object.keys(p.deltas).sort()).toEqual(["input", "manifold"]);
     expect(readFileSync(join(out, "map.md"), "utf8")).toMatch(/^\| train images \| epochs \| seeds \|/m);
-    expect(readdirSync(join(out, "plots")).sort()).toEqual(["map-error.png", "map-error.svg", "map-nll.png", "map-nll.svg"]);
+    expect(readdirSync(join(out, "plots")).sort()).toEqual(["map-eceT.png", "map-eceT.svg", "map-error.png", "map-error.svg", "map-nll.png", "map-nll.svg", "map-nllT.png", "map-nllT.svg"]);
+    // Every cell fitted its temperature on the training images after its own prefix, never on the test set.
+    for (const id of done()) {
+      const cell = JSON.parse(readFileSync(cellResultFile(join(cellsDir, id)), "utf8")) as CellResult;
+      expect(cell.calibrated, id).toMatchObject({ temperature: expect.any(Number), nll: expect.any(Number), fitCount: 5000 });
+      expect((cell.calibrated as { fitOn: string }).fitOn).toMatch(new RegExp(`training examples ${cell.config.trainLimit}\\.\\.`));
+    }
     // The folder is a sweep folder: mmx sweep report reads it.
     const report = await run(["sweep", "report", out, "--no-plots"]);
     expect(report.code).toBe(0);
     expect(report.stdout).toMatch(/fashion-mnist mlp\[32,32\] n150 e2/);
+    expect(report.stdout).toMatch(/NLL \(T\) mean ± std \[95% CI\]/);
+    expect(report.stdout).toMatch(/"\(T\)": after temperature scaling, T fitted on held-out training examples \(never the test set\), in 12 of 12 cells\./);
     // A third run has nothing left to train.
     const again = await run(["reproduce", "--regime", "map", "--preset", "tiny", "--base", "small-data", "--sizes", "100,150", "--epochs-grid", "1,2", "--backend", "wasm", "--out", out, "--quiet"]);
     expect(again.stdout).toMatch(/12 cells, 12 reused from an earlier run, 0 trained now;/);
+    expect(again.stderr).not.toMatch(/timing probe|predicted running time/);
   }, 240_000);
 });

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { writeJsonAtomic } from "../atomic-file.js";
-import { resolveBackend, useBackend } from "../backends.js";
+import { availableParallelism } from "node:os";
+import { resolveBackend, setRunThreads, threadsPerRun, useBackend } from "../backends.js";
+import { CALIBRATION_EXAMPLES, calibrationText } from "../calibrate-run.js";
 import { UsageError } from "../errors.js";
 import { formatDuration, type Progress } from "../progress.js";
 import { acquireRunLock } from "../run-folder.js";
@@ -16,7 +18,9 @@ import { writeChart } from "./render.js";
 import type { MapGrid } from "./map-grid.js";
 import { mapHeatmapSpec } from "./map-plot.js";
 import { formatMap, mapFindings, MAP_METRICS, mapPoints, type MapPoint } from "./map-table.js";
-import { METHOD_PLAN } from "./presets.js";
+import { METHOD_PLAN, type DatasetPlan } from "./presets.js";
+import { probeCosts } from "./time-probe.js";
+import { makespan, predictionLine, runSeconds, type RunWork } from "./time-model.js";
 
 const WHERE = "mmx reproduce --regime map";
 
@@ -86,11 +90,18 @@ export async function runMap(opts: { grid: MapGrid; out: string; backend?: strin
     const pending = cells.filter((c) => status.state(c.id) !== "done");
     const todo = pending.slice(0, opts.stopAfterCells ?? pending.length);
     const { reused } = status.counts();
-    log(`map: ${cells.length} cells (${opts.grid.sizes.length} sizes × ${opts.grid.epochs.length} epoch counts × 3 methods × ${opts.grid.seeds.length} seed${opts.grid.seeds.length === 1 ? "" : "s"}) into ${opts.out}; ${reused} already finished, reused; backend ${choice.name}: ${choice.reason}`);
+    log(`map: ${cells.length} cells (${opts.grid.sizes.length} size${opts.grid.sizes.length === 1 ? "" : "s"} × ${opts.grid.epochs.length} epoch count${opts.grid.epochs.length === 1 ? "" : "s"} × 3 methods × ${opts.grid.seeds.length} seed${opts.grid.seeds.length === 1 ? "" : "s"}) into ${opts.out}; ${reused} already finished, reused; backend ${choice.name}: ${choice.reason}`);
     status.write(true);
     let trainedNow = 0;
     if (todo.length > 0) {
-      const runner = await cellRunner(Math.min(opts.jobs, todo.length), choice.name, log);
+      const parallel = Math.min(opts.jobs, todo.length);
+      // The probe runs with a cell's share of the cores, as the cells will.
+      await setRunThreads(choice.name, threadsPerRun(parallel));
+      log("timing probe: a few steps of the cells' model, to predict the running time…");
+      const cost = await probeCosts(opts.grid.plan, METHOD_PLAN, choice.name);
+      const seconds = todo.map((c) => runSeconds(cellWork(opts.grid.plan, c.config), cost));
+      log(predictionLine({ runs: todo.length, noun: "cell", cpuSeconds: seconds.reduce((a, b) => a + b, 0), wallSeconds: makespan(seconds, parallel, availableParallelism()), workers: parallel, cores: availableParallelism(), cost }));
+      const runner = await cellRunner(parallel, choice.name, log);
       log(`training ${runner.description}`);
       try {
         await Promise.all(
@@ -104,7 +115,7 @@ export async function runMap(opts: { grid: MapGrid; out: string; backend?: strin
                 if (!status.finish(cell.id, seconds)) continue;
                 trainedNow++;
                 const { done, total } = status.counts();
-                log(`[${done}/${total}] ${cell.label}: test error ${(100 * r.final.testError).toFixed(2)}%  NLL ${r.final.testNll.toFixed(3)}  (${formatDuration(seconds)})`);
+                log(`[${done}/${total}] ${cell.label}: test error ${(100 * r.final.testError).toFixed(2)}%  NLL ${r.final.testNll.toFixed(3)}${calibrationText(r.calibrated)}  (${formatDuration(seconds)})`);
                 status.show();
               } catch (e) {
                 const message = (e as Error).message.split("\n")[0]!;
@@ -145,6 +156,20 @@ export async function runMap(opts: { grid: MapGrid; out: string; backend?: strin
   } finally {
     lock.release();
   }
+}
+
+/** What a map cell does: its own size and epochs, one test evaluation (after the last epoch), the temperature's passes, the attack. */
+export function cellWork(plan: DatasetPlan, config: Cell["config"]): RunWork {
+  return {
+    trainSize: config.trainLimit ?? plan.trainSize,
+    batch: config.batch,
+    epochs: config.epochs,
+    testSize: plan.testSize,
+    evalEvery: config.epochs,
+    extraTestPasses: 1,
+    heldOut: CALIBRATION_EXAMPLES,
+    attacked: plan.testSize,
+  };
 }
 
 async function writeHeatmaps(dir: string, points: readonly MapPoint[]): Promise<string[]> {

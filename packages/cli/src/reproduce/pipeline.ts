@@ -10,9 +10,8 @@ import { resolveLayers, type TrainConfig } from "../config.js";
 import { UsageError } from "../errors.js";
 import { planKey, planTitle } from "./method-plans.js";
 import { loadData, type DataConfig, type LoadedData } from "../datasets.js";
-import { collectLogits, evalForward } from "../evaluate.js";
-import { heldOutData, type HeldOut } from "../held-out.js";
-import { calibrationReport } from "@mmx/metrics";
+import { evalForward } from "../evaluate.js";
+import { CALIBRATION_EXAMPLES, calibrateTrained, type CalibratedMetrics } from "../calibrate-run.js";
 import { buildModel } from "../models.js";
 import { formatDuration, type Progress, type ProgressSink, type ProgressState } from "../progress.js";
 import type { EpochRecord } from "../run-files.js";
@@ -39,7 +38,7 @@ export interface RunOutcome {
   curve: EpochRecord[];
   fgsm: { eps: number; clean: number; adversarial: number; count: number };
   /** Test NLL and ECE after temperature scaling, T fitted on held-out data (never the test set). */
-  calibrated: { temperature: number; nll: number; ece: number; fitOn: string; fitCount: number };
+  calibrated: CalibratedMetrics;
   spectra: { layer: number; layerName: string; largest: number; restSum: number; classes: { label: number; singularValues: number[] }[] };
   trainSeconds: number;
   /** Spirals, first seed: the decision function on a grid and the 2-D bottleneck of the test points. */
@@ -135,11 +134,8 @@ export const jobSteps = (j: Job) => j.plan.epochs * batchCount(j.plan.trainSize,
 
 /** Loaded datasets, per thread: every run of a dataset shares one load. */
 export const loadedData = new Map<string, LoadedData>();
-/** Held-out examples per dataset and thread, to fit temperatures on. */
-const heldOutSets = new Map<string, HeldOut>();
-
-/** Held-out examples a run's temperature is fitted on: as many as the test set has (the whole of Fashion-MNIST's is 10,000, more than the held-out default). */
-const heldOutSize = (plan: DatasetPlan) => Math.min(plan.testSize, 5000);
+/** Held-out examples a run's temperature is fitted on: as many as the test set has, up to `mmx eval`'s default. */
+export const heldOutSize = (plan: DatasetPlan) => Math.min(plan.testSize, CALIBRATION_EXAMPLES);
 
 /**
  * Trains one run of the demo into `out/<dataset>-<method>-s<seed>` (a run folder that `mmx eval`,
@@ -242,13 +238,19 @@ async function runInWorkers(jobs: Job[], opts: ReproduceOptions, count: number, 
   await new Promise<void>((resolve, reject) => {
     let active = 0;
     let failed = false;
+    const workers: Worker[] = [];
+    // Idle workers are terminated together once none runs a job: terminating two threads while a third
+    // was still measuring on onnxruntime once aborted the whole process (a native exception, Napi::Error).
+    const idle = new Set<Worker>();
     const startWorker = () => {
       const w = new Worker(script, { workerData: { out: opts.out, backend: opts.backend, grid: opts.preset.grid, threads: opts.threads } });
+      workers.push(w);
       active++;
       const next = () => {
         const job = queue.shift();
         if (!job) {
-          void w.terminate();
+          idle.add(w);
+          if (idle.size === workers.length) for (const x of workers) void x.terminate();
           return;
         }
         running.set(job.index, { started: performance.now() });
@@ -377,22 +379,10 @@ export async function measure(result: Awaited<ReturnType<typeof train>>, plan: D
 
 /** Temperature scaling of a trained run: T fitted on its dataset's held-out examples, the test NLL and ECE after. */
 async function calibrateRun(t: Trained, plan: DatasetPlan, data: LoadedData): Promise<RunOutcome["calibrated"]> {
-  let held = heldOutSets.get(plan.dataset);
-  if (!held) {
-    const found = await heldOutData(dataConfig(plan), heldOutSize(plan));
-    // The demo's image plans train on a prefix of the training split, so examples are always held back.
-    if ("missing" in found) throw new Error(`reproduce: ${found.missing}`);
-    held = found;
-    heldOutSets.set(plan.dataset, held);
-  }
-  const fit = collectLogits(t.model, t.params, t.modelState, held.source, t.input);
-  const test = collectLogits(t.model, t.params, t.modelState, data.test, t.input);
-  try {
-    const r = calibrationReport(fit, test);
-    return { temperature: r.temperature, nll: r.after.nll, ece: r.after.ece, fitOn: held.description, fitCount: r.fitCount };
-  } finally {
-    dispose([fit.logits, test.logits]);
-  }
+  const found = await calibrateTrained(t, dataConfig(plan), data.test, heldOutSize(plan));
+  // The demo's image plans train on a prefix of the training split, so examples are always held back.
+  if ("missing" in found) throw new Error(`reproduce: ${found.missing}`);
+  return found;
 }
 
 /** The decision function p(arm 1 | x) on a grid over the plane, the test points, and their 2-D bottleneck codes. */

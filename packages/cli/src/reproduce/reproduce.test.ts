@@ -61,7 +61,10 @@ describe("mmx reproduce --preset tiny", () => {
     const evaluated = JSON.parse((await run(["eval", join(out, "spirals-manifold-s1"), "--json"])).stdout);
     const run1 = summary.outcomes.find((o: { dataset: string; method: string; seed: number }) => o.dataset === "spirals" && o.method === "manifold" && o.seed === 1);
     expect(evaluated.error).toBe(run1.final.testError);
-  });
+    // Both datasets' costs were probed before training: one prediction for the 18 runs, measured after.
+    expect(r.stderr).toMatch(/^predicted running time: .*\(18 runs, 1 at a time, /m);
+    expect(r.stdout).toMatch(/^running time: predicted \S+ on idle cores, measured /m);
+  }, 240_000);
 });
 
 describe("the small-data regime", () => {

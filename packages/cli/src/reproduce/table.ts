@@ -1,8 +1,9 @@
 import type { Method } from "../config.js";
+import type { RunCalibration } from "../calibrate-run.js";
 import type { RunOutcome } from "./pipeline.js";
 
 /** A metric of the table: how to read it off a run, whether lower is better, how to print it. */
-interface MetricDef<O = Pick<RunOutcome, "final" | "fgsm">> {
+export interface MetricDef<O = Pick<RunOutcome, "final" | "fgsm">> {
   key: "error" | "nll" | "ece" | "nllT" | "eceT" | "fgsm";
   title: string;
   value: (o: O) => number;
@@ -21,12 +22,21 @@ export const METRICS: readonly MetricDef[] = [
   { key: "fgsm", title: "FGSM acc %", value: (o) => o.fgsm.adversarial, lowerIsBetter: false, scale: 100, digits: 1, paper: { order: ["manifold", "input", "none"], values: "36.32 / 71.51 / 77.50 %" } },
 ];
 
-/** The demo's columns: the metrics above, with the test NLL and ECE after temperature scaling beside the plain ones. */
-export const REPRODUCE_METRICS: readonly MetricDef<Pick<RunOutcome, "final" | "fgsm" | "calibrated">>[] = [
+/** A measured run (a demo run or a sweep cell): its calibration may be missing (no held-out data, or an older cell). */
+export type Measured = Pick<RunOutcome, "final" | "fgsm"> & { calibrated?: RunCalibration };
+
+/** A calibrated metric of a run, NaN (printed "--") where it has none. */
+export const afterTemperature = (o: Measured, metric: "nll" | "ece"): number => (o.calibrated && !("missing" in o.calibrated) ? o.calibrated[metric] : NaN);
+
+/**
+ * The demo's and the sweep report's columns: the metrics above, with the test NLL and ECE after
+ * temperature scaling beside the plain ones.
+ */
+export const REPRODUCE_METRICS: readonly MetricDef<Measured>[] = [
   ...METRICS.filter((m) => m.key !== "fgsm"),
   // After temperature scaling (T fitted on held-out data): mixup's calibration gain is known to change there.
-  { key: "nllT", title: "NLL (T)", value: (o) => o.calibrated.nll, lowerIsBetter: true, scale: 1, digits: 3 },
-  { key: "eceT", title: "ECE % (T)", value: (o) => o.calibrated.ece, lowerIsBetter: true, scale: 100, digits: 2 },
+  { key: "nllT", title: "NLL (T)", value: (o) => afterTemperature(o, "nll"), lowerIsBetter: true, scale: 1, digits: 3 },
+  { key: "eceT", title: "ECE % (T)", value: (o) => afterTemperature(o, "ece"), lowerIsBetter: true, scale: 100, digits: 2 },
   ...METRICS.filter((m) => m.key === "fgsm"),
 ];
 

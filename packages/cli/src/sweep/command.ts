@@ -1,4 +1,5 @@
 import { existsSync, statSync } from "node:fs";
+import { calibrationText } from "../calibrate-run.js";
 import { availableParallelism } from "node:os";
 import { basename, extname } from "node:path";
 import { formatOptions, getFlag, getNumber, getString, parseArgs, type OptionSpec } from "../args.js";
@@ -141,7 +142,7 @@ async function runSweep({ out, files, spec, backend: choice, cells, queue, jobs,
   const report = (cell: Cell, r: CellResult, seconds: number, worker?: string) => {
     finishedNow++;
     const { done, total } = status.counts();
-    log(`[${done}/${total}] ${cell.label}: test error ${(100 * r.final.testError).toFixed(2)}%  NLL ${r.final.testNll.toFixed(3)}  ECE ${(100 * r.final.testEce).toFixed(2)}%  FGSM ${(100 * r.fgsm.adversarial).toFixed(1)}%  (${formatDuration(seconds)}${worker ? ` on ${worker}` : ""})`);
+    log(`[${done}/${total}] ${cell.label}: test error ${(100 * r.final.testError).toFixed(2)}%  NLL ${r.final.testNll.toFixed(3)}  ECE ${(100 * r.final.testEce).toFixed(2)}%${calibrationText(r.calibrated)}  FGSM ${(100 * r.fgsm.adversarial).toFixed(1)}%  (${formatDuration(seconds)}${worker ? ` on ${worker}` : ""})`);
     status.show();
   };
   if (pending.length > 0) {

@@ -70,7 +70,20 @@ describe("sweep report on a hand-edited sweep folder", () => {
     ["cell.json without fgsm", (_, c) => editJson(c, (r) => delete r.fgsm), /cell\.json has undefined as 'fgsm'/],
     ["cell.json whose config breaks the schema", (_, c) => editJson(c, (r) => (r.config.alpha = -1)), /cell\.json: the cell: its config field 'alpha' is -1/],
     ["cell.json that is not JSON", (_, c) => writeFileSync(c, "{"), /cell\.json is not valid JSON/],
+    ["cell.json whose calibrated NLL is text", (_, c) => editJson(c, (r) => (r.calibrated.nll = "fine")), /cell\.json has "fine" as 'calibrated\.nll'; it must be a number/],
+    ["cell.json whose calibration is a number", (_, c) => editJson(c, (r) => (r.calibrated = 3)), /cell\.json has 3 as 'calibrated'; it must be an object/],
   ];
+  it("a cell.json without calibration (an older mmx's) is read: its group shows '--' after temperature scaling, and the heading says why", async () => {
+    const calibrated = await run(["sweep", "report", base, "--no-plots"]);
+    expect(calibrated.code, calibrated.stderr).toBe(0);
+    expect(calibrated.stdout).toMatch(/in 1 of 1 cells\./);
+    expect(calibrated.stdout).not.toMatch(/ -- ± /);
+    const r = await run(["sweep", "report", copy((_, c) => editJson(c, (v) => delete v.calibrated)), "--no-plots"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/in 0 of 1 cells; "--" where a group has cells without it: 1 finished by an mmx that did not record calibration/);
+    expect(r.stdout.match(/ -- ± /g)).toHaveLength(2);
+  });
+
   for (const [what, edit, message] of cases) {
     it(what, async () => {
       await expectRefused(["sweep", "report", copy(edit)], message);

@@ -2,12 +2,17 @@ import { METHOD_REGISTRY } from "../methods.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeChart } from "../reproduce/render.js";
-import { METRICS } from "../reproduce/table.js";
+import { REPRODUCE_METRICS } from "../reproduce/table.js";
 import type { Method } from "../config.js";
 import { finishedResults, readManifest } from "./folder.js";
 import type { CellResult } from "./run-cell.js";
 import { interval, type Interval } from "./stats.js";
 
+/**
+ * The report's metrics: the last epoch's test error, NLL and ECE, the NLL and ECE after temperature
+ * scaling (T fitted on held-out training examples; "--" for cells without), and FGSM accuracy.
+ */
+const METRICS = REPRODUCE_METRICS;
 type MetricKey = (typeof METRICS)[number]["key"];
 
 /** One group of cells (all but the seed equal): its metrics over the seeds. */
@@ -68,7 +73,10 @@ export function rankings(rows: readonly GroupRow[]): string[] {
     const inContext = rows.filter((r) => r.context === context);
     if (inContext.length < 2) continue;
     for (const m of METRICS) {
-      const ranked = [...inContext].sort((a, b) => (m.lowerIsBetter ? 1 : -1) * (a.stats[m.key].mean - b.stats[m.key].mean));
+      // Groups without the metric (cells finished before calibration was recorded, or without held-out data) are left out.
+      const measured = inContext.filter((r) => Number.isFinite(r.stats[m.key].mean));
+      if (measured.length < 2) continue;
+      const ranked = [...measured].sort((a, b) => (m.lowerIsBetter ? 1 : -1) * (a.stats[m.key].mean - b.stats[m.key].mean));
       const [first, second] = ranked as [GroupRow, GroupRow];
       const a = first.stats[m.key];
       const b = second.stats[m.key];
@@ -127,6 +135,18 @@ export function eligibleSetsSpec(rows: readonly GroupRow[]): Record<string, unkn
   };
 }
 
+/** What "(T)" means in the table, and which cells lack it. */
+export function calibrationNote(results: readonly CellResult[]): string {
+  const fitted = results.filter((r) => r.calibrated && !("missing" in r.calibrated)).length;
+  const missing = results.flatMap((r) => (r.calibrated && "missing" in r.calibrated ? [r.calibrated.missing] : []));
+  const older = results.filter((r) => r.calibrated === undefined).length;
+  const gaps = [
+    ...(missing.length ? [`${missing.length} without held-out data (${missing[0]})`] : []),
+    ...(older > 0 ? [`${older} finished by an mmx that did not record calibration`] : []),
+  ];
+  return `"(T)": after temperature scaling, T fitted on held-out training examples (never the test set), in ${fitted} of ${results.length} cells${gaps.length ? `; "--" where a group has cells without it: ${gaps.join(", ")}` : ""}`;
+}
+
 export interface SweepReport {
   cells: number;
   finished: number;
@@ -153,7 +173,7 @@ export async function sweepReport(out: string, opts: { plots: boolean }): Promis
     if (rows.some((r) => r.method === "manifold")) plots.push(...(await writeChart(join(dir, "eligible-sets"), eligibleSetsSpec(rows))));
   }
   const table = formatGroups(rows, "text");
-  const heading = `${results.length} of ${manifest.cells.length} cells finished, backend ${manifest.backend}; metrics are the last epoch's (no selection on the test set), mean ± sample std [95% t-interval] over seeds.`;
+  const heading = `${results.length} of ${manifest.cells.length} cells finished, backend ${manifest.backend}; metrics are the last epoch's (no selection on the test set), mean ± sample std [95% t-interval] over seeds; ${calibrationNote(results)}.`;
   writeFileSync(join(out, "report.md"), `# Sweep report\n\n${heading}\n\n${formatGroups(rows, "markdown")}\n\n## Rankings\n\n${ranked.map((l) => `- ${l}`).join("\n")}\n`);
   writeFileSync(join(out, "report.json"), `${JSON.stringify({ cells: manifest.cells.length, finished: results.length, backend: manifest.backend, rows, rankings: ranked, plots }, null, 1)}\n`);
   return { cells: manifest.cells.length, finished: results.length, rows, table: `${heading}\n\n${table}`, rankings: ranked, plots };

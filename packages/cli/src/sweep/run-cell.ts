@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { dispose } from "@mmx/core";
 import { attackAccuracy } from "../analysis.js";
+import { CALIBRATION_EXAMPLES, calibrateTrained, type RunCalibration } from "../calibrate-run.js";
 import { writeJsonAtomic } from "../atomic-file.js";
 import { useBackend } from "../backends.js";
 import { readCheckpointInfo } from "../checkpoint.js";
@@ -24,6 +25,12 @@ export interface CellResult {
   final: EpochRecord;
   curve: EpochRecord[];
   fgsm: { eps: number; clean: number; adversarial: number; count: number };
+  /**
+   * Test NLL and ECE after temperature scaling, T fitted on held-out training examples (never the test
+   * set), or why there are none (the cell trained on a whole training split). Absent in cells that an
+   * mmx before this field finished: they count as not calibrated, and are not re-run for it.
+   */
+  calibrated?: RunCalibration;
   trainSeconds: number;
 }
 
@@ -68,8 +75,21 @@ export function readCellResult(dir: string, id: string): CellResult | undefined 
   const fgsm = r.fgsm as Record<string, unknown> | null;
   if (typeof fgsm !== "object" || fgsm === null) fail(`has ${JSON.stringify(fgsm)} as 'fgsm'`);
   for (const field of ["eps", "clean", "adversarial", "count"]) if (!isNumber(fgsm![field])) fail(`has ${JSON.stringify(fgsm![field])} as 'fgsm.${field}'; it must be a number`);
+  if (r.calibrated !== undefined) checkCalibration(r.calibrated, fail);
   if (!isNumber(r.trainSeconds)) fail(`has ${JSON.stringify(r.trainSeconds)} as 'trainSeconds'; it must be a number`);
   return raw as CellResult;
+}
+
+/** A cell.json's 'calibrated': the numbers of a fitted temperature, or the reason there is none. */
+function checkCalibration(c: unknown, fail: (why: string) => never): void {
+  if (typeof c !== "object" || c === null || Array.isArray(c)) return void fail(`has ${JSON.stringify(c)} as 'calibrated'; it must be an object`);
+  const o = c as Record<string, unknown>;
+  if ("missing" in o) {
+    if (typeof o.missing !== "string") fail(`has ${JSON.stringify(o.missing)} as 'calibrated.missing'; it must be text`);
+    return;
+  }
+  for (const field of ["temperature", "nll", "ece", "fitCount"]) if (typeof o[field] !== "number" && o[field] !== null) fail(`has ${JSON.stringify(o[field])} as 'calibrated.${field}'; it must be a number`);
+  if (typeof o.fitOn !== "string") fail(`has ${JSON.stringify(o.fitOn)} as 'calibrated.fitOn'; it must be text`);
 }
 
 /** Loaded datasets, per thread: the cells of one data config share a load. */
@@ -77,7 +97,7 @@ const loaded = new Map<string, LoadedData>();
 
 /**
  * Trains a cell into the run folder `dir` with `mmx train`'s loop and evaluates it (final test
- * metrics, FGSM accuracy), then writes `cell.json`. A run folder left by an interrupted attempt at
+ * metrics, FGSM accuracy, NLL and ECE after temperature scaling), then writes `cell.json`. A run folder left by an interrupted attempt at
  * the same config continues from its checkpoint (bit-exact on the same backend); anything else there
  * is replaced.
  */
@@ -100,7 +120,10 @@ export async function runCell(cell: Cell, dir: string, opts: { progress?: Progre
     ...(cell.evalEvery ? { evalEvery: cell.evalEvery } : {}),
   });
   try {
-    const attacked = await attackAccuracy({ model: result.model, params: result.params, modelState: result.modelState, input: result.input }, data.test, { kind: "fgsm", eps: cell.fgsmEps, clip: data.clip });
+    const trained = { model: result.model, params: result.params, modelState: result.modelState, input: result.input };
+    const attacked = await attackAccuracy(trained, data.test, { kind: "fgsm", eps: cell.fgsmEps, clip: data.clip });
+    // As many held-out examples as `mmx eval` fits on by default: `mmx eval` of the cell's folder gives the same numbers.
+    const calibrated = await calibrateTrained(trained, config, data.test, CALIBRATION_EXAMPLES);
     const cellResult: CellResult = {
       id: cell.id,
       label: cell.label,
@@ -110,6 +133,7 @@ export async function runCell(cell: Cell, dir: string, opts: { progress?: Progre
       final: result.metrics[result.metrics.length - 1]!,
       curve: result.metrics,
       fgsm: { eps: cell.fgsmEps, clean: attacked.clean, adversarial: attacked.adversarial, count: attacked.count },
+      calibrated,
       trainSeconds: result.trainSeconds,
     };
     writeJsonAtomic(cellResultFile(dir), cellResult);

@@ -122,6 +122,10 @@ describe("mmx sweep: embedded (this thread under the test runner)", () => {
     // Each cell is an ordinary run folder.
     const evaluated = await run(["eval", join(out, "cells", manifest.cells[3]!.id), "--json"]);
     expect(JSON.parse(evaluated.stdout).error).toBe(reference[3].testError);
+    // The cell's NLL and ECE after temperature scaling are mmx eval's: the same held-out points, the same fit.
+    const calibration = JSON.parse(evaluated.stdout).calibration;
+    expect(result(manifest.cells[3]!.id).calibrated).toEqual({ temperature: calibration.temperature, nll: calibration.after.nll, ece: calibration.after.ece, fitOn: calibration.fitOn, fitCount: 5000 });
+    expect(first.stderr).toMatch(/ECE \d+\.\d\d%  \(T = \d+\.\d\d: NLL \d+\.\d{3}  ECE \d+\.\d\d%\)  FGSM /);
 
     // Finished cells are reused.
     const again = await run(["sweep", ...grid, "--out", out, "--quiet"]);
