@@ -10,6 +10,7 @@ import { acquireRunLock } from "../run-folder.js";
 import { expandCells, type Cell } from "../sweep/cells.js";
 import { cellDir, finishedResults, sweepFiles, type SweepManifest } from "../sweep/folder.js";
 import { readCellResult } from "../sweep/run-cell.js";
+import { runCells } from "../sweep/run-cells.js";
 import { cellRunner } from "../sweep/runner.js";
 import type { SweepSpec } from "../sweep/spec.js";
 import { SweepStatus } from "../sweep/status.js";
@@ -103,31 +104,17 @@ export async function runMap(opts: { grid: MapGrid; out: string; backend?: strin
       log(predictionLine({ runs: todo.length, noun: "cell", cpuSeconds: seconds.reduce((a, b) => a + b, 0), wallSeconds: makespan(seconds, parallel, availableParallelism()), workers: parallel, cores: availableParallelism(), cost }));
       const runner = await cellRunner(parallel, choice.name, log);
       log(`training ${runner.description}`);
-      try {
-        await Promise.all(
-          Array.from({ length: runner.parallel }, async () => {
-            for (let cell = todo.shift(); cell; cell = todo.shift()) {
-              status.start(cell.id);
-              const t0 = performance.now();
-              try {
-                const r = await runner.run(cell, cellDir(opts.out, cell.id));
-                const seconds = (performance.now() - t0) / 1000;
-                if (!status.finish(cell.id, seconds)) continue;
-                trainedNow++;
-                const { done, total } = status.counts();
-                log(`[${done}/${total}] ${cell.label}: test error ${(100 * r.final.testError).toFixed(2)}%  NLL ${r.final.testNll.toFixed(3)}${calibrationText(r.calibrated)}  (${formatDuration(seconds)})`);
-                status.show();
-              } catch (e) {
-                const message = (e as Error).message.split("\n")[0]!;
-                status.fail(cell.id, message);
-                log(`${cell.label}: failed: ${message}`);
-              }
-            }
-          }),
-        );
-      } finally {
-        await runner.close();
-      }
+      await runCells(runner, todo, {
+        out: opts.out,
+        status,
+        log,
+        onFinished: (cell, r, seconds) => {
+          trainedNow++;
+          const { done, total } = status.counts();
+          log(`[${done}/${total}] ${cell.label}: test error ${(100 * r.final.testError).toFixed(2)}%  NLL ${r.final.testNll.toFixed(3)}${calibrationText(r.calibrated)}  (${formatDuration(seconds)})`);
+          status.show();
+        },
+      });
     }
     status.write(true);
     opts.progress.done();
