@@ -3,6 +3,7 @@ import { checkLabels } from "@mmx/losses";
 import type { OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import type { BoundaryRef } from "./boundaries.js";
+import { LiveStates } from "./train-step-live-states.js";
 import { stepFunction, type TrainState, type TrainStepOptions } from "./train-step.js";
 
 export interface TrainSeedsOptions<P = PyTree, S extends OptimizerState = OptimizerState> extends TrainStepOptions<P, S> {
@@ -61,7 +62,9 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
   }
   const shared = opts.sharedBatch ?? false;
   if (typeof shared !== "boolean") throw new TypeError(`trainSeeds: sharedBatch must be true or false, got ${JSON.stringify(shared)}`);
-  const donating = opts.donate ?? true;
+  const donating = opts.donate ?? false;
+  if (typeof donating !== "boolean") throw new TypeError(`trainSeeds: donate must be true or false, got ${JSON.stringify(donating)}`);
+  const live = donating ? null : new LiveStates("trainSeeds");
   const made = new WeakSet<object>();
   const own = <T>(t: T): T => {
     for (const leaf of tree.leaves(t)) if (leaf instanceof DeviceArray) made.add(leaf);
@@ -136,7 +139,10 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
     release(args);
     if (donating) {
       const kept = new Set(tree.leaves([out, x, y]));
-      dispose(tree.leaves([state.params, state.opt, state.modelState]).filter((l) => made.has(l as object) && !kept.has(l)), { by: "donated to trainSeeds: step(state) consumes the state passed to it; keep the one it returns (or pass donate: false)" });
+      dispose(tree.leaves([state.params, state.opt, state.modelState]).filter((l) => made.has(l as object) && !kept.has(l)), { by: "donated to trainSeeds({ donate: true }), whose step(state) frees the state passed to it (use the state it returns)" });
+    } else {
+      const given = new Set(tree.leaves([state.params, state.opt, state.modelState, x, y]));
+      live!.made(tree.leaves([out.params, out.opt, out.modelState]).filter((l) => !given.has(l)));
     }
     return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer };
   }) as TrainSeeds<P, S>;
