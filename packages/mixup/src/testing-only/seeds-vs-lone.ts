@@ -127,7 +127,7 @@ export function checkSeedsAgainstLoneRuns(c: SeedsCase): void {
   const batches = batchesOf(c);
 
   // One program for the seeds.
-  const seeds = trainSeeds({ model, loss: bceSoftmax, optimizer, policy, seeds: SEEDS, sharedBatch: c.shared });
+  const seeds = trainSeeds({ model, loss: bceSoftmax, optimizer, policy, seeds: SEEDS, sharedBatch: c.shared, donate: true });
   const x = c.shared ? batches[0]!.x : np.stack(batches.map((b) => b.x));
   const y = c.shared ? batches[0]!.y : np.stack(batches.map((b) => b.y));
   let state = seeds.init(inits.map((i) => i.params), inits.map((i) => i.state));
@@ -146,7 +146,7 @@ export function checkSeedsAgainstLoneRuns(c: SeedsCase): void {
   // The lone runs, each following seed 0's layer draws.
   for (let s = 0; s < SEEDS; s++) {
     let t = 0;
-    const lone = trainStep({ model, loss: bceSoftmax, optimizer, policy: following(policy, () => stepKey(0, t)) });
+    const lone = trainStep({ model, loss: bceSoftmax, optimizer, policy: following(policy, () => stepKey(0, t)), donate: true });
     let st = lone.init(
       tree.map((a: MxArray) => np.add(a, 0), inits[s]!.params),
       tree.map((a: MxArray) => np.add(a, 0), inits[s]!.state as PyTree),
