@@ -69,7 +69,7 @@ async function trainLocked(configs: readonly TrainConfig[], opts: TrainSeedsOpti
 
   const optimizer = sgd({ lr: makeSchedule(config, stepsPerEpoch), momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay });
   const policy = makePolicy(config, stepsPerEpoch);
-  const step = trainSeeds<PyTree, SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, seeds: S, ...(policy ? { policy } : {}) });
+  const step = trainSeeds<PyTree, SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, seeds: S, ...(policy ? { policy } : {}), donate: true });
   const keys = configs.map((c) => runKeys(c.seed));
   const inits = keys.map((k) => initModel(model, k.init, input, config.hidden));
   let state: TrainState<PyTree, SgdState> = step.init(
