@@ -183,8 +183,9 @@ class Trainer:
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
+        value = loss.item()  # waits for the step, as mmx's step waits for its loss
         t1 = time.perf_counter()
-        if not np.isfinite(loss.item()):
+        if not np.isfinite(value):
             raise RuntimeError("non-finite loss in %s/%s" % (self.name, self.mode))
         return (t1 - t0) * 1e3
 
@@ -242,6 +243,12 @@ def blas_info():
     return ", ".join(names) or "unknown", threads, core
 
 
+def environment():
+    """The variables that set the BLAS's and OpenMP's kernels, threads and waiting (OPENBLAS_CORETYPE=Haswell,
+    set in some environments, caps OpenBLAS at AVX2 kernels)."""
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "GOTO", "KMP_"))}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workload", default="all",
@@ -264,9 +271,7 @@ def main():
         "blas": blas,
         "blas_threads": blas_threads,
         "blas_core": blas_core,
-        # OPENBLAS_CORETYPE=Haswell (set in some environments) caps OpenBLAS at AVX2 kernels.
-        "env": {k: v for k, v in sorted(os.environ.items())
-                if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "GOTO", "KMP_"))},
+        "env": environment(),
         "cpu": {"machine": platform.machine(), "logical_cpus": os.cpu_count()},
         "sgemm_gflops": sgemm_gflops(),
         "batch": {},
