@@ -62,7 +62,7 @@ export class TorchStepper {
   private readonly lines: AsyncIterator<string>;
   /** The last lines the peer wrote to stderr: they say why it died. */
   private readonly stderrTail: string[] = [];
-  /** How the process ended (its exit status or signal, or why it could not start), once it has. */
+  /** How the process ended, as a sentence (its exit status or signal, or why it could not start), once it has. */
   private readonly ended: Promise<string>;
   private endedAs?: string;
   private busy = false;
@@ -75,7 +75,7 @@ export class TorchStepper {
     });
     this.ended = new Promise<string>((resolve) => {
       child.once("error", (e) => resolve(`${command} failed to start: ${e.message}`));
-      child.once("close", (code, signal) => resolve(signal ? `was killed by ${signal}` : `exited with ${code}`));
+      child.once("close", (code, signal) => resolve(`the PyTorch peer ${signal ? `was killed by ${signal}` : `exited with ${code}`}`));
     }).then((how) => (this.endedAs = how));
   }
 
@@ -116,7 +116,7 @@ export class TorchStepper {
 
   private async ask(command: string): Promise<TorchReply> {
     if (this.busy) throw new Error("the PyTorch peer answers one command at a time");
-    if (this.endedAs !== undefined) throw new Error(`the PyTorch peer ${this.endedAs}${this.why()}`);
+    if (this.endedAs !== undefined) throw new Error(`${this.endedAs}${this.why()}`);
     this.busy = true;
     try {
       this.child.stdin.write(`${command}\n`);
@@ -128,7 +128,7 @@ export class TorchStepper {
 
   private async next(): Promise<TorchReply> {
     const line = await this.lines.next();
-    if (line.done) throw new Error(`the PyTorch peer ${await this.ended}${this.why()}`);
+    if (line.done) throw new Error(`${await this.ended}${this.why()}`);
     return parseTorchReply(line.value);
   }
 
