@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """PyTorch CPU peer benchmark for mmx: time one full SGD training step.
 
+`npm run bench` steps these models through torch_stepper.py, in the same rounds as mmx's steps; this
+script's own timing loop (all of a workload's steps in one process, JSON at the end) serves the onnx
+bench (`npm run bench:onnx`, bench/src/onnx/) and runs by hand.
+
 A step is: sample (layer k, lambda ~ Beta(2,2), a random permutation of the batch) on the
 host, forward with the mixing at boundary k, loss = nn.BCELoss()(softmax(out), targets)
 against the one-hot targets mixed the same way (the official manifold_mixup loss, also used
@@ -18,8 +22,8 @@ Workloads (model, input, batch):
             batch 32, train-mode BatchNorm; boundaries {0: input, 1: after stage 1, 2: after
             stage 2}
 Modes: plain (no mixing), input (k = 0), manifold (k uniform over the workload's boundaries). The
-three modes' steps are interleaved (one of each per round, the first rotating), as the mmx bench
-interleaves its implementations, so that a changing machine load falls on all of them alike.
+three modes' steps are interleaved (one of each per round, the first rotating), so that a changing
+machine load falls on all of them alike. A step's time includes reading its loss back.
 
 Output: one JSON object on stdout,
   {torch_version, threads, interop_threads, blas, blas_threads, blas_core, env, sgemm_gflops,

@@ -30,7 +30,7 @@ const USAGE = `options:
   --leak-steps N                    steps of the tensor-count check (default: mlp 1000, cnn 100, preact18: its timed steps)
   --cpu-all                         also run workloads that take minutes per step on tfjs's JavaScript cpu backend
   --no-torch                        skip PyTorch
-  --torch-keep-env                  run PyTorch in the environment as it is (default: the fastest correct OpenBLAS kernels and threads, probed)
+  --torch-keep-env                  run PyTorch in the environment as it is (default: the fastest correct OpenBLAS kernels and threads, probed, and OpenMP waiting passively)
   --no-tune                         skip tuning onnxruntime's session options per workload (default: the fastest of 8, probed)
   --no-peers                        skip hand-written tfjs and tfjs-layers
   --no-profile                      skip the per-primitive profile of the mmx steps
