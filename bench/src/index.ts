@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { setOnnxRuntimeOptions } from "@mmx/onnx";
 import { cpuInfo } from "./cpu-info.js";
 import { describeOnnxConfig, tuneOnnx, type OnnxTuning } from "./onnx-peer.js";
-import { startTorchPeer, type TorchReport } from "./pytorch.js";
+import { startTorchPeer, torchReport, type TorchPeerRun, type TorchReport } from "./pytorch.js";
 import { findBestTorch, type TorchPeerChoice } from "./torch-peer.js";
 import { renderReport } from "./report.js";
 import { runWorkload, type WorkloadResult } from "./run-workload.js";
@@ -115,7 +115,7 @@ async function main() {
     log(`finding PyTorch's best BLAS configuration (load ${load()})...`);
     torchPeer = findBestTorch(cpu, { log });
   }
-  const torchRuns: NonNullable<WorkloadResult["torch"]>[] = [];
+  const torchRuns: TorchPeerRun[] = [];
   // Once a peer could not start (no torch here), it is not tried again for every workload.
   const startTorch = () => torchWanted && !torchPeer?.skipped && !torchRuns.some((t) => "skipped" in t);
   const onnxTuning: Record<string, OnnxTuning> = {};
@@ -189,15 +189,6 @@ async function main() {
   const out = join(dirname(fileURLToPath(import.meta.url)), "..", "results.json");
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   log(`wrote ${out} (${report.wallSeconds.toFixed(0)} s)`);
-}
-
-/** The run's PyTorch report: the first peer that started describes the process, with the largest peak RSS of all. */
-function torchReport(runs: NonNullable<WorkloadResult["torch"]>[]): TorchReport {
-  const started = runs.flatMap((r) => ("ready" in r ? [r] : []));
-  if (!started.length) return { skipped: runs.find((r) => "skipped" in r)?.skipped ?? "no workload ran" };
-  const { workload: _workload, batch: _batch, ...process } = started[0]!.ready;
-  const rss = Math.max(0, ...started.map((r) => r.peakRssMb ?? 0));
-  return { ...process, ...(rss > 0 ? { peak_rss_mb: rss } : {}) };
 }
 
 main().catch((e) => {

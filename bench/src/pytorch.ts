@@ -19,6 +19,23 @@ const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "..", "torch_steppe
 export type TorchStart = { stepper: TorchStepper; ready: TorchReady } | { skipped: string };
 
 /**
+ * The PyTorch peer's process in one workload's rounds, or why it did not run. `idleCpuMs` is the
+ * median CPU time it took between two of its steps, while the other implementations ran, and
+ * `idleCores` its total over the total of those gaps' wall time: spinning BLAS or OpenMP workers show
+ * up there as CPU taken from the implementation stepped next.
+ */
+export type TorchPeerRun = { skipped: string } | { ready: TorchReady; peakRssMb?: number; idleCpuMs?: number; idleCores?: number };
+
+/** The run's PyTorch report from its workloads' peers: the first that started describes the process, with the largest peak RSS of all. */
+export function torchReport(runs: readonly TorchPeerRun[]): TorchReport {
+  const started = runs.flatMap((r) => ("ready" in r ? [r] : []));
+  if (!started.length) return { skipped: runs.find((r) => "skipped" in r)?.skipped ?? "no workload ran" };
+  const { workload: _workload, batch: _batch, ...process } = started[0]!.ready;
+  const rss = Math.max(0, ...started.map((r) => r.peakRssMb ?? 0));
+  return { ...process, ...(rss > 0 ? { peak_rss_mb: rss } : {}) };
+}
+
+/**
  * Starts the PyTorch peer of one workload (bench/torch_stepper.py) in the configuration `findBestTorch`
  * chose (OpenBLAS's kernels and threads, OpenMP's passive waiting), or in the environment as it is when
  * `config` is null (`--torch-keep-env`); it then takes one step per command, in the bench's rounds.

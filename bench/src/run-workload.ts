@@ -2,11 +2,10 @@ import { memory, type ClosedJaxpr, type StepTiming } from "@mmx/core";
 import type { BoundaryRef } from "@mmx/mixup";
 import { denseFlops, flopsByPrimitive } from "./flops.js";
 import { mmxStep, MODES, type Mode } from "./mmx-step.js";
-import { torchMode, type TorchStart } from "./pytorch.js";
+import { torchMode, type TorchPeerRun, type TorchStart } from "./pytorch.js";
 import { perRoundRatio, runRounds, type Steppable } from "./rounds.js";
 import { tfjsEagerStep } from "./tfjs-eager.js";
 import { tfjsLayersStep } from "./tfjs-layers.js";
-import type { TorchReady } from "./torch-stepper.js";
 import { firstLine, load, median, peakRssMb, type Cell } from "./timing.js";
 import type { Workload } from "./workloads.js";
 
@@ -61,14 +60,6 @@ export interface WorkloadResult {
   peakRssMb: number;
   load: { before: string; after: string };
 }
-
-/**
- * The PyTorch peer's process in one workload's rounds, or why it did not run. `idleCpuMs` is the
- * median CPU time it took between two of its steps, while the other implementations ran, and
- * `idleCores` its total over the total of those gaps' wall time: spinning BLAS or OpenMP workers show
- * up there as CPU taken from the implementation stepped next.
- */
-export type TorchPeerRun = { skipped: string } | { ready: TorchReady; peakRssMb?: number; idleCpuMs?: number; idleCores?: number };
 
 type Impl = Steppable & { dispose(): void };
 
