@@ -63,6 +63,18 @@ export interface WorkloadResult {
 
 type Impl = Steppable & { dispose(): void };
 
+/** Each implementation's place in a round (the first rotating from round to round). */
+const ROUND_PLACE: Record<ImplName, number> = {
+  "mmx plain": 0,
+  "PyTorch plain": 1,
+  "mmx input": 2,
+  "PyTorch input": 3,
+  "mmx manifold": 4,
+  "PyTorch manifold": 5,
+  "tfjs eager": 6,
+  "tfjs-layers": 7,
+};
+
 export interface WorkloadOptions {
   steps: number;
   warmup: number;
@@ -150,6 +162,13 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
     for (const mode of MODES) live.set(`PyTorch ${mode}`, { ...torchMode(torchStart.stepper, mode), dispose() {} });
     opts.log(`  PyTorch ${torchStart.ready.torch_version}: ${torchStart.ready.threads} thread(s), OpenBLAS core ${torchStart.ready.blas_core ?? "?"}, sgemm ${torchStart.ready.sgemm_gflops.toFixed(1)} GFLOP/s`);
   }
+
+  // Each PyTorch mode right after the same mmx mode, and the next mmx mode right after it: a step that
+  // follows a run of the other process's steps starts slower (caches, the scheduler's wake-up), and in a
+  // fixed cyclic order that would fall on the same implementations in every round.
+  const ordered = [...live].sort(([a], [b]) => ROUND_PLACE[a] - ROUND_PLACE[b]);
+  live.clear();
+  for (const [n, impl] of ordered) live.set(n, impl);
 
   const before = memory().numTensors;
   const times = await runRounds(live, { steps: opts.steps, warmup: opts.warmup, onFail: fail });
