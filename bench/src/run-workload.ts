@@ -63,7 +63,12 @@ export interface WorkloadResult {
 
 type Impl = Steppable & { dispose(): void };
 
-/** Each implementation's place in a round (the first rotating from round to round). */
+/**
+ * Each implementation's place in a round (the first rotating from round to round): each PyTorch mode
+ * right after the same mmx mode, and the next mmx mode right after it. A step that follows a run of the
+ * other process's steps starts slower (caches, the scheduler's wake-up), and in the rounds' fixed
+ * cyclic order that would fall on the same implementations in every round.
+ */
 const ROUND_PLACE: Record<ImplName, number> = {
   "mmx plain": 0,
   "PyTorch plain": 1,
@@ -163,13 +168,7 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
     opts.log(`  PyTorch ${torchStart.ready.torch_version}: ${torchStart.ready.threads} thread(s), OpenBLAS core ${torchStart.ready.blas_core ?? "?"}, sgemm ${torchStart.ready.sgemm_gflops.toFixed(1)} GFLOP/s`);
   }
 
-  // Each PyTorch mode right after the same mmx mode, and the next mmx mode right after it: a step that
-  // follows a run of the other process's steps starts slower (caches, the scheduler's wake-up), and in a
-  // fixed cyclic order that would fall on the same implementations in every round.
-  const ordered = [...live].sort(([a], [b]) => ROUND_PLACE[a] - ROUND_PLACE[b]);
-  live.clear();
-  for (const [n, impl] of ordered) live.set(n, impl);
-
+  putInRoundOrder(live);
   const before = memory().numTensors;
   const times = await runRounds(live, { steps: opts.steps, warmup: opts.warmup, onFail: fail });
   const after = memory().numTensors;
@@ -251,6 +250,13 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
     peakRssMb: peakRssMb(),
     load: { before: loadBefore, after: load() },
   };
+}
+
+/** Reorders `impls` (a map's iteration order is the rounds' order) by ROUND_PLACE. */
+export function putInRoundOrder<T>(impls: Map<ImplName, T>): void {
+  const ordered = [...impls].sort(([a], [b]) => ROUND_PLACE[a] - ROUND_PLACE[b]);
+  impls.clear();
+  for (const [name, impl] of ordered) impls.set(name, impl);
 }
 
 type ProgramClass = new (closed: ClosedJaxpr) => { dispose(): void };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { torchMode } from "./pytorch.js";
 import { perRoundRatio, runRounds, type Steppable } from "./rounds.js";
+import { putInRoundOrder, type ImplName } from "./run-workload.js";
 import { parseTorchReply, TorchStepper } from "./torch-stepper.js";
 
 /**
@@ -129,5 +130,17 @@ describe("the rounds", () => {
     expect(perRoundRatio([2, 9, 3, 4], [1, 3, 3, 2])).toEqual({ median: 2, min: 1, max: 3 });
     expect(perRoundRatio([1, 2], [1])).toBeUndefined();
     expect(perRoundRatio([], [])).toBeUndefined();
+  });
+});
+
+describe("a workload's round order", () => {
+  it("puts each PyTorch mode right after the same mmx mode, then the in-process peers", () => {
+    const names = ["mmx plain", "mmx input", "mmx manifold", "tfjs eager", "tfjs-layers", "PyTorch plain", "PyTorch input", "PyTorch manifold"] as const;
+    const impls = new Map<ImplName, number>(names.map((n, i) => [n, i]));
+    putInRoundOrder(impls);
+    expect([...impls.keys()]).toEqual(["mmx plain", "PyTorch plain", "mmx input", "PyTorch input", "mmx manifold", "PyTorch manifold", "tfjs eager", "tfjs-layers"]);
+    const withoutTorch = new Map<ImplName, number>([["tfjs eager", 0], ["mmx manifold", 1], ["mmx plain", 2]]);
+    putInRoundOrder(withoutTorch);
+    expect([...withoutTorch.keys()]).toEqual(["mmx plain", "mmx manifold", "tfjs eager"]);
   });
 });
