@@ -69,6 +69,8 @@ export class TorchStepper {
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams, command: string) {
     this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    // A command written to a peer that has just died fails with EPIPE: the read that follows reports the death.
+    child.stdin.on("error", () => {});
     child.stderr.setEncoding("utf8").on("data", (s: string) => {
       this.stderrTail.push(...s.split("\n").filter(Boolean));
       this.stderrTail.splice(0, this.stderrTail.length - 3);
