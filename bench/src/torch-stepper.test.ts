@@ -23,6 +23,7 @@ require("readline").createInterface({ input: process.stdin }).on("line", (line) 
   if (how === "die" && steps === 3) { process.stderr.write("Segmentation fault\\n"); process.exit(139); }
   if (how === "error" && mode === "manifold") return say({ error: "non-finite loss in mlp/manifold" });
   say({ mode, ms: { plain: 5, input: 6, manifold: 7 }[mode], cpu_ms: 9, idle_ms: 3, idle_cpu_ms: 0.25 });
+  if (how === "leave" && steps === 2) { process.stderr.write("out of memory\\n"); process.exit(1); }
 });
 `;
 
@@ -77,6 +78,13 @@ describe("the PyTorch peer's line protocol", () => {
     await expect(stepper.step("manifold")).rejects.toThrow("the PyTorch peer exited with 139: Segmentation fault");
     await expect(stepper.step("plain")).rejects.toThrow("the PyTorch peer exited with 139: Segmentation fault");
     expect(await stepper.close()).toEqual({});
+  });
+
+  it("rejects the step asked of a peer that died between steps", async () => {
+    const { stepper } = await started("leave");
+    await stepper.step("plain");
+    await stepper.step("input");
+    await expect(stepper.step("manifold")).rejects.toThrow("the PyTorch peer exited with 1: out of memory");
   });
 });
 
