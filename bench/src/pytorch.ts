@@ -22,9 +22,11 @@ export type TorchStart = { stepper: TorchStepper; ready: TorchReady } | { skippe
  * The PyTorch peer's process in one workload's rounds, or why it did not run. `idleCpuMs` is the
  * median CPU time it took between two of its steps, while the other implementations ran, and
  * `idleCores` its total over the total of those gaps' wall time: spinning BLAS or OpenMP workers show
- * up there as CPU taken from the implementation stepped next.
+ * up there as CPU taken from the implementation stepped next. `hostCpuMs` and `hostCores` are the same
+ * the other way round: the bench's own CPU time while a PyTorch step ran (its pipe and JSON work, and
+ * onnxruntime's or V8's threads still busy after mmx's step), median per step and over PyTorch's wall time.
  */
-export type TorchPeerRun = { skipped: string } | { ready: TorchReady; peakRssMb?: number; idleCpuMs?: number; idleCores?: number };
+export type TorchPeerRun = { skipped: string } | { ready: TorchReady; peakRssMb?: number; idleCpuMs?: number; idleCores?: number; hostCpuMs?: number; hostCores?: number };
 
 /** The run's PyTorch report from its workloads' peers: the first that started describes the process, with the largest peak RSS of all. */
 export function torchReport(runs: readonly TorchPeerRun[]): TorchReport {

@@ -18,7 +18,7 @@ const mlp: WorkloadResult = {
   cells: { "mmx plain": timing(9), "mmx input": timing(9.1), "mmx manifold": timing(9.2), "PyTorch plain": timing(10), "PyTorch input": timing(10.5), "PyTorch manifold": timing(10.4) },
   pairedRatios: { "mmx plain / PyTorch plain": 0.93, "mmx manifold / PyTorch manifold": 0.88, "PyTorch manifold / PyTorch plain": 1.02 },
   pairedRanges: { "mmx plain / PyTorch plain": { min: 0.71, max: 1.2 }, "mmx manifold / PyTorch manifold": { min: 0.8, max: 1.1 }, "PyTorch manifold / PyTorch plain": { min: 0.9, max: 1.1 } },
-  torch: { ready, peakRssMb: 270, idleCpuMs: 0.04, idleCores: 0.002 },
+  torch: { ready, peakRssMb: 270, idleCpuMs: 0.04, idleCores: 0.002, hostCpuMs: 0.31, hostCores: 0.03 },
   programs: {},
   tensors: { before: 66, after: 66, steps: 10 },
   peakRssMb: 300,
@@ -46,6 +46,7 @@ describe("the bench's report", () => {
     expect(rows[1]).toContain("| 0.90 (0.93, 0.71–1.20) | 0.88 (0.88, 0.80–1.10) | 1.04 (1.02) |");
     expect(rows[2]).toContain("| 45.6 (?% / 30%) |"); // PyTorch plain's GFLOP/s
     expect(md).toContain("mlp on onnx 0.04 ms (0.002 cores)");
+    expect(md).toMatch(/This process's CPU time while a PyTorch step ran .*: mlp on onnx 0\.31 ms \(0\.030 cores\)\./);
     expect(md).toContain("mmx onnx/PyTorch plain 0.90 (per round: median 0.93, 0.71–1.20) (<= 1.0: met)");
     expect(md).toContain("PyTorch's 270 MiB");
   });
@@ -57,5 +58,6 @@ describe("the bench's report", () => {
     expect(md.split("\n").find((l) => l.startsWith("| mlp"))).toMatch(/\| – \| – \| – \|$/);
     expect(md).not.toContain("PyTorch sgemm");
     expect(md).not.toContain("between two of its steps");
+    expect(md).not.toContain("while a PyTorch step ran");
   });
 });

@@ -117,9 +117,15 @@ export function renderReport(r: Report): string {
     ),
   );
   out.push("");
-  const idle = r.results.flatMap((w) => (w.torch && "ready" in w.torch && w.torch.idleCores !== undefined ? [`${w.workload} on ${w.backend} ${w.torch.idleCpuMs!.toFixed(2)} ms (${w.torch.idleCores.toFixed(3)} cores)`] : []));
+  const peers = r.results.flatMap((w) => (w.torch && "ready" in w.torch ? [{ w, p: w.torch }] : []));
+  const idle = peers.flatMap(({ w, p }) => (p.idleCores !== undefined ? [`${w.workload} on ${w.backend} ${p.idleCpuMs!.toFixed(2)} ms (${p.idleCores.toFixed(3)} cores)`] : []));
   if (idle.length) {
     out.push(`PyTorch's CPU time between two of its steps, while the other implementations ran (median per gap; in brackets the total over the gaps' wall time, in cores: workers that spin after a step would take that from the next implementation): ${idle.join("; ")}.`);
+    out.push("");
+  }
+  const host = peers.flatMap(({ w, p }) => (p.hostCores !== undefined ? [`${w.workload} on ${w.backend} ${p.hostCpuMs!.toFixed(2)} ms (${p.hostCores.toFixed(3)} cores)`] : []));
+  if (host.length) {
+    out.push(`This process's CPU time while a PyTorch step ran (median per step, the command's pipe and JSON work included; in brackets the total over PyTorch's step time, in cores: onnxruntime's or V8's threads still busy after mmx's step would take that from PyTorch): ${host.join("; ")}.`);
     out.push("");
   }
 

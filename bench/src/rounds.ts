@@ -20,6 +20,11 @@ export interface StepTimes {
   /** Self-timed implementations only: the time between their steps (see SelfTimedStep). */
   idleMs: number[];
   idleCpuMs: number[];
+  /**
+   * Self-timed implementations only: this process's CPU time while the step ran elsewhere (the command's
+   * round trip included): threads of this process that spin after their own work show up here.
+   */
+  hostCpuMs: number[];
 }
 
 /**
@@ -29,13 +34,15 @@ export interface StepTimes {
  * from `impls` and reported to `onFail`; the others go on.
  */
 export async function runRounds<N extends string>(impls: Map<N, Steppable>, opts: { steps: number; warmup: number; onFail: (name: N, e: unknown) => void }): Promise<Map<N, StepTimes>> {
-  const times = new Map<N, StepTimes>([...impls.keys()].map((n) => [n, { wallMs: [], cpuMs: [], idleMs: [], idleCpuMs: [] }]));
+  const times = new Map<N, StepTimes>([...impls.keys()].map((n) => [n, { wallMs: [], cpuMs: [], idleMs: [], idleCpuMs: [], hostCpuMs: [] }]));
   const step = async (name: N, impl: Steppable, record: boolean) => {
     try {
       if ("timedRun" in impl) {
+        const c0 = cpuTimeMs();
         const t = await impl.timedRun();
         if (!record) return;
         const into = times.get(name)!;
+        into.hostCpuMs.push(cpuTimeMs() - c0);
         into.wallMs.push(t.ms);
         into.cpuMs.push(t.cpuMs);
         if (t.idleMs !== undefined && t.idleCpuMs !== undefined) {

@@ -197,11 +197,14 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
   if (torchStart && "stepper" in torchStart) {
     const idle = MODES.flatMap((m) => times.get(`PyTorch ${m}`)?.idleMs ?? []);
     const idleCpu = MODES.flatMap((m) => times.get(`PyTorch ${m}`)?.idleCpuMs ?? []);
-    const wall = idle.reduce((a, b) => a + b, 0);
+    const hostCpu = MODES.flatMap((m) => times.get(`PyTorch ${m}`)?.hostCpuMs ?? []);
+    const stepWall = MODES.flatMap((m) => times.get(`PyTorch ${m}`)?.wallMs ?? []);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     torch = {
       ready: torchStart.ready,
       ...(await torchStart.stepper.close()),
-      ...(idleCpu.length ? { idleCpuMs: median(idleCpu), idleCores: wall > 0 ? idleCpu.reduce((a, b) => a + b, 0) / wall : 0 } : {}),
+      ...(idleCpu.length ? { idleCpuMs: median(idleCpu), idleCores: sum(idle) > 0 ? sum(idleCpu) / sum(idle) : 0 } : {}),
+      ...(hostCpu.length ? { hostCpuMs: median(hostCpu), hostCores: sum(stepWall) > 0 ? sum(hostCpu) / sum(stepWall) : 0 } : {}),
     };
     for (const m of MODES) live.delete(`PyTorch ${m}`);
   }

@@ -129,7 +129,9 @@ describe("the rounds", () => {
     const times = await runRounds(impls, { steps: 3, warmup: 2, onFail: () => expect.unreachable() });
     await stepper.close();
     expect(order).toHaveLength(5);
-    expect(times.get("PyTorch plain")).toEqual({ wallMs: [5, 5, 5], cpuMs: [9, 9, 9], idleMs: [3, 3, 3], idleCpuMs: [0.25, 0.25, 0.25] });
+    expect(times.get("PyTorch plain")).toMatchObject({ wallMs: [5, 5, 5], cpuMs: [9, 9, 9], idleMs: [3, 3, 3], idleCpuMs: [0.25, 0.25, 0.25] });
+    expect(times.get("PyTorch plain")!.hostCpuMs).toHaveLength(3); // this process's CPU while the peer stepped
+    expect(times.get("mmx plain")!.hostCpuMs).toEqual([]);
     expect(times.get("PyTorch manifold")!.wallMs).toEqual([7, 7, 7]);
     expect(perRoundRatio(times.get("PyTorch manifold")!.wallMs, times.get("PyTorch plain")!.wallMs)).toEqual({ median: 1.4, min: 1.4, max: 1.4 });
   });
