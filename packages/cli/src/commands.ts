@@ -60,7 +60,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     out = requireRun(dir, "train --resume");
     const given = conflictingOptions(args);
     if (given.length > 0) {
-      throw new UsageError(`mmx train --resume continues the run saved in ${out} with its own settings; drop ${given.map((g) => `--${g}`).join(", ")} (only --epochs, --backend and --quiet may be given), or start a new run with another --out`);
+      throw new UsageError(`mmx train --resume continues the run saved in ${out} with its own settings; drop ${given.join(", ")} (only --epochs, --backend and --quiet may be given), or start a new run with another --out`);
     }
     const info = readCheckpointInfo(runFiles(out).checkpoint);
     const epochs = getNumber(args, "epochs") ?? info.config.epochs;

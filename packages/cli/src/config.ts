@@ -1,5 +1,5 @@
 import * as nn from "@mmx/nn";
-import { decimal, getFlag, getList, getNumber, getString, type OptionSpec, type ParsedArgs } from "./args.js";
+import { decimal, getFlag, getList, getNumber, getString, typedOption, type OptionSpec, type ParsedArgs } from "./args.js";
 import { DATA_DEFAULTS, DATASETS, type DataConfig, type DatasetName } from "./datasets.js";
 import { oneOf, UsageError } from "./errors.js";
 import { DEFAULT_MODEL, MODELS, type ModelName } from "./models.js";
@@ -126,7 +126,7 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
   const lambdaMode = getString(args, "lambda-mode") as LambdaMode | undefined;
   const lambdaMax = getFlag(args, "lambda-max");
   for (const [flag, given] of [["lambda-mode", lambdaMode], ["lambda-max", lambdaMax]] as const) {
-    if (given !== undefined && METHOD_REGISTRY[method].placement === "nowhere") throw new UsageError(`--${flag} has no effect with --method ${method}`);
+    if (given !== undefined && METHOD_REGISTRY[method].placement === "nowhere") throw new UsageError(`${typedOption(args, flag)} has no effect with --method ${method}`);
   }
   const layerRefs = getList(args, "layers");
   if (layerRefs && METHOD_REGISTRY[method].placement !== "eligible") throw new UsageError(`--layers applies to methods that mix at an eligible set (${METHODS.filter((m) => METHOD_REGISTRY[m].placement === "eligible").map((m) => `--method ${m}`).join(", ")}); ${method === "input" ? "input mixup mixes at the input, layer 0" : `--method ${method} mixes ${METHOD_REGISTRY[method].placement === "nowhere" ? "nowhere" : "at the input"}`}`);
@@ -217,9 +217,9 @@ export function resolveLayers(method: Method, refs: readonly string[] | undefine
   return { layers: unique, layerNames: unique.map((i) => all[i]!.name) };
 }
 
-/** Options given on the command line that would change a saved run's definition (for --resume). */
+/** Options given on the command line that would change a saved run's definition (for --resume), as typed (`--no-self-pairs`). */
 export function conflictingOptions(args: ParsedArgs): string[] {
-  return RUN_DEFINING_OPTIONS.filter((n) => args.values[n] !== undefined);
+  return RUN_DEFINING_OPTIONS.filter((n) => args.values[n] !== undefined).map((n) => typedOption(args, n));
 }
 
 /**

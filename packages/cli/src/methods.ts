@@ -35,6 +35,8 @@ export interface MixSettings {
   patchupGamma?: number;
   patchupBlockSize?: number;
   patchupMode?: PatchUpMode;
+  /** Soft PatchUp's λ ~ Beta(α, α) inside the blocks. */
+  patchupAlpha?: number;
   /** Noisy Feature Mixup's noise levels. */
   noiseAdd?: number;
   noiseMult?: number;
@@ -120,7 +122,7 @@ export const METHOD_REGISTRY = {
       manifoldMixup({
         alpha: s.alpha,
         layers: s.layers,
-        patchup: { gamma: s.patchupGamma ?? 0.5, blockSize: s.patchupBlockSize ?? 2, ...(s.patchupMode ? { mode: s.patchupMode } : {}), ...(s.switchProb !== undefined ? { switchProb: s.switchProb } : {}) },
+        patchup: { gamma: s.patchupGamma ?? 0.5, blockSize: s.patchupBlockSize ?? 2, ...(s.patchupMode ? { mode: s.patchupMode } : {}), ...(s.patchupAlpha !== undefined ? { alpha: s.patchupAlpha } : {}), ...(s.switchProb !== undefined ? { switchProb: s.switchProb } : {}) },
         ...common(s, run),
       }),
     unfit: (all, layers) => (layers.some((l) => spatial(all[l]!)) ? undefined : `PatchUp swaps blocks of feature maps [B,H,W,C]; none of the boundaries ${layers.map((l) => `${l} ${all[l]!.name} [${all[l]!.shape.join(",")}]`).join(", ")} is one`),

@@ -1,5 +1,5 @@
 import { BATCH_STATS_POLICIES, MIX_AT, type BatchStatsPolicy, type MixAt } from "@mmx/mixup";
-import { decimal, getFlag, getList, getNumber, getString, type OptionSpec, type ParsedArgs } from "./args.js";
+import { decimal, getFlag, getList, getNumber, getString, typedOption, type OptionSpec, type ParsedArgs } from "./args.js";
 import { listChoices, UsageError } from "./errors.js";
 import { ALPHA_SCHEDULES, METHOD_REGISTRY, METHODS, PATCHUP_MODES, type AlphaScheduleName, type LambdaMode, type Method, type PatchUpMode } from "./methods.js";
 
@@ -19,6 +19,8 @@ export interface MixOptionFields {
   patchupBlockSize?: number;
   /** `patchup.mode`: hard swaps the blocks, soft interpolates them. */
   patchupMode?: PatchUpMode;
+  /** Soft PatchUp's λ ~ Beta(α, α) inside the blocks (`patchup.alpha`). */
+  patchupAlpha?: number;
   /** trainStep's `patchUpLoss`: the official PatchUp objective on mask steps. */
   patchUpLoss?: boolean;
   /** Noisy Feature Mixup's levels (`noise.add`, `noise.mult`). */
@@ -54,6 +56,7 @@ interface MixOption<K extends keyof MixOptionFields> {
 }
 
 const fraction = (v: unknown) => (typeof v === "number" && v >= 0 && v <= 1 ? undefined : "must be a number in [0, 1]");
+const above = (min: number) => (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v > min ? undefined : `must be a number > ${min}`);
 const atLeast = (min: number) => (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= min ? undefined : `must be a number >= ${min}`);
 const wholeAtLeast = (min: number) => (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= min ? undefined : `must be a whole number >= ${min}`);
 const oneOf = (choices: readonly string[]) => (v: unknown) => (typeof v === "string" && choices.includes(v) ? undefined : `must be one of ${listChoices(choices)}`);
@@ -99,10 +102,16 @@ export const MIX_OPTIONS: { readonly [K in keyof MixOptionFields]-?: MixOption<K
     check: wholeAtLeast(1),
   },
   patchupMode: {
-    spec: { name: "patchup-mode", kind: "string", choices: PATCHUP_MODES, help: "patchup: hard swaps the blocks for the partner's, soft interpolates them with λ ~ Beta(2, 2)", defaultText: "hard" },
+    spec: { name: "patchup-mode", kind: "string", choices: PATCHUP_MODES, help: "patchup: hard swaps the blocks for the partner's, soft interpolates them with λ ~ Beta(A, A) (--patchup-alpha)", defaultText: "hard" },
     methods: ["patchup"],
     read: text<"patchupMode">(),
     check: oneOf(PATCHUP_MODES),
+  },
+  patchupAlpha: {
+    spec: { name: "patchup-alpha", kind: "number", placeholder: "A", help: "patchup: with --patchup-mode soft, the λ ~ Beta(A, A) that interpolates the blocks", defaultText: "2", min: 0, minExclusive: true },
+    methods: ["patchup"],
+    read: number<"patchupAlpha">(),
+    check: above(0),
   },
   patchUpLoss: {
     spec: { name: "patchup-loss", kind: "flag", help: "cutmix, patchup: PatchUp's objective, ρ·ℓ(own) + (1 − ρ)·ℓ(altered part) + ℓ(mixed targets) per example (the official code's)" },
@@ -192,6 +201,7 @@ const MIXUP_STEP_FIELDS = ["ways", "alphaSchedule"] as const;
 /** Rules between the fields and the rest of the run, in flag words (`flag` names a field as the user gave it). */
 function crossCheck(c: MixOptionFields & { method: Method; lambdaMode?: LambdaMode }, flag: (f: keyof MixOptionFields | "lambdaMode") => string): string | undefined {
   if ((c.ways ?? 2) > 2 && c.lambdaMode === "pair") return `${flag("ways")} ${c.ways} mixes more than pairs; it cannot be combined with ${flag("lambdaMode")} pair`;
+  if (c.patchupAlpha !== undefined && c.patchupMode !== "soft") return `${flag("patchupAlpha")} is soft PatchUp's α; it needs ${flag("patchupMode")} soft (hard PatchUp swaps the blocks whole)`;
   if (c.method === "cutmix" && c.switchProb === undefined) {
     const given = MIXUP_STEP_FIELDS.find((f) => c[f] !== undefined);
     if (given) return `${flag(given)} changes mixup steps, and --method cutmix has none without ${flag("switchProb")} P (the probability of a CutMix step)`;
@@ -205,13 +215,13 @@ export function mixOptionsFromArgs(args: ParsedArgs, method: Method, lambdaMode:
   for (const field of FIELDS) {
     const { spec } = MIX_OPTIONS[field];
     if (args.values[spec.name] === undefined) continue;
-    const problem = misfit(field, method, `--${field === "selfPairs" && args.values[spec.name] === false ? "no-self-pairs" : spec.name}`);
+    const problem = misfit(field, method, typedOption(args, spec.name));
     if (problem) throw new UsageError(problem);
     const value = MIX_OPTIONS[field].read(args, spec.name);
     if (value !== undefined) out[field] = value;
   }
   const fields = out as MixOptionFields;
-  const flagOf = (f: keyof MixOptionFields | "lambdaMode") => (f === "lambdaMode" ? "--lambda-mode" : `--${MIX_OPTIONS[f].spec.name}`);
+  const flagOf = (f: keyof MixOptionFields | "lambdaMode") => typedOption(args, f === "lambdaMode" ? "lambda-mode" : MIX_OPTIONS[f].spec.name);
   const problem = crossCheck({ ...fields, method, ...(lambdaMode ? { lambdaMode } : {}) }, flagOf);
   if (problem) throw new UsageError(problem);
   return fields;
