@@ -30,6 +30,7 @@ describe("mmx train's flags for the mixup algebra", () => {
       [["--method", "cutmix", "--cutmix-minmax", "0.2,0.6"], { cutmixMinMax: [0.2, 0.6] }],
       [["--method", "cutmix", "--switch-prob", "0.3"], { switchProb: 0.3 }],
       [["--method", "patchup", "--switch-prob", "0.7", "--patchup-gamma", "0.3", "--patchup-block-size", "3", "--patchup-mode", "soft", "--patchup-loss"], { switchProb: 0.7, patchupGamma: 0.3, patchupBlockSize: 3, patchupMode: "soft", patchUpLoss: true }],
+      [["--method", "patchup", "--patchup-mode", "soft", "--patchup-alpha", "0.5"], { patchupMode: "soft", patchupAlpha: 0.5 }],
       [["--method", "nfm", "--noise-add", "0.1", "--noise-mult", "0"], { noiseAdd: 0.1, noiseMult: 0 }],
       [["--method", "regmixup", "--regmixup-weight", "0.5", "--alpha", "20"], { regMixupWeight: 0.5, alpha: 20 }],
       [["--method", "manifold", "--ways", "4", "--no-self-pairs", "--alpha-schedule", "cosine", "--mixup-off-epoch", "3", "--bn-policy", "after", "--mix-at", "tag"], { ways: 4, selfPairs: false, alphaSchedule: "cosine", offEpoch: 3, bn: "after", at: "tag" }],
@@ -47,6 +48,11 @@ describe("mmx train's flags for the mixup algebra", () => {
       [["--method", "patchup", "--patchup-gamma", "-0.1"], "mmx train: --patchup-gamma must be in [0, 1], got '-0.1'"],
       [["--method", "patchup", "--patchup-block-size", "0"], "mmx train: --patchup-block-size must be >= 1, got '0'"],
       [["--method", "patchup", "--patchup-mode", "sof"], "mmx train: --patchup-mode: unknown value 'sof' (did you mean 'soft'?); valid values: 'hard' or 'soft'"],
+      [["--method", "patchup", "--patchup-mode", "soft", "--patchup-alpha", "0"], "mmx train: --patchup-alpha must be > 0, got '0'"],
+      [["--method", "patchup", "--patchup-mode", "soft", "--patchup-alpha", "two"], "mmx train: --patchup-alpha must be a number, got 'two'"],
+      [["--method", "patchup", "--dataset", "fashion-mnist", "--model", "small-cnn", "--patchup-alpha", "1"], "mmx: --patchup-alpha is soft PatchUp's α; it needs --patchup-mode soft (hard PatchUp swaps the blocks whole)"],
+      [["--method", "patchup", "--dataset", "fashion-mnist", "--model", "small-cnn", "--patchup-mode", "hard", "--patchup-alpha", "1"], "mmx: --patchup-alpha is soft PatchUp's α; it needs --patchup-mode soft (hard PatchUp swaps the blocks whole)"],
+      [["--method", "manifold", "--patchup-alpha", "1"], "mmx: --patchup-alpha applies to --method patchup; this run is --method manifold"],
       [["--method", "nfm", "--noise-mult", "-1"], "mmx train: --noise-mult must be >= 0, got '-1'"],
       [["--method", "regmixup", "--regmixup-weight", "x"], "mmx train: --regmixup-weight must be a number, got 'x'"],
       [["--ways", "1"], "mmx train: --ways must be >= 2, got '1'"],
@@ -92,6 +98,8 @@ describe("mmx train's flags for the mixup algebra", () => {
       [{ selfPairs: "no" as never }, "field 'selfPairs' is \"no\"; it must be true or false"],
       [{ bn: "batch" as never }, "field 'bn' is \"batch\"; it must be one of 'mixed', 'clean' or 'after'"],
       [{ noiseAdd: 0.3 }, "is inconsistent: 'noiseAdd' applies to method 'nfm', not method 'manifold'"],
+      [{ method: "patchup", patchupMode: "soft", patchupAlpha: 0 }, "field 'patchupAlpha' is 0; it must be a number > 0"],
+      [{ method: "patchup", patchupAlpha: 1 }, "is inconsistent: 'patchupAlpha' is soft PatchUp's α; it needs 'patchupMode' soft (hard PatchUp swaps the blocks whole)"],
       [{ method: "none", alpha: 0, layers: [], layerNames: [], at: "tag" }, "is inconsistent: 'at' has no effect with method 'none'"],
       [{ ways: 3, lambdaMode: "pair" }, "is inconsistent: 'ways' 3 mixes more than pairs; it cannot be combined with 'lambdaMode' pair"],
     ];
@@ -165,6 +173,35 @@ describe("the flags reach the training step", () => {
       expect(Object.keys(noise)).toEqual(["add"]);
     }));
 
+  it("--patchup-alpha is soft PatchUp's λ ~ Beta(A, A) in the blocks: near 0 or 1 for a small A, near 1/2 for a large one", () =>
+    tidy(() => {
+      const list = imageBoundaries();
+      const images = { dataset: "fashion-mnist", model: "small-cnn", spiralsTrain: 0, spiralsTest: 0 } as const;
+      const blockLambdas = (patchupAlpha: number | undefined) => {
+        const policy = policyOf(spirals({ ...images, method: "patchup", alpha: 2, layers: [1], layerNames: ["map"], patchupGamma: 0.9, patchupMode: "soft", switchProb: 1, ...(patchupAlpha !== undefined ? { patchupAlpha } : {}) }));
+        expect(policy.options.patchup?.alpha).toBe(patchupAlpha);
+        const values: number[] = [];
+        for (let s = 0; s < 40; s++) {
+          const d = policy.sample(key(s), list, { epoch: 0, step: s });
+          if (d.mixing.kind !== "mask") throw new Error("expected a PatchUp mask");
+          values.push(...[...d.mixing.mask.dataSync()].filter((v) => v !== 1));
+        }
+        return values;
+      };
+      const distance = (vs: number[]) => vs.reduce((a, v) => a + Math.abs(v - 0.5), 0) / vs.length;
+      const small = blockLambdas(0.05);
+      const large = blockLambdas(200);
+      expect(small.length).toBeGreaterThan(0);
+      expect(large.length).toBeGreaterThan(0);
+      // Beta(0.05, 0.05) sits at its ends, Beta(200, 200) within a few hundredths of 1/2.
+      expect(distance(small)).toBeGreaterThan(0.4);
+      for (const v of large) expect(Math.abs(v - 0.5)).toBeLessThan(0.1);
+      // Without the flag the library's default α (Beta(2, 2)): neither extreme.
+      const d = distance(blockLambdas(undefined));
+      expect(d).toBeGreaterThan(0.1);
+      expect(d).toBeLessThan(0.3);
+    }));
+
   it("RegMixup's weight, PatchUp's objective and the placement options reach trainStep, and change the loss or the program", () =>
     tidy(() => {
       expect(mixStepOptions(spirals({ method: "regmixup", alpha: 10, layers: [0], layerNames: ["input"], regMixupWeight: 0.5 }), 10).regMixup).toEqual({ weight: 0.5 });
@@ -219,6 +256,24 @@ describe("tiny runs with the flags", () => {
     expect(saved(out)).toMatchObject({ epochs: 2, ways: 3, selfPairs: false, offEpoch: 1 });
     const evaluated = await run(["eval", out, "--calibration-examples", "64"]);
     expect(evaluated.code).toBe(0);
+  }, 120_000);
+
+  it("--patchup-alpha is recorded and honoured on --resume: 1 epoch and a resume equal 2 epochs straight, and another α differs", async () => {
+    const data = images.filter((a, i) => a !== "--epochs" && images[i - 1] !== "--epochs");
+    const soft = ["--method", "patchup", "--patchup-mode", "soft", "--switch-prob", "1", "--patchup-gamma", "0.9", "--backend", "wasm"];
+    const losses = (out: string) => (JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")).epochs as { trainLoss: number }[]).map((e) => e.trainLoss);
+    const straight = join(tempDir(), "straight");
+    expect((await run(["train", ...data, ...soft, "--patchup-alpha", "0.2", "--epochs", "2", "--out", straight])).code).toBe(0);
+    const split = join(tempDir(), "split");
+    expect((await run(["train", ...data, ...soft, "--patchup-alpha", "0.2", "--epochs", "1", "--out", split])).code).toBe(0);
+    expect(saved(split)).toMatchObject({ patchupMode: "soft", patchupAlpha: 0.2 });
+    const resumed = await run(["train", "--resume", "--out", split, "--epochs", "2", "--quiet"]);
+    expect(resumed.code).toBe(0);
+    expect(saved(split)).toMatchObject({ epochs: 2, patchupAlpha: 0.2 });
+    expect(losses(split)).toEqual(losses(straight));
+    const other = join(tempDir(), "other");
+    expect((await run(["train", ...data, ...soft, "--patchup-alpha", "20", "--epochs", "2", "--out", other])).code).toBe(0);
+    expect(losses(other)[1]).not.toBe(losses(straight)[1]);
   }, 120_000);
 
   it.each([
