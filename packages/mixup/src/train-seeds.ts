@@ -127,7 +127,7 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
     }
     const layer = draws ? draws[0]!.layer : null;
     // The mixing's arrays stacked on a seed axis (a number, such as a per-batch λ, becomes a scalar first).
-    const fieldsOf = ({ kind: _kind, ...fields }: Mixing) => tree.map((v: number | Array) => (typeof v === "number" ? np.array(v) : v), fields) as MixingArrays;
+    const fieldsOf = ({ kind: _kind, ...fields }: Mixing) => tree.map((v: number | Array) => (typeof v === "number" ? np.array(v) : v), fields as PyTree) as MixingArrays;
     const stacked = (d: NonNullable<typeof draws>): { mixArrays: MixingArrays; perm: Array } => {
       const flat = d.map((one) => tree.flatten(fieldsOf(one.mixing)));
       const leaves = flat.map(([l]) => l as Array[]);

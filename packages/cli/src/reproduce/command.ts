@@ -19,6 +19,7 @@ import { findings, flatteningLines, formatTable, summarize } from "./table.js";
 import { writePlots } from "./plots.js";
 import { overlapLines } from "./overlap.js";
 import { mapCommand } from "./map-command.js";
+import { checkVmapSeeds } from "./seed-groups.js";
 import { MAP_OPTIONS, rejectMapFlags } from "./map-grid.js";
 
 export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
@@ -185,6 +186,7 @@ export async function reproduceCommand(argv: readonly string[], io: CliIo): Prom
   const compared = methods ? { ...found, methods: methodPlans(methods) } : sets !== undefined ? { ...found, methods: eligibleSetPlans(sets) } : found;
   const preset = epochs === undefined ? compared : withEpochs(compared, epochs);
   checkPlans(preset);
+  if (getFlag(args, "vmap-seeds")) checkVmapSeeds(preset);
   const out = getString(args, "out") ?? (regime === "standard" ? "runs/reproduce" : `runs/reproduce-${regime}`);
   checkOutFolder(out);
   makeFolder(out);
