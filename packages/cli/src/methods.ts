@@ -40,6 +40,8 @@ export interface MixSettings {
   /** Noisy Feature Mixup's noise levels. */
   noiseAdd?: number;
   noiseMult?: number;
+  /** The noise levels as given on every step (no Beta(2, 5) scaling). */
+  noiseFixedLevels?: boolean;
   alphaSchedule?: AlphaScheduleName;
   /** The first epoch without mixing. */
   offEpoch?: number;
@@ -127,7 +129,7 @@ export const METHOD_REGISTRY = {
       }),
     unfit: (all, layers) => (layers.some((l) => spatial(all[l]!)) ? undefined : `PatchUp swaps blocks of feature maps [B,H,W,C]; none of the boundaries ${layers.map((l) => `${l} ${all[l]!.name} [${all[l]!.shape.join(",")}]`).join(", ")} is one`),
   },
-  nfm: { title: "Noisy Feature Mixup", alpha: 1, placement: "eligible", policy: (s: MixSettings, run?: RunLength) => manifoldMixup({ alpha: s.alpha, layers: s.layers, noise: { add: s.noiseAdd ?? 0.4, mult: s.noiseMult ?? 0.2 }, ...common(s, run) }) },
+  nfm: { title: "Noisy Feature Mixup", alpha: 1, placement: "eligible", policy: (s: MixSettings, run?: RunLength) => manifoldMixup({ alpha: s.alpha, layers: s.layers, noise: { add: s.noiseAdd ?? 0.4, mult: s.noiseMult ?? 0.2, ...(s.noiseFixedLevels ? { fixedLevels: true } : {}) }, ...common(s, run) }) },
   regmixup: { title: "RegMixup", alpha: 10, placement: "input", policy: (s: MixSettings, run?: RunLength) => inputMixup({ alpha: s.alpha, ...common(s, run) }), stepOptions: (s) => ({ regMixup: { weight: s.regMixupWeight ?? 1 } }) },
 } as const satisfies Readonly<Record<string, MethodSpec>>;
 

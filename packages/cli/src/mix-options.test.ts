@@ -9,6 +9,7 @@ import { foldIn, key } from "@mmx/random";
 import { parseArgs } from "./args.js";
 import { scheduleChange, TRAIN_OPTIONS, trainConfigFromArgs, type TrainConfig } from "./config.js";
 import { validateConfig } from "./config-schema.js";
+import { METHOD_REGISTRY } from "./methods.js";
 import { MIX_OPTIONS } from "./mix-options.js";
 import { expandCells } from "./sweep/cells.js";
 import { checkSpec } from "./sweep/spec.js";
@@ -32,11 +33,13 @@ describe("mmx train's flags for the mixup algebra", () => {
       [["--method", "patchup", "--switch-prob", "0.7", "--patchup-gamma", "0.3", "--patchup-block-size", "3", "--patchup-mode", "soft", "--patchup-loss"], { switchProb: 0.7, patchupGamma: 0.3, patchupBlockSize: 3, patchupMode: "soft", patchUpLoss: true }],
       [["--method", "patchup", "--patchup-mode", "soft", "--patchup-alpha", "0.5"], { patchupMode: "soft", patchupAlpha: 0.5 }],
       [["--method", "nfm", "--noise-add", "0.1", "--noise-mult", "0"], { noiseAdd: 0.1, noiseMult: 0 }],
+      [["--method", "nfm", "--noise-fixed-levels"], { noiseFixedLevels: true }],
       [["--method", "regmixup", "--regmixup-weight", "0.5", "--alpha", "20"], { regMixupWeight: 0.5, alpha: 20 }],
       [["--method", "manifold", "--ways", "4", "--no-self-pairs", "--alpha-schedule", "cosine", "--mixup-off-epoch", "3", "--bn-policy", "after", "--mix-at", "tag"], { ways: 4, selfPairs: false, alphaSchedule: "cosine", offEpoch: 3, bn: "after", at: "tag" }],
     ];
     for (const [argv, fields] of cases) expect(configOf(argv), argv.join(" ")).toMatchObject(fields);
     const plain = configOf(["--method", "input", "--ways", "2", "--self-pairs", "--alpha-schedule", "constant"]);
+    expect(configOf(["--method", "nfm", "--no-noise-fixed-levels"])).not.toHaveProperty("noiseFixedLevels");
     for (const field of Object.keys(MIX_OPTIONS)) expect(field in plain, field).toBe(false);
   });
 
@@ -63,6 +66,7 @@ describe("mmx train's flags for the mixup algebra", () => {
       [["--alpha-schedule", "linear"], "mmx train: --alpha-schedule: unknown value 'linear'; valid values: 'constant' or 'cosine'"],
       [["--method", "manifold", "--switch-prob", "0.5"], "mmx: --switch-prob applies to --method cutmix, --method patchup; this run is --method manifold"],
       [["--method", "input", "--noise-add", "0.1"], "mmx: --noise-add applies to --method nfm; this run is --method input"],
+      [["--method", "manifold", "--noise-fixed-levels"], "mmx: --noise-fixed-levels applies to --method nfm; this run is --method manifold"],
       [["--method", "patchup", "--cutmix-minmax", "0.1,0.2"], "mmx: --cutmix-minmax applies to --method cutmix; this run is --method patchup"],
       [["--method", "manifold", "--patchup-loss"], "mmx: --patchup-loss applies to --method cutmix, --method patchup; this run is --method manifold"],
       [["--method", "nfm", "--regmixup-weight", "1"], "mmx: --regmixup-weight applies to --method regmixup; this run is --method nfm"],
@@ -87,6 +91,16 @@ describe("mmx train's flags for the mixup algebra", () => {
       expect(line, spec.name).toBeDefined();
       if (methods.length === 1) expect(line, spec.name).toContain(`${methods[0]}:`);
     }
+    // Every flag of the algebra says its default, the mixing flags beside them too.
+    for (const name of [...Object.values(MIX_OPTIONS).map((o) => o.spec.name), "method", "alpha", "lambda-mode", "lambda-max", "label-smoothing", "layers"]) {
+      expect(help.split("\n").find((l) => l.startsWith(`  --${name} `)), name).toMatch(/\(default: [^)]/);
+    }
+    for (const [method, { alpha }] of Object.entries(METHOD_REGISTRY)) if (alpha > 0) expect(help).toContain(`${alpha} for ${method}`);
+    // mmx reproduce --methods names every method, each with its default α.
+    const reproduceHelp = (await run(["reproduce", "--help"])).stdout;
+    const methodsLine = reproduceHelp.split("\n").find((l) => l.startsWith("  --methods "))!;
+    for (const [method, { alpha }] of Object.entries(METHOD_REGISTRY)) expect(methodsLine, method).toContain(alpha > 0 ? `${method} (α ${alpha})` : method);
+    expect(methodsLine).toContain("(default: none,input,manifold)");
   });
 
   it("a saved config checks each field and its fit to the method, naming the field", () => {
@@ -98,6 +112,7 @@ describe("mmx train's flags for the mixup algebra", () => {
       [{ selfPairs: "no" as never }, "field 'selfPairs' is \"no\"; it must be true or false"],
       [{ bn: "batch" as never }, "field 'bn' is \"batch\"; it must be one of 'mixed', 'clean' or 'after'"],
       [{ noiseAdd: 0.3 }, "is inconsistent: 'noiseAdd' applies to method 'nfm', not method 'manifold'"],
+      [{ method: "nfm", noiseFixedLevels: "yes" as never }, "field 'noiseFixedLevels' is \"yes\"; it must be true or false"],
       [{ method: "patchup", patchupMode: "soft", patchupAlpha: 0 }, "field 'patchupAlpha' is 0; it must be a number > 0"],
       [{ method: "patchup", patchupAlpha: 1 }, "is inconsistent: 'patchupAlpha' is soft PatchUp's α; it needs 'patchupMode' soft (hard PatchUp swaps the blocks whole)"],
       [{ method: "none", alpha: 0, layers: [], layerNames: [], at: "tag" }, "is inconsistent: 'at' has no effect with method 'none'"],
@@ -171,6 +186,15 @@ describe("the flags reach the training step", () => {
       expect(nfm.options.noise).toEqual({ add: 0.1, mult: 0 });
       const noise = nfm.sample(key(5), list.map((b) => ({ ...b, shape: [8, 4] })) as never, { epoch: 0, step: 0 }).mixing.noise!;
       expect(Object.keys(noise)).toEqual(["add"]);
+      // Fixed levels: b_add = 1, so the additive noise is σ_add·N(0, 1) itself, the same draw scaled by 1 / b_add.
+      const fixed = policyOf(spirals({ method: "nfm", alpha: 1, noiseAdd: 0.1, noiseMult: 0, noiseFixedLevels: true }));
+      expect(fixed.options.noise).toEqual({ add: 0.1, mult: 0, fixedLevels: true });
+      const fixedNoise = fixed.sample(key(5), list.map((b) => ({ ...b, shape: [8, 4] })) as never, { epoch: 0, step: 0 }).mixing.noise!;
+      const [scaled, unscaled] = [(noise.add as Array).dataSync(), (fixedNoise.add as Array).dataSync()];
+      const ratio = scaled[0]! / unscaled[0]!;
+      expect(ratio).toBeGreaterThan(0);
+      expect(ratio).toBeLessThan(1);
+      scaled.forEach((v, i) => expect(v / unscaled[i]!).toBeCloseTo(ratio, 4));
     }));
 
   it("--patchup-alpha is soft PatchUp's λ ~ Beta(A, A) in the blocks: near 0 or 1 for a small A, near 1/2 for a large one", () =>
@@ -279,7 +303,7 @@ describe("tiny runs with the flags", () => {
   it.each([
     ["cutmix", images, ["--cutmix-minmax", "0.2,0.5", "--switch-prob", "0.5", "--patchup-loss", "--alpha-schedule", "cosine"], { cutmixMinMax: [0.2, 0.5], switchProb: 0.5, patchUpLoss: true, alphaSchedule: "cosine" }],
     ["patchup", images, ["--patchup-gamma", "0.3", "--patchup-block-size", "3", "--patchup-mode", "soft", "--switch-prob", "0.7", "--patchup-loss"], { patchupGamma: 0.3, patchupBlockSize: 3, patchupMode: "soft", switchProb: 0.7, patchUpLoss: true }],
-    ["nfm", [...tiny, "--epochs", "1"], ["--noise-add", "0.1", "--noise-mult", "0.05"], { noiseAdd: 0.1, noiseMult: 0.05 }],
+    ["nfm", [...tiny, "--epochs", "1"], ["--noise-add", "0.1", "--noise-mult", "0.05", "--noise-fixed-levels"], { noiseAdd: 0.1, noiseMult: 0.05, noiseFixedLevels: true }],
     ["regmixup", [...tiny, "--epochs", "1"], ["--regmixup-weight", "0.5", "--alpha", "15"], { regMixupWeight: 0.5, alpha: 15 }],
   ] as const)("mmx train --method %s trains with its flags", async (method, data, flags, expected) => {
     const out = join(tempDir(), method);

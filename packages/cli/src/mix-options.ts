@@ -26,6 +26,8 @@ export interface MixOptionFields {
   /** Noisy Feature Mixup's levels (`noise.add`, `noise.mult`). */
   noiseAdd?: number;
   noiseMult?: number;
+  /** `noise.fixedLevels`: the levels as given on every step, not scaled by Beta(2, 5) draws. */
+  noiseFixedLevels?: boolean;
   /** RegMixup's weight of the mixed loss (trainStep's `regMixup.weight`). */
   regMixupWeight?: number;
   /** Examples combined per mixed example (`ways`; >= 3 is Dirichlet n-way mixing). */
@@ -72,7 +74,7 @@ function minMax(v: unknown): string | undefined {
 /** One entry per field: its flag, the methods it applies to, how it is read and checked. */
 export const MIX_OPTIONS: { readonly [K in keyof MixOptionFields]-?: MixOption<K> } = {
   cutmixMinMax: {
-    spec: { name: "cutmix-minmax", kind: "list", placeholder: "LO,HI", help: "cutmix: the box's height and width drawn uniformly in [LO, HI] times the image's (timm's cutmix_minmax); replaces the Beta(α, α) box area" },
+    spec: { name: "cutmix-minmax", kind: "list", placeholder: "LO,HI", help: "cutmix: the box's height and width drawn uniformly in [LO, HI] times the image's (timm's cutmix_minmax); replaces the Beta(α, α) box area", defaultText: "none: the box's area is about 1 − λ, λ ~ Beta(α, α)" },
     methods: ["cutmix"],
     read: (args, flag) => {
       const items = getList(args, flag);
@@ -114,7 +116,7 @@ export const MIX_OPTIONS: { readonly [K in keyof MixOptionFields]-?: MixOption<K
     check: above(0),
   },
   patchUpLoss: {
-    spec: { name: "patchup-loss", kind: "flag", help: "cutmix, patchup: PatchUp's objective, ρ·ℓ(own) + (1 − ρ)·ℓ(altered part) + ℓ(mixed targets) per example (the official code's)" },
+    spec: { name: "patchup-loss", kind: "flag", help: "cutmix, patchup: PatchUp's objective, ρ·ℓ(own) + (1 − ρ)·ℓ(altered part) + ℓ(mixed targets) per example (the official code's)", defaultText: "off: ℓ(mixed targets) alone" },
     methods: ["cutmix", "patchup"],
     read: (args, flag) => (getFlag(args, flag) ? true : undefined),
     check: boolean,
@@ -130,6 +132,12 @@ export const MIX_OPTIONS: { readonly [K in keyof MixOptionFields]-?: MixOption<K
     methods: ["nfm"],
     read: number<"noiseMult">(),
     check: atLeast(0),
+  },
+  noiseFixedLevels: {
+    spec: { name: "noise-fixed-levels", kind: "flag", help: "nfm: add the noise at --noise-add and --noise-mult on every step, instead of scaling each level by a Beta(2, 5) draw per step as the official code does", defaultText: "off" },
+    methods: ["nfm"],
+    read: (args, flag) => (getFlag(args, flag) ? true : undefined),
+    check: boolean,
   },
   regMixupWeight: {
     spec: { name: "regmixup-weight", kind: "number", placeholder: "W", help: "regmixup: the loss is ℓ(clean) + W·ℓ(mixed) (RegMixup's α is --alpha)", defaultText: "1", min: 0 },
@@ -162,7 +170,7 @@ export const MIX_OPTIONS: { readonly [K in keyof MixOptionFields]-?: MixOption<K
     check: oneOf(ALPHA_SCHEDULES),
   },
   offEpoch: {
-    spec: { name: "mixup-off-epoch", kind: "int", placeholder: "E", help: "train without mixing from epoch E on (0-based: the epochs after the first E)", min: 1 },
+    spec: { name: "mixup-off-epoch", kind: "int", placeholder: "E", help: "train without mixing from epoch E on (0-based: the epochs after the first E)", defaultText: "never: every epoch mixes", min: 1 },
     methods: MIXING,
     read: number<"offEpoch">(),
     check: wholeAtLeast(1),

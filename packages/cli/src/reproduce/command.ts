@@ -5,7 +5,7 @@ import { FASHION_MNIST_CLASSES } from "@mmx/data";
 import { formatOptions, getFlag, getList, getNumber, getString, parseArgs, type OptionSpec } from "../args.js";
 import { type BackendChoice, resolveBackend, setRunThreads, threadsPerRun, useBackend } from "../backends.js";
 import type { CliIo } from "../commands.js";
-import { METHODS } from "../methods.js";
+import { METHOD_REGISTRY, METHODS } from "../methods.js";
 import { eligibleSetPlans, methodPlans, PAPER_METHODS, planTitle } from "./method-plans.js";
 import type { LossName } from "../config.js";
 import { UsageError } from "../errors.js";
@@ -27,7 +27,7 @@ export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
   { name: "full", kind: "flag", help: "the longer preset of the standard regime: more data, more epochs (tens of minutes)" },
   { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests; default: standard and small-data in under 10 minutes on 2 cores, small-data-cnn in under 15; each run prints its predicted time first; full: standard regime only)", defaultText: "default" },
   { name: "epochs", kind: "int", placeholder: "N", help: "train every dataset for N epochs instead of the preset's (the cosine schedule spans the N epochs)", defaultText: "the preset's" },
-  { name: "methods", kind: "list", placeholder: "M,M", help: `the methods compared, from ${METHODS.join(", ")} (each at its default α)`, defaultText: "none,input,manifold" },
+  { name: "methods", kind: "list", placeholder: "M,M", help: `the methods compared, each at its default α (mmx train --method's): ${METHODS.map((m) => (METHOD_REGISTRY[m].alpha > 0 ? `${m} (α ${METHOD_REGISTRY[m].alpha})` : m)).join(", ")}`, defaultText: "none,input,manifold" },
   { name: "eligible-sets", kind: "string", placeholder: "S;S", help: "compare manifold mixup's eligible sets instead of methods, as the paper's Table 5: boundary sets separated by ';', e.g. '{};0;0,1;0,1,2;1,2' ({} is no mixup)" },
   { name: "out", kind: "string", placeholder: "DIR", help: "where runs, summary and plots go", defaultText: "runs/reproduce, or runs/reproduce-small-data" },
   { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
