@@ -28,6 +28,8 @@ export interface MixSettings {
   selfPairs?: boolean;
   /** Examples combined per mixed example (>= 3: Dirichlet n-way mixing). */
   ways?: number;
+  /** CutMix's own α (default: `alpha`). */
+  cutmixAlpha?: number;
   /** CutMix's box sides as fractions [lo, hi] of the image's. */
   cutmixMinMax?: readonly [number, number];
   /** The probability of a CutMix or PatchUp step rather than a mixup step. */
@@ -111,7 +113,7 @@ export const METHOD_REGISTRY = {
       manifoldMixup({
         alpha: s.switchProb === undefined ? 0 : s.alpha,
         layers: [0],
-        cutmix: { alpha: s.alpha, ...(s.cutmixMinMax ? { minMax: s.cutmixMinMax } : {}), ...(s.switchProb !== undefined ? { switchProb: s.switchProb } : {}) },
+        cutmix: { alpha: s.cutmixAlpha ?? s.alpha, ...(s.cutmixMinMax ? { minMax: s.cutmixMinMax } : {}), ...(s.switchProb !== undefined ? { switchProb: s.switchProb } : {}) },
         ...common(s, run),
       }),
     unfit: (all) => (spatial(all[0]!) ? undefined : `CutMix pastes boxes into images [B,H,W,C]; this model's input is [${all[0]!.shape.join(",")}]`),

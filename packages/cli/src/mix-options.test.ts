@@ -30,6 +30,7 @@ describe("mmx train's flags for the mixup algebra", () => {
     const cases: [string[], Partial<TrainConfig>][] = [
       [["--method", "cutmix", "--cutmix-minmax", "0.2,0.6"], { cutmixMinMax: [0.2, 0.6] }],
       [["--method", "cutmix", "--switch-prob", "0.3"], { switchProb: 0.3 }],
+      [["--method", "cutmix", "--switch-prob", "0.5", "--cutmix-alpha", "0.4"], { switchProb: 0.5, cutmixAlpha: 0.4 }],
       [["--method", "patchup", "--switch-prob", "0.7", "--patchup-gamma", "0.3", "--patchup-block-size", "3", "--patchup-mode", "soft", "--patchup-loss"], { switchProb: 0.7, patchupGamma: 0.3, patchupBlockSize: 3, patchupMode: "soft", patchUpLoss: true }],
       [["--method", "patchup", "--patchup-mode", "soft", "--patchup-alpha", "0.5"], { patchupMode: "soft", patchupAlpha: 0.5 }],
       [["--method", "nfm", "--noise-add", "0.1", "--noise-mult", "0"], { noiseAdd: 0.1, noiseMult: 0 }],
@@ -48,6 +49,10 @@ describe("mmx train's flags for the mixup algebra", () => {
       [["--method", "cutmix", "--cutmix-minmax", "0.6,0.2"], "mmx train: --cutmix-minmax must be LO,HI with 0 <= LO <= HI <= 1 (fractions of the image side), got '0.6,0.2'"],
       [["--method", "cutmix", "--cutmix-minmax", "0.5"], "mmx train: --cutmix-minmax must be LO,HI with 0 <= LO <= HI <= 1 (fractions of the image side), got '0.5'"],
       [["--method", "cutmix", "--switch-prob", "1.5"], "mmx train: --switch-prob must be in [0, 1], got '1.5'"],
+      [["--method", "cutmix", "--cutmix-alpha", "0"], "mmx train: --cutmix-alpha must be > 0, got '0'"],
+      [["--method", "cutmix", "--dataset", "fashion-mnist", "--model", "small-cnn", "--cutmix-alpha", "0.5"], "mmx: --cutmix-alpha sets CutMix's α apart from mixup's, which --method cutmix has only with --switch-prob P; without it --alpha is CutMix's"],
+      [["--method", "cutmix", "--dataset", "fashion-mnist", "--model", "small-cnn", "--switch-prob", "0.5", "--cutmix-alpha", "0.5", "--cutmix-minmax", "0.2,0.4"], "mmx: --cutmix-alpha and --cutmix-minmax both choose CutMix's box; give one"],
+      [["--method", "manifold", "--cutmix-alpha", "1"], "mmx: --cutmix-alpha applies to --method cutmix; this run is --method manifold"],
       [["--method", "patchup", "--patchup-gamma", "-0.1"], "mmx train: --patchup-gamma must be in [0, 1], got '-0.1'"],
       [["--method", "patchup", "--patchup-block-size", "0"], "mmx train: --patchup-block-size must be >= 1, got '0'"],
       [["--method", "patchup", "--patchup-mode", "sof"], "mmx train: --patchup-mode: unknown value 'sof' (did you mean 'soft'?); valid values: 'hard' or 'soft'"],
@@ -112,6 +117,7 @@ describe("mmx train's flags for the mixup algebra", () => {
       [{ selfPairs: "no" as never }, "field 'selfPairs' is \"no\"; it must be true or false"],
       [{ bn: "batch" as never }, "field 'bn' is \"batch\"; it must be one of 'mixed', 'clean' or 'after'"],
       [{ noiseAdd: 0.3 }, "is inconsistent: 'noiseAdd' applies to method 'nfm', not method 'manifold'"],
+      [{ method: "cutmix", alpha: 1, layers: [0], layerNames: ["input"], cutmixAlpha: 0.5 }, "is inconsistent: 'cutmixAlpha' sets CutMix's α apart from mixup's, which --method cutmix has only with 'switchProb' P; without it --alpha is CutMix's"],
       [{ method: "nfm", noiseFixedLevels: "yes" as never }, "field 'noiseFixedLevels' is \"yes\"; it must be true or false"],
       [{ method: "patchup", patchupMode: "soft", patchupAlpha: 0 }, "field 'patchupAlpha' is 0; it must be a number > 0"],
       [{ method: "patchup", patchupAlpha: 1 }, "is inconsistent: 'patchupAlpha' is soft PatchUp's α; it needs 'patchupMode' soft (hard PatchUp swaps the blocks whole)"],
@@ -137,7 +143,7 @@ describe("a sweep passes them through", () => {
     expect(byMethod.manifold).not.toHaveProperty("noiseAdd");
     expect(byMethod.nfm).toMatchObject({ ways: 3, selfPairs: false, noiseAdd: 0.1 });
     for (const field of Object.keys(MIX_OPTIONS)) expect(byMethod.none, field).not.toHaveProperty(field);
-    expect(() => checkSpec({ mixFlags: ["wayz=3"] }, "grid.json")).toThrow(/^grid.json: mixFlags\[0\] must be one of mmx train's mixing flags without dashes \(name=value, or a bare flag\): cutmix-minmax, switch-prob, .*; got "wayz=3"$/);
+    expect(() => checkSpec({ mixFlags: ["wayz=3"] }, "grid.json")).toThrow(/^grid.json: mixFlags\[0\] must be one of mmx train's mixing flags without dashes \(name=value, or a bare flag\): cutmix-minmax, cutmix-alpha, switch-prob, .*; got "wayz=3"$/);
     const bad = checkSpec({ methods: ["manifold"], mixFlags: ["ways=1"] }, "grid.json");
     expect(() => expandCells(bad, "wasm", "grid.json")).toThrow("grid.json: cell 'spirals spiral-net e10 manifold s0': --ways must be >= 2, got '1'");
   });
@@ -175,6 +181,11 @@ describe("the flags reach the training step", () => {
       }
       expect(masks / 200).toBeGreaterThan(0.15);
       expect(masks / 200).toBeLessThan(0.35);
+      // CutMix's own α beside mixup's: the box's area from Beta(0.3, 0.3), the mixup steps' λ from Beta(1, 1).
+      const apart = policyOf(spirals({ ...images, method: "cutmix", alpha: 1, layers: [0], layerNames: ["input"], cutmixAlpha: 0.3, switchProb: 0.5 }));
+      expect(apart.alpha).toBe(1);
+      expect(apart.options.cutmix).toMatchObject({ alpha: 0.3, switchProb: 0.5 });
+      expect(policyOf(spirals({ ...images, method: "cutmix", alpha: 1, layers: [0], layerNames: ["input"], switchProb: 0.5 })).options.cutmix).toMatchObject({ alpha: 1 });
       const patchup = policyOf(spirals({ ...images, method: "patchup", alpha: 2, layers: [1], layerNames: ["map"], patchupGamma: 0.9, patchupBlockSize: 3, patchupMode: "soft", switchProb: 1 }));
       const d = patchup.sample(key(4), list, { epoch: 0, step: 0 });
       if (d.mixing.kind !== "mask") throw new Error("expected a PatchUp mask");

@@ -11,6 +11,8 @@ import { ALPHA_SCHEDULES, METHOD_REGISTRY, METHODS, PATCHUP_MODES, type AlphaSch
 export interface MixOptionFields {
   /** CutMix's box sides as fractions [lo, hi] of the image's (`cutmix.minMax`). */
   cutmixMinMax?: [number, number];
+  /** CutMix's own α when its steps are switched with mixup steps (`cutmix.alpha`; default: the run's α). */
+  cutmixAlpha?: number;
   /** The probability of a CutMix / PatchUp step rather than a mixup step (`cutmix.switchProb`, `patchup.switchProb`). */
   switchProb?: number;
   /** PatchUp's γ: about this fraction of the grid is altered (`patchup.gamma`). */
@@ -84,6 +86,12 @@ export const MIX_OPTIONS: { readonly [K in keyof MixOptionFields]-?: MixOption<K
       return values as [number, number];
     },
     check: minMax,
+  },
+  cutmixAlpha: {
+    spec: { name: "cutmix-alpha", kind: "number", placeholder: "A", help: "cutmix: with --switch-prob, the box's area is about 1 − λ, λ ~ Beta(A, A), while --alpha is the mixup steps' (timm's cutmix_alpha beside mixup_alpha)", defaultText: "--alpha", min: 0, minExclusive: true },
+    methods: ["cutmix"],
+    read: number<"cutmixAlpha">(),
+    check: above(0),
   },
   switchProb: {
     spec: { name: "switch-prob", kind: "number", placeholder: "P", help: "cutmix, patchup: the probability that a step pastes boxes / swaps blocks rather than mixing with mixup (cutmix: mixup at the input with the same α)", defaultText: "cutmix: every step, patchup: 0.5", min: 0, max: 1 },
@@ -210,6 +218,8 @@ const MIXUP_STEP_FIELDS = ["ways", "alphaSchedule"] as const;
 function crossCheck(c: MixOptionFields & { method: Method; lambdaMode?: LambdaMode }, flag: (f: keyof MixOptionFields | "lambdaMode") => string): string | undefined {
   if ((c.ways ?? 2) > 2 && c.lambdaMode === "pair") return `${flag("ways")} ${c.ways} mixes more than pairs; it cannot be combined with ${flag("lambdaMode")} pair`;
   if (c.patchupAlpha !== undefined && c.patchupMode !== "soft") return `${flag("patchupAlpha")} is soft PatchUp's α; it needs ${flag("patchupMode")} soft (hard PatchUp swaps the blocks whole)`;
+  if (c.cutmixAlpha !== undefined && c.cutmixMinMax !== undefined) return `${flag("cutmixAlpha")} and ${flag("cutmixMinMax")} both choose CutMix's box; give one`;
+  if (c.cutmixAlpha !== undefined && c.switchProb === undefined) return `${flag("cutmixAlpha")} sets CutMix's α apart from mixup's, which --method cutmix has only with ${flag("switchProb")} P; without it --alpha is CutMix's`;
   if (c.method === "cutmix" && c.switchProb === undefined) {
     const given = MIXUP_STEP_FIELDS.find((f) => c[f] !== undefined);
     if (given) return `${flag(given)} changes mixup steps, and --method cutmix has none without ${flag("switchProb")} P (the probability of a CutMix step)`;
