@@ -18,7 +18,7 @@ import { buildModel, initModel } from "./models.js";
 import { loopPosition, type ProgressSink } from "./progress.js";
 import { acquireRunLock, checkOutFolder } from "./run-folder.js";
 import { checkNoForeignRunFiles, runFiles, type EpochRecord } from "./run-files.js";
-import { methodSpec, type Method } from "./methods.js";
+import { methodSpec } from "./methods.js";
 import { makePolicy, makeSchedule, mixStepOptions, runKeys, type TrainResult } from "./train.js";
 
 export interface TrainSeedsOptions {
@@ -35,10 +35,14 @@ export interface TrainSeedsOptions {
  * the shape of each seed's own layer (CutMix, PatchUp, Noisy Feature Mixup), which `trainSeeds` refuses.
  */
 export function vmapSeedsMisfit(config: TrainConfig): string | undefined {
-  if (!makePolicy(config, 1)?.needsShapes) return undefined;
-  const what: Partial<Record<Method, string>> = { cutmix: "pastes a box per example", patchup: "swaps blocks of a feature map", nfm: "adds noise to the mixed features" };
-  return `${methodSpec(config.method).title} ${what[config.method] ?? "draws masks or noise"} in the shape of each seed's own layer, which seeds trained as one program cannot share`;
+  const policy = makePolicy(config, 1);
+  if (!policy?.needsShapes) return undefined;
+  const { cutmix, patchup } = policy.options;
+  return `${methodSpec(config.method).title} ${SHAPED_DRAWS[cutmix ? "cutmix" : patchup ? "patchup" : "noise"]} in the shape of each seed's own layer, which seeds trained as one program cannot share`;
 }
+
+/** What each policy option whose draws take a boundary's shape does. */
+const SHAPED_DRAWS: Readonly<Record<"cutmix" | "patchup" | "noise", string>> = { cutmix: "pastes a box per example", patchup: "swaps blocks of a feature map", noise: "adds noise to the mixed features" };
 
 /**
  * Trains runs that differ only in their seed as one program (`trainSeeds` from @mmx/mixup): each seed keeps
