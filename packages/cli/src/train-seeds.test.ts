@@ -56,6 +56,20 @@ describe("trainSeedRuns takes the step options train takes", () => {
     expect(Math.max(...apartFromPlain)).toBeGreaterThan(1e-4);
   }, 60_000);
 
+  it("evaluates every N epochs and after the last, as train does: the same metrics, NaN between", async () => {
+    const config = small({ method: "input", alpha: 1, layers: [0], layerNames: ["input"] });
+    const data = await loadData(config);
+    const dir = tempDir("mmx-seeds-");
+    const [together] = await trainSeedRuns([config], { outs: [join(dir, "together")], data, evalEvery: 2 });
+    const apart = await train(config, { out: join(dir, "apart"), data, evalEvery: 2 });
+    expect(together!.metrics.map((m) => Number.isNaN(m.testNll))).toEqual([true, false, false]);
+    together!.metrics.forEach((m, e) => {
+      const ref = apart.metrics[e]!;
+      for (const k of ["trainLoss", "testNll", "testError"] as const) expect(Number.isNaN(ref[k]) ? Number.isNaN(m[k]) : Math.abs(m[k] - ref[k]) < 1e-5, `epoch ${e + 1} ${k}: ${m[k]} vs ${ref[k]}`).toBe(true);
+    });
+    dispose([together!.params, together!.modelState, apart.params, apart.modelState]);
+  }, 60_000);
+
   it("refuses a method whose draws take a layer's shape, naming it", () => {
     expect(vmapSeedsMisfit(small({ method: "nfm", alpha: 1 }))).toBe("Noisy Feature Mixup adds noise to the mixed features in the shape of each seed's own layer, which seeds trained as one program cannot share");
     expect(vmapSeedsMisfit(small({ ways: 3 }))).toBeUndefined();

@@ -28,6 +28,8 @@ export interface TrainSeedsOptions {
   data: LoadedData;
   progress?: ProgressSink;
   label?: string;
+  /** Evaluate on the test split every N epochs and after the last, as `train`'s `evalEvery` (NaN metrics between). */
+  evalEvery?: number;
 }
 
 /**
@@ -140,9 +142,10 @@ async function trainLocked(configs: readonly TrainConfig[], opts: TrainSeedsOpti
     }
     const seconds = (performance.now() - started) / 1000;
     trainSeconds += seconds;
+    const evalNow = (epoch + 1) % (opts.evalEvery ?? 1) === 0 || epoch + 1 === config.epochs;
     for (let s = 0; s < S; s++) {
       const own = step.seed(state, s);
-      const test = evaluate(model, own.params, own.modelState, data.test, input);
+      const test = evalNow ? evaluate(model, own.params, own.modelState, data.test, input) : { error: NaN, nll: NaN, ece: NaN };
       metrics[s]!.push({
         epoch: epoch + 1,
         step: globalStep,

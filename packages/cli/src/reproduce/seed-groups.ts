@@ -49,7 +49,7 @@ export async function runSeedGroups(jobs: readonly Job[], opts: ReproduceOptions
     const groupStarted = performance.now();
     const results = await trainSeedRuns(
       group.map((j) => runConfig(plan, method, j.seed, opts.backend)),
-      { outs: dirs, data, label, ...(progress ? { progress } : {}) },
+      { outs: dirs, data, label, ...(progress ? { progress } : {}), ...(plan.evalEvery ? { evalEvery: plan.evalEvery } : {}) },
     );
     try {
       for (const [i, j] of group.entries()) {
