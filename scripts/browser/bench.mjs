@@ -8,11 +8,14 @@
 // onnx-wasm steps as ratios of tfjs wasm's in the same browser (the targets of issue 16: <= 1.0 on one thread, <= 0.6
 // threaded). Each backend runs in a page of its own, served cross-origin isolated (wasm threads); `--no-isolation`
 // serves them without COOP/COEP, to see the one-thread figures. Progress goes to stderr as each step time is measured.
+// `--interleave`: all the browser runs' pages open at once in one Chromium, each workload warmed up in each, and their
+// steps timed in turn (one step per page per round, the order rotating), so that a shared machine's changing load falls
+// on every backend alike; it prints the wall time and Chromium's CPU time per step, and the ratios per round.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { buildPage, findChromium, removeDir, root, runInChromium, startServer } from "./harness.mjs";
+import { buildPage, findChromium, openPages, removeDir, root, runInChromium, startServer } from "./harness.mjs";
 
 const args = process.argv.slice(2);
 const SIZE_FLAGS = ["mlp", "mlpBatch", "cnnBatch", "warmup", "steps"];
@@ -24,7 +27,7 @@ for (const name of SIZE_FLAGS) {
     sizeArgs.push([name, args[i + 1]]);
   }
 }
-const SWITCHES = ["--no-isolation", "--no-node"];
+const SWITCHES = ["--no-isolation", "--no-node", "--interleave"];
 for (const a of args) {
   if (a.startsWith("--") && !SIZE_FLAGS.includes(a.slice(2)) && a !== "--targets" && !SWITCHES.includes(a)) {
     console.error(`bench:browser: unknown flag ${a}; flags: ${SIZE_FLAGS.map((f) => `--${f}`).join(", ")}, --targets, ${SWITCHES.join(", ")}`);
@@ -110,10 +113,95 @@ async function browserRows() {
   }
 }
 
+/** `--interleave`: per workload, one page per browser run, stepped in turn; wall and CPU milliseconds per step. */
+async function interleavedRows() {
+  const chromium = findChromium();
+  if (!chromium.path) return { skipped: chromium.reason };
+  const isolate = !args.includes("--no-isolation");
+  const sizes = Object.fromEntries(sizeArgs);
+  const steps = Number(sizes.steps ?? 10);
+  const workloads = Number(sizes.cnnBatch ?? 64) > 0 ? [0, 1] : [0];
+  const dir = await buildPage(join(root, "scripts/browser/page/bench.ts"), "mmx browser benchmark");
+  const server = await startServer(dir, { isolate });
+  const sizeQuery = sizeArgs.map(([n, v]) => `&${n}=${encodeURIComponent(v)}`).join("");
+  const out = [];
+  let version;
+  try {
+    for (const w of workloads) {
+      const runs = browserRuns(isolate);
+      progress(`interleaved workload ${w}: preparing ${runs.map((r) => r.label).join(", ")}`);
+      const session = await openPages(chromium.path, runs.map((r) => `${server.url}?${r.query}&interleave=${w}${sizeQuery}`));
+      try {
+        version = session.version;
+        const live = [];
+        session.results.forEach((res, i) => {
+          if (!res.ok) throw new Error(`the benchmark page failed on ${runs[i].label}: ${res.error}`);
+          if (res.skipped) out.push({ workload: res.workload, target: runs[i].label, skipped: res.skipped });
+          else live.push({ i, target: runs[i].label, detail: res.detail, workload: res.workload, wall: [], cpu: [] });
+        });
+        for (let round = 0; round < steps; round++) {
+          for (let k = 0; k < live.length; k++) {
+            const r = live[(round + k) % live.length];
+            const { wall, cpu } = await session.step(r.i);
+            r.wall.push(wall);
+            if (cpu !== undefined) r.cpu.push(cpu);
+          }
+          progress(`interleaved ${live[0]?.workload}: round ${round + 1}/${steps}: ${live.map((r) => `${r.target} ${r.wall.at(-1).toFixed(1)} ms`).join(", ")}`);
+        }
+        out.push(...live);
+      } finally {
+        await session.close();
+      }
+    }
+  } finally {
+    await server.close();
+    removeDir(dir);
+  }
+  return { version, isolated: isolate, rows: out };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function printInterleaved(res) {
+  if (res.skipped) {
+    console.log(`browser skipped: ${res.skipped}`);
+    return;
+  }
+  console.log(`interleaved in one Chromium ${res.version} (cross-origin isolated: ${res.isolated}): ms per manifold-mixup training step, wall time (median, min) and Chromium's CPU time (median, all threads)`);
+  const width = Math.max(...res.rows.map((r) => r.target.length));
+  for (const r of res.rows) {
+    if (r.skipped) console.log(`${r.workload}: ${r.target.padEnd(width)}  skipped: ${r.skipped}`);
+    else console.log(`${r.workload}: ${r.target.padEnd(width)}  wall ${median(r.wall).toFixed(2).padStart(8)} ${Math.min(...r.wall).toFixed(2).padStart(8)}  cpu ${r.cpu.length ? median(r.cpu).toFixed(2).padStart(8) : "-"}`);
+  }
+  for (const r of res.rows) if (r.detail) console.log(`  ${r.target}: ${r.detail}`);
+  for (const base of res.rows.filter((r) => r.target === "wasm" && r.wall)) {
+    for (const [label, target] of TARGETS) {
+      const r = res.rows.find((x) => x.workload === base.workload && x.target === label && x.wall);
+      if (!r) continue;
+      // The ratio of each round's two steps, then their median: both steps of a round saw about the same load.
+      const wall = median(r.wall.map((t, i) => t / base.wall[i]));
+      const cpu = r.cpu.length === base.cpu.length && r.cpu.length ? median(r.cpu.map((t, i) => t / base.cpu[i])) : undefined;
+      console.log(`${base.workload}: chromium ${label} / chromium wasm, median of per-round ratios: wall ${wall.toFixed(2)} (target <= ${target.toFixed(1)}: ${wall <= target ? "met" : "missed"})${cpu === undefined ? "" : `, cpu ${cpu.toFixed(2)}`}`);
+    }
+  }
+}
+
 function progress(line) {
   console.error(`bench:browser: ${line}`);
 }
 
+const TARGETS = [
+  ["onnx-wasm 1 thread", 1.0],
+  ["onnx-wasm threaded", 0.6],
+];
+if (args.includes("--interleave")) {
+  printInterleaved(await interleavedRows());
+  process.exit(0);
+}
 const node = args.includes("--no-node") ? [] : await nodeRows();
 const browser = await browserRows();
 const rows = [...node, ...(browser.rows ?? []).map((r) => ({ ...r, target: `chromium ${r.target}` }))];
@@ -128,10 +216,6 @@ for (const r of rows) {
 }
 for (const r of rows) if (r.detail) console.log(`  ${r.target}: ${r.detail}`);
 const ms = (label, workload) => browser.rows?.find((r) => r.target === label)?.times?.find((t) => t.workload === workload)?.ms;
-const TARGETS = [
-  ["onnx-wasm 1 thread", 1.0],
-  ["onnx-wasm threaded", 0.6],
-];
 for (const w of workloads) {
   const base = ms("wasm", w);
   if (base === undefined) continue;
