@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// npm run bench:browser [-- --mlp 784,512,512,10 --mlpBatch 128 --cnnBatch 64 --warmup 3 --steps 10]
-//                        [--targets wasm,onnx-wasm] [--no-node] [--no-isolation]
+// npm run bench:browser [-- --mlp 784,512,512,10 --mlpBatch 128 --cnnBatch 64 --warmup 10 --steps 10]
+//                        [--targets wasm,onnx-wasm] [--no-node] [--no-isolation] [--interleave]
 //
 // The manifold-mixup training steps of page/workloads.ts (an MLP and the small CNN) in Chromium on every backend it
 // has (tfjs wasm, webgl, webgpu; onnxruntime-web on wasm, on one thread and threaded, and on WebGPU), beside the same

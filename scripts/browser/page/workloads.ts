@@ -19,7 +19,11 @@ export interface BenchSizes {
   readonly steps: number;
 }
 
-export const DEFAULT_SIZES: BenchSizes = { mlp: [784, 512, 512, 10], mlpBatch: 128, cnnBatch: 64, warmup: 3, steps: 10 };
+/**
+ * Ten warm-up steps by default: onnxruntime-web's wasm runs on V8's baseline code until its kernels have run hot
+ * enough to be optimised, several runs of each program (see bench/README.md, "In the browser").
+ */
+export const DEFAULT_SIZES: BenchSizes = { mlp: [784, 512, 512, 10], mlpBatch: 128, cnnBatch: 64, warmup: 10, steps: 10 };
 
 export interface StepTime {
   readonly workload: string;
