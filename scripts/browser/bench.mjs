@@ -9,8 +9,9 @@
 // threaded). Each backend runs in a page of its own, served cross-origin isolated (wasm threads); `--no-isolation`
 // serves them without COOP/COEP, to see the one-thread figures. Progress goes to stderr as each step time is measured.
 // `--interleave`: all the browser runs' pages open at once in one Chromium, each workload warmed up in each, and their
-// steps timed in turn (one step per page per round, the order rotating), so that a shared machine's changing load falls
-// on every backend alike; it prints the wall time and Chromium's CPU time per step, and the ratios per round.
+// steps timed in turn (per round, each page runs an untimed step and a timed one, the order rotating), so that a shared
+// machine's changing load falls on every backend alike; it prints the wall time and Chromium's CPU time per timed
+// step, and the ratios per round.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
