@@ -138,7 +138,7 @@ async function interleavedRows() {
         session.results.forEach((res, i) => {
           if (!res.ok) throw new Error(`the benchmark page failed on ${runs[i].label}: ${res.error}`);
           if (res.skipped) out.push({ workload: res.workload, target: runs[i].label, skipped: res.skipped });
-          else live.push({ i, target: runs[i].label, detail: res.detail, workload: res.workload, wall: [], cpu: [] });
+          else live.push({ i, target: runs[i].label, detail: res.detail, workload: res.workload, warmupMs: res.warmupMs, wall: [], cpu: [] });
         });
         for (let round = 0; round < steps; round++) {
           for (let k = 0; k < live.length; k++) {
@@ -179,6 +179,7 @@ function printInterleaved(res) {
     else console.log(`${r.workload}: ${r.target.padEnd(width)}  wall ${median(r.wall).toFixed(2).padStart(8)} ${Math.min(...r.wall).toFixed(2).padStart(8)}  cpu ${r.cpu.length ? median(r.cpu).toFixed(2).padStart(8) : "-"}`);
   }
   for (const r of res.rows) if (r.detail) console.log(`  ${r.target}: ${r.detail}`);
+  for (const r of res.rows) if (r.warmupMs) console.log(`  ${r.workload}: ${r.target}: warm-up steps, ms: ${r.warmupMs.map((t) => t.toFixed(0)).join(" ")}`);
   for (const base of res.rows.filter((r) => r.target === "wasm" && r.wall)) {
     for (const [label, target] of TARGETS) {
       const r = res.rows.find((x) => x.workload === base.workload && x.target === label && x.wall);
@@ -186,7 +187,7 @@ function printInterleaved(res) {
       // The ratio of each round's two steps, then their median: both steps of a round saw about the same load.
       const wall = median(r.wall.map((t, i) => t / base.wall[i]));
       const cpu = r.cpu.length === base.cpu.length && r.cpu.length ? median(r.cpu.map((t, i) => t / base.cpu[i])) : undefined;
-      console.log(`${base.workload}: chromium ${label} / chromium wasm, median of per-round ratios: wall ${wall.toFixed(2)} (target <= ${target.toFixed(1)}: ${wall <= target ? "met" : "missed"})${cpu === undefined ? "" : `, cpu ${cpu.toFixed(2)}`}`);
+      console.log(`${base.workload}: chromium ${label} / chromium wasm, median of per-round ratios: wall ${wall.toFixed(3)} (target <= ${target.toFixed(1)}: ${wall <= target ? "met" : "missed"})${cpu === undefined ? "" : `, cpu ${cpu.toFixed(3)}`}`);
     }
   }
 }

@@ -41,6 +41,8 @@ function median(xs: number[]): number {
 /** A workload ready to step on the current backend: `step()` runs one timed step (ms); `dispose()` frees its arrays. */
 export interface PreparedWorkload {
   readonly name: string;
+  /** The warm-up steps' times (ms), first first. */
+  readonly warmupMs: readonly number[];
   step(): Promise<number>;
   dispose(): void;
 }
@@ -65,9 +67,11 @@ async function prepareModel(name: string, model: nn.Model, inputShape: readonly 
     state = r.state;
     return performance.now() - t0;
   };
-  while (i < sizes.warmup || (step.programs < model.paperBoundaries.length && i < 50)) await run();
+  const warmupMs: number[] = [];
+  while (i < sizes.warmup || (step.programs < model.paperBoundaries.length && i < 50)) warmupMs.push(await run());
   return {
     name,
+    warmupMs,
     step: run,
     dispose: () => {
       for (const a of [...tree.leaves([state.params, state.opt]), x, y] as Array[]) a.dispose();
