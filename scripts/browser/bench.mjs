@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench:browser [-- --mlp 784,512,512,10 --mlpBatch 128 --cnnBatch 64 --warmup 10 --steps 10]
-//                        [--targets wasm,onnx-wasm] [--no-node] [--no-isolation] [--interleave]
+//                        [--targets wasm,onnx-wasm] [--no-node] [--no-isolation] [--interleave] [--liftoff]
 //
 // The manifold-mixup training steps of page/workloads.ts (an MLP and the small CNN) in Chromium on every backend it
 // has (tfjs wasm, webgl, webgpu; onnxruntime-web on wasm, on one thread and threaded, and on WebGPU), beside the same
@@ -11,12 +11,13 @@
 // `--interleave`: all the browser runs' pages open at once in one Chromium, each workload warmed up in each, and their
 // steps timed in turn (per round, each page runs an untimed step and a timed one, the order rotating), so that a shared
 // machine's changing load falls on every backend alike; it prints the wall time and Chromium's CPU time per timed
-// step, and the ratios per round.
+// step, and the ratios per round. `--liftoff` runs Chromium with V8's baseline wasm compiler only (no optimising tier):
+// the speed of a step whose wasm V8 has not yet optimised.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { buildPage, findChromium, openPages, removeDir, root, runInChromium, startServer } from "./harness.mjs";
+import { buildPage, CHROMIUM_ARGS, findChromium, openPages, removeDir, root, runInChromium, startServer } from "./harness.mjs";
 
 const args = process.argv.slice(2);
 const SIZE_FLAGS = ["mlp", "mlpBatch", "cnnBatch", "warmup", "steps"];
@@ -28,7 +29,7 @@ for (const name of SIZE_FLAGS) {
     sizeArgs.push([name, args[i + 1]]);
   }
 }
-const SWITCHES = ["--no-isolation", "--no-node", "--interleave"];
+const SWITCHES = ["--no-isolation", "--no-node", "--interleave", "--liftoff"];
 for (const a of args) {
   if (a.startsWith("--") && !SIZE_FLAGS.includes(a.slice(2)) && a !== "--targets" && !SWITCHES.includes(a)) {
     console.error(`bench:browser: unknown flag ${a}; flags: ${SIZE_FLAGS.map((f) => `--${f}`).join(", ")}, --targets, ${SWITCHES.join(", ")}`);
@@ -200,6 +201,7 @@ const TARGETS = [
   ["onnx-wasm 1 thread", 1.0],
   ["onnx-wasm threaded", 0.6],
 ];
+if (args.includes("--liftoff")) CHROMIUM_ARGS.push("--js-flags=--liftoff-only");
 if (args.includes("--interleave")) {
   printInterleaved(await interleavedRows());
   process.exit(0);
