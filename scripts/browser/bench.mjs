@@ -12,7 +12,7 @@
 // steps timed in turn (per round, each page runs an untimed step and a timed one, the order rotating), so that a shared
 // machine's changing load falls on every backend alike; it prints the wall time and Chromium's CPU time per timed
 // step, and the ratios per round. `--liftoff` runs Chromium with V8's baseline wasm compiler only (no optimising tier):
-// the speed of a step whose wasm V8 has not yet optimised.
+// the speed of a step whose wasm V8 has not yet optimised. Node's steps are not run with `--interleave`.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
@@ -128,6 +128,7 @@ async function interleavedRows() {
   const sizeQuery = sizeArgs.map(([n, v]) => `&${n}=${encodeURIComponent(v)}`).join("");
   const out = [];
   let version;
+  let isolated;
   try {
     for (const w of workloads) {
       const runs = browserRuns(isolate);
@@ -135,20 +136,21 @@ async function interleavedRows() {
       const session = await openPages(chromium.path, runs.map((r) => `${server.url}?${r.query}&interleave=${w}${sizeQuery}`));
       try {
         version = session.version;
+        isolated = session.results.every((res) => res.crossOriginIsolated === true);
         const live = [];
         session.results.forEach((res, i) => {
           if (!res.ok) throw new Error(`the benchmark page failed on ${runs[i].label}: ${res.error}`);
           if (res.skipped) out.push({ workload: res.workload, target: runs[i].label, skipped: res.skipped });
           else live.push({ i, target: runs[i].label, detail: res.detail, workload: res.workload, warmupMs: res.warmupMs, wall: [], cpu: [] });
         });
-        for (let round = 0; round < steps; round++) {
+        for (let round = 0; round < steps && live.length > 0; round++) {
           for (let k = 0; k < live.length; k++) {
             const r = live[(round + k) % live.length];
             const { wall, cpu } = await session.step(r.i);
             r.wall.push(wall);
             if (cpu !== undefined) r.cpu.push(cpu);
           }
-          progress(`interleaved ${live[0]?.workload}: round ${round + 1}/${steps}: ${live.map((r) => `${r.target} ${r.wall.at(-1).toFixed(1)} ms`).join(", ")}`);
+          progress(`interleaved ${live[0].workload}: round ${round + 1}/${steps}: ${live.map((r) => `${r.target} ${r.wall.at(-1).toFixed(1)} ms`).join(", ")}`);
         }
         out.push(...live);
       } finally {
@@ -159,7 +161,7 @@ async function interleavedRows() {
     await server.close();
     removeDir(dir);
   }
-  return { version, isolated: isolate, rows: out };
+  return { version, isolated, rows: out };
 }
 
 function median(xs) {
