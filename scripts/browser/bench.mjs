@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// npm run bench:browser [-- --mlp 784,512,512,10 --mlpBatch 128 --cnnBatch 64 --warmup 3 --steps 10]
-//                        [--targets wasm,onnx-wasm] [--no-node] [--no-isolation]
+// npm run bench:browser [-- --mlp 784,512,512,10 --mlpBatch 128 --cnnBatch 64 --warmup 10 --steps 10]
+//                        [--targets wasm,onnx-wasm] [--no-node] [--no-isolation] [--interleave] [--liftoff]
 //
 // The manifold-mixup training steps of page/workloads.ts (an MLP and the small CNN) in Chromium on every backend it
 // has (tfjs wasm, webgl, webgpu; onnxruntime-web on wasm, on one thread and threaded, and on WebGPU), beside the same
@@ -8,11 +8,16 @@
 // onnx-wasm steps as ratios of tfjs wasm's in the same browser (the targets of issue 16: <= 1.0 on one thread, <= 0.6
 // threaded). Each backend runs in a page of its own, served cross-origin isolated (wasm threads); `--no-isolation`
 // serves them without COOP/COEP, to see the one-thread figures. Progress goes to stderr as each step time is measured.
+// `--interleave`: all the browser runs' pages open at once in one Chromium, each workload warmed up in each, and their
+// steps timed in turn (per round, each page runs an untimed step and a timed one, the order rotating), so that a shared
+// machine's changing load falls on every backend alike; it prints the wall time and Chromium's CPU time per timed
+// step, and the ratios per round. `--liftoff` runs Chromium with V8's baseline wasm compiler only (no optimising tier):
+// the speed of a step whose wasm V8 has not yet optimised. Node's steps are not run with `--interleave`.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { buildPage, findChromium, removeDir, root, runInChromium, startServer } from "./harness.mjs";
+import { buildPage, CHROMIUM_ARGS, findChromium, openPages, removeDir, root, runInChromium, startServer } from "./harness.mjs";
 
 const args = process.argv.slice(2);
 const SIZE_FLAGS = ["mlp", "mlpBatch", "cnnBatch", "warmup", "steps"];
@@ -24,7 +29,7 @@ for (const name of SIZE_FLAGS) {
     sizeArgs.push([name, args[i + 1]]);
   }
 }
-const SWITCHES = ["--no-isolation", "--no-node"];
+const SWITCHES = ["--no-isolation", "--no-node", "--interleave", "--liftoff"];
 for (const a of args) {
   if (a.startsWith("--") && !SIZE_FLAGS.includes(a.slice(2)) && a !== "--targets" && !SWITCHES.includes(a)) {
     console.error(`bench:browser: unknown flag ${a}; flags: ${SIZE_FLAGS.map((f) => `--${f}`).join(", ")}, --targets, ${SWITCHES.join(", ")}`);
@@ -110,10 +115,99 @@ async function browserRows() {
   }
 }
 
+/** `--interleave`: per workload, one page per browser run, stepped in turn; wall and CPU milliseconds per step. */
+async function interleavedRows() {
+  const chromium = findChromium();
+  if (!chromium.path) return { skipped: chromium.reason };
+  const isolate = !args.includes("--no-isolation");
+  const sizes = Object.fromEntries(sizeArgs);
+  const steps = Number(sizes.steps ?? 10);
+  const workloads = Number(sizes.cnnBatch ?? 64) > 0 ? [0, 1] : [0];
+  const dir = await buildPage(join(root, "scripts/browser/page/bench.ts"), "mmx browser benchmark");
+  const server = await startServer(dir, { isolate });
+  const sizeQuery = sizeArgs.map(([n, v]) => `&${n}=${encodeURIComponent(v)}`).join("");
+  const out = [];
+  let version;
+  let isolated;
+  try {
+    for (const w of workloads) {
+      const runs = browserRuns(isolate);
+      progress(`interleaved workload ${w}: preparing ${runs.map((r) => r.label).join(", ")}`);
+      const session = await openPages(chromium.path, runs.map((r) => `${server.url}?${r.query}&interleave=${w}${sizeQuery}`));
+      try {
+        version = session.version;
+        isolated = session.results.every((res) => res.crossOriginIsolated === true);
+        const live = [];
+        session.results.forEach((res, i) => {
+          if (!res.ok) throw new Error(`the benchmark page failed on ${runs[i].label}: ${res.error}`);
+          if (res.skipped) out.push({ workload: res.workload, target: runs[i].label, skipped: res.skipped });
+          else live.push({ i, target: runs[i].label, detail: res.detail, workload: res.workload, warmupMs: res.warmupMs, wall: [], cpu: [] });
+        });
+        for (let round = 0; round < steps && live.length > 0; round++) {
+          for (let k = 0; k < live.length; k++) {
+            const r = live[(round + k) % live.length];
+            const { wall, cpu } = await session.step(r.i);
+            r.wall.push(wall);
+            if (cpu !== undefined) r.cpu.push(cpu);
+          }
+          progress(`interleaved ${live[0].workload}: round ${round + 1}/${steps}: ${live.map((r) => `${r.target} ${r.wall.at(-1).toFixed(1)} ms`).join(", ")}`);
+        }
+        out.push(...live);
+      } finally {
+        await session.close();
+      }
+    }
+  } finally {
+    await server.close();
+    removeDir(dir);
+  }
+  return { version, isolated, rows: out };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function printInterleaved(res) {
+  if (res.skipped) {
+    console.log(`browser skipped: ${res.skipped}`);
+    return;
+  }
+  console.log(`interleaved in one Chromium ${res.version} (cross-origin isolated: ${res.isolated}): ms per manifold-mixup training step, wall time (median, min) and Chromium's CPU time (median, all threads)`);
+  const width = Math.max(...res.rows.map((r) => r.target.length));
+  for (const r of res.rows) {
+    if (r.skipped) console.log(`${r.workload}: ${r.target.padEnd(width)}  skipped: ${r.skipped}`);
+    else console.log(`${r.workload}: ${r.target.padEnd(width)}  wall ${median(r.wall).toFixed(2).padStart(8)} ${Math.min(...r.wall).toFixed(2).padStart(8)}  cpu ${r.cpu.length ? median(r.cpu).toFixed(2).padStart(8) : "-"}`);
+  }
+  for (const r of res.rows) if (r.detail) console.log(`  ${r.target}: ${r.detail}`);
+  for (const r of res.rows) if (r.warmupMs) console.log(`  ${r.workload}: ${r.target}: warm-up steps, ms: ${r.warmupMs.map((t) => t.toFixed(0)).join(" ")}`);
+  for (const base of res.rows.filter((r) => r.target === "wasm" && r.wall)) {
+    for (const [label, target] of TARGETS) {
+      const r = res.rows.find((x) => x.workload === base.workload && x.target === label && x.wall);
+      if (!r) continue;
+      // The ratio of each round's two steps, then their median: both steps of a round saw about the same load.
+      const wall = median(r.wall.map((t, i) => t / base.wall[i]));
+      const cpu = r.cpu.length === base.cpu.length && r.cpu.length ? median(r.cpu.map((t, i) => t / base.cpu[i])) : undefined;
+      console.log(`${base.workload}: chromium ${label} / chromium wasm, median of per-round ratios: wall ${wall.toFixed(3)} (target <= ${target.toFixed(1)}: ${wall <= target ? "met" : "missed"})${cpu === undefined ? "" : `, cpu ${cpu.toFixed(3)}`}`);
+    }
+  }
+}
+
 function progress(line) {
   console.error(`bench:browser: ${line}`);
 }
 
+const TARGETS = [
+  ["onnx-wasm 1 thread", 1.0],
+  ["onnx-wasm threaded", 0.6],
+];
+if (args.includes("--liftoff")) CHROMIUM_ARGS.push("--js-flags=--liftoff-only");
+if (args.includes("--interleave")) {
+  printInterleaved(await interleavedRows());
+  process.exit(0);
+}
 const node = args.includes("--no-node") ? [] : await nodeRows();
 const browser = await browserRows();
 const rows = [...node, ...(browser.rows ?? []).map((r) => ({ ...r, target: `chromium ${r.target}` }))];
@@ -128,10 +222,6 @@ for (const r of rows) {
 }
 for (const r of rows) if (r.detail) console.log(`  ${r.target}: ${r.detail}`);
 const ms = (label, workload) => browser.rows?.find((r) => r.target === label)?.times?.find((t) => t.workload === workload)?.ms;
-const TARGETS = [
-  ["onnx-wasm 1 thread", 1.0],
-  ["onnx-wasm threaded", 0.6],
-];
 for (const w of workloads) {
   const base = ms("wasm", w);
   if (base === undefined) continue;

@@ -1,7 +1,7 @@
 // Builds a page from a TypeScript entry with esbuild (the mmx packages from their sources, for the browser), serves
 // it on 127.0.0.1 with the COOP/COEP headers that make it cross-origin isolated (wasm threads need that), and runs it
 // in Chromium through playwright-core. The page publishes its result as a promise in `window.__mmx`.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
@@ -100,6 +100,77 @@ export async function runInChromium(executablePath, url, { timeoutMs = 300_000, 
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * Opens each of `urls` in a page of its own in one Chromium and waits for every `window.__mmx` to settle; the pages
+ * stay open for `step(i)`, which calls page i's `window.__mmxStep()` twice and returns the second call's wall time (ms,
+ * measured in the page) and the CPU time that Chromium's processes spent meanwhile (ms, all threads; `undefined`
+ * where /proc is not readable). The first, untimed call brings the page's data back into the caches that the other
+ * pages' steps evicted, as in a training loop. Close with `close()`.
+ */
+export async function openPages(executablePath, urls, { onLog } = {}) {
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout: 60_000 });
+  try {
+    const pages = [];
+    for (const url of urls) {
+      const page = await browser.newPage();
+      page.on("console", (m) => onLog?.(`[page ${m.type()}] ${m.text()}`));
+      await page.goto(url, { waitUntil: "load", timeout: 60_000 });
+      await page.waitForFunction(() => "__mmx" in window, undefined, { timeout: 60_000 });
+      pages.push({ page, result: await page.evaluate(() => window.__mmx) });
+    }
+    return {
+      version: browser.version(),
+      results: pages.map((p) => p.result),
+      async step(i) {
+        await pages[i].page.evaluate(() => window.__mmxStep());
+        const cpu0 = descendantsCpuMs();
+        const wall = await pages[i].page.evaluate(() => window.__mmxStep());
+        const cpu1 = descendantsCpuMs();
+        return { wall, cpu: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0 };
+      },
+      close: () => browser.close(),
+    };
+  } catch (e) {
+    await browser.close();
+    throw e;
+  }
+}
+
+/** CPU time (ms, every thread) of this process's descendants, from /proc/<pid>/task/<tid>/schedstat (Linux). */
+export function descendantsCpuMs() {
+  let entries;
+  try {
+    entries = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  const parent = new Map();
+  for (const pid of entries) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      parent.set(pid, stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const mine = new Set([String(process.pid)]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parent) if (!mine.has(pid) && mine.has(ppid)) (mine.add(pid), (grew = true));
+  }
+  mine.delete(String(process.pid));
+  let ns = 0;
+  for (const pid of mine) {
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // The process or thread ended while we looked.
+    }
+  }
+  return ns / 1e6;
 }
 
 export function removeDir(dir) {

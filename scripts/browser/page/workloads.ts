@@ -19,7 +19,11 @@ export interface BenchSizes {
   readonly steps: number;
 }
 
-export const DEFAULT_SIZES: BenchSizes = { mlp: [784, 512, 512, 10], mlpBatch: 128, cnnBatch: 64, warmup: 3, steps: 10 };
+/**
+ * Ten warm-up steps by default: onnxruntime-web's wasm runs on V8's baseline code until its kernels have run hot
+ * enough to be optimised, several runs of each program (see bench/README.md, "In the browser").
+ */
+export const DEFAULT_SIZES: BenchSizes = { mlp: [784, 512, 512, 10], mlpBatch: 128, cnnBatch: 64, warmup: 10, steps: 10 };
 
 export interface StepTime {
   readonly workload: string;
@@ -34,39 +38,71 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-async function timeModel(name: string, model: nn.Model, inputShape: readonly number[], classes: number, sizes: BenchSizes): Promise<StepTime> {
+/** A workload ready to step on the current backend: `step()` runs one timed step (ms); `dispose()` frees its arrays. */
+export interface PreparedWorkload {
+  readonly name: string;
+  /** The warm-up steps' times (ms), first first. */
+  readonly warmupMs: readonly number[];
+  step(): Promise<number>;
+  dispose(): void;
+}
+
+/**
+ * Builds the step and its state, and warms it up: `sizes.warmup` steps, and on until every eligible layer's program
+ * has been compiled (at most 50 steps).
+ */
+async function prepareModel(name: string, model: nn.Model, inputShape: readonly number[], classes: number, sizes: BenchSizes): Promise<PreparedWorkload> {
   const batch = inputShape[0]!;
   const step = trainStep({ model, loss: softCrossEntropy, optimizer: sgd({ lr: 0.01, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }), donate: true });
   const size = inputShape.reduce((a, b) => a * b, 1);
   const x = np.array(normalValues(key(1), [size]), { shape: inputShape as number[] });
   const y = np.array(globalThis.Array.from({ length: batch }, (_, i) => i % classes), { dtype: "int32" });
   let state = step.init(model.init(key(0), [-1, ...inputShape.slice(1)]).params);
-  const run = async (i: number) => {
+  let i = 0;
+  const run = async () => {
     const t0 = performance.now();
-    const r = await step.callAsync(state, x, y, foldIn(key(2), i));
+    const r = await step.callAsync(state, x, y, foldIn(key(2), i++));
     await r.loss.data();
     r.loss.dispose();
     state = r.state;
     return performance.now() - t0;
   };
-  // Warm-up compiles one program per eligible layer the policy draws: go on until each has been (at most 50 steps).
-  let i = 0;
-  while (i < sizes.warmup || (step.programs < model.paperBoundaries.length && i < 50)) await run(i++);
+  const warmupMs: number[] = [];
+  while (i < sizes.warmup || (step.programs < model.paperBoundaries.length && i < 50)) warmupMs.push(await run());
+  return {
+    name,
+    warmupMs,
+    step: run,
+    dispose: () => {
+      for (const a of [...tree.leaves([state.params, state.opt]), x, y] as Array[]) a.dispose();
+    },
+  };
+}
+
+/** The workloads of `sizes` (the MLP, then the small CNN unless `cnnBatch` is 0), prepared one at a time. */
+export function workloadBuilders(sizes: BenchSizes): { name: string; prepare: () => Promise<PreparedWorkload> }[] {
+  const mlpName = `MLP ${sizes.mlp.join("-")} b${sizes.mlpBatch}`;
+  const out = [{ name: mlpName, prepare: () => prepareModel(mlpName, nn.mlp(sizes.mlp), [sizes.mlpBatch, sizes.mlp[0]!], sizes.mlp[sizes.mlp.length - 1]!, sizes) }];
+  const cnnName = `smallCnn b${sizes.cnnBatch}`;
+  if (sizes.cnnBatch > 0) out.push({ name: cnnName, prepare: () => prepareModel(cnnName, nn.smallCnn(), [sizes.cnnBatch, 28, 28, 1], 10, sizes) });
+  return out;
+}
+
+async function timeModel(prepare: () => Promise<PreparedWorkload>, sizes: BenchSizes): Promise<StepTime> {
+  const w = await prepare();
   const times: number[] = [];
-  for (let t = 0; t < sizes.steps; t++) times.push(await run(i++));
-  for (const a of [...tree.leaves([state.params, state.opt]), x, y] as Array[]) a.dispose();
-  return { workload: name, ms: median(times), steps: times.length };
+  for (let t = 0; t < sizes.steps; t++) times.push(await w.step());
+  w.dispose();
+  return { workload: w.name, ms: median(times), steps: times.length };
 }
 
 /** Both workloads on the current backend; `onTime` hears each as it is measured. */
 export async function benchWorkloads(sizes: BenchSizes, onTime: (t: StepTime) => void = () => {}): Promise<StepTime[]> {
-  const mlp = nn.mlp(sizes.mlp);
-  const mlpName = `MLP ${sizes.mlp.join("-")} b${sizes.mlpBatch}`;
-  const out = [await timeModel(mlpName, mlp, [sizes.mlpBatch, sizes.mlp[0]!], sizes.mlp[sizes.mlp.length - 1]!, sizes)];
-  onTime(out[0]!);
-  if (sizes.cnnBatch > 0) {
-    out.push(await timeModel(`smallCnn b${sizes.cnnBatch}`, nn.smallCnn(), [sizes.cnnBatch, 28, 28, 1], 10, sizes));
-    onTime(out[1]!);
+  const out: StepTime[] = [];
+  for (const w of workloadBuilders(sizes)) {
+    const t = await timeModel(w.prepare, sizes);
+    onTime(t);
+    out.push(t);
   }
   return out;
 }
