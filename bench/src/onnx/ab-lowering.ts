@@ -1,6 +1,7 @@
 import { registerExecutor, setBackend, type Array as MxArray, type ClosedJaxpr, type Executor, type Program } from "@mmx/core";
-import { createOnnxExecutor, DEFAULT_LOWERING_OPTIONS, lowerToOnnx, type LoweringOptions } from "@mmx/onnx";
+import { createOnnxExecutor, DEFAULT_LOWERING_OPTIONS, lowerToOnnx } from "@mmx/onnx";
 import { InferenceSession, Tensor } from "onnxruntime-node";
+import { parseLowering } from "./lowering-flags.js";
 import { WORKLOADS, type WorkloadName } from "../workloads.js";
 import { mmxStep, type Mode } from "../mmx-step.js";
 
@@ -16,19 +17,6 @@ import { mmxStep, type Mode } from "../mmx-step.js";
 interface Recorded {
   closed: ClosedJaxpr;
   inputs?: { type: string; data: ArrayLike<number>; dims: readonly number[] }[];
-}
-
-/** `key=value,key=value` over the lowering options, each value checked against the option's default's type. */
-function parseLowering(flag: string, text: string): LoweringOptions {
-  const out: Record<string, unknown> = { ...DEFAULT_LOWERING_OPTIONS };
-  for (const pair of text.split(",").filter(Boolean)) {
-    const [k, v] = pair.split("=");
-    if (!k || v === undefined || !(k in DEFAULT_LOWERING_OPTIONS)) {
-      throw new Error(`${flag}: expected key=value pairs over ${Object.keys(DEFAULT_LOWERING_OPTIONS).join(", ")}; got '${pair}'`);
-    }
-    out[k] = v;
-  }
-  return out as unknown as LoweringOptions;
 }
 
 function parseArgs(argv: string[]) {

@@ -2,10 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registerExecutor, setBackend, type Array as MxArray, type ClosedJaxpr, type Executor, type Program } from "@mmx/core";
-import { createOnnxExecutor, onnxRuntimeOptions, OnnxProgram, setOnnxRuntimeOptions } from "@mmx/onnx";
+import { createOnnxExecutor, onnxRuntimeOptions, type LoweringOptions, OnnxProgram, setOnnxRuntimeOptions } from "@mmx/onnx";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { WORKLOADS, type WorkloadName } from "../workloads.js";
 import { mmxStep, type Mode } from "../mmx-step.js";
+import { parseLowering } from "./lowering-flags.js";
+import { CATEGORIES, categoryOf, type Category } from "./op-categories.js";
 
 /**
  * Where an onnx step's time goes, node by node: `npm run profile:onnx -w @mmx/bench -- [--workload mlp] [--mode manifold]
@@ -13,7 +15,10 @@ import { mmxStep, type Mode } from "../mmx-step.js";
  * and its last inputs; then every program is loaded again in an onnxruntime session with its profiler on and run
  * `--runs` times on those inputs. Prints the per-run time of each operator type and of the slowest nodes (kernel
  * time as onnxruntime's profiler reports it), and the session run time beside their sum (the rest is per-run
- * overhead: input binding, allocation, thread-pool hand-offs).
+ * overhead: input binding, allocation, thread-pool hand-offs). With `--by category`, prints instead the time of each
+ * part of the step (conv forward, its two gradients, batch norm, pools, ReLU, dense, layout, the rest: see
+ * op-categories.ts), each the minimum over runs of its per-run sum, the figure bench/torch_op_profile.py prints
+ * for PyTorch's step. `--lowering maxPoolGrad=unpool,...` profiles the step lowered with other options.
  */
 interface Recorded {
   program: OnnxProgram;
@@ -21,7 +26,7 @@ interface Recorded {
 }
 
 function parseArgs(argv: string[]) {
-  const opts = { workload: "mlp" as WorkloadName, mode: "manifold" as Mode, runs: 50, threads: 0, top: 25 };
+  const opts = { workload: "mlp" as WorkloadName, mode: "manifold" as Mode, runs: 50, threads: 0, top: 25, by: "node" as "node" | "category", lowering: undefined as LoweringOptions | undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const v = argv[++i];
@@ -31,9 +36,12 @@ function parseArgs(argv: string[]) {
     else if (arg === "--runs") opts.runs = Number(v);
     else if (arg === "--threads") opts.threads = Number(v);
     else if (arg === "--top") opts.top = Number(v);
-    else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|input|manifold --runs N --threads N --top N (0: every node, in run order)`);
+    else if (arg === "--lowering") opts.lowering = parseLowering(arg, v);
+    else if (arg === "--by") opts.by = v as "node" | "category";
+    else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|input|manifold --runs N --threads N --top N (0: every node, in run order) --by node|category --lowering key=value,..`);
   }
   if (!(opts.workload in WORKLOADS)) throw new Error(`--workload: unknown workload '${opts.workload}'`);
+  if (!["node", "category"].includes(opts.by)) throw new Error(`--by: expected node or category, got '${opts.by}'`);
   if (!["plain", "input", "manifold"].includes(opts.mode)) throw new Error(`--mode: expected plain, input or manifold, got '${opts.mode}'`);
   for (const [flag, v, min] of [["--runs", opts.runs, 1], ["--threads", opts.threads, 0], ["--top", opts.top, 0]] as const) {
     if (!(Number.isInteger(v) && v >= min)) throw new Error(`${flag}: expected an integer >= ${min}, got ${v}`);
@@ -52,7 +60,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.threads) setOnnxRuntimeOptions({ intraOpThreads: opts.threads });
   const recorded: Recorded[] = [];
-  const real = createOnnxExecutor();
+  const real = createOnnxExecutor(opts.lowering);
   const recording: Executor = {
     name: "onnx",
     compile(closed: ClosedJaxpr): Program {
@@ -103,7 +111,7 @@ async function main() {
       await session.release();
       const file = readdirSync(dir).find((f) => f.startsWith(`p${p}_`))!;
       const events = JSON.parse(readFileSync(join(dir, file), "utf8")) as ProfileEvent[];
-      report(p, model.graph.node.length, events, wall, opts);
+      (opts.by === "category" ? reportCategories : report)(p, model.graph.node.length, events, wall, opts);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -140,3 +148,33 @@ function report(p: number, lowered: number, events: ProfileEvent[], wall: number
 }
 
 await main();
+
+/** Per category: the minimum and the median over runs of the category's kernel time in the run. */
+function reportCategories(p: number, lowered: number, events: ProfileEvent[], wall: number[], opts: { runs: number }) {
+  const perRun: Map<Category, number>[] = [];
+  const runMs: number[] = [];
+  let current = new Map<Category, number>();
+  for (const e of events) {
+    if (e.cat === "Node" && e.name.endsWith("_kernel_time")) {
+      const c = categoryOf(e.name.replace(/_kernel_time$/, ""), e.args?.op_name ?? "");
+      current.set(c, (current.get(c) ?? 0) + e.dur / 1000);
+    } else if (e.cat === "Session" && e.name === "model_run") {
+      perRun.push(current);
+      runMs.push(e.dur / 1000);
+      current = new Map();
+    }
+  }
+  const timed = perRun.slice(-opts.runs);
+  const runs = runMs.slice(-opts.runs);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  console.log(`\n## program ${p}: ${lowered} lowered nodes; ${opts.runs} runs: model_run min ${Math.min(...runs).toFixed(2)} ms, median ${median(runs).toFixed(2)} ms; wall median ${median(wall).toFixed(2)} ms`);
+  console.log("| part of the step | min ms | median ms |\n|---|---|---|");
+  let sumMin = 0;
+  for (const c of CATEGORIES) {
+    const xs = timed.map((m) => m.get(c) ?? 0);
+    if (xs.every((x) => x === 0)) continue;
+    sumMin += Math.min(...xs);
+    console.log(`| ${c} | ${Math.min(...xs).toFixed(2)} | ${median(xs).toFixed(2)} |`);
+  }
+  console.log(`| sum of the minimums | ${sumMin.toFixed(2)} | |`);
+}
