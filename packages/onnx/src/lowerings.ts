@@ -2,7 +2,8 @@ import { broadcastShapes, shapeEqual, type DType, type Params, type Primitive, t
 import { DataType } from "./proto.js";
 import { dataOf, float, int, ints, ONNX_DTYPE, tensorMessage, type GraphBuilder, type Value } from "./graph-builder.js";
 import { DEFAULT_CONV_OPTIONS, lowerConv, lowerConvFilterGrad, lowerConvTranspose, type ConvLoweringOptions } from "./lower-conv.js";
-import { lowerAvgPool, lowerAvgPoolGrad, lowerMaxPool, lowerMaxPoolArgmax } from "./lower-pool.js";
+import { DEFAULT_RELU_OPTIONS, type ReluLoweringOptions } from "./lower-relu-grad.js";
+import { DEFAULT_POOL_OPTIONS, lowerAvgPool, lowerAvgPoolGrad, lowerMaxPool, lowerMaxPoolArgmax, type PoolLoweringOptions } from "./lower-pool.js";
 
 /**
  * The lowering of each mmx primitive to ONNX (opset 17) nodes. A lowering adds nodes to the graph
@@ -13,8 +14,8 @@ import { lowerAvgPool, lowerAvgPoolGrad, lowerMaxPool, lowerMaxPoolArgmax } from
 export type OnnxLowering<P extends Primitive> = (b: GraphBuilder, inputs: readonly Value[], params: Params<P>, out: ShapedArray, opts: LoweringOptions) => string;
 export type OnnxLoweringTable = { readonly [P in Primitive]: OnnxLowering<P> };
 
-export interface LoweringOptions extends ConvLoweringOptions {}
-export const DEFAULT_LOWERING_OPTIONS: LoweringOptions = { ...DEFAULT_CONV_OPTIONS };
+export interface LoweringOptions extends ConvLoweringOptions, PoolLoweringOptions, ReluLoweringOptions {}
+export const DEFAULT_LOWERING_OPTIONS: LoweringOptions = { ...DEFAULT_CONV_OPTIONS, ...DEFAULT_POOL_OPTIONS, ...DEFAULT_RELU_OPTIONS };
 
 /**
  * The operand names of an elementwise node: an operand that is a constant fill (zerosLike, a
@@ -195,7 +196,11 @@ export const onnxLowerings: OnnxLoweringTable = {
     const input = x!.aval.dtype === "bool" ? cast(b, x!.name, "int32") : x!.name;
     return cast(b, b.op("ArgMax", [input], { axis: int(axis), keepdims: int(0), select_last_index: int(0) }), "int32");
   },
-  reshape: (b, [x], { shape }) => b.op("Reshape", [x!.name, b.int64s(shape)], { allowzero: int(1) }),
+  reshape: (b, [x], { shape }) => {
+    const view = b.flatViews.get(x!.name);
+    if (view && shapeEqual(view.shape, shape)) return view.name;
+    return b.op("Reshape", [x!.name, b.int64s(shape)], { allowzero: int(1) });
+  },
   transpose: (b, [x], { perm }) => (perm.every((p, i) => p === i) ? x!.name : b.op("Transpose", [x!.name], { perm: ints(perm) })),
   broadcast_to: (b, [x], { shape }) => {
     const s = x!.aval.shape;
