@@ -4,7 +4,5 @@ export { createOnnxExecutor, OnnxProgram } from "./executor.js";
 export { lowerToOnnx, OnnxLoweringError, OPSET, IR_VERSION, type LoweredModel, type LowerOptions } from "./lower-jaxpr.js";
 export { DEFAULT_LOWERING_OPTIONS, type LoweringOptions } from "./lowerings.js";
 export type { FilterGradStrategy, InputGradStrategy } from "./lower-conv.js";
-export type { ReluGradStrategy } from "./lower-relu-grad.js";
-export type { MaxPoolGradStrategy } from "./lower-pool.js";
 export { decodeModel } from "./proto.js";
 export { OrtUnavailableError, type OnnxRuntimeBinding, type OnnxSession, type HostTensor, type OrtDType } from "./runtime.js";

@@ -16,14 +16,11 @@ import { Literal, matchLinearBiasRelu, shapeEqual, VarReaders, type Atom, type E
  * - gemm accumulate: add(matmul(a, b), c) or add(matmul(a, b), mul(v, β)) with 2-D operands is one
  *   Gemm with its C input (`αAB + βC`): a bias, or a momentum buffer taking a gradient (saves a pass
  *   or two over the result), when nothing else reads the product.
- * - relu gradient: where(y > 0, g, g · y) with y a relu's output (its VJP rule's form) as one lowering that
- *   picks its ONNX form (lowerReluGrad) and runs on NCHW twins where both operands have them.
  */
 export type Fusion =
   | { kind: "maxPoolRoute"; ct: Atom; x: Var; params: PoolParams; pooled: Var | undefined }
   | { kind: "convBias"; conv: Eqn<"conv">; bias: Var }
-  | { kind: "gemmAccumulate"; matmul: Eqn<"matmul">; c: Var; beta: number }
-  | { kind: "reluGrad"; g: Var; y: Var };
+  | { kind: "gemmAccumulate"; matmul: Eqn<"matmul">; c: Var; beta: number };
 
 /** Finds the fusions of a jaxpr: a map from the equation to replace to how to lower it instead. */
 export function planFusions(jaxpr: Jaxpr): Map<Eqn, Fusion> {
@@ -54,10 +51,6 @@ export function planFusions(jaxpr: Jaxpr): Map<Eqn, Fusion> {
         const g = gemmAccumulate(e, producer, readers, splat);
         if (g) fusions.set(e, g);
       }
-    }
-    if (e.primitive === "where") {
-      const g = reluGrad(e, producer, splat);
-      if (g) fusions.set(e, g);
     }
     if (e.primitive === "scatter_add") {
       const [ct, idx] = e.inputs as [Atom, Atom];
@@ -102,25 +95,10 @@ function gemmAccumulate(add: Eqn, producer: Map<Var, Eqn>, readers: Map<Var, num
   return undefined;
 }
 
-/** where(greater(y, 0), g, mul(g, y)) with y a relu's output, all of one float32 shape. */
-function reluGrad(where: Eqn, producer: Map<Var, Eqn>, splat: (a: Atom) => number | undefined): Fusion | undefined {
-  const [c, g, other] = where.inputs as [Atom, Atom, Atom];
-  if (c instanceof Literal || g instanceof Literal || other instanceof Literal || where.out.aval.dtype !== "float32") return undefined;
-  const mask = producer.get(c);
-  const y = mask?.primitive === "greater" && splat(mask.inputs[1]!) === 0 ? mask.inputs[0] : undefined;
-  if (y === undefined || y instanceof Literal || producer.get(y)?.primitive !== "relu" || y === g) return undefined;
-  const scaled = producer.get(other);
-  const [m0, m1] = scaled?.primitive === "mul" ? scaled.inputs : [];
-  if (!((m0 === g && m1 === y) || (m0 === y && m1 === g))) return undefined;
-  if (!shapeEqual(g.aval.shape, y.aval.shape) || !shapeEqual(g.aval.shape, where.out.aval.shape)) return undefined;
-  return { kind: "reluGrad", g, y };
-}
-
 /** The atoms an equation reads once fusions apply. */
 export function readsOf(e: Eqn, fusion: Fusion | undefined): readonly Atom[] {
   if (!fusion) return e.inputs;
   if (fusion.kind === "convBias") return [...fusion.conv.inputs, fusion.bias];
   if (fusion.kind === "gemmAccumulate") return [...fusion.matmul.inputs, fusion.c];
-  if (fusion.kind === "reluGrad") return [fusion.g, fusion.y];
   return fusion.pooled ? [fusion.ct, fusion.x, fusion.pooled] : [fusion.ct, fusion.x];
 }

@@ -73,11 +73,6 @@ export class GraphBuilder {
   origin = "graph";
   /** For an NHWC value made by transposing an NCHW one (a conv's output): that NCHW value. */
   readonly nchwOf = new Map<string, string>();
-  /**
-   * A flat value that reshapes a 4-D one which has an NCHW twin: a reshape back to that shape returns the 4-D
-   * value itself, so that the twin is found again.
-   */
-  readonly flatViews = new Map<string, { readonly name: string; readonly shape: readonly number[] }>();
 
   /** Drops nodes whose outputs nothing reads (layout transposes that a fusion made unnecessary). */
   sweep(outputs: readonly string[]): void {

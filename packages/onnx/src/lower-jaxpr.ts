@@ -7,7 +7,6 @@ import { readGradientOnce } from "./read-gradient-once.js";
 import { distributeNesterovStep } from "./nesterov-step.js";
 import { lowerMaxPoolRoute } from "./lower-pool.js";
 import { lowerConv } from "./lower-conv.js";
-import { lowerReluGrad } from "./lower-relu-grad.js";
 import { toNHWC } from "./layout.js";
 import { lowerScan } from "./lower-scan.js";
 
@@ -216,8 +215,7 @@ export function lowerEquations(b: GraphBuilder, jaxpr: Jaxpr, env: Map<Var, Valu
     try {
       if (fusion?.kind === "gemmAccumulate") name = lowerGemmAccumulate(b, fusion.matmul.inputs.map(read), fusion.matmul.params, read(fusion.c), fusion.beta);
       else if (fusion?.kind === "convBias") name = lowerConv(b, fusion.conv.inputs.map(read), fusion.conv.params, read(fusion.bias));
-      else if (fusion?.kind === "reluGrad") name = lowerReluGrad(b, read(fusion.g), read(fusion.y), lowering);
-      else if (fusion?.kind === "maxPoolRoute") name = lowerMaxPoolRoute(b, read(fusion.ct), read(fusion.x), fusion.params, fusion.pooled && read(fusion.pooled), lowering);
+      else if (fusion?.kind === "maxPoolRoute") name = lowerMaxPoolRoute(b, read(fusion.ct), read(fusion.x), fusion.params, fusion.pooled && read(fusion.pooled));
       else name = lower(b, eqn.inputs.map(read), eqn.params as never, eqn.out.aval, lowering);
     } catch (e) {
       throw new OnnxLoweringError(eqn.primitive, eqn.scope, (e as Error).message);

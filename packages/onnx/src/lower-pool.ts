@@ -1,23 +1,12 @@
 import { windowCellCounts, type Params, type PoolParams } from "@mmx/core";
 import { DataType } from "./proto.js";
-import { int, ints, str, type GraphBuilder, type Value } from "./graph-builder.js";
+import { int, ints, type GraphBuilder, type Value } from "./graph-builder.js";
 import { onnxPads, toNCHW, toNHWC } from "./layout.js";
 
 /**
  * NHWC pools with mmx's semantics: explicit padding, averages over the real (unpadded) cells only,
  * and max-pool gradients routed to each window's first maximum, as the tfjs lowerings do.
  */
-
-/**
- * How the gradient of a max pool with disjoint windows is lowered. `slices`: dense work on one strided slice of
- * the input per window position (lowerMaxPoolRoute); `argmax`: the windows as channels (SpaceToDepth), the first
- * maximum of each by ArgMax, the cotangent placed by one Where and DepthToSpace, on NCHW values.
- */
-export type MaxPoolGradStrategy = "slices" | "argmax";
-export interface PoolLoweringOptions {
-  readonly maxPoolGrad: MaxPoolGradStrategy;
-}
-export const DEFAULT_POOL_OPTIONS: PoolLoweringOptions = { maxPoolGrad: "slices" };
 
 const isValid = (p: PoolParams) => p.padding.every(([a, b]) => a === 0 && b === 0);
 const poolAttrs = (p: PoolParams) => ({ kernel_shape: ints(p.window), strides: ints(p.strides), pads: ints(onnxPads(p.padding)) });
@@ -96,13 +85,12 @@ export function lowerAvgPoolGrad(b: GraphBuilder, [ct]: readonly Value[], p: Par
  * data. `ct` is the flat cotangent, `pooled` the forward max_pool of x when the program has it; the
  * result is flat like x.
  */
-export function lowerMaxPoolRoute(b: GraphBuilder, ct: Value, x: Value, p: PoolParams, pooled: Value | undefined, opts: PoolLoweringOptions): string {
+export function lowerMaxPoolRoute(b: GraphBuilder, ct: Value, x: Value, p: PoolParams, pooled: Value | undefined): string {
   const [n, h, w, c] = x.aval.shape as [number, number, number, number];
   const [kh, kw] = p.window;
   const [[pt, pb], [pl, pr]] = p.padding;
   const oh = Math.floor((h + pt + pb - kh) / kh) + 1;
   const ow = Math.floor((w + pl + pr - kw) / kw) + 1;
-  if (opts.maxPoolGrad === "argmax" && kh === kw) return lowerMaxPoolRouteByArgMax(b, ct, x, p, [oh, ow]);
   let xs = x.name;
   if (pt + pb + pl + pr > 0) xs = b.op("Pad", [xs, b.int64s([0, pt, pl, 0, 0, pb, pr, 0]), b.scalar(-Infinity, "float32")]);
   const max = pooled ? pooled.name : lowerMaxPool(b, [x], { ...p });
@@ -132,36 +120,4 @@ export function lowerMaxPoolRoute(b: GraphBuilder, ct: Value, x: Value, p: PoolP
   if (lackH + lackW > 0) grid = b.op("Pad", [grid, b.int64s([0, 0, 0, 0, 0, lackH, lackW, 0])]);
   if (pt + pl > 0 || oh * kh + lackH > h || ow * kw + lackW > w) grid = b.op("Slice", [grid, b.int64s([pt, pl]), b.int64s([pt + h, pl + w]), b.int64s([1, 2])]);
   return b.op("Reshape", [grid, b.int64s([n * h * w * c])]);
-}
-
-/**
- * lowerMaxPoolRoute's routing on NCHW values with whole-tensor nodes: the k·k positions of each window become
- * an axis ([N, k·k, C, OH, OW] by SpaceToDepth), ArgMax along it gives each window's first maximum, one Where
- * puts the cotangent there (zeros elsewhere; a non-finite cotangent reaches the maximum only) and DepthToSpace
- * puts the positions back. The result's NHWC form is a flat view (GraphBuilder.flatViews), so that a ReLU
- * gradient after it finds the NCHW twins of both its operands.
- */
-function lowerMaxPoolRouteByArgMax(b: GraphBuilder, ct: Value, x: Value, p: PoolParams, [oh, ow]: readonly number[]): string {
-  const [n, h, w, c] = x.aval.shape as [number, number, number, number];
-  const k = p.window[0]!;
-  const [[pt, pb], [pl, pr]] = p.padding;
-  let xs = toNCHW(b, x.name);
-  if (pt + pb + pl + pr > 0) xs = b.op("Pad", [xs, b.int64s([0, 0, pt, pl, 0, 0, pb, pr]), b.scalar(-Infinity, "float32")]);
-  // Rows and columns past the last whole window belong to no window.
-  if (h + pt + pb > oh! * k || w + pl + pr > ow! * k) xs = b.op("Slice", [xs, b.int64s([0, 0]), b.int64s([oh! * k, ow! * k]), b.int64s([2, 3])]);
-  const blocks = b.op("Reshape", [b.op("SpaceToDepth", [xs], { blocksize: int(k) }), b.int64s([n, k * k, c, oh!, ow!])]);
-  const first = b.op("ArgMax", [blocks], { axis: int(1), keepdims: int(1), select_last_index: int(0) }); // [N, 1, C, OH, OW]
-  const positions = b.constant([1, k * k, 1, 1, 1], DataType.INT64, BigInt64Array.from({ length: k * k }, (_, i) => BigInt(i)));
-  const ctNCHW = b.op("Reshape", [toNCHW(b, b.op("Reshape", [ct.name, b.int64s([n, oh!, ow!, c])])), b.int64s([n, 1, c, oh!, ow!])]);
-  const routed = b.op("Where", [b.op("Equal", [first, positions]), ctNCHW, b.scalar(0, "float32")]);
-  let grid = b.op("DepthToSpace", [b.op("Reshape", [routed, b.int64s([n, k * k * c, oh!, ow!])])], { blocksize: int(k), mode: str("DCR") });
-  // Back to the unpadded frame, as lowerMaxPoolRoute does.
-  const lackH = Math.max(0, pt + h - oh! * k);
-  const lackW = Math.max(0, pl + w - ow! * k);
-  if (lackH + lackW > 0) grid = b.op("Pad", [grid, b.int64s([0, 0, 0, 0, 0, 0, lackH, lackW])]);
-  if (pt + pl > 0 || oh! * k + lackH > h || ow! * k + lackW > w) grid = b.op("Slice", [grid, b.int64s([pt, pl]), b.int64s([pt + h, pl + w]), b.int64s([2, 3])]);
-  const nhwc = toNHWC(b, grid);
-  const flat = b.op("Reshape", [nhwc, b.int64s([n * h * w * c])]);
-  b.flatViews.set(flat, { name: nhwc, shape: [n, h, w, c] });
-  return flat;
 }

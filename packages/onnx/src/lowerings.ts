@@ -2,8 +2,7 @@ import { broadcastShapes, shapeEqual, type DType, type Params, type Primitive, t
 import { DataType } from "./proto.js";
 import { dataOf, float, int, ints, ONNX_DTYPE, tensorMessage, type GraphBuilder, type Value } from "./graph-builder.js";
 import { DEFAULT_CONV_OPTIONS, lowerConv, lowerConvFilterGrad, lowerConvTranspose, type ConvLoweringOptions } from "./lower-conv.js";
-import { DEFAULT_RELU_OPTIONS, type ReluLoweringOptions } from "./lower-relu-grad.js";
-import { DEFAULT_POOL_OPTIONS, lowerAvgPool, lowerAvgPoolGrad, lowerMaxPool, lowerMaxPoolArgmax, type PoolLoweringOptions } from "./lower-pool.js";
+import { lowerAvgPool, lowerAvgPoolGrad, lowerMaxPool, lowerMaxPoolArgmax } from "./lower-pool.js";
 
 /**
  * The lowering of each mmx primitive to ONNX (opset 17) nodes. A lowering adds nodes to the graph
@@ -14,14 +13,14 @@ import { DEFAULT_POOL_OPTIONS, lowerAvgPool, lowerAvgPoolGrad, lowerMaxPool, low
 export type OnnxLowering<P extends Primitive> = (b: GraphBuilder, inputs: readonly Value[], params: Params<P>, out: ShapedArray, opts: LoweringOptions) => string;
 export type OnnxLoweringTable = { readonly [P in Primitive]: OnnxLowering<P> };
 
-export interface LoweringOptions extends ConvLoweringOptions, PoolLoweringOptions, ReluLoweringOptions {
+export interface LoweringOptions extends ConvLoweringOptions {
   /**
    * `lazy`: a broadcast_to is made (Expand) only when a reader needs the full array; elementwise readers take
    * the smaller value and ONNX broadcasting (on NCHW twins too). `expand`: every broadcast_to is an Expand.
    */
   readonly broadcasts: "lazy" | "expand";
 }
-export const DEFAULT_LOWERING_OPTIONS: LoweringOptions = { ...DEFAULT_CONV_OPTIONS, ...DEFAULT_POOL_OPTIONS, ...DEFAULT_RELU_OPTIONS, broadcasts: "lazy" };
+export const DEFAULT_LOWERING_OPTIONS: LoweringOptions = { ...DEFAULT_CONV_OPTIONS, broadcasts: "lazy" };
 
 /**
  * The operand names of an elementwise node: an operand that is a constant fill (zerosLike, a
@@ -212,11 +211,7 @@ export const onnxLowerings: OnnxLoweringTable = {
     const input = x!.aval.dtype === "bool" ? cast(b, x!.name, "int32") : x!.name;
     return cast(b, b.op("ArgMax", [input], { axis: int(axis), keepdims: int(0), select_last_index: int(0) }), "int32");
   },
-  reshape: (b, [x], { shape }) => {
-    const view = b.flatViews.get(x!.name);
-    if (view && shapeEqual(view.shape, shape)) return view.name;
-    return b.op("Reshape", [x!.name, b.int64s(shape)], { allowzero: int(1) });
-  },
+  reshape: (b, [x], { shape }) => b.op("Reshape", [x!.name, b.int64s(shape)], { allowzero: int(1) }),
   transpose: (b, [x], { perm }) => (perm.every((p, i) => p === i) ? x!.name : b.op("Transpose", [x!.name], { perm: ints(perm) })),
   broadcast_to: (b, [x], { shape }) => {
     const s = x!.aval.shape;
