@@ -17,8 +17,8 @@ import { CATEGORIES, categoryOf, type Category } from "./op-categories.js";
  * time as onnxruntime's profiler reports it), and the session run time beside their sum (the rest is per-run
  * overhead: input binding, allocation, thread-pool hand-offs). With `--by category`, prints instead the time of each
  * part of the step (conv forward, its two gradients, batch norm, pools, ReLU, dense, layout, the rest: see
- * op-categories.ts), each the minimum over runs of its per-run sum, the figure bench/torch_op_profile.py prints
- * for PyTorch's step. `--lowering maxPoolGrad=unpool,...` profiles the step lowered with other options.
+ * op-categories.ts): the minimum over runs of its per-run kernel time, and of that time scaled to CPU time (see
+ * reportCategories), the figures bench/torch_op_profile.py prints for PyTorch's step. `--lowering maxPoolGrad=unpool,...` profiles the step lowered with other options.
  */
 interface Recorded {
   program: OnnxProgram;
@@ -102,16 +102,21 @@ async function main() {
       rec.inputs.forEach((x, i) => (feeds[inputNames[i]!] = new Tensor(x.type as "float32", x.data as Float32Array, x.dims as number[])));
       for (let i = 0; i < 5; i++) await session.run(feeds);
       const wall: number[] = [];
+      const cpu: number[] = [];
       for (let i = 0; i < opts.runs; i++) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         await session.run(feeds);
         wall.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
       }
       session.endProfiling();
       await session.release();
       const file = readdirSync(dir).find((f) => f.startsWith(`p${p}_`))!;
       const events = JSON.parse(readFileSync(join(dir, file), "utf8")) as ProfileEvent[];
-      (opts.by === "category" ? reportCategories : report)(p, model.graph.node.length, events, wall, opts);
+      if (opts.by === "category") reportCategories(p, model.graph.node.length, events, wall, cpu, opts);
+      else report(p, model.graph.node.length, events, wall, opts);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -149,10 +154,13 @@ function report(p: number, lowered: number, events: ProfileEvent[], wall: number
 
 await main();
 
-/** Per category: the minimum and the median over runs of the category's kernel time in the run. */
-function reportCategories(p: number, lowered: number, events: ProfileEvent[], wall: number[], opts: { runs: number }) {
+/**
+ * Per category: the minimum and the median over runs of the category's kernel time in the run, and its CPU
+ * time estimated as that kernel time times the run's CPU time over its wall time (on one intra-op thread, the
+ * share of the run the process was on a core: a loaded machine inflates wall time, not CPU time).
+ */
+function reportCategories(p: number, lowered: number, events: ProfileEvent[], wall: number[], cpu: number[], opts: { runs: number }) {
   const perRun: Map<Category, number>[] = [];
-  const runMs: number[] = [];
   let current = new Map<Category, number>();
   for (const e of events) {
     if (e.cat === "Node" && e.name.endsWith("_kernel_time")) {
@@ -160,21 +168,22 @@ function reportCategories(p: number, lowered: number, events: ProfileEvent[], wa
       current.set(c, (current.get(c) ?? 0) + e.dur / 1000);
     } else if (e.cat === "Session" && e.name === "model_run") {
       perRun.push(current);
-      runMs.push(e.dur / 1000);
       current = new Map();
     }
   }
   const timed = perRun.slice(-opts.runs);
-  const runs = runMs.slice(-opts.runs);
+  const onCore = cpu.map((c, i) => Math.min(1, c / wall[i]!));
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  console.log(`\n## program ${p}: ${lowered} lowered nodes; ${opts.runs} runs: model_run min ${Math.min(...runs).toFixed(2)} ms, median ${median(runs).toFixed(2)} ms; wall median ${median(wall).toFixed(2)} ms`);
-  console.log("| part of the step | min ms | median ms |\n|---|---|---|");
-  let sumMin = 0;
+  console.log(`\n## program ${p}: ${lowered} lowered nodes; ${opts.runs} runs: CPU time min ${Math.min(...cpu).toFixed(2)} ms, median ${median(cpu).toFixed(2)} ms; wall median ${median(wall).toFixed(2)} ms`);
+  console.log("| part of the step | kernel ms (min) | kernel ms (median) | est. CPU ms (min) |\n|---|---|---|---|");
+  const sums = [0, 0];
   for (const c of CATEGORIES) {
     const xs = timed.map((m) => m.get(c) ?? 0);
     if (xs.every((x) => x === 0)) continue;
-    sumMin += Math.min(...xs);
-    console.log(`| ${c} | ${Math.min(...xs).toFixed(2)} | ${median(xs).toFixed(2)} |`);
+    const est = Math.min(...xs.map((x, i) => x * onCore[i]!));
+    sums[0] += Math.min(...xs);
+    sums[1] += est;
+    console.log(`| ${c} | ${Math.min(...xs).toFixed(2)} | ${median(xs).toFixed(2)} | ${est.toFixed(2)} |`);
   }
-  console.log(`| sum of the minimums | ${sumMin.toFixed(2)} | |`);
+  console.log(`| sum | ${sums[0].toFixed(2)} | | ${sums[1].toFixed(2)} |`);
 }
