@@ -6,9 +6,9 @@ Runs pytorch_bench.py's step (same model, loss, optimizer, batch) on ONE thread 
 and sorts each top-level operator of the step into the categories of bench/src/onnx/op-categories.ts
 (conv forward, conv input grad, conv filter grad, batch norm, pool forward/backward, relu
 forward/backward, dense, loss/optimizer/other). Per category it prints the minimum and the median over
-steps of the category's time in the step, and its CPU time estimated as that time times the step's
-CPU time over its wall time (the share of the step the process was on a core): on a loaded machine
-the minimum of the estimate is the figure to compare.
+steps of the category's time in the step, its share of all profiled time, and that share of the
+least CPU time a step took: on a loaded machine, which inflates wall times unevenly, the last is the
+figure to compare with profile:onnx's.
 PyTorch runs a conv's two gradients in one operator (ConvolutionBackward0); its time is split between
 them in proportion to each gradient's time alone (aten.convolution_backward with one output, timed
 on each conv layer's shapes, minimum of repetitions). Also prints the step's process CPU time (min,
@@ -90,13 +90,12 @@ def main():
     for _ in range(args.warmup):
         trainer.step()
     split = conv_grad_split(trainer, 5)
-    cpu, on_core, per_step = [], [], []
+    cpu, per_step = [], []
     for _ in range(args.steps):
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-            t0, w0 = time.process_time(), time.perf_counter()
+            t0 = time.process_time()
             trainer.step()
             cpu.append((time.process_time() - t0) * 1e3)
-            on_core.append(min(1.0, cpu[-1] / ((time.perf_counter() - w0) * 1e3)))
         sums = {}
         for e in prof.events():
             if e.cpu_parent is None:
@@ -113,18 +112,14 @@ def main():
           % (args.workload, args.mode, torch.__version__, torch.get_num_threads(), args.steps, min(cpu), statistics.median(cpu)))
     print("conv gradients alone (min of 5, CPU): input %.2f ms, filter %.2f ms"
           % (split["conv input grad"] * 1e3, split["conv filter grad"] * 1e3))
-    print("| part of the step | profiled ms (min) | profiled ms (median) | est. CPU ms (min) |\n|---|---|---|---|")
-    total, total_est = 0.0, 0.0
+    print("| part of the step | profiled ms (min) | profiled ms (median) | share of profiled time | share x CPU min (ms) |\n|---|---|---|---|---|")
+    total = sum(sum(s.values()) for s in per_step)
     for c in CATEGORIES:
         xs = [s.get(c, 0.0) for s in per_step]
         if all(x == 0 for x in xs):
             continue
-        est = min(x * k for x, k in zip(xs, on_core))
-        total += min(xs)
-        total_est += est
-        print("| %s | %.2f | %.2f | %.2f |" % (c, min(xs), statistics.median(xs), est))
-    print("| sum | %.2f | | %.2f |" % (total, total_est))
-
+        share = sum(xs) / total
+        print("| %s | %.2f | %.2f | %.1f%% | %.2f |" % (c, min(xs), statistics.median(xs), 100 * share, share * min(cpu)))
 
 if __name__ == "__main__":
     main()

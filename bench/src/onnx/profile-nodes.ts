@@ -17,8 +17,8 @@ import { CATEGORIES, categoryOf, type Category } from "./op-categories.js";
  * time as onnxruntime's profiler reports it), and the session run time beside their sum (the rest is per-run
  * overhead: input binding, allocation, thread-pool hand-offs). With `--by category`, prints instead the time of each
  * part of the step (conv forward, its two gradients, batch norm, pools, ReLU, dense, layout, the rest: see
- * op-categories.ts): the minimum over runs of its per-run kernel time, and of that time scaled to CPU time (see
- * reportCategories), the figures bench/torch_op_profile.py prints for PyTorch's step. `--lowering maxPoolGrad=unpool,...` profiles the step lowered with other options.
+ * op-categories.ts): its kernel time per run and its share of the step's CPU time (see reportCategories), the
+ * figures bench/torch_op_profile.py prints for PyTorch's step. `--lowering maxPoolGrad=unpool,...` profiles the step lowered with other options.
  */
 interface Recorded {
   program: OnnxProgram;
@@ -155,9 +155,9 @@ function report(p: number, lowered: number, events: ProfileEvent[], wall: number
 await main();
 
 /**
- * Per category: the minimum and the median over runs of the category's kernel time in the run, and its CPU
- * time estimated as that kernel time times the run's CPU time over its wall time (on one intra-op thread, the
- * share of the run the process was on a core: a loaded machine inflates wall time, not CPU time).
+ * Per category: the minimum and the median over runs of the category's kernel time in the run, its share of
+ * all kernel time over the runs, and that share of the least CPU time a run took (on one intra-op thread, an
+ * estimate of the category's CPU time that a loaded machine, which inflates wall times unevenly, hardly moves).
  */
 function reportCategories(p: number, lowered: number, events: ProfileEvent[], wall: number[], cpu: number[], opts: { runs: number }) {
   const perRun: Map<Category, number>[] = [];
@@ -172,18 +172,15 @@ function reportCategories(p: number, lowered: number, events: ProfileEvent[], wa
     }
   }
   const timed = perRun.slice(-opts.runs);
-  const onCore = cpu.map((c, i) => Math.min(1, c / wall[i]!));
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  console.log(`\n## program ${p}: ${lowered} lowered nodes; ${opts.runs} runs: CPU time min ${Math.min(...cpu).toFixed(2)} ms, median ${median(cpu).toFixed(2)} ms; wall median ${median(wall).toFixed(2)} ms`);
-  console.log("| part of the step | kernel ms (min) | kernel ms (median) | est. CPU ms (min) |\n|---|---|---|---|");
-  const sums = [0, 0];
+  const cpuMin = Math.min(...cpu);
+  const total = timed.reduce((s, m) => s + [...m.values()].reduce((a, x) => a + x, 0), 0);
+  console.log(`\n## program ${p}: ${lowered} lowered nodes; ${opts.runs} runs: CPU time min ${cpuMin.toFixed(2)} ms, median ${median(cpu).toFixed(2)} ms; wall median ${median(wall).toFixed(2)} ms`);
+  console.log("| part of the step | kernel ms (min) | kernel ms (median) | share of kernel time | share x CPU min (ms) |\n|---|---|---|---|---|");
   for (const c of CATEGORIES) {
     const xs = timed.map((m) => m.get(c) ?? 0);
     if (xs.every((x) => x === 0)) continue;
-    const est = Math.min(...xs.map((x, i) => x * onCore[i]!));
-    sums[0] += Math.min(...xs);
-    sums[1] += est;
-    console.log(`| ${c} | ${Math.min(...xs).toFixed(2)} | ${median(xs).toFixed(2)} | ${est.toFixed(2)} |`);
+    const share = xs.reduce((a, x) => a + x, 0) / total;
+    console.log(`| ${c} | ${Math.min(...xs).toFixed(2)} | ${median(xs).toFixed(2)} | ${(100 * share).toFixed(1)}% | ${(share * cpuMin).toFixed(2)} |`);
   }
-  console.log(`| sum | ${sums[0].toFixed(2)} | | ${sums[1].toFixed(2)} |`);
 }
