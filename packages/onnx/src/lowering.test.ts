@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { bind, dispose, grad, jit, lax, np, setBackend, type Array } from "@mmx/core";
+import { bind, dispose, grad, jit, lax, np, setBackend, vjp, type Array } from "@mmx/core";
 import { expectAllClose } from "../../core/src/test-util/close.js";
 import { traceMomentum } from "@mmx/optim";
 import { DEFAULT_LOWERING_OPTIONS, lowerToOnnx } from "./index.js";
@@ -114,6 +114,16 @@ describe("fused forms", () => {
     expect(ops.filter((o) => o === "MaxPool").length).toBe(1);
     // No logic on two bool tensors: onnxruntime-web's WebGPU provider gets a second such op of a session wrong.
     expect(ops.filter((o) => ["And", "Or", "Xor"].includes(o))).toEqual([]);
+  });
+
+  it("a max-pool gradient sends a non-finite cotangent to the first maximum of a window of ties only", async () => {
+    // 2x2 windows: all tied, tied after the first position, a single maximum, a tie on the last two positions.
+    const values = [0, 0, 1, 2, 3, 3, 0, 5, 0, 0, 2, 1, 1, 1, 7, 7];
+    const f = (x: Array, g: Array) => vjp((a: Array) => lax.maxPool(a, 2), x)[1](g)[0]!;
+    const make = () => [np.array(values, { shape: [1, 4, 4, 1] }), np.array([Infinity, Number.NaN, -Infinity, 2], { shape: [1, 2, 2, 1] })];
+    const { cpu, onnx } = await onBoth(f, make);
+    expect(onnx[0]).toEqual(cpu[0]);
+    expect(onnx[0]!.filter((v) => v !== 0)).toHaveLength(4);
   });
 
   it("overlapping max-pool windows take the general path, and agree", async () => {
