@@ -8,7 +8,8 @@ import { mmxStep, type Mode } from "../mmx-step.js";
 /**
  * Two lowerings of a workload's step against each other, in one process on the same inputs:
  * `npm run ab:onnx -w @mmx/bench -- --workload cnn --mode plain --a reluGrad=where --b reluGrad=sign
- * [--rounds 40] [--threads 1]` (after building the bench). Each program of the step is traced once,
+ * [--session-b key=value] [--rounds 40] [--threads 1]` (after building the bench); `--session-b` gives B's session
+ * onnxruntime config entries of its own (e.g. optimization.disable_specified_optimizers=NchwcTransformer). Each program of the step is traced once,
  * lowered with option set A and with option set B, and both graphs run in their own onnxruntime session
  * (one intra-op thread unless told otherwise, no spinning) in interleaved rounds (A B B A ...), so that a
  * changing machine load falls on both alike. Time is the process's CPU time per run (user + system), which
@@ -20,7 +21,7 @@ interface Recorded {
 }
 
 function parseArgs(argv: string[]) {
-  const opts = { workload: "cnn" as WorkloadName, mode: "plain" as Mode, rounds: 40, threads: 1, a: DEFAULT_LOWERING_OPTIONS, b: DEFAULT_LOWERING_OPTIONS, tolerance: 1e-3 };
+  const opts = { workload: "cnn" as WorkloadName, mode: "plain" as Mode, rounds: 40, threads: 1, a: DEFAULT_LOWERING_OPTIONS, b: DEFAULT_LOWERING_OPTIONS, tolerance: 1e-3, sessionB: {} as Record<string, string> };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const v = argv[++i];
@@ -32,7 +33,14 @@ function parseArgs(argv: string[]) {
     else if (arg === "--tolerance") opts.tolerance = Number(v);
     else if (arg === "--a") opts.a = parseLowering(arg, v);
     else if (arg === "--b") opts.b = parseLowering(arg, v);
-    else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|manifold --a k=v,.. --b k=v,.. --rounds N --threads N --tolerance X`);
+    else if (arg === "--session-b") {
+      for (const pair of v.split(",").filter(Boolean)) {
+        const at = pair.indexOf("=");
+        if (at <= 0) throw new Error(`--session-b: expected key=value pairs of onnxruntime session config entries, got '${pair}'`);
+        opts.sessionB[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+    }
+    else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|manifold --a k=v,.. --b k=v,.. --session-b key=value,.. --rounds N --threads N --tolerance X`);
   }
   if (!(opts.workload in WORKLOADS)) throw new Error(`--workload: unknown workload '${opts.workload}'`);
   if (!["plain", "input", "manifold"].includes(opts.mode)) throw new Error(`--mode: expected plain, input or manifold, got '${opts.mode}'`);
@@ -91,19 +99,19 @@ async function main() {
   for (const layer of step.layers) await step.runAt(layer);
   step.dispose();
 
-  const session = (bytes: Uint8Array) =>
+  const session = (bytes: Uint8Array, config: Record<string, string>) =>
     InferenceSession.create(bytes, {
       executionProviders: ["cpu"],
       graphOptimizationLevel: "all",
       intraOpNumThreads: opts.threads,
-      extra: { session: { intra_op: { allow_spinning: "0" } } },
+      extra: { ...config, "session.intra_op.allow_spinning": "0" },
     });
-  console.log(`${opts.workload} ${opts.mode}, ${opts.threads} intra-op thread(s), ${opts.rounds} rounds\nA: ${JSON.stringify(opts.a)}\nB: ${JSON.stringify(opts.b)}`);
+  console.log(`${opts.workload} ${opts.mode}, ${opts.threads} intra-op thread(s), ${opts.rounds} rounds\nA: ${JSON.stringify(opts.a)}\nB: ${JSON.stringify(opts.b)} ${JSON.stringify(opts.sessionB)}`);
   console.log("| program | nodes A / B | CPU ms A (min, median) | CPU ms B (min, median) | B / A (median of paired) | largest output difference |\n|---|---|---|---|---|---|");
   for (const [p, rec] of recorded.entries()) {
     if (!rec.inputs) continue;
     const lowered = [opts.a, opts.b].map((lowering) => lowerToOnnx(rec.closed, { lowering }));
-    const sessions = await Promise.all(lowered.map((l) => session(l.bytes)));
+    const sessions = await Promise.all(lowered.map((l, k) => session(l.bytes, k === 1 ? opts.sessionB : {})));
     const feeds: Record<string, Tensor> = {};
     rec.inputs.forEach((x, i) => (feeds[lowered[0]!.inputNames[i]!] = new Tensor(x.type as "float32", x.data as Float32Array, x.dims as number[])));
     const first = await Promise.all(sessions.map((s) => s.run(feeds)));

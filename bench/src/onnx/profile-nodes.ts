@@ -26,7 +26,7 @@ interface Recorded {
 }
 
 function parseArgs(argv: string[]) {
-  const opts = { workload: "mlp" as WorkloadName, mode: "manifold" as Mode, runs: 50, threads: 0, top: 25, by: "node" as "node" | "category", lowering: undefined as LoweringOptions | undefined };
+  const opts = { workload: "mlp" as WorkloadName, mode: "manifold" as Mode, runs: 50, threads: 0, top: 25, by: "node" as "node" | "category", lowering: undefined as LoweringOptions | undefined, session: {} as Record<string, string> };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const v = argv[++i];
@@ -37,8 +37,15 @@ function parseArgs(argv: string[]) {
     else if (arg === "--threads") opts.threads = Number(v);
     else if (arg === "--top") opts.top = Number(v);
     else if (arg === "--lowering") opts.lowering = parseLowering(arg, v);
+    else if (arg === "--session") {
+      for (const pair of v.split(",").filter(Boolean)) {
+        const at = pair.indexOf("=");
+        if (at <= 0) throw new Error(`--session: expected key=value pairs of onnxruntime session config entries, got '${pair}'`);
+        opts.session[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+    }
     else if (arg === "--by") opts.by = v as "node" | "category";
-    else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|input|manifold --runs N --threads N --top N (0: every node, in run order) --by node|category --lowering key=value,..`);
+    else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|input|manifold --runs N --threads N --top N (0: every node, in run order) --by node|category --lowering key=value,.. --session key=value,..`);
   }
   if (!(opts.workload in WORKLOADS)) throw new Error(`--workload: unknown workload '${opts.workload}'`);
   if (!["node", "category"].includes(opts.by)) throw new Error(`--by: expected node or category, got '${opts.by}'`);
@@ -94,7 +101,7 @@ async function main() {
         enableCpuMemArena: ro.memoryArena,
         enableMemPattern: ro.memoryArena,
         ...(ro.intraOpThreads ? { intraOpNumThreads: ro.intraOpThreads } : {}),
-        extra: { session: { intra_op: { allow_spinning: ro.allowSpinning ? "1" : "0" } } },
+        extra: { ...opts.session, "session.intra_op.allow_spinning": ro.allowSpinning ? "1" : "0" },
         enableProfiling: true,
         profileFilePrefix: join(dir, `p${p}`),
       });
