@@ -2,10 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registerExecutor, setBackend, type Array as MxArray, type ClosedJaxpr, type Executor, type Program } from "@mmx/core";
-import { createOnnxExecutor, onnxRuntimeOptions, OnnxProgram, setOnnxRuntimeOptions } from "@mmx/onnx";
+import { createOnnxExecutor, onnxRuntimeOptions, type LoweringOptions, OnnxProgram, setOnnxRuntimeOptions } from "@mmx/onnx";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { WORKLOADS, type WorkloadName } from "../workloads.js";
 import { mmxStep, type Mode } from "../mmx-step.js";
+import { parseLowering } from "./lowering-flags.js";
+import { CATEGORIES, categoryOf, type Category } from "./op-categories.js";
 
 /**
  * Where an onnx step's time goes, node by node: `npm run profile:onnx -w @mmx/bench -- [--workload mlp] [--mode manifold]
@@ -13,7 +15,10 @@ import { mmxStep, type Mode } from "../mmx-step.js";
  * and its last inputs; then every program is loaded again in an onnxruntime session with its profiler on and run
  * `--runs` times on those inputs. Prints the per-run time of each operator type and of the slowest nodes (kernel
  * time as onnxruntime's profiler reports it), and the session run time beside their sum (the rest is per-run
- * overhead: input binding, allocation, thread-pool hand-offs).
+ * overhead: input binding, allocation, thread-pool hand-offs). With `--by category`, prints instead the time of each
+ * part of the step (conv forward, its two gradients, batch norm, pools, ReLU, dense, layout, the rest: see
+ * op-categories.ts): its kernel time per run and its share of the step's CPU time (see reportCategories), the
+ * figures bench/torch_op_profile.py prints for PyTorch's step. `--lowering maxPoolGrad=unpool,...` profiles the step lowered with other options.
  */
 interface Recorded {
   program: OnnxProgram;
@@ -21,7 +26,7 @@ interface Recorded {
 }
 
 function parseArgs(argv: string[]) {
-  const opts = { workload: "mlp" as WorkloadName, mode: "manifold" as Mode, runs: 50, threads: 0, top: 25 };
+  const opts = { workload: "mlp" as WorkloadName, mode: "manifold" as Mode, runs: 50, threads: 0, top: 25, by: "node" as "node" | "category", lowering: undefined as LoweringOptions | undefined, session: {} as Record<string, string> };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const v = argv[++i];
@@ -31,9 +36,19 @@ function parseArgs(argv: string[]) {
     else if (arg === "--runs") opts.runs = Number(v);
     else if (arg === "--threads") opts.threads = Number(v);
     else if (arg === "--top") opts.top = Number(v);
-    else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|input|manifold --runs N --threads N --top N (0: every node, in run order)`);
+    else if (arg === "--lowering") opts.lowering = parseLowering(arg, v);
+    else if (arg === "--session") {
+      for (const pair of v.split(",").filter(Boolean)) {
+        const at = pair.indexOf("=");
+        if (at <= 0) throw new Error(`--session: expected key=value pairs of onnxruntime session config entries, got '${pair}'`);
+        opts.session[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+    }
+    else if (arg === "--by") opts.by = v as "node" | "category";
+    else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|input|manifold --runs N --threads N --top N (0: every node, in run order) --by node|category --lowering key=value,.. --session key=value,..`);
   }
   if (!(opts.workload in WORKLOADS)) throw new Error(`--workload: unknown workload '${opts.workload}'`);
+  if (!["node", "category"].includes(opts.by)) throw new Error(`--by: expected node or category, got '${opts.by}'`);
   if (!["plain", "input", "manifold"].includes(opts.mode)) throw new Error(`--mode: expected plain, input or manifold, got '${opts.mode}'`);
   for (const [flag, v, min] of [["--runs", opts.runs, 1], ["--threads", opts.threads, 0], ["--top", opts.top, 0]] as const) {
     if (!(Number.isInteger(v) && v >= min)) throw new Error(`${flag}: expected an integer >= ${min}, got ${v}`);
@@ -52,7 +67,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.threads) setOnnxRuntimeOptions({ intraOpThreads: opts.threads });
   const recorded: Recorded[] = [];
-  const real = createOnnxExecutor();
+  const real = createOnnxExecutor(opts.lowering);
   const recording: Executor = {
     name: "onnx",
     compile(closed: ClosedJaxpr): Program {
@@ -86,7 +101,7 @@ async function main() {
         enableCpuMemArena: ro.memoryArena,
         enableMemPattern: ro.memoryArena,
         ...(ro.intraOpThreads ? { intraOpNumThreads: ro.intraOpThreads } : {}),
-        extra: { session: { intra_op: { allow_spinning: ro.allowSpinning ? "1" : "0" } } },
+        extra: { ...opts.session, "session.intra_op.allow_spinning": ro.allowSpinning ? "1" : "0" },
         enableProfiling: true,
         profileFilePrefix: join(dir, `p${p}`),
       });
@@ -94,16 +109,21 @@ async function main() {
       rec.inputs.forEach((x, i) => (feeds[inputNames[i]!] = new Tensor(x.type as "float32", x.data as Float32Array, x.dims as number[])));
       for (let i = 0; i < 5; i++) await session.run(feeds);
       const wall: number[] = [];
+      const cpu: number[] = [];
       for (let i = 0; i < opts.runs; i++) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         await session.run(feeds);
         wall.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
       }
       session.endProfiling();
       await session.release();
       const file = readdirSync(dir).find((f) => f.startsWith(`p${p}_`))!;
       const events = JSON.parse(readFileSync(join(dir, file), "utf8")) as ProfileEvent[];
-      report(p, model.graph.node.length, events, wall, opts);
+      if (opts.by === "category") reportCategories(p, model.graph.node.length, events, wall, cpu, opts);
+      else report(p, model.graph.node.length, events, wall, opts);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -140,3 +160,34 @@ function report(p: number, lowered: number, events: ProfileEvent[], wall: number
 }
 
 await main();
+
+/**
+ * Per category: the minimum and the median over runs of the category's kernel time in the run, its share of
+ * all kernel time over the runs, and that share of the least CPU time a run took (on one intra-op thread, an
+ * estimate of the category's CPU time that a loaded machine, which inflates wall times unevenly, hardly moves).
+ */
+function reportCategories(p: number, lowered: number, events: ProfileEvent[], wall: number[], cpu: number[], opts: { runs: number }) {
+  const perRun: Map<Category, number>[] = [];
+  let current = new Map<Category, number>();
+  for (const e of events) {
+    if (e.cat === "Node" && e.name.endsWith("_kernel_time")) {
+      const c = categoryOf(e.name.replace(/_kernel_time$/, ""), e.args?.op_name ?? "");
+      current.set(c, (current.get(c) ?? 0) + e.dur / 1000);
+    } else if (e.cat === "Session" && e.name === "model_run") {
+      perRun.push(current);
+      current = new Map();
+    }
+  }
+  const timed = perRun.slice(-opts.runs);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const cpuMin = Math.min(...cpu);
+  const total = timed.reduce((s, m) => s + [...m.values()].reduce((a, x) => a + x, 0), 0);
+  console.log(`\n## program ${p}: ${lowered} lowered nodes; ${opts.runs} runs: CPU time min ${cpuMin.toFixed(2)} ms, median ${median(cpu).toFixed(2)} ms; wall median ${median(wall).toFixed(2)} ms`);
+  console.log("| part of the step | kernel ms (min) | kernel ms (median) | share of kernel time | share x CPU min (ms) |\n|---|---|---|---|---|");
+  for (const c of CATEGORIES) {
+    const xs = timed.map((m) => m.get(c) ?? 0);
+    if (xs.every((x) => x === 0)) continue;
+    const share = xs.reduce((a, x) => a + x, 0) / total;
+    console.log(`| ${c} | ${Math.min(...xs).toFixed(2)} | ${median(xs).toFixed(2)} | ${(100 * share).toFixed(1)}% | ${(share * cpuMin).toFixed(2)} |`);
+  }
+}

@@ -10,6 +10,11 @@ export interface Value {
    * lowerings then use a scalar constant and let ONNX broadcasting do the rest.
    */
   readonly splat?: number;
+  /**
+   * Set when this value is a broadcast (broadcast_to) of a smaller one: elementwise lowerings read that one
+   * and let ONNX broadcasting do the rest, and the full array is made (Expand) only if another reader needs it.
+   */
+  readonly broadcastOf?: Value;
 }
 
 export const ONNX_DTYPE: Readonly<Record<DType, DataTypeCode>> = { float32: DataType.FLOAT, int32: DataType.INT32, bool: DataType.BOOL };

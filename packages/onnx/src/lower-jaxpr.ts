@@ -78,9 +78,13 @@ function lowerOnNCHW(b: GraphBuilder, eqn: Eqn, inputs: readonly Value[], lower:
       moved.push({ name: twin, aval: new ShapedArray(NHWC_TO_NCHW.map((a) => v.aval.shape[a]!), v.aval.dtype) });
       continue;
     }
-    const perChannel = v.aval.shape[v.aval.ndim - 1] === channels && v.aval.shape.slice(0, -1).every((d) => d === 1) && v.aval.ndim <= 4;
+    // A per-channel vector, or a broadcast of one (read without making the full array).
+    const small = v.broadcastOf ?? v;
+    const s = small.aval.shape;
+    const perChannel = s.length <= 4 && s.slice(0, -1).every((d) => d === 1) && (s[s.length - 1] === channels || small.aval.size === 1);
     if (!perChannel) return undefined;
-    moved.push({ name: b.op("Reshape", [v.name, b.int64s([1, channels, 1, 1])]), aval: new ShapedArray([1, channels, 1, 1], v.aval.dtype) });
+    const c = small.aval.size === 1 ? 1 : channels;
+    moved.push({ name: b.op("Reshape", [small.name, b.int64s([1, c, 1, 1])]), aval: new ShapedArray([1, c, 1, 1], v.aval.dtype) });
   }
   if (twins === 0) return undefined;
   const outNCHW = new ShapedArray(NHWC_TO_NCHW.map((a) => out.shape[a]!), out.dtype);
@@ -171,6 +175,26 @@ export function lowerEquations(b: GraphBuilder, jaxpr: Jaxpr, env: Map<Var, Valu
             const at = b.origin;
             b.origin = origin;
             name = aval.ndim === 0 ? b.scalar(fill, aval.dtype) : b.op("Expand", [b.scalar(fill, aval.dtype), b.int64s(aval.shape)]);
+            b.origin = at;
+          }
+          return name;
+        },
+      });
+      continue;
+    }
+    // A broadcast is made only if a reader needs the full array (see Value.broadcastOf).
+    if (!fusion && lowering.broadcasts === "lazy" && eqn.primitive === "broadcast_to" && !(eqn.inputs[0] instanceof Literal) && !shapeEqual(eqn.inputs[0]!.aval.shape, eqn.out.aval.shape)) {
+      const source = read(eqn.inputs[0]!);
+      const aval = eqn.out.aval;
+      let name: string | undefined;
+      env.set(eqn.out, {
+        aval,
+        broadcastOf: source.broadcastOf ?? source,
+        get name() {
+          if (name === undefined) {
+            const at = b.origin;
+            b.origin = origin;
+            name = b.op("Expand", [source.name, b.int64s(aval.shape)]);
             b.origin = at;
           }
           return name;

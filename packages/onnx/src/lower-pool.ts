@@ -77,13 +77,14 @@ export function lowerAvgPoolGrad(b: GraphBuilder, [ct]: readonly Value[], p: Par
 /**
  * The VJP of max_pool for disjoint windows (stride = window), fused: the cotangent of each window
  * goes to its first maximum (row-major within the window; padding is never chosen). Each of the
- * kh·kw window positions is one strided slice of x, compared with the pooled maximum; a running
- * float mask of the windows still free (1, or 0 once a maximum took the cotangent) keeps only the
- * first hit. Dense elementwise work on quarter-size tensors: no indices, no scatter, and no 6-D
- * transposes (which onnxruntime runs slowly). The mask is float, not bool: onnxruntime-web's WebGPU
- * provider (1.30) computes a second And/Or/Xor of two bool tensors in one session from the first's
- * data. `ct` is the flat cotangent, `pooled` the forward max_pool of x when the program has it; the
- * result is flat like x.
+ * kh·kw window positions is one strided slice of x, compared with the pooled maximum; the cotangent
+ * that no earlier position took goes where the comparison holds, and what remains for the later
+ * positions is zero there. Two Wheres per position on quarter-size tensors: no indices, no scatter,
+ * no 6-D transposes (which onnxruntime runs slowly), and no logic between two bool tensors
+ * (onnxruntime-web's WebGPU provider (1.30) computes a second And/Or/Xor of two bool tensors in one
+ * session from the first's data). Where, not a product: a non-finite cotangent reaches the first
+ * maximum only. `ct` is the flat cotangent, `pooled` the forward max_pool of x when the program has
+ * it; the result is flat like x.
  */
 export function lowerMaxPoolRoute(b: GraphBuilder, ct: Value, x: Value, p: PoolParams, pooled: Value | undefined): string {
   const [n, h, w, c] = x.aval.shape as [number, number, number, number];
@@ -96,18 +97,15 @@ export function lowerMaxPoolRoute(b: GraphBuilder, ct: Value, x: Value, p: PoolP
   const max = pooled ? pooled.name : lowerMaxPool(b, [x], { ...p });
   const ct4 = b.op("Reshape", [ct.name, b.int64s([n, oh, ow, c])]);
   const zero = b.scalar(0, "float32");
-  let free: string | undefined; // 1 where no earlier position of the window was a maximum, else 0
+  let rest = ct4; // the cotangent that no earlier position of its window took
   const rows: string[] = [];
   for (let i = 0; i < kh; i++) {
     const cols: string[] = [];
     for (let j = 0; j < kw; j++) {
       const tap = b.op("Slice", [xs, b.int64s([i, j]), b.int64s([i + (oh - 1) * kh + 1, j + (ow - 1) * kw + 1]), b.int64s([1, 2]), b.int64s([kh, kw])]);
-      const hit = b.op("Cast", [b.op("Equal", [tap, max])], { to: int(DataType.FLOAT) });
-      const first = free ? b.op("Mul", [hit, free]) : hit;
-      const last = i === kh - 1 && j === kw - 1;
-      if (!last) free = b.op("Sub", [free ?? b.scalar(1, "float32"), first]);
-      // Where, not a product: a non-finite cotangent reaches the first maximum only.
-      cols.push(b.op("Unsqueeze", [b.op("Where", [b.op("Greater", [first, zero]), ct4, zero]), b.int64s([3])])); // [n, oh, ow, 1, c]
+      const isMax = b.op("Equal", [tap, max]);
+      cols.push(b.op("Unsqueeze", [b.op("Where", [isMax, rest, zero]), b.int64s([3])])); // [n, oh, ow, 1, c]
+      if (i < kh - 1 || j < kw - 1) rest = b.op("Where", [isMax, zero, rest]);
     }
     const row = b.concat(cols, 3); // [n, oh, ow, kw, c]
     rows.push(b.op("Unsqueeze", [row, b.int64s([2])])); // [n, oh, 1, ow, kw, c]

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { bind, dispose, grad, jit, lax, np, setBackend, type Array } from "@mmx/core";
+import { bind, dispose, grad, jit, lax, np, setBackend, vjp, type Array } from "@mmx/core";
 import { expectAllClose } from "../../core/src/test-util/close.js";
 import { traceMomentum } from "@mmx/optim";
-import { lowerToOnnx } from "./index.js";
+import { DEFAULT_LOWERING_OPTIONS, lowerToOnnx } from "./index.js";
 
 /**
  * The lowering's own choices: the scatter paths the case table's small shapes do not reach, dtypes
@@ -114,6 +114,16 @@ describe("fused forms", () => {
     expect(ops.filter((o) => o === "MaxPool").length).toBe(1);
     // No logic on two bool tensors: onnxruntime-web's WebGPU provider gets a second such op of a session wrong.
     expect(ops.filter((o) => ["And", "Or", "Xor"].includes(o))).toEqual([]);
+  });
+
+  it("a max-pool gradient sends a non-finite cotangent to the first maximum of a window of ties only", async () => {
+    // 2x2 windows: all tied, tied after the first position, a single maximum, a tie on the last two positions.
+    const values = [0, 0, 1, 2, 3, 3, 0, 5, 0, 0, 2, 1, 1, 1, 7, 7];
+    const f = (x: Array, g: Array) => vjp((a: Array) => lax.maxPool(a, 2), x)[1](g)[0]!;
+    const make = () => [np.array(values, { shape: [1, 4, 4, 1] }), np.array([Infinity, Number.NaN, -Infinity, 2], { shape: [1, 2, 2, 1] })];
+    const { cpu, onnx } = await onBoth(f, make);
+    expect(onnx[0]).toEqual(cpu[0]);
+    expect(onnx[0]!.filter((v) => v !== 0)).toHaveLength(4);
   });
 
   it("overlapping max-pool windows take the general path, and agree", async () => {
@@ -243,5 +253,49 @@ describe("reshape chains", () => {
     const producer = new Map(graph.node.flatMap((n) => n.output.map((o) => [o, n.op_type] as const)));
     const chained = graph.node.filter((n) => n.op_type === "Reshape" && producer.get(n.input[0]!) === "Reshape");
     expect(chained).toEqual([]);
+  });
+});
+
+describe("broadcasts", () => {
+  const sines = (shape: number[], phase: number) => np.array(Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, (_, i) => Math.sin(i * 0.7 + phase)), { shape });
+
+  it("an elementwise reader takes a broadcast's source: no Expand, and values agree", async () => {
+    const f = (x: Array, v: Array) => np.sub(np.mul(x, np.broadcastTo(v, [2, 3, 4])), np.broadcastTo(np.reshape(v, [1, 1, 4]), [2, 3, 4]));
+    const make = () => [sines([2, 3, 4], 0), sines([4], 1)];
+    const { cpu, onnx } = await onBoth(f, make);
+    expectAllClose(onnx[0]!, cpu[0]!, { what: "broadcast operands" });
+    expect(opTypes(f, ...make())).not.toContain("Expand");
+  });
+
+  it("between convs, a per-channel broadcast runs on the NCHW values: no Expand, no Transpose but the layouts'", async () => {
+    const f = (x: Array, w: Array, v: Array) => lax.conv(np.mul(lax.conv(x, w, { padding: "SAME" }), np.broadcastTo(np.reshape(v, [1, 1, 1, 3]), [2, 5, 5, 3])), w, { padding: "SAME" });
+    const make = () => [sines([2, 5, 5, 3], 0), sines([3, 3, 3, 3], 1), sines([3], 2)];
+    const { cpu, onnx } = await onBoth(f, make);
+    expectAllClose(onnx[0]!, cpu[0]!, { rtol: 1e-4, atol: 1e-4, what: "conv, broadcast product, conv" });
+    const ops = opTypes(f, ...make());
+    expect(ops).not.toContain("Expand");
+    // In to NCHW once, out to NHWC once (the filters' layouts are Gemms and 3-D transposes of their own).
+    const graph = lowerToOnnx(jit(f).lower(...(make() as [Array, Array, Array]))).model.graph;
+    const activationTransposes = graph.node.filter((n) => n.op_type === "Transpose" && n.attribute.some((a) => a.name === "perm" && a.ints?.length === 4));
+    expect(activationTransposes).toHaveLength(2);
+  });
+
+  it("a reader that needs the whole array gets one Expand, shared, and values agree", async () => {
+    const f = (x: Array, v: Array) => {
+      const full = np.broadcastTo(v, [3, 4]);
+      return [np.add(x, full), np.transpose(full), np.sum(full, { axis: 0 })];
+    };
+    const make = () => [sines([3, 4], 0), sines([4], 1)];
+    const { cpu, onnx } = await onBoth(f, make);
+    cpu.forEach((c, i) => expectAllClose(onnx[i]!, c, { what: `output ${i}` }));
+    expect(opTypes(f, ...make()).filter((o) => o === "Expand")).toHaveLength(1);
+  });
+
+  it("with broadcasts: 'expand', every broadcast is an Expand", () => {
+    const f = (x: Array, v: Array) => np.mul(x, np.broadcastTo(v, [2, 3, 4]));
+    const make = () => [sines([2, 3, 4], 0), sines([4], 1)];
+    const closed = jit(f).lower(...(make() as [Array, Array]));
+    const ops = lowerToOnnx(closed, { lowering: { ...DEFAULT_LOWERING_OPTIONS, broadcasts: "expand" } }).model.graph.node.map((n) => n.op_type);
+    expect(ops).toContain("Expand");
   });
 });

@@ -13,13 +13,19 @@ import { lowerAvgPool, lowerAvgPoolGrad, lowerMaxPool, lowerMaxPoolArgmax } from
 export type OnnxLowering<P extends Primitive> = (b: GraphBuilder, inputs: readonly Value[], params: Params<P>, out: ShapedArray, opts: LoweringOptions) => string;
 export type OnnxLoweringTable = { readonly [P in Primitive]: OnnxLowering<P> };
 
-export interface LoweringOptions extends ConvLoweringOptions {}
-export const DEFAULT_LOWERING_OPTIONS: LoweringOptions = { ...DEFAULT_CONV_OPTIONS };
+export interface LoweringOptions extends ConvLoweringOptions {
+  /**
+   * `lazy`: a broadcast_to is made (Expand) only when a reader needs the full array; elementwise readers take
+   * the smaller value and ONNX broadcasting (on NCHW twins too). `expand`: every broadcast_to is an Expand.
+   */
+  readonly broadcasts: "lazy" | "expand";
+}
+export const DEFAULT_LOWERING_OPTIONS: LoweringOptions = { ...DEFAULT_CONV_OPTIONS, broadcasts: "lazy" };
 
 /**
  * The operand names of an elementwise node: an operand that is a constant fill (zerosLike, a
  * broadcast literal) becomes a scalar wherever the other operands already give the output's shape,
- * so that it is never materialised.
+ * so that it is never materialised; a broadcast of a smaller value is read as that value where it can be.
  */
 export function elementwiseOperands(b: GraphBuilder, inputs: readonly Value[], out: ShapedArray): string[] {
   const scalar = new Set<number>();
@@ -29,7 +35,17 @@ export function elementwiseOperands(b: GraphBuilder, inputs: readonly Value[], o
     const shape = broadcastShapes(...rest);
     if (shape && shapeEqual(shape, out.shape)) scalar.add(i);
   });
-  return inputs.map((v, i) => (scalar.has(i) ? b.scalar(v.splat!, v.aval.dtype) : v.name));
+  // A broadcast operand is read as its source where the operands' shapes still broadcast to the output's.
+  const shapes = inputs.map((v) => v.aval.shape);
+  const fromSource = new Set<number>();
+  inputs.forEach((v, i) => {
+    if (scalar.has(i) || !v.broadcastOf) return;
+    const shape = broadcastShapes(...shapes.map((s, j) => (j === i ? v.broadcastOf!.aval.shape : s)));
+    if (!shape || !shapeEqual(shape, out.shape)) return;
+    shapes[i] = v.broadcastOf.aval.shape;
+    fromSource.add(i);
+  });
+  return inputs.map((v, i) => (scalar.has(i) ? b.scalar(v.splat!, v.aval.dtype) : fromSource.has(i) ? v.broadcastOf!.name : v.name));
 }
 
 const unary =

@@ -7,7 +7,7 @@ import { lcg } from "../../core/src/test-util/lcg.js";
 import { primitiveCases, uncoveredPrimitives, type Operand, type PrimitiveCase } from "../../core/src/test-util/primitive-cases.js";
 import { createOnnxExecutor } from "./index.js";
 import { onnxUnderTest } from "./testing-only/under-test.js";
-import { onnxLowerings } from "./lowerings.js";
+import { DEFAULT_LOWERING_OPTIONS, onnxLowerings } from "./lowerings.js";
 import type { LoweringOptions } from "./lowerings.js";
 
 /**
@@ -96,6 +96,6 @@ describe.runIf(underTest)("onnx: the other convolution formulations agree too", 
     { filterGrad: "taps", inputGrad: "convtranspose" },
     { filterGrad: "conv", inputGrad: "convtranspose" },
   ] as const) {
-    for (const c of convCases) it(`${caseName(c)} with ${JSON.stringify(lowering)}`, () => agree(c, lowering, Math.max(4, RUNS >> 1)));
+    for (const c of convCases) it(`${caseName(c)} with ${JSON.stringify(lowering)}`, () => agree(c, { ...DEFAULT_LOWERING_OPTIONS, ...lowering }, Math.max(4, RUNS >> 1)));
   }
 });

@@ -1,0 +1,137 @@
+import { registerExecutor, setBackend, type Array as MxArray, type ClosedJaxpr, type Executor, type Program } from "@mmx/core";
+import { createOnnxExecutor, DEFAULT_LOWERING_OPTIONS, lowerToOnnx } from "@mmx/onnx";
+import { InferenceSession, Tensor } from "onnxruntime-node";
+import { parseLowering } from "./lowering-flags.js";
+import { WORKLOADS, type WorkloadName } from "../workloads.js";
+import { mmxStep, type Mode } from "../mmx-step.js";
+
+/**
+ * Two lowerings of a workload's step against each other, in one process on the same inputs:
+ * `npm run ab:onnx -w @mmx/bench -- --workload cnn --mode plain --a reluGrad=where --b reluGrad=sign
+ * [--session-b key=value] [--rounds 40] [--threads 1]` (after building the bench); `--session-b` gives B's session
+ * onnxruntime config entries of its own (e.g. optimization.disable_specified_optimizers=NchwcTransformer). Each program of the step is traced once,
+ * lowered with option set A and with option set B, and both graphs run in their own onnxruntime session
+ * (one intra-op thread unless told otherwise, no spinning) in interleaved rounds (A B B A ...), so that a
+ * changing machine load falls on both alike. Time is the process's CPU time per run (user + system), which
+ * a loaded machine inflates far less than wall time. Before timing, B's outputs are checked against A's.
+ */
+interface Recorded {
+  closed: ClosedJaxpr;
+  inputs?: { type: string; data: ArrayLike<number>; dims: readonly number[] }[];
+}
+
+function parseArgs(argv: string[]) {
+  const opts = { workload: "cnn" as WorkloadName, mode: "plain" as Mode, rounds: 40, threads: 1, a: DEFAULT_LOWERING_OPTIONS, b: DEFAULT_LOWERING_OPTIONS, tolerance: 1e-3, sessionB: {} as Record<string, string> };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const v = argv[++i];
+    if (v === undefined) throw new Error(`${arg} needs a value`);
+    if (arg === "--workload") opts.workload = v as WorkloadName;
+    else if (arg === "--mode") opts.mode = v as Mode;
+    else if (arg === "--rounds") opts.rounds = Number(v);
+    else if (arg === "--threads") opts.threads = Number(v);
+    else if (arg === "--tolerance") opts.tolerance = Number(v);
+    else if (arg === "--a") opts.a = parseLowering(arg, v);
+    else if (arg === "--b") opts.b = parseLowering(arg, v);
+    else if (arg === "--session-b") {
+      for (const pair of v.split(",").filter(Boolean)) {
+        const at = pair.indexOf("=");
+        if (at <= 0) throw new Error(`--session-b: expected key=value pairs of onnxruntime session config entries, got '${pair}'`);
+        opts.sessionB[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+    }
+    else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|manifold --a k=v,.. --b k=v,.. --session-b key=value,.. --rounds N --threads N --tolerance X`);
+  }
+  if (!(opts.workload in WORKLOADS)) throw new Error(`--workload: unknown workload '${opts.workload}'`);
+  if (!["plain", "input", "manifold"].includes(opts.mode)) throw new Error(`--mode: expected plain, input or manifold, got '${opts.mode}'`);
+  for (const [flag, v] of [["--rounds", opts.rounds], ["--threads", opts.threads]] as const) {
+    if (!(Number.isInteger(v) && v >= 1)) throw new Error(`${flag}: expected an integer >= 1, got ${v}`);
+  }
+  return opts;
+}
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+/** The largest difference between two runs' outputs, relative to each output's largest magnitude. */
+function largestDifference(a: InferenceSession.ReturnType, b: InferenceSession.ReturnType, names: readonly string[]): { name: string; diff: number } {
+  let worst = { name: "", diff: 0 };
+  for (const name of names) {
+    const x = a[name]!.data as Float32Array;
+    const y = b[name]!.data as Float32Array;
+    let scale = 0;
+    for (let i = 0; i < x.length; i++) scale = Math.max(scale, Math.abs(Number(x[i])));
+    for (let i = 0; i < x.length; i++) {
+      const d = Math.abs(Number(x[i]) - Number(y[i])) / Math.max(scale, 1e-30);
+      const diff = Number.isNaN(d) ? (Number.isNaN(Number(x[i])) && Number.isNaN(Number(y[i])) ? 0 : Infinity) : d;
+      if (diff > worst.diff) worst = { name, diff };
+    }
+  }
+  return worst;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const recorded: Recorded[] = [];
+  const real = createOnnxExecutor();
+  const recording: Executor = {
+    name: "onnx",
+    compile(closed: ClosedJaxpr): Program {
+      const program = real.compile(closed);
+      const entry: Recorded = { closed };
+      recorded.push(entry);
+      return {
+        run(inputs: readonly MxArray[]) {
+          entry.inputs = inputs.map((x) => ({ type: x.dtype, data: x.dataSync() as ArrayLike<number>, dims: x.shape }));
+          return program.run(inputs);
+        },
+        dispose: () => program.dispose(),
+      } as Program;
+    },
+  };
+  registerExecutor("onnx", recording);
+  await setBackend("onnx");
+  const step = mmxStep(WORKLOADS[opts.workload], opts.mode);
+  for (const layer of step.layers) await step.runAt(layer);
+  step.dispose();
+
+  const session = (bytes: Uint8Array, config: Record<string, string>) =>
+    InferenceSession.create(bytes, {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: "all",
+      intraOpNumThreads: opts.threads,
+      extra: { ...config, "session.intra_op.allow_spinning": "0" },
+    });
+  console.log(`${opts.workload} ${opts.mode}, ${opts.threads} intra-op thread(s), ${opts.rounds} rounds\nA: ${JSON.stringify(opts.a)}\nB: ${JSON.stringify(opts.b)} ${JSON.stringify(opts.sessionB)}`);
+  console.log("| program | nodes A / B | CPU ms A (min, median) | CPU ms B (min, median) | B / A (median of paired) | largest output difference |\n|---|---|---|---|---|---|");
+  for (const [p, rec] of recorded.entries()) {
+    if (!rec.inputs) continue;
+    const lowered = [opts.a, opts.b].map((lowering) => lowerToOnnx(rec.closed, { lowering }));
+    const sessions = await Promise.all(lowered.map((l, k) => session(l.bytes, k === 1 ? opts.sessionB : {})));
+    const feeds: Record<string, Tensor> = {};
+    rec.inputs.forEach((x, i) => (feeds[lowered[0]!.inputNames[i]!] = new Tensor(x.type as "float32", x.data as Float32Array, x.dims as number[])));
+    const first = await Promise.all(sessions.map((s) => s.run(feeds)));
+    const floatOutputs = lowered[0]!.outputNames.filter((_, i) => lowered[0]!.outAvals[i]!.dtype === "float32");
+    const worst = largestDifference(first[0]!, first[1]!, floatOutputs);
+    if (worst.diff > opts.tolerance) throw new Error(`program ${p}: B's output ${worst.name} differs from A's by ${worst.diff.toExponential(2)} of its scale (--tolerance ${opts.tolerance})`);
+    for (let i = 0; i < 2; i++) for (const s of sessions) await s.run(feeds);
+    const times: [number[], number[]] = [[], []];
+    for (let r = 0; r < opts.rounds; r++) {
+      for (const k of r % 2 === 0 ? [0, 1] : [1, 0]) {
+        const t0 = cpuMs();
+        await sessions[k]!.run(feeds);
+        times[k]!.push(cpuMs() - t0);
+      }
+    }
+    await Promise.all(sessions.map((s) => s.release()));
+    const ratio = median(times[1].map((t, i) => t / times[0][i]!));
+    const cell = (ts: number[]) => `${Math.min(...ts).toFixed(2)}, ${median(ts).toFixed(2)}`;
+    console.log(`| ${p} | ${lowered[0]!.model.graph.node.length} / ${lowered[1]!.model.graph.node.length} | ${cell(times[0])} | ${cell(times[1])} | ${ratio.toFixed(3)} | ${worst.diff.toExponential(1)} |`);
+  }
+}
+
+await main();
