@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """PyTorch CPU peer benchmark for mmx: time one full SGD training step.
 
+`npm run bench` steps these models through torch_stepper.py, in the same rounds as mmx's steps; this
+script's own timing loop (all of a workload's steps in one process, JSON at the end) serves the onnx
+bench (`npm run bench:onnx`, bench/src/onnx/) and runs by hand.
+
 A step is: sample (layer k, lambda ~ Beta(2,2), a random permutation of the batch) on the
 host, forward with the mixing at boundary k, loss = nn.BCELoss()(softmax(out), targets)
 against the one-hot targets mixed the same way (the official manifold_mixup loss, also used
@@ -18,8 +22,8 @@ Workloads (model, input, batch):
             batch 32, train-mode BatchNorm; boundaries {0: input, 1: after stage 1, 2: after
             stage 2}
 Modes: plain (no mixing), input (k = 0), manifold (k uniform over the workload's boundaries). The
-three modes' steps are interleaved (one of each per round, the first rotating), as the mmx bench
-interleaves its implementations, so that a changing machine load falls on all of them alike.
+three modes' steps are interleaved (one of each per round, the first rotating), so that a changing
+machine load falls on all of them alike. A step's time includes reading its loss back.
 
 Output: one JSON object on stdout,
   {torch_version, threads, interop_threads, blas, blas_threads, blas_core, env, sgemm_gflops,
@@ -183,8 +187,9 @@ class Trainer:
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
+        value = loss.item()  # waits for the step, as mmx's step waits for its loss
         t1 = time.perf_counter()
-        if not np.isfinite(loss.item()):
+        if not np.isfinite(value):
             raise RuntimeError("non-finite loss in %s/%s" % (self.name, self.mode))
         return (t1 - t0) * 1e3
 
@@ -242,6 +247,12 @@ def blas_info():
     return ", ".join(names) or "unknown", threads, core
 
 
+def environment():
+    """The variables that set the BLAS's and OpenMP's kernels, threads and waiting (OPENBLAS_CORETYPE=Haswell,
+    set in some environments, caps OpenBLAS at AVX2 kernels)."""
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "GOTO", "KMP_"))}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workload", default="all",
@@ -264,9 +275,7 @@ def main():
         "blas": blas,
         "blas_threads": blas_threads,
         "blas_core": blas_core,
-        # OPENBLAS_CORETYPE=Haswell (set in some environments) caps OpenBLAS at AVX2 kernels.
-        "env": {k: v for k, v in sorted(os.environ.items())
-                if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "GOTO", "KMP_"))},
+        "env": environment(),
         "cpu": {"machine": platform.machine(), "logical_cpus": os.cpu_count()},
         "sgemm_gflops": sgemm_gflops(),
         "batch": {},

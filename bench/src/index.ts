@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { setOnnxRuntimeOptions } from "@mmx/onnx";
 import { cpuInfo } from "./cpu-info.js";
 import { describeOnnxConfig, tuneOnnx, type OnnxTuning } from "./onnx-peer.js";
-import { runPytorch, type TorchReport } from "./pytorch.js";
+import { startTorchPeer, torchReport, type TorchPeerRun, type TorchReport } from "./pytorch.js";
 import { findBestTorch, type TorchPeerChoice } from "./torch-peer.js";
 import { renderReport } from "./report.js";
 import { runWorkload, type WorkloadResult } from "./run-workload.js";
@@ -30,7 +30,7 @@ const USAGE = `options:
   --leak-steps N                    steps of the tensor-count check (default: mlp 1000, cnn 100, preact18: its timed steps)
   --cpu-all                         also run workloads that take minutes per step on tfjs's JavaScript cpu backend
   --no-torch                        skip PyTorch
-  --torch-keep-env                  run PyTorch in the environment as it is (default: the fastest correct OpenBLAS kernels and threads, probed)
+  --torch-keep-env                  run PyTorch in the environment as it is (default: the fastest correct OpenBLAS kernels and threads, probed, and OpenMP waiting passively)
   --no-tune                         skip tuning onnxruntime's session options per workload (default: the fastest of 8, probed)
   --no-peers                        skip hand-written tfjs and tfjs-layers
   --no-profile                      skip the per-primitive profile of the mmx steps
@@ -108,6 +108,16 @@ async function main() {
   log(`mmx bench: workloads ${opts.workloads.join(", ")}; backends ${backends.join(", ")}; load ${load()}`);
 
   const cpu = cpuInfo();
+  // PyTorch's best configuration is found first: its peer then steps in every workload's rounds.
+  const torchWanted = opts.torch && opts.transforms !== "only";
+  let torchPeer: TorchPeerChoice | undefined;
+  if (torchWanted && !opts.torchKeepEnv) {
+    log(`finding PyTorch's best BLAS configuration (load ${load()})...`);
+    torchPeer = findBestTorch(cpu, { log });
+  }
+  const torchRuns: TorchPeerRun[] = [];
+  // Once a peer could not start (no torch here), it is not tried again for every workload.
+  const startTorch = () => torchWanted && !torchPeer?.skipped && !torchRuns.some((t) => "skipped" in t);
   const onnxTuning: Record<string, OnnxTuning> = {};
   const results: WorkloadResult[] = [];
   const transforms: TransformRow[] = [];
@@ -149,25 +159,16 @@ async function main() {
           leakSteps,
           profile: opts.profile && backend === "wasm" && name !== "preact18",
           peers: opts.peers && backend !== "onnx",
+          ...(startTorch() ? { torch: () => startTorchPeer(name, torchPeer?.chosen ?? null) } : {}),
           log,
         }),
       );
+      const run = results.at(-1)!.torch;
+      if (run) torchRuns.push(run);
     }
   }
-
-  let torch: TorchReport = { skipped: "--no-torch" };
-  let torchPeer: TorchPeerChoice | undefined;
-  if (opts.torch && opts.transforms !== "only") {
-    if (!opts.torchKeepEnv) {
-      log(`finding PyTorch's best BLAS configuration (load ${load()})...`);
-      torchPeer = findBestTorch(cpu, { log });
-    }
-    log(`PyTorch (load ${load()})...`);
-    torch = torchPeer?.skipped
-      ? { skipped: torchPeer.skipped }
-      : runPytorch(opts.workloads, { config: torchPeer?.chosen ?? null, ...(opts.steps !== undefined ? { steps: opts.steps } : {}), ...(opts.warmup !== undefined ? { warmup: opts.warmup } : {}) });
-    if (torch.skipped) notes.push(`PyTorch: skipped, ${torch.skipped}`);
-  }
+  const torch: TorchReport = !torchWanted ? { skipped: "--no-torch" } : torchPeer?.skipped ? { skipped: torchPeer.skipped } : torchReport(torchRuns);
+  if (torchWanted && torch.skipped) notes.push(`PyTorch: skipped, ${torch.skipped}`);
 
   const report = {
     date: new Date().toISOString(),

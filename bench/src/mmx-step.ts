@@ -37,7 +37,7 @@ export function mmxStep(w: Workload, mode: Mode) {
   const optimizer = sgd({ lr: LR, momentum: MOMENTUM, nesterov: true });
   const base = policyFor(mode, model.paperBoundaries);
   const forcing = base ? forcible(base) : undefined;
-  const step = trainStep({ model, loss: bceSoftmax, optimizer, ...(forcing ? { policy: forcing.policy } : {}) });
+  const step = trainStep({ model, loss: bceSoftmax, optimizer, ...(forcing ? { policy: forcing.policy } : {}), donate: true });
 
   const data = hostBatch(w);
   const x = np.array(data.x, { shape: data.shape });

@@ -17,10 +17,10 @@ describe("the PyTorch peer's candidate configurations", () => {
     expect(openblasCoreTypes(cpu("unknown", []))).toEqual([]);
   });
 
-  it("sets OpenBLAS's kernels and threads, and leaves the choice to OpenBLAS for auto", () => {
-    const env = torchEnv({ coreType: "auto", threads: 2 }, { OPENBLAS_CORETYPE: "Haswell", PATH: "/bin" });
+  it("sets OpenBLAS's kernels and threads, leaves the choice to OpenBLAS for auto, and has OpenMP's workers wait without spinning", () => {
+    const env = torchEnv({ coreType: "auto", threads: 2 }, { OPENBLAS_CORETYPE: "Haswell", OMP_WAIT_POLICY: "ACTIVE", PATH: "/bin" });
     expect(env.OPENBLAS_CORETYPE).toBeUndefined();
-    expect(env).toMatchObject({ OPENBLAS_NUM_THREADS: "2", OMP_NUM_THREADS: "2", PATH: "/bin" });
+    expect(env).toMatchObject({ OPENBLAS_NUM_THREADS: "2", OMP_NUM_THREADS: "2", OMP_WAIT_POLICY: "PASSIVE", PATH: "/bin" });
     expect(torchEnv({ coreType: "SkylakeX", threads: 1 }, {}).OPENBLAS_CORETYPE).toBe("SkylakeX");
   });
 

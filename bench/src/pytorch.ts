@@ -1,60 +1,59 @@
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Timing } from "./timing.js";
+import type { Mode } from "./mmx-step.js";
+import type { Steppable } from "./rounds.js";
 import { torchEnv, type TorchConfig } from "./torch-peer.js";
-
-/** What bench/pytorch_bench.py reports (see its docstring), or why it did not run. */
-export interface TorchReport {
-  skipped?: string;
-  torch_version?: string;
-  threads?: number;
-  interop_threads?: number;
-  blas?: string;
-  blas_threads?: number | null;
-  blas_core?: string | null;
-  env?: Record<string, string>;
-  sgemm_gflops?: number;
-  peak_rss_mb?: number;
-  workloads?: Record<string, Record<"plain" | "input" | "manifold", { median_ms: number; min_ms: number; max_ms: number; steps: number; warmup: number }> & { paired?: Record<string, number> }>;
-  wallMs?: number;
-}
-
-const PYTHON = "/usr/bin/python3";
-const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "..", "pytorch_bench.py");
+import { TorchStepper, type TorchReady } from "./torch-stepper.js";
 
 /**
- * Runs the PyTorch peer in a child process of this same run, in the configuration `findBestTorch` chose
- * (OpenBLAS's kernels and threads), or with the environment as it is when `config` is null
- * (`--torch-keep-env`).
+ * The PyTorch peer in results.json: its process as the first workload's peer described itself (version,
+ * threads, BLAS, environment, 1024³ sgemm) and the largest peak RSS of the workloads' peers, or why it
+ * did not run. Its step times are cells of each workload's rounds ("PyTorch plain", ...).
  */
-export function runPytorch(workloads: readonly string[], opts: { config: TorchConfig | null; steps?: number; warmup?: number }): TorchReport {
+export type TorchReport = { skipped: string } | (Omit<TorchReady, "workload" | "batch"> & { skipped?: undefined; peak_rss_mb?: number });
+
+const PYTHON = "/usr/bin/python3";
+const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "..", "torch_stepper.py");
+
+export type TorchStart = { stepper: TorchStepper; ready: TorchReady } | { skipped: string };
+
+/**
+ * The PyTorch peer's process in one workload's rounds, or why it did not run. `idleCpuMs` is the
+ * median CPU time it took between two of its steps, while the other implementations ran, and
+ * `idleCores` its total over the total of those gaps' wall time: spinning BLAS or OpenMP workers show
+ * up there as CPU taken from the implementation stepped next. `hostCpuMs` and `hostCores` are the same
+ * the other way round: the bench's own CPU time while a PyTorch step ran (its pipe and JSON work, and
+ * onnxruntime's or V8's threads still busy after mmx's step), median per step and over PyTorch's wall time.
+ */
+export type TorchPeerRun = { skipped: string } | { ready: TorchReady; peakRssMb?: number; idleCpuMs?: number; idleCores?: number; hostCpuMs?: number; hostCores?: number };
+
+/** The run's PyTorch report from its workloads' peers: the first that started describes the process, with the largest peak RSS of all. */
+export function torchReport(runs: readonly TorchPeerRun[]): TorchReport {
+  const started = runs.flatMap((r) => ("ready" in r ? [r] : []));
+  if (!started.length) return { skipped: runs.find((r) => "skipped" in r)?.skipped ?? "no workload ran" };
+  const { workload: _workload, batch: _batch, ...process } = started[0]!.ready;
+  const rss = Math.max(0, ...started.map((r) => r.peakRssMb ?? 0));
+  return { ...process, ...(rss > 0 ? { peak_rss_mb: rss } : {}) };
+}
+
+/**
+ * Starts the PyTorch peer of one workload (bench/torch_stepper.py) in the configuration `findBestTorch`
+ * chose (OpenBLAS's kernels and threads, OpenMP's passive waiting), or in the environment as it is when
+ * `config` is null (`--torch-keep-env`); it then takes one step per command, in the bench's rounds.
+ */
+export async function startTorchPeer(workload: string, config: TorchConfig | null): Promise<TorchStart> {
   if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
-  const env = opts.config ? torchEnv(opts.config) : process.env;
-  const args = [SCRIPT, "--workload", workloads.join(",")];
-  if (opts.config) args.push("--threads", String(opts.config.threads));
-  if (opts.steps !== undefined) args.push("--steps", String(opts.steps));
-  if (opts.warmup !== undefined) args.push("--warmup", String(opts.warmup));
-  const t0 = performance.now();
-  const r = spawnSync(PYTHON, args, { env, encoding: "utf8", maxBuffer: 1 << 24, timeout: 15 * 60_000 });
-  const wallMs = performance.now() - t0;
-  if (r.error) return { skipped: `${PYTHON} ${SCRIPT} failed to start: ${r.error.message}` };
-  if (r.status !== 0) return { skipped: `pytorch_bench.py exited with ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" / ")}` };
-  try {
-    const report = JSON.parse(r.stdout) as TorchReport;
-    return report.skipped ? report : { ...report, wallMs };
-  } catch {
-    return { skipped: `pytorch_bench.py printed no JSON: ${r.stdout.slice(0, 200)}` };
-  }
+  const args = [SCRIPT, "--workload", workload, ...(config ? ["--threads", String(config.threads)] : [])];
+  return TorchStepper.start(PYTHON, args, config ? torchEnv(config) : process.env);
 }
 
-export function torchTiming(report: TorchReport, workload: string, mode: "plain" | "input" | "manifold"): Timing | undefined {
-  const t = report.workloads?.[workload]?.[mode];
-  return t ? { medianMs: t.median_ms, minMs: t.min_ms, maxMs: t.max_ms, steps: t.steps } : undefined;
-}
-
-/** The median per-round ratio of a mode's step to the plain step's (PyTorch interleaves its modes too). */
-export function torchPaired(report: TorchReport, workload: string, mode: "input" | "manifold"): number | undefined {
-  return report.workloads?.[workload]?.paired?.[`${mode}/plain`];
+/** One mode of the peer as an implementation of the rounds, timed on the peer's side of the pipe. */
+export function torchMode(stepper: TorchStepper, mode: Mode): Steppable {
+  return {
+    async timedRun() {
+      const t = await stepper.step(mode);
+      return { ms: t.ms, cpuMs: t.cpu_ms, idleMs: t.idle_ms, idleCpuMs: t.idle_cpu_ms };
+    },
+  };
 }

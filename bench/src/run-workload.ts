@@ -2,12 +2,14 @@ import { memory, type ClosedJaxpr, type StepTiming } from "@mmx/core";
 import type { BoundaryRef } from "@mmx/mixup";
 import { denseFlops, flopsByPrimitive } from "./flops.js";
 import { mmxStep, MODES, type Mode } from "./mmx-step.js";
+import { torchMode, type TorchPeerRun, type TorchStart } from "./pytorch.js";
+import { perRoundRatio, runRounds, type Steppable } from "./rounds.js";
 import { tfjsEagerStep } from "./tfjs-eager.js";
 import { tfjsLayersStep } from "./tfjs-layers.js";
-import { cpuTimeMs, firstLine, load, median, peakRssMb, type Cell } from "./timing.js";
+import { firstLine, load, median, peakRssMb, type Cell } from "./timing.js";
 import type { Workload } from "./workloads.js";
 
-export type ImplName = `mmx ${Mode}` | "tfjs eager" | "tfjs-layers";
+export type ImplName = `mmx ${Mode}` | "tfjs eager" | "tfjs-layers" | `PyTorch ${Mode}`;
 
 export interface ProgramInfo {
   /** The layer the program mixes at (null: the plain step). */
@@ -41,9 +43,13 @@ export interface WorkloadResult {
   cells: Partial<Record<ImplName, Cell>>;
   /**
    * The median over interleaved rounds of one implementation's step time over another's in the same
-   * round: less moved by a load that changes during the run than the ratio of medians.
+   * round ("a / b"): less moved by a load that changes during the run than the ratio of medians.
    */
   pairedRatios: Record<string, number>;
+  /** The smallest and largest of those per-round ratios. */
+  pairedRanges: Record<string, { min: number; max: number }>;
+  /** The PyTorch peer of this workload's rounds (absent when PyTorch was not asked for). */
+  torch?: TorchPeerRun;
   programs: Partial<Record<Mode, ProgramInfo[]>>;
   /** Live tfjs tensors before and after the timed steps of every implementation (interleaved). */
   tensors: { before: number; after: number; steps: number };
@@ -55,10 +61,24 @@ export interface WorkloadResult {
   load: { before: string; after: string };
 }
 
-interface Impl {
-  run(): Promise<unknown>;
-  dispose(): void;
-}
+type Impl = Steppable & { dispose(): void };
+
+/**
+ * Each implementation's place in a round (the first rotating from round to round): each PyTorch mode
+ * right after the same mmx mode, and the next mmx mode right after it. A step that follows a run of the
+ * other process's steps starts slower (caches, the scheduler's wake-up), and in the rounds' fixed
+ * cyclic order that would fall on the same implementations in every round.
+ */
+const ROUND_PLACE: Record<ImplName, number> = {
+  "mmx plain": 0,
+  "PyTorch plain": 1,
+  "mmx input": 2,
+  "PyTorch input": 3,
+  "mmx manifold": 4,
+  "PyTorch manifold": 5,
+  "tfjs eager": 6,
+  "tfjs-layers": 7,
+};
 
 export interface WorkloadOptions {
   steps: number;
@@ -66,6 +86,8 @@ export interface WorkloadOptions {
   leakSteps: number;
   profile: boolean;
   peers: boolean;
+  /** Starts this workload's PyTorch peer, whose three modes then take their steps in the same rounds. */
+  torch?: () => Promise<TorchStart>;
   log: (line: string) => void;
 }
 
@@ -135,44 +157,57 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
     }
   }
 
-  for (let i = 0; i < opts.warmup; i++) {
-    for (const [name, impl] of live) await impl.run().catch((e) => fail(name, e));
+  // Started once mmx's programs are compiled (its start-up would fall on their compile times), the
+  // peer's three modes step in the same rounds as mmx's implementations.
+  let torch: TorchPeerRun | undefined;
+  const torchStart = opts.torch ? await opts.torch() : undefined;
+  if (torchStart && "skipped" in torchStart) torch = { skipped: torchStart.skipped };
+  else if (torchStart) {
+    torch = { ready: torchStart.ready };
+    for (const mode of MODES) live.set(`PyTorch ${mode}`, { ...torchMode(torchStart.stepper, mode), dispose() {} });
+    opts.log(`  PyTorch ${torchStart.ready.torch_version}: ${torchStart.ready.threads} thread(s), OpenBLAS core ${torchStart.ready.blas_core ?? "?"}, sgemm ${torchStart.ready.sgemm_gflops.toFixed(1)} GFLOP/s`);
   }
-  const times = new Map<ImplName, number[]>([...live.keys()].map((n) => [n, []]));
-  const cpuTimes = new Map<ImplName, number[]>([...live.keys()].map((n) => [n, []]));
+
+  putInRoundOrder(live);
   const before = memory().numTensors;
-  for (let i = 0; i < opts.steps; i++) {
-    // Each round starts with the next implementation, so that none always runs first or last.
-    const order = [...live];
-    const round = [...order.slice(i % order.length), ...order.slice(0, i % order.length)];
-    for (const [name, impl] of round) {
-      if (!live.has(name)) continue;
-      const [t0, c0] = [performance.now(), cpuTimeMs()];
-      try {
-        await impl.run();
-        times.get(name)!.push(performance.now() - t0);
-        cpuTimes.get(name)!.push(cpuTimeMs() - c0);
-      } catch (e) {
-        fail(name, e);
-      }
-    }
-  }
+  const times = await runRounds(live, { steps: opts.steps, warmup: opts.warmup, onFail: fail });
   const after = memory().numTensors;
-  for (const [name, ts] of times) {
+  for (const [name, t] of times) {
     if (cells[name]) continue;
-    cells[name] = { timing: { medianMs: median(ts), minMs: Math.min(...ts), maxMs: Math.max(...ts), steps: ts.length, cpuMedianMs: median(cpuTimes.get(name)!) } };
+    const ts = t.wallMs;
+    cells[name] = { timing: { medianMs: median(ts), minMs: Math.min(...ts), maxMs: Math.max(...ts), steps: ts.length, cpuMedianMs: median(t.cpuMs) } };
   }
   const pairedRatios: Record<string, number> = {};
+  const pairedRanges: Record<string, { min: number; max: number }> = {};
   const paired = (a: ImplName, b: ImplName) => {
-    const ta = times.get(a);
-    const tb = times.get(b);
-    if (!ta || !tb || cells[a] === undefined || "unsupported" in cells[a]! || cells[b] === undefined || "unsupported" in cells[b]! || ta.length !== tb.length) return;
-    pairedRatios[`${a} / ${b}`] = median(ta.map((t, i) => t / tb[i]!));
+    const measured = (n: ImplName) => (cells[n] !== undefined && "timing" in cells[n]! ? times.get(n)?.wallMs : undefined);
+    const r = perRoundRatio(measured(a), measured(b));
+    if (!r) return;
+    pairedRatios[`${a} / ${b}`] = r.median;
+    pairedRanges[`${a} / ${b}`] = { min: r.min, max: r.max };
   };
-  paired("mmx input", "mmx plain");
-  paired("mmx manifold", "mmx plain");
+  for (const m of ["input", "manifold"] as const) {
+    paired(`mmx ${m}`, "mmx plain");
+    paired(`PyTorch ${m}`, "PyTorch plain");
+  }
   paired("mmx plain", "tfjs eager");
   paired("mmx plain", "tfjs-layers");
+  for (const m of MODES) paired(`mmx ${m}`, `PyTorch ${m}`);
+
+  if (torchStart && "stepper" in torchStart) {
+    const idle = MODES.flatMap((m) => times.get(`PyTorch ${m}`)?.idleMs ?? []);
+    const idleCpu = MODES.flatMap((m) => times.get(`PyTorch ${m}`)?.idleCpuMs ?? []);
+    const hostCpu = MODES.flatMap((m) => times.get(`PyTorch ${m}`)?.hostCpuMs ?? []);
+    const stepWall = MODES.flatMap((m) => times.get(`PyTorch ${m}`)?.wallMs ?? []);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    torch = {
+      ready: torchStart.ready,
+      ...(await torchStart.stepper.close()),
+      ...(idleCpu.length ? { idleCpuMs: median(idleCpu), idleCores: sum(idle) > 0 ? sum(idleCpu) / sum(idle) : 0 } : {}),
+      ...(hostCpu.length ? { hostCpuMs: median(hostCpu), hostCores: sum(stepWall) > 0 ? sum(hostCpu) / sum(stepWall) : 0 } : {}),
+    };
+    for (const m of MODES) live.delete(`PyTorch ${m}`);
+  }
 
   let profile: WorkloadResult["profile"];
   if (opts.profile) {
@@ -209,6 +244,8 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
     flopsByPrimitive: byPrimitive,
     cells,
     pairedRatios,
+    pairedRanges,
+    ...(torch ? { torch } : {}),
     programs,
     tensors: { before, after, steps: opts.steps },
     ...(leak ? { leak } : {}),
@@ -216,6 +253,13 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
     peakRssMb: peakRssMb(),
     load: { before: loadBefore, after: load() },
   };
+}
+
+/** Reorders `impls` (a map's iteration order is the rounds' order) by ROUND_PLACE. */
+export function putInRoundOrder<T>(impls: Map<ImplName, T>): void {
+  const ordered = [...impls].sort(([a], [b]) => ROUND_PLACE[a] - ROUND_PLACE[b]);
+  impls.clear();
+  for (const [name, impl] of ordered) impls.set(name, impl);
 }
 
 type ProgramClass = new (closed: ClosedJaxpr) => { dispose(): void };

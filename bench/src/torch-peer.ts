@@ -31,9 +31,13 @@ export interface TorchPeerChoice {
 const PYTHON = "/usr/bin/python3";
 const PROBE = join(dirname(fileURLToPath(import.meta.url)), "..", "torch_probe.py");
 
-/** The environment a configuration runs in: OpenBLAS reads these when it loads. */
+/**
+ * The environment a configuration runs in: OpenBLAS and OpenMP read these when they load. OpenMP's
+ * workers wait passively: by default they spin after each parallel region, taking the CPU from the
+ * implementation the bench steps next, and stalling PyTorch's own steps on a machine with no idle core.
+ */
 export function torchEnv(config: TorchConfig, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base, OPENBLAS_NUM_THREADS: String(config.threads), OMP_NUM_THREADS: String(config.threads) };
+  const env: NodeJS.ProcessEnv = { ...base, OPENBLAS_NUM_THREADS: String(config.threads), OMP_NUM_THREADS: String(config.threads), OMP_WAIT_POLICY: "PASSIVE" };
   if (config.coreType === "auto") delete env.OPENBLAS_CORETYPE;
   else env.OPENBLAS_CORETYPE = config.coreType;
   return env;

@@ -82,9 +82,9 @@ export async function seedsRow(backend: string, sizes: readonly number[], batch:
   const batches = Array.from({ length: SEEDS }, (_, s) => data(batch, features, classes, s + 1));
   const xs = np.stack(batches.map((b) => b.x));
   const ys = np.stack(batches.map((b) => b.y));
-  const together = trainSeeds({ model, loss: bceSoftmax, optimizer, policy, seeds: SEEDS });
+  const together = trainSeeds({ model, loss: bceSoftmax, optimizer, policy, seeds: SEEDS, donate: true });
   let state = together.init(inits);
-  const alone = trainStep({ model, loss: bceSoftmax, optimizer, policy });
+  const alone = trainStep({ model, loss: bceSoftmax, optimizer, policy, donate: true });
   let states = inits.map((p) => alone.init(tree.map((l: MxArray) => np.add(l, 0), p) as nn.ParamTree));
   let t = 0;
   const r = await interleaved(
@@ -175,7 +175,7 @@ export async function epochRow(backend: string, sizes: readonly number[], batch:
   const keys = batches.map((_, t) => foldIn(key(200), t));
   const scanned = scanEpoch({ model, loss: bceSoftmax, optimizer, policy });
   const opt0 = optimizer.init(params);
-  const alone = trainStep({ model, loss: bceSoftmax, optimizer, policy });
+  const alone = trainStep({ model, loss: bceSoftmax, optimizer, policy, donate: true });
   const r = await interleaved(
     async () => {
       const out = scanned(params, opt0, xs, ys, keys);

@@ -24,7 +24,7 @@ export function trainingLoop(name: WorkloadName, mode: Mode) {
   const w = BENCH_WORKLOADS[name];
   const model = w.model();
   const policy = mode === "manifold" ? manifoldMixup({ alpha: MIXUP_ALPHA, layers: model.paperBoundaries }) : undefined;
-  const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: LR, momentum: MOMENTUM, nesterov: true }), ...(policy ? { policy } : {}) });
+  const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: LR, momentum: MOMENTUM, nesterov: true }), ...(policy ? { policy } : {}), donate: true });
   const init = model.init(key(0), [-1, ...w.exampleShape]);
   let state = step.init(init.params, init.state);
   const data = hostBatch(w);

@@ -52,7 +52,7 @@ async function trainAndTest(model: nn.Model, policy: MixupPolicy | undefined, tr
   // BCE on softmax, the official code's loss, averages over the 10 classes: its gradients are about a
   // tenth of cross-entropy's, hence a learning rate of 0.5 rather than 0.1.
   const optimizer = sgd({ lr: cosine({ base: 0.5, steps }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
-  const step = trainStep({ model, loss: bceSoftmax, optimizer, ...(policy ? { policy } : {}) });
+  const step = trainStep({ model, loss: bceSoftmax, optimizer, ...(policy ? { policy } : {}), donate: true });
   const root = random.key(seed);
   let state = step.init(model.init(random.foldIn(root, 0), [-1, 784]).params);
   let t = 0;
@@ -61,7 +61,7 @@ async function trainAndTest(model: nn.Model, policy: MixupPolicy | undefined, tr
       ({ state } = step(state, b.x, b.y, random.foldIn(random.foldIn(root, 2), t++)));
     }
     // Yield once an epoch: the collector frees the epoch's batches and losses between tasks, never inside a
-    // synchronous loop (docs/ownership.md); the old states were already donated to the step.
+    // synchronous loop (docs/ownership.md); the old states were already freed by the step (donate: true).
     await new Promise((resolve) => setImmediate(resolve));
   }
   // Test: the last epoch's model, batch by batch.

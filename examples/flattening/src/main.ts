@@ -51,7 +51,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const steps = s.epochs * Math.floor(train.count / s.batch);
     // BCE on softmax, the official code's loss, averages over the 10 classes: its gradients are about a
     // tenth of cross-entropy's, hence a learning rate of 0.5 rather than 0.1.
-    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: cosine({ base: 0.5, steps }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}) });
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: cosine({ base: 0.5, steps }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}), donate: true });
     let state = step.init(model.init(random.key(0), [-1, 784]).params);
     let t = 0;
     for (let epoch = 0; epoch < s.epochs; epoch++) {
@@ -59,7 +59,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         ({ state } = step(state, b.x, b.y, random.foldIn(random.key(2), t++)));
       }
       // Yield once an epoch: the collector frees the epoch's batches and losses between tasks, never inside a
-      // synchronous loop (docs/ownership.md); the old states were already donated to the step.
+      // synchronous loop (docs/ownership.md); the old states were already freed by the step (donate: true).
       await new Promise((resolve) => setImmediate(resolve));
     }
     // capture(k) turns the model into the function that returns its value at boundary k.

@@ -45,12 +45,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   for (const [name, policy] of methods) {
     // The same initial weights and batches for every method: only the mixing differs.
     const steps = s.epochs * Math.floor(s.points / s.batch);
-    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: cosine({ base: 0.05, steps }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}) });
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: cosine({ base: 0.05, steps }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}), donate: true });
     let state = step.init(model.init(random.key(2), [-1, 2]).params);
     let t = 0;
     for (let epoch = 0; epoch < s.epochs; epoch++) {
       for (const b of batches(train, { batchSize: s.batch, key: random.foldIn(random.key(3), epoch), dropLast: true })) {
-        // The old state is donated to the step; the loss and the batch are freed once unreachable.
+        // Each step frees the state passed to it (donate: true); the loss and the batch are freed once unreachable.
         ({ state } = step(state, b.x, b.y, random.foldIn(random.key(4), t++)));
       }
     }

@@ -184,6 +184,10 @@ export function getFlag(args: ParsedArgs, name: string): boolean | undefined {
   const v = args.values[name];
   return typeof v === "boolean" ? v : undefined;
 }
+/** An option as the user gave it, for errors: `--no-name` for a flag turned off, else `--name`. */
+export function typedOption(args: ParsedArgs, name: string): string {
+  return args.values[name] === false ? `--no-${name}` : `--${name}`;
+}
 export function getList(args: ParsedArgs, name: string): string[] | undefined {
   const v = args.values[name];
   return globalThis.Array.isArray(v) ? v : undefined;

@@ -49,7 +49,7 @@ function runArg(args: { values: Record<string, unknown>; positionals: readonly s
 
 export async function trainCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const args = parseArgs(argv, TRAIN_OPTIONS, "train");
-  if (args.help) return io.stdout(`mmx train: train a model with no mixup, input mixup or manifold mixup\n\n${formatOptions(TRAIN_OPTIONS)}\n`);
+  if (args.help) return io.stdout(`mmx train: train a model with no mixup, input or manifold mixup, or another method of the mixup algebra (--method)\n\n${formatOptions(TRAIN_OPTIONS)}\n`);
   const quiet = getFlag(args, "quiet") ?? false;
   const progress = new Progress(quiet ? null : io.stderr);
   let config: TrainConfig;
@@ -60,7 +60,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     out = requireRun(dir, "train --resume");
     const given = conflictingOptions(args);
     if (given.length > 0) {
-      throw new UsageError(`mmx train --resume continues the run saved in ${out} with its own settings; drop ${given.map((g) => `--${g}`).join(", ")} (only --epochs, --backend and --quiet may be given), or start a new run with another --out`);
+      throw new UsageError(`mmx train --resume continues the run saved in ${out} with its own settings; drop ${given.join(", ")} (only --epochs, --backend and --quiet may be given), or start a new run with another --out`);
     }
     const info = readCheckpointInfo(runFiles(out).checkpoint);
     const epochs = getNumber(args, "epochs") ?? info.config.epochs;

@@ -1,5 +1,5 @@
 import * as nn from "@mmx/nn";
-import { decimal, getFlag, getList, getNumber, getString, type OptionSpec, type ParsedArgs } from "./args.js";
+import { decimal, getFlag, getList, getNumber, getString, typedOption, type OptionSpec, type ParsedArgs } from "./args.js";
 import { DATA_DEFAULTS, DATASETS, type DataConfig, type DatasetName } from "./datasets.js";
 import { oneOf, UsageError } from "./errors.js";
 import { DEFAULT_MODEL, MODELS, type ModelName } from "./models.js";
@@ -70,11 +70,11 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "model", kind: "string", choices: MODELS, help: "the network", defaultText: "spiral-net on spirals, mlp on (fashion-)mnist, preact-resnet18 on cifar10" },
   { name: "hidden", kind: "list", placeholder: "N,N", help: "widths: mlp hidden sizes, spiral-net width, PreActResNet first-stage channels" },
   { name: "method", kind: "string", choices: METHODS, help: METHODS.map((m) => `${m}: ${METHOD_REGISTRY[m].title}`).join("; "), defaultText: "manifold" },
-  { name: "alpha", kind: "number", help: "λ ~ Beta(α, α)", defaultText: "1 for input, 2 for manifold", min: 0 },
+  { name: "alpha", kind: "number", help: "λ ~ Beta(α, α)", defaultText: METHODS.filter((m) => METHOD_REGISTRY[m].alpha > 0).map((m) => `${METHOD_REGISTRY[m].alpha} for ${m}`).join(", "), min: 0 },
   { name: "lambda-mode", kind: "string", choices: LAMBDA_MODES, help: "how a λ draw is shared: batch (one for the batch), pair (per pair of partners), elem (per example), half (half the batch mixed, half clean)", defaultText: "batch" },
-  { name: "lambda-max", kind: "flag", help: "use max(λ, 1 − λ), so each example stays closest to itself" },
+  { name: "lambda-max", kind: "flag", help: "use max(λ, 1 − λ), so each example stays closest to itself", defaultText: "off" },
   { name: "label-smoothing", kind: "number", placeholder: "E", help: "smooth the training targets: (1 − E)·y + E/C, before they are mixed", defaultText: "0", min: 0, max: 1, maxExclusive: true },
-  { name: "layers", kind: "list", placeholder: "K,K", help: "eligible boundaries (indices, 0 = input, or names) for manifold mixup", defaultText: "the model's mixing set" },
+  { name: "layers", kind: "list", placeholder: "K,K", help: `eligible boundaries (indices, 0 = input, or names) for ${METHODS.filter((m) => METHOD_REGISTRY[m].placement === "eligible").join(", ")}`, defaultText: "the model's mixing set" },
   ...MIX_OPTION_SPECS,
   { name: "loss", kind: "string", choices: LOSSES, help: "bce: BCE on softmax (the official code's); ce: soft-target cross-entropy", defaultText: "bce" },
   { name: "epochs", kind: "int", placeholder: "N", help: "epochs to train (with --resume: the new total)", defaultText: "10", min: 1 },
@@ -126,7 +126,7 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
   const lambdaMode = getString(args, "lambda-mode") as LambdaMode | undefined;
   const lambdaMax = getFlag(args, "lambda-max");
   for (const [flag, given] of [["lambda-mode", lambdaMode], ["lambda-max", lambdaMax]] as const) {
-    if (given !== undefined && METHOD_REGISTRY[method].placement === "nowhere") throw new UsageError(`--${flag} has no effect with --method ${method}`);
+    if (given !== undefined && METHOD_REGISTRY[method].placement === "nowhere") throw new UsageError(`${typedOption(args, flag)} has no effect with --method ${method}`);
   }
   const layerRefs = getList(args, "layers");
   if (layerRefs && METHOD_REGISTRY[method].placement !== "eligible") throw new UsageError(`--layers applies to methods that mix at an eligible set (${METHODS.filter((m) => METHOD_REGISTRY[m].placement === "eligible").map((m) => `--method ${m}`).join(", ")}); ${method === "input" ? "input mixup mixes at the input, layer 0" : `--method ${method} mixes ${METHOD_REGISTRY[method].placement === "nowhere" ? "nowhere" : "at the input"}`}`);
@@ -217,9 +217,9 @@ export function resolveLayers(method: Method, refs: readonly string[] | undefine
   return { layers: unique, layerNames: unique.map((i) => all[i]!.name) };
 }
 
-/** Options given on the command line that would change a saved run's definition (for --resume). */
+/** Options given on the command line that would change a saved run's definition (for --resume), as typed (`--no-self-pairs`). */
 export function conflictingOptions(args: ParsedArgs): string[] {
-  return RUN_DEFINING_OPTIONS.filter((n) => args.values[n] !== undefined);
+  return RUN_DEFINING_OPTIONS.filter((n) => args.values[n] !== undefined).map((n) => typedOption(args, n));
 }
 
 /**

@@ -28,6 +28,8 @@ export interface MixSettings {
   selfPairs?: boolean;
   /** Examples combined per mixed example (>= 3: Dirichlet n-way mixing). */
   ways?: number;
+  /** CutMix's own α (default: `alpha`). */
+  cutmixAlpha?: number;
   /** CutMix's box sides as fractions [lo, hi] of the image's. */
   cutmixMinMax?: readonly [number, number];
   /** The probability of a CutMix or PatchUp step rather than a mixup step. */
@@ -35,9 +37,13 @@ export interface MixSettings {
   patchupGamma?: number;
   patchupBlockSize?: number;
   patchupMode?: PatchUpMode;
+  /** Soft PatchUp's λ ~ Beta(α, α) inside the blocks. */
+  patchupAlpha?: number;
   /** Noisy Feature Mixup's noise levels. */
   noiseAdd?: number;
   noiseMult?: number;
+  /** The noise levels as given on every step (no Beta(2, 5) scaling). */
+  noiseFixedLevels?: boolean;
   alphaSchedule?: AlphaScheduleName;
   /** The first epoch without mixing. */
   offEpoch?: number;
@@ -107,7 +113,7 @@ export const METHOD_REGISTRY = {
       manifoldMixup({
         alpha: s.switchProb === undefined ? 0 : s.alpha,
         layers: [0],
-        cutmix: { alpha: s.alpha, ...(s.cutmixMinMax ? { minMax: s.cutmixMinMax } : {}), ...(s.switchProb !== undefined ? { switchProb: s.switchProb } : {}) },
+        cutmix: { alpha: s.cutmixAlpha ?? s.alpha, ...(s.cutmixMinMax ? { minMax: s.cutmixMinMax } : {}), ...(s.switchProb !== undefined ? { switchProb: s.switchProb } : {}) },
         ...common(s, run),
       }),
     unfit: (all) => (spatial(all[0]!) ? undefined : `CutMix pastes boxes into images [B,H,W,C]; this model's input is [${all[0]!.shape.join(",")}]`),
@@ -120,12 +126,12 @@ export const METHOD_REGISTRY = {
       manifoldMixup({
         alpha: s.alpha,
         layers: s.layers,
-        patchup: { gamma: s.patchupGamma ?? 0.5, blockSize: s.patchupBlockSize ?? 2, ...(s.patchupMode ? { mode: s.patchupMode } : {}), ...(s.switchProb !== undefined ? { switchProb: s.switchProb } : {}) },
+        patchup: { gamma: s.patchupGamma ?? 0.5, blockSize: s.patchupBlockSize ?? 2, ...(s.patchupMode ? { mode: s.patchupMode } : {}), ...(s.patchupAlpha !== undefined ? { alpha: s.patchupAlpha } : {}), ...(s.switchProb !== undefined ? { switchProb: s.switchProb } : {}) },
         ...common(s, run),
       }),
     unfit: (all, layers) => (layers.some((l) => spatial(all[l]!)) ? undefined : `PatchUp swaps blocks of feature maps [B,H,W,C]; none of the boundaries ${layers.map((l) => `${l} ${all[l]!.name} [${all[l]!.shape.join(",")}]`).join(", ")} is one`),
   },
-  nfm: { title: "Noisy Feature Mixup", alpha: 1, placement: "eligible", policy: (s: MixSettings, run?: RunLength) => manifoldMixup({ alpha: s.alpha, layers: s.layers, noise: { add: s.noiseAdd ?? 0.4, mult: s.noiseMult ?? 0.2 }, ...common(s, run) }) },
+  nfm: { title: "Noisy Feature Mixup", alpha: 1, placement: "eligible", policy: (s: MixSettings, run?: RunLength) => manifoldMixup({ alpha: s.alpha, layers: s.layers, noise: { add: s.noiseAdd ?? 0.4, mult: s.noiseMult ?? 0.2, ...(s.noiseFixedLevels ? { fixedLevels: true } : {}) }, ...common(s, run) }) },
   regmixup: { title: "RegMixup", alpha: 10, placement: "input", policy: (s: MixSettings, run?: RunLength) => inputMixup({ alpha: s.alpha, ...common(s, run) }), stepOptions: (s) => ({ regMixup: { weight: s.regMixupWeight ?? 1 } }) },
 } as const satisfies Readonly<Record<string, MethodSpec>>;
 

@@ -9,6 +9,7 @@ import { foldIn, key } from "@mmx/random";
 import { parseArgs } from "./args.js";
 import { scheduleChange, TRAIN_OPTIONS, trainConfigFromArgs, type TrainConfig } from "./config.js";
 import { validateConfig } from "./config-schema.js";
+import { METHOD_REGISTRY } from "./methods.js";
 import { MIX_OPTIONS } from "./mix-options.js";
 import { expandCells } from "./sweep/cells.js";
 import { checkSpec } from "./sweep/spec.js";
@@ -29,13 +30,17 @@ describe("mmx train's flags for the mixup algebra", () => {
     const cases: [string[], Partial<TrainConfig>][] = [
       [["--method", "cutmix", "--cutmix-minmax", "0.2,0.6"], { cutmixMinMax: [0.2, 0.6] }],
       [["--method", "cutmix", "--switch-prob", "0.3"], { switchProb: 0.3 }],
+      [["--method", "cutmix", "--switch-prob", "0.5", "--cutmix-alpha", "0.4"], { switchProb: 0.5, cutmixAlpha: 0.4 }],
       [["--method", "patchup", "--switch-prob", "0.7", "--patchup-gamma", "0.3", "--patchup-block-size", "3", "--patchup-mode", "soft", "--patchup-loss"], { switchProb: 0.7, patchupGamma: 0.3, patchupBlockSize: 3, patchupMode: "soft", patchUpLoss: true }],
+      [["--method", "patchup", "--patchup-mode", "soft", "--patchup-alpha", "0.5"], { patchupMode: "soft", patchupAlpha: 0.5 }],
       [["--method", "nfm", "--noise-add", "0.1", "--noise-mult", "0"], { noiseAdd: 0.1, noiseMult: 0 }],
+      [["--method", "nfm", "--noise-fixed-levels"], { noiseFixedLevels: true }],
       [["--method", "regmixup", "--regmixup-weight", "0.5", "--alpha", "20"], { regMixupWeight: 0.5, alpha: 20 }],
       [["--method", "manifold", "--ways", "4", "--no-self-pairs", "--alpha-schedule", "cosine", "--mixup-off-epoch", "3", "--bn-policy", "after", "--mix-at", "tag"], { ways: 4, selfPairs: false, alphaSchedule: "cosine", offEpoch: 3, bn: "after", at: "tag" }],
     ];
     for (const [argv, fields] of cases) expect(configOf(argv), argv.join(" ")).toMatchObject(fields);
     const plain = configOf(["--method", "input", "--ways", "2", "--self-pairs", "--alpha-schedule", "constant"]);
+    expect(configOf(["--method", "nfm", "--no-noise-fixed-levels"])).not.toHaveProperty("noiseFixedLevels");
     for (const field of Object.keys(MIX_OPTIONS)) expect(field in plain, field).toBe(false);
   });
 
@@ -44,9 +49,18 @@ describe("mmx train's flags for the mixup algebra", () => {
       [["--method", "cutmix", "--cutmix-minmax", "0.6,0.2"], "mmx train: --cutmix-minmax must be LO,HI with 0 <= LO <= HI <= 1 (fractions of the image side), got '0.6,0.2'"],
       [["--method", "cutmix", "--cutmix-minmax", "0.5"], "mmx train: --cutmix-minmax must be LO,HI with 0 <= LO <= HI <= 1 (fractions of the image side), got '0.5'"],
       [["--method", "cutmix", "--switch-prob", "1.5"], "mmx train: --switch-prob must be in [0, 1], got '1.5'"],
+      [["--method", "cutmix", "--cutmix-alpha", "0"], "mmx train: --cutmix-alpha must be > 0, got '0'"],
+      [["--method", "cutmix", "--dataset", "fashion-mnist", "--model", "small-cnn", "--cutmix-alpha", "0.5"], "mmx: --cutmix-alpha sets CutMix's α apart from mixup's, which --method cutmix has only with --switch-prob P; without it --alpha is CutMix's"],
+      [["--method", "cutmix", "--dataset", "fashion-mnist", "--model", "small-cnn", "--switch-prob", "0.5", "--cutmix-alpha", "0.5", "--cutmix-minmax", "0.2,0.4"], "mmx: --cutmix-alpha and --cutmix-minmax both choose CutMix's box; give one"],
+      [["--method", "manifold", "--cutmix-alpha", "1"], "mmx: --cutmix-alpha applies to --method cutmix; this run is --method manifold"],
       [["--method", "patchup", "--patchup-gamma", "-0.1"], "mmx train: --patchup-gamma must be in [0, 1], got '-0.1'"],
       [["--method", "patchup", "--patchup-block-size", "0"], "mmx train: --patchup-block-size must be >= 1, got '0'"],
       [["--method", "patchup", "--patchup-mode", "sof"], "mmx train: --patchup-mode: unknown value 'sof' (did you mean 'soft'?); valid values: 'hard' or 'soft'"],
+      [["--method", "patchup", "--patchup-mode", "soft", "--patchup-alpha", "0"], "mmx train: --patchup-alpha must be > 0, got '0'"],
+      [["--method", "patchup", "--patchup-mode", "soft", "--patchup-alpha", "two"], "mmx train: --patchup-alpha must be a number, got 'two'"],
+      [["--method", "patchup", "--dataset", "fashion-mnist", "--model", "small-cnn", "--patchup-alpha", "1"], "mmx: --patchup-alpha is soft PatchUp's α; it needs --patchup-mode soft (hard PatchUp swaps the blocks whole)"],
+      [["--method", "patchup", "--dataset", "fashion-mnist", "--model", "small-cnn", "--patchup-mode", "hard", "--patchup-alpha", "1"], "mmx: --patchup-alpha is soft PatchUp's α; it needs --patchup-mode soft (hard PatchUp swaps the blocks whole)"],
+      [["--method", "manifold", "--patchup-alpha", "1"], "mmx: --patchup-alpha applies to --method patchup; this run is --method manifold"],
       [["--method", "nfm", "--noise-mult", "-1"], "mmx train: --noise-mult must be >= 0, got '-1'"],
       [["--method", "regmixup", "--regmixup-weight", "x"], "mmx train: --regmixup-weight must be a number, got 'x'"],
       [["--ways", "1"], "mmx train: --ways must be >= 2, got '1'"],
@@ -57,6 +71,7 @@ describe("mmx train's flags for the mixup algebra", () => {
       [["--alpha-schedule", "linear"], "mmx train: --alpha-schedule: unknown value 'linear'; valid values: 'constant' or 'cosine'"],
       [["--method", "manifold", "--switch-prob", "0.5"], "mmx: --switch-prob applies to --method cutmix, --method patchup; this run is --method manifold"],
       [["--method", "input", "--noise-add", "0.1"], "mmx: --noise-add applies to --method nfm; this run is --method input"],
+      [["--method", "manifold", "--noise-fixed-levels"], "mmx: --noise-fixed-levels applies to --method nfm; this run is --method manifold"],
       [["--method", "patchup", "--cutmix-minmax", "0.1,0.2"], "mmx: --cutmix-minmax applies to --method cutmix; this run is --method patchup"],
       [["--method", "manifold", "--patchup-loss"], "mmx: --patchup-loss applies to --method cutmix, --method patchup; this run is --method manifold"],
       [["--method", "nfm", "--regmixup-weight", "1"], "mmx: --regmixup-weight applies to --method regmixup; this run is --method nfm"],
@@ -81,6 +96,16 @@ describe("mmx train's flags for the mixup algebra", () => {
       expect(line, spec.name).toBeDefined();
       if (methods.length === 1) expect(line, spec.name).toContain(`${methods[0]}:`);
     }
+    // Every flag of the algebra says its default, the mixing flags beside them too.
+    for (const name of [...Object.values(MIX_OPTIONS).map((o) => o.spec.name), "method", "alpha", "lambda-mode", "lambda-max", "label-smoothing", "layers"]) {
+      expect(help.split("\n").find((l) => l.startsWith(`  --${name} `)), name).toMatch(/\(default: [^)]/);
+    }
+    for (const [method, { alpha }] of Object.entries(METHOD_REGISTRY)) if (alpha > 0) expect(help).toContain(`${alpha} for ${method}`);
+    // mmx reproduce --methods names every method, each with its default α.
+    const reproduceHelp = (await run(["reproduce", "--help"])).stdout;
+    const methodsLine = reproduceHelp.split("\n").find((l) => l.startsWith("  --methods "))!;
+    for (const [method, { alpha }] of Object.entries(METHOD_REGISTRY)) expect(methodsLine, method).toContain(alpha > 0 ? `${method} (α ${alpha})` : method);
+    expect(methodsLine).toContain("(default: none,input,manifold)");
   });
 
   it("a saved config checks each field and its fit to the method, naming the field", () => {
@@ -92,6 +117,10 @@ describe("mmx train's flags for the mixup algebra", () => {
       [{ selfPairs: "no" as never }, "field 'selfPairs' is \"no\"; it must be true or false"],
       [{ bn: "batch" as never }, "field 'bn' is \"batch\"; it must be one of 'mixed', 'clean' or 'after'"],
       [{ noiseAdd: 0.3 }, "is inconsistent: 'noiseAdd' applies to method 'nfm', not method 'manifold'"],
+      [{ method: "cutmix", alpha: 1, layers: [0], layerNames: ["input"], cutmixAlpha: 0.5 }, "is inconsistent: 'cutmixAlpha' sets CutMix's α apart from mixup's, which --method cutmix has only with 'switchProb' P; without it --alpha is CutMix's"],
+      [{ method: "nfm", noiseFixedLevels: "yes" as never }, "field 'noiseFixedLevels' is \"yes\"; it must be true or false"],
+      [{ method: "patchup", patchupMode: "soft", patchupAlpha: 0 }, "field 'patchupAlpha' is 0; it must be a number > 0"],
+      [{ method: "patchup", patchupAlpha: 1 }, "is inconsistent: 'patchupAlpha' is soft PatchUp's α; it needs 'patchupMode' soft (hard PatchUp swaps the blocks whole)"],
       [{ method: "none", alpha: 0, layers: [], layerNames: [], at: "tag" }, "is inconsistent: 'at' has no effect with method 'none'"],
       [{ ways: 3, lambdaMode: "pair" }, "is inconsistent: 'ways' 3 mixes more than pairs; it cannot be combined with 'lambdaMode' pair"],
     ];
@@ -114,7 +143,7 @@ describe("a sweep passes them through", () => {
     expect(byMethod.manifold).not.toHaveProperty("noiseAdd");
     expect(byMethod.nfm).toMatchObject({ ways: 3, selfPairs: false, noiseAdd: 0.1 });
     for (const field of Object.keys(MIX_OPTIONS)) expect(byMethod.none, field).not.toHaveProperty(field);
-    expect(() => checkSpec({ mixFlags: ["wayz=3"] }, "grid.json")).toThrow(/^grid.json: mixFlags\[0\] must be one of mmx train's mixing flags without dashes \(name=value, or a bare flag\): cutmix-minmax, switch-prob, .*; got "wayz=3"$/);
+    expect(() => checkSpec({ mixFlags: ["wayz=3"] }, "grid.json")).toThrow(/^grid.json: mixFlags\[0\] must be one of mmx train's mixing flags without dashes \(name=value, or a bare flag\): cutmix-minmax, cutmix-alpha, switch-prob, .*; got "wayz=3"$/);
     const bad = checkSpec({ methods: ["manifold"], mixFlags: ["ways=1"] }, "grid.json");
     expect(() => expandCells(bad, "wasm", "grid.json")).toThrow("grid.json: cell 'spirals spiral-net e10 manifold s0': --ways must be >= 2, got '1'");
   });
@@ -152,6 +181,11 @@ describe("the flags reach the training step", () => {
       }
       expect(masks / 200).toBeGreaterThan(0.15);
       expect(masks / 200).toBeLessThan(0.35);
+      // CutMix's own α beside mixup's: the box's area from Beta(0.3, 0.3), the mixup steps' λ from Beta(1, 1).
+      const apart = policyOf(spirals({ ...images, method: "cutmix", alpha: 1, layers: [0], layerNames: ["input"], cutmixAlpha: 0.3, switchProb: 0.5 }));
+      expect(apart.alpha).toBe(1);
+      expect(apart.options.cutmix).toMatchObject({ alpha: 0.3, switchProb: 0.5 });
+      expect(policyOf(spirals({ ...images, method: "cutmix", alpha: 1, layers: [0], layerNames: ["input"], switchProb: 0.5 })).options.cutmix).toMatchObject({ alpha: 1 });
       const patchup = policyOf(spirals({ ...images, method: "patchup", alpha: 2, layers: [1], layerNames: ["map"], patchupGamma: 0.9, patchupBlockSize: 3, patchupMode: "soft", switchProb: 1 }));
       const d = patchup.sample(key(4), list, { epoch: 0, step: 0 });
       if (d.mixing.kind !== "mask") throw new Error("expected a PatchUp mask");
@@ -163,6 +197,44 @@ describe("the flags reach the training step", () => {
       expect(nfm.options.noise).toEqual({ add: 0.1, mult: 0 });
       const noise = nfm.sample(key(5), list.map((b) => ({ ...b, shape: [8, 4] })) as never, { epoch: 0, step: 0 }).mixing.noise!;
       expect(Object.keys(noise)).toEqual(["add"]);
+      // Fixed levels: b_add = 1, so the additive noise is σ_add·N(0, 1) itself, the same draw scaled by 1 / b_add.
+      const fixed = policyOf(spirals({ method: "nfm", alpha: 1, noiseAdd: 0.1, noiseMult: 0, noiseFixedLevels: true }));
+      expect(fixed.options.noise).toEqual({ add: 0.1, mult: 0, fixedLevels: true });
+      const fixedNoise = fixed.sample(key(5), list.map((b) => ({ ...b, shape: [8, 4] })) as never, { epoch: 0, step: 0 }).mixing.noise!;
+      const [scaled, unscaled] = [(noise.add as Array).dataSync(), (fixedNoise.add as Array).dataSync()];
+      const ratio = scaled[0]! / unscaled[0]!;
+      expect(ratio).toBeGreaterThan(0);
+      expect(ratio).toBeLessThan(1);
+      scaled.forEach((v, i) => expect(v / unscaled[i]!).toBeCloseTo(ratio, 4));
+    }));
+
+  it("--patchup-alpha is soft PatchUp's λ ~ Beta(A, A) in the blocks: near 0 or 1 for a small A, near 1/2 for a large one", () =>
+    tidy(() => {
+      const list = imageBoundaries();
+      const images = { dataset: "fashion-mnist", model: "small-cnn", spiralsTrain: 0, spiralsTest: 0 } as const;
+      const blockLambdas = (patchupAlpha: number | undefined) => {
+        const policy = policyOf(spirals({ ...images, method: "patchup", alpha: 2, layers: [1], layerNames: ["map"], patchupGamma: 0.9, patchupMode: "soft", switchProb: 1, ...(patchupAlpha !== undefined ? { patchupAlpha } : {}) }));
+        expect(policy.options.patchup?.alpha).toBe(patchupAlpha);
+        const values: number[] = [];
+        for (let s = 0; s < 40; s++) {
+          const d = policy.sample(key(s), list, { epoch: 0, step: s });
+          if (d.mixing.kind !== "mask") throw new Error("expected a PatchUp mask");
+          values.push(...[...d.mixing.mask.dataSync()].filter((v) => v !== 1));
+        }
+        return values;
+      };
+      const distance = (vs: number[]) => vs.reduce((a, v) => a + Math.abs(v - 0.5), 0) / vs.length;
+      const small = blockLambdas(0.05);
+      const large = blockLambdas(200);
+      expect(small.length).toBeGreaterThan(0);
+      expect(large.length).toBeGreaterThan(0);
+      // Beta(0.05, 0.05) sits at its ends, Beta(200, 200) within a few hundredths of 1/2.
+      expect(distance(small)).toBeGreaterThan(0.4);
+      for (const v of large) expect(Math.abs(v - 0.5)).toBeLessThan(0.1);
+      // Without the flag the library's default α (Beta(2, 2)): neither extreme.
+      const d = distance(blockLambdas(undefined));
+      expect(d).toBeGreaterThan(0.1);
+      expect(d).toBeLessThan(0.3);
     }));
 
   it("RegMixup's weight, PatchUp's objective and the placement options reach trainStep, and change the loss or the program", () =>
@@ -221,10 +293,28 @@ describe("tiny runs with the flags", () => {
     expect(evaluated.code).toBe(0);
   }, 120_000);
 
+  it("--patchup-alpha is recorded and honoured on --resume: 1 epoch and a resume equal 2 epochs straight, and another α differs", async () => {
+    const data = images.filter((a, i) => a !== "--epochs" && images[i - 1] !== "--epochs");
+    const soft = ["--method", "patchup", "--patchup-mode", "soft", "--switch-prob", "1", "--patchup-gamma", "0.9", "--backend", "wasm"];
+    const losses = (out: string) => (JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")).epochs as { trainLoss: number }[]).map((e) => e.trainLoss);
+    const straight = join(tempDir(), "straight");
+    expect((await run(["train", ...data, ...soft, "--patchup-alpha", "0.2", "--epochs", "2", "--out", straight])).code).toBe(0);
+    const split = join(tempDir(), "split");
+    expect((await run(["train", ...data, ...soft, "--patchup-alpha", "0.2", "--epochs", "1", "--out", split])).code).toBe(0);
+    expect(saved(split)).toMatchObject({ patchupMode: "soft", patchupAlpha: 0.2 });
+    const resumed = await run(["train", "--resume", "--out", split, "--epochs", "2", "--quiet"]);
+    expect(resumed.code).toBe(0);
+    expect(saved(split)).toMatchObject({ epochs: 2, patchupAlpha: 0.2 });
+    expect(losses(split)).toEqual(losses(straight));
+    const other = join(tempDir(), "other");
+    expect((await run(["train", ...data, ...soft, "--patchup-alpha", "20", "--epochs", "2", "--out", other])).code).toBe(0);
+    expect(losses(other)[1]).not.toBe(losses(straight)[1]);
+  }, 120_000);
+
   it.each([
     ["cutmix", images, ["--cutmix-minmax", "0.2,0.5", "--switch-prob", "0.5", "--patchup-loss", "--alpha-schedule", "cosine"], { cutmixMinMax: [0.2, 0.5], switchProb: 0.5, patchUpLoss: true, alphaSchedule: "cosine" }],
     ["patchup", images, ["--patchup-gamma", "0.3", "--patchup-block-size", "3", "--patchup-mode", "soft", "--switch-prob", "0.7", "--patchup-loss"], { patchupGamma: 0.3, patchupBlockSize: 3, patchupMode: "soft", switchProb: 0.7, patchUpLoss: true }],
-    ["nfm", [...tiny, "--epochs", "1"], ["--noise-add", "0.1", "--noise-mult", "0.05"], { noiseAdd: 0.1, noiseMult: 0.05 }],
+    ["nfm", [...tiny, "--epochs", "1"], ["--noise-add", "0.1", "--noise-mult", "0.05", "--noise-fixed-levels"], { noiseAdd: 0.1, noiseMult: 0.05, noiseFixedLevels: true }],
     ["regmixup", [...tiny, "--epochs", "1"], ["--regmixup-weight", "0.5", "--alpha", "15"], { regMixupWeight: 0.5, alpha: 15 }],
   ] as const)("mmx train --method %s trains with its flags", async (method, data, flags, expected) => {
     const out = join(tempDir(), method);

@@ -1,5 +1,5 @@
 import { BATCH_STATS_POLICIES, MIX_AT, type BatchStatsPolicy, type MixAt } from "@mmx/mixup";
-import { decimal, getFlag, getList, getNumber, getString, type OptionSpec, type ParsedArgs } from "./args.js";
+import { decimal, getFlag, getList, getNumber, getString, typedOption, type OptionSpec, type ParsedArgs } from "./args.js";
 import { listChoices, UsageError } from "./errors.js";
 import { ALPHA_SCHEDULES, METHOD_REGISTRY, METHODS, PATCHUP_MODES, type AlphaScheduleName, type LambdaMode, type Method, type PatchUpMode } from "./methods.js";
 
@@ -11,6 +11,8 @@ import { ALPHA_SCHEDULES, METHOD_REGISTRY, METHODS, PATCHUP_MODES, type AlphaSch
 export interface MixOptionFields {
   /** CutMix's box sides as fractions [lo, hi] of the image's (`cutmix.minMax`). */
   cutmixMinMax?: [number, number];
+  /** CutMix's own α when its steps are switched with mixup steps (`cutmix.alpha`; default: the run's α). */
+  cutmixAlpha?: number;
   /** The probability of a CutMix / PatchUp step rather than a mixup step (`cutmix.switchProb`, `patchup.switchProb`). */
   switchProb?: number;
   /** PatchUp's γ: about this fraction of the grid is altered (`patchup.gamma`). */
@@ -19,11 +21,15 @@ export interface MixOptionFields {
   patchupBlockSize?: number;
   /** `patchup.mode`: hard swaps the blocks, soft interpolates them. */
   patchupMode?: PatchUpMode;
+  /** Soft PatchUp's λ ~ Beta(α, α) inside the blocks (`patchup.alpha`). */
+  patchupAlpha?: number;
   /** trainStep's `patchUpLoss`: the official PatchUp objective on mask steps. */
   patchUpLoss?: boolean;
   /** Noisy Feature Mixup's levels (`noise.add`, `noise.mult`). */
   noiseAdd?: number;
   noiseMult?: number;
+  /** `noise.fixedLevels`: the levels as given on every step, not scaled by Beta(2, 5) draws. */
+  noiseFixedLevels?: boolean;
   /** RegMixup's weight of the mixed loss (trainStep's `regMixup.weight`). */
   regMixupWeight?: number;
   /** Examples combined per mixed example (`ways`; >= 3 is Dirichlet n-way mixing). */
@@ -54,6 +60,7 @@ interface MixOption<K extends keyof MixOptionFields> {
 }
 
 const fraction = (v: unknown) => (typeof v === "number" && v >= 0 && v <= 1 ? undefined : "must be a number in [0, 1]");
+const above = (min: number) => (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v > min ? undefined : `must be a number > ${min}`);
 const atLeast = (min: number) => (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= min ? undefined : `must be a number >= ${min}`);
 const wholeAtLeast = (min: number) => (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= min ? undefined : `must be a whole number >= ${min}`);
 const oneOf = (choices: readonly string[]) => (v: unknown) => (typeof v === "string" && choices.includes(v) ? undefined : `must be one of ${listChoices(choices)}`);
@@ -69,7 +76,7 @@ function minMax(v: unknown): string | undefined {
 /** One entry per field: its flag, the methods it applies to, how it is read and checked. */
 export const MIX_OPTIONS: { readonly [K in keyof MixOptionFields]-?: MixOption<K> } = {
   cutmixMinMax: {
-    spec: { name: "cutmix-minmax", kind: "list", placeholder: "LO,HI", help: "cutmix: the box's height and width drawn uniformly in [LO, HI] times the image's (timm's cutmix_minmax); replaces the Beta(α, α) box area" },
+    spec: { name: "cutmix-minmax", kind: "list", placeholder: "LO,HI", help: "cutmix: the box's height and width drawn uniformly in [LO, HI] times the image's (timm's cutmix_minmax); replaces the Beta(α, α) box area", defaultText: "none: the box's area is about 1 − λ, λ ~ Beta(α, α)" },
     methods: ["cutmix"],
     read: (args, flag) => {
       const items = getList(args, flag);
@@ -79,6 +86,12 @@ export const MIX_OPTIONS: { readonly [K in keyof MixOptionFields]-?: MixOption<K
       return values as [number, number];
     },
     check: minMax,
+  },
+  cutmixAlpha: {
+    spec: { name: "cutmix-alpha", kind: "number", placeholder: "A", help: "cutmix: with --switch-prob, the box's area is about 1 − λ, λ ~ Beta(A, A), while --alpha is the mixup steps' (timm's cutmix_alpha beside mixup_alpha)", defaultText: "--alpha", min: 0, minExclusive: true },
+    methods: ["cutmix"],
+    read: number<"cutmixAlpha">(),
+    check: above(0),
   },
   switchProb: {
     spec: { name: "switch-prob", kind: "number", placeholder: "P", help: "cutmix, patchup: the probability that a step pastes boxes / swaps blocks rather than mixing with mixup (cutmix: mixup at the input with the same α)", defaultText: "cutmix: every step, patchup: 0.5", min: 0, max: 1 },
@@ -99,13 +112,19 @@ export const MIX_OPTIONS: { readonly [K in keyof MixOptionFields]-?: MixOption<K
     check: wholeAtLeast(1),
   },
   patchupMode: {
-    spec: { name: "patchup-mode", kind: "string", choices: PATCHUP_MODES, help: "patchup: hard swaps the blocks for the partner's, soft interpolates them with λ ~ Beta(2, 2)", defaultText: "hard" },
+    spec: { name: "patchup-mode", kind: "string", choices: PATCHUP_MODES, help: "patchup: hard swaps the blocks for the partner's, soft interpolates them with λ ~ Beta(A, A) (--patchup-alpha)", defaultText: "hard" },
     methods: ["patchup"],
     read: text<"patchupMode">(),
     check: oneOf(PATCHUP_MODES),
   },
+  patchupAlpha: {
+    spec: { name: "patchup-alpha", kind: "number", placeholder: "A", help: "patchup: with --patchup-mode soft, the λ ~ Beta(A, A) that interpolates the blocks", defaultText: "2", min: 0, minExclusive: true },
+    methods: ["patchup"],
+    read: number<"patchupAlpha">(),
+    check: above(0),
+  },
   patchUpLoss: {
-    spec: { name: "patchup-loss", kind: "flag", help: "cutmix, patchup: PatchUp's objective, ρ·ℓ(own) + (1 − ρ)·ℓ(altered part) + ℓ(mixed targets) per example (the official code's)" },
+    spec: { name: "patchup-loss", kind: "flag", help: "cutmix, patchup: PatchUp's objective, ρ·ℓ(own) + (1 − ρ)·ℓ(altered part) + ℓ(mixed targets) per example (the official code's)", defaultText: "off: ℓ(mixed targets) alone" },
     methods: ["cutmix", "patchup"],
     read: (args, flag) => (getFlag(args, flag) ? true : undefined),
     check: boolean,
@@ -121,6 +140,12 @@ export const MIX_OPTIONS: { readonly [K in keyof MixOptionFields]-?: MixOption<K
     methods: ["nfm"],
     read: number<"noiseMult">(),
     check: atLeast(0),
+  },
+  noiseFixedLevels: {
+    spec: { name: "noise-fixed-levels", kind: "flag", help: "nfm: add the noise at --noise-add and --noise-mult on every step, instead of scaling each level by a Beta(2, 5) draw per step as the official code does", defaultText: "off" },
+    methods: ["nfm"],
+    read: (args, flag) => (getFlag(args, flag) ? true : undefined),
+    check: boolean,
   },
   regMixupWeight: {
     spec: { name: "regmixup-weight", kind: "number", placeholder: "W", help: "regmixup: the loss is ℓ(clean) + W·ℓ(mixed) (RegMixup's α is --alpha)", defaultText: "1", min: 0 },
@@ -153,7 +178,7 @@ export const MIX_OPTIONS: { readonly [K in keyof MixOptionFields]-?: MixOption<K
     check: oneOf(ALPHA_SCHEDULES),
   },
   offEpoch: {
-    spec: { name: "mixup-off-epoch", kind: "int", placeholder: "E", help: "train without mixing from epoch E on (0-based: the epochs after the first E)", min: 1 },
+    spec: { name: "mixup-off-epoch", kind: "int", placeholder: "E", help: "train without mixing from epoch E on (0-based: the epochs after the first E)", defaultText: "never: every epoch mixes", min: 1 },
     methods: MIXING,
     read: number<"offEpoch">(),
     check: wholeAtLeast(1),
@@ -192,6 +217,9 @@ const MIXUP_STEP_FIELDS = ["ways", "alphaSchedule"] as const;
 /** Rules between the fields and the rest of the run, in flag words (`flag` names a field as the user gave it). */
 function crossCheck(c: MixOptionFields & { method: Method; lambdaMode?: LambdaMode }, flag: (f: keyof MixOptionFields | "lambdaMode") => string): string | undefined {
   if ((c.ways ?? 2) > 2 && c.lambdaMode === "pair") return `${flag("ways")} ${c.ways} mixes more than pairs; it cannot be combined with ${flag("lambdaMode")} pair`;
+  if (c.patchupAlpha !== undefined && c.patchupMode !== "soft") return `${flag("patchupAlpha")} is soft PatchUp's α; it needs ${flag("patchupMode")} soft (hard PatchUp swaps the blocks whole)`;
+  if (c.cutmixAlpha !== undefined && c.cutmixMinMax !== undefined) return `${flag("cutmixAlpha")} and ${flag("cutmixMinMax")} both choose CutMix's box; give one`;
+  if (c.cutmixAlpha !== undefined && c.switchProb === undefined) return `${flag("cutmixAlpha")} sets CutMix's α apart from mixup's, which --method cutmix has only with ${flag("switchProb")} P; without it --alpha is CutMix's`;
   if (c.method === "cutmix" && c.switchProb === undefined) {
     const given = MIXUP_STEP_FIELDS.find((f) => c[f] !== undefined);
     if (given) return `${flag(given)} changes mixup steps, and --method cutmix has none without ${flag("switchProb")} P (the probability of a CutMix step)`;
@@ -205,13 +233,13 @@ export function mixOptionsFromArgs(args: ParsedArgs, method: Method, lambdaMode:
   for (const field of FIELDS) {
     const { spec } = MIX_OPTIONS[field];
     if (args.values[spec.name] === undefined) continue;
-    const problem = misfit(field, method, `--${field === "selfPairs" && args.values[spec.name] === false ? "no-self-pairs" : spec.name}`);
+    const problem = misfit(field, method, typedOption(args, spec.name));
     if (problem) throw new UsageError(problem);
     const value = MIX_OPTIONS[field].read(args, spec.name);
     if (value !== undefined) out[field] = value;
   }
   const fields = out as MixOptionFields;
-  const flagOf = (f: keyof MixOptionFields | "lambdaMode") => (f === "lambdaMode" ? "--lambda-mode" : `--${MIX_OPTIONS[f].spec.name}`);
+  const flagOf = (f: keyof MixOptionFields | "lambdaMode") => typedOption(args, f === "lambdaMode" ? "lambda-mode" : MIX_OPTIONS[f].spec.name);
   const problem = crossCheck({ ...fields, method, ...(lambdaMode ? { lambdaMode } : {}) }, flagOf);
   if (problem) throw new UsageError(problem);
   return fields;

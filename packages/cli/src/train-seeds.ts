@@ -18,7 +18,8 @@ import { buildModel, initModel } from "./models.js";
 import { loopPosition, type ProgressSink } from "./progress.js";
 import { acquireRunLock, checkOutFolder } from "./run-folder.js";
 import { checkNoForeignRunFiles, runFiles, type EpochRecord } from "./run-files.js";
-import { makePolicy, makeSchedule, runKeys, type TrainResult } from "./train.js";
+import { methodSpec } from "./methods.js";
+import { makePolicy, makeSchedule, mixStepOptions, runKeys, type TrainResult } from "./train.js";
 
 export interface TrainSeedsOptions {
   /** One run folder per config. */
@@ -27,13 +28,32 @@ export interface TrainSeedsOptions {
   data: LoadedData;
   progress?: ProgressSink;
   label?: string;
+  /** Evaluate on the test split every N epochs and after the last, as `train`'s `evalEvery` (NaN metrics between). */
+  evalEvery?: number;
 }
+
+/**
+ * Why the seeds of a config cannot train as one program, or undefined: its method draws masks or feature noise in
+ * the shape of each seed's own layer (CutMix, PatchUp, Noisy Feature Mixup), which `trainSeeds` refuses.
+ */
+export function vmapSeedsMisfit(config: TrainConfig): string | undefined {
+  const policy = makePolicy(config, 1);
+  if (!policy?.needsShapes) return undefined;
+  const { cutmix, patchup } = policy.options;
+  return `${methodSpec(config.method).title} ${SHAPED_DRAWS[cutmix ? "cutmix" : patchup ? "patchup" : "noise"]} in the shape of each seed's own layer, which seeds trained as one program cannot share`;
+}
+
+/** What each policy option whose draws take a boundary's shape does. */
+const SHAPED_DRAWS: Readonly<Record<"cutmix" | "patchup" | "noise", string>> = { cutmix: "pastes a box per example", patchup: "swaps blocks of a feature map", noise: "adds noise to the mixed features" };
 
 /**
  * Trains runs that differ only in their seed as one program (`trainSeeds` from @mmx/mixup): each seed keeps
  * its own init, data order, augmentation and λ/permutation draws (`runKeys(seed)`, as `train` uses), and every
- * seed mixes at the layer the first seed draws, the one draw they share. Each run gets an ordinary run folder
- * (config, metrics after every epoch, checkpoint), in `train`'s format. No --resume: the runs start fresh.
+ * seed mixes at the layer the first seed draws, the one draw they share. The step takes every option `train`'s
+ * does (`mixStepOptions`: the policy with its λ mode, pairing, ways, α schedule and off epoch, label smoothing,
+ * RegMixup, the placement options); a method whose draws take a layer's shape is refused (`vmapSeedsMisfit`).
+ * Each run gets an ordinary run folder (config, metrics after every epoch, checkpoint), in `train`'s format.
+ * No --resume: the runs start fresh.
  */
 export async function trainSeedRuns(configs: readonly TrainConfig[], opts: TrainSeedsOptions): Promise<TrainResult[]> {
   if (configs.length === 0) throw new UsageError("trainSeedRuns: no configs");
@@ -44,6 +64,8 @@ export async function trainSeedRuns(configs: readonly TrainConfig[], opts: Train
     validateConfig(c, "train");
     if (settings(c) !== settings(first)) throw new UsageError(`trainSeedRuns: config ${i} differs from config 0 in more than its seed`);
   });
+  const misfit = vmapSeedsMisfit(first);
+  if (misfit) throw new UsageError(`trainSeedRuns: method '${first.method}': ${misfit}; train its seeds one run at a time`);
   opts.outs.forEach((o) => checkOutFolder(o));
   await useBackend(first.backend);
   const log = (line: string) => opts.progress?.log(line);
@@ -62,14 +84,13 @@ async function trainLocked(configs: readonly TrainConfig[], opts: TrainSeedsOpti
   opts.outs.forEach((o) => checkNoForeignRunFiles(o));
   const files = opts.outs.map(runFiles);
   const { model, input } = buildModel(config.model, data, config.hidden);
-  const layers = resolveLayers(config.method, config.method === "manifold" ? config.layers.map(String) : undefined, model);
+  const layers = resolveLayers(config.method, methodSpec(config.method).placement === "eligible" ? config.layers.map(String) : undefined, model);
   if (layers.layers.join() !== config.layers.join()) throw new UsageError(`train: its config's layers [${config.layers.join(",")}] are not ${config.method} mixup's for this model ([${layers.layers.join(",")}])`);
   const stepsPerEpoch = batchCount(data.trainCount, config.batch, true);
   if (stepsPerEpoch === 0) throw new UsageError(`--batch ${config.batch} is larger than the training set (${data.trainCount} examples of ${data.name})`);
 
   const optimizer = sgd({ lr: makeSchedule(config, stepsPerEpoch), momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay });
-  const policy = makePolicy(config, stepsPerEpoch);
-  const step = trainSeeds<PyTree, SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, seeds: S, ...(policy ? { policy } : {}) });
+  const step = trainSeeds<PyTree, SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, seeds: S, ...mixStepOptions(config, stepsPerEpoch), donate: true });
   const keys = configs.map((c) => runKeys(c.seed));
   const inits = keys.map((k) => initModel(model, k.init, input, config.hidden));
   let state: TrainState<PyTree, SgdState> = step.init(
@@ -94,7 +115,7 @@ async function trainLocked(configs: readonly TrainConfig[], opts: TrainSeedsOpti
       const x = np.stack(bs.map((b) => b.x));
       const y = np.stack(bs.map((b) => b.y));
       dispose(bs.flatMap((b) => [b.x, b.y]));
-      const r = step(state, x, y, keys.map((k) => foldIn(k.mix, globalStep)));
+      const r = step(state, x, y, keys.map((k) => foldIn(k.mix, globalStep)), { epoch, step: globalStep });
       const losses = r.loss.dataSync();
       dispose([r.loss, x, y]);
       state = r.state;
@@ -121,9 +142,10 @@ async function trainLocked(configs: readonly TrainConfig[], opts: TrainSeedsOpti
     }
     const seconds = (performance.now() - started) / 1000;
     trainSeconds += seconds;
+    const evalNow = (epoch + 1) % (opts.evalEvery ?? 1) === 0 || epoch + 1 === config.epochs;
     for (let s = 0; s < S; s++) {
       const own = step.seed(state, s);
-      const test = evaluate(model, own.params, own.modelState, data.test, input);
+      const test = evalNow ? evaluate(model, own.params, own.modelState, data.test, input) : { error: NaN, nll: NaN, ece: NaN };
       metrics[s]!.push({
         epoch: epoch + 1,
         step: globalStep,

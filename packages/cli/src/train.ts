@@ -137,7 +137,7 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
   if (stepsPerEpoch === 0) throw new UsageError(`--batch ${config.batch} is larger than the training set (${data.trainCount} examples of ${data.name})`);
 
   const optimizer = sgd({ lr: makeSchedule(config, stepsPerEpoch), momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay });
-  const step = trainStep<PyTree, SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, ...mixStepOptions(config, stepsPerEpoch) });
+  const step = trainStep<PyTree, SgdState>({ model, loss: config.loss === "bce" ? bceSoftmax : softCrossEntropy, optimizer, ...mixStepOptions(config, stepsPerEpoch), donate: true });
   const keys = runKeys(config.seed);
 
   let state: TrainState<PyTree, SgdState>;

@@ -21,10 +21,10 @@ describe("labels outside [0, classes), or not whole numbers", () => {
       expect(() => nll(np.zeros([4, 3]), y)).toThrow(outside("nll", bad, at, 3));
       expect(() => mixup(1, 0.5)(f)(params, x, y, [1, 0, 3, 2])).toThrow(outside("mixup", bad, at, 3));
       for (const policy of [undefined, inputMixup({ alpha: 1 }), manifoldMixup({ alpha: 2, layers: model.paperBoundaries })]) {
-        const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), ...(policy ? { policy } : {}) });
+        const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), ...(policy ? { policy } : {}), donate: true });
         const state = step.init(model.init(key(1), [-1, 4]).params);
         expect(() => step(state, x, y, key(2))).toThrow(outside("trainStep", bad, at, 3));
-        // A refused step frees nothing: the state is still usable.
+        // A refused step frees nothing, even one that donates: the state is still usable.
         const ok = step(state, x, np.array([0, 1, 2, 0], { dtype: "int32" }), key(2));
         expect(Number.isFinite(ok.loss.item())).toBe(true);
         dispose([ok.loss, ok.state.params, ok.state.opt]);

@@ -4,8 +4,8 @@ import { bceSoftmax } from "@mmx/losses";
 import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
 import { key } from "@mmx/random";
-import { trainSeeds } from "./index.js";
-import { batchOf, checkSeedsAgainstLoneRuns, SEEDS, SEEDS_CASES, seedsProgram, SMALL_CNN_CASE } from "./testing-only/seeds-vs-lone.js";
+import { manifoldMixup, trainSeeds } from "./index.js";
+import { batchOf, checkSeedsAgainstLoneRuns, SEEDS, SEEDS_CASES, SEEDS_OPTION_CASES, seedsProgram, SMALL_CNN_CASE } from "./testing-only/seeds-vs-lone.js";
 
 /**
  * S seeds trained by one vmapped program equal S lone trainStep runs given the same keys, where each lone
@@ -32,6 +32,15 @@ for (const backend of plan.run) {
   });
 }
 
+describe("trainSeeds with the options of the mixup algebra it takes (cpu)", () => {
+  beforeAll(async () => {
+    await setBackend("cpu");
+  });
+  for (const c of SEEDS_OPTION_CASES) {
+    it(`equals ${SEEDS} lone trainStep runs given the same options: ${c.name}`, () => checkSeedsAgainstLoneRuns(c));
+  }
+});
+
 describe("trainSeeds of a CNN: each convolution is one grouped convolution over the seeds", () => {
   beforeAll(async () => {
     await setBackend("cpu");
@@ -53,6 +62,9 @@ describe("trainSeeds: bad input", () => {
     const model = nn.mlp([4, 3]);
     const optimizer = sgd({ lr: 0.1 });
     expect(() => trainSeeds({ model, loss: bceSoftmax, optimizer, seeds: 0 })).toThrow(/trainSeeds: seeds must be a positive integer, got 0/);
+    const noisy = manifoldMixup({ alpha: 1, layers: [0, 1], noise: { add: 0.1 } });
+    expect(() => trainSeeds({ model, loss: bceSoftmax, optimizer, seeds: 2, policy: noisy })).toThrow(/^trainSeeds: the policy's noise draws masks or noise per boundary shape/);
+    const scheduled = trainSeeds({ model, loss: bceSoftmax, optimizer, seeds: 2, policy: manifoldMixup({ alpha: 1, layers: [0], offEpoch: 3 }) });
     const step = trainSeeds({ model, loss: bceSoftmax, optimizer, seeds: 2 });
     const p = model.init(key(0), [-1, 4]).params;
     expect(() => step.init([p])).toThrow(/trainSeeds.init: params lists 1 entries for 2 seeds/);
@@ -64,6 +76,7 @@ describe("trainSeeds: bad input", () => {
     expect(() => step(state, xs, ys, [key(0)])).toThrow(/trainSeeds: keys must list one key per seed \(2\), got 1/);
     const bad = np.stack([y, np.array([0, 1, 2, 3], { dtype: "int32" })]);
     expect(() => step(state, xs, bad, [key(0), key(1)])).toThrow(/trainSeeds: label 3/);
+    expect(() => scheduled(state, xs, ys, [key(0), key(1)])).toThrow(/^trainSeeds: the policy's offEpoch needs the progress: call step\(state, x, y, keys, \{ epoch, step \}\)$/);
     expect(() => step.seed(state, 2)).toThrow(/trainSeeds.seed: seed index 2 is not in \[0, 2\)/);
     dispose([p, state.params, state.opt, x, y, xs, ys, bad]);
   });

@@ -3,7 +3,10 @@ import { checkLabels } from "@mmx/losses";
 import type { OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import type { BoundaryRef } from "./boundaries.js";
-import { stepFunction, type TrainState, type TrainStepOptions } from "./train-step.js";
+import type { Mixing, MixingKind } from "./mixing.js";
+import type { Progress } from "./policy-options.js";
+import { LiveStates } from "./train-step-live-states.js";
+import { stepFunction, type MixingArrays, type TrainState, type TrainStepOptions } from "./train-step.js";
 
 export interface TrainSeedsOptions<P = PyTree, S extends OptimizerState = OptimizerState> extends TrainStepOptions<P, S> {
   /** How many seeds train at once (S >= 1): every leaf of the state carries a leading seed axis [S, ...]. */
@@ -25,12 +28,15 @@ export interface SeedsStepResult<P = PyTree, S extends OptimizerState = Optimize
 }
 
 export interface TrainSeeds<P = PyTree, S extends OptimizerState = OptimizerState> {
-  /** One step of every seed: keys[s] drives seed s's draws (see `trainSeeds` for the streams). */
-  (state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[]): SeedsStepResult<P, S>;
+  /**
+   * One step of every seed: keys[s] drives seed s's draws (see `trainSeeds` for the streams); `at` (the epoch and
+   * global step, the same for every seed) is needed by a policy with an α schedule or an off epoch.
+   */
+  (state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[], at?: Progress): SeedsStepResult<P, S>;
   /** The first state: each seed's params (and model state) stacked, with fresh optimizer states. */
   init(params: readonly P[], modelStates?: readonly PyTree[]): TrainState<P, S>;
   /** For tools: the program this step would run on these inputs (the seeds' vmapped step), traced; nothing runs, nothing is freed. */
-  lower(state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[]): ClosedJaxpr;
+  lower(state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[], at?: Progress): ClosedJaxpr;
   /** Seed s's own state, unstacked (new arrays; the stacked state is unchanged). */
   seed(state: TrainState<P, S>, s: number): TrainState<P, S>;
   /** How many programs were compiled: one per layer used so far (and one for clean steps). */
@@ -42,26 +48,33 @@ const row = (x: Array, s: number): Array => np.squeeze(np.slice(x, [s, ...x.shap
 
 /**
  * S training runs of one model as one jitted program: `trainStep`'s step mapped by `vmap` over the
- * seeds' params, optimizer states, model states (batch-norm statistics), batches, λ and permutations.
+ * seeds' params, optimizer states, model states (batch-norm statistics), batches, λ (or Dirichlet weights) and
+ * permutations. Every option of `trainStep` that shapes the step (label smoothing, RegMixup, PatchUp's objective,
+ * the placement options) applies to every seed alike.
  *
- * The random streams, for a step given keys k_0 … k_{S-1}: seed s draws `policy.sample(k_s, B)` exactly as
+ * The random streams, for a step given keys k_0 … k_{S-1}: seed s draws `policy.sample(k_s, B, at)` exactly as
  * `trainStep` does with key k_s, and mixes with its own λ and permutation; the layer is shared, because it
  * chooses the program: every seed mixes at the layer seed 0 drew. So seed 0 takes the very steps a lone
  * `trainStep` run with its keys takes, and seed s > 0 those of a lone run whose layer draws are replaced by
- * seed 0's (for input mixup, or a single eligible layer, every seed equals its lone run). The initial
- * params, data order and augmentation are the caller's, per seed.
+ * seed 0's (for input mixup, or a single eligible layer, every seed equals its lone run). An α schedule and an
+ * off epoch read the progress, the same for every seed. Masks and feature noise (CutMix, PatchUp, Noisy Feature
+ * Mixup) are refused: their draws take the shape of each seed's own layer, and a mask step of one seed beside a
+ * mixup step of another would ask for two programs. The initial params, data order and augmentation are the
+ * caller's, per seed.
  */
 export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState>(opts: TrainSeedsOptions<P, S>): TrainSeeds<P, S> {
   const { policy, optimizer, seeds } = opts;
   if (!(Number.isInteger(seeds) && seeds >= 1)) throw new RangeError(`trainSeeds: seeds must be a positive integer, got ${String(seeds)}`);
-  // Seeds share one program, so they share its mixing kind: λ mixing only (a mask or noise is drawn per boundary
-  // shape and per step, a schedule per epoch, and seeds' draws of those could ask for different programs).
-  if (policy?.needsShapes || policy?.usesProgress) {
-    throw new TypeError("trainSeeds: the policy draws masks, noise or a schedule (cutmix, patchup, noise, alphaSchedule, offEpoch); trainSeeds mixes by λ only: train such seeds with trainStep");
+  if (policy?.needsShapes) {
+    const o = policy.options;
+    const what = o.cutmix ? "cutmix" : o.patchup ? "patchup" : "noise";
+    throw new TypeError(`trainSeeds: the policy's ${what} draws masks or noise per boundary shape, which seeds mixing at one layer cannot share; trainSeeds mixes by λ or Dirichlet weights: train such seeds with trainStep`);
   }
   const shared = opts.sharedBatch ?? false;
   if (typeof shared !== "boolean") throw new TypeError(`trainSeeds: sharedBatch must be true or false, got ${JSON.stringify(shared)}`);
-  const donating = opts.donate ?? true;
+  const donating = opts.donate ?? false;
+  if (typeof donating !== "boolean") throw new TypeError(`trainSeeds: donate must be true or false, got ${JSON.stringify(donating)}`);
+  const live = donating ? null : new LiveStates("trainSeeds");
   const made = new WeakSet<object>();
   const own = <T>(t: T): T => {
     for (const leaf of tree.leaves(t)) if (leaf instanceof DeviceArray) made.add(leaf);
@@ -71,17 +84,17 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
   const one = stepFunction(opts, (c) => (classes = c));
   const batchAxis = shared ? null : 0;
   const program = jit(
-    (layer: BoundaryRef | null, params: P, opt: S, modelState: PyTree, x: Array, y: Array, lambda: Array, perm: Array) =>
-      vmap((p: P, o: S, m: PyTree, xs: Array, ys: Array, l: Array, pm: Array) => one(layer, layer === null ? null : "lerp", p, o, m, xs, ys, { lambda: l }, pm), { inAxes: [0, 0, 0, batchAxis, batchAxis, 0, 0] })(
+    (layer: BoundaryRef | null, kind: MixingKind | null, params: P, opt: S, modelState: PyTree, x: Array, y: Array, mixArrays: MixingArrays, perm: Array) =>
+      vmap((p: P, o: S, m: PyTree, xs: Array, ys: Array, mx: MixingArrays, pm: Array) => one(layer, kind, p, o, m, xs, ys, mx, pm), { inAxes: [0, 0, 0, batchAxis, batchAxis, 0, 0] })(
         params,
         opt,
         modelState,
         x,
         y,
-        lambda,
+        mixArrays,
         perm,
       ) as TrainState<P, S> & { loss: Array },
-    { staticArgnums: [0] },
+    { staticArgnums: [0, 1] },
   );
   type Args = Parameters<typeof program>;
 
@@ -100,18 +113,34 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
     return batch;
   };
 
-  /** The program's arguments for one step: the seeds' draws on the host (λ, permutations, the shared layer). */
-  const prepare = (state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[]): { args: Args; layer: BoundaryRef | null } => {
+  /** Every array of a draw: its permutation and its mixing's λ or weights. */
+  const drawArrays = (d: { perm: Array; mixing: Mixing }): Array[] => tree.leaves([d.perm, d.mixing]).filter((l): l is Array => l instanceof Array);
+  /** The program's arguments for one step: the seeds' draws on the host (λ or weights, permutations, the shared layer). */
+  const prepare = (state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[], at: Progress | undefined): { args: Args; layer: BoundaryRef | null } => {
     const batch = checkInputs(state, x, y, keys);
-    const sampled = policy && policy.alpha > 0 ? keys.map((k) => policy.sample(k, batch)) : null;
-    // A draw that does not mix (an inactive one) is λ = 1 with the identity: the seeds still share seed 0's layer.
+    if (policy?.usesProgress && at === undefined) throw new RangeError(`trainSeeds: the policy's ${policy.options.alphaSchedule ? "alphaSchedule" : "offEpoch"} needs the progress: call step(state, x, y, keys, { epoch, step })`);
+    const sampled = policy ? keys.map((k) => policy.sample(k, batch, at)) : null;
+    // The progress is shared, so every seed's draw is active or none is; an inactive draw trains clean, at seed 0's layer.
     const draws = sampled && sampled[0]!.active ? sampled : null;
-    if (sampled && !draws) dispose(sampled.flatMap((d) => (typeof d.lambda === "number" ? [d.perm] : [d.perm, d.lambda])));
+    if (sampled && !draws) dispose(sampled.flatMap(drawArrays));
+    const kind = draws ? draws[0]!.mixing.kind : null;
+    if (draws && draws.some((d) => d.mixing.kind !== kind || !d.active)) {
+      dispose(draws.flatMap(drawArrays));
+      throw new Error("trainSeeds: the seeds' draws differ in how they mix; a policy without masks or noise draws alike for every seed");
+    }
     const layer = draws ? draws[0]!.layer : null;
-    const lambda = draws ? np.stack(draws.map((d) => (typeof d.lambda === "number" ? np.array(d.lambda) : d.lambda))) : np.full([seeds], 1);
-    const perm = draws ? np.stack(draws.map((d) => d.perm)) : np.broadcastTo(np.reshape(np.arange(batch), [1, batch]), [seeds, batch]);
-    if (draws) dispose(draws.flatMap((d) => (typeof d.lambda === "number" ? [d.perm] : [d.perm, d.lambda])));
-    const args: Args = [layer, state.params, state.opt, state.modelState, x, y, lambda, perm];
+    // The mixing's arrays stacked on a seed axis (a number, such as a per-batch λ, becomes a scalar first).
+    const fieldsOf = ({ kind: _kind, ...fields }: Mixing) => tree.map((v: number | Array) => (typeof v === "number" ? np.array(v) : v), fields as PyTree) as MixingArrays;
+    const stacked = (d: NonNullable<typeof draws>): { mixArrays: MixingArrays; perm: Array } => {
+      const flat = d.map((one) => tree.flatten(fieldsOf(one.mixing)));
+      const leaves = flat.map(([l]) => l as Array[]);
+      const out = { mixArrays: tree.unflatten(flat[0]![1], leaves[0]!.map((_, i) => np.stack(leaves.map((l) => l[i]!)))) as MixingArrays, perm: np.stack(d.map((one) => one.perm)) };
+      dispose([...leaves.flat(), ...d.map((one) => one.perm)]);
+      return out;
+    };
+    // Clean steps: λ = 1 and the identity (the program ignores them).
+    const { mixArrays, perm } = draws ? stacked(draws) : { mixArrays: { lambda: np.full([seeds], 1) }, perm: np.broadcastTo(np.reshape(np.arange(batch), [1, batch]), [seeds, batch]) };
+    const args: Args = [layer, kind, state.params, state.opt, state.modelState, x, y, mixArrays, perm];
     if (y.dtype === "int32" && y.ndim === (shared ? 1 : 2)) {
       // As trainStep: labels are checked on the host, since one outside [0, classes) would make a zero target row.
       const flat = shared ? y : np.reshape(y, [y.size]);
@@ -119,7 +148,7 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
         if (classes === undefined) program.lower(...args);
         checkLabels(flat, classes!, "trainSeeds");
       } catch (e) {
-        dispose([lambda, perm]);
+        release(args);
         throw e;
       } finally {
         if (flat !== y) flat.dispose();
@@ -127,21 +156,24 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
     }
     return { args, layer };
   };
-  /** Frees what `prepare` made: λ and the permutations. */
-  const release = (args: Args) => dispose([args[6], args[7]]);
+  /** Frees what `prepare` made: the mixing arrays and the permutations. */
+  const release = (args: Args) => dispose(tree.leaves([args[7], args[8]]) as Array[]);
 
-  const step = ((state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[]): SeedsStepResult<P, S> => {
-    const { args, layer } = prepare(state, x, y, keys);
+  const step = ((state: TrainState<P, S>, x: Array, y: Array, keys: readonly Key[], at?: Progress): SeedsStepResult<P, S> => {
+    const { args, layer } = prepare(state, x, y, keys, at);
     const out = own(program(...args) as TrainState<P, S> & { loss: Array });
     release(args);
     if (donating) {
       const kept = new Set(tree.leaves([out, x, y]));
-      dispose(tree.leaves([state.params, state.opt, state.modelState]).filter((l) => made.has(l as object) && !kept.has(l)), { by: "donated to trainSeeds: step(state) consumes the state passed to it; keep the one it returns (or pass donate: false)" });
+      dispose(tree.leaves([state.params, state.opt, state.modelState]).filter((l) => made.has(l as object) && !kept.has(l)), { by: "donated to trainSeeds({ donate: true }), whose step(state) frees the state passed to it (use the state it returns)" });
+    } else {
+      const given = new Set(tree.leaves([state.params, state.opt, state.modelState, x, y]));
+      live!.made(tree.leaves([out.params, out.opt, out.modelState]).filter((l) => !given.has(l)));
     }
     return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer };
   }) as TrainSeeds<P, S>;
-  step.lower = (state, x, y, keys) => {
-    const { args } = prepare(state, x, y, keys);
+  step.lower = (state, x, y, keys, at) => {
+    const { args } = prepare(state, x, y, keys, at);
     try {
       return program.lower(...args);
     } finally {

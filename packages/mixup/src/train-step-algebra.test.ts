@@ -18,7 +18,7 @@ describe("trainStep with every mixing kind", () => {
   it("one program per (boundary, kind) used, however many steps: masks, λ and noise are program inputs", () => {
     const model = convModel();
     const policy = manifoldMixup({ alpha: 1, layers: [0, "c"], cutmix: { alpha: 1 }, noise: { add: 0.05, mult: 0.05 } });
-    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.05 }), policy });
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.05 }), policy, donate: true });
     const { x, y } = images(6);
     let state = step.init(model.init(key(0), [-1, 6, 6, 2]).params);
     const used = new Set<string>();
@@ -31,7 +31,7 @@ describe("trainStep with every mixing kind", () => {
     }
     expect(used).toEqual(new Set(["0|lerp", "c|lerp", "0|mask"]));
     expect(step.programs).toBe(used.size);
-    // Steps after every program exists hold the tensor count flat: the draws' arrays are freed.
+    // Steps after every program exists hold the tensor count flat: the draws' arrays are freed, each old state donated.
     const before = memory().numTensors;
     for (let i = 30; i < 50; i++) {
       const r = step(state, x, y, foldIn(key(1), i));
@@ -74,7 +74,7 @@ describe("trainStep with every mixing kind", () => {
     const model = nn.mlp([4, 8, 3]);
     for (const lambdaMode of LAMBDA_MODES) {
       for (const ways of lambdaMode === "pair" ? [2] : [2, 3]) {
-        const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy: manifoldMixup({ alpha: 1, layers: model.paperBoundaries, lambdaMode, ways, selfPairs: false }) });
+        const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy: manifoldMixup({ alpha: 1, layers: model.paperBoundaries, lambdaMode, ways, selfPairs: false }), donate: true });
         let state = step.init(model.init(key(0), [-1, 4]).params);
         for (const [i, batch] of [1, 2, 3, 5, 8, 3].entries()) {
           const x = np.array(Float32Array.from({ length: batch * 4 }, (_, j) => Math.cos(j + i)), { shape: [batch, 4] });
@@ -126,7 +126,7 @@ describe("trainStep options: RegMixup, label smoothing, the off epoch", () => {
 
   it("offEpoch and α schedules: the step trains clean where the policy is off, and asks for the progress", () => {
     const model = nn.mlp([4, 8, 3]);
-    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy: manifoldMixup({ alpha: 1, layers: model.paperBoundaries, offEpoch: 2, alphaSchedule: ({ epoch }) => epoch }) });
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy: manifoldMixup({ alpha: 1, layers: model.paperBoundaries, offEpoch: 2, alphaSchedule: ({ epoch }) => epoch }), donate: true });
     const x = np.array(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)), { shape: [4, 4] });
     const y = np.array([0, 1, 2, 0], { dtype: "int32" });
     let state = step.init(model.init(key(0), [-1, 4]).params);

@@ -22,7 +22,7 @@ function blobs(n: number) {
 describe("trainStep", () => {
   it("trains with manifold mixup: the loss falls, one program per eligible layer", () => {
     const model = nn.mlp([4, 16, 16, 3]);
-    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.5, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.5, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }), donate: true });
     const { x, y } = blobs(24);
     let state = step.init(model.init(key(0), [-1, 4]).params);
     const losses: number[] = [];
@@ -40,14 +40,15 @@ describe("trainStep", () => {
     dispose([state.params, state.opt, x, y]);
   });
 
-  it("callAsync takes the same steps as the plain call", async () => {
+  it("callAsync takes the same steps as the plain call, and donates where asked", async () => {
     const model = nn.mlp([4, 8, 3]);
-    const make = () => trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.3, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
-    const [plain, awaited] = [make(), make()];
+    const make = (donate: boolean) => trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.3, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }), donate });
+    const [plain, awaited] = [make(false), make(true)];
     const { x, y } = blobs(12);
     const params = model.init(key(4), [-1, 4]).params;
     let a = plain.init(tree.map((p: Array) => np.add(p, 0), params));
     let b = awaited.init(tree.map((p: Array) => np.add(p, 0), params));
+    const firsts: (typeof a)[] = [];
     for (let i = 0; i < 3; i++) {
       const ra = plain(a, x, y, foldIn(key(5), i));
       const rb = await awaited.callAsync(b, x, y, foldIn(key(5), i));
@@ -55,8 +56,12 @@ describe("trainStep", () => {
       expect(rb.loss.item()).toBeCloseTo(ra.loss.item(), 6);
       dispose([ra.loss, rb.loss]);
       [a, b] = [ra.state, rb.state];
+      if (i === 0) firsts.push(a, b);
     }
     const [leavesA, leavesB] = [tree.leaves(a.params) as Array[], tree.leaves(b.params) as Array[]];
+    // The first step's states: the donating step's was freed by the next step, the other one still trains.
+    await expect(awaited.callAsync(firsts[1]!, x, y, key(6))).rejects.toThrow(/was donated to trainStep/);
+    expect(Number.isFinite(plain(firsts[0]!, x, y, key(6)).loss.item())).toBe(true);
     leavesA.forEach((leaf, i) => assertAllClose(leavesB[i]!.dataSync(), leaf.dataSync(), { rtol: 1e-6, atol: 1e-7 }));
     dispose([a.params, a.opt, b.params, b.opt, params, x, y]);
   });
@@ -77,10 +82,9 @@ describe("trainStep", () => {
         return bceSoftmax(out, targets);
       })(params);
       const expected = applyUpdates(params, optimizer.update(grads, optimizer.init(params), params).updates);
-      // With trainStep (which frees the state it is given: pass a copy).
+      // With trainStep.
       const step = trainStep({ model, loss: bceSoftmax, optimizer, policy });
-      const copy = tree.map((a: Array) => np.add(a, 0), params);
-      const got = step(step.init(copy), x, y, k).state.params;
+      const got = step(step.init(params), x, y, k).state.params;
       const [e, def] = tree.flatten(expected);
       const [g] = tree.flatten(got);
       tree.leafPaths(def).forEach((path, i) => assertAllClose((g[i] as Array).dataSync(), (e[i] as Array).dataSync(), { rtol: 1e-5, atol: 1e-6, what: path }));
@@ -100,9 +104,9 @@ describe("trainStep", () => {
     dispose([r.state.params, r.state.opt, r.state.modelState, r.loss, x, y]);
   });
 
-  it("keeps the tensor count flat over many steps", () => {
+  it("with donate: true keeps the tensor count flat over many steps of a loop that never yields", () => {
     const model = nn.mlp([4, 8, 3]);
-    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }), donate: true });
     const { x, y } = blobs(6);
     let state = step.init(model.init(key(0), [-1, 4]).params);
     const run = (n: number, from: number) => {

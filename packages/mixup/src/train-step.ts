@@ -8,6 +8,7 @@ import { mixup } from "./mixup.js";
 import { patchUpTerm } from "./patchup-loss.js";
 import { checkPlacement, type PlacementOptions } from "./placement.js";
 import type { MixupPolicy, Progress } from "./policy.js";
+import { LiveStates } from "./train-step-live-states.js";
 
 /** A Mixing without its kind: the arrays a jitted step takes as inputs (the kind is a static argument). */
 export type MixingArrays = { [key: string]: Array | { [key: string]: Array } };
@@ -27,12 +28,13 @@ export interface TrainStepOptions<P = PyTree, S extends OptimizerState = Optimiz
   /** Where the policy's mixing applies (cut or tag, the batch-statistics policy, the warning sink): `mixup`'s options. */
   mixupOptions?: PlacementOptions;
   /**
-   * Whether `step(state, ...)` frees the state it is given once the new one is made (default true), as a jitted
-   * step with JAX's `donate_argnums=(0,)` does: a loop then holds one state, even one that never yields to the
-   * event loop (where the garbage collector cannot free old states in time). Only arrays the step made are freed
+   * Whether `step(state, ...)` frees the state it is given once the new one is made, as a jitted step with JAX's
+   * `donate_argnums=(0,)` does (default false: nothing is freed by the step; old states stay readable and are freed
+   * once unreachable). Donate in a loop that never yields to the event loop: there the garbage collector cannot free
+   * old states until the loop ends, and with donation the loop holds one state. Only arrays the step made are freed
    * (by earlier steps, or `init`'s optimizer state): never the params and model state passed to `init`. Using a
-   * freed state again throws an error that says it was donated. With false nothing is freed by the step and old
-   * states stay readable (they are freed once unreachable).
+   * donated state again throws an error that says so. Without donation, a step that finds 64 of the states it made
+   * still alive warns once (see `LiveStates`).
    */
   donate?: boolean;
   /** Label smoothing ε in [0, 1] of the targets, clean or mixed (applied before mixing; default 0). */
@@ -95,18 +97,21 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
  * A jitted training step: the policy draws (k, how to mix, perm) on the host, then one compiled program per
  * (k, mixing kind) runs forward on the mixed batch, backward, and the optimizer update, threading batch-norm state.
  * The draw's λ, masks, weights and noise enter the program as arrays, so steps do not recompile.
- * The state passed in is donated (see `donate`), so a loop holds one copy; what the user gave `init` is never freed.
+ * With `donate: true` the state passed in is freed by the step, so a loop holds one copy; what the user gave `init`
+ * is never freed.
  */
 export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>(opts: TrainStepOptions<P, S>): TrainStep<P, S> {
   const { policy } = opts;
-  const donating = opts.donate ?? true;
+  const donating = opts.donate ?? false;
+  if (typeof donating !== "boolean") throw new TypeError(`trainStep: donate must be true or false, got ${JSON.stringify(donating)}`);
+  const live = donating ? null : new LiveStates("trainStep");
   /** Arrays this step made (outputs, init's optimizer state): the only ones donation frees. */
   const made = new WeakSet<object>();
   const own = <T>(t: T): T => {
     for (const leaf of tree.leaves(t)) if (leaf instanceof DeviceArray) made.add(leaf);
     return t;
   };
-  const donatedBy = "donated to trainStep: step(state) consumes the state passed to it; keep the one it returns (or pass donate: false)";
+  const donatedBy = "donated to trainStep({ donate: true }), whose step(state) frees the state passed to it (use the state it returns)";
   /** The model's class count (its output's last axis), learnt when the step is first traced. */
   let classes: number | undefined;
   const program = jit(stepFunction(opts, (c) => (classes = c)), { staticArgnums: [0, 1] });
@@ -160,6 +165,9 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
         tree.leaves([state.params, state.opt, state.modelState]).filter((leaf) => made.has(leaf as object) && !kept.has(leaf)),
         { by: donatedBy },
       );
+    } else {
+      const given = new Set(tree.leaves([state.params, state.opt, state.modelState, args[5], args[6]]));
+      live!.made(tree.leaves([out.params, out.opt, out.modelState]).filter((leaf) => !given.has(leaf)));
     }
     return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer, kind };
   };

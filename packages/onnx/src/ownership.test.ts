@@ -1,6 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { grad, hostBufferStats, jit, memory, np, setBackend, type NDArray } from "@mmx/core";
-import { collectUntil, settledTensorCount } from "@mmx/testing/node";
+import { grad, hostBufferStats, jit, memory, np, setBackend, tree, type NDArray } from "@mmx/core";
+import { bceSoftmax } from "@mmx/losses";
+import { manifoldMixup, trainStep } from "@mmx/mixup";
+import * as nn from "@mmx/nn";
+import { sgd } from "@mmx/optim";
+import { foldIn, key } from "@mmx/random";
+import { collectGarbage, collectUntil, settledTensorCount } from "@mmx/testing/node";
 import "./index.js";
 import { readmeLoopSteps, runReadmeLoop } from "../../mixup/src/testing-only/readme-loop.js";
 import { onnxUnderTest } from "./testing-only/under-test.js";
@@ -60,8 +65,29 @@ describe.skipIf(!underTest)("onnx: ownership", () => {
     expect(hostBufferStats().allocated - allocated).toBeLessThanOrEqual(2);
   });
 
+  it("trainStep without donate (the default): every state it made stays readable and unchanged while the collected ones' buffers are reused", async () => {
+    await setBackend("onnx");
+    const model = nn.mlp([2, 4, 2]);
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
+    const xs = np.array([[1, 0], [0, 1], [1, 1], [0, 0]]);
+    const ys = np.array([0, 1, 1, 0], { dtype: "int32" });
+    const first = step.init(model.init(key(0), [-1, 2]).params);
+    const values = (s: typeof first) => tree.leaves([s.params, s.opt]).map((a) => [...(a as NDArray).dataSync()]);
+    const kept = [{ state: first, values: values(first) }];
+    let state = first;
+    const reusedBefore = hostBufferStats().reused;
+    for (let i = 0; i < 200; i++) {
+      ({ state } = step(state, xs, ys, foldIn(key(1), i)));
+      if (i % 20 === 0) kept.push({ state, values: values(state) });
+      if (i % 40 === 39) await collectGarbage();
+    }
+    expect(hostBufferStats().reused).toBeGreaterThan(reusedBefore);
+    for (const k of kept) expect(values(k.state)).toEqual(k.values);
+    expect(Number.isFinite(step(kept[1]!.state, xs, ys, key(2)).loss.item())).toBe(true);
+  });
+
   const steps = readmeLoopSteps("onnx");
-  it(`the README's trainStep loop without dispose: a flat tensor count over ${steps.toLocaleString("en")} steps, init's params never freed`, async () => {
+  it(`the README's trainStep loop (donate: true) without dispose: a flat tensor count over ${steps.toLocaleString("en")} steps, init's params never freed`, async () => {
     const r = await runReadmeLoop("onnx", steps);
     // Before collecting, only the unread losses (one scalar per step) wait for the collector: each old state was
     // donated to the step that consumed it.

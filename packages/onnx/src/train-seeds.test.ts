@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setBackend } from "@mmx/core";
-import { checkSeedsAgainstLoneRuns, SEEDS, SEEDS_CASES, seedsProgram, SMALL_CNN_CASE } from "../../mixup/src/testing-only/seeds-vs-lone.js";
+import { checkSeedsAgainstLoneRuns, SEEDS, SEEDS_CASES, SEEDS_OPTION_CASES, seedsProgram, SMALL_CNN_CASE } from "../../mixup/src/testing-only/seeds-vs-lone.js";
 import { lowerToOnnx } from "./index.js";
 
 /**
@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 describe("onnx: trainSeeds", () => {
-  for (const c of [...SEEDS_CASES, SMALL_CNN_CASE]) {
+  for (const c of [...SEEDS_CASES, ...SEEDS_OPTION_CASES, SMALL_CNN_CASE]) {
     it(`equals ${SEEDS} lone trainStep runs: ${c.name}`, () => checkSeedsAgainstLoneRuns(c));
   }
 

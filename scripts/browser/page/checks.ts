@@ -28,7 +28,7 @@ const values = async (a: Array) => globalThis.Array.from(await a.data(), Number)
  */
 export async function trainsMlp(steps = 40): Promise<CheckResult & { losses: number[] }> {
   const model = nn.mlp([2, 32, 32, 2]);
-  const step = trainStep({ model, loss: softCrossEntropy, optimizer: adam({ lr: 0.02 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
+  const step = trainStep({ model, loss: softCrossEntropy, optimizer: adam({ lr: 0.02 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }), donate: true });
   const cleanLoss = jit((p: nn.ParamTree, xs: Array, ys: Array) => softCrossEntropy(model.apply(p, xs).out, np.oneHot(ys, 2)));
   const { x, y } = spirals({ n: 128 }, key(0));
   let state = step.init(model.init(key(1), [-1, 2]).params);

@@ -36,7 +36,7 @@ function median(xs: number[]): number {
 
 async function timeModel(name: string, model: nn.Model, inputShape: readonly number[], classes: number, sizes: BenchSizes): Promise<StepTime> {
   const batch = inputShape[0]!;
-  const step = trainStep({ model, loss: softCrossEntropy, optimizer: sgd({ lr: 0.01, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
+  const step = trainStep({ model, loss: softCrossEntropy, optimizer: sgd({ lr: 0.01, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }), donate: true });
   const size = inputShape.reduce((a, b) => a * b, 1);
   const x = np.array(normalValues(key(1), [size]), { shape: inputShape as number[] });
   const y = np.array(globalThis.Array.from({ length: batch }, (_, i) => i % classes), { dtype: "int32" });

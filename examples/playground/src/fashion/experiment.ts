@@ -54,7 +54,7 @@ class FashionRun {
     lr: number,
     params: PyTree,
   ) {
-    this.step = trainStep({ model, loss: softCrossEntropy, optimizer: sgd({ lr, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}) });
+    this.step = trainStep({ model, loss: softCrossEntropy, optimizer: sgd({ lr, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}), donate: true });
     this.state = this.step.init(params);
   }
 

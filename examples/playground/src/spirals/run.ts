@@ -52,7 +52,7 @@ export class MethodRun {
     if (known) return known;
     const boundaryOf = (name: string) => this.model.paperBoundaries[this.model.paperBoundaryNames.indexOf(name)]!;
     const policy = this.method.policy(s, boundaryOf);
-    const step = trainStep({ model: this.model, loss: bceSoftmax, optimizer: sgd({ lr: cosine({ base: s.lr, steps: s.steps, final: s.lr / 50 }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}) });
+    const step = trainStep({ model: this.model, loss: bceSoftmax, optimizer: sgd({ lr: cosine({ base: s.lr, steps: s.steps, final: s.lr / 50 }), momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), ...(policy ? { policy } : {}), donate: true });
     this.built.set(key, step);
     return step;
   }

@@ -5,7 +5,7 @@ import { FASHION_MNIST_CLASSES } from "@mmx/data";
 import { formatOptions, getFlag, getList, getNumber, getString, parseArgs, type OptionSpec } from "../args.js";
 import { type BackendChoice, resolveBackend, setRunThreads, threadsPerRun, useBackend } from "../backends.js";
 import type { CliIo } from "../commands.js";
-import { METHODS } from "../methods.js";
+import { METHOD_REGISTRY, METHODS } from "../methods.js";
 import { eligibleSetPlans, methodPlans, PAPER_METHODS, planTitle } from "./method-plans.js";
 import type { LossName } from "../config.js";
 import { UsageError } from "../errors.js";
@@ -19,6 +19,8 @@ import { findings, flatteningLines, formatTable, summarize } from "./table.js";
 import { writePlots } from "./plots.js";
 import { overlapLines } from "./overlap.js";
 import { mapCommand } from "./map-command.js";
+import { checkVmapSeeds } from "./seed-groups.js";
+import { mixFlagsText, REPRODUCE_MIX_OPTIONS, withMixFlags } from "./mix-flags.js";
 import { MAP_OPTIONS, rejectMapFlags } from "./map-grid.js";
 
 export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
@@ -26,11 +28,12 @@ export const REPRODUCE_OPTIONS: readonly OptionSpec[] = [
   { name: "full", kind: "flag", help: "the longer preset of the standard regime: more data, more epochs (tens of minutes)" },
   { name: "preset", kind: "string", choices: ["tiny", "default", "full"], help: "the size of the demo (tiny: seconds, for smoke tests; default: standard and small-data in under 10 minutes on 2 cores, small-data-cnn in under 15; each run prints its predicted time first; full: standard regime only)", defaultText: "default" },
   { name: "epochs", kind: "int", placeholder: "N", help: "train every dataset for N epochs instead of the preset's (the cosine schedule spans the N epochs)", defaultText: "the preset's" },
-  { name: "methods", kind: "list", placeholder: "M,M", help: `the methods compared, from ${METHODS.join(", ")} (each at its default α)`, defaultText: "none,input,manifold" },
+  { name: "methods", kind: "list", placeholder: "M,M", help: `the methods compared, each at its default α (mmx train --method's): ${METHODS.map((m) => (METHOD_REGISTRY[m].alpha > 0 ? `${m} (α ${METHOD_REGISTRY[m].alpha})` : m)).join(", ")}`, defaultText: "none,input,manifold" },
   { name: "eligible-sets", kind: "string", placeholder: "S;S", help: "compare manifold mixup's eligible sets instead of methods, as the paper's Table 5: boundary sets separated by ';', e.g. '{};0;0,1;0,1,2;1,2' ({} is no mixup)" },
   { name: "out", kind: "string", placeholder: "DIR", help: "where runs, summary and plots go", defaultText: "runs/reproduce, or runs/reproduce-small-data" },
   { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends()", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
   { name: "jobs", kind: "int", placeholder: "N", help: "runs trained at once, each in a worker thread (wasm uses one core each; onnx gets cores / N intra-op threads each)", defaultText: "2 (small-data-cnn: 3), or 1 on a 1-core machine", min: 1 },
+  ...REPRODUCE_MIX_OPTIONS,
   { name: "vmap-seeds", kind: "flag", help: "train the seeds of each dataset and method as one vmapped program (each seed keeps its own init, data order and λ; all mix at the first seed's layer draw)" },
   { name: "quiet", kind: "flag", help: "no progress output" },
   ...MAP_OPTIONS,
@@ -156,7 +159,7 @@ const evalNote = (preset: Preset) => preset.plans.filter((p) => (p.evalEvery ?? 
 export function describe(preset: Preset, report: { backend: string; backendReason?: string; seconds: number; jobs: number }): string {
   const plans = preset.plans.map((p) => `${p.dataset} (${p.model}${p.hidden ? ` ${p.hidden.join("-")}` : ""}, ${p.trainSize} train / ${p.testSize} test ${p.dataset === "spirals" ? "points" : "images"}, ${p.epochs} epochs, batch ${p.batch}, SGD lr ${p.lr} ${p.schedule}, FGSM ε=${p.fgsmEps})`);
   return [
-    `mmx reproduce ${preset.regime === "standard" ? "" : `--regime ${preset.regime} `}--preset ${preset.name}${preset.epochsOverride ? ` --epochs ${preset.epochsOverride}` : ""}${comparisonFlag(preset)}: ${preset.methods.map(planTitle).join(" / ")} on ${plans.join(" and ")};`,
+    `mmx reproduce ${preset.regime === "standard" ? "" : `--regime ${preset.regime} `}--preset ${preset.name}${preset.epochsOverride ? ` --epochs ${preset.epochsOverride}` : ""}${comparisonFlag(preset)}${mixFlagsText(preset.methods)}: ${preset.methods.map(planTitle).join(" / ")} on ${plans.join(" and ")};`,
     `seeds ${preset.seeds.join(", ")}; ${[...new Set(preset.plans.map((p) => LOSS_TEXT[p.loss ?? "bce"]))].join(" / ")} training loss, Nesterov momentum 0.9, weight decay 1e-4; ${preset.methods.some((m) => m.layers) ? "manifold mixup mixes at each eligible set given (0 = the input)" : "manifold mixup mixes at the model's mixing set (input and hidden layers)"};${evalNote(preset)}`,
     `backend ${report.backend}${report.backendReason ? ` (${report.backendReason})` : ""}, ${report.jobs} run${report.jobs > 1 ? "s" : ""} at a time; ${formatDuration(report.seconds)} in all. Metrics are the last epoch's (no selection on the test set), mean ± std over the seeds.`,
   ].join(" ");
@@ -182,9 +185,11 @@ export async function reproduceCommand(argv: readonly string[], io: CliIo): Prom
   const methods = getList(args, "methods");
   const sets = getString(args, "eligible-sets");
   if (methods && sets !== undefined) throw new UsageError("mmx reproduce: give --methods or --eligible-sets, not both (an eligible-set comparison is of manifold mixup; {} in it is no mixup)");
-  const compared = methods ? { ...found, methods: methodPlans(methods) } : sets !== undefined ? { ...found, methods: eligibleSetPlans(sets) } : found;
+  const plans = methods ? methodPlans(methods) : sets !== undefined ? eligibleSetPlans(sets) : found.methods;
+  const compared = { ...found, methods: withMixFlags(args, plans) };
   const preset = epochs === undefined ? compared : withEpochs(compared, epochs);
   checkPlans(preset);
+  if (getFlag(args, "vmap-seeds")) checkVmapSeeds(preset);
   const out = getString(args, "out") ?? (regime === "standard" ? "runs/reproduce" : `runs/reproduce-${regime}`);
   checkOutFolder(out);
   makeFolder(out);

@@ -21,6 +21,7 @@ import { mapHeatmapSpec } from "./map-plot.js";
 import { formatMap, mapFindings, MAP_METRICS, mapPoints, type MapPoint } from "./map-table.js";
 import { METHOD_PLAN, type DatasetPlan } from "./presets.js";
 import { probeCosts } from "./time-probe.js";
+import { REPRODUCE_MIX_OPTIONS } from "./mix-flags.js";
 import { makespan, predictionLine, runSeconds, type RunWork } from "./time-model.js";
 
 const WHERE = "mmx reproduce --regime map";
@@ -178,8 +179,10 @@ export function describeMap(grid: MapGrid, r: Pick<MapReport, "backend" | "cells
   ].join(" ");
 }
 
-/** Checked before anything trains: `--epochs` and `--full` mean nothing to the map. */
+/** Checked before anything trains: `--epochs` and `--full` mean nothing to the map, nor do the other regimes' comparison flags. */
 export function rejectNonMapFlags(values: Readonly<Record<string, unknown>>): void {
   if (values.epochs !== undefined) throw new UsageError("mmx reproduce --regime map: --epochs does not apply; give the map's epoch counts with --epochs-grid");
   if (values.full !== undefined) throw new UsageError("mmx reproduce --regime map: --full does not apply; --sizes, --epochs-grid and --seeds choose the grid");
+  const other = ["methods", "eligible-sets", "vmap-seeds", ...REPRODUCE_MIX_OPTIONS.map((o) => o.name)].find((n) => values[n] !== undefined);
+  if (other) throw new UsageError(`mmx reproduce --regime map: ${values[other] === false ? `--no-${other}` : `--${other}`} does not apply; the map compares no, input and manifold mixup, each at its defaults (mmx sweep crosses other methods and flags)`);
 }

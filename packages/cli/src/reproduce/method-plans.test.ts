@@ -4,13 +4,40 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../errors.js";
 import { METHOD_REGISTRY } from "../methods.js";
 import { run, tempDir } from "../test-helpers.js";
+import { validateConfig } from "../config-schema.js";
 import { eligibleSetPlans, methodPlans, PAPER_METHODS, planKey, planTitle } from "./method-plans.js";
+import { checkPlans, runConfig } from "./pipeline.js";
+import { findPreset } from "./presets.js";
 
 describe("--methods", () => {
   it("reads names from the method registry, each at its default α", () => {
     expect(methodPlans(["manifold", "none"])).toEqual([{ method: "manifold", alpha: 2 }, { method: "none", alpha: 0 }]);
     expect(PAPER_METHODS.map((m) => [m.method, m.alpha])).toEqual([["none", 0], ["input", 1], ["manifold", 2]]);
     for (const m of PAPER_METHODS) expect(m.alpha).toBe(METHOD_REGISTRY[m.method].alpha);
+  });
+
+  it("accepts every method of the registry: the small CNN's regime plans each, the MLP's all but the image methods", () => {
+    const all = Object.keys(METHOD_REGISTRY);
+    expect(all).toEqual(["none", "input", "manifold", "cutmix", "patchup", "nfm", "regmixup"]);
+    const cnn = { ...findPreset("small-data-cnn", "default"), methods: methodPlans(all) };
+    expect(() => checkPlans(cnn)).not.toThrow();
+    const configs = cnn.methods.map((m) => runConfig(cnn.plans[0]!, m, 0, "cpu"));
+    expect(configs.map((c) => [c.method, c.alpha, c.layers])).toEqual([
+      ["none", 0, []],
+      ["input", 1, [0]],
+      ["manifold", 2, [0, 1, 2]],
+      ["cutmix", 1, [0]],
+      ["patchup", 2, [0, 1, 2]],
+      ["nfm", 1, [0, 1, 2]],
+      ["regmixup", 10, [0]],
+    ]);
+    for (const c of configs) expect(validateConfig(c, "train")).toBe(c);
+    const mlp = findPreset("small-data", "default");
+    for (const method of all) {
+      const check = () => checkPlans({ ...mlp, methods: methodPlans([method]) });
+      if (method === "cutmix" || method === "patchup") expect(check, method).toThrow(new RegExp(`^mmx reproduce: --methods ${method} on fashion-mnist \\(mlp\\): `));
+      else expect(check, method).not.toThrow();
+    }
   });
 
   it("names an unknown or repeated method", () => {

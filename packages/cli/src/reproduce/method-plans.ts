@@ -1,5 +1,10 @@
 import { didYouMean, listChoices, UsageError } from "../errors.js";
+import type { TrainConfig } from "../config.js";
 import { METHOD_REGISTRY, METHODS, type Method } from "../methods.js";
+import type { MixOptionFields } from "../mix-options.js";
+
+/** A method's step options, from `mmx train`'s flags given to `mmx reproduce` (see ./mix-flags.ts). */
+export type MethodOptions = Pick<TrainConfig, "lambdaMode" | "lambdaMax" | "labelSmoothing"> & MixOptionFields;
 
 /**
  * One column of the comparison: a method with its α, and for an eligible-set comparison (the paper's
@@ -10,6 +15,8 @@ export interface MethodPlan {
   method: Method;
   alpha: number;
   layers?: readonly string[];
+  /** Its runs' step options beside the defaults (absent: none). */
+  options?: MethodOptions;
 }
 
 /** The paper's settings: no mixup, input mixup with α = 1, manifold mixup with α = 2. */

@@ -3,9 +3,21 @@ import { dispose } from "@mmx/core";
 import { setRunThreads, useBackend } from "../backends.js";
 import { loadData } from "../datasets.js";
 import { formatDuration } from "../progress.js";
-import { trainSeedRuns } from "../train-seeds.js";
+import { UsageError } from "../errors.js";
+import { trainSeedRuns, vmapSeedsMisfit } from "../train-seeds.js";
 import { planKey } from "./method-plans.js";
 import { dataConfig, describeOutcome, jobLabel, loadedData, measure, runConfig, type Job, type ReproduceOptions, type RunOutcome } from "./pipeline.js";
+import type { Preset } from "./presets.js";
+
+/** Refuses, before anything trains, a method whose seeds cannot train as one program (see `vmapSeedsMisfit`). */
+export function checkVmapSeeds(preset: Preset): void {
+  for (const plan of preset.plans) {
+    for (const method of preset.methods) {
+      const misfit = vmapSeedsMisfit(runConfig(plan, method, 0, "cpu"));
+      if (misfit) throw new UsageError(`mmx reproduce: --vmap-seeds cannot train --methods ${method.method}: ${misfit}; drop --vmap-seeds to train its seeds one run at a time`);
+    }
+  }
+}
 
 /**
  * `mmx reproduce --vmap-seeds`: the seeds of each (dataset, method) train together as one vmapped program
@@ -37,7 +49,7 @@ export async function runSeedGroups(jobs: readonly Job[], opts: ReproduceOptions
     const groupStarted = performance.now();
     const results = await trainSeedRuns(
       group.map((j) => runConfig(plan, method, j.seed, opts.backend)),
-      { outs: dirs, data, label, ...(progress ? { progress } : {}) },
+      { outs: dirs, data, label, ...(progress ? { progress } : {}), ...(plan.evalEvery ? { evalEvery: plan.evalEvery } : {}) },
     );
     try {
       for (const [i, j] of group.entries()) {

@@ -52,4 +52,13 @@ describe("mmx reproduce --vmap-seeds", () => {
       expect(readFileSync(join(dir, "vmapped", name, "config.json"), "utf8")).toBe(readFileSync(join(dir, "separate", name, "config.json"), "utf8"));
     }
   }, 600_000);
+
+  it("refuses, before anything trains, a method whose draws take a layer's shape: one line naming it, exit 2", async () => {
+    for (const [method, what] of [["nfm", "Noisy Feature Mixup adds noise to the mixed features"], ["cutmix", "CutMix pastes a box per example"], ["patchup", "PatchUp swaps blocks of a feature map"]] as const) {
+      const out = join(tempDir(), "refused");
+      const r = await run(["reproduce", "--regime", "small-data-cnn", "--preset", "tiny", "--methods", `none,${method}`, "--vmap-seeds", "--backend", "cpu", "--quiet", "--out", out]);
+      expect(r.code, method).toBe(2);
+      expect(r.stderr.trim(), method).toBe(`mmx reproduce: --vmap-seeds cannot train --methods ${method}: ${what} in the shape of each seed's own layer, which seeds trained as one program cannot share; drop --vmap-seeds to train its seeds one run at a time`);
+    }
+  });
 });

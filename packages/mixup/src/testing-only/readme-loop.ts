@@ -30,14 +30,15 @@ export interface ReadmeLoopRun {
 }
 
 /**
- * The README's training loop, `({ state } = step(state, x, y, key))` with no dispose, on one backend: the smallest
+ * The README's training loop, `({ state } = step(state, x, y, key))` with `donate: true` and no dispose, on one
+ * backend: the smallest
  * model that still has a hidden layer to mix at (an MLP 2-4-2 on a batch of 8), manifold mixup over its layers,
  * SGD with momentum, `steps` steps with `checkpoints` evenly spaced counts.
  */
 export async function runReadmeLoop(backend: string, steps: number, checkpoints = 4): Promise<ReadmeLoopRun> {
   await setBackend(backend);
   const model = nn.mlp([2, 4, 2]);
-  const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }) });
+  const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }), donate: true });
   const x = np.array(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)), { shape: [8, 2] });
   const y = np.array(Int32Array.from({ length: 8 }, (_, i) => i % 2), { dtype: "int32" });
   const { params } = model.init(key(0), [-1, 2]);

@@ -5,7 +5,7 @@ import { sgd } from "@mmx/optim";
 import { foldIn, key, type Key } from "@mmx/random";
 import { assertAllClose } from "@mmx/testing";
 import { expect } from "vitest";
-import { manifoldMixup, trainSeeds, trainStep, type MixupPolicy } from "../index.js";
+import { inputMixup, manifoldMixup, trainSeeds, trainStep, type MixupPolicy, type Progress, type TrainStepOptions } from "../index.js";
 
 /**
  * The check that S seeds trained by trainSeeds equal S lone trainStep runs given the same keys, where each lone
@@ -30,10 +30,10 @@ export function batchOf(seed: number, n: number, features = 4) {
 function following(policy: MixupPolicy, leader: () => Key): MixupPolicy {
   return {
     ...policy,
-    sample(k, batch) {
-      const own = policy.sample(k, batch);
-      const lead = policy.sample(leader(), batch);
-      dispose(typeof lead.lambda === "number" ? [lead.perm] : [lead.perm, lead.lambda]);
+    sample(k, batch, at) {
+      const own = policy.sample(k, batch, at);
+      const lead = policy.sample(leader(), batch, at);
+      dispose([...new Set(tree.leaves([lead.perm, lead.mixing, lead.lambda]).filter((l): l is MxArray => typeof l !== "number"))]);
       return { ...own, layer: lead.layer };
     },
   };
@@ -53,6 +53,10 @@ export interface SeedsCase {
   batch?: number;
   /** Training steps compared; default 4. */
   steps?: number;
+  /** The options of the step beside the policy, given to trainSeeds and to the lone trainStep runs alike. */
+  stepOptions?: Pick<TrainStepOptions, "labelSmoothing" | "regMixup" | "mixupOptions" | "patchUpLoss">;
+  /** Steps per epoch, for a policy that reads the progress (an α schedule, an off epoch); absent: no progress is passed. */
+  stepsPerEpoch?: number;
 }
 
 export const SEEDS_CASES: SeedsCase[] = [
@@ -71,6 +75,44 @@ export const SEEDS_CASES: SeedsCase[] = [
     policy: () => manifoldMixup({ alpha: 2, layers: [0, "conv", "pool"] }),
     shared: false,
     input: [2, 2, 1],
+  },
+];
+
+/** The options of the mixup algebra that trainSeeds takes (λ and Dirichlet mixing), each beside the lone runs given the same. */
+export const SEEDS_OPTION_CASES: SeedsCase[] = [
+  {
+    name: "n-way Dirichlet mixing (ways 3), a λ row per example, no self-pairs",
+    model: () => nn.mlp([4, 8, 8, 3]),
+    policy: (m) => manifoldMixup({ alpha: 1, layers: m.mixupLayers, ways: 3, lambdaMode: "elem", selfPairs: false }),
+    shared: false,
+  },
+  {
+    name: "half the batch mixed, max(λ, 1 − λ), label smoothing",
+    model: () => nn.mlp([4, 8, 3]),
+    policy: (m) => manifoldMixup({ alpha: 2, layers: m.mixupLayers, lambdaMode: "half", lambdaMax: true }),
+    shared: false,
+    stepOptions: { labelSmoothing: 0.1 },
+  },
+  {
+    name: "λ per pair of partners, RegMixup (clean loss plus weighted mixed loss)",
+    model: () => nn.mlp([4, 8, 3]),
+    policy: () => inputMixup({ alpha: 10, lambdaMode: "pair" }),
+    shared: false,
+    stepOptions: { regMixup: { weight: 0.5 } },
+  },
+  {
+    name: "a batch-norm model, statistics from the clean batch, the tagged value alone",
+    model: () => nn.sequential({ fc: nn.dense(4, 8), act: nn.relu, bn: nn.batchNorm(), out: nn.dense(8, 3) }),
+    policy: () => manifoldMixup({ alpha: 2, layers: ["fc"] }),
+    shared: false,
+    stepOptions: { mixupOptions: { bn: "clean", at: "tag", onWarning: () => {} } },
+  },
+  {
+    name: "an α schedule and an off epoch (the progress is the seeds' own)",
+    model: () => nn.mlp([4, 8, 8, 3]),
+    policy: (m) => manifoldMixup({ alpha: 2, layers: m.mixupLayers, alphaSchedule: ({ step }: Progress) => 2 / (1 + step), offEpoch: 1 }),
+    shared: false,
+    stepsPerEpoch: 2,
   },
 ];
 
@@ -127,14 +169,15 @@ export function checkSeedsAgainstLoneRuns(c: SeedsCase): void {
   const batches = batchesOf(c);
 
   // One program for the seeds.
-  const seeds = trainSeeds({ model, loss: bceSoftmax, optimizer, policy, seeds: SEEDS, sharedBatch: c.shared });
+  const seeds = trainSeeds({ model, loss: bceSoftmax, optimizer, policy, seeds: SEEDS, sharedBatch: c.shared, ...c.stepOptions, donate: true });
+  const at = (t: number): Progress | undefined => (c.stepsPerEpoch ? { epoch: Math.floor(t / c.stepsPerEpoch), step: t } : undefined);
   const x = c.shared ? batches[0]!.x : np.stack(batches.map((b) => b.x));
   const y = c.shared ? batches[0]!.y : np.stack(batches.map((b) => b.y));
   let state = seeds.init(inits.map((i) => i.params), inits.map((i) => i.state));
   const losses: number[][] = [];
   const layers: unknown[] = [];
   for (let t = 0; t < steps; t++) {
-    const r = seeds(state, x, y, Array.from({ length: SEEDS }, (_, s) => stepKey(s, t)));
+    const r = seeds(state, x, y, Array.from({ length: SEEDS }, (_, s) => stepKey(s, t)), at(t));
     expect(r.loss.shape).toEqual([SEEDS]);
     losses.push(Array.from(r.loss.dataSync()));
     layers.push(r.layer);
@@ -146,13 +189,13 @@ export function checkSeedsAgainstLoneRuns(c: SeedsCase): void {
   // The lone runs, each following seed 0's layer draws.
   for (let s = 0; s < SEEDS; s++) {
     let t = 0;
-    const lone = trainStep({ model, loss: bceSoftmax, optimizer, policy: following(policy, () => stepKey(0, t)) });
+    const lone = trainStep({ model, loss: bceSoftmax, optimizer, policy: following(policy, () => stepKey(0, t)), ...c.stepOptions, donate: true });
     let st = lone.init(
       tree.map((a: MxArray) => np.add(a, 0), inits[s]!.params),
       tree.map((a: MxArray) => np.add(a, 0), inits[s]!.state as PyTree),
     );
     for (t = 0; t < steps; t++) {
-      const r = lone(st, batches[s]!.x, batches[s]!.y, stepKey(s, t));
+      const r = lone(st, batches[s]!.x, batches[s]!.y, stepKey(s, t), at(t));
       expect(r.layer, `seed ${s} step ${t} layer`).toEqual(layers[t]);
       assertAllClose([r.loss.item()], [losses[t]![s]!], { rtol: 1e-4, atol: 1e-5, what: `seed ${s} step ${t} loss` });
       r.loss.dispose();
