@@ -20,6 +20,9 @@
  *
  * Relative links (`[text](path)`, images too) outside code must point to a file or folder that exists.
  *
+ * README examples never call `dispose` or `tidy`: arrays are freed once unreachable, and what a new user copies
+ * must not suggest otherwise (docs/ may show them).
+ *
  * Every error names the Markdown file and line. Exit status: 0 when every block passes, 1 otherwise, 2 on bad
  * usage.
  *
@@ -115,6 +118,27 @@ export function brokenLinks(text, file, root = ROOT) {
       if (!existsSync(resolve(root, dirname(file), path))) problems.push(`${file}:${i + 1}: the link to ${target} points to nothing`);
     }
   });
+  return problems;
+}
+
+/**
+ * The README examples that free arrays by hand: `file:line: ...` messages. mmx frees arrays once unreachable
+ * (docs/ownership.md), so what a new user copies from a README must not teach `dispose(...)`, `x.dispose()` or
+ * `tidy(...)`; docs/ may show them. Comments are ignored, and so is a `dispose` member being defined (an
+ * executor's `dispose: () => ...`, a class's `dispose() {`), which implements rather than calls.
+ */
+export function disposeCalls(blocks) {
+  const problems = [];
+  for (const b of blocks) {
+    if (!/(^|\/)README\.md$/i.test(b.file) || b.mode === "fragment") continue;
+    b.code.split("\n").forEach((line, i) => {
+      const code = line.replace(/\/\/.*$/, "");
+      if (/\bdispose\s*:|^\s*dispose\s*\(\)\s*(:\s*\w+\s*)?\{/.test(code)) return; // defines a dispose member
+      const call = code.match(/\b(dispose|tidy)\s*\(/);
+      if (!call) return;
+      problems.push(`${b.file}:${b.line + i + 1}: a README example calls ${call[1]}(): arrays are freed once unreachable (docs/ownership.md), so the examples a new user copies show code without it`);
+    });
+  }
   return problems;
 }
 
@@ -256,6 +280,7 @@ async function main(argv) {
       problems.push(e.message);
     }
   }
+  problems.push(...disposeCalls(blocks));
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
 

@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { brokenLinks, documentationFiles, extractBlocks, ROOT } from "./check-docs.mjs";
+import { brokenLinks, disposeCalls, documentationFiles, extractBlocks, ROOT } from "./check-docs.mjs";
 
 const fence = "```";
 
@@ -49,6 +49,36 @@ describe("brokenLinks", () => {
       "x.md:1: the link to docs/nothing-here.md points to nothing",
       "x.md:1: the link to missing.png points to nothing",
     ]);
+  });
+});
+
+describe("disposeCalls", () => {
+  it("reports a README example that frees arrays by hand, naming the file and line, and nothing else", () => {
+    const md = [
+      "# r",
+      `${fence}ts`,
+      "const x = np.ones([2]);",
+      "x.dispose();",
+      "dispose([x]); // a comment: dispose(y)",
+      "const y = tidy(() => np.ones([2]));",
+      "const e = { dispose: () => consts.forEach((c) => c.dispose()) };",
+      "// dispose(x) in a comment",
+      fence,
+      `${fence}ts fragment`,
+      "x.dispose();",
+      fence,
+    ].join("\n");
+    expect(disposeCalls(extractBlocks(md, "packages/p/README.md")).map((m: string) => m.split(": a README")[0])).toEqual([
+      "packages/p/README.md:4",
+      "packages/p/README.md:5",
+      "packages/p/README.md:6",
+    ]);
+    expect(disposeCalls(extractBlocks(md, "docs/ownership.md"))).toEqual([]); // docs/ may show the fast paths
+  });
+
+  it("finds none in this repository's READMEs (a new user never needs dispose)", () => {
+    const blocks = documentationFiles().flatMap((f: string) => extractBlocks(readFileSync(join(ROOT, f), "utf8"), f));
+    expect(disposeCalls(blocks)).toEqual([]);
   });
 });
 

@@ -71,7 +71,7 @@ describe("mmx errors", () => {
     await import("@mmx/onnx").catch(() => undefined);
     const here = (await availableBackends()).filter((b) => b.available).map((b) => b.name);
     expect(here).toContain("onnx");
-    expect(backend.stderr).toContain(`unknown backend 'tpu' (did you mean 'cpu'?); valid backends: 'cpu', 'wasm', 'webgl', 'webgpu', 'tensorflow' or 'onnx' (available here: ${listChoices(here)})`);
+    expect(backend.stderr).toBe(`mmx: unknown backend 'tpu' (did you mean 'cpu'?); valid backends: 'cpu', 'wasm', 'webgl', 'webgpu', 'tensorflow' or 'onnx' (available here: ${listChoices(here)})\n`); // one line, nothing before it
   });
 
   it("checks option combinations and layer names against the model", async () => {

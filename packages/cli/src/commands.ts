@@ -85,6 +85,8 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     const { model, hidden } = buildModel(rest.model, datasetShape(rest.dataset), rest.hidden);
     const layers = resolveLayers(rest.method, layerRefs, model);
     const backend = await resolveBackend(given);
+    // A --backend that cannot run is then the one line printed, with no backend line before it.
+    if (given !== undefined) await useBackend(given);
     progress.log(describeChoice(backend));
     config = { ...rest, ...(hidden ? { hidden } : {}), ...layers, backend: backend.name };
   }

@@ -25,7 +25,7 @@ export function usage(): string {
     "",
     "examples:",
     "  mmx reproduce",
-    "  mmx train --dataset spirals --method manifold --epochs 20 --out runs/spirals-mm",
+    "  mmx train --dataset spirals --method manifold --epochs 100 --out runs/spirals-mm",
     "  mmx eval runs/spirals-mm",
     "  mmx attack runs/spirals-mm --fgsm --eps 0.03",
     "  mmx spectra runs/spirals-mm --layer bottleneck",

@@ -36,6 +36,14 @@ export abstract class NDArray {
   abstract dispose(): void;
 }
 
+// console.log (Node's util.inspect) shows an array as its toString, `Array(f32[2], [1, 2])`, not its tensor's fields.
+// Set on the prototype: a symbol from Symbol.for cannot name a method in the published declarations.
+Object.defineProperty(NDArray.prototype, Symbol.for("nodejs.util.inspect.custom"), {
+  value(this: NDArray): string {
+    return this.toString();
+  },
+});
+
 export { NDArray as Array };
 
 /**

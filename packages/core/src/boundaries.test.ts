@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { boundariesOf, describeBoundaries, makeJaxpr, np, resolveBoundary, ShapedArray, tag, tagEquations, type Array } from "./index.js";
+import { boundariesOf, describeBoundaries, jit, makeJaxpr, np, resolveBoundary, ShapedArray, tag, tagEquations, type Array } from "./index.js";
 
 const f = (w: Array, x: Array) => tag(np.tanh(tag(np.matmul(x, w), "a")), "b");
 const closed = makeJaxpr(f)(new ShapedArray([3, 4], "float32"), new ShapedArray([5, 3], "float32"));
@@ -24,5 +24,15 @@ describe("boundaries: one definition, read from a program's tags", () => {
     expect(() => resolveBoundary("t", "c", list)).toThrow('t: no boundary is named "c"; the model has: 0 input [5,3]; 1 a [5,4]; 2 b [5,4]');
     const twice = boundariesOf(makeJaxpr((x: Array) => tag(tag(x, "same"), "same"))(new ShapedArray([2], "float32")).jaxpr, 0);
     expect(() => resolveBoundary("t", "same", twice)).toThrow('t: the name "same" marks 2 boundaries (1, 2); pass an index');
+  });
+
+  it("a traced boundary (k passed to jit without staticArgnums) is an error that says to make it static", () => {
+    const list = boundariesOf(closed.jaxpr, 1);
+    const step = jit((k: number, x: Array) => np.mul(x, resolveBoundary("mixup", k, list)));
+    expect(() => step(1, np.ones([2]))).toThrow(
+      "mixup: the boundary must be an index or a tag name, known when the model is traced; got an array float32[] (a number passed to a jitted function is traced: make that argument static, jit(f, { staticArgnums: [i] }))",
+    );
+    expect(jit((k: number, x: Array) => np.mul(x, resolveBoundary("mixup", k, list)), { staticArgnums: [0] })(2, np.ones([2])).dataSync()).toEqual(new Float32Array([2, 2]));
+    expect(() => resolveBoundary("t", { k: 1 } as unknown as number, list)).toThrow("t: the boundary must be an index or a tag name, known when the model is traced; got an object of class Object");
   });
 });

@@ -1,4 +1,6 @@
+import { Array } from "./array.js";
 import type { Eqn, Jaxpr } from "./jaxpr.js";
+import { describeValue } from "./jaxpr-trace.js";
 
 /**
  * A boundary of a traced program: the one place the layer world (which writes `tag`s) and the
@@ -38,6 +40,14 @@ export function resolveBoundary(what: string, ref: BoundaryRef, list: readonly B
   if (typeof ref === "number") {
     if (Number.isInteger(ref) && ref >= 0 && ref < list.length) return ref;
     throw new RangeError(`${what}: layer ${ref} is out of range; the model has ${list.length} boundaries: ${describeBoundaries(list)}`);
+  }
+  if (typeof ref !== "string") {
+    // The usual way here: a jitted step that takes k as an argument without making it static, so k is traced.
+    const value: unknown = ref;
+    const got = value instanceof Array
+      ? `an array ${value.dtype}[${value.shape.join(",")}] (a number passed to a jitted function is traced: make that argument static, jit(f, { staticArgnums: [i] }))`
+      : describeValue(value);
+    throw new TypeError(`${what}: the boundary must be an index or a tag name, known when the model is traced; got ${got}`);
   }
   const hits = list.filter((b) => b.name === ref);
   if (hits.length === 1) return hits[0]!.index;

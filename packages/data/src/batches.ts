@@ -26,9 +26,9 @@ export interface BatchOptions {
 }
 
 export interface Batch {
-  /** The batch's inputs, [B, ...]; owned by the caller, who disposes it. */
+  /** The batch's inputs, [B, ...]; the caller's, freed once unreachable (`dispose(batch)` frees it sooner). */
   x: Array;
-  /** The batch's labels, [B, ...]; owned by the caller, who disposes it. */
+  /** The batch's labels, [B, ...]; the caller's, freed once unreachable (`dispose(batch)` frees it sooner). */
   y: Array;
   /** The batch's position in the epoch: 0, 1, 2, ... */
   index: number;
@@ -78,15 +78,16 @@ export function gatherRows<T extends HostData>(x: HostArray<T>, indices: ArrayLi
  * `y` Array per batch, so an epoch costs a copy of the data and no device work. mmx Arrays given as
  * the source are read to the host once, up front.
  *
- * The caller owns each batch's arrays and must dispose them (`dispose(batch)`), or use
- * {@link forEachBatch}, which does. Keys: the shuffle uses `split(key)[0]`; batch b's transform gets
+ * Each batch's arrays are the caller's and, like every mmx array, freed once unreachable. A synchronous
+ * loop gives the collector no turn until it ends, so one over a large dataset frees each batch sooner with
+ * `dispose(batch)`, or uses {@link forEachBatch}, which does. Keys: the shuffle uses `split(key)[0]`; batch b's transform gets
  * `foldIn(split(key)[1], b)`. So the same key gives the same batches, bit for bit, on every backend.
  *
  * ```ts
  * for (let epoch = 0; epoch < epochs; epoch++) {
  *   for (const batch of batches(train, { batchSize: 128, key: random.foldIn(dataKey, epoch) })) {
  *     params = step(params, batch.x, batch.y);
- *     dispose(batch);
+ *     dispose(batch); // optional: frees the batch now rather than when the loop yields
  *   }
  * }
  * ```

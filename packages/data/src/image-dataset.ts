@@ -25,7 +25,7 @@ export interface ImageDatasetInit {
  * Labelled images held as compact bytes on the host. `x` and `y` are the mmx Arrays the brief names
  * (float32 `[N, H, W, C]` in [0, 1] and int32 `[N]`); they are made on first use, because a full
  * training set as float32 on the backend is large and batching never needs it. `host` gives the same
- * values as typed arrays for {@link batches}. Call `dispose()` to free `x` and `y` once made.
+ * values as typed arrays for {@link batches}. `x` and `y` are freed once unreachable; `dispose()` frees them sooner.
  */
 export class ImageDataset {
   readonly name: string;

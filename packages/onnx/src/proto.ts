@@ -118,7 +118,8 @@ message TypeProto {
 
 const root = protobuf.parse(ONNX_SCHEMA, { keepCase: true }).root;
 
-export const ModelProto = root.lookupType("onnx.ModelProto");
+// Not exported: our .d.ts then never name protobufjs, whose default import a project without esModuleInterop rejects.
+const ModelProto = root.lookupType("onnx.ModelProto");
 
 /** TensorProto.DataType codes mmx uses. */
 export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
