@@ -253,6 +253,21 @@ def environment():
     return {k: v for k, v in sorted(os.environ.items()) if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "GOTO", "KMP_"))}
 
 
+def runtime_info():
+    """torch's version and threads, the BLAS it loaded, the environment that configures them, and its sgemm rate."""
+    blas, blas_threads, blas_core = blas_info()
+    return {
+        "torch_version": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "interop_threads": torch.get_num_interop_threads(),
+        "blas": blas,
+        "blas_threads": blas_threads,
+        "blas_core": blas_core,
+        "env": environment(),
+        "sgemm_gflops": sgemm_gflops(),
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workload", default="all",
@@ -267,17 +282,9 @@ def main():
     for name in names:
         if name not in WORKLOADS:
             ap.error("unknown workload %r; valid: all, %s" % (name, ", ".join(WORKLOADS)))
-    blas, blas_threads, blas_core = blas_info()
     result = {
-        "torch_version": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "interop_threads": torch.get_num_interop_threads(),
-        "blas": blas,
-        "blas_threads": blas_threads,
-        "blas_core": blas_core,
-        "env": environment(),
+        **runtime_info(),
         "cpu": {"machine": platform.machine(), "logical_cpus": os.cpu_count()},
-        "sgemm_gflops": sgemm_gflops(),
         "batch": {},
         "workloads": {},
     }

@@ -27,8 +27,7 @@ import resource
 import sys
 import time
 
-from pytorch_bench import MODES, WORKLOADS, BATCH, Trainer, blas_info, environment, torch  # noqa: E402
-from torch_probe import sgemm_gflops  # noqa: E402
+from pytorch_bench import MODES, WORKLOADS, BATCH, Trainer, runtime_info, torch  # noqa: E402
 
 
 def reply(obj):
@@ -66,17 +65,9 @@ def main():
     args = ap.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    blas, blas_threads, blas_core = blas_info()
     trainers = {mode: Trainer(args.workload, mode) for mode in MODES}
     reply({"ready": {
-        "torch_version": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "interop_threads": torch.get_num_interop_threads(),
-        "blas": blas,
-        "blas_threads": blas_threads,
-        "blas_core": blas_core,
-        "env": environment(),
-        "sgemm_gflops": sgemm_gflops(),
+        **runtime_info(),
         "workload": args.workload,
         "batch": BATCH[args.workload],
     }})

@@ -1,9 +1,9 @@
-import { registerExecutor, setBackend, type Array as MxArray, type ClosedJaxpr, type Executor, type Program } from "@mmx/core";
-import { createOnnxExecutor, DEFAULT_LOWERING_OPTIONS, lowerToOnnx } from "@mmx/onnx";
+import { DEFAULT_LOWERING_OPTIONS, lowerToOnnx } from "@mmx/onnx";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { parseLowering } from "./lowering-flags.js";
 import { WORKLOADS, type WorkloadName } from "../workloads.js";
-import { mmxStep, type Mode } from "../mmx-step.js";
+import type { Mode } from "../mmx-step.js";
+import { recordStepPrograms } from "./record-step.js";
 
 /**
  * Two lowerings of a workload's step against each other, in one process on the same inputs:
@@ -15,11 +15,6 @@ import { mmxStep, type Mode } from "../mmx-step.js";
  * changing machine load falls on both alike. Time is the process's CPU time per run (user + system), which
  * a loaded machine inflates far less than wall time. Before timing, B's outputs are checked against A's.
  */
-interface Recorded {
-  closed: ClosedJaxpr;
-  inputs?: { type: string; data: ArrayLike<number>; dims: readonly number[] }[];
-}
-
 function parseArgs(argv: string[]) {
   const opts = { workload: "cnn" as WorkloadName, mode: "plain" as Mode, rounds: 40, threads: 1, a: DEFAULT_LOWERING_OPTIONS, b: DEFAULT_LOWERING_OPTIONS, tolerance: 1e-3, sessionB: {} as Record<string, string> };
   for (let i = 0; i < argv.length; i++) {
@@ -76,28 +71,7 @@ function largestDifference(a: InferenceSession.ReturnType, b: InferenceSession.R
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const recorded: Recorded[] = [];
-  const real = createOnnxExecutor();
-  const recording: Executor = {
-    name: "onnx",
-    compile(closed: ClosedJaxpr): Program {
-      const program = real.compile(closed);
-      const entry: Recorded = { closed };
-      recorded.push(entry);
-      return {
-        run(inputs: readonly MxArray[]) {
-          entry.inputs = inputs.map((x) => ({ type: x.dtype, data: x.dataSync() as ArrayLike<number>, dims: x.shape }));
-          return program.run(inputs);
-        },
-        dispose: () => program.dispose(),
-      } as Program;
-    },
-  };
-  registerExecutor("onnx", recording);
-  await setBackend("onnx");
-  const step = mmxStep(WORKLOADS[opts.workload], opts.mode);
-  for (const layer of step.layers) await step.runAt(layer);
-  step.dispose();
+  const recorded = await recordStepPrograms(opts.workload, opts.mode);
 
   const session = (bytes: Uint8Array, config: Record<string, string>) =>
     InferenceSession.create(bytes, {

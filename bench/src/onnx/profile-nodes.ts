@@ -1,13 +1,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { registerExecutor, setBackend, type Array as MxArray, type ClosedJaxpr, type Executor, type Program } from "@mmx/core";
-import { createOnnxExecutor, onnxRuntimeOptions, type LoweringOptions, OnnxProgram, setOnnxRuntimeOptions } from "@mmx/onnx";
+import { onnxRuntimeOptions, type LoweringOptions, setOnnxRuntimeOptions } from "@mmx/onnx";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { WORKLOADS, type WorkloadName } from "../workloads.js";
-import { mmxStep, type Mode } from "../mmx-step.js";
+import type { Mode } from "../mmx-step.js";
 import { parseLowering } from "./lowering-flags.js";
 import { CATEGORIES, categoryOf, type Category } from "./op-categories.js";
+import { recordStepPrograms } from "./record-step.js";
 
 /**
  * Where an onnx step's time goes, node by node: `npm run profile:onnx -w @mmx/bench -- [--workload mlp] [--mode manifold]
@@ -20,11 +20,6 @@ import { CATEGORIES, categoryOf, type Category } from "./op-categories.js";
  * op-categories.ts): its kernel time per run and its share of the step's CPU time (see reportCategories), the
  * figures bench/torch_op_profile.py prints for PyTorch's step. `--lowering maxPoolGrad=unpool,...` profiles the step lowered with other options.
  */
-interface Recorded {
-  program: OnnxProgram;
-  inputs?: { type: string; data: ArrayLike<number>; dims: readonly number[] }[];
-}
-
 function parseArgs(argv: string[]) {
   const opts = { workload: "mlp" as WorkloadName, mode: "manifold" as Mode, runs: 50, threads: 0, top: 25, by: "node" as "node" | "category", lowering: undefined as LoweringOptions | undefined, session: {} as Record<string, string> };
   for (let i = 0; i < argv.length; i++) {
@@ -66,28 +61,7 @@ interface ProfileEvent {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.threads) setOnnxRuntimeOptions({ intraOpThreads: opts.threads });
-  const recorded: Recorded[] = [];
-  const real = createOnnxExecutor(opts.lowering);
-  const recording: Executor = {
-    name: "onnx",
-    compile(closed: ClosedJaxpr): Program {
-      const program = real.compile(closed) as OnnxProgram;
-      const entry: Recorded = { program };
-      recorded.push(entry);
-      return {
-        run(inputs: readonly MxArray[]) {
-          entry.inputs = inputs.map((x) => ({ type: x.dtype, data: x.dataSync() as ArrayLike<number>, dims: x.shape }));
-          return program.run(inputs);
-        },
-        dispose: () => program.dispose(),
-      } as Program;
-    },
-  };
-  registerExecutor("onnx", recording);
-  await setBackend("onnx");
-  const step = mmxStep(WORKLOADS[opts.workload], opts.mode);
-  for (const layer of step.layers) await step.runAt(layer);
-  step.dispose();
+  const recorded = await recordStepPrograms(opts.workload, opts.mode, opts.lowering);
 
   const dir = mkdtempSync(join(tmpdir(), "mmx-onnx-profile-"));
   const ro = onnxRuntimeOptions();
