@@ -1,6 +1,6 @@
 import { DEFAULT_LOWERING_OPTIONS, lowerToOnnx } from "@mmx/onnx";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { parseLowering } from "./lowering-flags.js";
+import { parseLowering, parseSessionConfig } from "./lowering-flags.js";
 import { WORKLOADS, type WorkloadName } from "../workloads.js";
 import type { Mode } from "../mmx-step.js";
 import { recordStepPrograms } from "./record-step.js";
@@ -28,13 +28,7 @@ function parseArgs(argv: string[]) {
     else if (arg === "--tolerance") opts.tolerance = Number(v);
     else if (arg === "--a") opts.a = parseLowering(arg, v);
     else if (arg === "--b") opts.b = parseLowering(arg, v);
-    else if (arg === "--session-b") {
-      for (const pair of v.split(",").filter(Boolean)) {
-        const at = pair.indexOf("=");
-        if (at <= 0) throw new Error(`--session-b: expected key=value pairs of onnxruntime session config entries, got '${pair}'`);
-        opts.sessionB[pair.slice(0, at)] = pair.slice(at + 1);
-      }
-    }
+    else if (arg === "--session-b") opts.sessionB = parseSessionConfig(arg, v);
     else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|manifold --a k=v,.. --b k=v,.. --session-b key=value,.. --rounds N --threads N --tolerance X`);
   }
   if (!(opts.workload in WORKLOADS)) throw new Error(`--workload: unknown workload '${opts.workload}'`);

@@ -12,3 +12,14 @@ export function parseLowering(flag: string, text: string): LoweringOptions {
   }
   return out as unknown as LoweringOptions;
 }
+
+/** `key=value,key=value` of onnxruntime session config entries (passed through as they are: onnxruntime checks them). */
+export function parseSessionConfig(flag: string, text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(",").filter(Boolean)) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new Error(`${flag}: expected key=value pairs of onnxruntime session config entries, got '${pair}'`);
+    out[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return out;
+}

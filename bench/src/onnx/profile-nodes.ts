@@ -5,7 +5,7 @@ import { onnxRuntimeOptions, type LoweringOptions, setOnnxRuntimeOptions } from 
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { WORKLOADS, type WorkloadName } from "../workloads.js";
 import type { Mode } from "../mmx-step.js";
-import { parseLowering } from "./lowering-flags.js";
+import { parseLowering, parseSessionConfig } from "./lowering-flags.js";
 import { CATEGORIES, categoryOf, type Category } from "./op-categories.js";
 import { recordStepPrograms } from "./record-step.js";
 
@@ -32,13 +32,7 @@ function parseArgs(argv: string[]) {
     else if (arg === "--threads") opts.threads = Number(v);
     else if (arg === "--top") opts.top = Number(v);
     else if (arg === "--lowering") opts.lowering = parseLowering(arg, v);
-    else if (arg === "--session") {
-      for (const pair of v.split(",").filter(Boolean)) {
-        const at = pair.indexOf("=");
-        if (at <= 0) throw new Error(`--session: expected key=value pairs of onnxruntime session config entries, got '${pair}'`);
-        opts.session[pair.slice(0, at)] = pair.slice(at + 1);
-      }
-    }
+    else if (arg === "--session") opts.session = parseSessionConfig(arg, v);
     else if (arg === "--by") opts.by = v as "node" | "category";
     else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|input|manifold --runs N --threads N --top N (0: every node, in run order) --by node|category --lowering key=value,.. --session key=value,..`);
   }
