@@ -1,11 +1,11 @@
-import { DeviceArray, dispose, jit, NDArray as Array, np, tree, vmap, type ClosedJaxpr, type PyTree } from "@mmx/core";
+import { dispose, jit, NDArray as Array, np, tree, vmap, type ClosedJaxpr, type PyTree } from "@mmx/core";
 import { checkLabels } from "@mmx/losses";
 import type { OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import type { BoundaryRef } from "./boundaries.js";
 import type { Mixing, MixingKind } from "./mixing.js";
 import type { Progress } from "./policy-options.js";
-import { LiveStates } from "./train-step-live-states.js";
+import { stateOwnership } from "./state-ownership.js";
 import { stepFunction, type MixingArrays, type TrainState, type TrainStepOptions } from "./train-step.js";
 
 export interface TrainSeedsOptions<P = PyTree, S extends OptimizerState = OptimizerState> extends TrainStepOptions<P, S> {
@@ -72,14 +72,8 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
   }
   const shared = opts.sharedBatch ?? false;
   if (typeof shared !== "boolean") throw new TypeError(`trainSeeds: sharedBatch must be true or false, got ${JSON.stringify(shared)}`);
-  const donating = opts.donate ?? false;
-  if (typeof donating !== "boolean") throw new TypeError(`trainSeeds: donate must be true or false, got ${JSON.stringify(donating)}`);
-  const live = donating ? null : new LiveStates("trainSeeds");
-  const made = new WeakSet<object>();
-  const own = <T>(t: T): T => {
-    for (const leaf of tree.leaves(t)) if (leaf instanceof DeviceArray) made.add(leaf);
-    return t;
-  };
+  const ownership = stateOwnership("trainSeeds", opts.donate);
+  const own = ownership.own;
   let classes: number | undefined;
   const one = stepFunction(opts, (c) => (classes = c));
   const batchAxis = shared ? null : 0;
@@ -163,13 +157,7 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
     const { args, layer } = prepare(state, x, y, keys, at);
     const out = own(program(...args) as TrainState<P, S> & { loss: Array });
     release(args);
-    if (donating) {
-      const kept = new Set(tree.leaves([out, x, y]));
-      dispose(tree.leaves([state.params, state.opt, state.modelState]).filter((l) => made.has(l as object) && !kept.has(l)), { by: "donated to trainSeeds({ donate: true }), whose step(state) frees the state passed to it (use the state it returns)" });
-    } else {
-      const given = new Set(tree.leaves([state.params, state.opt, state.modelState, x, y]));
-      live!.made(tree.leaves([out.params, out.opt, out.modelState]).filter((l) => !given.has(l)));
-    }
+    ownership.stepped(state, out, x, y);
     return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer };
   }) as TrainSeeds<P, S>;
   step.lower = (state, x, y, keys, at) => {

@@ -1,4 +1,4 @@
-import { DeviceArray, dispose, jit, NDArray as Array, np, tree, valueAndGrad, type ClosedJaxpr, type PyTree, type StepTiming } from "@mmx/core";
+import { dispose, jit, NDArray as Array, np, tree, valueAndGrad, type ClosedJaxpr, type PyTree, type StepTiming } from "@mmx/core";
 import { checkLabels, checkSmoothing, smoothLabels } from "@mmx/losses";
 import { applyUpdates, type Optimizer, type OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
@@ -8,7 +8,7 @@ import { mixup } from "./mixup.js";
 import { patchUpTerm } from "./patchup-loss.js";
 import { checkPlacement, type PlacementOptions } from "./placement.js";
 import type { MixupPolicy, Progress } from "./policy.js";
-import { LiveStates } from "./train-step-live-states.js";
+import { stateOwnership } from "./state-ownership.js";
 
 /** A Mixing without its kind: the arrays a jitted step takes as inputs (the kind is a static argument). */
 export type MixingArrays = { [key: string]: Array | { [key: string]: Array } };
@@ -102,16 +102,8 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
  */
 export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>(opts: TrainStepOptions<P, S>): TrainStep<P, S> {
   const { policy } = opts;
-  const donating = opts.donate ?? false;
-  if (typeof donating !== "boolean") throw new TypeError(`trainStep: donate must be true or false, got ${JSON.stringify(donating)}`);
-  const live = donating ? null : new LiveStates("trainStep");
-  /** Arrays this step made (outputs, init's optimizer state): the only ones donation frees. */
-  const made = new WeakSet<object>();
-  const own = <T>(t: T): T => {
-    for (const leaf of tree.leaves(t)) if (leaf instanceof DeviceArray) made.add(leaf);
-    return t;
-  };
-  const donatedBy = "donated to trainStep({ donate: true }), whose step(state) frees the state passed to it (use the state it returns)";
+  const ownership = stateOwnership("trainStep", opts.donate);
+  const own = ownership.own;
   /** The model's class count (its output's last axis), learnt when the step is first traced. */
   let classes: number | undefined;
   const program = jit(stepFunction(opts, (c) => (classes = c)), { staticArgnums: [0, 1] });
@@ -159,16 +151,7 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
   const finish = (state: TrainState<P, S>, args: Args, layer: BoundaryRef | null, kind: MixingKind | null, result: Out): StepResult<P, S> => {
     const out = own(result);
     release(args);
-    if (donating) {
-      const kept = new Set(tree.leaves([out, args[5], args[6]]));
-      dispose(
-        tree.leaves([state.params, state.opt, state.modelState]).filter((leaf) => made.has(leaf as object) && !kept.has(leaf)),
-        { by: donatedBy },
-      );
-    } else {
-      const given = new Set(tree.leaves([state.params, state.opt, state.modelState, args[5], args[6]]));
-      live!.made(tree.leaves([out.params, out.opt, out.modelState]).filter((leaf) => !given.has(leaf)));
-    }
+    ownership.stepped(state, out, args[5], args[6]);
     return { state: { params: out.params, opt: out.opt, modelState: out.modelState }, loss: out.loss, layer, kind };
   };
 
