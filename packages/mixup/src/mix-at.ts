@@ -1,4 +1,4 @@
-import { eqnOuts, dce, evalJaxpr, Jaxpr, np, type Array, type Var } from "@mmx/core";
+import { eqnOuts, dce, evalJaxpr, Jaxpr, np, type Array, type Atom, type Var } from "@mmx/core";
 import { batchRoles } from "./batch-roles.js";
 import { cutAt, descendants, pastNormalisation, type Cut } from "./cut.js";
 import { describeValue } from "./crossing.js";
@@ -41,44 +41,70 @@ export function placedCut(what: string, model: TracedModel, k: number, placement
 /**
  * The model's outputs with the mixing applied at boundary k, as the placement says. The tag mode with batch
  * statistics from the mixed batch is the original transform: the tag's value replaced by its mixture, read
- * by everything after it. Every other placement splits the program at its cut: the prefix runs on the
- * batch, each per-example value crossing the cut is mixed, and the suffix runs on what crossed.
+ * by everything after it. Every other placement splits the program at its cut (`mixAtBoundaries`).
  */
 export function mixAtBoundary(what: string, model: TracedModel, k: number, mix: MixFn, placement: Placement, warnKey: object): Array[] {
-  const { closed } = model;
-  const { jaxpr } = closed;
-  const roles = batchRoles(jaxpr, model.xInput);
-  const cut = placedCut(what, model, k, placement, roles);
-  if (cut.statistics.length > 0 && placement.bn !== "clean") warnStraddle(what, model, k, cut.statistics, placement.onWarning, warnKey);
   if (placement.at === "tag" && placement.bn === "mixed") {
+    const cut = placedCut(what, model, k, placement);
+    if (cut.statistics.length > 0) warnStraddle(what, model, k, cut.statistics, placement.onWarning, warnKey);
+    const { closed } = model;
     if (k === 0) return evalJaxpr(closed, model.inputs.map((a, i) => (i === model.xInput ? mix(a) : a)));
     const tagEqn = model.tags[k - 1];
     return evalJaxpr(closed, model.inputs, { interpret: (eqn, _ops, evalDefault) => (eqn === tagEqn ? mix(evalDefault()) : evalDefault()) });
   }
-  for (const { v, reason } of cut.blocked) {
-    throw new TypeError(`${what}: cannot mix at boundary ${k}: ${describeValue(model, v)} crosses the cut but ${reason}`);
-  }
+  return mixAtBoundaries(what, model, [{ k, mix }], placement, warnKey);
+}
+
+/**
+ * The model's outputs with each boundary's mixing applied at its cut, as the placement says. The program runs
+ * segment by segment between the cuts, in program order: the values crossing a cut are mixed before the next
+ * segment reads them. With statistics from the clean batch, every batch statistic after the first cut is computed
+ * from the clean values there, and the mixed program reads those. The scanned training step mixes at every
+ * eligible layer this way, all but one mixing the identity (λ = 1): until the drawn layer's cut the batch is
+ * clean, so the statistics are the ones mixing there alone would see.
+ */
+export function mixAtBoundaries(what: string, model: TracedModel, mixes: readonly { k: number; mix: MixFn }[], placement: Placement, warnKey: object): Array[] {
+  const { closed } = model;
+  const { jaxpr } = closed;
   const { constVars, inBinders, eqns, outs } = jaxpr;
-  const prefixEqns = eqns.slice(0, cut.position);
-  const suffixEqns = eqns.slice(cut.position);
-  const binderSet = new Set(inBinders);
-  const prefixOuts = cut.live.filter((v) => !binderSet.has(v));
-  const prefixValues = evalJaxpr(new Jaxpr(constVars, inBinders, prefixEqns, prefixOuts), model.inputs, { consts: closed.consts });
-  const clean = new Map<Var, Array>(inBinders.map((v, i) => [v, model.inputs[i]!]));
-  prefixOuts.forEach((v, i) => clean.set(v, prefixValues[i]!));
-  const mixedValues = new Map(clean);
-  for (const { v, axis } of cut.mixed) mixedValues.set(v, alongAxis(mix, clean.get(v)!, axis));
-  const suffixBinders = [...inBinders, ...prefixOuts];
-  if (placement.bn !== "clean") {
-    return evalJaxpr(new Jaxpr(constVars, suffixBinders, suffixEqns, outs), suffixBinders.map((v) => mixedValues.get(v)!), { consts: closed.consts });
-  }
-  // Statistics from the clean batch: the suffix runs on the clean values up to every statistic it computes,
-  // and the mixed suffix reads those instead of computing its own.
-  const statistics = suffixEqns.filter((e) => eqnOuts(e).length === 1 && roles.get(e.out)?.kind === "statistic").map((e) => e.out);
-  const cleanStats = statistics.length === 0 ? [] : evalJaxpr(dce(new Jaxpr(constVars, suffixBinders, suffixEqns, statistics)), suffixBinders.map((v) => clean.get(v)!), { consts: closed.consts });
-  const given = new Set(statistics);
-  const mixedSuffix = dce(new Jaxpr(constVars, [...suffixBinders, ...statistics], suffixEqns.filter((e) => !given.has(e.out)), outs));
-  return evalJaxpr(mixedSuffix, [...suffixBinders.map((v) => mixedValues.get(v)!), ...cleanStats], { consts: closed.consts });
+  const roles = batchRoles(jaxpr, model.xInput);
+  const cuts = mixes
+    .map(({ k, mix }) => {
+      const cut = placedCut(what, model, k, placement, roles);
+      if (cut.statistics.length > 0 && placement.bn !== "clean") warnStraddle(what, model, k, cut.statistics, placement.onWarning, warnKey);
+      for (const { v, reason } of cut.blocked) {
+        throw new TypeError(`${what}: cannot mix at boundary ${k}: ${describeValue(model, v)} crosses the cut but ${reason}`);
+      }
+      return { cut, mix };
+    })
+    .sort((a, b) => a.cut.position - b.cut.position);
+
+  const env = new Map<Var, Array>(inBinders.map((v, i) => [v, model.inputs[i]!]));
+  /** Batch statistics given from the clean batch: their equations do not run again on mixed values. */
+  let given = new Set<Var>();
+  /** Runs equations [from, to) on the values in env and returns `wanted`'s values. */
+  const run = (from: number, to: number, wanted: readonly Atom[]): Array[] => {
+    const binders = [...env.keys()];
+    const segment = eqns.slice(from, to).filter((e) => !given.has(e.out));
+    return evalJaxpr(dce(new Jaxpr(constVars, binders, segment, wanted)), binders.map((v) => env.get(v)!), { consts: closed.consts });
+  };
+  const runInto = (from: number, to: number, wanted: readonly Var[]) => {
+    const missing = wanted.filter((v) => !env.has(v));
+    run(from, to, missing).forEach((a, i) => env.set(missing[i]!, a));
+  };
+
+  let position = 0;
+  cuts.forEach(({ cut, mix }, i) => {
+    runInto(position, cut.position, cut.live);
+    position = cut.position;
+    if (i === 0 && placement.bn === "clean") {
+      const statistics = eqns.slice(position).filter((e) => eqnOuts(e).length === 1 && roles.get(e.out)?.kind === "statistic").map((e) => e.out);
+      if (statistics.length > 0) runInto(position, eqns.length, statistics);
+      given = new Set(statistics);
+    }
+    for (const { v, axis } of cut.mixed) env.set(v, alongAxis(mix, env.get(v)!, axis));
+  });
+  return run(position, eqns.length, outs);
 }
 
 /** Applies an axis-0 mixing to a value whose examples lie on `axis`. */

@@ -1,12 +1,11 @@
-import { Array, np, tree } from "@mmx/core";
+import { Array, np } from "@mmx/core";
 import { checkLabels, checkSmoothing, smoothLabels } from "@mmx/losses";
-import { boundaries, boundariesOf, resolveBoundary, type BoundaryRef } from "./boundaries.js";
-import { mixAtBoundary } from "./mix-at.js";
+import { boundaries, type BoundaryRef } from "./boundaries.js";
+import { mixHidden } from "./mix-hidden.js";
 import { asMixing, type Mixing } from "./mixing.js";
 import { ruleOf } from "./mixing-rules.js";
 import { addFeatureNoise } from "./noise.js";
 import { checkPlacement, type PlacementOptions } from "./placement.js";
-import { traceModel } from "./trace-model.js";
 import { checkTargets, checkTargetShape, type Lambda, type PermInput } from "./validate.js";
 
 /** A model function: params, a batch x, and anything else it needs (state, flags). */
@@ -57,11 +56,8 @@ export function mixup(layer: BoundaryRef, how: Lambda | Mixing, opts: MixupOptio
       rule.check("mixup", mixing, batch);
       checkTargets("mixup", y, batch);
       const permutation = rule.perm("mixup", perm, batch, mixing);
-      const model = traceModel("mixup", f, [params, x, ...rest]);
-      const k = resolveBoundary("mixup", layer, boundariesOf(model));
       const mix = (h: Array) => addFeatureNoise("mixup", rule.mix("mixup", h, mixing, permutation), mixing.noise);
-      const outs = mixAtBoundary("mixup", model, k, mix, placement, f);
-      const result = tree.unflatten(model.closed.outTree!, outs);
+      const result = mixHidden("mixup", [{ layer, mix }], placement, f)(f)(params, x, ...rest);
       const out = outputOf(result);
       const classes = out.shape[out.ndim - 1]!;
       checkTargetShape("mixup", y, batch, classes);

@@ -1,5 +1,5 @@
 import { dispose, jit, NDArray as Array, np, tree, valueAndGrad, type ClosedJaxpr, type PyTree, type StepTiming } from "@mmx/core";
-import { checkLabels, checkSmoothing, smoothLabels } from "@mmx/losses";
+import { checkLabels, smoothLabels } from "@mmx/losses";
 import { applyUpdates, type Optimizer, type OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import { boundaries, type Boundary, type BoundaryRef } from "./boundaries.js";
@@ -8,15 +8,16 @@ import { mixup } from "./mixup.js";
 import { patchUpTerm } from "./patchup-loss.js";
 import { checkPlacement, type PlacementOptions } from "./placement.js";
 import type { MixupPolicy, Progress } from "./policy.js";
+import { scanSteps, type ScanProgress, type ScanResult } from "./scan-steps.js";
 import { stateOwnership } from "./state-ownership.js";
+import { stepLossOptions } from "./step-loss-options.js";
+import { forwardOf, type TrainableModel } from "./trainable-model.js";
+
+export type { TrainableModel } from "./trainable-model.js";
 
 /** A Mixing without its kind: the arrays a jitted step takes as inputs (the kind is a static argument). */
 export type MixingArrays = { [key: string]: Array | { [key: string]: Array } };
 
-/** A model as @mmx/nn makes them: `apply(params, x, { train, state }) -> { out, state }`. */
-export interface TrainableModel<P = PyTree> {
-  apply(params: P, x: Array, opts?: { train?: boolean; state?: PyTree }): { out: Array; state: PyTree };
-}
 
 export interface TrainStepOptions<P = PyTree, S extends OptimizerState = OptimizerState> {
   model: TrainableModel<P>;
@@ -89,6 +90,21 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
   lower<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key, at?: Progress): ClosedJaxpr;
   /** For tools: this step's per-equation timings (each equation synchronised); the state is kept, the step's results freed. */
   profile<Q extends P>(state: TrainState<Q, S>, x: Array, y: Array, key: Key, at?: Progress): StepTiming[];
+  /**
+   * T steps as one program: xs holds the batches stacked [T, B, ...], ys their labels [T, B] (or rows [T, B, C]),
+   * keys one key per step; `at` is the first step's progress (step t is at { epoch, step + t }: a scan within one
+   * epoch) or one progress per step. Step t draws with
+   * keys[t] exactly as `step(state, xs[t], ys[t], keys[t])` would and takes the same step, so the result is the
+   * loop's, within float rounding. The steps run as one jitted `lax.scan` (on onnx one runtime call, an ONNX Loop:
+   * the state crosses between host and runtime once per T steps instead of once per step). One program serves
+   * every eligible layer: it mixes at each with its own λ, 1 (the identity, exactly) but at the drawn layer, which
+   * costs the mixing's few elementwise operations at the other eligible layers. Mixup and Manifold Mixup policies
+   * (λ per batch or per example, any α schedule); CutMix, PatchUp, noise and n-way mixing need `step`. Donation as
+   * for `step`.
+   */
+  scan<Q extends P>(state: TrainState<Q, S>, xs: Array, ys: Array, keys: readonly Key[], at?: ScanProgress): ScanResult<Q, S>;
+  /** `scan`, resolved once its program has run (onnx in a browser). Keep xs and ys alive until it settles. */
+  scanAsync<Q extends P>(state: TrainState<Q, S>, xs: Array, ys: Array, keys: readonly Key[], at?: ScanProgress): Promise<ScanResult<Q, S>>;
   /** How many programs were compiled: one per (eligible layer, mixing kind) used so far, and one for clean steps. */
   readonly programs: number;
 }
@@ -182,6 +198,9 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
       release(args);
     }
   };
+  const scanned = scanSteps(opts, ownership);
+  step.scan = <Q extends P>(state: TrainState<Q, S>, xs: Array, ys: Array, keys: readonly Key[], at?: ScanProgress) => scanned.run(state, xs, ys, keys, at) as ScanResult<Q, S>;
+  step.scanAsync = async <Q extends P>(state: TrainState<Q, S>, xs: Array, ys: Array, keys: readonly Key[], at?: ScanProgress) => (await scanned.runAsync(state, xs, ys, keys, at)) as ScanResult<Q, S>;
   step.init = (params, modelState = {}) => ({ params, opt: own(opts.optimizer.init(params)), modelState });
   Object.defineProperty(step, "programs", { get: () => program.cacheSize });
   return step;
@@ -199,11 +218,7 @@ export function stepFunction<P, S extends OptimizerState>(
 ) {
   const { loss, optimizer, mixupOptions } = opts;
   if (mixupOptions !== undefined) checkPlacement("trainStep: mixupOptions", mixupOptions);
-  const smoothing = checkSmoothing(opts.labelSmoothing ?? 0, "trainStep");
-  const regWeight = opts.regMixup === undefined ? null : (opts.regMixup.weight ?? 1);
-  if (regWeight !== null && !(typeof regWeight === "number" && Number.isFinite(regWeight) && regWeight >= 0)) throw new RangeError(`trainStep: regMixup.weight must be a finite number >= 0, got ${JSON.stringify(regWeight)}`);
-  if (opts.patchUpLoss !== undefined && typeof opts.patchUpLoss !== "boolean") throw new TypeError(`trainStep: patchUpLoss must be true or false, got ${JSON.stringify(opts.patchUpLoss)}`);
-  const patchUp = opts.patchUpLoss ?? false;
+  const { smoothing, regWeight, patchUp } = stepLossOptions(opts);
   const forward = forwardOf(opts.model);
   const cleanLoss = (p: P, x: Array, y: Array, modelState: PyTree): [Array, PyTree] => {
     const r = forward(p, x, modelState);
@@ -229,14 +244,6 @@ export function stepFunction<P, S extends OptimizerState>(
     // The gradient of params P is a tree like P (its number leaves, if any, become arrays).
     const { updates, state: nextOpt } = optimizer.update(grads as P, opt, params);
     return { params: applyUpdates(params, updates), opt: nextOpt, modelState: state, loss: value };
-  };
-}
-
-/** The model in training mode as mixup transforms it: `(params, x, state) -> { out, state }`. */
-function forwardOf<P>(model: TrainableModel<P>) {
-  return (p: P, x: Array, st: PyTree) => {
-    const r = model.apply(p, x, { train: true, state: st });
-    return { out: r.out, state: r.state };
   };
 }
 
