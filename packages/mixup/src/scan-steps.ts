@@ -21,6 +21,13 @@ export interface ScanResult<P = PyTree, S extends OptimizerState = OptimizerStat
   layers: readonly (BoundaryRef | null)[];
 }
 
+/** `step.scan`: T steps as one program (see `TrainStep.scan`), and the program it would run, for tools. */
+export interface ScanSteps<P = PyTree, S extends OptimizerState = OptimizerState> {
+  <Q extends P>(state: TrainState<Q, S>, xs: Array, ys: Array, keys: readonly Key[], at?: ScanProgress): ScanResult<Q, S>;
+  /** The program these T steps would run, traced; nothing runs, nothing is freed. */
+  lower<Q extends P>(state: TrainState<Q, S>, xs: Array, ys: Array, keys: readonly Key[], at?: ScanProgress): ClosedJaxpr;
+}
+
 /** What the scanned program reads per step, each stacked along a leading axis of T steps. */
 interface StepInputs {
   x: Array;

@@ -8,7 +8,7 @@ import { mixup } from "./mixup.js";
 import { patchUpTerm } from "./patchup-loss.js";
 import { checkPlacement, type PlacementOptions } from "./placement.js";
 import type { MixupPolicy, Progress } from "./policy.js";
-import { scanSteps, type ScanProgress, type ScanResult } from "./scan-steps.js";
+import { scanSteps, type ScanProgress, type ScanResult, type ScanSteps } from "./scan-steps.js";
 import { stateOwnership } from "./state-ownership.js";
 import { stepLossOptions } from "./step-loss-options.js";
 import { forwardOf, type TrainableModel } from "./trainable-model.js";
@@ -93,16 +93,15 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
   /**
    * T steps as one program: xs holds the batches stacked [T, B, ...], ys their labels [T, B] (or rows [T, B, C]),
    * keys one key per step; `at` is the first step's progress (step t is at { epoch, step + t }: a scan within one
-   * epoch) or one progress per step. Step t draws with
-   * keys[t] exactly as `step(state, xs[t], ys[t], keys[t])` would and takes the same step, so the result is the
-   * loop's, within float rounding. The steps run as one jitted `lax.scan` (on onnx one runtime call, an ONNX Loop:
-   * the state crosses between host and runtime once per T steps instead of once per step). One program serves
-   * every eligible layer: it mixes at each with its own λ, 1 (the identity, exactly) but at the drawn layer, which
-   * costs the mixing's few elementwise operations at the other eligible layers. Mixup and Manifold Mixup policies
-   * (λ per batch or per example, any α schedule); CutMix, PatchUp, noise and n-way mixing need `step`. Donation as
-   * for `step`.
+   * epoch) or one progress per step. Step t draws with keys[t] exactly as `step(state, xs[t], ys[t], keys[t])`
+   * would and takes the same step, so the result is the loop's, within float rounding. The steps run as one jitted
+   * `lax.scan` (on onnx one runtime call, an ONNX Loop: the state crosses between host and runtime once per T steps
+   * instead of once per step). One program serves every eligible layer: it mixes at each with its own λ, 1 (the
+   * identity, exactly) but at the drawn layer, which costs the mixing's few elementwise operations at the other
+   * eligible layers. Mixup and Manifold Mixup policies (λ per batch or per example, α schedules, RegMixup); CutMix,
+   * PatchUp, noise and n-way mixing need `step`. Donation as for `step`. `step.scan.lower(...)` gives the program.
    */
-  scan<Q extends P>(state: TrainState<Q, S>, xs: Array, ys: Array, keys: readonly Key[], at?: ScanProgress): ScanResult<Q, S>;
+  readonly scan: ScanSteps<P, S>;
   /** `scan`, resolved once its program has run (onnx in a browser). Keep xs and ys alive until it settles. */
   scanAsync<Q extends P>(state: TrainState<Q, S>, xs: Array, ys: Array, keys: readonly Key[], at?: ScanProgress): Promise<ScanResult<Q, S>>;
   /** How many programs were compiled: one per (eligible layer, mixing kind) used so far, and one for clean steps. */
@@ -199,7 +198,8 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
     }
   };
   const scanned = scanSteps(opts, ownership);
-  step.scan = <Q extends P>(state: TrainState<Q, S>, xs: Array, ys: Array, keys: readonly Key[], at?: ScanProgress) => scanned.run(state, xs, ys, keys, at) as ScanResult<Q, S>;
+  const scan = <Q extends P>(state: TrainState<Q, S>, xs: Array, ys: Array, keys: readonly Key[], at?: ScanProgress) => scanned.run(state, xs, ys, keys, at) as ScanResult<Q, S>;
+  (step as { scan: ScanSteps<P, S> }).scan = Object.assign(scan, { lower: scanned.lower });
   step.scanAsync = async <Q extends P>(state: TrainState<Q, S>, xs: Array, ys: Array, keys: readonly Key[], at?: ScanProgress) => (await scanned.runAsync(state, xs, ys, keys, at)) as ScanResult<Q, S>;
   step.init = (params, modelState = {}) => ({ params, opt: own(opts.optimizer.init(params)), modelState });
   Object.defineProperty(step, "programs", { get: () => program.cacheSize });

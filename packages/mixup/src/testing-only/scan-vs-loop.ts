@@ -124,3 +124,20 @@ export function checkScanAgainstLoop(c: ScanCase): void {
   got.forEach((g, i) => assertAllClose(g, want[i]!, { rtol: 1e-4, atol: 1e-5, what: `state leaf ${i}` }));
   dispose([s.losses, s.state.params, s.state.opt, s.state.modelState, state.params, state.opt, state.modelState, xs, ys, init.params, init.state as PyTree] as never);
 }
+
+/** The program `step.scan` runs for the case's T steps, traced. */
+export function scanProgram(c: ScanCase) {
+  const model = c.model();
+  const input = c.input ?? [4];
+  const steps = c.steps ?? 6;
+  const init = model.init(key(7), [-1, ...input]);
+  const { xs, ys } = stackedBatches(steps, input);
+  const policy = c.policy?.(model as nn.Model);
+  const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), ...(policy ? { policy } : {}), ...c.stepOptions });
+  const state = step.init(init.params, init.state as PyTree);
+  try {
+    return step.scan.lower(state, xs, ys, Array.from({ length: steps }, (_, t) => stepKey(t)));
+  } finally {
+    dispose([state.opt, xs, ys, init.params, init.state as PyTree] as never);
+  }
+}

@@ -1,0 +1,29 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setBackend } from "@mmx/core";
+import { checkScanAgainstLoop, SCAN_CASES, SCAN_CNN_CASE, SCAN_OPTION_CASES, scanProgram } from "../../mixup/src/testing-only/scan-vs-loop.js";
+import { lowerToOnnx } from "./index.js";
+
+/**
+ * `step.scan` on onnx: T training steps are one ONNX Loop, one onnxruntime run, and they equal T `step` calls on
+ * onnx (the check mixup's suite runs on cpu and wasm).
+ */
+
+beforeAll(async () => {
+  await setBackend("onnx");
+});
+afterAll(async () => {
+  await setBackend("cpu");
+});
+
+describe("onnx: step.scan", () => {
+  for (const c of [...SCAN_CASES, ...SCAN_OPTION_CASES, SCAN_CNN_CASE]) {
+    it(`equals the loop of steps: ${c.name}`, () => checkScanAgainstLoop(c));
+  }
+
+  it("runs the steps as one Loop node, whatever layer each step draws", () => {
+    const graph = lowerToOnnx(scanProgram(SCAN_CASES[0]!)).model.graph;
+    expect(graph.node.filter((n) => n.op_type === "Loop")).toHaveLength(1);
+    // Around the Loop only the stacking of the results: the steps themselves are in its body.
+    expect(graph.node.filter((n) => n.op_type === "Gemm" || n.op_type === "MatMul")).toHaveLength(0);
+  });
+});
