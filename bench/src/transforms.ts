@@ -1,10 +1,9 @@
 import { dispose, grad, jit, np, tree, vmap, type Array as MxArray, type PyTree } from "@mmx/core";
 import { bceSoftmax } from "@mmx/losses";
-import { inputMixup, manifoldMixup, trainSeeds, trainStep } from "@mmx/mixup";
+import { manifoldMixup, trainSeeds, trainStep } from "@mmx/mixup";
 import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
 import { foldIn, key } from "@mmx/random";
-import { scanEpoch } from "./scan-epoch.js";
 import { load, median, type Timing } from "./timing.js";
 
 /**
@@ -158,29 +157,29 @@ async function perExampleRow(backend: string, opts: { steps: number; warmup: num
 }
 
 /**
- * An epoch of EPOCH_STEPS input-mixup steps (α = 2, SGD Nesterov) over a stacked batch array: one `scanEpoch`
- * program (`lax.scan` over the batches, the draws made on the host first) against the loop of `trainStep` calls
- * it replaces, both from the same params and keys each round. A round is a whole epoch, so rounds are fewer.
+ * An epoch of EPOCH_STEPS manifold-mixup steps (α = 2 over the model's paper boundaries, SGD Nesterov) over a
+ * stacked batch array: one `step.scan` program (`lax.scan` over the batches, the draws made on the host first, the
+ * layer changing from step to step inside the program) against the loop of `step` calls it replaces, both from the
+ * same params and keys each round. A round is a whole epoch, so rounds are fewer.
  */
 export async function epochRow(backend: string, sizes: readonly number[], batch: number, opts: { steps: number; warmup: number }): Promise<TransformRow> {
   const before = load();
   const model = nn.mlp([...sizes]);
   const [features, classes] = [sizes[0]!, sizes[sizes.length - 1]!];
-  const policy = inputMixup({ alpha: 2 });
+  const policy = manifoldMixup({ alpha: 2, layers: model.paperBoundaries });
   const optimizer = sgd({ lr: 0.1, momentum: 0.9, nesterov: true });
   const params = model.init(key(0), [-1, features]).params;
   const batches = Array.from({ length: EPOCH_STEPS }, (_, t) => data(batch, features, classes, t + 1));
   const xs = np.stack(batches.map((b) => b.x));
   const ys = np.stack(batches.map((b) => b.y));
   const keys = batches.map((_, t) => foldIn(key(200), t));
-  const scanned = scanEpoch({ model, loss: bceSoftmax, optimizer, policy });
-  const opt0 = optimizer.init(params);
+  const scanned = trainStep({ model, loss: bceSoftmax, optimizer, policy });
   const alone = trainStep({ model, loss: bceSoftmax, optimizer, policy, donate: true });
   const r = await interleaved(
     async () => {
-      const out = scanned(params, opt0, xs, ys, keys);
+      const out = scanned.scan(scanned.init(params), xs, ys, keys);
       await out.losses.data();
-      dispose([out.params, out.opt, out.losses]);
+      dispose([out.state.params, out.state.opt, out.losses]);
     },
     async () => {
       let state = alone.init(params);
@@ -196,12 +195,12 @@ export async function epochRow(backend: string, sizes: readonly number[], batch:
     },
     { steps: Math.max(3, Math.ceil(opts.steps / 4)), warmup: Math.min(opts.warmup, 1) },
   );
-  dispose([params, opt0, xs, ys, ...batches.flatMap((b) => [b.x, b.y])]);
+  dispose([params, xs, ys, ...batches.flatMap((b) => [b.x, b.y])]);
   return {
-    name: `epoch of ${EPOCH_STEPS} steps, mlp ${sizes.join("-")} b${batch}, input mixup`,
+    name: `epoch of ${EPOCH_STEPS} steps, mlp ${sizes.join("-")} b${batch}, manifold mixup`,
     backend,
-    vmapped: { label: "scanEpoch (lax.scan, one program)", timing: r.a },
-    separate: { label: `${EPOCH_STEPS} trainStep calls`, timing: r.b },
+    vmapped: { label: "step.scan (lax.scan, one program)", timing: r.a },
+    separate: { label: `${EPOCH_STEPS} step calls`, timing: r.b },
     pairedRatio: r.paired,
     cpuRatio: r.cpuRatio,
     load: { before, after: load() },
