@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:browser [-- --mlp 784,512,512,10 --mlpBatch 128 --cnnBatch 64 --warmup 10 --steps 10]
+// npm run bench:browser [-- --mlp 784,512,512,10 --mlpBatch 128 --cnnBatch 64 --warmup 10 --steps 10 --scan 8]
 //                        [--targets wasm,onnx-wasm] [--no-node] [--no-isolation] [--interleave] [--liftoff]
 //
 // The manifold-mixup training steps of page/workloads.ts (an MLP and the small CNN) in Chromium on every backend it
@@ -13,6 +13,8 @@
 // machine's changing load falls on every backend alike; it prints the wall time and Chromium's CPU time per timed
 // step, and the ratios per round. `--liftoff` runs Chromium with V8's baseline wasm compiler only (no optimising tier):
 // the speed of a step whose wasm V8 has not yet optimised. Node's steps are not run with `--interleave`.
+// `--scan K`: each model also runs as trainStep's `step.scan` of K steps per program run (on onnx one runtime call for
+// K steps), timed per training step, beside the step-by-step rows.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
@@ -20,7 +22,7 @@ import { build } from "esbuild";
 import { buildPage, CHROMIUM_ARGS, findChromium, openPages, removeDir, root, runInChromium, startServer } from "./harness.mjs";
 
 const args = process.argv.slice(2);
-const SIZE_FLAGS = ["mlp", "mlpBatch", "cnnBatch", "warmup", "steps"];
+const SIZE_FLAGS = ["mlp", "mlpBatch", "cnnBatch", "warmup", "steps", "scan"];
 const sizeArgs = [];
 for (const name of SIZE_FLAGS) {
   const i = args.indexOf(`--${name}`);
@@ -122,7 +124,9 @@ async function interleavedRows() {
   const isolate = !args.includes("--no-isolation");
   const sizes = Object.fromEntries(sizeArgs);
   const steps = Number(sizes.steps ?? 10);
-  const workloads = Number(sizes.cnnBatch ?? 64) > 0 ? [0, 1] : [0];
+  // workloadBuilders' order: per model, step by step, then (with --scan) scanned.
+  const perModel = Number(sizes.scan ?? 0) > 0 ? 2 : 1;
+  const workloads = Array.from({ length: (Number(sizes.cnnBatch ?? 64) > 0 ? 2 : 1) * perModel }, (_, w) => w);
   const dir = await buildPage(join(root, "scripts/browser/page/bench.ts"), "mmx browser benchmark");
   const server = await startServer(dir, { isolate });
   const sizeQuery = sizeArgs.map(([n, v]) => `&${n}=${encodeURIComponent(v)}`).join("");
@@ -131,9 +135,11 @@ async function interleavedRows() {
   let isolated;
   try {
     for (const w of workloads) {
-      const runs = browserRuns(isolate);
+      // A scanned workload's pages run beside tfjs wasm's step-by-step page, its baseline in the same rounds.
+      const scanned = perModel === 2 && w % 2 === 1;
+      const runs = [...browserRuns(isolate).map((r) => ({ ...r, w })), ...(scanned ? [{ label: STEP_BY_STEP_WASM, query: "targets=wasm", w: w - 1 }] : [])];
       progress(`interleaved workload ${w}: preparing ${runs.map((r) => r.label).join(", ")}`);
-      const session = await openPages(chromium.path, runs.map((r) => `${server.url}?${r.query}&interleave=${w}${sizeQuery}`));
+      const session = await openPages(chromium.path, runs.map((r) => `${server.url}?${r.query}&interleave=${r.w}${sizeQuery}`));
       try {
         version = session.version;
         isolated = session.results.every((res) => res.crossOriginIsolated === true);
@@ -141,14 +147,14 @@ async function interleavedRows() {
         session.results.forEach((res, i) => {
           if (!res.ok) throw new Error(`the benchmark page failed on ${runs[i].label}: ${res.error}`);
           if (res.skipped) out.push({ workload: res.workload, target: runs[i].label, skipped: res.skipped });
-          else live.push({ i, target: runs[i].label, detail: res.detail, workload: res.workload, warmupMs: res.warmupMs, wall: [], cpu: [] });
+          else live.push({ i, session: w, target: runs[i].label, detail: res.detail, workload: res.workload, warmupMs: res.warmupMs, stepsPerCall: res.stepsPerCall ?? 1, wall: [], cpu: [] });
         });
         for (let round = 0; round < steps && live.length > 0; round++) {
           for (let k = 0; k < live.length; k++) {
             const r = live[(round + k) % live.length];
             const { wall, cpu } = await session.step(r.i);
             r.wall.push(wall);
-            if (cpu !== undefined) r.cpu.push(cpu);
+            if (cpu !== undefined) r.cpu.push(cpu / r.stepsPerCall);
           }
           progress(`interleaved ${live[0].workload}: round ${round + 1}/${steps}: ${live.map((r) => `${r.target} ${r.wall.at(-1).toFixed(1)} ms`).join(", ")}`);
         }
@@ -183,17 +189,22 @@ function printInterleaved(res) {
   }
   for (const r of res.rows) if (r.detail) console.log(`  ${r.target}: ${r.detail}`);
   for (const r of res.rows) if (r.warmupMs) console.log(`  ${r.workload}: ${r.target}: warm-up steps, ms: ${r.warmupMs.map((t) => t.toFixed(0)).join(" ")}`);
-  for (const base of res.rows.filter((r) => r.target === "wasm" && r.wall)) {
+  // Each base is tfjs wasm in the same session (so the same rounds): the same workload, and for a scanned
+  // workload also tfjs wasm step by step.
+  const bases = res.rows.filter((r) => r.wall && (r.target === "wasm" || r.target === STEP_BY_STEP_WASM));
+  for (const base of bases) {
     for (const [label, target] of TARGETS) {
-      const r = res.rows.find((x) => x.workload === base.workload && x.target === label && x.wall);
+      const r = res.rows.find((x) => x.session === base.session && x.target === label && x.wall);
       if (!r) continue;
       // The ratio of each round's two steps, then their median: both steps of a round saw about the same load.
       const wall = median(r.wall.map((t, i) => t / base.wall[i]));
       const cpu = r.cpu.length === base.cpu.length && r.cpu.length ? median(r.cpu.map((t, i) => t / base.cpu[i])) : undefined;
-      console.log(`${base.workload}: chromium ${label} / chromium wasm, median of per-round ratios: wall ${wall.toFixed(3)} (target <= ${target.toFixed(1)}: ${wall <= target ? "met" : "missed"})${cpu === undefined ? "" : `, cpu ${cpu.toFixed(3)}`}`);
+      console.log(`${r.workload}: chromium ${label} / chromium ${base.target === STEP_BY_STEP_WASM ? STEP_BY_STEP_WASM : `wasm${r.stepsPerCall > 1 ? " scanned" : ""}`}, median of per-round ratios: wall ${wall.toFixed(3)} (target <= ${target.toFixed(1)}: ${wall <= target ? "met" : "missed"})${cpu === undefined ? "" : `, cpu ${cpu.toFixed(3)}`}`);
     }
   }
 }
+
+const STEP_BY_STEP_WASM = "wasm step by step";
 
 function progress(line) {
   console.error(`bench:browser: ${line}`);

@@ -47,7 +47,7 @@ async function prepareInterleaved(a: Awaited<ReturnType<typeof availability>>, l
   await useTarget(target);
   const w = await builder.prepare();
   (window as unknown as { __mmxStep: () => Promise<number> }).__mmxStep = () => w.step();
-  return { crossOriginIsolated: globalThis.crossOriginIsolated === true, workload: w.name, detail, warmupMs: w.warmupMs };
+  return { crossOriginIsolated: globalThis.crossOriginIsolated === true, workload: w.name, detail, warmupMs: w.warmupMs, stepsPerCall: w.stepsPerCall };
 }
 
 publish(run());

@@ -17,13 +17,15 @@ export interface BenchSizes {
   readonly cnnBatch: number;
   readonly warmup: number;
   readonly steps: number;
+  /** When > 0, each model also runs as `step.scan` of this many steps per program run, timed per step. */
+  readonly scan: number;
 }
 
 /**
  * Ten warm-up steps by default: onnxruntime-web's wasm runs on V8's baseline code until its kernels have run hot
  * enough to be optimised, several runs of each program (see bench/README.md, "In the browser").
  */
-export const DEFAULT_SIZES: BenchSizes = { mlp: [784, 512, 512, 10], mlpBatch: 128, cnnBatch: 64, warmup: 10, steps: 10 };
+export const DEFAULT_SIZES: BenchSizes = { mlp: [784, 512, 512, 10], mlpBatch: 128, cnnBatch: 64, warmup: 10, steps: 10, scan: 0 };
 
 export interface StepTime {
   readonly workload: string;
@@ -43,6 +45,8 @@ export interface PreparedWorkload {
   readonly name: string;
   /** The warm-up steps' times (ms), first first. */
   readonly warmupMs: readonly number[];
+  /** Training steps per `step()` call (a scan's length; 1 step by step): `step()` gives ms per training step. */
+  readonly stepsPerCall: number;
   step(): Promise<number>;
   dispose(): void;
 }
@@ -72,6 +76,7 @@ async function prepareModel(name: string, model: nn.Model, inputShape: readonly 
   return {
     name,
     warmupMs,
+    stepsPerCall: 1,
     step: run,
     dispose: () => {
       for (const a of [...tree.leaves([state.params, state.opt]), x, y] as Array[]) a.dispose();
@@ -79,13 +84,52 @@ async function prepareModel(name: string, model: nn.Model, inputShape: readonly 
   };
 }
 
-/** The workloads of `sizes` (the MLP, then the small CNN unless `cnnBatch` is 0), prepared one at a time. */
+/**
+ * The same training steps as `step.scan` runs them, `sizes.scan` steps per program run (the layer drawn per step
+ * inside the program): `step()` runs one scan and gives the time per training step. Warm-up runs scans until
+ * `sizes.warmup` steps have run, and at least two scans.
+ */
+async function prepareScanned(name: string, model: nn.Model, inputShape: readonly number[], classes: number, sizes: BenchSizes): Promise<PreparedWorkload> {
+  const batch = inputShape[0]!;
+  const steps = sizes.scan;
+  const step = trainStep({ model, loss: softCrossEntropy, optimizer: sgd({ lr: 0.01, momentum: 0.9 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }), donate: true });
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  const xs = np.array(normalValues(key(1), [steps * size]), { shape: [steps, ...inputShape] });
+  const ys = np.array(globalThis.Array.from({ length: steps * batch }, (_, i) => i % classes), { dtype: "int32", shape: [steps, batch] });
+  let state = step.init(model.init(key(0), [-1, ...inputShape.slice(1)]).params);
+  let i = 0;
+  const run = async () => {
+    const t0 = performance.now();
+    const r = await step.scanAsync(state, xs, ys, globalThis.Array.from({ length: steps }, () => foldIn(key(2), i++)));
+    await r.losses.data();
+    r.losses.dispose();
+    state = r.state;
+    return (performance.now() - t0) / steps;
+  };
+  const warmupMs: number[] = [];
+  while (i < sizes.warmup || warmupMs.length < 2) warmupMs.push(await run());
+  return {
+    name,
+    warmupMs,
+    stepsPerCall: steps,
+    step: run,
+    dispose: () => {
+      for (const a of [...tree.leaves([state.params, state.opt]), xs, ys] as Array[]) a.dispose();
+    },
+  };
+}
+
+/**
+ * The workloads of `sizes` (the MLP, then the small CNN unless `cnnBatch` is 0; with `scan`, each also scanned),
+ * prepared one at a time.
+ */
 export function workloadBuilders(sizes: BenchSizes): { name: string; prepare: () => Promise<PreparedWorkload> }[] {
-  const mlpName = `MLP ${sizes.mlp.join("-")} b${sizes.mlpBatch}`;
-  const out = [{ name: mlpName, prepare: () => prepareModel(mlpName, nn.mlp(sizes.mlp), [sizes.mlpBatch, sizes.mlp[0]!], sizes.mlp[sizes.mlp.length - 1]!, sizes) }];
-  const cnnName = `smallCnn b${sizes.cnnBatch}`;
-  if (sizes.cnnBatch > 0) out.push({ name: cnnName, prepare: () => prepareModel(cnnName, nn.smallCnn(), [sizes.cnnBatch, 28, 28, 1], 10, sizes) });
-  return out;
+  const models = [{ name: `MLP ${sizes.mlp.join("-")} b${sizes.mlpBatch}`, model: () => nn.mlp(sizes.mlp), input: [sizes.mlpBatch, sizes.mlp[0]!], classes: sizes.mlp[sizes.mlp.length - 1]! }];
+  if (sizes.cnnBatch > 0) models.push({ name: `smallCnn b${sizes.cnnBatch}`, model: () => nn.smallCnn(), input: [sizes.cnnBatch, 28, 28, 1], classes: 10 });
+  return models.flatMap((m) => [
+    { name: m.name, prepare: () => prepareModel(m.name, m.model(), m.input, m.classes, sizes) },
+    ...(sizes.scan > 0 ? [{ name: `${m.name}, step.scan of ${sizes.scan}`, prepare: () => prepareScanned(`${m.name}, step.scan of ${sizes.scan}`, m.model(), m.input, m.classes, sizes) }] : []),
+  ]);
 }
 
 async function timeModel(prepare: () => Promise<PreparedWorkload>, sizes: BenchSizes): Promise<StepTime> {
@@ -120,5 +164,6 @@ export function parseSizes(get: (name: string) => string | null): BenchSizes {
     cnnBatch: num("cnnBatch", DEFAULT_SIZES.cnnBatch),
     warmup: num("warmup", DEFAULT_SIZES.warmup),
     steps: num("steps", DEFAULT_SIZES.steps),
+    scan: num("scan", DEFAULT_SIZES.scan),
   };
 }
