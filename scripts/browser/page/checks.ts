@@ -1,6 +1,6 @@
 /**
  * The checks the browser suite runs on each backend of the page: a small MLP trained with manifold mixup (the loss
- * must fall), a subset of the primitives and their VJPs against mmx on tfjs's cpu backend, and the interpolation
+ * must fall), the same steps as one `step.scan` program, a subset of the primitives and their VJPs against mmx on tfjs's cpu backend, and the interpolation
  * invariants of mixup(k, λ). Everything runs through `jit(...).callAsync`, the call that works on every backend
  * (onnxruntime-web only runs asynchronously). Plain mmx code: it runs in Node too.
  */
@@ -50,6 +50,45 @@ export async function trainsMlp(steps = 40): Promise<CheckResult & { losses: num
   for (const a of [...tree.leaves([state.params, state.opt]), x, y] as Array[]) a.dispose();
   const ok = losses.every(Number.isFinite) && after < 0.8 * before;
   return { name: `MLP with manifold mixup, ${steps} steps`, ok, detail: `clean loss ${before.toFixed(4)} -> ${after.toFixed(4)}; mixed loss ${losses[0]!.toFixed(4)} -> ${losses[losses.length - 1]!.toFixed(4)}`, losses };
+}
+
+/**
+ * `steps` manifold-mixup steps of an MLP 2-16-16-2 as one `step.scanAsync` program against `steps` `callAsync`
+ * steps with the same keys: each step's layer must match and its loss agree (relative 1e-3: the two programs differ
+ * by the identity mixes, which a GPU backend may round differently), and the final params too.
+ */
+export async function scanMatchesSteps(steps = 6): Promise<CheckResult> {
+  const model = nn.mlp([2, 16, 16, 2]);
+  const make = () => trainStep({ model, loss: softCrossEntropy, optimizer: adam({ lr: 0.02 }), policy: manifoldMixup({ alpha: 2, layers: model.paperBoundaries }), donate: true });
+  const [scanned, looped] = [make(), make()];
+  const { x, y } = spirals({ n: 32 }, key(5));
+  const xs = np.stack(globalThis.Array.from({ length: steps }, () => x));
+  const ys = np.stack(globalThis.Array.from({ length: steps }, () => y));
+  const init = model.init(key(6), [-1, 2]).params;
+  const keys = globalThis.Array.from({ length: steps }, (_, t) => foldIn(key(7), t));
+  const s = await scanned.scanAsync(scanned.init(init), xs, ys, keys);
+  const scanLosses = await values(s.losses);
+  let state = looped.init(init);
+  const loopLosses: number[] = [];
+  const layers: unknown[] = [];
+  for (let t = 0; t < steps; t++) {
+    const r = await looped.callAsync(state, x, y, keys[t]!);
+    loopLosses.push((await values(r.loss))[0]!);
+    layers.push(r.layer);
+    r.loss.dispose();
+    state = r.state;
+  }
+  const close = (a: readonly number[], b: readonly number[]) => a.every((v, i) => Math.abs(v - b[i]!) <= 1e-4 + 1e-3 * Math.abs(b[i]!));
+  const [got, want] = [await Promise.all(tree.leaves(s.state.params).map((a) => values(a as Array))), await Promise.all(tree.leaves(state.params).map((a) => values(a as Array)))];
+  const paramsClose = got.every((g, i) => close(g, want[i]!));
+  const sameLayers = JSON.stringify(s.layers) === JSON.stringify(layers);
+  for (const a of [...tree.leaves([s.state.params, s.state.opt, state.params, state.opt]), s.losses, xs, ys, x, y, ...tree.leaves(init)] as Array[]) a.dispose();
+  const ok = sameLayers && close(scanLosses, loopLosses) && paramsClose && new Set(layers).size > 1;
+  return {
+    name: `step.scan of ${steps} steps equals ${steps} steps`,
+    ok,
+    detail: `layers ${JSON.stringify(s.layers)} vs ${JSON.stringify(layers)}; losses ${scanLosses.map((v) => v.toFixed(5)).join(" ")} vs ${loopLosses.map((v) => v.toFixed(5)).join(" ")}; final params ${paramsClose ? "agree" : "differ"}`,
+  };
 }
 
 interface PrimitiveCase {

@@ -1,10 +1,11 @@
 import { setBackend, takeWebgpuErrors } from "@mmx/core";
-import { comparePrimitives, mixupInvariants, primitiveValues, trainsMlp, type CheckResult } from "./checks.js";
+import { comparePrimitives, mixupInvariants, primitiveValues, scanMatchesSteps, trainsMlp, type CheckResult } from "./checks.js";
 import { availability, publish, targetAvailability, useTarget } from "./setup.js";
 import { TARGETS } from "./targets.js";
 
 /**
- * The browser suite's page: on every backend this browser has, trains an MLP with manifold mixup, checks a subset of
+ * The browser suite's page: on every backend this browser has, trains an MLP with manifold mixup (step by step and as
+ * one step.scan program), checks a subset of
  * the primitives and VJPs against tfjs's cpu backend, and checks the mixup invariants. `?steps=N&runs=R` size it.
  */
 async function run() {
@@ -38,6 +39,7 @@ async function run() {
       const { losses: _losses, ...r } = await trainsMlp(steps);
       return r;
     });
+    await guard("step.scan", () => scanMatchesSteps());
     await guard("primitives", async () => comparePrimitives(await primitiveValues(), reference));
     await guard("mixup invariants", () => mixupInvariants(runs));
     const errors = takeWebgpuErrors();
