@@ -57,27 +57,37 @@ export class MethodRun {
     return step;
   }
 
-  /** Runs one step (awaited: some backends run programs asynchronously); its loss is read later, by {@link collect}. */
-  async runStep(): Promise<void> {
+  /**
+   * Runs n steps as one `step.scan` program (awaited: some backends run programs asynchronously); their losses are
+   * read later, by {@link collect}.
+   */
+  async runSteps(n: number): Promise<void> {
+    const batches = globalThis.Array.from({ length: n }, () => this.nextBatch());
+    const rows = batches.reduce((a, b) => a + b.length, 0);
+    const xs = np.array(gatherRows(this.data.x, concat(batches)).data, { shape: [n, rows / n, 2] });
+    const ys = np.array(gatherRows(this.data.y, concat(batches)).data, { shape: [n, rows / n], dtype: "int32" });
+    const keys = batches.map(() => random.foldIn(random.key(4), this.steps++));
+    const r = await this.step.scanAsync(this.state, xs, ys, keys);
+    dispose([xs, ys]);
+    this.state = r.state;
+    this.pending.push(r.losses);
+  }
+
+  /** The next batch's row indices, in this epoch's order (whole batches only: the last partial one is dropped). */
+  private nextBatch(): Int32Array {
     if (this.order.length === 0) {
       this.order = batchIndices(epochOrder(this.data.y.shape[0]!, { key: random.foldIn(random.key(3), this.epoch++) }), SPIRALS.batch, true);
     }
-    const rows = this.order.shift()!;
-    const x = np.array(gatherRows(this.data.x, rows).data, { shape: [rows.length, 2] });
-    const y = np.array(gatherRows(this.data.y, rows).data, { shape: [rows.length], dtype: "int32" });
-    const r = await this.step.callAsync(this.state, x, y, random.foldIn(random.key(4), this.steps++));
-    dispose([x, y]);
-    this.state = r.state;
-    this.pending.push(r.loss);
+    return this.order.shift()!;
   }
 
   /** Reads the losses of the steps run since the last call (waits for them on an asynchronous backend). */
   async collect(): Promise<void> {
     const pending = this.pending;
     this.pending = [];
-    for (const loss of pending) {
-      this.losses.push((await loss.data())[0]!);
-      loss.dispose();
+    for (const losses of pending) {
+      this.losses.push(...globalThis.Array.from(await losses.data(), Number));
+      losses.dispose();
     }
   }
 
@@ -85,4 +95,14 @@ export class MethodRun {
     dispose([...this.pending, this.state.params, this.state.opt]);
     this.pending = [];
   }
+}
+
+function concat(parts: readonly Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
