@@ -60,14 +60,17 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     out = requireRun(dir, "train --resume");
     const given = conflictingOptions(args);
     if (given.length > 0) {
-      throw new UsageError(`mmx train --resume continues the run saved in ${out} with its own settings; drop ${given.join(", ")} (only --epochs, --backend and --quiet may be given), or start a new run with another --out`);
+      throw new UsageError(`mmx train --resume continues the run saved in ${out} with its own settings; drop ${given.join(", ")} (only --epochs, --backend, --steps-per-call and --quiet may be given), or start a new run with another --out`);
     }
     const info = readCheckpointInfo(runFiles(out).checkpoint);
     const epochs = getNumber(args, "epochs") ?? info.config.epochs;
     if (!(Number.isInteger(epochs) && epochs >= info.epoch)) throw new UsageError(`--epochs ${epochs}: the run in ${out} has already trained ${info.epoch} epochs`);
     const reshaped = scheduleChange(info.config, epochs);
     if (reshaped) throw new UsageError(`mmx train --resume: --epochs ${epochs} ${reshaped}; resume with --epochs ${info.config.epochs}, or start a new run`);
-    config = { ...info.config, epochs, backend: getString(args, "backend") ?? info.backend };
+    // Like the backend, the steps per call change how the run's steps are executed, not which: the flag may change them.
+    const { stepsPerCall: saved, ...settings } = info.config;
+    const stepsPerCall = getNumber(args, "steps-per-call") ?? saved ?? 1;
+    config = { ...settings, epochs, backend: getString(args, "backend") ?? info.backend, ...(stepsPerCall > 1 ? { stepsPerCall } : {}) };
     if (getString(args, "backend") === undefined) {
       const checkpoint = runFiles(out).checkpoint;
       await blameAsync(`checkpoint ${checkpoint} (trained on backend '${info.backend}'; --backend chooses another)`, () => useBackend(info.backend));

@@ -55,6 +55,7 @@ const RULES: { readonly [K in keyof TrainConfig]-?: FieldRule } = {
   milestones: { check: list(int(1), "epochs (whole numbers >= 1)") },
   seed: { check: int(0) },
   backend: { check: text },
+  stepsPerCall: { check: int(1), optional: true },
   ...MIX_FIELD_RULES,
 };
 

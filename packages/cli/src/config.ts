@@ -6,6 +6,7 @@ import { DEFAULT_MODEL, MODELS, type ModelName } from "./models.js";
 
 import { LAMBDA_MODES, METHOD_REGISTRY, METHODS, type LambdaMode, type Method, type MethodSpec } from "./methods.js";
 import { MIX_OPTION_SPECS, mixOptionsFromArgs, type MixOptionFields } from "./mix-options.js";
+import { stepsPerCallMisfit } from "./steps-per-call.js";
 
 export { METHODS, type Method };
 export const LOSSES = ["bce", "ce"] as const;
@@ -42,6 +43,8 @@ export interface TrainConfig extends DataConfig, MixOptionFields {
   milestones: number[];
   seed: number;
   backend: string;
+  /** Training steps per program call (`step.scan` over this many batches; absent: 1, one `step` per batch). */
+  stepsPerCall?: number;
 }
 
 /**
@@ -87,6 +90,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "milestones", kind: "list", placeholder: "E,E", help: "epochs where multistep multiplies the rate by 0.1" },
   { name: "seed", kind: "int", placeholder: "S", help: "seeds the initialisation, the shuffling and the mixup draws", defaultText: "0", min: 0 },
   { name: "backend", kind: "string", placeholder: "NAME", help: "a backend from availableBackends() (cpu, wasm, webgpu, onnx, ...)", defaultText: "the fastest present: onnx where @mmx/onnx runs, else wasm" },
+  { name: "steps-per-call", kind: "int", placeholder: "K", help: "training steps per program call: K consecutive batches run as one scanned program (step.scan), the same steps in fewer host round trips (on onnx one runtime call per K steps); not with cutmix, patchup, nfm or --ways > 2, whose draws need a step per batch; may change on --resume", defaultText: "1, one call per step", min: 1 },
   { name: "out", kind: "string", placeholder: "DIR", help: "the run folder (config.json, metrics.json, checkpoint.mmx)", defaultText: "runs/<dataset>-<method>-s<seed>" },
   { name: "resume", kind: "flag", help: "continue the run in --out from its last checkpoint" },
   { name: "train-limit", kind: "int", placeholder: "N", help: "image datasets: train on the first N examples", min: 1 },
@@ -100,7 +104,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
 ];
 
 /** The options that define a run (everything but where it goes, how it reports, and --resume/--epochs). */
-export const RUN_DEFINING_OPTIONS = TRAIN_OPTIONS.map((o) => o.name).filter((n) => !["out", "resume", "epochs", "quiet", "backend"].includes(n));
+export const RUN_DEFINING_OPTIONS = TRAIN_OPTIONS.map((o) => o.name).filter((n) => !["out", "resume", "epochs", "quiet", "backend", "steps-per-call"].includes(n));
 
 function positiveInt(v: number | undefined, name: string, fallback: number, min = 1): number {
   const x = v ?? fallback;
@@ -156,7 +160,8 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
   if (dataset === "spirals" && (trainLimit !== undefined || testLimit !== undefined)) throw new UsageError("--train-limit/--test-limit apply to image datasets; for spirals use --n-train/--n-test");
   const dataDir = getString(args, "data-dir");
   if (dataDir !== undefined && dataset !== "cifar10") throw new UsageError("--data-dir applies to --dataset cifar10 only (the other datasets are embedded)");
-  return {
+  const stepsPerCall = positiveInt(getNumber(args, "steps-per-call"), "steps-per-call", 1);
+  const config = {
     dataset,
     spiralsTrain: positiveInt(getNumber(args, "n-train"), "n-train", DATA_DEFAULTS.spiralsTrain),
     spiralsTest: positiveInt(getNumber(args, "n-test"), "n-test", DATA_DEFAULTS.spiralsTest),
@@ -185,7 +190,11 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
     milestones,
     seed: positiveInt(getNumber(args, "seed"), "seed", 0, 0),
     ...(getString(args, "backend") !== undefined ? { backend: getString(args, "backend")! } : {}),
+    ...(stepsPerCall > 1 ? { stepsPerCall } : {}),
   };
+  const misfit = stepsPerCallMisfit(config);
+  if (misfit) throw new UsageError(misfit);
+  return config;
 }
 
 /**

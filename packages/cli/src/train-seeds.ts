@@ -64,6 +64,7 @@ export async function trainSeedRuns(configs: readonly TrainConfig[], opts: Train
     validateConfig(c, "train");
     if (settings(c) !== settings(first)) throw new UsageError(`trainSeedRuns: config ${i} differs from config 0 in more than its seed`);
   });
+  if ((first.stepsPerCall ?? 1) > 1) throw new UsageError(`trainSeedRuns: stepsPerCall ${first.stepsPerCall}: the seeds train one vmapped step per call; train them with stepsPerCall 1, or one run at a time`);
   const misfit = vmapSeedsMisfit(first);
   if (misfit) throw new UsageError(`trainSeedRuns: method '${first.method}': ${misfit}; train its seeds one run at a time`);
   opts.outs.forEach((o) => checkOutFolder(o));

@@ -24,6 +24,8 @@ import { buildModel, initModel } from "./models.js";
 import { loopPosition, type ProgressSink } from "./progress.js";
 import { acquireRunLock, checkOutFolder } from "./run-folder.js";
 import { StepTimer } from "./step-timer.js";
+import { stepGroups, trainGroup } from "./step-groups.js";
+import { stepsPerCallMisfit } from "./steps-per-call.js";
 import { checkNoForeignRunFiles, type EpochRecord, readConfigFile, readMetrics, runFiles } from "./run-files.js";
 
 export interface TrainOptions {
@@ -105,10 +107,14 @@ export function mixStepOptions(config: TrainConfig, stepsPerEpoch: number): Pick
  * Trains a model as `config` says: SGD on the dataset's training split, with the mixup policy of
  * `config.method`, evaluating on the test split after every epoch. After each epoch it rewrites
  * `metrics.json` and the checkpoint, each atomically. Every random draw comes from the seed through
- * the epoch and step counters, so a resumed run takes the same steps as an uninterrupted one.
+ * the epoch and step counters, so a resumed run takes the same steps as an uninterrupted one. With
+ * `config.stepsPerCall` K > 1, each K consecutive batches train as one `step.scan` call: the same steps, with the
+ * same keys and progress, and the same bookkeeping per step.
  */
 export async function train(config: TrainConfig, opts: TrainOptions): Promise<TrainResult> {
   validateConfig(config, "train");
+  const misfit = stepsPerCallMisfit(config);
+  if (misfit) throw new UsageError(misfit);
   checkOutFolder(opts.out);
   const log = (line: string) => (opts.progress ? opts.progress.log(line) : undefined);
   await useBackend(config.backend);
@@ -165,8 +171,9 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
     metrics = recorded.filter((m) => m.epoch <= epoch);
     if (metrics.length < epoch) log(`note: ${files.metrics} has records for ${metrics.length} of the ${epoch} epochs trained; the others are lost`);
     const written = readConfigFile(opts.out);
-    // The epoch count and backend may change on resume (and config.json may be from a resume killed before its first checkpoint).
-    const settings = (c: TrainConfig) => JSON.stringify({ ...c, epochs: 0, backend: "" });
+    // The epoch count, backend and steps per call may change on resume (and config.json may be from a resume killed
+    // before its first checkpoint).
+    const settings = (c: TrainConfig) => JSON.stringify({ ...c, epochs: 0, backend: "", stepsPerCall: 0 });
     if (written && ("problem" in written || settings(written.config) !== settings(config))) {
       log(`note: ${files.config} ${"problem" in written ? written.problem : "differs from the checkpoint's config"}; it is not read: the run continues with the checkpoint's settings, and config.json is rewritten from them`);
     }
@@ -183,43 +190,48 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
   let trainSeconds = 0;
   let evalSeconds = 0;
   const stepTimer = new StepTimer();
+  const perCall = config.stepsPerCall ?? 1;
   for (; epoch < lastEpoch; epoch++) {
     let lossSum = 0;
     let count = 0;
     const started = performance.now();
     let lastStepEnded = started;
-    for (const b of batches(data.train, batchOptions(epoch))) {
-      const r = step(state, b.x, b.y, foldIn(keys.mix, globalStep), { epoch, step: globalStep });
-      const loss = r.loss.item();
-      // From the previous step's end: the batch's preparation is part of a step's cost.
-      const stepEnded = performance.now();
-      stepTimer.record((stepEnded - lastStepEnded) / 1000);
-      lastStepEnded = stepEnded;
-      dispose([r.loss, b.x, b.y]);
+    for (const group of stepGroups(batches(data.train, batchOptions(epoch)), perCall)) {
+      const stepKeys = group.map((_, t) => foldIn(keys.mix, globalStep + t));
+      const r = trainGroup(step, state, group, stepKeys, { epoch, step: globalStep });
+      // From the previous group's end: the batches' preparation is part of a step's cost. A group's steps share its time.
+      const groupEnded = performance.now();
+      const secondsPerStep = (groupEnded - lastStepEnded) / 1000 / group.length;
+      lastStepEnded = groupEnded;
+      dispose(group.flatMap((b) => [b.x, b.y]));
       state = r.state;
-      // The loss is that of the weights before the update: the updated state is checked too.
-      const broken = Number.isFinite(loss) ? nonFiniteIn(state) : `the loss is ${loss}`;
-      if (broken) {
-        dispose([state.params, state.opt, state.modelState]);
-        throw divergenceError({ config, what: broken, epoch: epoch + 1, step: count + 1, stepsPerEpoch, globalStep: globalStep + 1, checkpoint: files.checkpoint, lastGoodEpoch: savedEpoch });
-      }
-      lossSum += loss;
-      count++;
-      globalStep++;
-      stepsThisCall++;
-      opts.onStep?.({ step: globalStep, loss });
-      if (opts.progress) {
-        const elapsed = (performance.now() - started) / 1000;
-        const perStep = stepTimer.perStep();
-        const left = (lastEpoch - epoch) * stepsPerEpoch - count;
-        const evalLeft = (evalSeconds / Math.max(1, epoch - firstEpoch)) * (lastEpoch - epoch);
-        const runLeft = (left === 0 ? 0 : left * perStep) + evalLeft;
-        opts.progress.update({
-          ...loopPosition(opts.label, epoch, config.epochs, count, stepsPerEpoch, lastEpoch),
-          loss: lossSum / count,
-          examplesPerSecond: (count * config.batch) / Math.max(elapsed, 1e-9),
-          etaSeconds: opts.eta ? opts.eta(runLeft) : runLeft,
-        });
+      for (const [t, loss] of r.losses.entries()) {
+        stepTimer.record(secondsPerStep);
+        // The loss is that of the weights before the update; the updated state is checked once the group is done,
+        // at its last step (inside a group only the losses are seen).
+        const broken = !Number.isFinite(loss) ? `the loss is ${loss}` : t === r.losses.length - 1 ? nonFiniteIn(state) : undefined;
+        if (broken) {
+          dispose([state.params, state.opt, state.modelState]);
+          throw divergenceError({ config, what: broken, epoch: epoch + 1, step: count + 1, stepsPerEpoch, globalStep: globalStep + 1, checkpoint: files.checkpoint, lastGoodEpoch: savedEpoch });
+        }
+        lossSum += loss;
+        count++;
+        globalStep++;
+        stepsThisCall++;
+        opts.onStep?.({ step: globalStep, loss });
+        if (opts.progress) {
+          const elapsed = (performance.now() - started) / 1000;
+          const perStep = stepTimer.perStep();
+          const left = (lastEpoch - epoch) * stepsPerEpoch - count;
+          const evalLeft = (evalSeconds / Math.max(1, epoch - firstEpoch)) * (lastEpoch - epoch);
+          const runLeft = (left === 0 ? 0 : left * perStep) + evalLeft;
+          opts.progress.update({
+            ...loopPosition(opts.label, epoch, config.epochs, count, stepsPerEpoch, lastEpoch),
+            loss: lossSum / count,
+            examplesPerSecond: (count * config.batch) / Math.max(elapsed, 1e-9),
+            etaSeconds: opts.eta ? opts.eta(runLeft) : runLeft,
+          });
+        }
       }
     }
     const seconds = (performance.now() - started) / 1000;

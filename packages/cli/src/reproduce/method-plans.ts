@@ -4,7 +4,7 @@ import { METHOD_REGISTRY, METHODS, type Method } from "../methods.js";
 import type { MixOptionFields } from "../mix-options.js";
 
 /** A method's step options, from `mmx train`'s flags given to `mmx reproduce` (see ./mix-flags.ts). */
-export type MethodOptions = Pick<TrainConfig, "lambdaMode" | "lambdaMax" | "labelSmoothing"> & MixOptionFields;
+export type MethodOptions = Pick<TrainConfig, "lambdaMode" | "lambdaMax" | "labelSmoothing" | "stepsPerCall"> & MixOptionFields;
 
 /**
  * One column of the comparison: a method with its α, and for an eligible-set comparison (the paper's

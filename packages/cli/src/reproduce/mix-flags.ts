@@ -5,21 +5,21 @@ import { METHOD_REGISTRY, METHODS, type Method } from "../methods.js";
 import { MIX_OPTIONS, type MixOptionFields } from "../mix-options.js";
 import type { MethodOptions, MethodPlan } from "./method-plans.js";
 
-/** `mmx train`'s flags of the step that `mmx reproduce` passes on: λ's sharing, label smoothing, and the algebra's. */
-const STEP_FLAGS = ["lambda-mode", "lambda-max", "label-smoothing"];
+/** `mmx train`'s flags of the step that `mmx reproduce` passes on: λ's sharing, label smoothing, steps per call, and the algebra's. */
+const STEP_FLAGS = ["lambda-mode", "lambda-max", "label-smoothing", "steps-per-call"];
 const MIX_FIELDS = Object.keys(MIX_OPTIONS) as (keyof MixOptionFields)[];
 
 export const REPRODUCE_MIX_OPTIONS: readonly OptionSpec[] = [...TRAIN_OPTIONS.filter((o) => STEP_FLAGS.includes(o.name)), ...MIX_FIELDS.map((f) => MIX_OPTIONS[f].spec)];
 
-/** The methods a flag changes: label smoothing every method's targets, λ's sharing every mixing method's. */
+/** The methods a flag changes: label smoothing every method's targets, steps per call every method's loop, λ's sharing every mixing method's. */
 function methodsOf(flag: string): readonly Method[] {
-  if (flag === "label-smoothing") return METHODS;
+  if (flag === "label-smoothing" || flag === "steps-per-call") return METHODS;
   if (flag === "lambda-mode" || flag === "lambda-max") return METHODS.filter((m) => METHOD_REGISTRY[m].placement !== "nowhere");
   return MIX_OPTIONS[MIX_FIELDS.find((f) => MIX_OPTIONS[f].spec.name === flag)!].methods;
 }
 
 /** The fields of a run's config these flags set (as `mmx train` records them). */
-const OPTION_FIELDS: readonly (keyof MethodOptions)[] = ["lambdaMode", "lambdaMax", "labelSmoothing", ...MIX_FIELDS];
+const OPTION_FIELDS: readonly (keyof MethodOptions)[] = ["lambdaMode", "lambdaMax", "labelSmoothing", "stepsPerCall", ...MIX_FIELDS];
 
 /**
  * The compared methods with `mmx train`'s step flags given to `mmx reproduce`: each flag goes to the methods it
@@ -51,7 +51,7 @@ export function withMixFlags(args: ParsedArgs, methods: readonly MethodPlan[]): 
 }
 
 /** The flag of each field. */
-const FLAG_OF = { lambdaMode: "lambda-mode", lambdaMax: "lambda-max", labelSmoothing: "label-smoothing", ...Object.fromEntries(MIX_FIELDS.map((f) => [f, MIX_OPTIONS[f].spec.name])) } as Record<keyof MethodOptions, string>;
+const FLAG_OF = { lambdaMode: "lambda-mode", lambdaMax: "lambda-max", labelSmoothing: "label-smoothing", stepsPerCall: "steps-per-call", ...Object.fromEntries(MIX_FIELDS.map((f) => [f, MIX_OPTIONS[f].spec.name])) } as Record<keyof MethodOptions, string>;
 
 /** The flags that gave the plans their options, as typed again (" --lambda-mode elem --no-self-pairs"; "" for none). */
 export function mixFlagsText(methods: readonly MethodPlan[]): string {

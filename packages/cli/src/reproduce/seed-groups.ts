@@ -11,6 +11,8 @@ import type { Preset } from "./presets.js";
 
 /** Refuses, before anything trains, a method whose seeds cannot train as one program (see `vmapSeedsMisfit`). */
 export function checkVmapSeeds(preset: Preset): void {
+  const perCall = preset.methods.find((m) => (m.options?.stepsPerCall ?? 1) > 1)?.options?.stepsPerCall;
+  if (perCall !== undefined) throw new UsageError(`mmx reproduce: --vmap-seeds runs its seeds' steps one vmapped step per call; --steps-per-call ${perCall} does not apply with it (drop one of the two)`);
   for (const plan of preset.plans) {
     for (const method of preset.methods) {
       const misfit = vmapSeedsMisfit(runConfig(plan, method, 0, "cpu"));
