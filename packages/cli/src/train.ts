@@ -205,8 +205,8 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions, log: (line: 
       lastStepEnded = groupEnded;
       dispose(group.flatMap((b) => [b.x, b.y]));
       state = r.state;
+      for (let t = 0; t < group.length; t++) stepTimer.record(secondsPerStep);
       for (const [t, loss] of r.losses.entries()) {
-        stepTimer.record(secondsPerStep);
         // The loss is that of the weights before the update; the updated state is checked once the group is done,
         // at its last step (inside a group only the losses are seen).
         const broken = !Number.isFinite(loss) ? `the loss is ${loss}` : t === r.losses.length - 1 ? nonFiniteIn(state) : undefined;
