@@ -5,6 +5,7 @@ import { dispose, setBackend, type NDArray } from "@mmx/core";
 import { parseArgs } from "./args.js";
 import { readCheckpointInfo } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
+import { loadData } from "./datasets.js";
 import type { ProgressState } from "./progress.js";
 import { REPRODUCE_OPTIONS } from "./reproduce/command.js";
 import { mixFlagsText, withMixFlags } from "./reproduce/mix-flags.js";
@@ -15,6 +16,7 @@ import { runFiles } from "./run-files.js";
 import { stepGroups } from "./step-groups.js";
 import { run, spiralsConfig, tempDir } from "./test-helpers.js";
 import { train, type TrainOptions } from "./train.js";
+import { trainSeedRuns } from "./train-seeds.js";
 
 afterAll(async () => {
   await setBackend("wasm");
@@ -181,6 +183,11 @@ describe("mmx reproduce --steps-per-call", () => {
     expect(mixFlagsText(plans)).toBe(" --steps-per-call 4");
     const plan = findPreset("standard", "tiny").plans[0]!;
     expect(plans.map((m) => runConfig(plan, m, 0, "cpu").stepsPerCall)).toEqual([4, 4, 4]);
+  });
+
+  it("trainSeedRuns (--vmap-seeds) refuses stepsPerCall > 1 before anything trains", async () => {
+    const out = join(tempDir(), "seeds");
+    await expect(trainSeedRuns([{ ...CONFIG, stepsPerCall: 4 }], { outs: [out], data: await loadData(CONFIG) })).rejects.toThrow("trainSeedRuns: stepsPerCall 4: the seeds train one vmapped step per call; train them with stepsPerCall 1, or one run at a time");
   });
 
   it("refuses a method it cannot scan, --vmap-seeds, and the map regime, each in one line", async () => {
