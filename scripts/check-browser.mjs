@@ -16,8 +16,11 @@ import { build } from "esbuild";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Every library package: each must bundle for a browser. (cli is a Node program; @mmx/data/node is Node's half.) */
-export const BROWSER_PACKAGES = ["core", "random", "nn", "mixup", "losses", "optim", "attacks", "metrics", "data", "testing", "onnx"];
+/**
+ * Every library package, and the subpath entries a page may import (onnx/proto, for tools): each must bundle for a
+ * browser. (cli is a Node program; @mmx/data/node is Node's half.)
+ */
+export const BROWSER_PACKAGES = ["core", "random", "nn", "mixup", "losses", "optim", "attacks", "metrics", "data", "testing", "onnx", "onnx/proto"];
 /** What the size report bundles: the packages a page that trains with mixup imports. */
 const SIZE_PACKAGES = ["core", "nn", "mixup", "optim", "losses", "random"];
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { Mode } from "./mmx-step.js";
 import type { Steppable } from "./rounds.js";
 import { torchEnv, type TorchConfig } from "./torch-peer.js";
-import { TorchStepper, type TorchReady } from "./torch-stepper.js";
+import { TorchPeerHung, TorchStepper, type TorchReady } from "./torch-stepper.js";
 
 /**
  * The PyTorch peer in results.json: its process as the first workload's peer described itself (version,
@@ -45,7 +45,7 @@ export function torchReport(runs: readonly TorchPeerRun[]): TorchReport {
 export async function startTorchPeer(workload: string, config: TorchConfig | null): Promise<TorchStart> {
   if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
   const args = [SCRIPT, "--workload", workload, ...(config ? ["--threads", String(config.threads)] : [])];
-  return TorchStepper.start(PYTHON, args, config ? torchEnv(config) : process.env);
+  return TorchStepper.start(PYTHON, args, config ? torchEnv(config) : process.env, { workload });
 }
 
 /** One mode of the peer as an implementation of the rounds, timed on the peer's side of the pipe. */
@@ -56,4 +56,14 @@ export function torchMode(stepper: TorchStepper, mode: Mode): Steppable {
       return { ms: t.ms, cpuMs: t.cpu_ms, idleMs: t.idle_ms, idleCpuMs: t.idle_cpu_ms };
     },
   };
+}
+
+/**
+ * What a failed step takes out of a workload's rounds: a hung peer was killed, so every one of its
+ * modes goes, with one line that says which workload and what the bench waited for; any other failure
+ * takes out the implementation that failed (a dead peer's other modes fail on their own next step).
+ */
+export function failedImpls<N extends string>(name: N, e: unknown, workload: { name: string; modes: readonly Mode[] }): { names: (N | `PyTorch ${Mode}`)[]; line?: string } {
+  if (!(e instanceof TorchPeerHung)) return { names: [name] };
+  return { names: workload.modes.map((m) => `PyTorch ${m}` as const), line: `${e.message}; ${workload.name} goes on without PyTorch` };
 }

@@ -62,7 +62,8 @@ export async function runRounds<N extends string>(impls: Map<N, Steppable>, opts
     }
   };
   for (let i = 0; i < opts.warmup; i++) {
-    for (const [name, impl] of [...impls]) await step(name, impl, false);
+    // onFail may drop others with the one that failed (a PyTorch peer's three modes): skip what it dropped.
+    for (const [name, impl] of [...impls]) if (impls.has(name)) await step(name, impl, false);
   }
   for (let i = 0; i < opts.steps; i++) {
     const order = [...impls];

@@ -2,7 +2,7 @@ import { memory, type ClosedJaxpr, type StepTiming } from "@mmx/core";
 import type { BoundaryRef } from "@mmx/mixup";
 import { denseFlops, flopsByPrimitive } from "./flops.js";
 import { mmxStep, MODES, type Mode } from "./mmx-step.js";
-import { torchMode, type TorchPeerRun, type TorchStart } from "./pytorch.js";
+import { failedImpls, torchMode, type TorchPeerRun, type TorchStart } from "./pytorch.js";
 import { perRoundRatio, runRounds, type Steppable } from "./rounds.js";
 import { tfjsEagerStep } from "./tfjs-eager.js";
 import { tfjsLayersStep } from "./tfjs-layers.js";
@@ -102,13 +102,18 @@ export async function runWorkload(w: Workload, backend: string, opts: WorkloadOp
   const programs: Partial<Record<Mode, ProgramInfo[]>> = {};
   const live = new Map<ImplName, Impl>();
   const fail = (name: ImplName, e: unknown) => {
-    cells[name] = { unsupported: firstLine(e) };
-    const impl = live.get(name);
-    live.delete(name);
-    try {
-      impl?.dispose();
-    } catch {
-      // a peer that failed half-way may not dispose cleanly; its failure is what we report
+    const { names, line } = failedImpls(name, e, { name: w.name, modes: MODES });
+    if (line) opts.log(`  ${line}`);
+    for (const n of names) {
+      // A mode that failed earlier keeps its own reason.
+      if (n === name || cells[n] === undefined) cells[n] = { unsupported: firstLine(e) };
+      const impl = live.get(n);
+      live.delete(n);
+      try {
+        impl?.dispose();
+      } catch {
+        // a peer that failed half-way may not dispose cleanly; its failure is what we report
+      }
     }
   };
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { torchMode } from "./pytorch.js";
+import { failedImpls, torchMode } from "./pytorch.js";
 import { perRoundRatio, runRounds, type Steppable } from "./rounds.js";
 import { putInRoundOrder, type ImplName } from "./run-workload.js";
-import { parseTorchReply, TorchStepper } from "./torch-stepper.js";
+import { DEFAULT_TORCH_TIMEOUTS, parseTorchReply, replyTimeoutMs, TorchPeerHung, TorchStepper, type TorchTimeouts } from "./torch-stepper.js";
 
 /**
  * A stand-in for bench/torch_stepper.py that speaks its protocol without torch (Node runs it), so
@@ -13,10 +13,13 @@ const how = process.env.FAKE;
 const say = (o) => process.stdout.write(JSON.stringify(o) + "\\n");
 if (how === "skip") { say({ skipped: "import torch failed: ModuleNotFoundError: No module named 'torch'" }); process.exit(0); }
 if (how === "crash") { process.stderr.write("Illegal instruction in sgemm\\n"); process.exit(132); }
-say({ ready: { torch_version: "fake", threads: 2, interop_threads: 1, blas: "fake", blas_threads: 2, blas_core: "Zen", env: {}, sgemm_gflops: 100, workload: "mlp", batch: 128 } });
+// "hang-ready" never says it is ready; "hang" stops answering after FAKE_HANG_AFTER steps; both stay alive.
+if (how === "hang-ready") setInterval(() => {}, 1 << 30);
+else say({ ready: { torch_version: "fake", threads: 2, interop_threads: 1, blas: "fake", blas_threads: 2, blas_core: "Zen", env: {}, sgemm_gflops: 100, workload: "mlp", batch: 128 } });
 let steps = 0;
 require("readline").createInterface({ input: process.stdin }).on("line", (line) => {
   const [command, mode] = line.split(" ");
+  if (how === "hang" && steps >= Number(process.env.FAKE_HANG_AFTER)) return;
   if (command === "quit") { say({ peak_rss_mb: 42 }); process.exit(0); }
   if (command !== "step") return say({ error: "unknown command " + JSON.stringify(line) });
   steps++;
@@ -27,10 +30,14 @@ require("readline").createInterface({ input: process.stdin }).on("line", (line) 
 });
 `;
 
-const startFake = (how: string) => TorchStepper.start(process.execPath, ["-e", FAKE_PEER], { ...process.env, FAKE: how });
+const startFake = (how: string, timeouts?: Partial<TorchTimeouts>, hangAfter = 2) =>
+  TorchStepper.start(process.execPath, ["-e", FAKE_PEER], { ...process.env, FAKE: how, FAKE_HANG_AFTER: String(hangAfter) }, { workload: "mlp", ...(timeouts ? { timeouts } : {}) });
 
-async function started(how: string) {
-  const s = await startFake(how);
+/** Limits small enough for a test: a node process starts and answers well within them, a hung one is given up on at once. */
+const SHORT: TorchTimeouts = { readyMs: 10_000, firstReplyMs: 10_000, slowestMultiple: 5, minReplyMs: 1_000 };
+
+async function started(how: string, timeouts?: Partial<TorchTimeouts>, hangAfter?: number) {
+  const s = await startFake(how, timeouts, hangAfter);
   if ("skipped" in s) throw new Error(`the fake peer did not start: ${s.skipped}`);
   return s;
 }
@@ -85,6 +92,64 @@ describe("the PyTorch peer's line protocol", () => {
     await stepper.step("plain");
     await stepper.step("input");
     await expect(stepper.step("manifold")).rejects.toThrow("the PyTorch peer exited with 1: out of memory");
+  });
+});
+
+describe("a PyTorch peer that stops answering", () => {
+  it("waits long for a first reply, then a multiple of the slowest reply so far, never under a floor", () => {
+    const t: TorchTimeouts = { readyMs: 1, firstReplyMs: 180_000, slowestMultiple: 20, minReplyMs: 60_000 };
+    expect(replyTimeoutMs(t, undefined)).toBe(180_000);
+    expect(replyTimeoutMs(t, 50)).toBe(60_000);
+    expect(replyTimeoutMs(t, 9_000)).toBe(180_000);
+    expect(DEFAULT_TORCH_TIMEOUTS.readyMs).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it("is killed when a step gets no reply in time; the error names the workload and the command, and later steps fail at once", async () => {
+    const { stepper } = await started("hang", SHORT);
+    await stepper.step("plain");
+    await stepper.step("input");
+    const t0 = performance.now();
+    const hung = stepper.step("plain");
+    await expect(hung).rejects.toThrow(TorchPeerHung);
+    await expect(hung).rejects.toThrow("the PyTorch peer of workload mlp gave no reply to 'step plain' within 1 s; the bench killed it");
+    expect(performance.now() - t0).toBeLessThan(6_000);
+    const t1 = performance.now();
+    await expect(stepper.step("manifold")).rejects.toThrow("gave no reply to 'step plain'");
+    expect(await stepper.close()).toEqual({});
+    expect(performance.now() - t1).toBeLessThan(2_000);
+  });
+
+  it("that never says it is ready is killed and reported as skipped", async () => {
+    expect(await startFake("hang-ready", { ...SHORT, readyMs: 400 })).toEqual({ skipped: "the PyTorch peer of workload mlp gave no ready line within 400 ms; the bench killed it" });
+  });
+
+  it("takes all of its modes out of the workload's rounds with one line, and the others go on", async () => {
+    // Two warm-up rounds: the peer answers the first round's three steps and the second's plain one.
+    const { stepper } = await started("hang", SHORT, 4);
+    const order: string[] = [];
+    const lines: string[] = [];
+    const unsupported: string[] = [];
+    const impls = new Map<string, Steppable>([
+      ["mmx plain", { run: async () => order.push("mmx plain") }],
+      ...(["plain", "input", "manifold"] as const).map((m) => [`PyTorch ${m}`, torchMode(stepper, m)] as [string, Steppable]),
+    ]);
+    const onFail = (name: string, e: unknown) => {
+      const { names, line } = failedImpls(name, e, { name: "mlp", modes: ["plain", "input", "manifold"] });
+      if (line) lines.push(line);
+      for (const n of names) {
+        unsupported.push(n);
+        impls.delete(n);
+      }
+    };
+    const times = await runRounds(impls, { steps: 3, warmup: 2, onFail });
+    await stepper.close();
+    // The second warm-up round's input step got no reply: every PyTorch mode went, once (the manifold
+    // mode was not stepped after it); mmx took every round.
+    expect(lines).toEqual(["the PyTorch peer of workload mlp gave no reply to 'step input' within 1 s; the bench killed it; mlp goes on without PyTorch"]);
+    expect(unsupported).toEqual(["PyTorch plain", "PyTorch input", "PyTorch manifold"]);
+    expect([...impls.keys()]).toEqual(["mmx plain"]);
+    expect(times.get("mmx plain")!.wallMs).toHaveLength(3);
+    expect(order).toHaveLength(5);
   });
 });
 

@@ -55,6 +55,39 @@ export function parseTorchReply(line: string): TorchReply {
 }
 
 /**
+ * How long the bench waits for each of the peer's replies. A peer that stops answering (a deadlock in
+ * its BLAS, a swapping machine) would otherwise hold the bench forever: past its limit the peer is
+ * killed, and the workload goes on without it.
+ */
+export interface TorchTimeouts {
+  /** For the ready line: the peer imports torch, builds its models and times an sgemm first. */
+  readyMs: number;
+  /** For a command's first reply (a mode's first step pays its allocations and first kernels), and for `quit`. */
+  firstReplyMs: number;
+  /** Afterwards: this multiple of the slowest reply to the same command so far, ... */
+  slowestMultiple: number;
+  /** ... but never less than this (a machine busy with other work slows a step by several times). */
+  minReplyMs: number;
+}
+
+export const DEFAULT_TORCH_TIMEOUTS: TorchTimeouts = { readyMs: 5 * 60_000, firstReplyMs: 3 * 60_000, slowestMultiple: 20, minReplyMs: 60_000 };
+
+/** How long to wait for the reply to a command whose slowest reply so far took `slowestMs` (undefined: never answered yet). */
+export function replyTimeoutMs(t: TorchTimeouts, slowestMs: number | undefined): number {
+  return slowestMs === undefined ? t.firstReplyMs : Math.max(t.minReplyMs, t.slowestMultiple * slowestMs);
+}
+
+/** The peer gave no reply in time and was killed: every later command fails with this at once. */
+export class TorchPeerHung extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TorchPeerHung";
+  }
+}
+
+const seconds = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${Math.round(ms)} ms`);
+
+/**
  * A persistent PyTorch peer process (bench/torch_stepper.py, or any program speaking its line protocol),
  * stepped one command at a time so that its steps take turns with mmx's in the same rounds.
  */
@@ -66,8 +99,18 @@ export class TorchStepper {
   private readonly ended: Promise<string>;
   private endedAs?: string;
   private busy = false;
+  /** Set once the peer missed a reply's time limit (and was killed). */
+  private hung?: string;
+  /** The slowest reply to each command so far, in ms: the next one's limit is a multiple of it. */
+  private readonly slowest = new Map<string, number>();
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, command: string) {
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    command: string,
+    private readonly timeouts: TorchTimeouts,
+    /** Whose peer this is, for the messages: "of workload mlp". */
+    private readonly whose: string,
+  ) {
     this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     // A command written to a peer that has just died fails with EPIPE: the read that follows reports the death.
     child.stdin.on("error", () => {});
@@ -81,12 +124,21 @@ export class TorchStepper {
     }).then((how) => (this.endedAs = how));
   }
 
-  /** Starts the peer and waits for its `ready` line: the stepper, or why the peer cannot run here. */
-  static async start(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ stepper: TorchStepper; ready: TorchReady } | { skipped: string }> {
-    const stepper = new TorchStepper(spawn(command, args, { env, stdio: ["pipe", "pipe", "pipe"] }), command);
+  /**
+   * Starts the peer and waits for its `ready` line: the stepper, or why the peer cannot run here.
+   * `workload` names the peer in its messages; `timeouts` replaces any of DEFAULT_TORCH_TIMEOUTS.
+   */
+  static async start(
+    command: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv,
+    opts: { workload?: string; timeouts?: Partial<TorchTimeouts> } = {},
+  ): Promise<{ stepper: TorchStepper; ready: TorchReady } | { skipped: string }> {
+    const whose = opts.workload === undefined ? "" : ` of workload ${opts.workload}`;
+    const stepper = new TorchStepper(spawn(command, args, { env, stdio: ["pipe", "pipe", "pipe"] }), command, { ...DEFAULT_TORCH_TIMEOUTS, ...opts.timeouts }, whose);
     let first: TorchReply;
     try {
-      first = await stepper.next();
+      first = await stepper.nextWithin(stepper.timeouts.readyMs, "ready line");
     } catch (e) {
       return { skipped: (e as Error).message };
     }
@@ -104,6 +156,10 @@ export class TorchStepper {
 
   /** Ends the peer; its peak resident set, when it said. */
   async close(): Promise<{ peakRssMb?: number }> {
+    if (this.hung !== undefined) {
+      await this.ended;
+      return {};
+    }
     if (this.endedAs !== undefined) return {};
     try {
       const reply = await this.ask("quit");
@@ -118,13 +174,36 @@ export class TorchStepper {
 
   private async ask(command: string): Promise<TorchReply> {
     if (this.busy) throw new Error("the PyTorch peer answers one command at a time");
+    if (this.hung !== undefined) throw new TorchPeerHung(this.hung);
     if (this.endedAs !== undefined) throw new Error(`${this.endedAs}${this.why()}`);
     this.busy = true;
     try {
+      const t0 = performance.now();
       this.child.stdin.write(`${command}\n`);
-      return await this.next();
+      const reply = await this.nextWithin(replyTimeoutMs(this.timeouts, this.slowest.get(command)), `reply to '${command}'`);
+      this.slowest.set(command, Math.max(this.slowest.get(command) ?? 0, performance.now() - t0));
+      return reply;
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** The next reply, or, past `ms`, a TorchPeerHung naming what was awaited, the peer killed. */
+  private async nextWithin(ms: number, awaited: string): Promise<TorchReply> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.hung = `the PyTorch peer${this.whose} gave no ${awaited} within ${seconds(ms)}; the bench killed it`;
+        // SIGKILL: a peer stuck in native code may not act on a gentler signal.
+        this.child.kill("SIGKILL");
+        reject(new TorchPeerHung(this.hung));
+      }, ms);
+    });
+    try {
+      // The losing read settles once the killed peer's stdout closes; the race has handled it.
+      return await Promise.race([this.next(), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

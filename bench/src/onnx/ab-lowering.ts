@@ -1,8 +1,9 @@
 import { DEFAULT_LOWERING_OPTIONS, lowerToOnnx } from "@mmx/onnx";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { parseLowering, parseSessionConfig } from "./lowering-flags.js";
-import { WORKLOADS, type WorkloadName } from "../workloads.js";
-import type { Mode } from "../mmx-step.js";
+import { WORKLOAD_NAMES, type WorkloadName } from "../workloads.js";
+import { MODES, type Mode } from "../mmx-step.js";
+import { finiteNumber, oneOf, parseFlags, parsed, wholeNumber } from "../tool-flags.js";
 import { recordStepPrograms } from "./record-step.js";
 
 /**
@@ -15,29 +16,19 @@ import { recordStepPrograms } from "./record-step.js";
  * changing machine load falls on both alike. Time is the process's CPU time per run (user + system), which
  * a loaded machine inflates far less than wall time. Before timing, B's outputs are checked against A's.
  */
-function parseArgs(argv: string[]) {
-  const opts = { workload: "cnn" as WorkloadName, mode: "plain" as Mode, rounds: 40, threads: 1, a: DEFAULT_LOWERING_OPTIONS, b: DEFAULT_LOWERING_OPTIONS, tolerance: 1e-3, sessionB: {} as Record<string, string> };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const v = argv[++i];
-    if (v === undefined) throw new Error(`${arg} needs a value`);
-    if (arg === "--workload") opts.workload = v as WorkloadName;
-    else if (arg === "--mode") opts.mode = v as Mode;
-    else if (arg === "--rounds") opts.rounds = Number(v);
-    else if (arg === "--threads") opts.threads = Number(v);
-    else if (arg === "--tolerance") opts.tolerance = Number(v);
-    else if (arg === "--a") opts.a = parseLowering(arg, v);
-    else if (arg === "--b") opts.b = parseLowering(arg, v);
-    else if (arg === "--session-b") opts.sessionB = parseSessionConfig(arg, v);
-    else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|manifold --a k=v,.. --b k=v,.. --session-b key=value,.. --rounds N --threads N --tolerance X`);
-  }
-  if (!(opts.workload in WORKLOADS)) throw new Error(`--workload: unknown workload '${opts.workload}'`);
-  if (!["plain", "input", "manifold"].includes(opts.mode)) throw new Error(`--mode: expected plain, input or manifold, got '${opts.mode}'`);
-  for (const [flag, v] of [["--rounds", opts.rounds], ["--threads", opts.threads]] as const) {
-    if (!(Number.isInteger(v) && v >= 1)) throw new Error(`${flag}: expected an integer >= 1, got ${v}`);
-  }
-  return opts;
-}
+const FLAGS = {
+  workload: oneOf(WORKLOAD_NAMES),
+  mode: oneOf(MODES),
+  a: parsed("key=value,..", parseLowering),
+  b: parsed("key=value,..", parseLowering),
+  sessionB: parsed("key=value,..", parseSessionConfig),
+  rounds: wholeNumber(1),
+  threads: wholeNumber(1),
+  tolerance: finiteNumber,
+};
+
+const parseArgs = (argv: readonly string[]) =>
+  parseFlags(argv, { workload: "cnn" as WorkloadName, mode: "plain" as Mode, a: DEFAULT_LOWERING_OPTIONS, b: DEFAULT_LOWERING_OPTIONS, sessionB: {} as Record<string, string>, rounds: 40, threads: 1, tolerance: 1e-3 }, FLAGS);
 
 const cpuMs = () => {
   const u = process.cpuUsage();

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onnxRuntimeOptions, type LoweringOptions, setOnnxRuntimeOptions } from "@mmx/onnx";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { WORKLOADS, type WorkloadName } from "../workloads.js";
-import type { Mode } from "../mmx-step.js";
+import { WORKLOAD_NAMES, type WorkloadName } from "../workloads.js";
+import { MODES, type Mode } from "../mmx-step.js";
+import { oneOf, parseFlags, parsed, wholeNumber } from "../tool-flags.js";
 import { parseLowering, parseSessionConfig } from "./lowering-flags.js";
 import { CATEGORIES, categoryOf, type Category } from "./op-categories.js";
 import { recordStepPrograms } from "./record-step.js";
@@ -20,30 +21,20 @@ import { recordStepPrograms } from "./record-step.js";
  * op-categories.ts): its kernel time per run and its share of the step's CPU time (see reportCategories), the
  * figures bench/torch_op_profile.py prints for PyTorch's step. `--lowering maxPoolGrad=unpool,...` profiles the step lowered with other options.
  */
-function parseArgs(argv: string[]) {
-  const opts = { workload: "mlp" as WorkloadName, mode: "manifold" as Mode, runs: 50, threads: 0, top: 25, by: "node" as "node" | "category", lowering: undefined as LoweringOptions | undefined, session: {} as Record<string, string> };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const v = argv[++i];
-    if (v === undefined) throw new Error(`${arg} needs a value`);
-    if (arg === "--workload") opts.workload = v as WorkloadName;
-    else if (arg === "--mode") opts.mode = v as Mode;
-    else if (arg === "--runs") opts.runs = Number(v);
-    else if (arg === "--threads") opts.threads = Number(v);
-    else if (arg === "--top") opts.top = Number(v);
-    else if (arg === "--lowering") opts.lowering = parseLowering(arg, v);
-    else if (arg === "--session") opts.session = parseSessionConfig(arg, v);
-    else if (arg === "--by") opts.by = v as "node" | "category";
-    else throw new Error(`unknown option ${arg}; options: --workload mlp|cnn|preact18 --mode plain|input|manifold --runs N --threads N --top N (0: every node, in run order) --by node|category --lowering key=value,.. --session key=value,..`);
-  }
-  if (!(opts.workload in WORKLOADS)) throw new Error(`--workload: unknown workload '${opts.workload}'`);
-  if (!["node", "category"].includes(opts.by)) throw new Error(`--by: expected node or category, got '${opts.by}'`);
-  if (!["plain", "input", "manifold"].includes(opts.mode)) throw new Error(`--mode: expected plain, input or manifold, got '${opts.mode}'`);
-  for (const [flag, v, min] of [["--runs", opts.runs, 1], ["--threads", opts.threads, 0], ["--top", opts.top, 0]] as const) {
-    if (!(Number.isInteger(v) && v >= min)) throw new Error(`${flag}: expected an integer >= ${min}, got ${v}`);
-  }
-  return opts;
-}
+const FLAGS = {
+  workload: oneOf(WORKLOAD_NAMES),
+  mode: oneOf(MODES),
+  runs: wholeNumber(1),
+  threads: wholeNumber(0),
+  // 0: every node, in run order.
+  top: wholeNumber(0),
+  by: oneOf(["node", "category"] as const),
+  lowering: parsed("key=value,..", parseLowering),
+  session: parsed("key=value,..", parseSessionConfig),
+};
+
+const parseArgs = (argv: readonly string[]) =>
+  parseFlags(argv, { workload: "mlp" as WorkloadName, mode: "manifold" as Mode, runs: 50, threads: 0, top: 25, by: "node" as "node" | "category", lowering: undefined as LoweringOptions | undefined, session: {} as Record<string, string> }, FLAGS);
 
 interface ProfileEvent {
   cat: string;

@@ -5,6 +5,8 @@ import { dispose, jit, np, setBackend, type Array as MxArray } from "@mmx/core";
 import { onnxDevice } from "@mmx/onnx";
 import { runTorch, type TorchResult } from "./pytorch.js";
 import { trainingLoop, WORKLOADS, type Mode, type WorkloadName } from "./workloads.js";
+import { oneOf, parseFlags, parsed, someOf, switchOn, text, wholeNumber } from "../tool-flags.js";
+import { WORKLOAD_NAMES } from "../workloads.js";
 
 /**
  * `npm run bench:onnx [-- --workload mlp,cnn,preact18 --rounds 3 --wasm 1]` (or `npm run bench -w @mmx/onnx`): one SGD step of
@@ -16,36 +18,18 @@ import { trainingLoop, WORKLOADS, type Mode, type WorkloadName } from "./workloa
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, "..", "..", "..");
 
-interface Options {
-  workloads: WorkloadName[];
-  rounds: number;
-  wasm: boolean;
-  torchThreads: (number | undefined)[];
-  python: string;
-  torchKeepEnv: boolean;
-}
+const FLAGS = {
+  workload: someOf(WORKLOAD_NAMES),
+  rounds: wholeNumber(1),
+  wasm: parsed("0|1", (v, flag) => oneOf(["0", "1"]).read(v, flag) === "1"),
+  // "default": PyTorch's own thread count.
+  torchThreads: parsed("default,2", (v, flag) => v.split(",").map((t) => (t === "default" ? undefined : wholeNumber(1).read(t, flag)))),
+  python: text("PATH"),
+  torchKeepEnv: switchOn,
+};
 
-function parseArgs(argv: string[]): Options {
-  const opts: Options = { workloads: ["mlp", "cnn", "preact18"], rounds: 3, wasm: true, torchThreads: [undefined, 2], python: "/usr/bin/python3", torchKeepEnv: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === "--workload") opts.workloads = value().split(",") as WorkloadName[];
-    else if (arg === "--rounds") opts.rounds = Number(value());
-    else if (arg === "--wasm") opts.wasm = value() !== "0";
-    else if (arg === "--torch-threads") opts.torchThreads = value().split(",").map((t) => (t === "default" ? undefined : Number(t)));
-    else if (arg === "--python") opts.python = value();
-    else if (arg === "--torch-keep-env") opts.torchKeepEnv = true;
-    else throw new Error(`unknown option ${arg}; options: --workload ${Object.keys(WORKLOADS).join(",")} --rounds N --wasm 0|1 --torch-threads default,2 --python PATH --torch-keep-env`);
-  }
-  for (const w of opts.workloads) if (!(w in WORKLOADS)) throw new Error(`unknown workload '${w}'; valid: ${Object.keys(WORKLOADS).join(", ")}`);
-  if (!(Number.isInteger(opts.rounds) && opts.rounds >= 1)) throw new Error("--rounds must be a positive integer");
-  return opts;
-}
+const parseArgs = (argv: readonly string[]) =>
+  parseFlags(argv, { workload: WORKLOAD_NAMES, rounds: 3, wasm: true, torchThreads: [undefined, 2] as (number | undefined)[], python: "/usr/bin/python3", torchKeepEnv: false }, FLAGS);
 
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -126,7 +110,7 @@ async function main() {
   const device = onnxDevice();
   process.stderr.write(`onnx: ${device.detail}\n`);
   const results: Record<string, Round[]> = {};
-  for (const w of opts.workloads) {
+  for (const w of opts.workload) {
     const spec = WORKLOADS[w];
     const rounds: Round[] = [];
     for (let r = 0; r < opts.rounds; r++) {

@@ -60,6 +60,13 @@ export const DEFAULT_LR: Readonly<Record<DatasetName, Readonly<Record<LossName, 
   cifar10: { bce: 0.1, ce: 0.1 },
 };
 
+/**
+ * `mmx train`'s epochs when --epochs is not given. The spirals are small (15 steps an epoch at the
+ * default points and batch): the spiral net needs about a hundred epochs to separate the arms, and a
+ * newcomer's first run with the defaults should be one that learnt. The image datasets keep 10.
+ */
+export const DEFAULT_EPOCHS: Readonly<Record<DatasetName, number>> = { spirals: 100, "fashion-mnist": 10, mnist: 10, cifar10: 10 };
+
 /** The paper's α: 1 for input mixup, 2 for manifold mixup (CIFAR-10, SVHN). */
 export const DEFAULT_ALPHA: Readonly<Record<Method, number>> = Object.fromEntries(METHODS.map((m) => [m, METHOD_REGISTRY[m].alpha])) as Record<Method, number>;
 
@@ -67,6 +74,13 @@ export const DEFAULT_ALPHA: Readonly<Record<Method, number>> = Object.fromEntrie
 export const SPIRALS_MAX_POINTS = 10_000_000;
 /** The largest spiral noise: far beyond any that leaves the arms apart. */
 export const SPIRALS_MAX_NOISE = 1000;
+
+/** A per-dataset default as the help states it: "100 on spirals, 10 on fashion-mnist, mnist, cifar10". */
+function perDatasetText(values: Readonly<Record<DatasetName, number>>): string {
+  const byValue = new Map<number, DatasetName[]>();
+  for (const d of DATASETS) byValue.set(values[d], [...(byValue.get(values[d]) ?? []), d]);
+  return [...byValue].map(([v, ds]) => `${v} on ${ds.join(", ")}`).join("; ");
+}
 
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "dataset", kind: "string", choices: DATASETS, help: "what to train on", defaultText: "spirals" },
@@ -80,7 +94,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: "layers", kind: "list", placeholder: "K,K", help: `eligible boundaries (indices, 0 = input, or names) for ${METHODS.filter((m) => METHOD_REGISTRY[m].placement === "eligible").join(", ")}`, defaultText: "the model's mixing set" },
   ...MIX_OPTION_SPECS,
   { name: "loss", kind: "string", choices: LOSSES, help: "bce: BCE on softmax (the official code's); ce: soft-target cross-entropy", defaultText: "bce" },
-  { name: "epochs", kind: "int", placeholder: "N", help: "epochs to train (with --resume: the new total)", defaultText: "10", min: 1 },
+  { name: "epochs", kind: "int", placeholder: "N", help: "epochs to train (with --resume: the new total)", defaultText: perDatasetText(DEFAULT_EPOCHS), min: 1 },
   { name: "batch", kind: "int", placeholder: "N", help: "batch size (the last, smaller batch of an epoch is dropped)", defaultText: "128", min: 1 },
   { name: "lr", kind: "number", help: "SGD learning rate", defaultText: "0.05 on spirals; 0.5 on (fashion-)mnist with bce, 0.1 with ce; 0.1 on cifar10", min: 0, minExclusive: true },
   { name: "momentum", kind: "number", help: "SGD momentum", defaultText: "0.9", min: 0, max: 1, maxExclusive: true },
@@ -180,7 +194,7 @@ export function trainConfigFromArgs(args: ParsedArgs): Omit<TrainConfig, "layers
     ...(getNumber(args, "label-smoothing") ? { labelSmoothing: getNumber(args, "label-smoothing")! } : {}),
     ...mixOptionsFromArgs(args, method, lambdaMode),
     loss,
-    epochs: positiveInt(getNumber(args, "epochs"), "epochs", 10),
+    epochs: positiveInt(getNumber(args, "epochs"), "epochs", DEFAULT_EPOCHS[dataset]),
     batch: positiveInt(getNumber(args, "batch"), "batch", 128),
     lr,
     momentum,

@@ -148,8 +148,77 @@ function describe(d: TreeDef): string {
   return d.kind === "leaf" ? "a leaf" : d.kind === "none" ? "null" : d.kind === "list" ? "a list" : "an object";
 }
 
-/** Applies `fn` leafwise over one or more trees of the same structure. */
-export function map<T>(fn: (...leaves: any[]) => unknown, tree: T, ...rest: PyTree[]): T {
+type Scalar = number | string | boolean | bigint | symbol;
+type AnyFunction = (...args: never[]) => unknown;
+
+/**
+ * Whether an object type has methods. The run time tells a leaf from a node by its prototype, which a type
+ * does not show; methods are the sign of a class instance (an mmx Array, a ShapedArray, a random Key), a leaf.
+ */
+type HasMethods<T> = { [K in keyof T]-?: T[K] extends AnyFunction ? K : never }[keyof T] extends never ? false : true;
+
+/** Whether T is one of the types in Path, exactly (not merely assignable to one). */
+type OnPath<T, Path extends unknown[]> = Path extends [infer Head, ...infer Tail]
+  ? (<G>() => G extends Head ? 1 : 2) extends <G>() => G extends T ? 1 : 2
+    ? true
+    : OnPath<T, Tail>
+  : false;
+
+/**
+ * The type of a tree's leaves, the union over its nodes: `Array` for a params tree, `number | Array` for
+ * `{ lr: number; w: Array }`; `unknown` where the tree's type says nothing (a `PyTree`). Arrays and objects
+ * without methods are nodes; a type met again below itself (a recursive tree type such as a params tree's)
+ * adds no leaves. A plain object holding functions is a node at run time but counts as a leaf here.
+ */
+export type LeafOf<T, Path extends unknown[] = []> = unknown extends T
+  ? unknown
+  : T extends null | undefined
+    ? never
+    : T extends Scalar | AnyFunction
+      ? T
+      : OnPath<T, Path> extends true
+        ? never
+        : T extends readonly (infer E)[]
+          ? LeafOf<E, [T, ...Path]>
+          : HasMethods<T> extends true
+            ? T
+            : { [K in keyof T]-?: LeafOf<T[K], [T, ...Path]> }[keyof T];
+
+/**
+ * The tree T with every leaf replaced by an R, as `tree.map` returns it (new lists and objects, so none is
+ * readonly); `unknown` stays `unknown`. A list that is not a tuple maps to `MappedTree<E, R>[]`, whose element
+ * type TypeScript resolves lazily, so a recursive tree type maps without unbounded instantiation.
+ */
+export type MappedTree<T, R> = unknown extends T
+  ? unknown
+  : T extends null | undefined
+    ? T
+    : T extends Scalar | AnyFunction
+      ? R
+      : T extends readonly [] | readonly [unknown, ...unknown[]]
+        ? { -readonly [K in keyof T]: MappedTree<T[K], R> }
+        : T extends readonly (infer E)[]
+          ? MappedTree<E, R>[]
+          : HasMethods<T> extends true
+            ? R
+            : { -readonly [K in keyof T]: MappedTree<T[K], R> };
+
+/**
+ * `tree.map`'s callback, checked both ways as TypeScript checks a method's parameters: it may say its leaves
+ * are narrower than the trees' types do (the leaves of a `PyTree` are what the caller knows them to be), but a
+ * leaf type unrelated to the trees' fails to compile.
+ */
+export type LeafFn<Leaves extends unknown[], R> = { call(...leaves: Leaves): R }["call"];
+
+/**
+ * Applies `fn` leafwise over one or more trees of the same structure. The callback's parameters are the
+ * trees' leaf types (`LeafOf`); the result is the first tree with each leaf replaced by what `fn` returns.
+ */
+export function map<T, Rest extends unknown[], R>(
+  fn: LeafFn<[LeafOf<T>, ...{ [K in keyof Rest]: LeafOf<Rest[K]> }], R>,
+  tree: T,
+  ...rest: Rest
+): MappedTree<T, R> {
   const [ls, def] = flatten(tree);
   const others = rest.map((t, j) => {
     const [l, d] = flatten(t);
@@ -158,8 +227,9 @@ export function map<T>(fn: (...leaves: any[]) => unknown, tree: T, ...rest: PyTr
     }
     return l;
   });
-  return unflatten<T>(
+  const call = fn as (...leaves: unknown[]) => R;
+  return unflatten<MappedTree<T, R>>(
     def,
-    ls.map((leaf, i) => fn(leaf, ...others.map((o) => o[i]))),
+    ls.map((leaf, i) => call(leaf, ...others.map((o) => o[i]))),
   );
 }

@@ -90,7 +90,7 @@ describe("PatchUp's objective", () => {
     const x = np.array(Float32Array.from({ length: 6 * 72 }, (_, i) => Math.sin(i * 0.37)), { shape: [6, 6, 6, 2] });
     const y = np.array(Int32Array.from({ length: 6 }, (_, i) => i % 3), { dtype: "int32" });
     const { params } = net.init(key(0), [-1, 6, 6, 2]);
-    const copy = <T>(t: T): T => tree.map((a: Array) => np.add(a, 0), t);
+    const copy = (t: nn.ParamTree) => tree.map((a) => np.add(a, 0), t);
     for (const mode of ["hard", "soft"] as const) {
       for (const loss of [bceSoftmax, softCrossEntropy]) {
         const policy = manifoldMixup({ alpha: 0, layers: ["c"], patchup: { gamma: 0.5, blockSize: 2, mode }, lambdaMode: "elem" });

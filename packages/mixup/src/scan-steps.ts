@@ -66,8 +66,8 @@ export function scanSteps<P, S extends OptimizerState>(opts: TrainStepOptions<P,
 
   type Carry = [P, S, PyTree];
   const lossOf = (p: P, b: StepInputs, modelState: PyTree, m: StepMixing | null): [Array, PyTree] => {
-    const mixes = m ? layers.map((layer, j) => ({ layer, mix: (h: Array) => interpolate(h, m.lambdas[j]!, m.perm) })) : [];
-    const model = mixes.length > 0 ? mixHidden("trainStep", mixes, placement, forward)(forward) : forward;
+    const atLayers = m ? layers.map((layer, j) => ({ layer, mix: (h: Array) => interpolate(h, m.lambdas[j]!, m.perm) })) : [];
+    const model = atLayers.length > 0 ? mixHidden("trainStep", atLayers, placement, forward)(forward) : forward;
     const r = model(p, b.x, modelState) as { out: Array; state: PyTree };
     classes = r.out.shape[r.out.ndim - 1]!;
     const dense = smoothLabels(b.y.dtype === "int32" ? np.oneHot(b.y, classes) : b.y, smoothing);

@@ -72,7 +72,7 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
   }
   const shared = opts.sharedBatch ?? false;
   if (typeof shared !== "boolean") throw new TypeError(`trainSeeds: sharedBatch must be true or false, got ${JSON.stringify(shared)}`);
-  const ownership = stateOwnership("trainSeeds", opts.donate);
+  const ownership = stateOwnership("trainSeeds", opts);
   const own = ownership.own;
   let classes: number | undefined;
   const one = stepFunction(opts, (c) => (classes = c));

@@ -12,7 +12,7 @@ const images = (batch: number, seed = 0) => ({
   x: np.array(Float32Array.from({ length: batch * 72 }, (_, i) => Math.sin(i * 0.37 + seed)), { shape: [batch, 6, 6, 2] }),
   y: np.array(Int32Array.from({ length: batch }, (_, i) => (i + seed) % 3), { dtype: "int32" }),
 });
-const copy = <T>(t: T): T => tree.map((a: Array) => np.add(a, 0), t);
+const copy = (t: nn.ParamTree) => tree.map((a) => np.add(a, 0), t);
 
 describe("trainStep with every mixing kind", () => {
   it("one program per (boundary, kind) used, however many steps: masks, λ and noise are program inputs", () => {

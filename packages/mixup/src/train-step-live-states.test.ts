@@ -45,7 +45,7 @@ describe("trainStep without donation: one warning when its states pile up", () =
       if (i === 10) kept.push(state);
     }
     expect(warnings()).toEqual([
-      `trainStep: ${LIVE_STATES_WARNING_AT} states made by step() are still alive; a synchronous loop frees old states only when it yields: pass { donate: true } to trainStep so each step frees the state passed to it (docs/ownership.md)`,
+      `trainStep: ${LIVE_STATES_WARNING_AT} states made by step() are still alive; a synchronous loop frees old states only when it yields: pass { donate: true } to trainStep so each step frees the state passed to it, or { liveStatesWarning: false } where the states are kept on purpose (docs/ownership.md)`,
     ]);
     // The warning frees nothing: an old state and the first still train.
     expect(Number.isFinite(step(kept[0]!, x, y, key(2)).loss.item())).toBe(true);
@@ -113,6 +113,50 @@ describe("trainStep without donation: one warning when its states pile up", () =
     expect(warnings()).toEqual([expect.stringMatching(/^trainStep: 3 states made by step\(\) are still alive/)]);
     live.made(made());
     expect(warnings()).toHaveLength(1);
+  });
+
+  it(`liveStatesWarning: false never warns: ${STEPS} synchronous steps of trainStep and trainSeeds without donation`, () => {
+    const warnings = watchWarnings();
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1, momentum: 0.9 }), liveStatesWarning: false });
+    let state = step.init(params);
+    const snapshots = [];
+    for (let i = 0; i < STEPS; i++) {
+      ({ state } = step(state, x, y, foldIn(key(1), i)));
+      snapshots.push(state); // every state kept on purpose, an ensemble of snapshots
+    }
+    const seeds = trainSeeds({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), seeds: 2, sharedBatch: true, liveStatesWarning: false });
+    let stacked = seeds.init([params, params]);
+    for (let i = 0; i < LIVE_STATES_WARNING_AT + 6; i++) ({ state: stacked } = seeds(stacked, x, y, [foldIn(key(1), i), foldIn(key(2), i)]));
+    expect(warnings()).toEqual([]);
+    expect(Number.isFinite(step(snapshots[0]!, x, y, key(2)).loss.item())).toBe(true);
+  });
+
+  it("liveStatesWarning: 5 warns once, on the step that finds 5 of its states alive", () => {
+    const warnings = watchWarnings();
+    const step = trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), liveStatesWarning: 5 });
+    let state = step.init(params);
+    for (let i = 0; i < 4; i++) ({ state } = step(state, x, y, foldIn(key(1), i)));
+    expect(warnings()).toEqual([]);
+    ({ state } = step(state, x, y, foldIn(key(1), 4)));
+    expect(warnings()).toEqual([expect.stringMatching(/^trainStep: 5 states made by step\(\) are still alive; /)]);
+    for (let i = 5; i < 20; i++) ({ state } = step(state, x, y, foldIn(key(1), i)));
+    expect(warnings()).toHaveLength(1);
+
+    const seeds = trainSeeds({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), seeds: 2, sharedBatch: true, liveStatesWarning: 5 });
+    let stacked = seeds.init([params, params]);
+    for (let i = 0; i < 5; i++) ({ state: stacked } = seeds(stacked, x, y, [foldIn(key(1), i), foldIn(key(2), i)]));
+    expect(warnings()).toEqual([expect.any(String), expect.stringMatching(/^trainSeeds: 5 states made by step\(\) are still alive; /)]);
+  });
+
+  it("liveStatesWarning must be a positive integer or false: anything else is a one-line error naming it", () => {
+    const bad: [unknown, string][] = [[0, "0"], [-1, "-1"], [2.5, "2.5"], [Number.NaN, "NaN"], [Infinity, "Infinity"], [true, "true"], ["64", '"64"'], [null, "null"]];
+    for (const [value, shown] of bad) {
+      const message = new RegExp(`^trainStep: liveStatesWarning must be a positive integer \\(the count of live states that warns\\) or false \\(never warn\\), got ${shown.replace(/[.+]/g, "\\$&")}$`);
+      expect(() => trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), liveStatesWarning: value as never })).toThrow(message);
+      // Checked with donation too, where it is ignored: a typo does not wait for the day donation is turned off.
+      expect(() => trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), donate: true, liveStatesWarning: value as never })).toThrow(message);
+    }
+    expect(() => trainSeeds({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), seeds: 2, liveStatesWarning: 0 })).toThrow(/^trainSeeds: liveStatesWarning must be a positive integer .* got 0$/);
   });
 
   it("donate must be a boolean", () => {

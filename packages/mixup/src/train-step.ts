@@ -34,10 +34,16 @@ export interface TrainStepOptions<P = PyTree, S extends OptimizerState = Optimiz
    * once unreachable). Donate in a loop that never yields to the event loop: there the garbage collector cannot free
    * old states until the loop ends, and with donation the loop holds one state. Only arrays the step made are freed
    * (by earlier steps, or `init`'s optimizer state): never the params and model state passed to `init`. Using a
-   * donated state again throws an error that says so. Without donation, a step that finds 64 of the states it made
-   * still alive warns once (see `LiveStates`).
+   * donated state again throws an error that says so. Without donation, a step that finds `liveStatesWarning` of the
+   * states it made still alive warns once (see `LiveStates`).
    */
   donate?: boolean;
+  /**
+   * Without donation: how many of the states the steps made may be alive at once before the step warns, once, that a
+   * synchronous loop is piling them up (a positive integer, default 64); false never warns. For a loop that keeps
+   * many states on purpose (snapshots of an ensemble). Ignored with `donate: true`, which counts nothing.
+   */
+  liveStatesWarning?: number | false;
   /** Label smoothing ε in [0, 1] of the targets, clean or mixed (applied before mixing; default 0). */
   labelSmoothing?: number;
   /**
@@ -117,7 +123,7 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
  */
 export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>(opts: TrainStepOptions<P, S>): TrainStep<P, S> {
   const { policy } = opts;
-  const ownership = stateOwnership("trainStep", opts.donate);
+  const ownership = stateOwnership("trainStep", opts);
   const own = ownership.own;
   /** The model's class count (its output's last axis), learnt when the step is first traced. */
   let classes: number | undefined;

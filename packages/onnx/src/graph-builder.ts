@@ -45,6 +45,7 @@ export function tensorMessage(name: string, dims: readonly number[], dataType: D
   return { name, dims: [...dims], data_type: dataType, raw_data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
+/** A graph input's or output's type: a tensor of `dtype` whose every dimension is fixed by `shape`. */
 export function valueInfo(name: string, dtype: DType, shape: readonly number[]): ValueInfoMessage {
   return { name, type: { tensor_type: { elem_type: ONNX_DTYPE[dtype], shape: { dim: shape.map((d) => ({ dim_value: d })) } } } };
 }

@@ -187,7 +187,7 @@ export interface ModelMessage {
 /** Serialises a model with protobufjs (verified against the schema first, so a malformed message is an error here). */
 export function encodeModel(model: ModelMessage): Uint8Array {
   const problem = ModelProto.verify(model);
-  if (problem) throw new Error(`internal error: the ONNX model does not fit the schema: ${problem}`);
+  if (problem) throw new TypeError(`encodeModel: the model does not fit the ONNX schema: ${problem}`);
   return ModelProto.encode(ModelProto.fromObject(model)).finish();
 }
 

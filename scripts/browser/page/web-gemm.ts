@@ -2,9 +2,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import type * as Ort from "onnxruntime-web";
-// A dev benchmark: it writes its one-node models with the lowering's own ONNX encoder.
-import { valueInfo } from "../../../packages/onnx/src/graph-builder.js";
-import { encodeModel, type AttributeMessage } from "../../../packages/onnx/src/proto.js";
+// Its one-node models are written with @mmx/onnx's entry for tools (the lowering's own encoder), which loads no backend.
+import { AttributeType, encodeModel, valueInfo, type AttributeMessage } from "@mmx/onnx/proto";
 
 /**
  * The GEMMs of the MLP 784-512-512-10 b128 training step, one at a time, in each form the lowering could emit them:
@@ -46,11 +45,11 @@ const shapeB = (c: Case) => (c.transB ? [c.n, c.k] : [c.k, c.n]);
 const shapeC = (c: Case) => (c.c === "bias" ? [c.n] : [c.m, c.n]);
 
 function modelOf(c: Case): Uint8Array {
-  const int = (name: string, i: number): AttributeMessage => ({ name, type: 2, i });
+  const int = (name: string, i: number): AttributeMessage => ({ name, type: AttributeType.INT, i });
   const inputs = [valueInfo("a", "float32", shapeA(c)), valueInfo("b", "float32", shapeB(c)), ...(c.c ? [valueInfo("c", "float32", shapeC(c))] : [])];
   const node = c.matmul
     ? [
-        ...(c.transA ? [{ name: "t", op_type: "Transpose", input: ["a"], output: ["at"], attribute: [{ name: "perm", type: 7, ints: [1, 0] }] }] : []),
+        ...(c.transA ? [{ name: "t", op_type: "Transpose", input: ["a"], output: ["at"], attribute: [{ name: "perm", type: AttributeType.INTS, ints: [1, 0] }] }] : []),
         { name: "g", op_type: "MatMul", input: [c.transA ? "at" : "a", "b"], output: ["y"], attribute: [] },
       ]
     : [
@@ -59,7 +58,7 @@ function modelOf(c: Case): Uint8Array {
           op_type: "Gemm",
           input: inputs.map((i) => i.name),
           output: ["y"],
-          attribute: [int("transA", c.transA ? 1 : 0), int("transB", c.transB ? 1 : 0), ...(c.c === "accumulate" ? [{ name: "beta", type: 1, f: 0.9 }] : [])],
+          attribute: [int("transA", c.transA ? 1 : 0), int("transB", c.transB ? 1 : 0), ...(c.c === "accumulate" ? [{ name: "beta", type: AttributeType.FLOAT, f: 0.9 }] : [])],
         },
       ];
   return encodeModel({

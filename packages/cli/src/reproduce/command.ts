@@ -11,7 +11,7 @@ import type { LossName } from "../config.js";
 import { UsageError } from "../errors.js";
 import { checkOutFolder, makeFolder } from "../run-folder.js";
 import { formatDuration, Progress } from "../progress.js";
-import { checkPlans, heldOutSize, planJobs, runAll, workerCount, type RunOutcome } from "./pipeline.js";
+import { checkPlans, heldOutSize, planClasses, planJobs, runAll, workerCount, type RunOutcome } from "./pipeline.js";
 import { cpuSeconds, probeCosts } from "./time-probe.js";
 import { makespan, predictionLine, runningTimeLine, runSeconds, type CostModel, type RunWork } from "./time-model.js";
 import { findPreset, REGIME_NAMES, withEpochs, type DatasetPlan, type Preset } from "./presets.js";
@@ -131,6 +131,7 @@ export function runWork(plan: DatasetPlan): RunWork {
     extraTestPasses: 2,
     heldOut: heldOutSize(plan),
     attacked: plan.testSize,
+    spectrumClasses: planClasses(plan),
   };
 }
 

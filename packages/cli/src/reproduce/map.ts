@@ -157,6 +157,8 @@ export function cellWork(plan: DatasetPlan, config: Cell["config"]): RunWork {
     extraTestPasses: 1,
     heldOut: CALIBRATION_EXAMPLES,
     attacked: plan.testSize,
+    // A cell's result has no spectra.
+    spectrumClasses: 0,
   };
 }
 

@@ -66,9 +66,12 @@ export interface ReproduceOptions {
   vmapSeeds?: boolean;
 }
 
+/** The classes of a plan's dataset: the spirals' two arms, Fashion-MNIST's ten kinds of clothing. */
+export const planClasses = (plan: DatasetPlan): number => (plan.dataset === "spirals" ? 2 : 10);
+
 /** The training config of one demo run. */
 export function runConfig(plan: DatasetPlan, method: Preset["methods"][number], seed: number, backend: string): TrainConfig {
-  const { model } = buildModel(plan.model, { name: plan.dataset, exampleShape: plan.dataset === "spirals" ? [2] : [28, 28, 1], classNames: plan.dataset === "spirals" ? ["0", "1"] : globalThis.Array.from({ length: 10 }, String) }, plan.hidden);
+  const { model } = buildModel(plan.model, { name: plan.dataset, exampleShape: plan.dataset === "spirals" ? [2] : [28, 28, 1], classNames: globalThis.Array.from({ length: planClasses(plan) }, String) }, plan.hidden);
   let layers: { layers: number[]; layerNames: string[] };
   try {
     layers = resolveLayers(method.method, method.layers, model);

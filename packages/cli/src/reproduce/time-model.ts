@@ -1,16 +1,18 @@
 import { batchCount } from "@mmx/data";
 import { formatDuration } from "../progress.js";
+import type { StepCosts } from "./step-costs.js";
 
 /**
  * What one run costs on this machine, in CPU-seconds, as a timing probe measured it (see time-probe.ts):
- * a training step of the plan's batch, the forward pass over one test example (evaluation, calibration,
- * representations), the FGSM attack of one test example, and the compilation a fresh run pays once.
+ * a warm training step of the plan's batch, an epoch's end, and the compilation a fresh run pays once
+ * (see step-costs.ts); the forward pass over one test example (evaluation, calibration,
+ * representations), the FGSM attack of one test example, and the singular values of one class's
+ * representations at the run's test-set size.
  */
-export interface CostModel {
-  stepSeconds: number;
+export interface CostModel extends StepCosts {
   forwardSecondsPerExample: number;
   attackSecondsPerExample: number;
-  compileSeconds: number;
+  spectrumSecondsPerClass: number;
 }
 
 /** The work of one run, counted from its plan. */
@@ -27,6 +29,8 @@ export interface RunWork {
   heldOut: number;
   /** Test examples attacked with FGSM. */
   attacked: number;
+  /** Classes whose representations' singular values are computed after training (0: no spectra). */
+  spectrumClasses: number;
 }
 
 /** Test-set evaluations of a run that evaluates every `evalEvery` epochs and after the last. */
@@ -34,11 +38,18 @@ export function evaluationsOf(epochs: number, evalEvery = 1): number {
   return Math.floor(epochs / evalEvery) + (epochs % evalEvery === 0 ? 0 : 1);
 }
 
-/** A run's CPU-seconds: compilation, its training steps, its forward passes, its attack. */
+/** A run's CPU-seconds: compilation, its training steps and epoch ends, its forward passes, its attack, its spectra. */
 export function runSeconds(work: RunWork, cost: CostModel): number {
   const steps = work.epochs * batchCount(work.trainSize, work.batch, true);
   const forwards = (evaluationsOf(work.epochs, work.evalEvery) + work.extraTestPasses) * work.testSize + work.heldOut;
-  return cost.compileSeconds + steps * cost.stepSeconds + forwards * cost.forwardSecondsPerExample + work.attacked * cost.attackSecondsPerExample;
+  return (
+    cost.compileSeconds +
+    steps * cost.stepSeconds +
+    work.epochs * cost.epochSeconds +
+    forwards * cost.forwardSecondsPerExample +
+    work.attacked * cost.attackSecondsPerExample +
+    work.spectrumClasses * cost.spectrumSecondsPerClass
+  );
 }
 
 /**
@@ -71,7 +82,7 @@ export function predictionLine(p: { runs: number; cpuSeconds: number; wallSecond
   const each = p.runs > 1 ? `, about ${Math.round(p.cpuSeconds / p.runs)} CPU-seconds per ${noun} on average` : "";
   return (
     `predicted running time: ${formatDuration(p.wallSeconds)} on ${p.cores} idle core${p.cores === 1 ? "" : "s"} (${p.runs} ${noun}${p.runs === 1 ? "" : "s"}, ${p.workers} at a time${each}, ${Math.round(p.cpuSeconds)} CPU-seconds in all; ` +
-    `measured here by a timing probe: ${(1000 * c.stepSeconds).toFixed(0)} ms per training step, ${(1e6 * c.forwardSecondsPerExample).toFixed(0)} µs per test example evaluated, ${(1e6 * c.attackSecondsPerExample).toFixed(0)} µs per example attacked, ${c.compileSeconds.toFixed(1)} s of compilation per run); longer on a machine busy with other work`
+    `measured here by a timing probe: ${(1000 * c.stepSeconds).toFixed(0)} ms per training step, ${(1000 * c.epochSeconds).toFixed(0)} ms at each epoch's end, ${(1e6 * c.forwardSecondsPerExample).toFixed(0)} µs per test example evaluated, ${(1e6 * c.attackSecondsPerExample).toFixed(0)} µs per example attacked, ${c.spectrumSecondsPerClass.toFixed(2)} s per class spectrum, ${c.compileSeconds.toFixed(1)} s of compilation per run); longer on a machine busy with other work`
   );
 }
 
