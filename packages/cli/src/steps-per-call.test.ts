@@ -11,6 +11,7 @@ import { REPRODUCE_OPTIONS } from "./reproduce/command.js";
 import { mixFlagsText, withMixFlags } from "./reproduce/mix-flags.js";
 import { PAPER_METHODS } from "./reproduce/method-plans.js";
 import { runConfig } from "./reproduce/pipeline.js";
+import { spreadOverCalls } from "./reproduce/time-probe.js";
 import { findPreset } from "./reproduce/presets.js";
 import { runFiles } from "./run-files.js";
 import { stepGroups } from "./step-groups.js";
@@ -188,6 +189,14 @@ describe("mmx reproduce --steps-per-call", () => {
   it("trainSeedRuns (--vmap-seeds) refuses stepsPerCall > 1 before anything trains", async () => {
     const out = join(tempDir(), "seeds");
     await expect(trainSeedRuns([{ ...CONFIG, stepsPerCall: 4 }], { outs: [out], data: await loadData(CONFIG) })).rejects.toThrow("trainSeedRuns: stepsPerCall 4: the seeds train one vmapped step per call; train them with stepsPerCall 1, or one run at a time");
+  });
+
+  it("its timing probe gives each step of a call an equal share of the call's time", () => {
+    // 2 epochs of 5 steps, 2 per call: calls of 2, 2 and 1 steps; a call's steps report at once.
+    const afterStep = [4, 4, 6, 6, 7, 11, 11, 13, 13, 14];
+    expect(spreadOverCalls(0, afterStep, 5, 2)).toEqual([2, 4, 5, 6, 7, 9, 11, 12, 13, 14]);
+    expect(spreadOverCalls(0, afterStep, 5, 1)).toEqual(afterStep);
+    expect(spreadOverCalls(1, [3, 5, 9], 3, 8)).toEqual([3, 6, 9].map((x) => 1 + (x * 8) / 9));
   });
 
   it("refuses a method it cannot scan, --vmap-seeds, and the map regime, each in one line", async () => {

@@ -42,8 +42,9 @@ export async function probeCosts(plan: DatasetPlan, methods: Preset["methods"], 
   const out = mkdtempSync(join(tmpdir(), "mmx-time-probe-"));
   const afterStep: number[] = [];
   const start = cpuSeconds();
+  const config = runConfig(probePlan, methods[methods.length - 1]!, 0, backend);
   try {
-    const result = await train(runConfig(probePlan, methods[methods.length - 1]!, 0, backend), {
+    const result = await train(config, {
       out,
       overwrite: true,
       data,
@@ -53,7 +54,7 @@ export async function probeCosts(plan: DatasetPlan, methods: Preset["methods"], 
       },
     });
     try {
-      const training = stepCosts({ start, afterStep, steps, epochs: PROBE_EPOCHS, timed: PROBE_TIMED_EPOCHS });
+      const training = stepCosts({ start, afterStep: spreadOverCalls(start, afterStep, steps, config.stepsPerCall ?? 1), steps, epochs: PROBE_EPOCHS, timed: PROBE_TIMED_EPOCHS });
       const timed = (f: () => unknown) => {
         f();
         const t0 = cpuSeconds();
@@ -75,6 +76,24 @@ export async function probeCosts(plan: DatasetPlan, methods: Preset["methods"], 
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/**
+ * The clock readings after each step of a run that trains `perCall` steps per program call: a call's steps report
+ * together, so each is given an equal share of its call's time, as `train`'s step timer does. The calls are an
+ * epoch's groups of `perCall` steps (the last may be shorter), as `train` forms them.
+ */
+export function spreadOverCalls(start: number, afterStep: readonly number[], steps: number, perCall: number): number[] {
+  const out = [...afterStep];
+  for (let epochStart = 0; epochStart < afterStep.length; epochStart += steps) {
+    for (let first = epochStart; first < epochStart + steps; first += perCall) {
+      const size = Math.min(perCall, epochStart + steps - first);
+      const from = first === 0 ? start : afterStep[first - 1]!;
+      const to = afterStep[first + size - 1]!;
+      for (let t = 0; t < size; t++) out[first + t] = from + ((to - from) * (t + 1)) / size;
+    }
+  }
+  return out;
 }
 
 /** The width of the representations at the boundary named `layer` (its features per example). */
