@@ -33,4 +33,4 @@ export { cutmixBox, boxMask, blockMask, softenMask, keptArea, type Box } from ".
 export { trainSeeds, type TrainSeeds, type TrainSeedsOptions, type SeedsStepResult } from "./train-seeds.js";
 export { patchUpTerm, type BatchLoss } from "./patchup-loss.js";
 export { trainStep, type TrainStep, type TrainStepOptions, type TrainState, type StepResult, type TrainableModel } from "./train-step.js";
-export type { ScanProgress, ScanResult, ScanSteps } from "./scan-steps.js";
+export { unscannable, type ScanProgress, type ScanResult, type ScanSteps } from "./scan-steps.js";

@@ -144,12 +144,25 @@ export function scanSteps<P, S extends OptimizerState>(opts: TrainStepOptions<P,
   };
 }
 
+/**
+ * What of a policy `step.scan` cannot run (a phrase for an error), or undefined when it can scan every step: the
+ * scanned program mixes with one λ per layer and step, so masks (CutMix, PatchUp), feature noise and n-way weights
+ * need a `step` per batch.
+ */
+export function unscannable(policy: MixupPolicy | undefined): string | undefined {
+  if (!policy) return undefined;
+  const { cutmix, patchup, noise, ways } = policy.options;
+  if (cutmix) return "CutMix's box";
+  if (patchup) return "PatchUp's block mask";
+  if (noise) return "Noisy Feature Mixup's noise";
+  if (ways > 2) return `${ways}-way mixing`;
+  return undefined;
+}
+
 /** Every step's draw, step t with keys[t] at its progress: only what one λ per layer can express. */
 function drawAll(policy: MixupPolicy, keys: readonly Key[], batch: number, at: ScanProgress | undefined): MixupDraw[] {
-  if (policy.needsShapes || policy.options.ways > 2) {
-    const what = policy.options.cutmix ? "CutMix" : policy.options.patchup ? "PatchUp" : policy.options.noise ? "Noisy Feature Mixup" : `${policy.options.ways}-way mixing`;
-    throw new TypeError(`trainStep: step.scan mixes with one λ per step (mixup, manifold mixup); this policy's ${what} needs step() per batch`);
-  }
+  const what = unscannable(policy);
+  if (what !== undefined) throw new TypeError(`trainStep: step.scan mixes with one λ per step (mixup, manifold mixup); this policy's ${what} needs step() per batch`);
   if (policy.usesProgress && at === undefined) throw new RangeError(`trainStep: the policy's ${policy.options.alphaSchedule ? "alphaSchedule" : "offEpoch"} needs the progress: call step.scan(state, xs, ys, keys, at) with the first step's { epoch, step } or one per step`);
   if (globalThis.Array.isArray(at) && at.length !== keys.length) throw new RangeError(`trainStep: step.scan's progress lists ${at.length} steps for ${keys.length} keys`);
   const progressAt = (t: number): Progress | undefined => (at === undefined ? undefined : globalThis.Array.isArray(at) ? (at as readonly Progress[])[t] : { epoch: (at as Progress).epoch, step: (at as Progress).step + t });
