@@ -145,7 +145,7 @@ describe("a sweep passes them through", () => {
     for (const field of Object.keys(MIX_OPTIONS)) expect(byMethod.none, field).not.toHaveProperty(field);
     expect(() => checkSpec({ mixFlags: ["wayz=3"] }, "grid.json")).toThrow(/^grid.json: mixFlags\[0\] must be one of mmx train's mixing flags without dashes \(name=value, or a bare flag\): cutmix-minmax, cutmix-alpha, switch-prob, .*; got "wayz=3"$/);
     const bad = checkSpec({ methods: ["manifold"], mixFlags: ["ways=1"] }, "grid.json");
-    expect(() => expandCells(bad, "wasm", "grid.json")).toThrow("grid.json: cell 'spirals spiral-net e10 manifold s0': --ways must be >= 2, got '1'");
+    expect(() => expandCells(bad, "wasm", "grid.json")).toThrow("grid.json: cell 'spirals spiral-net e100 manifold s0': --ways must be >= 2, got '1'");
   });
 });
 

@@ -1,7 +1,7 @@
 import { METHOD_REGISTRY } from "../methods.js";
 import { createHash } from "node:crypto";
 import { parseArgs } from "../args.js";
-import { resolveLayers, trainConfigFromArgs, TRAIN_OPTIONS, type TrainConfig } from "../config.js";
+import { DEFAULT_EPOCHS, resolveLayers, trainConfigFromArgs, TRAIN_OPTIONS, type TrainConfig } from "../config.js";
 import { datasetShape, type DatasetName } from "../datasets.js";
 import { UsageError } from "../errors.js";
 import { buildModel, DEFAULT_MODEL } from "../models.js";
@@ -75,7 +75,7 @@ export const MAX_CELLS = 10_000;
 export function expandCells(spec: SweepSpec, backend: string, where: string): Cell[] {
   // Counted before anything is made: a grid of millions would otherwise spend minutes (and memory) being checked.
   const axes: [string, number][] = [
-    ["datasets", spec.datasets.length], ["models", spec.models?.length ?? 1], ["trainSizes", spec.trainSizes?.length ?? 1], ["epochs", spec.epochs.length],
+    ["datasets", spec.datasets.length], ["models", spec.models?.length ?? 1], ["trainSizes", spec.trainSizes?.length ?? 1], ["epochs", spec.epochs?.length ?? 1],
     ["methods", spec.methods.length], ["alphas", spec.alphas?.length ?? 1], ["eligible", spec.eligible?.length ?? 1], ["seeds", spec.seeds.length],
   ];
   const bound = axes.reduce((n, [, k]) => n * k, 1);
@@ -87,7 +87,7 @@ export function expandCells(spec: SweepSpec, backend: string, where: string): Ce
   for (const dataset of spec.datasets) {
     for (const model of spec.models ?? [DEFAULT_MODEL[dataset]]) {
       for (const trainSize of spec.trainSizes ?? [undefined]) {
-        for (const epochs of spec.epochs) {
+        for (const epochs of spec.epochs ?? [DEFAULT_EPOCHS[dataset]]) {
           for (const method of spec.methods) {
             for (const alpha of method === "none" ? [undefined] : (spec.alphas ?? [undefined])) {
               for (const eligible of method === "manifold" ? (spec.eligible ?? [undefined]) : [undefined]) {

@@ -22,7 +22,8 @@ export interface SweepSpec {
   seeds: number[];
   /** Training examples (spirals: points; image datasets: the first N); absent: the dataset's default. */
   trainSizes?: number[];
-  epochs: number[];
+  /** Epochs; absent: `mmx train`'s default per dataset (100 on the spirals, 10 on the image datasets). */
+  epochs?: number[];
   /** Test examples (spirals: points; image datasets: the first N). */
   testSize?: number;
   batch?: number;
@@ -98,7 +99,7 @@ const FIELDS: { readonly [K in keyof SweepSpec]-?: Reader<NonNullable<SweepSpec[
 export const SPEC_FIELDS = Object.keys(FIELDS) as (keyof SweepSpec)[];
 
 /** What an absent axis is. */
-const DEFAULTS: Pick<SweepSpec, "datasets" | "methods" | "seeds" | "epochs"> = { datasets: ["spirals"], methods: [...METHODS], seeds: [0], epochs: [10] };
+const DEFAULTS: Pick<SweepSpec, "datasets" | "methods" | "seeds"> = { datasets: ["spirals"], methods: [...METHODS], seeds: [0] };
 
 /**
  * Checks a parsed spec object field by field; `where` names its source in errors ("grid.json"), and

@@ -48,7 +48,7 @@ describe("mmx sweep: the spec", () => {
     // A combination mmx train rejects names the cell.
     r = await run(["sweep", "--methods", "manifold", "--eligible", "input;nowhere", "--backend", "wasm"]);
     expect(r.code).toBe(2);
-    expect(oneLine(r.stderr)).toEqual([expect.stringMatching(/^mmx sweep: cell 'spirals spiral-net e10 manifold \{nowhere\} s0': --layers: the model has no boundary named 'nowhere'; its boundaries are 0 input, 1 hidden1/)]);
+    expect(oneLine(r.stderr)).toEqual([expect.stringMatching(/^mmx sweep: cell 'spirals spiral-net e100 manifold \{nowhere\} s0': --layers: the model has no boundary named 'nowhere'; its boundaries are 0 input, 1 hidden1/)]);
   });
 
   it("rejects a queue that does not answer, or is not Redis, with one line naming it, exit 2", async () => {
@@ -78,6 +78,15 @@ describe("mmx sweep: the spec", () => {
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe(canonicalJson({ a: [{ c: 3, d: 2 }], b: 1 }));
     expect(cells[0]!.label).toBe("spirals spiral-net n2000 e2 none s0");
     expect(cells.find((c) => c.config.method === "manifold")!.group).toBe("spirals spiral-net n2000 e2 manifold α=1 {input,hidden1}");
+  });
+
+  it("without an epochs axis, each dataset's cells train mmx train's default epochs for it", () => {
+    const cells = expandCells(checkSpec({ datasets: ["spirals", "fashion-mnist"], methods: ["none"] }, "t"), "wasm", "t");
+    expect(cells.map((c) => [c.config.dataset, c.config.epochs])).toEqual([
+      ["spirals", 100],
+      ["fashion-mnist", 10],
+    ]);
+    expect(cells[0]!.label).toBe("spirals spiral-net n2000 e100 none s0");
   });
 
   it("computes 95% t-intervals, and counts a cell finished twice once", () => {
