@@ -1,4 +1,4 @@
-import { np, type Array, type PyTree } from "@mmx/core";
+import { getBackend, np, type Array, type PyTree } from "@mmx/core";
 import { spiralPoints } from "@mmx/data";
 import * as nn from "@mmx/nn";
 import * as random from "@mmx/random";
@@ -9,10 +9,13 @@ import type { Square } from "./views.js";
 import { SpiralViews } from "./views.js";
 
 /**
- * Steps per program run: the spirals' MLP is so small that a step costs mostly the host's work around it (drawing,
- * feeding the state in and out), which a scan of several steps pays once.
+ * Steps per program run: on onnx, 8 steps as one `step.scan` program, which pays onnxruntime-web's copy of the
+ * state into its heap and out once per 8 steps; tfjs has no loops (a scan runs unrolled, and its identity mixes at
+ * the other eligible layers cost about what it saves), so there one step per call.
  */
-export const STEPS_PER_CALL = 8;
+export function stepsPerCall(): number {
+  return getBackend() === "onnx" ? 8 : 1;
+}
 
 /** What one column of the figure shows at a moment of training. */
 export interface MethodSnapshot {
@@ -83,15 +86,15 @@ export class SpiralExperiment {
   }
 
   /**
-   * Trains every unfinished run, round-robin, STEPS_PER_CALL steps at a time (one `step.scan` program each), for
-   * about `budgetMs`; returns the steps run.
+   * Trains every unfinished run, round-robin, `stepsPerCall()` steps at a time, for about `budgetMs`; returns the
+   * steps run.
    */
   async trainFor(budgetMs: number): Promise<number> {
     const t0 = performance.now();
     let steps = 0;
     do {
       for (const r of this.runs) {
-        const n = Math.min(STEPS_PER_CALL, this.settings.steps - r.steps);
+        const n = Math.min(stepsPerCall(), this.settings.steps - r.steps);
         if (n <= 0) continue;
         await r.runSteps(n);
         steps += n;

@@ -58,19 +58,20 @@ export class MethodRun {
   }
 
   /**
-   * Runs n steps as one `step.scan` program (awaited: some backends run programs asynchronously); their losses are
-   * read later, by {@link collect}.
+   * Runs n steps, one step by `callAsync` or several as one `step.scan` program (awaited: some backends run programs
+   * asynchronously); their losses are read later, by {@link collect}.
    */
   async runSteps(n: number): Promise<void> {
     const batches = globalThis.Array.from({ length: n }, () => this.nextBatch());
-    const rows = batches.reduce((a, b) => a + b.length, 0);
-    const xs = np.array(gatherRows(this.data.x, concat(batches)).data, { shape: [n, rows / n, 2] });
-    const ys = np.array(gatherRows(this.data.y, concat(batches)).data, { shape: [n, rows / n], dtype: "int32" });
+    const rows = concat(batches);
+    const shape = n === 1 ? [rows.length] : [n, rows.length / n];
+    const x = np.array(gatherRows(this.data.x, rows).data, { shape: [...shape, 2] });
+    const y = np.array(gatherRows(this.data.y, rows).data, { shape, dtype: "int32" });
     const keys = batches.map(() => random.foldIn(random.key(4), this.steps++));
-    const r = await this.step.scanAsync(this.state, xs, ys, keys);
-    dispose([xs, ys]);
+    const r = n === 1 ? await this.step.callAsync(this.state, x, y, keys[0]!) : await this.step.scanAsync(this.state, x, y, keys);
+    dispose([x, y]);
     this.state = r.state;
-    this.pending.push(r.losses);
+    this.pending.push("loss" in r ? r.loss : r.losses);
   }
 
   /** The next batch's row indices, in this epoch's order (whole batches only: the last partial one is dropped). */
