@@ -5,7 +5,7 @@ import * as nn from "@mmx/nn";
 import { sgd } from "@mmx/optim";
 import { foldIn, key } from "@mmx/random";
 import { manifoldMixup, trainStep } from "./index.js";
-import { checkScanAgainstLoop, SCAN_CASES, SCAN_CNN_CASE, SCAN_OPTION_CASES, stackedBatches } from "./testing-only/scan-vs-loop.js";
+import { checkScanAgainstLoop, SCAN_CASES, SCAN_CNN_CASE, SCAN_OPTION_CASES, SCAN_RESNET_CASE, stackedBatches } from "./testing-only/scan-vs-loop.js";
 
 /**
  * `step.scan` over T stacked batches takes the steps T `step` calls take with the same keys, the layer changing
@@ -32,7 +32,7 @@ describe("step.scan (cpu)", () => {
   beforeAll(async () => {
     await setBackend("cpu");
   });
-  for (const c of [...SCAN_OPTION_CASES, SCAN_CNN_CASE]) it(`equals the loop of steps: ${c.name}`, () => checkScanAgainstLoop(c));
+  for (const c of [...SCAN_OPTION_CASES, SCAN_CNN_CASE, SCAN_RESNET_CASE]) it(`equals the loop of steps: ${c.name}`, () => checkScanAgainstLoop(c));
 
   const model = nn.mlp([4, 8, 3]);
   const make = (policy = manifoldMixup({ alpha: 2, layers: model.mixupLayers }), donate = false) => trainStep({ model, loss: bceSoftmax, optimizer: sgd({ lr: 0.1 }), policy, donate });

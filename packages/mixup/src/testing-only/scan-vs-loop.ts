@@ -59,6 +59,19 @@ export const SCAN_OPTION_CASES: ScanCase[] = [
   },
 ];
 
+/**
+ * A narrow PreActResNet18 (2 channels wide): skip paths cross the cuts of its paper boundaries, and batch norm follows
+ * them, with the mixing point moved past it (`bn: "after"`).
+ */
+export const SCAN_RESNET_CASE: ScanCase = {
+  name: "a narrow PreActResNet18 (skip paths cross the cuts), batch statistics after the mixing point",
+  model: () => nn.preActResNet18(3, { initialChannels: 2 }),
+  policy: (m) => manifoldMixup({ alpha: 2, layers: m.paperBoundaries }),
+  stepOptions: { mixupOptions: { bn: "after", onWarning: () => {} } },
+  input: [32, 32, 3],
+  steps: 3,
+};
+
 /** nn.smallCnn: convolutions, max pooling, mixing at the input or either block. */
 export const SCAN_CNN_CASE: ScanCase = { name: "nn.smallCnn", model: () => nn.smallCnn({ classes: 3 }), policy: (m) => manifoldMixup({ alpha: 2, layers: m.mixupLayers }), input: [28, 28, 1], steps: 3 };
 
