@@ -110,7 +110,7 @@ export interface TrainStep<P = PyTree, S extends OptimizerState = OptimizerState
   readonly scan: ScanSteps<P, S>;
   /** `scan`, resolved once its program has run (onnx in a browser). Keep xs and ys alive until it settles. */
   scanAsync<Q extends P>(state: TrainState<Q, S>, xs: Array, ys: Array, keys: readonly Key[], at?: ScanProgress): Promise<ScanResult<Q, S>>;
-  /** How many programs were compiled: one per (eligible layer, mixing kind) used so far, and one for clean steps. */
+  /** How many step programs were compiled: one per (eligible layer, mixing kind) used so far, and one for clean steps (step.scan's are its own). */
   readonly programs: number;
 }
 
