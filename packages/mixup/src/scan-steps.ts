@@ -1,8 +1,9 @@
 import { dispose, jit, lax, NDArray as Array, np, tree, valueAndGrad, type ClosedJaxpr, type PyTree } from "@mmx/core";
-import { checkLabels, smoothLabels } from "@mmx/losses";
+import { smoothLabels } from "@mmx/losses";
 import { applyUpdates, type OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import type { BoundaryRef } from "./boundaries.js";
+import { checkHostLabels } from "./host-labels.js";
 import { interpolate } from "./interpolate.js";
 import { mixHidden } from "./mix-hidden.js";
 import { checkPlacement } from "./placement.js";
@@ -102,17 +103,14 @@ export function scanSteps<P, S extends OptimizerState>(opts: TrainStepOptions<P,
     const inputs: StepInputs = { x: xs, y: ys, ...(policy ? { mixing: stackDraws(draws, layers, steps, batch) } : {}) };
     const args: [P, S, PyTree, StepInputs] = [state.params, state.opt, state.modelState, inputs];
     if (ys.ndim === 2) {
-      // As trainStep does, labels are checked on the host: inside the program they are not known.
-      const flat = np.reshape(ys, [steps * batch]);
       try {
-        if (ys.dtype !== "int32") checkLabels(flat, 0, "trainStep: step.scan");
-        if (classes === undefined) program.lower(...args);
-        checkLabels(flat, classes!, "trainStep: step.scan");
+        checkHostLabels(ys, () => {
+          if (classes === undefined) program.lower(...args);
+          return classes!;
+        }, "trainStep: step.scan");
       } catch (e) {
         release(inputs);
         throw e;
-      } finally {
-        flat.dispose();
       }
     }
     return { args, layersDrawn: policy ? draws.map((d) => (d.active ? d.layer : null)) : globalThis.Array.from({ length: steps }, () => null) };

@@ -1,8 +1,8 @@
 import { dispose, jit, NDArray as Array, np, tree, vmap, type ClosedJaxpr, type PyTree } from "@mmx/core";
-import { checkLabels } from "@mmx/losses";
 import type { OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import type { BoundaryRef } from "./boundaries.js";
+import { checkHostLabels } from "./host-labels.js";
 import type { Mixing, MixingKind } from "./mixing.js";
 import type { Progress } from "./policy-options.js";
 import { stateOwnership } from "./state-ownership.js";
@@ -136,16 +136,14 @@ export function trainSeeds<P = PyTree, S extends OptimizerState = OptimizerState
     const { mixArrays, perm } = draws ? stacked(draws) : { mixArrays: { lambda: np.full([seeds], 1) }, perm: np.broadcastTo(np.reshape(np.arange(batch), [1, batch]), [seeds, batch]) };
     const args: Args = [layer, kind, state.params, state.opt, state.modelState, x, y, mixArrays, perm];
     if (y.dtype === "int32" && y.ndim === (shared ? 1 : 2)) {
-      // As trainStep: labels are checked on the host, since one outside [0, classes) would make a zero target row.
-      const flat = shared ? y : np.reshape(y, [y.size]);
       try {
-        if (classes === undefined) program.lower(...args);
-        checkLabels(flat, classes!, "trainSeeds");
+        checkHostLabels(y, () => {
+          if (classes === undefined) program.lower(...args);
+          return classes!;
+        }, "trainSeeds");
       } catch (e) {
         release(args);
         throw e;
-      } finally {
-        if (flat !== y) flat.dispose();
       }
     }
     return { args, layer };

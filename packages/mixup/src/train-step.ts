@@ -1,8 +1,9 @@
 import { dispose, jit, NDArray as Array, np, tree, valueAndGrad, type ClosedJaxpr, type PyTree, type StepTiming } from "@mmx/core";
-import { checkLabels, smoothLabels } from "@mmx/losses";
+import { smoothLabels } from "@mmx/losses";
 import { applyUpdates, type Optimizer, type OptimizerState } from "@mmx/optim";
 import type { Key } from "@mmx/random";
 import { boundaries, type Boundary, type BoundaryRef } from "./boundaries.js";
+import { checkHostLabels } from "./host-labels.js";
 import type { Mixing, MixingKind } from "./mixing.js";
 import { mixup } from "./mixup.js";
 import { patchUpTerm } from "./patchup-loss.js";
@@ -154,12 +155,11 @@ export function trainStep<P = PyTree, S extends OptimizerState = OptimizerState>
     const kind = mixing ? mixing.kind : null;
     const args: Args = [layer, kind, state.params, state.opt, state.modelState, x, y, mixArrays, perm];
     if (y instanceof Array && y.ndim === 1) {
-      // Labels are checked on the host before the step runs: inside the compiled step they are not
-      // known, and one outside [0, classes) would make an all-zero target row (a finite, wrong loss).
       try {
-        if (y.dtype !== "int32") checkLabels(y, 0, "trainStep");
-        if (classes === undefined) program.lower(...args);
-        checkLabels(y, classes!, "trainStep");
+        checkHostLabels(y, () => {
+          if (classes === undefined) program.lower(...args);
+          return classes!;
+        }, "trainStep");
       } catch (e) {
         dispose(tree.leaves([mixArrays, perm]) as Array[]);
         throw e;
